@@ -1,0 +1,234 @@
+//! The gap-safe global log: one reader API over both backends, used by every
+//! consumer (projection runner, Kafka relay, auditors).
+//!
+//! Postgres hands out `global_position` from a sequence inside the writing
+//! transaction, so a slow transaction can commit a *lower* position after a fast
+//! one committed a higher one. Reading by position alone would skip it. Each row
+//! therefore records its transaction id (`tx_id xid8`); readers take rows ordered
+//! by `(tx_id, global_position)` and only below `pg_snapshot_xmin(pg_current_snapshot())`,
+//! the oldest transaction still running. Anything below that horizon has either
+//! committed (and is visible) or never will, so nothing can appear behind a reader.
+//! SQLite has one writer at a time: insertion order is commit order.
+
+use domain::log::{EventLogReader, EventMetadata, LogPosition, StoredEvent};
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::database::{StoreError, StorePool};
+
+const PG_READ_AFTER: &str = "
+SELECT tx_id::text AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
+       event_type, event_version, payload, metadata
+  FROM events
+ WHERE (tx_id, global_position) > ($1::text::xid8, $2)
+   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY tx_id, global_position
+ LIMIT $3";
+
+const SQLITE_READ_AFTER: &str = "
+SELECT '0' AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
+       event_type, event_version, payload, metadata
+  FROM events
+ WHERE global_position > $1
+ ORDER BY global_position
+ LIMIT $2";
+
+const PG_STREAM: &str = "
+SELECT tx_id::text AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
+       event_type, event_version, payload, metadata
+  FROM events
+ WHERE aggregate_type = $1 AND aggregate_id = $2
+ ORDER BY sequence";
+
+const SQLITE_STREAM: &str = "
+SELECT '0' AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
+       event_type, event_version, payload, metadata
+  FROM events
+ WHERE aggregate_type = $1 AND aggregate_id = $2
+ ORDER BY sequence";
+
+/// Reader of the global event log.
+#[derive(Debug, Clone)]
+pub struct GlobalLog {
+    pool: StorePool,
+}
+
+struct RawRow {
+    tx_id: String,
+    global_position: i64,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: Value,
+    metadata: Value,
+}
+
+macro_rules! raw_row {
+    ($row:expr) => {
+        RawRow {
+            tx_id: $row.try_get("tx_id")?,
+            global_position: $row.try_get("global_position")?,
+            aggregate_type: $row.try_get("aggregate_type")?,
+            aggregate_id: $row.try_get("aggregate_id")?,
+            sequence: $row.try_get("sequence")?,
+            event_type: $row.try_get("event_type")?,
+            event_version: $row.try_get("event_version")?,
+            payload: $row.try_get("payload")?,
+            metadata: $row.try_get("metadata")?,
+        }
+    };
+}
+
+impl RawRow {
+    fn into_event(self) -> Result<StoredEvent, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            aggregate_type: self.aggregate_type.clone(),
+            aggregate_id: self.aggregate_id.clone(),
+            sequence: self.sequence,
+            reason,
+        };
+        let tx_id = self
+            .tx_id
+            .parse::<i64>()
+            .map_err(|e| corrupt(format!("tx_id: {e}")))?;
+        let metadata = EventMetadata::from_json(&self.metadata).map_err(corrupt)?;
+        Ok(StoredEvent {
+            position: LogPosition::new(tx_id, self.global_position),
+            aggregate_type: self.aggregate_type,
+            aggregate_id: self.aggregate_id,
+            sequence: self.sequence,
+            event_type: self.event_type,
+            event_version: self.event_version,
+            payload: self.payload,
+            metadata,
+        })
+    }
+}
+
+impl GlobalLog {
+    /// A reader over the event store pool.
+    pub fn new(pool: StorePool) -> Self {
+        Self { pool }
+    }
+
+    /// Every event of one aggregate instance, in sequence order.
+    pub async fn stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = match &self.pool {
+            StorePool::Postgres(pool) => {
+                let rows = sqlx::query(PG_STREAM)
+                    .bind(aggregate_type)
+                    .bind(aggregate_id)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok(raw_row!(row)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+            StorePool::Sqlite(pool) => {
+                let rows = sqlx::query(SQLITE_STREAM)
+                    .bind(aggregate_type)
+                    .bind(aggregate_id)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok(raw_row!(row)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+        };
+        rows.into_iter().map(RawRow::into_event).collect()
+    }
+
+    /// The log position of one stored event, once it is committed.
+    pub async fn position_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<LogPosition>, StoreError> {
+        let position = match &self.pool {
+            StorePool::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
+                "SELECT tx_id::text, global_position FROM events
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+            )
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(sequence)
+            .fetch_optional(pool)
+            .await?
+            .and_then(|(tx, pos)| tx.parse().ok().map(|tx| LogPosition::new(tx, pos))),
+            StorePool::Sqlite(pool) => sqlx::query_as::<_, (i64,)>(
+                "SELECT global_position FROM events
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+            )
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(sequence)
+            .fetch_optional(pool)
+            .await?
+            .map(|(pos,)| LogPosition::new(0, pos)),
+        };
+        Ok(position)
+    }
+}
+
+impl EventLogReader for GlobalLog {
+    type Error = StoreError;
+
+    async fn read_after(
+        &self,
+        after: LogPosition,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = match &self.pool {
+            StorePool::Postgres(pool) => {
+                let rows = sqlx::query(PG_READ_AFTER)
+                    .bind(after.tx_id.to_string())
+                    .bind(after.global_position)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok(raw_row!(row)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+            StorePool::Sqlite(pool) => {
+                let rows = sqlx::query(SQLITE_READ_AFTER)
+                    .bind(after.global_position)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok(raw_row!(row)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+        };
+        rows.into_iter().map(RawRow::into_event).collect()
+    }
+
+    async fn head(&self) -> Result<LogPosition, StoreError> {
+        let head = match &self.pool {
+            StorePool::Postgres(pool) => sqlx::query_as::<_, (Option<String>, Option<i64>)>(
+                "SELECT tx_id::text, global_position FROM events
+                  WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                  ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?
+            .and_then(|(tx, pos)| Some(LogPosition::new(tx?.parse().ok()?, pos?))),
+            StorePool::Sqlite(pool) => {
+                sqlx::query_as::<_, (Option<i64>,)>("SELECT MAX(global_position) FROM events")
+                    .fetch_one(pool)
+                    .await?
+                    .0
+                    .map(|pos| LogPosition::new(0, pos))
+            }
+        };
+        Ok(head.unwrap_or(LogPosition::START))
+    }
+}

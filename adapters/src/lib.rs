@@ -1,0 +1,15 @@
+//! Adapters of facesign: the event stores on Postgres and SQLite, the command bus
+//! that writes through them, the gap-safe global log reader, and the system clock
+//! and id generator.
+
+pub mod command_bus;
+pub mod database;
+pub mod global_log;
+pub mod metrics;
+pub mod system;
+
+pub use command_bus::{CommandBus, CommandContext, CommandError, CommandReceipt};
+pub use database::{Backend, Database, StoreError};
+pub use global_log::GlobalLog;
+pub use metrics::Metrics;
+pub use system::{SystemClock, UuidV7Ids};

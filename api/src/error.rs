@@ -1,0 +1,67 @@
+//! The one place domain and infrastructure failures become GraphQL errors.
+
+use adapters::CommandError;
+use async_graphql::ErrorExtensions;
+use domain::error::{DomainError, ErrorCode};
+use tracing::error;
+
+/// An error as the API shows it: a stable code and a message safe for clients.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// Stable code for `extensions.code`.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A VALIDATION error.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Validation,
+            message: message.into(),
+        }
+    }
+
+    /// A NOT_FOUND error.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::NotFound,
+            message: message.into(),
+        }
+    }
+
+    /// An INTERNAL error; the cause goes to the log, not to the client.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        error!(error = %cause, "internal error");
+        Self {
+            code: ErrorCode::Internal,
+            message: "internal error; see the server log".to_string(),
+        }
+    }
+}
+
+impl<E: DomainError> From<CommandError<E>> for ApiError {
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Store(cause) => ApiError::internal(cause),
+            other => ApiError {
+                code: other.code(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        async_graphql::Error::new(error.message)
+            .extend_with(|_, e| e.set("code", error.code.as_str()))
+    }
+}

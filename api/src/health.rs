@@ -1,0 +1,94 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use domain::log::EventLogReader;
+use serde_json::json;
+
+use crate::schema::FacesignSchema;
+use crate::state::AppState;
+
+type Shared = State<(AppState, FacesignSchema)>;
+
+/// The process is up.
+pub async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The store answers and every projection is advancing; lists each projection's lag.
+pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
+    let store = state.database.ping().await;
+    let head = state.log.head().await.ok();
+    let mut ready = store.is_ok();
+    let projections: Vec<_> = state
+        .projections()
+        .into_iter()
+        .map(|handle| {
+            let status = handle.status();
+            ready &= status.last_error.is_none();
+            json!({
+                "name": handle.name(),
+                "checkpoint": status.checkpoint.to_string(),
+                "lagEvents": head.map(|h| (h.global_position - status.checkpoint.global_position).max(0)),
+                "eventsApplied": status.events_applied,
+                "lastError": status.last_error,
+            })
+        })
+        .collect();
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "backend": state.database.backend().as_str(),
+        "store": match &store { Ok(()) => "ok".to_string(), Err(e) => e.to_string() },
+        "head": head.map(|h| h.to_string()),
+        "projections": projections,
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
+    let head = state.log.head().await.ok();
+    if let Some(head) = head {
+        state.metrics.set(
+            "facesign_log_head_position",
+            "Global position of the newest visible event.",
+            String::new(),
+            head.global_position,
+        );
+    }
+    for handle in state.projections() {
+        let status = handle.status();
+        let labels = adapters::metrics::labels(&[("projection", handle.name())]);
+        state.metrics.set(
+            "facesign_projection_checkpoint_position",
+            "Global position each projection has applied up to.",
+            labels.clone(),
+            status.checkpoint.global_position,
+        );
+        if let Some(head) = head {
+            state.metrics.set(
+                "facesign_projection_lag_events",
+                "Approximate events between the log head and each projection's checkpoint.",
+                labels.clone(),
+                (head.global_position - status.checkpoint.global_position).max(0),
+            );
+        }
+        state.metrics.set(
+            "facesign_projection_failing",
+            "1 while a projection cannot advance.",
+            labels,
+            i64::from(status.last_error.is_some()),
+        );
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,11 @@
+//! Pure domain of facesign: aggregates, commands, events and the record types
+//! of the global log. No I/O lives here: time and ids arrive through
+//! [`services::DomainServices`], so every aggregate is deterministic and replayable.
+
+pub mod error;
+pub mod interview_task;
+pub mod log;
+pub mod pii;
+pub mod services;
+
+pub use error::ErrorCode;

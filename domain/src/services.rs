@@ -1,0 +1,55 @@
+//! Injected services: the only way time and identifiers reach an aggregate.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Tells the current time. Production reads the system clock; tests pin it.
+pub trait Clock: Send + Sync {
+    /// The current instant in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Hands out new identifiers. Production uses UUID v7 (time-ordered).
+pub trait IdGen: Send + Sync {
+    /// A fresh, unique identifier.
+    fn new_id(&self) -> Uuid;
+}
+
+/// The services every aggregate receives in `handle`.
+#[derive(Clone)]
+pub struct DomainServices {
+    /// Source of "now" for business rules and event timestamps.
+    pub clock: Arc<dyn Clock>,
+    /// Source of new identifiers.
+    pub ids: Arc<dyn IdGen>,
+}
+
+impl DomainServices {
+    /// Bundles a clock and an id generator.
+    pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
+        Self { clock, ids }
+    }
+}
+
+/// A clock that always answers the same instant; for tests and deterministic replays.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// Ids counted up from a seed; for tests that must assert exact identifiers.
+#[derive(Debug, Default)]
+pub struct SequentialIds(std::sync::atomic::AtomicU64);
+
+impl IdGen for SequentialIds {
+    fn new_id(&self) -> Uuid {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        Uuid::from_u128(n as u128)
+    }
+}

@@ -1,0 +1,13 @@
+//! Read models of facesign. Each projection turns events of the global log into
+//! rows, in the same transaction as its checkpoint, and can be rebuilt from zero.
+
+pub mod runner;
+pub mod task_board;
+
+pub use runner::{
+    Projection, ProjectionError, ProjectionHandle, ProjectionRunner, ProjectionStatus,
+};
+pub use task_board::TaskBoard;
+
+/// Names of every projection, as accepted by `facesign replay --projection`.
+pub const PROJECTION_NAMES: [&str; 1] = [task_board::NAME];

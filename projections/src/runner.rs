@@ -1,0 +1,283 @@
+//! The projection runner: catch-up from a durable checkpoint, the checkpoint
+//! advanced in the same transaction as the read-model rows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::log::{EventLogReader, LogPosition, StoredEvent};
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::watch;
+use tracing::{error, info, instrument};
+
+/// Why a projection could not advance.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The read-model database failed.
+    #[error("read model database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Reading the log failed.
+    #[error("event log: {0}")]
+    Log(String),
+    /// An event could not be decoded into the shape the projection expects.
+    #[error("cannot project {event_type} at {position}: {reason}")]
+    BadEvent {
+        /// Event type.
+        event_type: String,
+        /// Where it stands in the log.
+        position: LogPosition,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Another runner (or a rebuild) moved the checkpoint underneath this one.
+    #[error("checkpoint of {0} moved concurrently")]
+    CheckpointMoved(&'static str),
+}
+
+/// A read model fed from the global log.
+pub trait Projection: Send + Sync + 'static {
+    /// Stable name, used for the checkpoint row and the replay command.
+    fn name(&self) -> &'static str;
+
+    /// Tables this projection owns; a rebuild empties them.
+    fn tables(&self) -> &'static [&'static str];
+
+    /// Applies one event inside the runner's transaction. Events the projection
+    /// does not care about are ignored.
+    fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> impl std::future::Future<Output = Result<(), ProjectionError>> + Send;
+}
+
+/// What a runner has done so far; published to readers waiting for their writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectionStatus {
+    /// Position the read model reflects.
+    pub checkpoint: LogPosition,
+    /// Events applied since the read model was (re)built.
+    pub events_applied: i64,
+    /// The last failure, cleared by the next successful batch.
+    pub last_error: Option<String>,
+}
+
+/// A read-only view on a running projection.
+#[derive(Debug, Clone)]
+pub struct ProjectionHandle {
+    name: &'static str,
+    status: watch::Receiver<ProjectionStatus>,
+}
+
+impl ProjectionHandle {
+    /// Projection name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Latest status.
+    pub fn status(&self) -> ProjectionStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Waits until the read model reflects `position`; false if `timeout` passed first.
+    pub async fn wait_for(&self, position: LogPosition, timeout: Duration) -> bool {
+        let mut status = self.status.clone();
+        tokio::time::timeout(timeout, status.wait_for(|s| s.checkpoint >= position))
+            .await
+            .map(|r| r.is_ok())
+            .unwrap_or(false)
+    }
+}
+
+/// Drives one projection from the log.
+pub struct ProjectionRunner<P, L> {
+    projection: Arc<P>,
+    pool: AnyPool,
+    log: L,
+    batch_size: u32,
+    status: watch::Sender<ProjectionStatus>,
+}
+
+impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
+    /// A runner for `projection`, writing through `pool`, reading `log`.
+    pub fn new(projection: P, pool: AnyPool, log: L, batch_size: u32) -> Self {
+        Self {
+            projection: Arc::new(projection),
+            pool,
+            log,
+            batch_size: batch_size.max(1),
+            status: watch::channel(ProjectionStatus::default()).0,
+        }
+    }
+
+    /// A handle for readers.
+    pub fn handle(&self) -> ProjectionHandle {
+        ProjectionHandle {
+            name: self.projection.name(),
+            status: self.status.subscribe(),
+        }
+    }
+
+    /// The durable checkpoint, creating it at the start of the log when missing.
+    pub async fn checkpoint(&self) -> Result<(LogPosition, i64), ProjectionError> {
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (name, tx_id, global_position, events_applied, updated_at)
+             VALUES ($1, 0, 0, 0, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(self.projection.name())
+        .bind(now_text())
+        .execute(&self.pool)
+        .await?;
+        let (tx_id, position, applied): (i64, i64, i64) = sqlx::query_as(
+            "SELECT tx_id, global_position, events_applied FROM projection_checkpoints WHERE name = $1",
+        )
+        .bind(self.projection.name())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((LogPosition::new(tx_id, position), applied))
+    }
+
+    /// Applies one batch after the checkpoint; returns how many events it applied.
+    pub async fn step(&self) -> Result<usize, ProjectionError> {
+        let (from, applied) = self.checkpoint().await?;
+        let events = self
+            .log
+            .read_after(from, self.batch_size)
+            .await
+            .map_err(|e| ProjectionError::Log(e.to_string()))?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            self.publish(from, applied, None);
+            return Ok(0);
+        };
+        let mut tx = self.pool.begin().await?;
+        // The checkpoint is moved first: on SQLite this takes the write lock before
+        // any read, and the compare-and-set makes a concurrent runner or rebuild
+        // roll this batch back instead of applying it twice.
+        let moved = sqlx::query(
+            "UPDATE projection_checkpoints
+                SET tx_id = $1, global_position = $2, events_applied = $3, updated_at = $4
+              WHERE name = $5 AND tx_id = $6 AND global_position = $7",
+        )
+        .bind(last.tx_id)
+        .bind(last.global_position)
+        .bind(applied + events.len() as i64)
+        .bind(now_text())
+        .bind(self.projection.name())
+        .bind(from.tx_id)
+        .bind(from.global_position)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Err(ProjectionError::CheckpointMoved(self.projection.name()));
+        }
+        for event in &events {
+            self.projection.apply(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        self.publish(last, applied + events.len() as i64, None);
+        Ok(events.len())
+    }
+
+    /// Applies batches until the read model has caught up with the visible log.
+    pub async fn catch_up(&self) -> Result<usize, ProjectionError> {
+        let mut total = 0;
+        loop {
+            match self.step().await {
+                Ok(0) => return Ok(total),
+                Ok(n) => total += n,
+                Err(ProjectionError::CheckpointMoved(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Empties the projection's tables, resets its checkpoint to the start of the
+    /// log and re-derives every row; returns the number of events applied.
+    #[instrument(skip(self), fields(projection = self.projection.name()))]
+    pub async fn rebuild(&self) -> Result<usize, ProjectionError> {
+        self.checkpoint().await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE projection_checkpoints SET tx_id = 0, global_position = 0, events_applied = 0, updated_at = $1
+              WHERE name = $2",
+        )
+        .bind(now_text())
+        .bind(self.projection.name())
+        .execute(&mut *tx)
+        .await?;
+        for table in self.projection.tables() {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        info!("read model emptied; re-deriving from the start of the log");
+        let applied = self.catch_up().await?;
+        info!(applied, "rebuild finished");
+        Ok(applied)
+    }
+
+    /// Runs until `shutdown` fires: catches up, then waits for a commit notice or
+    /// the poll interval. Failures are logged, published and retried with backoff.
+    pub async fn run(
+        self,
+        mut commits: watch::Receiver<LogPosition>,
+        poll_interval: Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let name = self.projection.name();
+        let mut failures: u32 = 0;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.catch_up().await {
+                Ok(_) => failures = 0,
+                Err(e) => {
+                    failures += 1;
+                    error!(projection = name, error = %e, failures, "projection cannot advance");
+                    let (checkpoint, applied) = self.status.borrow().clone().into_parts();
+                    self.publish(checkpoint, applied, Some(e.to_string()));
+                    let pause = poll_interval * failures.min(20);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            }
+            tokio::select! {
+                _ = commits.changed() => {}
+                _ = tokio::time::sleep(poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        info!(
+            projection = name,
+            "projection runner stopped at its checkpoint"
+        );
+    }
+
+    fn publish(&self, checkpoint: LogPosition, events_applied: i64, last_error: Option<String>) {
+        self.status.send_if_modified(|status| {
+            let next = ProjectionStatus {
+                checkpoint,
+                events_applied,
+                last_error,
+            };
+            let changed = *status != next;
+            *status = next;
+            changed
+        });
+    }
+}
+
+impl ProjectionStatus {
+    fn into_parts(self) -> (LogPosition, i64) {
+        (self.checkpoint, self.events_applied)
+    }
+}
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

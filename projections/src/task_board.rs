@@ -1,0 +1,236 @@
+//! The task board: one row per interview task, for seats, supervisors and admins.
+
+use cqrs_es::DomainEvent as _;
+use domain::interview_task::{InterviewTaskEvent, TaskStatus, AGGREGATE_TYPE};
+use domain::log::StoredEvent;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+use crate::runner::{Projection, ProjectionError};
+
+/// Projection name in checkpoints and `facesign replay --projection`.
+pub const NAME: &str = "task_board";
+
+/// The task board projection.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TaskBoard;
+
+/// One row of the board, unmasked; the API masks personal data per role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct TaskBoardRow {
+    /// Task id.
+    pub task_id: String,
+    /// Loan contract number.
+    pub contract_no: String,
+    /// Task kind (stored name).
+    pub kind: String,
+    /// Status (stored name).
+    pub status: String,
+    /// Product code.
+    pub product_code: String,
+    /// Channel code.
+    pub channel_code: String,
+    /// Account manager staff no.
+    pub manager_id: String,
+    /// Main borrower's name.
+    pub borrower_name: String,
+    /// Main borrower's ID number.
+    pub borrower_id_number: String,
+    /// Main borrower's phone.
+    pub borrower_phone: String,
+    /// Participants as JSON (`[Participant]`).
+    pub participants: String,
+    /// Required steps as JSON (`[TaskStep]`).
+    pub required_steps: String,
+    /// Why it was cancelled, if it was.
+    pub cancel_reason: Option<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last event.
+    pub updated_at: String,
+    /// Global position of the creating event: the board's stable sort key and cursor.
+    pub created_position: i64,
+    /// Sequence of the last event applied.
+    pub last_sequence: i64,
+}
+
+const COLUMNS: &str = "task_id, contract_no, kind, status, product_code, channel_code, manager_id,
+    borrower_name, borrower_id_number, borrower_phone, participants, required_steps,
+    cancel_reason, created_at, updated_at, created_position, last_sequence";
+
+fn bad_event(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
+    ProjectionError::BadEvent {
+        event_type: event.event_type.clone(),
+        position: event.position,
+        reason: reason.to_string(),
+    }
+}
+
+fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn stored_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl Projection for TaskBoard {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["task_board"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != AGGREGATE_TYPE {
+            return Ok(());
+        }
+        let decoded: InterviewTaskEvent =
+            serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
+        if decoded.event_type() != event.event_type {
+            return Err(bad_event(event, "payload does not match its event_type"));
+        }
+        let updated_at = rfc3339(event.metadata.recorded_at);
+        match decoded {
+            InterviewTaskEvent::InterviewTaskCreated(created) => {
+                let borrower = created
+                    .participants
+                    .iter()
+                    .find(|p| p.is_main_borrower())
+                    .ok_or_else(|| bad_event(event, "no main borrower"))?;
+                sqlx::query(&format!(
+                    "INSERT INTO task_board ({COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+                ))
+                .bind(&event.aggregate_id)
+                .bind(&created.contract_no)
+                .bind(stored_name(&created.kind))
+                .bind(TaskStatus::Pending.as_str())
+                .bind(&created.product_code)
+                .bind(&created.channel_code)
+                .bind(&created.manager_id)
+                .bind(&borrower.name)
+                .bind(&borrower.id_number)
+                .bind(&borrower.phone)
+                .bind(serde_json::to_string(&created.participants).map_err(|e| bad_event(event, e))?)
+                .bind(serde_json::to_string(&created.required_steps).map_err(|e| bad_event(event, e))?)
+                .bind(None::<String>)
+                .bind(rfc3339(created.created_at))
+                .bind(&updated_at)
+                .bind(event.position.global_position)
+                .bind(event.sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            InterviewTaskEvent::InterviewTaskCancelled(cancelled) => {
+                sqlx::query(
+                    "UPDATE task_board SET status = $1, cancel_reason = $2, updated_at = $3, last_sequence = $4
+                      WHERE task_id = $5",
+                )
+                .bind(TaskStatus::Cancelled.as_str())
+                .bind(&cancelled.reason)
+                .bind(&updated_at)
+                .bind(event.sequence)
+                .bind(&event.aggregate_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Filters of the board query.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Only tasks in this status.
+    pub status: Option<TaskStatus>,
+    /// Only tasks of this contract.
+    pub contract_no: Option<String>,
+}
+
+/// One page of the board, newest first.
+#[derive(Debug, Clone)]
+pub struct TaskPage {
+    /// Rows of this page.
+    pub rows: Vec<TaskBoardRow>,
+    /// Whether older rows follow.
+    pub has_next_page: bool,
+}
+
+impl TaskBoard {
+    /// One task by id.
+    pub async fn get(pool: &AnyPool, task_id: &str) -> Result<Option<TaskBoardRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM task_board WHERE task_id = $1"
+        ))
+        .bind(task_id)
+        .fetch_optional(pool)
+        .await
+    }
+
+    /// Up to `first` tasks created before the cursor `before_position`, newest first.
+    pub async fn page(
+        pool: &AnyPool,
+        filter: &TaskFilter,
+        before_position: Option<i64>,
+        first: i64,
+    ) -> Result<TaskPage, sqlx::Error> {
+        // Placeholders are numbered in the order they appear: SQLite binds `$n`
+        // by order of appearance, Postgres by number, and this keeps both right.
+        let mut sql = format!("SELECT {COLUMNS} FROM task_board WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if filter.status.is_some() {
+            sql.push_str(&format!(" AND status = ${}", next()));
+        }
+        if filter.contract_no.is_some() {
+            sql.push_str(&format!(" AND contract_no = ${}", next()));
+        }
+        if before_position.is_some() {
+            sql.push_str(&format!(" AND created_position < ${}", next()));
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_position DESC LIMIT ${}",
+            next()
+        ));
+        let mut query = sqlx::query_as::<_, TaskBoardRow>(&sql);
+        if let Some(status) = filter.status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(contract_no) = &filter.contract_no {
+            query = query.bind(contract_no.clone());
+        }
+        if let Some(before) = before_position {
+            query = query.bind(before);
+        }
+        let mut rows = query.bind(first + 1).fetch_all(pool).await?;
+        let has_next_page = rows.len() as i64 > first;
+        rows.truncate(first.max(0) as usize);
+        Ok(TaskPage {
+            rows,
+            has_next_page,
+        })
+    }
+
+    /// Every row ordered by task id: what a rebuild must reproduce exactly.
+    pub async fn all_rows(pool: &AnyPool) -> Result<Vec<TaskBoardRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM task_board ORDER BY task_id"
+        ))
+        .fetch_all(pool)
+        .await
+    }
+}

@@ -1,0 +1,119 @@
+//! Demo data for a first look at the engine (`facesign serve --demo`, `facesign seed-demo`).
+
+use domain::interview_task::{
+    CancelInterviewTask, CreateInterviewTask, IdType, InterviewTask, InterviewTaskCommand,
+    ParticipantInput, ParticipantRole, TaskKind,
+};
+use domain::log::{Actor, EventLogReader};
+use tracing::info;
+
+use crate::Engine;
+
+fn person(name: &str, id: &str, phone: &str, roles: &[ParticipantRole]) -> ParticipantInput {
+    ParticipantInput {
+        name: name.to_string(),
+        id_type: IdType::IdCard,
+        id_number: id.to_string(),
+        phone: phone.to_string(),
+        roles: roles.to_vec(),
+    }
+}
+
+/// Creates a handful of interview tasks (one cancelled) unless the log already has events.
+pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
+    if engine.log.head().await? != domain::log::LogPosition::START {
+        info!("log is not empty; demo data not seeded");
+        return Ok(0);
+    }
+    use ParticipantRole::*;
+    let cases = [
+        (
+            "HT-2026-0001",
+            TaskKind::YongxuVideoInterview,
+            vec![
+                person("邓小闲", "410102198503121017", "15618293093", &[Borrower]),
+                person("邓小闲", "410102198503121017", "15618293093", &[CoOwner]),
+                person(
+                    "李婉清",
+                    "410102198707222020",
+                    "13912345678",
+                    &[Spouse, CoOwner],
+                ),
+            ],
+        ),
+        (
+            "HT-2026-0002",
+            TaskKind::YongxuVideoInterview,
+            vec![
+                person("王建国", "310115199001013035", "13600001111", &[Borrower]),
+                person("赵保民", "440305197811114047", "13700002222", &[Guarantor]),
+            ],
+        ),
+        (
+            "HT-2026-0003",
+            TaskKind::YundaiDirect,
+            vec![person(
+                "孙丽华",
+                "11010819920505505X",
+                "18800003333",
+                &[Borrower],
+            )],
+        ),
+        (
+            "HT-2026-0004",
+            TaskKind::YundaiIndirect,
+            vec![
+                person("周海涛", "32010619881230606X", "18900004444", &[Borrower]),
+                person("吴敏", "410302198008087078", "13500005555", &[CoBorrower]),
+            ],
+        ),
+        (
+            "HT-2026-0005",
+            TaskKind::Yunce,
+            vec![person(
+                "钱多多",
+                "410302198008087078",
+                "13500005555",
+                &[Borrower],
+            )],
+        ),
+    ];
+    let actor = Actor::system("demo-seed");
+    let mut created = Vec::new();
+    for (contract_no, kind, participants) in cases {
+        let id = engine.bus.services().ids.new_id().to_string();
+        let context =
+            adapters::CommandContext::for_request(actor.clone(), format!("demo-{contract_no}"));
+        let command = InterviewTaskCommand::Create(CreateInterviewTask {
+            contract_no: contract_no.to_string(),
+            kind,
+            product_code: if kind == TaskKind::YongxuVideoInterview {
+                "YXD"
+            } else {
+                "YD"
+            }
+            .to_string(),
+            channel_code: "YYZX".to_string(),
+            manager_id: "M0001".to_string(),
+            participants,
+        });
+        engine
+            .bus
+            .execute::<InterviewTask>(&id, command, &context)
+            .await?;
+        created.push(id);
+    }
+    let context = adapters::CommandContext::for_request(actor, "demo-cancel".to_string());
+    engine
+        .bus
+        .execute::<InterviewTask>(
+            &created[4],
+            InterviewTaskCommand::Cancel(CancelInterviewTask {
+                reason: "客户主动放弃".to_string(),
+            }),
+            &context,
+        )
+        .await?;
+    info!(tasks = created.len(), "demo data seeded");
+    Ok(created.len())
+}

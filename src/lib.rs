@@ -1,0 +1,196 @@
+//! Wiring of the facesign engine: settings, the write and read sides over one
+//! database, the HTTP server, replay and demo data. The `facesign` binary and the
+//! integration tests both start the engine through here.
+
+pub mod demo;
+pub mod settings;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use adapters::{CommandBus, Database, GlobalLog, Metrics, SystemClock, UuidV7Ids};
+use anyhow::Context as _;
+use api::{ApiConfig, AppState};
+use domain::services::DomainServices;
+use projections::{ProjectionHandle, ProjectionRunner, TaskBoard};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+pub use settings::Settings;
+
+/// The write side and the log over one migrated database.
+pub struct Engine {
+    /// Database pools.
+    pub database: Database,
+    /// The command bus.
+    pub bus: Arc<CommandBus>,
+    /// Reader of the global log.
+    pub log: GlobalLog,
+    /// Process metrics.
+    pub metrics: Arc<Metrics>,
+    settings: Settings,
+}
+
+impl Engine {
+    /// Connects to the configured database and applies pending migrations.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let database = Database::connect(&settings.database_url, settings.max_connections)
+            .await
+            .with_context(|| format!("cannot open database {}", settings.redacted_url()))?;
+        database
+            .migrate()
+            .await
+            .context("cannot migrate database")?;
+        let metrics = Arc::new(Metrics::default());
+        let services = DomainServices::new(Arc::new(SystemClock), Arc::new(UuidV7Ids));
+        let bus = Arc::new(CommandBus::new(
+            &database,
+            services,
+            settings.command_max_attempts,
+            metrics.clone(),
+        ));
+        let log = GlobalLog::new(database.store().clone());
+        Ok(Self {
+            database,
+            bus,
+            log,
+            metrics,
+            settings: settings.clone(),
+        })
+    }
+
+    /// A runner of the task board projection over this engine's database.
+    pub fn task_board_runner(&self) -> ProjectionRunner<TaskBoard, GlobalLog> {
+        ProjectionRunner::new(
+            TaskBoard,
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
+    /// Rebuilds the named projection from position 0; returns the events applied.
+    pub async fn replay(&self, projection: &str) -> anyhow::Result<usize> {
+        match projection {
+            projections::task_board::NAME => Ok(self.task_board_runner().rebuild().await?),
+            other => anyhow::bail!(
+                "unknown projection `{other}`; known: {}",
+                projections::PROJECTION_NAMES.join(", ")
+            ),
+        }
+    }
+}
+
+/// A server started by [`serve`].
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The task board projection's progress.
+    pub task_board: ProjectionHandle,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    runner: JoinHandle<()>,
+    database: Database,
+}
+
+impl RunningServer {
+    /// Stops accepting requests, drains in-flight ones, stops the projection
+    /// runner at a checkpoint and closes the pools.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.server.await??;
+        self.runner.await?;
+        self.database.close().await;
+        Ok(())
+    }
+
+    /// Waits until the server ends by itself (Ctrl-C or SIGTERM).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let mut shutdown = self.shutdown.subscribe();
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        self.stop().await
+    }
+}
+
+/// Opens the engine, starts the projection runner and serves HTTP on `settings.bind`.
+pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
+    let engine = Engine::open(settings).await?;
+    if settings.demo {
+        demo::seed(&engine).await?;
+    }
+    let runner = engine.task_board_runner();
+    let task_board = runner.handle();
+    // Catch up before accepting traffic so the first queries see the whole log.
+    runner.catch_up().await.context("task board catch-up")?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let runner = tokio::spawn(runner.run(
+        engine.bus.subscribe_commits(),
+        settings.projection_poll_interval,
+        shutdown_rx.clone(),
+    ));
+    let state = AppState {
+        database: engine.database.clone(),
+        bus: engine.bus.clone(),
+        log: engine.log.clone(),
+        task_board: task_board.clone(),
+        metrics: engine.metrics.clone(),
+        config: ApiConfig {
+            read_your_writes_timeout: settings.read_your_writes_timeout,
+            ..ApiConfig::default()
+        },
+    };
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let mut stop = shutdown_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    info!(%addr, backend = engine.database.backend().as_str(), "facesign listening; GraphiQL at http://{addr}/graphql");
+    Ok(RunningServer {
+        addr,
+        task_board,
+        shutdown,
+        server,
+        runner,
+        database: engine.database,
+    })
+}
+
+impl RunningServer {
+    /// Asks the server to stop when the process receives Ctrl-C or SIGTERM.
+    pub fn stop_on_signal(&self) {
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            info!("shutdown requested; draining requests");
+            let _ = shutdown.send(true);
+        });
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,146 @@
+//! The `facesign` command: serve, migrate, replay, schema, seed-demo.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use facesign::{Engine, Settings};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "facesign",
+    version,
+    about = "Event-sourced workflow engine for remote loan interviews"
+)]
+struct Cli {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// Event store and read models: postgres://… or sqlite://…
+    #[arg(
+        long,
+        env = "FACESIGN_DATABASE_URL",
+        default_value = "sqlite://facesign.db",
+        global = true
+    )]
+    database_url: String,
+    /// Connections per pool.
+    #[arg(
+        long,
+        env = "FACESIGN_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    max_connections: u32,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (GraphQL at /graphql).
+    Serve {
+        /// Listen address.
+        #[arg(long, env = "FACESIGN_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seed demo data first when the log is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Attempts per command before it answers CONFLICT.
+        #[arg(long, env = "FACESIGN_COMMAND_MAX_ATTEMPTS", default_value_t = 5)]
+        command_max_attempts: u32,
+        /// How long a mutation waits for its read model, in milliseconds.
+        #[arg(
+            long,
+            env = "FACESIGN_READ_YOUR_WRITES_TIMEOUT_MS",
+            default_value_t = 5000
+        )]
+        read_your_writes_timeout_ms: u64,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Rebuild a projection from the start of the log.
+    Replay {
+        /// Projection name (task_board).
+        #[arg(long)]
+        projection: String,
+    },
+    /// Write the GraphQL schema (SDL).
+    Schema {
+        /// Output file.
+        #[arg(long, default_value = "docs/schema.graphql")]
+        out: PathBuf,
+    },
+    /// Seed demo data into an empty log and exit.
+    SeedDemo,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::for_database(cli.database.database_url);
+    settings.max_connections = cli.database.max_connections;
+    match cli.command {
+        Command::Serve {
+            bind,
+            demo,
+            command_max_attempts,
+            read_your_writes_timeout_ms,
+        } => {
+            settings.bind = bind;
+            settings.demo = demo;
+            settings.command_max_attempts = command_max_attempts;
+            settings.read_your_writes_timeout = Duration::from_millis(read_your_writes_timeout_ms);
+            let server = facesign::serve(&settings).await?;
+            eprintln!(
+                "facesign is serving GraphiQL at http://{}/graphql",
+                server.addr
+            );
+            server.stop_on_signal();
+            server.wait().await
+        }
+        Command::Migrate => {
+            Engine::open(&settings).await?;
+            eprintln!("migrations applied to {}", settings.redacted_url());
+            Ok(())
+        }
+        Command::Replay { projection } => {
+            let engine = Engine::open(&settings).await?;
+            let applied = engine.replay(&projection).await?;
+            eprintln!("projection {projection} rebuilt from 0: {applied} events applied");
+            Ok(())
+        }
+        Command::Schema { out } => {
+            std::fs::write(&out, api::schema::sdl())?;
+            eprintln!("schema written to {}", out.display());
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let engine = Engine::open(&settings).await?;
+            let tasks = facesign::demo::seed(&engine).await?;
+            eprintln!("{tasks} demo tasks created");
+            Ok(())
+        }
+    }
+}
