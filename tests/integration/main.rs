@@ -1,1 +1,11 @@
+//! The integration test binary: black-box tests over HTTP/GraphQL and the log,
+//! each against a fresh database on both backends. Postgres tests need the
+//! server at FACESIGN_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
+//! and fail, never skip, when it is missing.
 
+mod command_bus;
+mod global_log;
+mod graphql_tasks;
+mod operations;
+mod replay;
+mod support;

@@ -1,0 +1,105 @@
+//! What operators rely on: health, readiness, metrics, GraphiQL, the CLI and the
+//! published schema.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{create_task, Backend, TestApp, TestDb};
+
+#[tokio::test]
+async fn health_readiness_and_metrics_report_the_projection() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    create_task(&app, "HT-OPS-1").await;
+
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["store"], "ok");
+    assert_eq!(body["projections"][0]["name"], "task_board");
+    assert_eq!(body["projections"][0]["lagEvents"], 0);
+    assert_eq!(body["projections"][0]["checkpoint"], body["head"]);
+
+    let metrics = app.get("/metrics").await;
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(
+            "facesign_commands_total{aggregate_type=\"interview-task\",outcome=\"ok\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("facesign_projection_lag_events{projection=\"task_board\"} 0"));
+    assert!(text.contains("# TYPE facesign_commands_total counter"));
+
+    let graphiql = app.get("/graphql").await;
+    assert_eq!(graphiql.status(), 200);
+    assert!(graphiql.text().await.unwrap().contains("graphiql"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let name = app.db.url.rsplit('/').next().unwrap().to_string();
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&app.db.url.replace(&name, "postgres"))
+            .await
+            .unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert_ne!(body["store"], "ok");
+    app.stop().await;
+}
+
+fn facesign(args: &[&str], database_url: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_facesign"))
+        .args(args)
+        .env("FACESIGN_DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run facesign")
+}
+
+#[tokio::test]
+async fn cli_migrates_seeds_and_replays() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let migrate = facesign(&["migrate"], &db.url);
+    assert!(migrate.status.success(), "{migrate:?}");
+    let seed = facesign(&["seed-demo"], &db.url);
+    assert!(seed.status.success(), "{seed:?}");
+    assert!(String::from_utf8_lossy(&seed.stderr).contains("5 demo tasks created"));
+    let again = facesign(&["seed-demo"], &db.url);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("0 demo tasks created"));
+    let replay = facesign(&["replay", "--projection", "task_board"], &db.url);
+    assert!(replay.status.success(), "{replay:?}");
+    assert!(String::from_utf8_lossy(&replay.stderr).contains("6 events applied"));
+    let unknown = facesign(&["replay", "--projection", "nope"], &db.url);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown projection `nope`"));
+    let bad_url = facesign(&["migrate"], "mysql://localhost/x");
+    assert_eq!(bad_url.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("unsupported database URL"));
+}
+
+#[test]
+fn published_schema_is_current() {
+    let published =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.graphql"))
+            .expect("docs/schema.graphql exists; run `facesign schema`");
+    assert_eq!(
+        published,
+        api::schema::sdl(),
+        "docs/schema.graphql is stale; run `cargo run -- schema`"
+    );
+}

@@ -1,0 +1,268 @@
+//! Test fixtures: a fresh database per test and a running server.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use facesign::{RunningServer, Settings};
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+
+/// The two backends every end-to-end test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+fn admin_url() -> String {
+    std::env::var("FACESIGN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A database that exists only for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Postgres { name: String },
+    Sqlite { _dir: TempDir },
+}
+
+/// A directory removed on drop.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "facesign-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Postgres => {
+                let name = format!("facesign_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = PgConnection::connect(&admin_url()).await.unwrap_or_else(|e| {
+                    panic!(
+                        "Postgres is required for this test at {} (set FACESIGN_TEST_POSTGRES_URL): {e}",
+                        admin_url()
+                    )
+                });
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
+                let base = admin_url();
+                let url = format!(
+                    "{}/{name}",
+                    &base[..base.rfind('/').expect("database in URL")]
+                );
+                Self {
+                    url,
+                    cleanup: Cleanup::Postgres { name },
+                }
+            }
+            Backend::Sqlite => {
+                let dir = TempDir::new();
+                let url = format!("sqlite://{}", dir.path().join("facesign.db").display());
+                Self {
+                    url,
+                    cleanup: Cleanup::Sqlite { _dir: dir },
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { name } = &self.cleanup {
+            let name = name.clone();
+            // Drop runs outside any runtime guarantee: use a private one.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async move {
+                    if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut admin)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings for a test server on `url`, listening on a free port.
+pub fn settings(url: &str) -> Settings {
+    let mut settings = Settings::for_database(url);
+    settings.bind = "127.0.0.1:0".to_string();
+    settings.max_connections = 8;
+    settings.read_your_writes_timeout = Duration::from_secs(10);
+    settings
+}
+
+/// A server on a fresh database, and an HTTP client for it.
+pub struct TestApp {
+    pub db: TestDb,
+    pub server: Option<RunningServer>,
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        let server = facesign::serve(&settings(&db.url))
+            .await
+            .expect("server starts");
+        let base = format!("http://{}", server.addr);
+        Self {
+            db,
+            server: Some(server),
+            client: reqwest::Client::new(),
+            base,
+        }
+    }
+
+    /// Stops the server gracefully; the database lives on in the returned handle.
+    pub async fn stop(mut self) -> TestDb {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("clean shutdown");
+        }
+        self.db
+    }
+
+    /// Sends a GraphQL request as `actor` and returns the whole response body.
+    pub async fn graphql_as(&self, actor: (&str, &str), query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("x-actor-id", actor.0)
+            .header("x-actor-role", actor.1)
+            .header("x-request-id", uuid::Uuid::now_v7().to_string())
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(
+            response.status().is_success(),
+            "GraphQL answered HTTP {}",
+            response.status()
+        );
+        response.json().await.expect("JSON body")
+    }
+
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_as(("M0001", "ACCOUNT_MANAGER"), query, variables)
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A direct pool on the test database for assertions on stored rows.
+    pub async fn any_pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.db.url).await.expect("connect")
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        let pool = self.any_pool().await;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .expect("count events");
+        pool.close().await;
+        n
+    }
+}
+
+/// The error code of the first GraphQL error, panicking when there is none.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a GraphQL error with a code, got {response}"))
+}
+
+/// Asserts there is no GraphQL error and returns `data`.
+pub fn data(response: &Value) -> &Value {
+    assert!(
+        response.get("errors").is_none(),
+        "unexpected GraphQL errors: {response}"
+    );
+    &response["data"]
+}
+
+pub const CREATE_TASK: &str = r#"
+mutation Create($input: CreateInterviewTaskInput!) {
+  createInterviewTask(input: $input) {
+    taskId projected position eventIds
+    task { id contractNo kind status statusLabel borrowerName version requiredSteps
+           participants { name idNumber phone roles isMainBorrower } }
+  }
+}"#;
+
+pub const CANCEL_TASK: &str = r#"
+mutation Cancel($id: ID!, $reason: String!) {
+  cancelInterviewTask(id: $id, reason: $reason) {
+    taskId projected position eventIds
+    task { id status statusLabel cancelReason version }
+  }
+}"#;
+
+/// A valid create input for `contract_no` (001: borrower who is also co-owner, and a spouse).
+pub fn task_input(contract_no: &str) -> Value {
+    json!({
+        "contractNo": contract_no,
+        "kind": "YONGXU_VIDEO_INTERVIEW",
+        "productCode": "YXD",
+        "channelCode": "YYZX",
+        "managerId": "M0001",
+        "participants": [
+            { "name": "邓小闲", "idNumber": "410102198503121017", "phone": "15618293093", "roles": ["BORROWER"] },
+            { "name": "邓小闲", "idNumber": "410102198503121017", "phone": "15618293093", "roles": ["CO_OWNER"] },
+            { "name": "李婉清", "idNumber": "410102198707222020", "phone": "13912345678", "roles": ["SPOUSE"] }
+        ]
+    })
+}
+
+/// Creates a task through GraphQL and returns its id.
+pub async fn create_task(app: &TestApp, contract_no: &str) -> String {
+    let response = app
+        .graphql(CREATE_TASK, json!({ "input": task_input(contract_no) }))
+        .await;
+    data(&response)["createInterviewTask"]["taskId"]
+        .as_str()
+        .expect("task id")
+        .to_string()
+}
