@@ -3,16 +3,21 @@
 //! integration tests both start the engine through here.
 
 pub mod demo;
+pub mod process;
 pub mod settings;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use adapters::{CommandBus, Database, GlobalLog, Metrics, SystemClock, UuidV7Ids};
+use adapters::sms::SmsOutbox;
+use adapters::{CommandBus, Database, GlobalLog, Metrics, UuidV7Ids};
 use anyhow::Context as _;
 use api::{ApiConfig, AppState};
 use domain::services::DomainServices;
-use projections::{ProjectionHandle, ProjectionRunner, TaskBoard};
+use process::scheduling::SchedulingProcess;
+use process::timers::TimerWorker;
+use process::ProcessRunner;
+use projections::{ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
@@ -43,7 +48,8 @@ impl Engine {
             .await
             .context("cannot migrate database")?;
         let metrics = Arc::new(Metrics::default());
-        let services = DomainServices::new(Arc::new(SystemClock), Arc::new(UuidV7Ids));
+        let services = DomainServices::new(settings.clock.clone(), Arc::new(UuidV7Ids))
+            .with_scheduling(settings.scheduling);
         let bus = Arc::new(CommandBus::new(
             &database,
             services,
@@ -70,10 +76,54 @@ impl Engine {
         )
     }
 
+    /// A runner of the seat calendar projection.
+    pub fn seat_calendar_runner(&self) -> ProjectionRunner<SeatCalendar, GlobalLog> {
+        ProjectionRunner::new(
+            SeatCalendar,
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
+    /// The SMS outbox.
+    pub fn sms(&self) -> SmsOutbox {
+        SmsOutbox::new(
+            self.database.read_models().clone(),
+            self.bus.services().clock.clone(),
+            self.bus.services().ids.clone(),
+        )
+    }
+
+    /// A runner of the scheduling process manager.
+    pub fn scheduling_runner(&self) -> ProcessRunner<SchedulingProcess> {
+        ProcessRunner::new(
+            SchedulingProcess::new(
+                self.bus.clone(),
+                self.database.read_models().clone(),
+                self.sms(),
+                self.settings.reminder_lead,
+            ),
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
+    /// The timer worker.
+    pub fn timer_worker(&self) -> TimerWorker {
+        TimerWorker::new(
+            self.bus.clone(),
+            self.database.read_models().clone(),
+            self.sms(),
+        )
+    }
+
     /// Rebuilds the named projection from position 0; returns the events applied.
     pub async fn replay(&self, projection: &str) -> anyhow::Result<usize> {
         match projection {
             projections::task_board::NAME => Ok(self.task_board_runner().rebuild().await?),
+            projections::seat_calendar::NAME => Ok(self.seat_calendar_runner().rebuild().await?),
             other => anyhow::bail!(
                 "unknown projection `{other}`; known: {}",
                 projections::PROJECTION_NAMES.join(", ")
@@ -90,7 +140,7 @@ pub struct RunningServer {
     pub task_board: ProjectionHandle,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    runner: JoinHandle<()>,
+    workers: Vec<JoinHandle<()>>,
     database: Database,
 }
 
@@ -100,7 +150,9 @@ impl RunningServer {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         self.server.await??;
-        self.runner.await?;
+        for worker in self.workers {
+            worker.await?;
+        }
         self.database.close().await;
         Ok(())
     }
@@ -119,21 +171,49 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     if settings.demo {
         demo::seed(&engine).await?;
     }
-    let runner = engine.task_board_runner();
-    let task_board = runner.handle();
+    let task_board_runner = engine.task_board_runner();
+    let seat_calendar_runner = engine.seat_calendar_runner();
+    let task_board = task_board_runner.handle();
+    let seat_calendar = seat_calendar_runner.handle();
     // Catch up before accepting traffic so the first queries see the whole log.
-    runner.catch_up().await.context("task board catch-up")?;
+    task_board_runner
+        .catch_up()
+        .await
+        .context("task board catch-up")?;
+    seat_calendar_runner
+        .catch_up()
+        .await
+        .context("seat calendar catch-up")?;
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let runner = tokio::spawn(runner.run(
-        engine.bus.subscribe_commits(),
-        settings.projection_poll_interval,
-        shutdown_rx.clone(),
-    ));
+    let poll = settings.projection_poll_interval;
+    let workers = vec![
+        tokio::spawn(task_board_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(seat_calendar_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(engine.scheduling_runner().run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(
+            engine
+                .timer_worker()
+                .run(settings.timer_poll_interval, shutdown_rx.clone()),
+        ),
+    ];
     let state = AppState {
         database: engine.database.clone(),
         bus: engine.bus.clone(),
         log: engine.log.clone(),
         task_board: task_board.clone(),
+        seat_calendar,
         metrics: engine.metrics.clone(),
         config: ApiConfig {
             read_your_writes_timeout: settings.read_your_writes_timeout,
@@ -158,7 +238,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         task_board,
         shutdown,
         server,
-        runner,
+        workers,
         database: engine.database,
     })
 }

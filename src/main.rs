@@ -61,6 +61,15 @@ enum Command {
             default_value_t = 5000
         )]
         read_your_writes_timeout_ms: u64,
+        /// How many days ahead an appointment may be booked (001: one month).
+        #[arg(long, env = "FACESIGN_BOOKING_HORIZON_DAYS", default_value_t = 30)]
+        booking_horizon_days: i64,
+        /// How many times the main borrower may reschedule (001: 2).
+        #[arg(long, env = "FACESIGN_MAX_RESCHEDULES", default_value_t = 2)]
+        max_reschedules: u32,
+        /// Minutes before the window that the reminder SMS goes out.
+        #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
+        reminder_lead_minutes: i64,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -107,7 +116,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             command_max_attempts,
             read_your_writes_timeout_ms,
+            booking_horizon_days,
+            max_reschedules,
+            reminder_lead_minutes,
         } => {
+            if booking_horizon_days < 1 || reminder_lead_minutes < 0 {
+                anyhow::bail!(
+                    "the booking horizon must be at least 1 day and the reminder lead not negative"
+                );
+            }
+            settings.scheduling.horizon_days = booking_horizon_days;
+            settings.scheduling.max_reschedules = max_reschedules;
+            settings.reminder_lead = chrono::Duration::minutes(reminder_lead_minutes);
             settings.bind = bind;
             settings.demo = demo;
             settings.command_max_attempts = command_max_attempts;

@@ -1,9 +1,13 @@
 //! Settings from command-line flags with environment fallbacks.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use domain::schedule::SchedulingPolicy;
+use domain::services::Clock;
+
 /// Everything the engine needs to start.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// `postgres://…` or `sqlite://…` (FACESIGN_DATABASE_URL).
     pub database_url: String,
@@ -21,6 +25,14 @@ pub struct Settings {
     pub projection_poll_interval: Duration,
     /// Events per projection transaction.
     pub projection_batch_size: u32,
+    /// Booking horizon and reschedule limit (FACESIGN_BOOKING_HORIZON_DAYS, FACESIGN_MAX_RESCHEDULES).
+    pub scheduling: SchedulingPolicy,
+    /// How long before the window the reminder SMS goes out (FACESIGN_REMINDER_LEAD_MINUTES).
+    pub reminder_lead: chrono::Duration,
+    /// How often the timer worker looks for due timers.
+    pub timer_poll_interval: Duration,
+    /// The engine's clock; the system clock unless a test pins it.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Settings {
@@ -35,6 +47,10 @@ impl Settings {
             read_your_writes_timeout: Duration::from_secs(5),
             projection_poll_interval: Duration::from_millis(500),
             projection_batch_size: 500,
+            scheduling: SchedulingPolicy::default(),
+            reminder_lead: chrono::Duration::minutes(60),
+            timer_poll_interval: Duration::from_secs(1),
+            clock: Arc::new(adapters::SystemClock),
         }
     }
 

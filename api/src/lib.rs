@@ -6,8 +6,11 @@ mod error;
 mod health;
 mod request;
 pub mod schema;
+mod seats;
 mod state;
+mod tasks;
 
+use async_graphql_axum::GraphQLSubscription;
 use axum::routing::get;
 use axum::Router;
 
@@ -15,6 +18,11 @@ pub use error::ApiError;
 pub use request::RequestContext;
 pub use schema::{build_schema, FacesignSchema};
 pub use state::{ApiConfig, AppState};
+
+/// The stored text form of an instant (fixed width, so it sorts as it compares).
+pub(crate) fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -24,6 +32,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(schema::graphiql).post(schema::graphql_handler),
         )
+        .route_service("/graphql/ws", GraphQLSubscription::new(schema.clone()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -33,6 +33,8 @@ pub struct AppState {
     pub log: GlobalLog,
     /// The task board projection's progress.
     pub task_board: ProjectionHandle,
+    /// The seat calendar projection's progress.
+    pub seat_calendar: ProjectionHandle,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
@@ -42,6 +44,6 @@ pub struct AppState {
 impl AppState {
     /// Every projection handle, for readiness and metrics.
     pub fn projections(&self) -> Vec<&ProjectionHandle> {
-        vec![&self.task_board]
+        vec![&self.task_board, &self.seat_calendar]
     }
 }

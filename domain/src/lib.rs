@@ -2,10 +2,14 @@
 //! of the global log. No I/O lives here: time and ids arrive through
 //! [`services::DomainServices`], so every aggregate is deterministic and replayable.
 
+pub mod customer_agenda;
 pub mod error;
 pub mod interview_task;
 pub mod log;
+pub mod notification;
 pub mod pii;
+pub mod schedule;
+pub mod seat;
 pub mod services;
 
 pub use error::ErrorCode;

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::schedule::SchedulingPolicy;
+
 /// Tells the current time. Production reads the system clock; tests pin it.
 pub trait Clock: Send + Sync {
     /// The current instant in UTC.
@@ -24,12 +26,24 @@ pub struct DomainServices {
     pub clock: Arc<dyn Clock>,
     /// Source of new identifiers.
     pub ids: Arc<dyn IdGen>,
+    /// Booking rules operators configure (horizon, reschedule limit).
+    pub scheduling: SchedulingPolicy,
 }
 
 impl DomainServices {
-    /// Bundles a clock and an id generator.
+    /// Replaces the booking rules.
+    pub fn with_scheduling(mut self, scheduling: SchedulingPolicy) -> Self {
+        self.scheduling = scheduling;
+        self
+    }
+
+    /// Bundles a clock and an id generator with the default booking rules.
     pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
-        Self { clock, ids }
+        Self {
+            clock,
+            ids,
+            scheduling: SchedulingPolicy::default(),
+        }
     }
 }
 

@@ -2,12 +2,14 @@
 //! rows, in the same transaction as its checkpoint, and can be rebuilt from zero.
 
 pub mod runner;
+pub mod seat_calendar;
 pub mod task_board;
 
 pub use runner::{
     Projection, ProjectionError, ProjectionHandle, ProjectionRunner, ProjectionStatus,
 };
+pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
 
 /// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 1] = [task_board::NAME];
+pub const PROJECTION_NAMES: [&str; 2] = [task_board::NAME, seat_calendar::NAME];

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use sqlx::{AnyConnection, AnyPool};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tracing::{error, info, instrument};
 
 /// Why a projection could not advance.
@@ -61,11 +61,21 @@ pub struct ProjectionStatus {
     pub last_error: Option<String>,
 }
 
+/// An aggregate whose read-model rows a committed batch changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowsChanged {
+    /// Aggregate type.
+    pub aggregate_type: String,
+    /// Aggregate id.
+    pub aggregate_id: String,
+}
+
 /// A read-only view on a running projection.
 #[derive(Debug, Clone)]
 pub struct ProjectionHandle {
     name: &'static str,
     status: watch::Receiver<ProjectionStatus>,
+    changes: broadcast::Sender<RowsChanged>,
 }
 
 impl ProjectionHandle {
@@ -77,6 +87,11 @@ impl ProjectionHandle {
     /// Latest status.
     pub fn status(&self) -> ProjectionStatus {
         self.status.borrow().clone()
+    }
+
+    /// Notices of aggregates whose rows changed, sent after each committed batch.
+    pub fn subscribe_changes(&self) -> broadcast::Receiver<RowsChanged> {
+        self.changes.subscribe()
     }
 
     /// Waits until the read model reflects `position`; false if `timeout` passed first.
@@ -96,6 +111,7 @@ pub struct ProjectionRunner<P, L> {
     log: L,
     batch_size: u32,
     status: watch::Sender<ProjectionStatus>,
+    changes: broadcast::Sender<RowsChanged>,
 }
 
 impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
@@ -107,6 +123,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
             log,
             batch_size: batch_size.max(1),
             status: watch::channel(ProjectionStatus::default()).0,
+            changes: broadcast::channel(1024).0,
         }
     }
 
@@ -115,26 +132,13 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         ProjectionHandle {
             name: self.projection.name(),
             status: self.status.subscribe(),
+            changes: self.changes.clone(),
         }
     }
 
     /// The durable checkpoint, creating it at the start of the log when missing.
     pub async fn checkpoint(&self) -> Result<(LogPosition, i64), ProjectionError> {
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (name, tx_id, global_position, events_applied, updated_at)
-             VALUES ($1, 0, 0, 0, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(self.projection.name())
-        .bind(now_text())
-        .execute(&self.pool)
-        .await?;
-        let (tx_id, position, applied): (i64, i64, i64) = sqlx::query_as(
-            "SELECT tx_id, global_position, events_applied FROM projection_checkpoints WHERE name = $1",
-        )
-        .bind(self.projection.name())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((LogPosition::new(tx_id, position), applied))
+        Ok(load_checkpoint(&self.pool, self.projection.name()).await?)
     }
 
     /// Applies one batch after the checkpoint; returns how many events it applied.
@@ -153,28 +157,23 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         // The checkpoint is moved first: on SQLite this takes the write lock before
         // any read, and the compare-and-set makes a concurrent runner or rebuild
         // roll this batch back instead of applying it twice.
-        let moved = sqlx::query(
-            "UPDATE projection_checkpoints
-                SET tx_id = $1, global_position = $2, events_applied = $3, updated_at = $4
-              WHERE name = $5 AND tx_id = $6 AND global_position = $7",
-        )
-        .bind(last.tx_id)
-        .bind(last.global_position)
-        .bind(applied + events.len() as i64)
-        .bind(now_text())
-        .bind(self.projection.name())
-        .bind(from.tx_id)
-        .bind(from.global_position)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() != 1 {
-            return Err(ProjectionError::CheckpointMoved(self.projection.name()));
-        }
+        let name = self.projection.name();
+        advance_checkpoint(&mut tx, name, from, last, applied + events.len() as i64).await?;
         for event in &events {
             self.projection.apply(&mut tx, event).await?;
         }
         tx.commit().await?;
         self.publish(last, applied + events.len() as i64, None);
+        let mut seen = std::collections::HashSet::new();
+        for event in &events {
+            if seen.insert((&event.aggregate_type, &event.aggregate_id)) {
+                // Nobody listening is fine: the notice only speeds up waiters.
+                let _ = self.changes.send(RowsChanged {
+                    aggregate_type: event.aggregate_type.clone(),
+                    aggregate_id: event.aggregate_id.clone(),
+                });
+            }
+        }
         Ok(events.len())
     }
 
@@ -221,41 +220,26 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     /// the poll interval. Failures are logged, published and retried with backoff.
     pub async fn run(
         self,
-        mut commits: watch::Receiver<LogPosition>,
+        commits: watch::Receiver<LogPosition>,
         poll_interval: Duration,
-        mut shutdown: watch::Receiver<bool>,
+        shutdown: watch::Receiver<bool>,
     ) {
         let name = self.projection.name();
-        let mut failures: u32 = 0;
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            match self.catch_up().await {
-                Ok(_) => failures = 0,
-                Err(e) => {
-                    failures += 1;
-                    error!(projection = name, error = %e, failures, "projection cannot advance");
+        run_until_shutdown(
+            name,
+            || async {
+                let result = self.catch_up().await.map(drop);
+                if let Err(e) = &result {
                     let (checkpoint, applied) = self.status.borrow().clone().into_parts();
                     self.publish(checkpoint, applied, Some(e.to_string()));
-                    let pause = poll_interval * failures.min(20);
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = shutdown.changed() => {}
-                    }
-                    continue;
                 }
-            }
-            tokio::select! {
-                _ = commits.changed() => {}
-                _ = tokio::time::sleep(poll_interval) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-        info!(
-            projection = name,
-            "projection runner stopped at its checkpoint"
-        );
+                result.map_err(|e| e.to_string())
+            },
+            commits,
+            poll_interval,
+            shutdown,
+        )
+        .await;
     }
 
     fn publish(&self, checkpoint: LogPosition, events_applied: i64, last_error: Option<String>) {
@@ -276,6 +260,101 @@ impl ProjectionStatus {
     fn into_parts(self) -> (LogPosition, i64) {
         (self.checkpoint, self.events_applied)
     }
+}
+
+/// Reads a consumer's durable checkpoint, creating it at the start of the log.
+pub async fn load_checkpoint(
+    pool: &AnyPool,
+    name: &str,
+) -> Result<(LogPosition, i64), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (name, tx_id, global_position, events_applied, updated_at)
+         VALUES ($1, 0, 0, 0, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(now_text())
+    .execute(pool)
+    .await?;
+    let (tx_id, position, applied): (i64, i64, i64) = sqlx::query_as(
+        "SELECT tx_id, global_position, events_applied FROM projection_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await?;
+    Ok((LogPosition::new(tx_id, position), applied))
+}
+
+/// Moves a checkpoint from `from` to `to`, failing with `CheckpointMoved` when
+/// somebody else moved it first (compare-and-set).
+pub async fn advance_checkpoint(
+    conn: &mut AnyConnection,
+    name: &'static str,
+    from: LogPosition,
+    to: LogPosition,
+    events_applied: i64,
+) -> Result<(), ProjectionError> {
+    let moved = sqlx::query(
+        "UPDATE projection_checkpoints
+            SET tx_id = $1, global_position = $2, events_applied = $3, updated_at = $4
+          WHERE name = $5 AND tx_id = $6 AND global_position = $7",
+    )
+    .bind(to.tx_id)
+    .bind(to.global_position)
+    .bind(events_applied)
+    .bind(now_text())
+    .bind(name)
+    .bind(from.tx_id)
+    .bind(from.global_position)
+    .execute(&mut *conn)
+    .await?;
+    if moved.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(ProjectionError::CheckpointMoved(name))
+    }
+}
+
+/// The loop every background worker runs: do a round of work, then sleep until
+/// a commit notice, the poll interval or shutdown. A failing round is logged and
+/// retried with a growing pause, never skipped.
+pub async fn run_until_shutdown<F, Fut>(
+    name: &'static str,
+    mut round: F,
+    mut commits: watch::Receiver<LogPosition>,
+    poll_interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut failures: u32 = 0;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let pause = match round().await {
+            Ok(()) => {
+                failures = 0;
+                poll_interval
+            }
+            Err(e) => {
+                failures += 1;
+                error!(worker = name, error = %e, failures, "background worker cannot advance");
+                poll_interval * failures.min(20)
+            }
+        };
+        tokio::select! {
+            notice = commits.changed(), if failures == 0 => {
+                if notice.is_err() {
+                    // No writer left in this process: fall back to polling.
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    info!(worker = name, "background worker stopped at its checkpoint");
 }
 
 fn now_text() -> String {

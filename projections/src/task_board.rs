@@ -1,7 +1,7 @@
 //! The task board: one row per interview task, for seats, supervisors and admins.
 
 use cqrs_es::DomainEvent as _;
-use domain::interview_task::{InterviewTaskEvent, TaskStatus, AGGREGATE_TYPE};
+use domain::interview_task::{InterviewOutcome, InterviewTaskEvent, TaskStatus, AGGREGATE_TYPE};
 use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
@@ -52,11 +52,29 @@ pub struct TaskBoardRow {
     pub created_position: i64,
     /// Sequence of the last event applied.
     pub last_sequence: i64,
+    /// Seat of the current appointment.
+    pub seat_no: Option<String>,
+    /// RFC 3339 start of the current appointment.
+    pub appointment_start: Option<String>,
+    /// RFC 3339 end of the current appointment.
+    pub appointment_end: Option<String>,
+    /// Reschedules used.
+    pub reschedule_count: i64,
+    /// Id of the latest appointment request.
+    pub booking_id: Option<String>,
+    /// REQUESTED, CONFIRMED or REFUSED.
+    pub booking_status: Option<String>,
+    /// Error code of a refused request.
+    pub booking_error_code: Option<String>,
+    /// Why a request was refused.
+    pub booking_error: Option<String>,
 }
 
 const COLUMNS: &str = "task_id, contract_no, kind, status, product_code, channel_code, manager_id,
     borrower_name, borrower_id_number, borrower_phone, participants, required_steps,
-    cancel_reason, created_at, updated_at, created_position, last_sequence";
+    cancel_reason, created_at, updated_at, created_position, last_sequence, seat_no,
+    appointment_start, appointment_end, reschedule_count, booking_id, booking_status,
+    booking_error_code, booking_error";
 
 fn bad_event(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
     ProjectionError::BadEvent {
@@ -75,6 +93,24 @@ fn stored_name<T: Serialize>(value: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+async fn set_status(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    status: TaskStatus,
+    updated_at: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE task_board SET status = $1, updated_at = $2, last_sequence = $3 WHERE task_id = $4",
+    )
+    .bind(status.as_str())
+    .bind(updated_at)
+    .bind(event.sequence)
+    .bind(&event.aggregate_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 impl Projection for TaskBoard {
@@ -107,10 +143,13 @@ impl Projection for TaskBoard {
                     .iter()
                     .find(|p| p.is_main_borrower())
                     .ok_or_else(|| bad_event(event, "no main borrower"))?;
-                sqlx::query(&format!(
-                    "INSERT INTO task_board ({COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-                ))
+                sqlx::query(
+                    "INSERT INTO task_board (task_id, contract_no, kind, status, product_code,
+                         channel_code, manager_id, borrower_name, borrower_id_number, borrower_phone,
+                         participants, required_steps, cancel_reason, created_at, updated_at,
+                         created_position, last_sequence)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                )
                 .bind(&event.aggregate_id)
                 .bind(&created.contract_no)
                 .bind(stored_name(&created.kind))
@@ -144,6 +183,64 @@ impl Projection for TaskBoard {
                 .execute(&mut *conn)
                 .await?;
             }
+            InterviewTaskEvent::AppointmentRequested(requested) => {
+                sqlx::query(
+                    "UPDATE task_board SET booking_id = $1, booking_status = 'REQUESTED',
+                            booking_error_code = NULL, booking_error = NULL, updated_at = $2, last_sequence = $3
+                      WHERE task_id = $4",
+                )
+                .bind(requested.booking_id.to_string())
+                .bind(&updated_at)
+                .bind(event.sequence)
+                .bind(&event.aggregate_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            InterviewTaskEvent::AppointmentConfirmed(confirmed) => {
+                sqlx::query(
+                    "UPDATE task_board SET status = $1, seat_no = $2, appointment_start = $3,
+                            appointment_end = $4, reschedule_count = $5, booking_status = 'CONFIRMED',
+                            updated_at = $6, last_sequence = $7
+                      WHERE task_id = $8",
+                )
+                .bind(TaskStatus::Pending.as_str())
+                .bind(&confirmed.seat_no)
+                .bind(rfc3339(confirmed.slot.start))
+                .bind(rfc3339(confirmed.slot.end))
+                .bind(i64::from(confirmed.reschedule_count))
+                .bind(&updated_at)
+                .bind(event.sequence)
+                .bind(&event.aggregate_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            InterviewTaskEvent::AppointmentRefused(refused) => {
+                sqlx::query(
+                    "UPDATE task_board SET booking_status = 'REFUSED', booking_error_code = $1,
+                            booking_error = $2, updated_at = $3, last_sequence = $4
+                      WHERE task_id = $5",
+                )
+                .bind(refused.code.as_str())
+                .bind(&refused.reason)
+                .bind(&updated_at)
+                .bind(event.sequence)
+                .bind(&event.aggregate_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            InterviewTaskEvent::AppointmentExpired { .. } => {
+                set_status(conn, event, TaskStatus::Expired, &updated_at).await?;
+            }
+            InterviewTaskEvent::InterviewStarted { .. } => {
+                set_status(conn, event, TaskStatus::InProgress, &updated_at).await?;
+            }
+            InterviewTaskEvent::InterviewConcluded { outcome, .. } => {
+                let status = match outcome {
+                    InterviewOutcome::Pass => TaskStatus::Passed,
+                    InterviewOutcome::Doubtful => TaskStatus::PendingQc,
+                };
+                set_status(conn, event, status, &updated_at).await?;
+            }
         }
         Ok(())
     }
@@ -156,6 +253,16 @@ pub struct TaskFilter {
     pub status: Option<TaskStatus>,
     /// Only tasks of this contract.
     pub contract_no: Option<String>,
+    /// Only tasks booked with this seat.
+    pub seat_no: Option<String>,
+    /// Only tasks of this product.
+    pub product_code: Option<String>,
+    /// Only tasks of this channel.
+    pub channel_code: Option<String>,
+    /// Only appointments starting at or after this RFC 3339 instant.
+    pub from: Option<String>,
+    /// Only appointments starting before this RFC 3339 instant.
+    pub to: Option<String>,
 }
 
 /// One page of the board, newest first.
@@ -193,11 +300,21 @@ impl TaskBoard {
             n += 1;
             n
         };
-        if filter.status.is_some() {
-            sql.push_str(&format!(" AND status = ${}", next()));
-        }
-        if filter.contract_no.is_some() {
-            sql.push_str(&format!(" AND contract_no = ${}", next()));
+        let conditions: [(&str, Option<String>); 7] = [
+            ("status = ", filter.status.map(|s| s.as_str().to_string())),
+            ("contract_no = ", filter.contract_no.clone()),
+            ("seat_no = ", filter.seat_no.clone()),
+            ("product_code = ", filter.product_code.clone()),
+            ("channel_code = ", filter.channel_code.clone()),
+            ("appointment_start >= ", filter.from.clone()),
+            ("appointment_start < ", filter.to.clone()),
+        ];
+        let mut binds = Vec::new();
+        for (condition, value) in conditions {
+            if let Some(value) = value {
+                sql.push_str(&format!(" AND {condition}${}", next()));
+                binds.push(value);
+            }
         }
         if before_position.is_some() {
             sql.push_str(&format!(" AND created_position < ${}", next()));
@@ -207,11 +324,8 @@ impl TaskBoard {
             next()
         ));
         let mut query = sqlx::query_as::<_, TaskBoardRow>(&sql);
-        if let Some(status) = filter.status {
-            query = query.bind(status.as_str());
-        }
-        if let Some(contract_no) = &filter.contract_no {
-            query = query.bind(contract_no.clone());
+        for value in binds {
+            query = query.bind(value);
         }
         if let Some(before) = before_position {
             query = query.bind(before);

@@ -2,10 +2,16 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
+use uuid::Uuid;
+
 use super::{
-    merge_participants, InterviewTaskCancelled, InterviewTaskCommand, InterviewTaskCreated,
-    InterviewTaskError, InterviewTaskEvent, Participant,
+    merge_participants, AppointmentConfirmed, AppointmentPurpose, AppointmentRefused,
+    AppointmentRequested, BookingRef, InterviewOutcome, InterviewTaskCancelled,
+    InterviewTaskCommand, InterviewTaskCreated, InterviewTaskError, InterviewTaskEvent,
+    Participant, RequestAppointment, Requester, STAFF_ROLES,
 };
+use crate::customer_agenda::agenda_id;
+use crate::schedule::Slot;
 use crate::services::DomainServices;
 
 /// The interview flow a task follows (requirements 000 and 001).
@@ -122,6 +128,23 @@ impl TaskStatus {
     }
 }
 
+/// The appointment a task holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// Booking id of the seat and agenda bookings.
+    pub booking_id: Uuid,
+    /// Seat booked.
+    pub seat_no: String,
+    /// The slot.
+    pub slot: Slot,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct PendingRequest {
+    purpose: AppointmentPurpose,
+    appointment: Appointment,
+}
+
 /// The write-side state of one interview task.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InterviewTask {
@@ -130,6 +153,10 @@ pub struct InterviewTask {
     kind: TaskKind,
     status: TaskStatus,
     participants: Vec<Participant>,
+    created_at: Option<chrono::DateTime<chrono::Utc>>,
+    appointment: Option<Appointment>,
+    pending: Option<PendingRequest>,
+    reschedule_count: u32,
 }
 
 impl InterviewTask {
@@ -153,12 +180,148 @@ impl InterviewTask {
         &self.participants
     }
 
+    /// When the task was opened (the application date of the notice SMS).
+    pub fn created_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.created_at
+    }
+
+    /// The appointment held, if any.
+    pub fn appointment(&self) -> Option<&Appointment> {
+        self.appointment.as_ref()
+    }
+
+    /// Reschedules used so far.
+    pub fn reschedule_count(&self) -> u32 {
+        self.reschedule_count
+    }
+
     fn require_existing(&self) -> Result<(), InterviewTaskError> {
         if self.created {
             Ok(())
         } else {
             Err(InterviewTaskError::NotFound)
         }
+    }
+
+    fn agendas(&self) -> Vec<String> {
+        self.participants.iter().map(agenda_id).collect()
+    }
+
+    fn booking_ref(&self, appointment: &Appointment) -> BookingRef {
+        BookingRef {
+            booking_id: appointment.booking_id,
+            seat_no: appointment.seat_no.clone(),
+            agendas: self.agendas(),
+        }
+    }
+
+    fn is_main_borrower_or_on_behalf(&self, requester: &Requester) -> bool {
+        if requester.role == "CUSTOMER" {
+            self.participants
+                .iter()
+                .any(|p| p.is_main_borrower() && p.id_number == requester.actor_id)
+        } else {
+            requester.on_behalf_of_borrower && STAFF_ROLES.contains(&requester.role.as_str())
+        }
+    }
+
+    fn transition(&self, action: &'static str) -> InterviewTaskError {
+        InterviewTaskError::InvalidTransition {
+            action,
+            from: self.status,
+        }
+    }
+
+    fn request(
+        &self,
+        request: RequestAppointment,
+        services: &DomainServices,
+    ) -> Result<AppointmentRequested, InterviewTaskError> {
+        let now = services.clock.now();
+        let policy = &services.scheduling;
+        if self.pending.is_some() {
+            return Err(InterviewTaskError::BookingInProgress);
+        }
+        let seat_no = required_text(&request.seat_no, "seatNo", 32)?;
+        let requested_slot = || -> Result<Slot, InterviewTaskError> {
+            let slot = Slot::new(request.start, request.end, policy)?;
+            if !slot.within_horizon(now, policy.horizon_days) {
+                return Err(InterviewTaskError::OutsideHorizon {
+                    days: policy.horizon_days,
+                });
+            }
+            Ok(slot)
+        };
+        let slot = match request.purpose {
+            AppointmentPurpose::Book => {
+                if self.status != TaskStatus::Pending || self.appointment.is_some() {
+                    return Err(self.transition("book"));
+                }
+                requested_slot()?
+            }
+            AppointmentPurpose::Reschedule => {
+                let current = self
+                    .appointment
+                    .as_ref()
+                    .ok_or(InterviewTaskError::NoAppointment)?;
+                if !matches!(self.status, TaskStatus::Pending | TaskStatus::Expired) {
+                    return Err(self.transition("reschedule"));
+                }
+                if !self.is_main_borrower_or_on_behalf(&request.requester) {
+                    return Err(InterviewTaskError::NotMainBorrower {
+                        action: "reschedule",
+                    });
+                }
+                if self.status == TaskStatus::Pending && now >= current.slot.start {
+                    return Err(InterviewTaskError::WindowOpened);
+                }
+                if self.reschedule_count >= policy.max_reschedules {
+                    return Err(InterviewTaskError::RescheduleLimitReached {
+                        max: policy.max_reschedules,
+                    });
+                }
+                requested_slot()?
+            }
+            AppointmentPurpose::Reassign => {
+                let current = self
+                    .appointment
+                    .as_ref()
+                    .ok_or(InterviewTaskError::NoAppointment)?;
+                if self.status != TaskStatus::Pending {
+                    return Err(self.transition("reassign"));
+                }
+                if !matches!(request.requester.role.as_str(), "SUPERVISOR" | "ADMIN") {
+                    return Err(InterviewTaskError::NotSupervisor);
+                }
+                if now >= current.slot.start {
+                    return Err(InterviewTaskError::WindowOpened);
+                }
+                if current.seat_no == seat_no {
+                    return Err(InterviewTaskError::SameSeat { seat_no });
+                }
+                current.slot
+            }
+            AppointmentPurpose::SecondInterview => {
+                if self.status != TaskStatus::PendingQc {
+                    return Err(self.transition("request a second interview for"));
+                }
+                if !self.is_main_borrower_or_on_behalf(&request.requester) {
+                    return Err(InterviewTaskError::NotMainBorrower {
+                        action: "request a second interview",
+                    });
+                }
+                requested_slot()?
+            }
+        };
+        Ok(AppointmentRequested {
+            booking_id: request.booking_id,
+            purpose: request.purpose,
+            seat_no,
+            slot,
+            agendas: self.agendas(),
+            requested_by: request.requester,
+            requested_at: now,
+        })
     }
 }
 
@@ -190,7 +353,11 @@ impl Aggregate for InterviewTask {
         services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        match command {
+        if !matches!(command, InterviewTaskCommand::Create(_)) {
+            self.require_existing()?;
+        }
+        let now = services.clock.now();
+        let event = match command {
             InterviewTaskCommand::Create(create) => {
                 if self.created {
                     return Err(InterviewTaskError::AlreadyExists);
@@ -203,7 +370,7 @@ impl Aggregate for InterviewTask {
                 let channel_code = required_text(&create.channel_code, "channelCode", 32)?;
                 let manager_id = required_text(&create.manager_id, "managerId", 64)?;
                 let participants = merge_participants(&create.participants)?;
-                let event = InterviewTaskCreated {
+                InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
                     contract_no,
                     kind: create.kind,
                     required_steps: create.kind.required_steps(),
@@ -211,28 +378,111 @@ impl Aggregate for InterviewTask {
                     channel_code,
                     manager_id,
                     participants,
-                    created_at: services.clock.now(),
-                };
-                sink.write(InterviewTaskEvent::InterviewTaskCreated(event), self)
-                    .await;
+                    created_at: now,
+                })
             }
             InterviewTaskCommand::Cancel(cancel) => {
-                self.require_existing()?;
                 if !matches!(self.status, TaskStatus::Pending | TaskStatus::InProgress) {
-                    return Err(InterviewTaskError::InvalidTransition {
-                        action: "cancel",
-                        from: self.status,
-                    });
+                    return Err(self.transition("cancel"));
                 }
                 let reason = required_text(&cancel.reason, "reason", 500)?;
-                let event = InterviewTaskCancelled {
+                let releases = self
+                    .appointment
+                    .iter()
+                    .chain(self.pending.as_ref().map(|p| &p.appointment))
+                    .map(|a| self.booking_ref(a))
+                    .collect();
+                InterviewTaskEvent::InterviewTaskCancelled(InterviewTaskCancelled {
                     reason,
-                    cancelled_at: services.clock.now(),
-                };
-                sink.write(InterviewTaskEvent::InterviewTaskCancelled(event), self)
-                    .await;
+                    cancelled_at: now,
+                    releases,
+                })
             }
-        }
+            InterviewTaskCommand::RequestAppointment(request) => {
+                InterviewTaskEvent::AppointmentRequested(self.request(request, services)?)
+            }
+            InterviewTaskCommand::ConfirmAppointment { booking_id } => {
+                let Some(pending) = self
+                    .pending
+                    .as_ref()
+                    .filter(|p| p.appointment.booking_id == booking_id)
+                else {
+                    if self.appointment.as_ref().map(|a| a.booking_id) == Some(booking_id) {
+                        return Ok(()); // redelivered confirmation
+                    }
+                    return Err(self.transition("confirm a booking that is no longer requested on"));
+                };
+                let reschedule_count = self.reschedule_count
+                    + u32::from(pending.purpose == AppointmentPurpose::Reschedule);
+                InterviewTaskEvent::AppointmentConfirmed(AppointmentConfirmed {
+                    booking_id,
+                    purpose: pending.purpose,
+                    seat_no: pending.appointment.seat_no.clone(),
+                    slot: pending.appointment.slot,
+                    replaced: self.appointment.as_ref().map(|a| self.booking_ref(a)),
+                    reschedule_count,
+                })
+            }
+            InterviewTaskCommand::RefuseAppointment {
+                booking_id,
+                code,
+                reason,
+            } => {
+                let Some(pending) = self
+                    .pending
+                    .as_ref()
+                    .filter(|p| p.appointment.booking_id == booking_id)
+                else {
+                    return Ok(()); // already settled
+                };
+                InterviewTaskEvent::AppointmentRefused(AppointmentRefused {
+                    booking_id,
+                    purpose: pending.purpose,
+                    code,
+                    reason,
+                })
+            }
+            InterviewTaskCommand::ExpireAppointment { booking_id } => {
+                let current = self
+                    .appointment
+                    .as_ref()
+                    .map(|a| (a.booking_id, a.slot.end));
+                match current {
+                    Some((id, end))
+                        if id == booking_id && self.status == TaskStatus::Pending && now >= end =>
+                    {
+                        InterviewTaskEvent::AppointmentExpired { booking_id }
+                    }
+                    _ => return Ok(()), // a stale timer: the task moved on
+                }
+            }
+            InterviewTaskCommand::StartInterview { seat_no } => {
+                if self.status != TaskStatus::Pending {
+                    return Err(self.transition("start"));
+                }
+                let appointment = self
+                    .appointment
+                    .as_ref()
+                    .ok_or(InterviewTaskError::NoAppointment)?;
+                if now < appointment.slot.start || now >= appointment.slot.end {
+                    return Err(InterviewTaskError::OutsideWindow);
+                }
+                InterviewTaskEvent::InterviewStarted {
+                    seat_no: required_text(&seat_no, "seatNo", 32)?,
+                    started_at: now,
+                }
+            }
+            InterviewTaskCommand::ConcludeInterview { outcome } => {
+                if self.status != TaskStatus::InProgress {
+                    return Err(self.transition("conclude"));
+                }
+                InterviewTaskEvent::InterviewConcluded {
+                    outcome,
+                    concluded_at: now,
+                }
+            }
+        };
+        sink.write(event, self).await;
         Ok(())
     }
 
@@ -243,10 +493,41 @@ impl Aggregate for InterviewTask {
                 self.contract_no = created.contract_no;
                 self.kind = created.kind;
                 self.participants = created.participants;
+                self.created_at = Some(created.created_at);
                 self.status = TaskStatus::Pending;
             }
             InterviewTaskEvent::InterviewTaskCancelled(_) => {
                 self.status = TaskStatus::Cancelled;
+                self.pending = None;
+            }
+            InterviewTaskEvent::AppointmentRequested(requested) => {
+                self.pending = Some(PendingRequest {
+                    purpose: requested.purpose,
+                    appointment: Appointment {
+                        booking_id: requested.booking_id,
+                        seat_no: requested.seat_no,
+                        slot: requested.slot,
+                    },
+                });
+            }
+            InterviewTaskEvent::AppointmentConfirmed(confirmed) => {
+                self.pending = None;
+                self.appointment = Some(Appointment {
+                    booking_id: confirmed.booking_id,
+                    seat_no: confirmed.seat_no,
+                    slot: confirmed.slot,
+                });
+                self.reschedule_count = confirmed.reschedule_count;
+                self.status = TaskStatus::Pending;
+            }
+            InterviewTaskEvent::AppointmentRefused(_) => self.pending = None,
+            InterviewTaskEvent::AppointmentExpired { .. } => self.status = TaskStatus::Expired,
+            InterviewTaskEvent::InterviewStarted { .. } => self.status = TaskStatus::InProgress,
+            InterviewTaskEvent::InterviewConcluded { outcome, .. } => {
+                self.status = match outcome {
+                    InterviewOutcome::Pass => TaskStatus::Passed,
+                    InterviewOutcome::Doubtful => TaskStatus::PendingQc,
+                }
             }
         }
     }
@@ -322,6 +603,7 @@ mod tests {
         InterviewTaskEvent::InterviewTaskCancelled(InterviewTaskCancelled {
             reason: "客户主动放弃".into(),
             cancelled_at: now(),
+            releases: vec![],
         })
     }
 
@@ -401,6 +683,535 @@ mod tests {
                 field: "reason",
                 reason: "must be non-empty and not too long",
             });
+    }
+
+    mod booking {
+        use chrono::Duration;
+
+        use super::*;
+        use crate::interview_task::{
+            AppointmentConfirmed, AppointmentPurpose, AppointmentRequested, BookingRef,
+            InterviewOutcome, RequestAppointment, Requester,
+        };
+
+        const BORROWER_ID: &str = "11010519491231002X";
+
+        fn at(hours_from_now: i64) -> chrono::DateTime<Utc> {
+            now() + Duration::hours(hours_from_now)
+        }
+
+        fn slot(hours_from_now: i64) -> Slot {
+            Slot {
+                start: at(hours_from_now),
+                end: at(hours_from_now) + Duration::minutes(30),
+            }
+        }
+
+        fn customer(id: &str) -> Requester {
+            Requester {
+                actor_id: id.into(),
+                role: "CUSTOMER".into(),
+                on_behalf_of_borrower: false,
+            }
+        }
+
+        fn staff(role: &str, on_behalf: bool) -> Requester {
+            Requester {
+                actor_id: "S001".into(),
+                role: role.into(),
+                on_behalf_of_borrower: on_behalf,
+            }
+        }
+
+        fn request(
+            id: u128,
+            purpose: AppointmentPurpose,
+            seat: &str,
+            hours: i64,
+            who: Requester,
+        ) -> InterviewTaskCommand {
+            InterviewTaskCommand::RequestAppointment(RequestAppointment {
+                booking_id: Uuid::from_u128(id),
+                purpose,
+                seat_no: seat.into(),
+                start: slot(hours).start,
+                end: slot(hours).end,
+                requester: who,
+            })
+        }
+
+        fn agendas() -> Vec<String> {
+            merge_participants(&[borrower()])
+                .unwrap()
+                .iter()
+                .map(agenda_id)
+                .collect()
+        }
+
+        fn requested(
+            id: u128,
+            purpose: AppointmentPurpose,
+            seat: &str,
+            hours: i64,
+            who: Requester,
+        ) -> InterviewTaskEvent {
+            InterviewTaskEvent::AppointmentRequested(AppointmentRequested {
+                booking_id: Uuid::from_u128(id),
+                purpose,
+                seat_no: seat.into(),
+                slot: slot(hours),
+                agendas: agendas(),
+                requested_by: who,
+                requested_at: now(),
+            })
+        }
+
+        fn confirmed(
+            id: u128,
+            purpose: AppointmentPurpose,
+            seat: &str,
+            hours: i64,
+            replaced: Option<(u128, &str)>,
+            count: u32,
+        ) -> InterviewTaskEvent {
+            InterviewTaskEvent::AppointmentConfirmed(AppointmentConfirmed {
+                booking_id: Uuid::from_u128(id),
+                purpose,
+                seat_no: seat.into(),
+                slot: slot(hours),
+                replaced: replaced.map(|(id, seat)| BookingRef {
+                    booking_id: Uuid::from_u128(id),
+                    seat_no: seat.into(),
+                    agendas: agendas(),
+                }),
+                reschedule_count: count,
+            })
+        }
+
+        /// A task booked with seat S1, 24 hours from now.
+        fn booked() -> Vec<InterviewTaskEvent> {
+            vec![
+                created(TaskKind::YongxuVideoInterview),
+                requested(
+                    1,
+                    AppointmentPurpose::Book,
+                    "S1",
+                    24,
+                    staff("ACCOUNT_MANAGER", false),
+                ),
+                confirmed(1, AppointmentPurpose::Book, "S1", 24, None, 0),
+            ]
+        }
+
+        /// `booked()` then rescheduled `n` times by the borrower.
+        fn rescheduled(n: u32) -> Vec<InterviewTaskEvent> {
+            let mut events = booked();
+            for i in 1..=n {
+                let id = u128::from(i) + 1;
+                events.push(requested(
+                    id,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    24 + i64::from(i),
+                    customer(BORROWER_ID),
+                ));
+                events.push(confirmed(
+                    id,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    24 + i64::from(i),
+                    Some((id - 1, "S1")),
+                    i,
+                ));
+            }
+            events
+        }
+
+        #[test]
+        fn a_first_booking_is_requested_then_confirmed() {
+            TaskTest::with(services())
+                .given(vec![created(TaskKind::YongxuVideoInterview)])
+                .when(request(
+                    1,
+                    AppointmentPurpose::Book,
+                    "S1",
+                    24,
+                    staff("ACCOUNT_MANAGER", false),
+                ))
+                .then_expect_events(vec![requested(
+                    1,
+                    AppointmentPurpose::Book,
+                    "S1",
+                    24,
+                    staff("ACCOUNT_MANAGER", false),
+                )]);
+            TaskTest::with(services())
+                .given(booked()[..2].to_vec())
+                .when(InterviewTaskCommand::ConfirmAppointment {
+                    booking_id: Uuid::from_u128(1),
+                })
+                .then_expect_events(vec![booked()[2].clone()]);
+        }
+
+        /// 001_d165f826565a3102.txt 2.5.3: 可选时间限制范围为当前时间后 1 个月内.
+        #[test]
+        fn booking_beyond_one_month_or_in_the_past_is_refused() {
+            for hours in [-1, 31 * 24] {
+                TaskTest::with(services())
+                    .given(vec![created(TaskKind::YongxuVideoInterview)])
+                    .when(request(
+                        1,
+                        AppointmentPurpose::Book,
+                        "S1",
+                        hours,
+                        staff("SEAT", false),
+                    ))
+                    .then_expect_error(InterviewTaskError::OutsideHorizon { days: 30 });
+            }
+        }
+
+        #[test]
+        fn one_request_at_a_time() {
+            TaskTest::with(services())
+                .given(booked()[..2].to_vec())
+                .when(request(
+                    2,
+                    AppointmentPurpose::Book,
+                    "S2",
+                    25,
+                    staff("SEAT", false),
+                ))
+                .then_expect_error(InterviewTaskError::BookingInProgress);
+        }
+
+        /// 001_d165f826565a3102.txt 2.6.1: 开放主借人在线改约功能，仅更新任务时间，不重新生成新的面谈任务.
+        #[test]
+        fn the_main_borrower_reschedules_and_the_task_is_kept() {
+            TaskTest::with(services())
+                .given(booked())
+                .when(request(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    customer(BORROWER_ID),
+                ))
+                .then_expect_events(vec![requested(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    customer(BORROWER_ID),
+                )]);
+            let mut given = booked();
+            given.push(requested(
+                2,
+                AppointmentPurpose::Reschedule,
+                "S1",
+                30,
+                customer(BORROWER_ID),
+            ));
+            TaskTest::with(services())
+                .given(given)
+                .when(InterviewTaskCommand::ConfirmAppointment {
+                    booking_id: Uuid::from_u128(2),
+                })
+                .then_expect_events(vec![confirmed(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    Some((1, "S1")),
+                    1,
+                )]);
+        }
+
+        /// 001_d165f826565a3102.txt 2.6.1: only the main borrower (主借人) reschedules.
+        #[test]
+        fn someone_else_may_not_reschedule() {
+            for who in [
+                customer("410102198707222020"),
+                staff("SEAT", false),
+                staff("AUDITOR", true),
+            ] {
+                TaskTest::with(services())
+                    .given(booked())
+                    .when(request(2, AppointmentPurpose::Reschedule, "S1", 30, who))
+                    .then_expect_error(InterviewTaskError::NotMainBorrower {
+                        action: "reschedule",
+                    });
+            }
+        }
+
+        /// Staff may reschedule on the borrower's behalf; it is recorded as such.
+        #[test]
+        fn staff_on_behalf_of_the_borrower_is_recorded() {
+            TaskTest::with(services())
+                .given(booked())
+                .when(request(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    staff("ACCOUNT_MANAGER", true),
+                ))
+                .then_expect_events(vec![requested(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    staff("ACCOUNT_MANAGER", true),
+                )]);
+        }
+
+        /// 001_d165f826565a3102.txt 2.6.1: 改约次数不得超过 2 次.
+        #[test]
+        fn a_third_reschedule_is_refused() {
+            let refused = TaskTest::with(services())
+                .given(rescheduled(2))
+                .when(request(
+                    9,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    40,
+                    customer(BORROWER_ID),
+                ))
+                .inspect_result()
+                .unwrap_err();
+            assert_eq!(
+                refused,
+                InterviewTaskError::RescheduleLimitReached { max: 2 }
+            );
+            assert_eq!(
+                crate::error::DomainError::code(&refused),
+                crate::ErrorCode::InvalidTransition
+            );
+        }
+
+        /// 001_d165f826565a3102.txt 2.6.1: 任务预约时间段内…不开放改约功能.
+        #[test]
+        fn no_reschedule_once_the_window_opened() {
+            let mut given = vec![created(TaskKind::YongxuVideoInterview)];
+            given.push(requested(
+                1,
+                AppointmentPurpose::Book,
+                "S1",
+                1,
+                staff("SEAT", false),
+            ));
+            given.push(confirmed(1, AppointmentPurpose::Book, "S1", 1, None, 0));
+            let later = DomainServices::new(
+                Arc::new(FixedClock(at(1) + Duration::minutes(5))),
+                Arc::new(SequentialIds::default()),
+            );
+            TaskTest::with(later)
+                .given(given)
+                .when(request(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    customer(BORROWER_ID),
+                ))
+                .then_expect_error(InterviewTaskError::WindowOpened);
+        }
+
+        /// 001_d165f826565a3102.txt 2.6.1: 若任务过期（状态=待面谈），主借人可…提交任务改约申请.
+        #[test]
+        fn an_expired_task_may_be_rescheduled() {
+            let mut given = booked();
+            given.push(InterviewTaskEvent::AppointmentExpired {
+                booking_id: Uuid::from_u128(1),
+            });
+            TaskTest::with(services())
+                .given(given)
+                .when(request(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    customer(BORROWER_ID),
+                ))
+                .then_expect_events(vec![requested(
+                    2,
+                    AppointmentPurpose::Reschedule,
+                    "S1",
+                    30,
+                    customer(BORROWER_ID),
+                )]);
+        }
+
+        #[test]
+        fn expiry_fires_only_for_the_current_appointment_after_its_window() {
+            let after_window = DomainServices::new(
+                Arc::new(FixedClock(at(25))),
+                Arc::new(SequentialIds::default()),
+            );
+            TaskTest::with(after_window)
+                .given(booked())
+                .when(InterviewTaskCommand::ExpireAppointment {
+                    booking_id: Uuid::from_u128(1),
+                })
+                .then_expect_events(vec![InterviewTaskEvent::AppointmentExpired {
+                    booking_id: Uuid::from_u128(1),
+                }]);
+            TaskTest::with(services())
+                .given(booked())
+                .when(InterviewTaskCommand::ExpireAppointment {
+                    booking_id: Uuid::from_u128(1),
+                })
+                .then_expect_events(vec![]);
+            TaskTest::with(services())
+                .given(rescheduled(1))
+                .when(InterviewTaskCommand::ExpireAppointment {
+                    booking_id: Uuid::from_u128(1),
+                })
+                .then_expect_events(vec![]);
+        }
+
+        /// 001_d165f826565a3102.txt 2.6.1: a disputed interview (存疑) may ask for a
+        /// second interview (二次面谈申请), like a reschedule.
+        #[test]
+        fn a_disputed_interview_may_request_a_second_one() {
+            let in_window = DomainServices::new(
+                Arc::new(FixedClock(at(24) + Duration::minutes(1))),
+                Arc::new(SequentialIds::default()),
+            );
+            let mut given = booked();
+            given.push(InterviewTaskEvent::InterviewStarted {
+                seat_no: "S1".into(),
+                started_at: at(24),
+            });
+            given.push(InterviewTaskEvent::InterviewConcluded {
+                outcome: InterviewOutcome::Doubtful,
+                concluded_at: at(24),
+            });
+            let mut requested_event = requested(
+                5,
+                AppointmentPurpose::SecondInterview,
+                "S1",
+                48,
+                customer(BORROWER_ID),
+            );
+            if let InterviewTaskEvent::AppointmentRequested(r) = &mut requested_event {
+                r.requested_at = at(24) + Duration::minutes(1);
+            }
+            TaskTest::with(in_window)
+                .given(given)
+                .when(request(
+                    5,
+                    AppointmentPurpose::SecondInterview,
+                    "S1",
+                    48,
+                    customer(BORROWER_ID),
+                ))
+                .then_expect_events(vec![requested_event]);
+            TaskTest::with(services())
+                .given(booked())
+                .when(request(
+                    5,
+                    AppointmentPurpose::SecondInterview,
+                    "S1",
+                    48,
+                    customer(BORROWER_ID),
+                ))
+                .then_expect_error(InterviewTaskError::InvalidTransition {
+                    action: "request a second interview for",
+                    from: TaskStatus::Pending,
+                });
+        }
+
+        /// 001_d165f826565a3102.txt 2.4.6 预约再分配: a supervisor moves a booking to
+        /// another seat at the same time.
+        #[test]
+        fn only_a_supervisor_reassigns_and_the_time_is_kept() {
+            TaskTest::with(services())
+                .given(booked())
+                .when(request(
+                    2,
+                    AppointmentPurpose::Reassign,
+                    "S2",
+                    99,
+                    staff("SUPERVISOR", false),
+                ))
+                .then_expect_events(vec![requested(
+                    2,
+                    AppointmentPurpose::Reassign,
+                    "S2",
+                    24,
+                    staff("SUPERVISOR", false),
+                )]);
+            TaskTest::with(services())
+                .given(booked())
+                .when(request(
+                    2,
+                    AppointmentPurpose::Reassign,
+                    "S2",
+                    24,
+                    staff("SEAT", false),
+                ))
+                .then_expect_error(InterviewTaskError::NotSupervisor);
+        }
+
+        /// 004_448cd5ace309d8b2.txt 3.3: 处理中 may still be withdrawn; the held
+        /// bookings are handed back.
+        #[test]
+        fn cancel_in_progress_releases_the_appointment() {
+            let in_window = DomainServices::new(
+                Arc::new(FixedClock(at(24) + Duration::minutes(1))),
+                Arc::new(SequentialIds::default()),
+            );
+            let mut given = booked();
+            given.push(InterviewTaskEvent::InterviewStarted {
+                seat_no: "S1".into(),
+                started_at: at(24),
+            });
+            TaskTest::with(in_window)
+                .given(given)
+                .when(cancel())
+                .then_expect_events(vec![InterviewTaskEvent::InterviewTaskCancelled(
+                    InterviewTaskCancelled {
+                        reason: "客户主动放弃".into(),
+                        cancelled_at: at(24) + Duration::minutes(1),
+                        releases: vec![BookingRef {
+                            booking_id: Uuid::from_u128(1),
+                            seat_no: "S1".into(),
+                            agendas: agendas(),
+                        }],
+                    },
+                )]);
+        }
+
+        /// DESIGN.md: cancel only from PENDING or IN_PROGRESS.
+        #[test]
+        fn a_concluded_task_cannot_be_cancelled() {
+            let mut given = booked();
+            given.push(InterviewTaskEvent::InterviewStarted {
+                seat_no: "S1".into(),
+                started_at: at(24),
+            });
+            given.push(InterviewTaskEvent::InterviewConcluded {
+                outcome: InterviewOutcome::Pass,
+                concluded_at: at(24),
+            });
+            TaskTest::with(services())
+                .given(given)
+                .when(cancel())
+                .then_expect_error(InterviewTaskError::InvalidTransition {
+                    action: "cancel",
+                    from: TaskStatus::Passed,
+                });
+        }
+
+        #[test]
+        fn the_interview_starts_only_inside_its_window() {
+            TaskTest::with(services())
+                .given(booked())
+                .when(InterviewTaskCommand::StartInterview {
+                    seat_no: "S1".into(),
+                })
+                .then_expect_error(InterviewTaskError::OutsideWindow);
+        }
     }
 
     #[test]

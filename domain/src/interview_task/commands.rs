@@ -1,6 +1,9 @@
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::{ParticipantInput, TaskKind};
+use crate::error::ErrorCode;
 
 /// Commands an `InterviewTask` accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9,6 +12,39 @@ pub enum InterviewTaskCommand {
     Create(CreateInterviewTask),
     /// Withdraw a task that has not concluded (已撤销).
     Cancel(CancelInterviewTask),
+    /// Ask for an appointment: a first booking, a reschedule, a seat
+    /// reassignment or a second interview. The scheduling process manager books
+    /// the seat and every participant's agenda, then confirms or refuses it.
+    RequestAppointment(RequestAppointment),
+    /// The seat and agendas are booked: the request takes effect.
+    ConfirmAppointment {
+        /// The request being confirmed.
+        booking_id: Uuid,
+    },
+    /// The seat or an agenda refused: the request is dropped, nothing changes.
+    RefuseAppointment {
+        /// The request being refused.
+        booking_id: Uuid,
+        /// Stable code of the refusal.
+        code: ErrorCode,
+        /// Why, for the requester.
+        reason: String,
+    },
+    /// The appointment window passed without an interview (timer).
+    ExpireAppointment {
+        /// The appointment the timer was set for.
+        booking_id: Uuid,
+    },
+    /// The seat starts the interview (处理中).
+    StartInterview {
+        /// Seat no of the agent.
+        seat_no: String,
+    },
+    /// The seat concludes: 通过 or 存疑.
+    ConcludeInterview {
+        /// The seat's conclusion.
+        outcome: InterviewOutcome,
+    },
 }
 
 /// Open an interview task for a loan contract (信贷系统 generates it per 借款合同).
@@ -33,4 +69,56 @@ pub struct CreateInterviewTask {
 pub struct CancelInterviewTask {
     /// Why it is withdrawn, kept for audit.
     pub reason: String,
+}
+
+/// Why an appointment is requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AppointmentPurpose {
+    /// The first booking (面谈预约, by the account manager).
+    Book,
+    /// A new time, by the main borrower or staff on their behalf (改约).
+    Reschedule,
+    /// Another seat at the same time, by a supervisor (预约再分配).
+    Reassign,
+    /// A disputed interview asks for another one (二次面谈).
+    SecondInterview,
+}
+
+/// Who asked, as recorded on the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    /// Actor id (a customer's is their ID number).
+    pub actor_id: String,
+    /// Role the actor acted in.
+    pub role: String,
+    /// Staff acting for the main borrower (e.g. after a phone call).
+    pub on_behalf_of_borrower: bool,
+}
+
+/// Ask for an appointment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestAppointment {
+    /// Id of this request; also the id of the seat and agenda bookings it makes.
+    pub booking_id: Uuid,
+    /// What the request is for.
+    pub purpose: AppointmentPurpose,
+    /// The seat to book.
+    pub seat_no: String,
+    /// Start of the slot (ignored for a reassignment, which keeps the time).
+    pub start: DateTime<Utc>,
+    /// End of the slot (ignored for a reassignment).
+    pub end: DateTime<Utc>,
+    /// Who asked.
+    pub requester: Requester,
+}
+
+/// The seat's conclusion of an interview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InterviewOutcome {
+    /// 通过.
+    Pass,
+    /// 存疑: goes to quality control.
+    Doubtful,
 }

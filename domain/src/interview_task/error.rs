@@ -2,6 +2,7 @@ use serde::Serialize;
 
 use super::TaskStatus;
 use crate::error::{DomainError, ErrorCode};
+use crate::schedule::ScheduleError;
 
 /// Why a command on an `InterviewTask` was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -49,6 +50,48 @@ pub enum InterviewTaskError {
         /// How many distinct people claimed it.
         count: usize,
     },
+    /// A requested slot is malformed.
+    #[error(transparent)]
+    InvalidSlot(#[from] ScheduleError),
+    /// The slot is in the past or beyond the booking horizon (001 2.5.3).
+    #[error("the appointment must start after now and within {days} days")]
+    OutsideHorizon {
+        /// The horizon in days.
+        days: i64,
+    },
+    /// Another booking request of this task is still being processed.
+    #[error("another appointment request of this task is in progress; retry shortly")]
+    BookingInProgress,
+    /// 001 2.6.1: only the main borrower reschedules, or staff on their behalf.
+    #[error("only the main borrower, or staff on the borrower's behalf, may {action}")]
+    NotMainBorrower {
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// 001 2.4.6: only a supervisor reassigns a booking to another seat.
+    #[error("only a supervisor may reassign an appointment")]
+    NotSupervisor,
+    /// 001 2.6.1: 改约次数不得超过 2 次.
+    #[error("the appointment was already rescheduled {max} times, the most allowed")]
+    RescheduleLimitReached {
+        /// The configured limit.
+        max: u32,
+    },
+    /// 001 2.6.1: once the window opens, the task can be called into but not moved.
+    #[error("the appointment window has opened; it can no longer be rescheduled")]
+    WindowOpened,
+    /// The task has no appointment to change.
+    #[error("the task has no appointment yet; book one first")]
+    NoAppointment,
+    /// A reassignment to the seat that already holds it.
+    #[error("the appointment is already with seat {seat_no}")]
+    SameSeat {
+        /// The seat.
+        seat_no: String,
+    },
+    /// The interview can only start inside its window.
+    #[error("the interview can start only inside its appointment window")]
+    OutsideWindow,
     /// The command is not allowed from the task's status.
     #[error("cannot {action} a task that is {from:?}")]
     InvalidTransition {
@@ -63,8 +106,20 @@ impl DomainError for InterviewTaskError {
     fn code(&self) -> ErrorCode {
         match self {
             InterviewTaskError::NotFound => ErrorCode::NotFound,
-            InterviewTaskError::AlreadyExists => ErrorCode::Conflict,
-            InterviewTaskError::InvalidTransition { .. } => ErrorCode::InvalidTransition,
+            InterviewTaskError::AlreadyExists | InterviewTaskError::BookingInProgress => {
+                ErrorCode::Conflict
+            }
+            InterviewTaskError::NotMainBorrower { .. } | InterviewTaskError::NotSupervisor => {
+                ErrorCode::Forbidden
+            }
+            InterviewTaskError::InvalidTransition { .. }
+            | InterviewTaskError::RescheduleLimitReached { .. }
+            | InterviewTaskError::WindowOpened
+            | InterviewTaskError::NoAppointment
+            | InterviewTaskError::OutsideWindow => ErrorCode::InvalidTransition,
+            InterviewTaskError::InvalidSlot(_)
+            | InterviewTaskError::OutsideHorizon { .. }
+            | InterviewTaskError::SameSeat { .. } => ErrorCode::Validation,
             InterviewTaskError::InvalidContractNo
             | InterviewTaskError::InvalidField { .. }
             | InterviewTaskError::NoParticipants

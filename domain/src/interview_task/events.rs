@@ -1,8 +1,11 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-use super::{Participant, TaskKind, TaskStep};
+use super::{AppointmentPurpose, InterviewOutcome, Participant, Requester, TaskKind, TaskStep};
+use crate::error::ErrorCode;
+use crate::schedule::Slot;
 
 /// Facts recorded about an `InterviewTask`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -11,6 +14,31 @@ pub enum InterviewTaskEvent {
     InterviewTaskCreated(InterviewTaskCreated),
     /// The task was withdrawn (status CANCELLED / 已撤销).
     InterviewTaskCancelled(InterviewTaskCancelled),
+    /// An appointment was asked for; the seat and agendas are being booked.
+    AppointmentRequested(AppointmentRequested),
+    /// The booking succeeded: the task has this appointment now.
+    AppointmentConfirmed(AppointmentConfirmed),
+    /// The booking failed: the task keeps what it had.
+    AppointmentRefused(AppointmentRefused),
+    /// The appointment window passed (status EXPIRED).
+    AppointmentExpired {
+        /// The appointment that expired.
+        booking_id: Uuid,
+    },
+    /// The seat started the interview (status IN_PROGRESS / 处理中).
+    InterviewStarted {
+        /// Seat no.
+        seat_no: String,
+        /// When.
+        started_at: DateTime<Utc>,
+    },
+    /// The seat concluded (PASSED or PENDING_QC).
+    InterviewConcluded {
+        /// 通过 or 存疑.
+        outcome: InterviewOutcome,
+        /// When.
+        concluded_at: DateTime<Utc>,
+    },
 }
 
 /// Payload of `InterviewTaskCreated` (version 1.0).
@@ -34,6 +62,17 @@ pub struct InterviewTaskCreated {
     pub created_at: DateTime<Utc>,
 }
 
+/// A booking the scheduling process manager must release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRef {
+    /// Booking id.
+    pub booking_id: Uuid,
+    /// Seat holding it.
+    pub seat_no: String,
+    /// Agendas holding it.
+    pub agendas: Vec<String>,
+}
+
 /// Payload of `InterviewTaskCancelled` (version 1.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InterviewTaskCancelled {
@@ -41,6 +80,58 @@ pub struct InterviewTaskCancelled {
     pub reason: String,
     /// When it was withdrawn.
     pub cancelled_at: DateTime<Utc>,
+    /// Bookings the cancellation frees (current and requested).
+    #[serde(default)]
+    pub releases: Vec<BookingRef>,
+}
+
+/// Payload of `AppointmentRequested`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentRequested {
+    /// Id of the request and of its bookings.
+    pub booking_id: Uuid,
+    /// What it is for.
+    pub purpose: AppointmentPurpose,
+    /// Seat to book.
+    pub seat_no: String,
+    /// The slot.
+    pub slot: Slot,
+    /// Agenda ids of every participant to book.
+    pub agendas: Vec<String>,
+    /// Who asked.
+    pub requested_by: Requester,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+}
+
+/// Payload of `AppointmentConfirmed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentConfirmed {
+    /// The request that took effect.
+    pub booking_id: Uuid,
+    /// What it was for.
+    pub purpose: AppointmentPurpose,
+    /// Seat booked.
+    pub seat_no: String,
+    /// The slot.
+    pub slot: Slot,
+    /// The appointment it replaces, to be released.
+    pub replaced: Option<BookingRef>,
+    /// Reschedules used after this one.
+    pub reschedule_count: u32,
+}
+
+/// Payload of `AppointmentRefused`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentRefused {
+    /// The request that failed.
+    pub booking_id: Uuid,
+    /// What it was for.
+    pub purpose: AppointmentPurpose,
+    /// Stable code of the refusal.
+    pub code: ErrorCode,
+    /// Why.
+    pub reason: String,
 }
 
 impl DomainEvent for InterviewTaskEvent {
@@ -48,6 +139,12 @@ impl DomainEvent for InterviewTaskEvent {
         match self {
             InterviewTaskEvent::InterviewTaskCreated(_) => "InterviewTaskCreated",
             InterviewTaskEvent::InterviewTaskCancelled(_) => "InterviewTaskCancelled",
+            InterviewTaskEvent::AppointmentRequested(_) => "AppointmentRequested",
+            InterviewTaskEvent::AppointmentConfirmed(_) => "AppointmentConfirmed",
+            InterviewTaskEvent::AppointmentRefused(_) => "AppointmentRefused",
+            InterviewTaskEvent::AppointmentExpired { .. } => "AppointmentExpired",
+            InterviewTaskEvent::InterviewStarted { .. } => "InterviewStarted",
+            InterviewTaskEvent::InterviewConcluded { .. } => "InterviewConcluded",
         }
         .to_string()
     }

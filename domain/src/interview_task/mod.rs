@@ -6,13 +6,23 @@ mod error;
 mod events;
 mod participants;
 
-pub use aggregate::{InterviewTask, TaskKind, TaskStatus, TaskStep};
-pub use commands::{CancelInterviewTask, CreateInterviewTask, InterviewTaskCommand};
+pub use aggregate::{Appointment, InterviewTask, TaskKind, TaskStatus, TaskStep};
+pub use commands::{
+    AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewOutcome,
+    InterviewTaskCommand, RequestAppointment, Requester,
+};
 pub use error::InterviewTaskError;
-pub use events::{InterviewTaskCancelled, InterviewTaskCreated, InterviewTaskEvent};
+pub use events::{
+    AppointmentConfirmed, AppointmentRefused, AppointmentRequested, BookingRef,
+    InterviewTaskCancelled, InterviewTaskCreated, InterviewTaskEvent,
+};
 pub use participants::{
-    merge_participants, IdType, Participant, ParticipantInput, ParticipantRole,
+    is_valid_resident_id, merge_participants, IdType, Participant, ParticipantInput,
+    ParticipantRole,
 };
 
 /// Aggregate type name in the event log and the Kafka topic (`facesign.interview-task.v1`).
 pub const AGGREGATE_TYPE: &str = "interview-task";
+
+/// Roles that act for the bank rather than the customer.
+pub const STAFF_ROLES: [&str; 4] = ["ACCOUNT_MANAGER", "SEAT", "SUPERVISOR", "ADMIN"];

@@ -1,0 +1,805 @@
+//! Interview tasks in GraphQL: the task board, task commands, task changes.
+
+use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::futures_util::Stream;
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Subscription, ID};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use domain::interview_task::{
+    self as task, AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewTask,
+    InterviewTaskCommand, RequestAppointment, Requester,
+};
+use domain::log::LogPosition;
+use domain::pii;
+use projections::task_board::{TaskBoard, TaskBoardRow, TaskFilter};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::schema::{request, state};
+
+/// Status of an interview task.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::TaskStatus")]
+pub enum TaskStatus {
+    /// 待面谈 / 待处理.
+    Pending,
+    /// 处理中.
+    InProgress,
+    /// 存疑, waiting for QC.
+    PendingQc,
+    /// 已面谈（待提交面签）.
+    Passed,
+    /// 已面谈（面谈拒绝）.
+    Rejected,
+    /// Window passed; may be rescheduled.
+    Expired,
+    /// 已撤销.
+    Cancelled,
+    /// Replaced by a new task in a reverse flow.
+    Superseded,
+}
+
+/// Interview flow of a task.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::TaskKind")]
+pub enum TaskKind {
+    /// 永续贷视频面谈.
+    YongxuVideoInterview,
+    /// 云贷直批.
+    YundaiDirect,
+    /// 云贷非直批.
+    YundaiIndirect,
+    /// 云测.
+    Yunce,
+}
+
+/// A sub-task of the interview.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::TaskStep")]
+pub enum TaskStep {
+    /// 现调上传.
+    FieldInvestigation,
+    /// 客户核身.
+    IdentityCheck,
+    /// 视频见证.
+    VideoWitness,
+    /// 信息录入.
+    InfoEntry,
+}
+
+/// Role of a participant on the contract.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::ParticipantRole")]
+pub enum ParticipantRole {
+    /// 主借人.
+    Borrower,
+    /// 共借人.
+    CoBorrower,
+    /// 共有人.
+    CoOwner,
+    /// 配偶.
+    Spouse,
+    /// 保证人.
+    Guarantor,
+}
+
+/// Kind of identity document.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "domain::interview_task::IdType")]
+pub enum IdType {
+    /// 居民身份证.
+    #[default]
+    IdCard,
+    /// Any other document.
+    Other,
+}
+
+/// A participant as submitted.
+#[derive(InputObject)]
+pub struct ParticipantInput {
+    /// Full name.
+    pub name: String,
+    /// Identity document kind.
+    #[graphql(default)]
+    pub id_type: IdType,
+    /// Identity document number.
+    pub id_number: String,
+    /// Registered mobile number.
+    pub phone: String,
+    /// Roles held; the same person may be listed again with other roles.
+    pub roles: Vec<ParticipantRole>,
+}
+
+/// Input of `createInterviewTask`.
+#[derive(InputObject)]
+pub struct CreateInterviewTaskInput {
+    /// Loan contract number (借款合同号).
+    pub contract_no: String,
+    /// Interview flow.
+    pub kind: TaskKind,
+    /// Product code.
+    pub product_code: String,
+    /// Channel code.
+    pub channel_code: String,
+    /// Account manager staff no.
+    pub manager_id: String,
+    /// Everyone on the contract.
+    pub participants: Vec<ParticipantInput>,
+}
+
+/// A participant of a task; personal data masked.
+#[derive(SimpleObject)]
+pub struct Participant {
+    /// Masked name (邓*闲).
+    pub name: String,
+    /// Identity document kind.
+    pub id_type: IdType,
+    /// Masked ID number.
+    pub id_number: String,
+    /// Masked phone.
+    pub phone: String,
+    /// Roles held.
+    pub roles: Vec<ParticipantRole>,
+    /// Whether this person is the main borrower.
+    pub is_main_borrower: bool,
+}
+
+/// An interview task as the task board shows it.
+pub struct InterviewTaskView(TaskBoardRow);
+
+#[Object(name = "InterviewTask")]
+impl InterviewTaskView {
+    /// Task id.
+    async fn id(&self) -> ID {
+        ID(self.0.task_id.clone())
+    }
+    /// Loan contract number.
+    async fn contract_no(&self) -> &str {
+        &self.0.contract_no
+    }
+    /// Interview flow.
+    async fn kind(&self) -> Result<TaskKind> {
+        parse_stored::<task::TaskKind>(&self.0.kind).map(Into::into)
+    }
+    /// Current status.
+    async fn status(&self) -> Result<TaskStatus> {
+        Ok(self.stored_status()?.into())
+    }
+    /// Status name for staff (待面谈, 已撤销, ...).
+    async fn status_label(&self) -> Result<&'static str> {
+        Ok(self.stored_status()?.label_zh())
+    }
+    /// Product code.
+    async fn product_code(&self) -> &str {
+        &self.0.product_code
+    }
+    /// Channel code.
+    async fn channel_code(&self) -> &str {
+        &self.0.channel_code
+    }
+    /// Account manager staff no.
+    async fn manager_id(&self) -> &str {
+        &self.0.manager_id
+    }
+    /// Main borrower's name, masked.
+    async fn borrower_name(&self) -> String {
+        pii::mask_name(&self.0.borrower_name)
+    }
+    /// Everyone on the contract, de-duplicated, masked.
+    async fn participants(&self) -> Result<Vec<Participant>> {
+        let participants: Vec<task::Participant> = serde_json::from_str(&self.0.participants)
+            .map_err(|e| ApiError::internal(format!("task_board.participants: {e}")))?;
+        Ok(participants
+            .into_iter()
+            .map(|p| Participant {
+                name: pii::mask_name(&p.name),
+                id_type: p.id_type.into(),
+                id_number: pii::mask_id_number(&p.id_number),
+                phone: pii::mask_phone(&p.phone),
+                is_main_borrower: p.is_main_borrower(),
+                roles: p.roles.into_iter().map(Into::into).collect(),
+            })
+            .collect())
+    }
+    /// Steps the kind requires, in order.
+    async fn required_steps(&self) -> Result<Vec<TaskStep>> {
+        let steps: Vec<task::TaskStep> = serde_json::from_str(&self.0.required_steps)
+            .map_err(|e| ApiError::internal(format!("task_board.required_steps: {e}")))?;
+        Ok(steps.into_iter().map(Into::into).collect())
+    }
+    /// Why the task was cancelled.
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+    /// When the task was opened.
+    async fn created_at(&self) -> Result<DateTime<Utc>> {
+        parse_time(&self.0.created_at)
+    }
+    /// When the task last changed.
+    async fn updated_at(&self) -> Result<DateTime<Utc>> {
+        parse_time(&self.0.updated_at)
+    }
+    /// Sequence of the last event applied (the aggregate version).
+    async fn version(&self) -> i64 {
+        self.0.last_sequence
+    }
+    /// Seat of the current appointment.
+    async fn seat_no(&self) -> Option<&str> {
+        self.0.seat_no.as_deref()
+    }
+    /// Start of the current appointment.
+    async fn appointment_start(&self) -> Result<Option<DateTime<Utc>>> {
+        self.0
+            .appointment_start
+            .as_deref()
+            .map(parse_time)
+            .transpose()
+    }
+    /// End of the current appointment.
+    async fn appointment_end(&self) -> Result<Option<DateTime<Utc>>> {
+        self.0
+            .appointment_end
+            .as_deref()
+            .map(parse_time)
+            .transpose()
+    }
+    /// Reschedules used (at most 2 by default).
+    async fn reschedule_count(&self) -> i64 {
+        self.0.reschedule_count
+    }
+    /// The latest appointment request: REQUESTED, CONFIRMED or REFUSED.
+    async fn booking_status(&self) -> Option<&str> {
+        self.0.booking_status.as_deref()
+    }
+    /// Why the latest appointment request was refused.
+    async fn booking_error(&self) -> Option<&str> {
+        self.0.booking_error.as_deref()
+    }
+}
+
+impl InterviewTaskView {
+    fn stored_status(&self) -> Result<task::TaskStatus, ApiError> {
+        task::TaskStatus::parse(&self.0.status)
+            .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", self.0.status)))
+    }
+}
+
+fn parse_stored<T: serde::de::DeserializeOwned>(name: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .map_err(|e| ApiError::internal(format!("stored value {name}: {e}")).into())
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| ApiError::internal(format!("stored time {text}: {e}")).into())
+}
+
+/// What a mutation did and, once projected, the resulting task.
+#[derive(SimpleObject)]
+pub struct InterviewTaskPayload {
+    /// Id of the task the command addressed.
+    pub task_id: ID,
+    /// The task as the board shows it after the command; null only when the
+    /// board did not catch up within the read-your-writes timeout.
+    pub task: Option<InterviewTaskView>,
+    /// Whether `task` already reflects this command.
+    pub projected: bool,
+    /// Log position of the command's last event (`TX:POSITION`).
+    pub position: Option<String>,
+    /// Ids of the events the command appended.
+    pub event_ids: Vec<ID>,
+}
+
+/// Opaque cursor of the task board: the creating event's global position.
+pub struct BoardCursor(i64);
+
+impl CursorType for BoardCursor {
+    type Error = String;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| "cursor is not one this API issued".to_string())?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| "cursor is not one this API issued".to_string())?;
+        text.strip_prefix("task:")
+            .and_then(|n| n.parse().ok())
+            .map(BoardCursor)
+            .ok_or_else(|| "cursor is not one this API issued".to_string())
+    }
+
+    fn encode_cursor(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("task:{}", self.0))
+    }
+}
+
+/// Task queries.
+#[derive(Default)]
+pub struct TaskQuery;
+
+#[Object]
+impl TaskQuery {
+    /// Messages sent about a task, oldest first.
+    async fn sms_messages(&self, ctx: &Context<'_>, task_id: ID) -> Result<Vec<SmsMessage>> {
+        let sent = adapters::sms::sent_for_task(state(ctx).database.read_models(), &task_id)
+            .await
+            .map_err(ApiError::from)?;
+        sent.into_iter()
+            .map(|m| {
+                Ok(SmsMessage {
+                    id: ID(m.message_id),
+                    task_id: ID(m.task_id),
+                    phone: pii::mask_phone(&m.phone),
+                    template: m.template,
+                    body: m.body,
+                    sent_at: parse_time(&m.sent_at)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One task by id; null when unknown.
+    async fn task(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterviewTaskView>> {
+        let row = TaskBoard::get(state(ctx).database.read_models(), &id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(InterviewTaskView))
+    }
+
+    /// The task board, newest first, with Relay cursor pagination.
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100; default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        status: Option<TaskStatus>,
+        #[graphql(default)] filter: TaskFilterInput,
+    ) -> Result<Connection<BoardCursor, InterviewTaskView>> {
+        let state = state(ctx);
+        let first = i64::from(first.unwrap_or(20));
+        if !(1..=state.config.max_page_size).contains(&first) {
+            return Err(ApiError::validation(format!(
+                "first must be between 1 and {}",
+                state.config.max_page_size
+            ))
+            .into());
+        }
+        let before = match after {
+            Some(cursor) => Some(
+                BoardCursor::decode_cursor(&cursor)
+                    .map_err(ApiError::validation)?
+                    .0,
+            ),
+            None => None,
+        };
+        let filter = TaskFilter {
+            status: status.map(Into::into),
+            contract_no: filter.contract_no,
+            seat_no: filter.seat_no,
+            product_code: filter.product_code,
+            channel_code: filter.channel_code,
+            from: filter.from.map(crate::rfc3339),
+            to: filter.to.map(crate::rfc3339),
+        };
+        let page = TaskBoard::page(state.database.read_models(), &filter, before, first)
+            .await
+            .map_err(ApiError::from)?;
+        let mut connection = Connection::new(before.is_some(), page.has_next_page);
+        connection.edges.extend(
+            page.rows
+                .into_iter()
+                .map(|row| Edge::new(BoardCursor(row.created_position), InterviewTaskView(row))),
+        );
+        Ok(connection)
+    }
+}
+
+/// Narrows the task board.
+#[derive(InputObject, Default)]
+pub struct TaskFilterInput {
+    /// Only this loan contract.
+    pub contract_no: Option<String>,
+    /// Only appointments with this seat.
+    pub seat_no: Option<String>,
+    /// Only this product.
+    pub product_code: Option<String>,
+    /// Only this channel.
+    pub channel_code: Option<String>,
+    /// Only appointments starting at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only appointments starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A text message the engine sent (the default SMS sink records them all).
+#[derive(SimpleObject)]
+pub struct SmsMessage {
+    /// Message id.
+    pub id: ID,
+    /// Task the message is about.
+    pub task_id: ID,
+    /// Recipient, masked.
+    pub phone: String,
+    /// Template name.
+    pub template: String,
+    /// Text as sent.
+    pub body: String,
+    /// When it was recorded.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Task mutations: one per command.
+#[derive(Default)]
+pub struct TaskMutation;
+
+impl TaskMutation {
+    async fn send(
+        &self,
+        ctx: &Context<'_>,
+        task_id: String,
+        command: InterviewTaskCommand,
+    ) -> Result<InterviewTaskPayload> {
+        let state = state(ctx);
+        let receipt = state
+            .bus
+            .execute::<InterviewTask>(&task_id, command, &request(ctx).command_context())
+            .await
+            .map_err(ApiError::from)?;
+        let projected = match receipt.position {
+            Some(position) => {
+                state
+                    .task_board
+                    .wait_for(position, state.config.read_your_writes_timeout)
+                    .await
+            }
+            None => true,
+        };
+        payload(ctx, task_id, receipt, projected).await
+    }
+
+    /// Sends an appointment request and waits, bounded, until the scheduling
+    /// process manager has confirmed or refused it. A refusal is answered with
+    /// its code and changes nothing.
+    async fn request_appointment(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        purpose: AppointmentPurpose,
+        seat_no: String,
+        slot: (DateTime<Utc>, DateTime<Utc>),
+        on_behalf_of_borrower: bool,
+    ) -> Result<InterviewTaskPayload> {
+        let state = state(ctx);
+        let task_id = task_uuid(&task_id)?;
+        let caller = request(ctx);
+        let booking_id = state.bus.services().ids.new_id();
+        let mut changes = state.task_board.subscribe_changes();
+        let command = InterviewTaskCommand::RequestAppointment(RequestAppointment {
+            booking_id,
+            purpose,
+            seat_no,
+            start: slot.0,
+            end: slot.1,
+            requester: Requester {
+                actor_id: caller.actor.id.clone(),
+                role: caller.actor.role.clone(),
+                on_behalf_of_borrower,
+            },
+        });
+        let receipt = state
+            .bus
+            .execute::<InterviewTask>(&task_id, command, &caller.command_context())
+            .await
+            .map_err(ApiError::from)?;
+        let deadline = tokio::time::Instant::now() + state.config.read_your_writes_timeout;
+        let booking = booking_id.to_string();
+        loop {
+            let row = TaskBoard::get(state.database.read_models(), &task_id)
+                .await
+                .map_err(ApiError::from)?;
+            if let Some(row) = row.filter(|r| r.booking_id.as_deref() == Some(booking.as_str())) {
+                match row.booking_status.as_deref() {
+                    Some("CONFIRMED") => {
+                        return Ok(InterviewTaskPayload {
+                            task_id: ID(task_id),
+                            task: Some(InterviewTaskView(row)),
+                            projected: true,
+                            position: receipt.position.map(|p| p.to_string()),
+                            event_ids: ids(&receipt),
+                        })
+                    }
+                    Some("REFUSED") => {
+                        let code = row
+                            .booking_error_code
+                            .as_deref()
+                            .and_then(error_code)
+                            .unwrap_or(domain::ErrorCode::Conflict);
+                        return Err(ApiError {
+                            code,
+                            message: row.booking_error.unwrap_or_default(),
+                        }
+                        .into());
+                    }
+                    _ => {}
+                }
+            }
+            let notice = tokio::time::timeout_at(deadline, changes.recv()).await;
+            if notice.is_err() {
+                return payload(ctx, task_id, receipt, false).await;
+            }
+        }
+    }
+}
+
+fn error_code(code: &str) -> Option<domain::ErrorCode> {
+    serde_json::from_value(serde_json::Value::String(code.to_string())).ok()
+}
+
+fn ids(receipt: &adapters::CommandReceipt) -> Vec<ID> {
+    receipt
+        .event_ids
+        .iter()
+        .map(|id| ID(id.to_string()))
+        .collect()
+}
+
+fn task_uuid(id: &ID) -> Result<String> {
+    Uuid::parse_str(id)
+        .map(|u| u.to_string())
+        .map_err(|_| ApiError::validation("id is not a task id").into())
+}
+
+async fn payload(
+    ctx: &Context<'_>,
+    task_id: String,
+    receipt: adapters::CommandReceipt,
+    projected: bool,
+) -> Result<InterviewTaskPayload> {
+    let task = if projected {
+        TaskBoard::get(state(ctx).database.read_models(), &task_id)
+            .await
+            .map_err(ApiError::from)?
+            .map(InterviewTaskView)
+    } else {
+        None
+    };
+    Ok(InterviewTaskPayload {
+        task_id: ID(task_id),
+        task,
+        projected,
+        position: receipt.position.map(|p: LogPosition| p.to_string()),
+        event_ids: ids(&receipt),
+    })
+}
+
+#[Object]
+impl TaskMutation {
+    /// Opens an interview task for a loan contract (status PENDING / 待面谈).
+    async fn create_interview_task(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInterviewTaskInput,
+    ) -> Result<InterviewTaskPayload> {
+        let task_id = state(ctx).bus.services().ids.new_id().to_string();
+        let command = InterviewTaskCommand::Create(CreateInterviewTask {
+            contract_no: input.contract_no,
+            kind: input.kind.into(),
+            product_code: input.product_code,
+            channel_code: input.channel_code,
+            manager_id: input.manager_id,
+            participants: input
+                .participants
+                .into_iter()
+                .map(|p| task::ParticipantInput {
+                    name: p.name,
+                    id_type: p.id_type.into(),
+                    id_number: p.id_number,
+                    phone: p.phone,
+                    roles: p.roles.into_iter().map(Into::into).collect(),
+                })
+                .collect(),
+        });
+        self.send(ctx, task_id, command).await
+    }
+
+    /// Withdraws a task (已撤销); only from PENDING or IN_PROGRESS.
+    async fn cancel_interview_task(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> Result<InterviewTaskPayload> {
+        let id = task_uuid(&id)?;
+        self.send(
+            ctx,
+            id,
+            InterviewTaskCommand::Cancel(CancelInterviewTask { reason }),
+        )
+        .await
+    }
+
+    /// Books the first appointment of a task with a seat (面谈预约): the seat,
+    /// then every participant's agenda, then the task; all or nothing.
+    async fn book_appointment(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        seat_no: String,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<InterviewTaskPayload> {
+        self.request_appointment(
+            ctx,
+            task_id,
+            AppointmentPurpose::Book,
+            seat_no,
+            (start, end),
+            false,
+        )
+        .await
+    }
+
+    /// Moves the appointment to a new time (改约): by the main borrower, or by
+    /// staff on the borrower's behalf; before the window opens, or once expired;
+    /// at most twice by default. The task and its id stay the same.
+    async fn reschedule_appointment(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        #[graphql(desc = "Seat for the new time; default: the current seat.")] seat_no: Option<
+            String,
+        >,
+        #[graphql(default)] on_behalf_of_borrower: bool,
+    ) -> Result<InterviewTaskPayload> {
+        let seat_no = match seat_no {
+            Some(seat_no) => seat_no,
+            None => current_seat(ctx, &task_id).await?,
+        };
+        self.request_appointment(
+            ctx,
+            task_id,
+            AppointmentPurpose::Reschedule,
+            seat_no,
+            (start, end),
+            on_behalf_of_borrower,
+        )
+        .await
+    }
+
+    /// Moves a booked appointment to another seat at the same time (预约再分配, supervisors).
+    async fn reassign_appointment(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        seat_no: String,
+    ) -> Result<InterviewTaskPayload> {
+        let now = state(ctx).bus.services().clock.now();
+        self.request_appointment(
+            ctx,
+            task_id,
+            AppointmentPurpose::Reassign,
+            seat_no,
+            (now, now),
+            false,
+        )
+        .await
+    }
+
+    /// A disputed interview (存疑) asks for a second one (二次面谈).
+    async fn request_second_interview(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        seat_no: String,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        #[graphql(default)] on_behalf_of_borrower: bool,
+    ) -> Result<InterviewTaskPayload> {
+        self.request_appointment(
+            ctx,
+            task_id,
+            AppointmentPurpose::SecondInterview,
+            seat_no,
+            (start, end),
+            on_behalf_of_borrower,
+        )
+        .await
+    }
+
+    /// The seat starts the interview inside its window (处理中).
+    async fn start_interview(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        seat_no: String,
+    ) -> Result<InterviewTaskPayload> {
+        let id = task_uuid(&task_id)?;
+        self.send(ctx, id, InterviewTaskCommand::StartInterview { seat_no })
+            .await
+    }
+
+    /// The seat concludes: PASS (通过) or DOUBTFUL (存疑).
+    async fn conclude_interview(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        outcome: InterviewOutcome,
+    ) -> Result<InterviewTaskPayload> {
+        let id = task_uuid(&task_id)?;
+        self.send(
+            ctx,
+            id,
+            InterviewTaskCommand::ConcludeInterview {
+                outcome: outcome.into(),
+            },
+        )
+        .await
+    }
+}
+
+async fn current_seat(ctx: &Context<'_>, task_id: &ID) -> Result<String> {
+    let row = TaskBoard::get(state(ctx).database.read_models(), task_id)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::not_found("interview task not found"))?;
+    row.seat_no.ok_or_else(|| {
+        ApiError {
+            code: domain::ErrorCode::InvalidTransition,
+            message: "the task has no appointment yet; book one first".into(),
+        }
+        .into()
+    })
+}
+
+/// The seat's conclusion of an interview.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::InterviewOutcome")]
+pub enum InterviewOutcome {
+    /// 通过.
+    Pass,
+    /// 存疑.
+    Doubtful,
+}
+
+/// Task changes over WebSocket.
+pub struct TaskSubscription;
+
+#[Subscription]
+impl TaskSubscription {
+    /// Emits the task each time its board row changes; every task when `id` is omitted.
+    async fn task_changed(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+    ) -> impl Stream<Item = InterviewTaskView> {
+        let state = state(ctx).clone();
+        let changes = state.task_board.subscribe_changes();
+        async_graphql::futures_util::stream::unfold(
+            (changes, state, id),
+            |(mut changes, state, id)| async move {
+                loop {
+                    let changed = match changes.recv().await {
+                        Ok(changed) => changed,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    };
+                    if changed.aggregate_type != task::AGGREGATE_TYPE
+                        || id
+                            .as_ref()
+                            .is_some_and(|id| id.as_str() != changed.aggregate_id)
+                    {
+                        continue;
+                    }
+                    if let Ok(Some(row)) =
+                        TaskBoard::get(state.database.read_models(), &changed.aggregate_id).await
+                    {
+                        return Some((InterviewTaskView(row), (changes, state, id)));
+                    }
+                }
+            },
+        )
+    }
+}

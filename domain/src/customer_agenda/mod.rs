@@ -1,0 +1,9 @@
+//! `CustomerAgenda`: the appointments one person holds across every task, so a
+//! person is never in two interviews at once (001 2.7.1: 防重处理).
+
+mod aggregate;
+
+pub use aggregate::{agenda_id, AgendaCommand, AgendaError, AgendaEvent, CustomerAgenda};
+
+/// Aggregate type name in the event log.
+pub const AGGREGATE_TYPE: &str = "customer-agenda";

@@ -1,0 +1,48 @@
+//! Texts of the messages the engine sends to customers.
+
+use chrono::{DateTime, Utc};
+
+use crate::schedule::{shanghai, Slot};
+
+/// Template name of the interview notice.
+pub const INTERVIEW_NOTICE: &str = "INTERVIEW_NOTICE";
+
+/// The SMS of 001 2.9.3 (短信模板建议), sent when an appointment is booked or
+/// moved, and again as a reminder before the window:
+/// 尊敬的 XXX, 您于 YYYYMMDD 在我行申请的永续贷产品已进入面谈环节, 请与
+/// YYYYMMDDaa: bb 至 YYYYMMDDcc: dd 期间登录【原银在线】APP 完成面谈任务或改约。
+pub fn interview_notice(name: &str, applied_at: DateTime<Utc>, window: &Slot) -> String {
+    let day = |t: DateTime<Utc>| t.with_timezone(&shanghai()).format("%Y%m%d").to_string();
+    let minute = |t: DateTime<Utc>| {
+        t.with_timezone(&shanghai())
+            .format("%Y%m%d%H:%M")
+            .to_string()
+    };
+    format!(
+        "尊敬的{name}, 您于{} 在我行申请的永续贷产品已进入面谈环节, 请于{} 至{} 期间登录【原银在线】APP 完成面谈任务或改约。",
+        day(applied_at),
+        minute(window.start),
+        minute(window.end),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// 001_d165f826565a3102.txt 2.9.3: the reminder SMS template, in Shanghai time.
+    #[test]
+    fn notice_follows_the_template_of_001() {
+        let applied = Utc.with_ymd_and_hms(2026, 11, 20, 16, 30, 0).unwrap(); // 21st in Shanghai
+        let window = Slot {
+            start: Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 24, 1, 30, 0).unwrap(),
+        };
+        assert_eq!(
+            interview_notice("邓小闲", applied, &window),
+            "尊敬的邓小闲, 您于20261121 在我行申请的永续贷产品已进入面谈环节, 请于2026112409:00 至2026112409:30 期间登录【原银在线】APP 完成面谈任务或改约。"
+        );
+    }
+}

@@ -1,0 +1,372 @@
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+use super::{SeatCommand, SeatError, SeatEvent};
+use crate::schedule::{Booking, Bookings, WeeklyHours};
+use crate::services::DomainServices;
+
+/// The write-side state of one seat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Seat {
+    registered: bool,
+    enabled: bool,
+    hours: WeeklyHours,
+    bookings: Bookings,
+}
+
+impl Seat {
+    /// Whether the seat takes bookings.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Bookings currently held.
+    pub fn bookings(&self) -> &[Booking] {
+        self.bookings.all()
+    }
+
+    /// Weekly working hours.
+    pub fn hours(&self) -> &WeeklyHours {
+        &self.hours
+    }
+
+    fn require_registered(&self) -> Result<(), SeatError> {
+        if self.registered {
+            Ok(())
+        } else {
+            Err(SeatError::NotFound)
+        }
+    }
+}
+
+fn tags(values: Vec<String>, field: &'static str) -> Result<Vec<String>, SeatError> {
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        let value = value.trim().to_string();
+        if value.is_empty() || value.chars().count() > 64 {
+            return Err(SeatError::InvalidField {
+                field,
+                reason: "entries must be 1 to 64 characters",
+            });
+        }
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    Ok(out)
+}
+
+impl Aggregate for Seat {
+    const TYPE: &'static str = super::AGGREGATE_TYPE;
+    type Command = SeatCommand;
+    type Event = SeatEvent;
+    type Error = SeatError;
+    type Services = DomainServices;
+
+    async fn handle(
+        &mut self,
+        command: SeatCommand,
+        services: &DomainServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), SeatError> {
+        let event = match command {
+            SeatCommand::Register {
+                name,
+                groups,
+                skills,
+            } => {
+                if self.registered {
+                    return Err(SeatError::AlreadyRegistered);
+                }
+                let name = name.trim().to_string();
+                if name.is_empty() || name.chars().count() > 64 {
+                    return Err(SeatError::InvalidField {
+                        field: "name",
+                        reason: "must be 1 to 64 characters",
+                    });
+                }
+                SeatEvent::SeatRegistered {
+                    name,
+                    groups: tags(groups, "groups")?,
+                    skills: tags(skills, "skills")?,
+                }
+            }
+            SeatCommand::SetWorkingHours { hours } => {
+                self.require_registered()?;
+                hours.validate()?;
+                SeatEvent::WorkingHoursSet { hours }
+            }
+            SeatCommand::Enable => {
+                self.require_registered()?;
+                if self.enabled {
+                    return Ok(());
+                }
+                SeatEvent::SeatEnabled
+            }
+            SeatCommand::Disable => {
+                self.require_registered()?;
+                if !self.enabled {
+                    return Ok(());
+                }
+                let now = services.clock.now();
+                let open: Vec<_> = self
+                    .bookings
+                    .open_at(now)
+                    .map(|b| (b.task_id.clone(), b.slot.start))
+                    .collect();
+                if !open.is_empty() {
+                    return Err(SeatError::FutureBookingsExist { bookings: open });
+                }
+                SeatEvent::SeatDisabled
+            }
+            SeatCommand::Book {
+                booking_id,
+                task_id,
+                slot,
+            } => {
+                self.require_registered()?;
+                if self.bookings.get(booking_id).is_some() {
+                    return Ok(()); // redelivered request: already booked
+                }
+                if !self.enabled {
+                    return Err(SeatError::Disabled);
+                }
+                if !self.hours.contains(&slot) {
+                    return Err(SeatError::OutsideWorkingHours);
+                }
+                if let Some(taken) = self.bookings.conflict(&task_id, &slot) {
+                    return Err(SeatError::SlotTaken {
+                        task_id: taken.task_id.clone(),
+                    });
+                }
+                SeatEvent::SlotBooked {
+                    booking_id,
+                    task_id,
+                    slot,
+                }
+            }
+            SeatCommand::Release { booking_id } => {
+                self.require_registered()?;
+                let Some(booking) = self.bookings.get(booking_id) else {
+                    return Ok(());
+                };
+                SeatEvent::SlotReleased {
+                    booking_id,
+                    task_id: booking.task_id.clone(),
+                    slot: booking.slot,
+                }
+            }
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: SeatEvent) {
+        match event {
+            SeatEvent::SeatRegistered { .. } => {
+                self.registered = true;
+                self.enabled = true;
+            }
+            SeatEvent::WorkingHoursSet { hours } => self.hours = hours,
+            SeatEvent::SeatEnabled => self.enabled = true,
+            SeatEvent::SeatDisabled => self.enabled = false,
+            SeatEvent::SlotBooked {
+                booking_id,
+                task_id,
+                slot,
+            } => self.bookings.insert(Booking {
+                booking_id,
+                task_id,
+                slot,
+            }),
+            SeatEvent::SlotReleased { booking_id, .. } => self.bookings.remove(booking_id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{DateTime, NaiveTime, TimeZone, Utc, Weekday};
+    use cqrs_es::test::TestFramework;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::schedule::{shanghai, SchedulingPolicy, Slot, WorkingPeriod};
+    use crate::services::{FixedClock, SequentialIds};
+
+    fn local(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        shanghai()
+            .with_ymd_and_hms(2026, 11, d, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn services() -> DomainServices {
+        // Monday 2026-11-23 10:00 Shanghai.
+        DomainServices::new(
+            Arc::new(FixedClock(local(23, 10, 0))),
+            Arc::new(SequentialIds::default()),
+        )
+    }
+
+    fn slot(d: u32, h: u32, m: u32) -> Slot {
+        Slot::new(
+            local(d, h, m),
+            local(d, h, m) + chrono::Duration::minutes(30),
+            &SchedulingPolicy::default(),
+        )
+        .unwrap()
+    }
+
+    fn hours() -> WeeklyHours {
+        WeeklyHours(
+            [Weekday::Mon, Weekday::Tue, Weekday::Wed]
+                .into_iter()
+                .map(|weekday| WorkingPeriod {
+                    weekday,
+                    start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                    end: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+                })
+                .collect(),
+        )
+    }
+
+    fn registered() -> Vec<SeatEvent> {
+        vec![
+            SeatEvent::SeatRegistered {
+                name: "张坐席".into(),
+                groups: vec!["永续贷组".into()],
+                skills: vec!["YXD".into()],
+            },
+            SeatEvent::WorkingHoursSet { hours: hours() },
+        ]
+    }
+
+    fn booked(id: u128, task: &str, slot: Slot) -> SeatEvent {
+        SeatEvent::SlotBooked {
+            booking_id: Uuid::from_u128(id),
+            task_id: task.into(),
+            slot,
+        }
+    }
+
+    fn book(id: u128, task: &str, slot: Slot) -> SeatCommand {
+        SeatCommand::Book {
+            booking_id: Uuid::from_u128(id),
+            task_id: task.into(),
+            slot,
+        }
+    }
+
+    #[test]
+    fn register_dedupes_groups_and_skills() {
+        TestFramework::<Seat>::with(services())
+            .given_no_previous_events()
+            .when(SeatCommand::Register {
+                name: " 张坐席 ".into(),
+                groups: vec!["永续贷组".into(), "永续贷组".into()],
+                skills: vec!["YXD".into()],
+            })
+            .then_expect_events(vec![registered().remove(0)]);
+    }
+
+    /// 001_d165f826565a3102.txt 2.4.6: booking only inside working hours.
+    #[test]
+    fn booking_outside_working_hours_is_refused() {
+        TestFramework::<Seat>::with(services())
+            .given(registered())
+            .when(book(1, "t1", slot(23, 18, 0)))
+            .then_expect_error(SeatError::OutsideWorkingHours);
+    }
+
+    /// 001_d165f826565a3102.txt 2.6.2: booked slots are greyed out — no double booking.
+    #[test]
+    fn overlapping_booking_of_another_task_is_refused() {
+        TestFramework::<Seat>::with(services())
+            .given([registered(), vec![booked(1, "t1", slot(24, 10, 0))]].concat())
+            .when(book(2, "t2", slot(24, 10, 15)))
+            .then_expect_error(SeatError::SlotTaken {
+                task_id: "t1".into(),
+            });
+    }
+
+    #[test]
+    fn the_same_task_may_overlap_itself_while_moving() {
+        TestFramework::<Seat>::with(services())
+            .given([registered(), vec![booked(1, "t1", slot(24, 10, 0))]].concat())
+            .when(book(2, "t1", slot(24, 10, 15)))
+            .then_expect_events(vec![booked(2, "t1", slot(24, 10, 15))]);
+    }
+
+    #[test]
+    fn a_redelivered_booking_is_a_no_op() {
+        TestFramework::<Seat>::with(services())
+            .given([registered(), vec![booked(1, "t1", slot(24, 10, 0))]].concat())
+            .when(book(1, "t1", slot(24, 10, 0)))
+            .then_expect_events(vec![]);
+    }
+
+    /// 001_d165f826565a3102.txt 2.4.6: only enabled seats can be booked.
+    #[test]
+    fn a_disabled_seat_is_not_bookable() {
+        TestFramework::<Seat>::with(services())
+            .given([registered(), vec![SeatEvent::SeatDisabled]].concat())
+            .when(book(1, "t1", slot(24, 10, 0)))
+            .then_expect_error(SeatError::Disabled);
+    }
+
+    /// 001_d165f826565a3102.txt 2.4.6: a seat with unfinished bookings cannot be
+    /// disabled; the error lists them.
+    #[test]
+    fn disable_is_refused_while_future_bookings_exist() {
+        TestFramework::<Seat>::with(services())
+            .given([registered(), vec![booked(1, "t1", slot(25, 10, 0))]].concat())
+            .when(SeatCommand::Disable)
+            .then_expect_error(SeatError::FutureBookingsExist {
+                bookings: vec![("t1".into(), local(25, 10, 0))],
+            });
+    }
+
+    #[test]
+    fn disable_is_allowed_once_bookings_are_released_or_past() {
+        TestFramework::<Seat>::with(services())
+            .given(
+                [
+                    registered(),
+                    vec![
+                        booked(1, "t1", slot(23, 9, 0)),
+                        booked(2, "t2", slot(25, 10, 0)),
+                        SeatEvent::SlotReleased {
+                            booking_id: Uuid::from_u128(2),
+                            task_id: "t2".into(),
+                            slot: slot(25, 10, 0),
+                        },
+                    ],
+                ]
+                .concat(),
+            )
+            .when(SeatCommand::Disable)
+            .then_expect_events(vec![SeatEvent::SeatDisabled]);
+    }
+
+    #[test]
+    fn release_of_an_unknown_booking_is_a_no_op() {
+        TestFramework::<Seat>::with(services())
+            .given(registered())
+            .when(SeatCommand::Release {
+                booking_id: Uuid::from_u128(9),
+            })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn commands_on_an_unregistered_seat_are_not_found() {
+        TestFramework::<Seat>::with(services())
+            .given_no_previous_events()
+            .when(SeatCommand::Enable)
+            .then_expect_error(SeatError::NotFound);
+    }
+}

@@ -1,0 +1,41 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::schedule::{Slot, WeeklyHours};
+
+/// Commands a `Seat` accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SeatCommand {
+    /// Register a seat with its groups and skills (enabled on registration).
+    Register {
+        /// Display name of the agent.
+        name: String,
+        /// Seat groups (客服组) it belongs to.
+        groups: Vec<String>,
+        /// Skills: the product and channel codes it serves.
+        skills: Vec<String>,
+    },
+    /// Replace the weekly working hours.
+    SetWorkingHours {
+        /// The new hours.
+        hours: WeeklyHours,
+    },
+    /// Make the seat bookable again.
+    Enable,
+    /// Stop new bookings; refused while future bookings exist.
+    Disable,
+    /// Book a slot for a task (idempotent by booking id).
+    Book {
+        /// Booking id chosen by the task's request.
+        booking_id: Uuid,
+        /// The task the booking is for.
+        task_id: String,
+        /// The appointment slot.
+        slot: Slot,
+    },
+    /// Release a booking (a no-op when it is not held).
+    Release {
+        /// The booking to release.
+        booking_id: Uuid,
+    },
+}

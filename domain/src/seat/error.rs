@@ -1,0 +1,61 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::{DomainError, ErrorCode};
+use crate::schedule::ScheduleError;
+
+/// Why a command on a `Seat` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub enum SeatError {
+    /// No seat under this number.
+    #[error("seat not found")]
+    NotFound,
+    /// The seat number is taken.
+    #[error("a seat with this number is already registered")]
+    AlreadyRegistered,
+    /// A field is malformed.
+    #[error("{field} {reason}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Working hours are malformed.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// 001 2.4.6: a seat with open bookings cannot be disabled; a supervisor
+    /// must reassign them first.
+    #[error("seat has {} future booking(s); reassign them first: {}", bookings.len(), bookings.iter().map(|(task, start)| format!("task {task} at {start}")).collect::<Vec<_>>().join(", "))]
+    FutureBookingsExist {
+        /// (task id, start) of every booking that has not ended.
+        bookings: Vec<(String, DateTime<Utc>)>,
+    },
+    /// Only enabled seats can be booked (001 2.4.6).
+    #[error("seat is disabled")]
+    Disabled,
+    /// The slot is outside the seat's working hours.
+    #[error("slot is outside the seat's working hours")]
+    OutsideWorkingHours,
+    /// Another task holds an overlapping slot.
+    #[error("seat is already booked at that time (task {task_id})")]
+    SlotTaken {
+        /// The task holding the slot.
+        task_id: String,
+    },
+}
+
+impl DomainError for SeatError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            SeatError::NotFound => ErrorCode::NotFound,
+            SeatError::AlreadyRegistered | SeatError::SlotTaken { .. } => ErrorCode::Conflict,
+            SeatError::InvalidField { .. }
+            | SeatError::Schedule(_)
+            | SeatError::OutsideWorkingHours => ErrorCode::Validation,
+            SeatError::FutureBookingsExist { .. } | SeatError::Disabled => {
+                ErrorCode::InvalidTransition
+            }
+        }
+    }
+}

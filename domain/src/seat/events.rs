@@ -1,0 +1,64 @@
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::schedule::{Slot, WeeklyHours};
+
+/// Facts recorded about a `Seat`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SeatEvent {
+    /// The seat was registered (enabled).
+    SeatRegistered {
+        /// Display name.
+        name: String,
+        /// Seat groups.
+        groups: Vec<String>,
+        /// Skills.
+        skills: Vec<String>,
+    },
+    /// Weekly working hours were replaced.
+    WorkingHoursSet {
+        /// The new hours.
+        hours: WeeklyHours,
+    },
+    /// The seat became bookable.
+    SeatEnabled,
+    /// The seat stopped taking bookings.
+    SeatDisabled,
+    /// A slot was booked for a task.
+    SlotBooked {
+        /// Booking id.
+        booking_id: Uuid,
+        /// Task id.
+        task_id: String,
+        /// The slot.
+        slot: Slot,
+    },
+    /// A booking was released.
+    SlotReleased {
+        /// Booking id.
+        booking_id: Uuid,
+        /// Task id.
+        task_id: String,
+        /// The slot it held.
+        slot: Slot,
+    },
+}
+
+impl DomainEvent for SeatEvent {
+    fn event_type(&self) -> String {
+        match self {
+            SeatEvent::SeatRegistered { .. } => "SeatRegistered",
+            SeatEvent::WorkingHoursSet { .. } => "WorkingHoursSet",
+            SeatEvent::SeatEnabled => "SeatEnabled",
+            SeatEvent::SeatDisabled => "SeatDisabled",
+            SeatEvent::SlotBooked { .. } => "SlotBooked",
+            SeatEvent::SlotReleased { .. } => "SlotReleased",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

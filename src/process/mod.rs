@@ -1,0 +1,96 @@
+//! Process managers: background workers that react to events of the global log
+//! by sending commands, with a durable checkpoint. Delivery is at least once, so
+//! every step they take is idempotent (bookings by booking id, releases that
+//! tolerate absence, confirmations that ignore a redelivery).
+
+pub mod scheduling;
+pub mod timers;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters::GlobalLog;
+use domain::log::{EventLogReader, LogPosition, StoredEvent};
+use projections::runner::{advance_checkpoint, load_checkpoint, run_until_shutdown};
+use projections::ProjectionError;
+use sqlx::AnyPool;
+use tokio::sync::watch;
+
+/// A reaction to events of the log.
+pub trait ProcessManager: Send + Sync + 'static {
+    /// Stable name, also the name of its row in `projection_checkpoints`.
+    fn name(&self) -> &'static str;
+
+    /// Reacts to one event. An error leaves the checkpoint before the event, so
+    /// it is handled again later.
+    fn handle(&self, event: &StoredEvent) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Drives a process manager over the log from its checkpoint.
+pub struct ProcessRunner<P> {
+    process: Arc<P>,
+    pool: AnyPool,
+    log: GlobalLog,
+    batch_size: u32,
+}
+
+impl<P: ProcessManager> ProcessRunner<P> {
+    /// A runner reading `log`, keeping its checkpoint through `pool`.
+    pub fn new(process: P, pool: AnyPool, log: GlobalLog, batch_size: u32) -> Self {
+        Self {
+            process: Arc::new(process),
+            pool,
+            log,
+            batch_size,
+        }
+    }
+
+    /// Handles every event after the checkpoint, advancing it after each one.
+    pub async fn catch_up(&self) -> anyhow::Result<usize> {
+        let name = self.process.name();
+        let mut handled = 0;
+        loop {
+            let (mut from, mut applied) = load_checkpoint(&self.pool, name).await?;
+            let events = self.log.read_after(from, self.batch_size).await?;
+            if events.is_empty() {
+                return Ok(handled);
+            }
+            for event in &events {
+                self.process.handle(event).await?;
+                let mut conn = self.pool.acquire().await?;
+                match advance_checkpoint(&mut conn, name, from, event.position, applied + 1).await {
+                    Ok(()) => {}
+                    // Another runner took over; start again from its checkpoint.
+                    Err(ProjectionError::CheckpointMoved(_)) => break,
+                    Err(e) => return Err(e.into()),
+                }
+                from = event.position;
+                applied += 1;
+                handled += 1;
+            }
+        }
+    }
+
+    /// Runs until shutdown.
+    pub async fn run(
+        self,
+        commits: watch::Receiver<LogPosition>,
+        poll_interval: Duration,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        run_until_shutdown(
+            self.process.name(),
+            || async {
+                self.catch_up()
+                    .await
+                    .map(drop)
+                    .map_err(|e| format!("{e:#}"))
+            },
+            commits,
+            poll_interval,
+            shutdown,
+        )
+        .await;
+    }
+}
