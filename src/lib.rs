@@ -184,6 +184,8 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .catch_up()
         .await
         .context("seat calendar catch-up")?;
+    let scheduling_runner = engine.scheduling_runner();
+    let scheduling = scheduling_runner.handle();
     let (shutdown, shutdown_rx) = watch::channel(false);
     let poll = settings.projection_poll_interval;
     let workers = vec![
@@ -197,7 +199,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             poll,
             shutdown_rx.clone(),
         )),
-        tokio::spawn(engine.scheduling_runner().run(
+        tokio::spawn(scheduling_runner.run(
             engine.bus.subscribe_commits(),
             poll,
             shutdown_rx.clone(),
@@ -214,6 +216,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         log: engine.log.clone(),
         task_board: task_board.clone(),
         seat_calendar,
+        scheduling,
         metrics: engine.metrics.clone(),
         config: ApiConfig {
             read_your_writes_timeout: settings.read_your_writes_timeout,

@@ -13,4 +13,4 @@ pub use command_bus::{CommandBus, CommandContext, CommandError, CommandReceipt};
 pub use database::{Backend, Database, StoreError};
 pub use global_log::GlobalLog;
 pub use metrics::Metrics;
-pub use system::{SystemClock, UuidV7Ids};
+pub use system::{ShiftableClock, SystemClock, UuidV7Ids};

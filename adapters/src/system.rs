@@ -25,3 +25,29 @@ impl IdGen for UuidV7Ids {
         Uuid::now_v7()
     }
 }
+
+/// The system clock moved by an adjustable offset: lets tests (and drills) run
+/// the engine "later" without waiting, e.g. to fire timers after a restart.
+#[derive(Debug, Default)]
+pub struct ShiftableClock {
+    offset_micros: std::sync::atomic::AtomicI64,
+}
+
+impl ShiftableClock {
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.offset_micros.fetch_add(
+            by.num_microseconds().unwrap_or(i64::MAX),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+}
+
+impl Clock for ShiftableClock {
+    fn now(&self) -> DateTime<Utc> {
+        SystemClock.now()
+            + chrono::Duration::microseconds(
+                self.offset_micros.load(std::sync::atomic::Ordering::SeqCst),
+            )
+    }
+}

@@ -35,6 +35,8 @@ pub struct AppState {
     pub task_board: ProjectionHandle,
     /// The seat calendar projection's progress.
     pub seat_calendar: ProjectionHandle,
+    /// The scheduling process manager's progress.
+    pub scheduling: ProjectionHandle,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
@@ -42,8 +44,27 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Waits, bounded by the read-your-writes timeout, until the scheduling
+    /// process manager has handled everything committed so far and every read
+    /// model reflects what it did. False when the time ran out.
+    pub async fn settle(&self) -> bool {
+        use domain::log::EventLogReader as _;
+        let timeout = self.config.read_your_writes_timeout;
+        let Ok(head) = self.log.head().await else {
+            return false;
+        };
+        if !self.scheduling.wait_for(head, timeout).await {
+            return false;
+        }
+        let Ok(head) = self.log.head().await else {
+            return false;
+        };
+        self.task_board.wait_for(head, timeout).await
+            && self.seat_calendar.wait_for(head, timeout).await
+    }
+
     /// Every projection handle, for readiness and metrics.
     pub fn projections(&self) -> Vec<&ProjectionHandle> {
-        vec![&self.task_board, &self.seat_calendar]
+        vec![&self.task_board, &self.seat_calendar, &self.scheduling]
     }
 }

@@ -501,15 +501,13 @@ impl TaskMutation {
             if let Some(row) = row.filter(|r| r.booking_id.as_deref() == Some(booking.as_str())) {
                 match row.booking_status.as_deref() {
                     Some("CONFIRMED") => {
-                        return Ok(InterviewTaskPayload {
-                            task_id: ID(task_id),
-                            task: Some(InterviewTaskView(row)),
-                            projected: true,
-                            position: receipt.position.map(|p| p.to_string()),
-                            event_ids: ids(&receipt),
-                        })
+                        // The old slot is released after the confirmation: wait
+                        // for that too, so the calendars read right afterwards agree.
+                        let settled = state.settle().await;
+                        return payload(ctx, task_id, receipt, settled).await;
                     }
                     Some("REFUSED") => {
+                        state.settle().await;
                         let code = row
                             .booking_error_code
                             .as_deref()

@@ -79,6 +79,19 @@ pub struct ProjectionHandle {
 }
 
 impl ProjectionHandle {
+    /// A handle over a worker that publishes its own status (process managers).
+    pub fn new(
+        name: &'static str,
+        status: watch::Receiver<ProjectionStatus>,
+        changes: broadcast::Sender<RowsChanged>,
+    ) -> Self {
+        Self {
+            name,
+            status,
+            changes,
+        }
+    }
+
     /// Projection name.
     pub fn name(&self) -> &'static str {
         self.name

@@ -13,7 +13,7 @@ use std::time::Duration;
 use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::{advance_checkpoint, load_checkpoint, run_until_shutdown};
-use projections::ProjectionError;
+use projections::{ProjectionError, ProjectionHandle, ProjectionStatus};
 use sqlx::AnyPool;
 use tokio::sync::watch;
 
@@ -33,6 +33,7 @@ pub struct ProcessRunner<P> {
     pool: AnyPool,
     log: GlobalLog,
     batch_size: u32,
+    status: watch::Sender<ProjectionStatus>,
 }
 
 impl<P: ProcessManager> ProcessRunner<P> {
@@ -43,7 +44,30 @@ impl<P: ProcessManager> ProcessRunner<P> {
             pool,
             log,
             batch_size,
+            status: watch::channel(ProjectionStatus::default()).0,
         }
+    }
+
+    /// Progress of this process manager, for waiters, `/readyz` and `/metrics`.
+    pub fn handle(&self) -> ProjectionHandle {
+        ProjectionHandle::new(
+            self.process.name(),
+            self.status.subscribe(),
+            tokio::sync::broadcast::channel(1).0,
+        )
+    }
+
+    fn publish(&self, checkpoint: LogPosition, events_applied: i64, last_error: Option<String>) {
+        self.status.send_if_modified(|status| {
+            let next = ProjectionStatus {
+                checkpoint,
+                events_applied,
+                last_error,
+            };
+            let changed = *status != next;
+            *status = next;
+            changed
+        });
     }
 
     /// Handles every event after the checkpoint, advancing it after each one.
@@ -54,6 +78,7 @@ impl<P: ProcessManager> ProcessRunner<P> {
             let (mut from, mut applied) = load_checkpoint(&self.pool, name).await?;
             let events = self.log.read_after(from, self.batch_size).await?;
             if events.is_empty() {
+                self.publish(from, applied, None);
                 return Ok(handled);
             }
             for event in &events {
@@ -68,6 +93,7 @@ impl<P: ProcessManager> ProcessRunner<P> {
                 from = event.position;
                 applied += 1;
                 handled += 1;
+                self.publish(from, applied, None);
             }
         }
     }

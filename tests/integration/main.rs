@@ -8,4 +8,5 @@ mod global_log;
 mod graphql_tasks;
 mod operations;
 mod replay;
+mod scheduling;
 mod support;

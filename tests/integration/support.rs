@@ -123,6 +123,8 @@ pub fn settings(url: &str) -> Settings {
     settings.bind = "127.0.0.1:0".to_string();
     settings.max_connections = 8;
     settings.read_your_writes_timeout = Duration::from_secs(10);
+    settings.projection_poll_interval = Duration::from_millis(100);
+    settings.timer_poll_interval = Duration::from_millis(100);
     settings
 }
 
@@ -137,7 +139,12 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         let db = TestDb::new(backend).await;
-        let server = facesign::serve(&settings(&db.url))
+        Self::spawn_on(db, settings).await
+    }
+
+    /// Starts a server on an existing database, with settings of its own.
+    pub async fn spawn_on(db: TestDb, settings_for: impl FnOnce(&str) -> Settings) -> Self {
+        let server = facesign::serve(&settings_for(&db.url))
             .await
             .expect("server starts");
         let base = format!("http://{}", server.addr);

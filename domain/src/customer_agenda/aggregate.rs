@@ -85,6 +85,13 @@ pub struct CustomerAgenda {
     bookings: Bookings,
 }
 
+impl CustomerAgenda {
+    /// Bookings the person holds.
+    pub fn bookings(&self) -> &[Booking] {
+        self.bookings.all()
+    }
+}
+
 impl Aggregate for CustomerAgenda {
     const TYPE: &'static str = super::AGGREGATE_TYPE;
     type Command = AgendaCommand;
