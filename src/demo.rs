@@ -1,10 +1,14 @@
 //! Demo data for a first look at the engine (`facesign serve --demo`, `facesign seed-demo`).
 
+use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
 use domain::interview_task::{
-    CancelInterviewTask, CreateInterviewTask, IdType, InterviewTask, InterviewTaskCommand,
-    ParticipantInput, ParticipantRole, TaskKind,
+    AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, IdType, InterviewTask,
+    InterviewTaskCommand, ParticipantInput, ParticipantRole, RequestAppointment, Requester,
+    TaskKind,
 };
 use domain::log::{Actor, EventLogReader};
+use domain::schedule::{shanghai, WeeklyHours, WorkingPeriod};
+use domain::seat::{Seat, SeatCommand};
 use tracing::info;
 
 use crate::Engine;
@@ -103,6 +107,28 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
             .await?;
         created.push(id);
     }
+    seed_seats(engine, &actor).await?;
+    let start = next_weekday_at_ten(engine.bus.services().clock.now());
+    let context = adapters::CommandContext::for_request(actor.clone(), "demo-booking".to_string());
+    engine
+        .bus
+        .execute::<InterviewTask>(
+            &created[0],
+            InterviewTaskCommand::RequestAppointment(RequestAppointment {
+                booking_id: engine.bus.services().ids.new_id(),
+                purpose: AppointmentPurpose::Book,
+                seat_no: "S001".to_string(),
+                start,
+                end: start + chrono::Duration::minutes(30),
+                requester: Requester {
+                    actor_id: "M0001".to_string(),
+                    role: "ACCOUNT_MANAGER".to_string(),
+                    on_behalf_of_borrower: false,
+                },
+            }),
+            &context,
+        )
+        .await?;
     let context = adapters::CommandContext::for_request(actor, "demo-cancel".to_string());
     engine
         .bus
@@ -116,4 +142,61 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
         .await?;
     info!(tasks = created.len(), "demo data seeded");
     Ok(created.len())
+}
+
+/// Two seats serving every demo product, weekdays 09:00–18:00 Shanghai time.
+async fn seed_seats(engine: &Engine, actor: &Actor) -> anyhow::Result<()> {
+    let hours = WeeklyHours(
+        [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ]
+        .into_iter()
+        .map(|weekday| WorkingPeriod {
+            weekday,
+            start: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
+            end: NaiveTime::from_hms_opt(18, 0, 0).expect("valid time"),
+        })
+        .collect(),
+    );
+    for (seat_no, name) in [("S001", "张坐席"), ("S002", "李坐席")] {
+        let context =
+            adapters::CommandContext::for_request(actor.clone(), format!("demo-{seat_no}"));
+        let commands = [
+            SeatCommand::Register {
+                name: name.to_string(),
+                groups: vec!["永续贷组".to_string()],
+                skills: vec!["YXD".to_string(), "YD".to_string(), "YYZX".to_string()],
+            },
+            SeatCommand::SetWorkingHours {
+                hours: hours.clone(),
+            },
+        ];
+        for command in commands {
+            engine
+                .bus
+                .execute::<Seat>(seat_no, command, &context)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// 10:00 Shanghai time on the next weekday after today.
+fn next_weekday_at_ten(now: DateTime<Utc>) -> DateTime<Utc> {
+    let mut day = now.with_timezone(&shanghai()).date_naive();
+    loop {
+        day = day.succ_opt().expect("a next day");
+        if day.weekday().number_from_monday() <= 5 {
+            break;
+        }
+    }
+    shanghai()
+        .from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(10, 0, 0).expect("valid time")))
+        .single()
+        .expect("Shanghai has no DST gaps")
+        .to_utc()
 }

@@ -595,3 +595,77 @@ async fn timers_fire_after_a_restart_and_an_expired_task_can_be_rescheduled() {
     assert_eq!(task["rescheduleCount"], 1);
     app.stop().await;
 }
+
+/// Frontends watch a task change over the graphql-transport-ws protocol.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_changes_are_pushed_over_websocket() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seat(&app, "S1").await;
+    let id = task_with(&app, "HT-WS-1", BORROWER_ID).await;
+
+    let mut request = format!("{}/graphql/ws", app.base.replace("http", "ws"))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |v: Value| Message::Text(v.to_string().into());
+    socket
+        .send(send(json!({ "type": "connection_init" })))
+        .await
+        .unwrap();
+    let ack = loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("an answer in time")
+            .expect("socket open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            break serde_json::from_str::<Value>(&text).unwrap();
+        }
+    };
+    assert_eq!(ack["type"], "connection_ack");
+    socket
+        .send(send(json!({
+            "id": "1", "type": "subscribe",
+            "payload": { "query": "subscription($id: ID) { taskChanged(id: $id) { id status seatNo bookingStatus } }", "variables": { "id": id } }
+        })))
+        .await
+        .unwrap();
+    // Give the server a moment to register the subscription before the change.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    data(
+        &app.graphql(&book_mutation(), slot_vars(&id, "S1", tomorrow_at(10, 0)))
+            .await,
+    );
+
+    let mut statuses = Vec::new();
+    while !statuses.iter().any(|s| s == "CONFIRMED") {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a change pushed in time")
+            .unwrap()
+            .unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let event: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(event["type"], "next", "{event}");
+        let task = &event["payload"]["data"]["taskChanged"];
+        assert_eq!(task["id"], id.as_str());
+        statuses.push(
+            task["bookingStatus"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    assert_eq!(statuses.first().map(String::as_str), Some("REQUESTED"));
+    app.stop().await;
+}
