@@ -669,3 +669,53 @@ async fn task_changes_are_pushed_over_websocket() {
     assert_eq!(statuses.first().map(String::as_str), Some("REQUESTED"));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_task_board_filters_by_seat_product_channel_and_date() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seat(&app, "S1").await;
+    seat(&app, "S2").await;
+    let on_s1 = task_with(&app, "HT-F-1", &resident_id(11)).await;
+    let on_s2 = task_with(&app, "HT-F-2", &resident_id(12)).await;
+    let unbooked = task_with(&app, "HT-F-3", &resident_id(13)).await;
+    data(
+        &app.graphql(&book_mutation(), slot_vars(&on_s1, "S1", tomorrow_at(9, 0)))
+            .await,
+    );
+    data(
+        &app.graphql(
+            &book_mutation(),
+            slot_vars(&on_s2, "S2", tomorrow_at(15, 0)),
+        )
+        .await,
+    );
+    const BOARD: &str = r#"query($filter: TaskFilterInput) { tasks(first: 50, filter: $filter) { edges { node { id } } } }"#;
+    let ids = |response: Value| -> Vec<String> {
+        data(&response)["tasks"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids(app
+            .graphql(BOARD, json!({ "filter": { "seatNo": "S1" } }))
+            .await),
+        [on_s1.clone()]
+    );
+    let morning = json!({ "filter": { "from": tomorrow_at(8, 0).to_rfc3339(), "to": tomorrow_at(12, 0).to_rfc3339() } });
+    assert_eq!(ids(app.graphql(BOARD, morning).await), [on_s1.clone()]);
+    let all_yxd = ids(app
+        .graphql(
+            BOARD,
+            json!({ "filter": { "productCode": "YXD", "channelCode": "YYZX" } }),
+        )
+        .await);
+    assert_eq!(all_yxd, [unbooked, on_s2, on_s1]);
+    assert!(ids(app
+        .graphql(BOARD, json!({ "filter": { "channelCode": "WECHAT" } }))
+        .await)
+    .is_empty());
+    app.stop().await;
+}
