@@ -702,10 +702,13 @@ async fn the_task_board_filters_by_seat_product_channel_and_date() {
         ids(app
             .graphql(BOARD, json!({ "filter": { "seatNo": "S1" } }))
             .await),
-        [on_s1.clone()]
+        std::slice::from_ref(&on_s1)
     );
     let morning = json!({ "filter": { "from": tomorrow_at(8, 0).to_rfc3339(), "to": tomorrow_at(12, 0).to_rfc3339() } });
-    assert_eq!(ids(app.graphql(BOARD, morning).await), [on_s1.clone()]);
+    assert_eq!(
+        ids(app.graphql(BOARD, morning).await),
+        std::slice::from_ref(&on_s1)
+    );
     let all_yxd = ids(app
         .graphql(
             BOARD,
