@@ -190,7 +190,7 @@ impl CommandBus {
     ///
     /// A conflicting append (another writer took the same sequence) reloads the
     /// aggregate and handles the command again, up to the retry budget.
-    #[instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id, correlation_id = %context.correlation_id))]
+    #[instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id = %aggregate_id, correlation_id = %context.correlation_id))]
     pub async fn execute<A>(
         &self,
         aggregate_id: &str,

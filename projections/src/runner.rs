@@ -256,16 +256,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     }
 
     fn publish(&self, checkpoint: LogPosition, events_applied: i64, last_error: Option<String>) {
-        self.status.send_if_modified(|status| {
-            let next = ProjectionStatus {
-                checkpoint,
-                events_applied,
-                last_error,
-            };
-            let changed = *status != next;
-            *status = next;
-            changed
-        });
+        publish_status(&self.status, checkpoint, events_applied, last_error);
     }
 }
 
@@ -273,6 +264,25 @@ impl ProjectionStatus {
     fn into_parts(self) -> (LogPosition, i64) {
         (self.checkpoint, self.events_applied)
     }
+}
+
+/// Publishes a worker's progress to its waiters, waking them only on a change.
+pub fn publish_status(
+    status: &watch::Sender<ProjectionStatus>,
+    checkpoint: LogPosition,
+    events_applied: i64,
+    last_error: Option<String>,
+) {
+    status.send_if_modified(|current| {
+        let next = ProjectionStatus {
+            checkpoint,
+            events_applied,
+            last_error,
+        };
+        let changed = *current != next;
+        *current = next;
+        changed
+    });
 }
 
 /// Reads a consumer's durable checkpoint, creating it at the start of the log.

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
-use projections::runner::{advance_checkpoint, load_checkpoint, run_until_shutdown};
+use projections::runner::{
+    advance_checkpoint, load_checkpoint, publish_status, run_until_shutdown,
+};
 use projections::{ProjectionError, ProjectionHandle, ProjectionStatus};
 use sqlx::AnyPool;
 use tokio::sync::watch;
@@ -58,16 +60,7 @@ impl<P: ProcessManager> ProcessRunner<P> {
     }
 
     fn publish(&self, checkpoint: LogPosition, events_applied: i64, last_error: Option<String>) {
-        self.status.send_if_modified(|status| {
-            let next = ProjectionStatus {
-                checkpoint,
-                events_applied,
-                last_error,
-            };
-            let changed = *status != next;
-            *status = next;
-            changed
-        });
+        publish_status(&self.status, checkpoint, events_applied, last_error);
     }
 
     /// Handles every event after the checkpoint, advancing it after each one.
