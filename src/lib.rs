@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod process;
 pub mod settings;
+mod verify;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use domain::services::DomainServices;
 use process::scheduling::SchedulingProcess;
 use process::timers::TimerWorker;
 use process::ProcessRunner;
-use projections::{ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard};
+use projections::{AuditLog, ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
@@ -34,7 +35,7 @@ pub struct Engine {
     pub log: GlobalLog,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
-    settings: Settings,
+    pub(crate) settings: Settings,
 }
 
 impl Engine {
@@ -86,6 +87,16 @@ impl Engine {
         )
     }
 
+    /// A runner of the audit projection.
+    pub fn audit_log_runner(&self) -> ProjectionRunner<AuditLog, GlobalLog> {
+        ProjectionRunner::new(
+            AuditLog,
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
     /// The SMS outbox.
     pub fn sms(&self) -> SmsOutbox {
         SmsOutbox::new(
@@ -124,6 +135,7 @@ impl Engine {
         match projection {
             projections::task_board::NAME => Ok(self.task_board_runner().rebuild().await?),
             projections::seat_calendar::NAME => Ok(self.seat_calendar_runner().rebuild().await?),
+            projections::audit_log::NAME => Ok(self.audit_log_runner().rebuild().await?),
             other => anyhow::bail!(
                 "unknown projection `{other}`; known: {}",
                 projections::PROJECTION_NAMES.join(", ")
@@ -173,8 +185,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     }
     let task_board_runner = engine.task_board_runner();
     let seat_calendar_runner = engine.seat_calendar_runner();
+    let audit_log_runner = engine.audit_log_runner();
     let task_board = task_board_runner.handle();
     let seat_calendar = seat_calendar_runner.handle();
+    let audit_log = audit_log_runner.handle();
     // Catch up before accepting traffic so the first queries see the whole log.
     task_board_runner
         .catch_up()
@@ -184,6 +198,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .catch_up()
         .await
         .context("seat calendar catch-up")?;
+    audit_log_runner
+        .catch_up()
+        .await
+        .context("audit log catch-up")?;
     let scheduling_runner = engine.scheduling_runner();
     let scheduling = scheduling_runner.handle();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -195,6 +213,11 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             shutdown_rx.clone(),
         )),
         tokio::spawn(seat_calendar_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(audit_log_runner.run(
             engine.bus.subscribe_commits(),
             poll,
             shutdown_rx.clone(),
@@ -216,10 +239,15 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         log: engine.log.clone(),
         task_board: task_board.clone(),
         seat_calendar,
+        audit_log,
         scheduling,
+        keys: api::auth::JwtKeys::new(&settings.jwt_secret),
         metrics: engine.metrics.clone(),
         config: ApiConfig {
             read_your_writes_timeout: settings.read_your_writes_timeout,
+            introspection: settings.introspection,
+            rate_limit_per_second: settings.rate_limit_per_second,
+            rate_limit_burst: settings.rate_limit_burst,
             ..ApiConfig::default()
         },
     };
@@ -229,11 +257,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let mut stop = shutdown_rx.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|stop| *stop).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     info!(%addr, backend = engine.database.backend().as_str(), "facesign listening; GraphiQL at http://{addr}/graphql");
     Ok(RunningServer {

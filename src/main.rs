@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use domain::role::Role;
+use facesign::settings::{DEMO_JWT_SECRET, MIN_JWT_SECRET_LEN};
 use facesign::{Engine, Settings};
+use secrecy::SecretString;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -67,17 +70,44 @@ enum Command {
         /// How many times the main borrower may reschedule (001: 2).
         #[arg(long, env = "FACESIGN_MAX_RESCHEDULES", default_value_t = 2)]
         max_reschedules: u32,
+        /// Whether GraphQL introspection (and so GraphiQL's docs) is on.
+        #[arg(long, env = "FACESIGN_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+        introspection: bool,
+        /// Requests per second each client may sustain.
+        #[arg(long, env = "FACESIGN_RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+        rate_limit_per_second: u32,
+        /// Requests a client may burst above that.
+        #[arg(long, env = "FACESIGN_RATE_LIMIT_BURST", default_value_t = 100)]
+        rate_limit_burst: u32,
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Rebuild a projection from the start of the log.
+    /// Rebuild a projection from the start of the log, or verify them all.
     Replay {
-        /// Projection name (task_board).
+        /// Projection to rebuild (task_board, seat_calendar, audit_log).
+        #[arg(long, required_unless_present = "verify", conflicts_with = "verify")]
+        projection: Option<String>,
+        /// Rebuild every projection into scratch tables and compare with the live
+        /// ones; exit non-zero on any difference. Changes nothing.
         #[arg(long)]
-        projection: String,
+        verify: bool,
+    },
+    /// Mint a development bearer token (signed with FACESIGN_JWT_SECRET, or
+    /// the public demo secret when it is unset).
+    Token {
+        /// Role: CUSTOMER, ACCOUNT_MANAGER, SEAT, QC_REVIEWER, SUPERVISOR, ADMIN,
+        /// AUDITOR, PARTNER or CREDIT_SYSTEM.
+        #[arg(long)]
+        role: String,
+        /// Subject: staff no, customer ID number, partner or system code.
+        #[arg(long)]
+        sub: String,
+        /// Lifetime in minutes.
+        #[arg(long, default_value_t = 480)]
+        ttl_minutes: u64,
     },
     /// Write the GraphQL schema (SDL).
     Schema {
@@ -87,6 +117,22 @@ enum Command {
     },
     /// Seed demo data into an empty log and exit.
     SeedDemo,
+}
+
+/// FACESIGN_JWT_SECRET, held as a secret. Without it, only demo use falls back
+/// to the public demo secret; a production server refuses to start.
+fn jwt_secret(demo: bool) -> anyhow::Result<SecretString> {
+    match std::env::var("FACESIGN_JWT_SECRET") {
+        Ok(secret) if secret.len() >= MIN_JWT_SECRET_LEN => Ok(SecretString::from(secret)),
+        Ok(_) => anyhow::bail!("FACESIGN_JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} bytes"),
+        Err(_) if demo => {
+            tracing::warn!("FACESIGN_JWT_SECRET is unset: using the public demo secret; never do this in production");
+            Ok(SecretString::from(DEMO_JWT_SECRET.to_string()))
+        }
+        Err(_) => anyhow::bail!(
+            "FACESIGN_JWT_SECRET is required (at least {MIN_JWT_SECRET_LEN} bytes); `serve --demo` uses a public demo secret instead"
+        ),
+    }
 }
 
 #[tokio::main]
@@ -119,7 +165,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             booking_horizon_days,
             max_reschedules,
             reminder_lead_minutes,
+            introspection,
+            rate_limit_per_second,
+            rate_limit_burst,
         } => {
+            settings.jwt_secret = jwt_secret(demo)?;
+            settings.introspection = introspection;
+            settings.rate_limit_per_second = rate_limit_per_second;
+            settings.rate_limit_burst = rate_limit_burst;
             if booking_horizon_days < 1 || reminder_lead_minutes < 0 {
                 anyhow::bail!(
                     "the booking horizon must be at least 1 day and the reminder lead not negative"
@@ -145,10 +198,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("migrations applied to {}", settings.redacted_url());
             Ok(())
         }
-        Command::Replay { projection } => {
+        Command::Replay { projection, verify } => {
             let engine = Engine::open(&settings).await?;
+            if verify {
+                let differences = engine.verify().await?;
+                if differences.is_empty() {
+                    eprintln!("every projection equals its rebuild from the log");
+                    return Ok(());
+                }
+                for difference in &differences {
+                    eprintln!("DIFFERENT {difference}");
+                }
+                anyhow::bail!(
+                    "{} projection(s) differ from their rebuild",
+                    differences.len()
+                );
+            }
+            let projection = projection.unwrap_or_default();
             let applied = engine.replay(&projection).await?;
             eprintln!("projection {projection} rebuilt from 0: {applied} events applied");
+            Ok(())
+        }
+        Command::Token {
+            role,
+            sub,
+            ttl_minutes,
+        } => {
+            let role = Role::parse(&role.to_uppercase()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown role `{role}`; one of {}",
+                    Role::ALL.map(Role::as_str).join(", ")
+                )
+            })?;
+            if sub.trim().is_empty() || sub.len() > 64 {
+                anyhow::bail!("--sub must be 1 to 64 characters");
+            }
+            let keys = api::auth::JwtKeys::new(&jwt_secret(true)?);
+            println!("{}", keys.mint(sub.trim(), role, ttl_minutes.max(1) * 60));
             Ok(())
         }
         Command::Schema { out } => {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use domain::schedule::SchedulingPolicy;
 use domain::services::Clock;
+use secrecy::SecretString;
 
 /// Everything the engine needs to start.
 #[derive(Clone)]
@@ -33,7 +34,22 @@ pub struct Settings {
     pub timer_poll_interval: Duration,
     /// The engine's clock; the system clock unless a test pins it.
     pub clock: Arc<dyn Clock>,
+    /// HS256 secret of bearer tokens (FACESIGN_JWT_SECRET); never logged.
+    pub jwt_secret: SecretString,
+    /// Whether GraphQL introspection is on (FACESIGN_GRAPHQL_INTROSPECTION).
+    pub introspection: bool,
+    /// Sustained requests per second per client (FACESIGN_RATE_LIMIT_PER_SECOND).
+    pub rate_limit_per_second: u32,
+    /// Burst above the sustained rate (FACESIGN_RATE_LIMIT_BURST).
+    pub rate_limit_burst: u32,
 }
+
+/// The secret `serve --demo` and `token` fall back to when FACESIGN_JWT_SECRET
+/// is unset. Public by design: anything signed with it is a demo token.
+pub const DEMO_JWT_SECRET: &str = "facesign-demo-secret-not-for-production-use";
+
+/// The shortest secret accepted outside demo mode.
+pub const MIN_JWT_SECRET_LEN: usize = 32;
 
 impl Settings {
     /// Defaults for `database_url`: the embedded SQLite file in the working directory.
@@ -51,6 +67,10 @@ impl Settings {
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),
             clock: Arc::new(adapters::SystemClock),
+            jwt_secret: SecretString::from(DEMO_JWT_SECRET.to_string()),
+            introspection: true,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 100,
         }
     }
 

@@ -173,8 +173,15 @@ impl CommandBus {
             .await
             .map_err(persistence_to_store)?
         {
+            let mut payload = event.payload;
+            domain::upcast::upcast(
+                A::TYPE,
+                &event.event_type,
+                &event.event_version,
+                &mut payload,
+            );
             let payload: A::Event =
-                serde_json::from_value(event.payload).map_err(|e| StoreError::Corrupt {
+                serde_json::from_value(payload).map_err(|e| StoreError::Corrupt {
                     aggregate_type: A::TYPE.to_string(),
                     aggregate_id: aggregate_id.to_string(),
                     sequence: event.sequence as i64,

@@ -82,7 +82,13 @@ macro_rules! raw_row {
 }
 
 impl RawRow {
-    fn into_event(self) -> Result<StoredEvent, StoreError> {
+    fn into_event(mut self) -> Result<StoredEvent, StoreError> {
+        self.event_version = domain::upcast::upcast(
+            &self.aggregate_type,
+            &self.event_type,
+            &self.event_version,
+            &mut self.payload,
+        );
         let corrupt = |reason: String| StoreError::Corrupt {
             aggregate_type: self.aggregate_type.clone(),
             aggregate_id: self.aggregate_id.clone(),

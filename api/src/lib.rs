@@ -2,17 +2,31 @@
 //! and `/metrics`. The schema lives here so the binary, the tests and
 //! `facesign schema` all see the same one.
 
+pub mod access;
+mod audit;
+pub mod auth;
 mod error;
 mod health;
+mod limits;
 mod request;
 pub mod schema;
 mod seats;
 mod state;
 mod tasks;
 
-use async_graphql_axum::GraphQLSubscription;
+use std::sync::Arc;
+
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::middleware;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+
+const ALL_WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
 
 pub use error::ApiError;
 pub use request::RequestContext;
@@ -24,17 +38,71 @@ pub(crate) fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: rate limiting keys
+/// anonymous clients by their address.
 pub fn router(state: AppState) -> Router {
     let schema = build_schema(state.clone());
-    Router::new()
+    let limiter = Arc::new(limits::RateLimiter::new(
+        state.config.rate_limit_per_second,
+        state.config.rate_limit_burst,
+    ));
+    let graphql = Router::new()
         .route(
             "/graphql",
             get(schema::graphiql).post(schema::graphql_handler),
         )
-        .route_service("/graphql/ws", GraphQLSubscription::new(schema.clone()))
+        .route("/graphql/ws", get(subscriptions))
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), limiter),
+            limits::rate_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.config.body_limit_bytes,
+            limits::body_limit,
+        ));
+    Router::new()
+        .merge(graphql)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .with_state((state, schema))
+}
+
+/// GraphQL over WebSocket. The bearer token comes in the `connection_init`
+/// payload (`{"authorization": "Bearer …"}`), or in the upgrade request's header.
+async fn subscriptions(
+    State((state, schema)): State<(AppState, FacesignSchema)>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let ids = state.bus.services().ids.clone();
+                    let header_context =
+                        RequestContext::from_headers(&headers, &state.keys, ids.as_ref());
+                    let token = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .or_else(|| payload.get("token"))
+                        .and_then(|v| v.as_str());
+                    let context = match token {
+                        Some(token) => RequestContext::for_token(
+                            Some(token),
+                            &state.keys,
+                            header_context.request_id.clone(),
+                            header_context.correlation_id.clone(),
+                        ),
+                        None => header_context,
+                    };
+                    let mut data = Data::default();
+                    data.insert(context);
+                    Ok(data)
+                })
+                .serve()
+        })
 }

@@ -1,12 +1,18 @@
 use axum::http::HeaderMap;
 use domain::log::Actor;
+use domain::role::Role;
 use domain::services::IdGen;
 
-/// Who is calling and under which ids; built once per HTTP request.
+use crate::auth::JwtKeys;
+use crate::error::ApiError;
+
+/// Who is calling and under which ids; built once per request or WebSocket.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    /// The caller.
-    pub actor: Actor,
+    /// The authenticated caller, when a valid bearer token was sent.
+    pub actor: Option<Actor>,
+    /// Why a token that was sent was refused (for the UNAUTHENTICATED message).
+    pub auth_error: Option<String>,
     /// `x-request-id`, or a fresh id.
     pub request_id: String,
     /// `x-correlation-id`, or the request id.
@@ -23,35 +29,63 @@ fn header(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
 }
 
 impl RequestContext {
-    /// Reads the caller from the headers.
-    ///
-    /// Until bearer-token auth lands (docs/security.md), the actor is whatever
-    /// `x-actor-id` / `x-actor-role` claim, and `anonymous` / `ANONYMOUS` when absent;
-    /// it is recorded on every event either way.
-    pub fn from_headers(headers: &HeaderMap, ids: &dyn IdGen) -> Self {
+    /// Reads the caller from `Authorization: Bearer <token>` and the ids from headers.
+    pub fn from_headers(headers: &HeaderMap, keys: &JwtKeys, ids: &dyn IdGen) -> Self {
         let request_id =
             header(headers, "x-request-id", 128).unwrap_or_else(|| ids.new_id().to_string());
         let correlation_id =
             header(headers, "x-correlation-id", 128).unwrap_or_else(|| request_id.clone());
+        let token = header(headers, "authorization", 4096);
+        Self::for_token(token.as_deref(), keys, request_id, correlation_id)
+    }
+
+    /// A context for a bearer token (`Bearer <jwt>` or the bare JWT), if any.
+    pub fn for_token(
+        token: Option<&str>,
+        keys: &JwtKeys,
+        request_id: String,
+        correlation_id: String,
+    ) -> Self {
+        let (actor, auth_error) = match token {
+            None => (None, None),
+            Some(value) => {
+                let jwt = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+                match keys.verify(jwt) {
+                    Ok((sub, role)) => (
+                        Some(Actor {
+                            id: sub,
+                            role: role.as_str().to_string(),
+                        }),
+                        None,
+                    ),
+                    Err(e) => (None, Some(e.to_string())),
+                }
+            }
+        };
         Self {
-            actor: Actor {
-                id: header(headers, "x-actor-id", 64).unwrap_or_else(|| "anonymous".to_string()),
-                role: header(headers, "x-actor-role", 32)
-                    .map(|r| r.to_uppercase())
-                    .unwrap_or_else(|| "ANONYMOUS".to_string()),
-            },
+            actor,
+            auth_error,
             request_id,
             correlation_id,
         }
     }
 
+    /// The caller's role, when authenticated.
+    pub fn role(&self) -> Option<Role> {
+        self.actor.as_ref().and_then(|a| Role::parse(&a.role))
+    }
+
     /// The command context for a command caused directly by this request.
-    pub fn command_context(&self) -> adapters::CommandContext {
-        adapters::CommandContext {
-            actor: self.actor.clone(),
+    pub fn command_context(&self) -> Result<adapters::CommandContext, ApiError> {
+        let actor = self.actor.clone().ok_or_else(|| ApiError {
+            code: domain::ErrorCode::Unauthenticated,
+            message: "a bearer token is required".to_string(),
+        })?;
+        Ok(adapters::CommandContext {
+            actor,
             correlation_id: self.correlation_id.clone(),
             causation_id: self.request_id.clone(),
             request_id: self.request_id.clone(),
-        }
+        })
     }
 }

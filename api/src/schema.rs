@@ -8,6 +8,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse};
 
+use crate::access::AccessControl;
+use crate::audit::AuditQuery;
 use crate::request::RequestContext;
 use crate::seats::{SeatMutation, SeatQuery};
 use crate::state::AppState;
@@ -15,10 +17,12 @@ use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(TaskQuery, SeatQuery);
+#[graphql(name = "Query")]
+pub struct QueryRoot(TaskQuery, SeatQuery, AuditQuery);
 
 /// Every mutation: one per command.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(TaskMutation, SeatMutation);
 
 /// Every subscription (WebSocket at `/graphql/ws`).
@@ -29,15 +33,22 @@ pub type FacesignSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema with its limits; the state is reachable from every resolver.
 pub fn build_schema(state: AppState) -> FacesignSchema {
-    Schema::build(
+    let introspection = state.config.introspection;
+    let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         TaskSubscription,
     )
     .data(state)
+    .extension(AccessControl)
     .limit_depth(12)
     .limit_complexity(2_000)
-    .finish()
+    .limit_recursive_depth(32);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The schema in SDL, as written to `docs/schema.graphql`.
@@ -57,7 +68,8 @@ pub async fn graphql_handler(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    let context = RequestContext::from_headers(&headers, state.bus.services().ids.as_ref());
+    let context =
+        RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref());
     schema
         .execute(request.into_inner().data(context))
         .await

@@ -242,7 +242,7 @@ impl SeatMutation {
         let state = state(ctx);
         let receipt = state
             .bus
-            .execute::<Seat>(seat_no, command, &request(ctx).command_context())
+            .execute::<Seat>(seat_no, command, &request(ctx).command_context()?)
             .await
             .map_err(ApiError::from)?;
         let projected = match receipt.position {

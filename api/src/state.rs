@@ -4,6 +4,8 @@ use std::time::Duration;
 use adapters::{CommandBus, Database, GlobalLog, Metrics};
 use projections::ProjectionHandle;
 
+use crate::auth::JwtKeys;
+
 /// Tunables of the API layer.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -11,6 +13,14 @@ pub struct ApiConfig {
     pub read_your_writes_timeout: Duration,
     /// Largest page a list query returns.
     pub max_page_size: i64,
+    /// Whether the schema answers introspection (turn off in production).
+    pub introspection: bool,
+    /// Requests per second each client (token subject, else IP) may sustain.
+    pub rate_limit_per_second: u32,
+    /// Requests a client may burst above the sustained rate.
+    pub rate_limit_burst: u32,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -18,6 +28,10 @@ impl Default for ApiConfig {
         Self {
             read_your_writes_timeout: Duration::from_secs(5),
             max_page_size: 100,
+            introspection: true,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 100,
+            body_limit_bytes: 1024 * 1024,
         }
     }
 }
@@ -35,12 +49,16 @@ pub struct AppState {
     pub task_board: ProjectionHandle,
     /// The seat calendar projection's progress.
     pub seat_calendar: ProjectionHandle,
+    /// The audit projection's progress.
+    pub audit_log: ProjectionHandle,
     /// The scheduling process manager's progress.
     pub scheduling: ProjectionHandle,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
     pub config: ApiConfig,
+    /// Bearer-token keys.
+    pub keys: JwtKeys,
 }
 
 impl AppState {
@@ -65,6 +83,11 @@ impl AppState {
 
     /// Every projection handle, for readiness and metrics.
     pub fn projections(&self) -> Vec<&ProjectionHandle> {
-        vec![&self.task_board, &self.seat_calendar, &self.scheduling]
+        vec![
+            &self.task_board,
+            &self.seat_calendar,
+            &self.audit_log,
+            &self.scheduling,
+        ]
     }
 }

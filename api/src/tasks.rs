@@ -10,12 +10,19 @@ use domain::interview_task::{
     InterviewTaskCommand, RequestAppointment, Requester,
 };
 use domain::log::LogPosition;
-use domain::pii;
 use projections::task_board::{TaskBoard, TaskBoardRow, TaskFilter};
 use uuid::Uuid;
 
+use crate::access;
 use crate::error::ApiError;
+use crate::request::RequestContext;
 use crate::schema::{request, state};
+
+/// The caller's role, for masking; None when unauthenticated.
+pub(crate) fn viewer(ctx: &Context<'_>) -> Option<domain::role::Role> {
+    ctx.data_opt::<RequestContext>()
+        .and_then(RequestContext::role)
+}
 
 /// Status of an interview task.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -181,21 +188,22 @@ impl InterviewTaskView {
     async fn manager_id(&self) -> &str {
         &self.0.manager_id
     }
-    /// Main borrower's name, masked.
-    async fn borrower_name(&self) -> String {
-        pii::mask_name(&self.0.borrower_name)
+    /// Main borrower's name (masked for roles without need, 邓*闲).
+    async fn borrower_name(&self, ctx: &Context<'_>) -> String {
+        access::name(viewer(ctx), &self.0.borrower_name)
     }
-    /// Everyone on the contract, de-duplicated, masked.
-    async fn participants(&self) -> Result<Vec<Participant>> {
+    /// Everyone on the contract, de-duplicated (masked for roles without need).
+    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Participant>> {
+        let role = viewer(ctx);
         let participants: Vec<task::Participant> = serde_json::from_str(&self.0.participants)
             .map_err(|e| ApiError::internal(format!("task_board.participants: {e}")))?;
         Ok(participants
             .into_iter()
             .map(|p| Participant {
-                name: pii::mask_name(&p.name),
+                name: access::name(role, &p.name),
                 id_type: p.id_type.into(),
-                id_number: pii::mask_id_number(&p.id_number),
-                phone: pii::mask_phone(&p.phone),
+                id_number: access::id_number(role, &p.id_number),
+                phone: access::phone(role, &p.phone),
                 is_main_borrower: p.is_main_borrower(),
                 roles: p.roles.into_iter().map(Into::into).collect(),
             })
@@ -330,7 +338,7 @@ impl TaskQuery {
                 Ok(SmsMessage {
                     id: ID(m.message_id),
                     task_id: ID(m.task_id),
-                    phone: pii::mask_phone(&m.phone),
+                    phone: access::phone(viewer(ctx), &m.phone),
                     template: m.template,
                     body: m.body,
                     sent_at: parse_time(&m.sent_at)?,
@@ -344,6 +352,21 @@ impl TaskQuery {
         let row = TaskBoard::get(state(ctx).database.read_models(), &id)
             .await
             .map_err(ApiError::from)?;
+        // A customer sees only tasks they take part in; others look absent.
+        if viewer(ctx) == Some(domain::role::Role::Customer) {
+            let me = request(ctx)
+                .actor
+                .as_ref()
+                .map(|a| a.id.as_str())
+                .unwrap_or_default();
+            return Ok(row
+                .filter(|r| {
+                    serde_json::from_str::<Vec<task::Participant>>(&r.participants)
+                        .map(|people| people.iter().any(|p| p.id_number == me))
+                        .unwrap_or(false)
+                })
+                .map(InterviewTaskView));
+        }
         Ok(row.map(InterviewTaskView))
     }
 
@@ -443,7 +466,7 @@ impl TaskMutation {
         let state = state(ctx);
         let receipt = state
             .bus
-            .execute::<InterviewTask>(&task_id, command, &request(ctx).command_context())
+            .execute::<InterviewTask>(&task_id, command, &request(ctx).command_context()?)
             .await
             .map_err(ApiError::from)?;
         let projected = match receipt.position {
@@ -473,6 +496,7 @@ impl TaskMutation {
         let state = state(ctx);
         let task_id = task_uuid(&task_id)?;
         let caller = request(ctx);
+        let context = caller.command_context()?;
         let booking_id = state.bus.services().ids.new_id();
         let mut changes = state.task_board.subscribe_changes();
         let command = InterviewTaskCommand::RequestAppointment(RequestAppointment {
@@ -482,14 +506,14 @@ impl TaskMutation {
             start: slot.0,
             end: slot.1,
             requester: Requester {
-                actor_id: caller.actor.id.clone(),
-                role: caller.actor.role.clone(),
+                actor_id: context.actor.id.clone(),
+                role: context.actor.role.clone(),
                 on_behalf_of_borrower,
             },
         });
         let receipt = state
             .bus
-            .execute::<InterviewTask>(&task_id, command, &caller.command_context())
+            .execute::<InterviewTask>(&task_id, command, &context)
             .await
             .map_err(ApiError::from)?;
         let deadline = tokio::time::Instant::now() + state.config.read_your_writes_timeout;
@@ -765,17 +789,18 @@ pub enum InterviewOutcome {
 /// Task changes over WebSocket.
 pub struct TaskSubscription;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl TaskSubscription {
     /// Emits the task each time its board row changes; every task when `id` is omitted.
     async fn task_changed(
         &self,
         ctx: &Context<'_>,
         id: Option<ID>,
-    ) -> impl Stream<Item = InterviewTaskView> {
+    ) -> Result<impl Stream<Item = InterviewTaskView>> {
+        access::authorize(ctx.data_opt::<RequestContext>(), "Subscription.taskChanged")?;
         let state = state(ctx).clone();
         let changes = state.task_board.subscribe_changes();
-        async_graphql::futures_util::stream::unfold(
+        Ok(async_graphql::futures_util::stream::unfold(
             (changes, state, id),
             |(mut changes, state, id)| async move {
                 loop {
@@ -798,6 +823,6 @@ impl TaskSubscription {
                     }
                 }
             },
-        )
+        ))
     }
 }

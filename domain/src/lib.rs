@@ -8,8 +8,10 @@ pub mod interview_task;
 pub mod log;
 pub mod notification;
 pub mod pii;
+pub mod role;
 pub mod schedule;
 pub mod seat;
 pub mod services;
+pub mod upcast;
 
 pub use error::ErrorCode;

@@ -1,10 +1,12 @@
 //! Read models of facesign. Each projection turns events of the global log into
 //! rows, in the same transaction as its checkpoint, and can be rebuilt from zero.
 
+pub mod audit_log;
 pub mod runner;
 pub mod seat_calendar;
 pub mod task_board;
 
+pub use audit_log::AuditLog;
 pub use runner::{
     Projection, ProjectionError, ProjectionHandle, ProjectionRunner, ProjectionStatus,
 };
@@ -12,4 +14,4 @@ pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
 
 /// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 2] = [task_board::NAME, seat_calendar::NAME];
+pub const PROJECTION_NAMES: [&str; 3] = [task_board::NAME, seat_calendar::NAME, audit_log::NAME];

@@ -44,7 +44,10 @@ async fn create_query_cancel_round_trip(backend: Backend) {
     let task = &payload["task"];
     assert_eq!(task["status"], "PENDING");
     assert_eq!(task["statusLabel"], "待面谈");
-    assert_eq!(task["borrowerName"], "邓*闲");
+    assert_eq!(
+        task["borrowerName"], "邓小闲",
+        "the account manager owns the case"
+    );
     assert_eq!(task["version"], 1);
     assert_eq!(
         task["requiredSteps"],
@@ -57,10 +60,22 @@ async fn create_query_cancel_round_trip(backend: Backend) {
         "the borrower listed twice is one person"
     );
     assert_eq!(participants[0]["roles"], json!(["BORROWER", "CO_OWNER"]));
-    assert_eq!(participants[0]["idNumber"], "410102********1017");
-    assert_eq!(participants[0]["phone"], "156****3093");
+    assert_eq!(participants[0]["idNumber"], "410102198503121017");
     assert_eq!(participants[1]["isMainBorrower"], false);
     let id = payload["taskId"].as_str().unwrap().to_string();
+
+    // 004_448cd5ace309d8b2.txt 3.4: roles without need see 邓*闲.
+    let as_auditor = app
+        .graphql_as(
+            ("AU01", "AUDITOR"),
+            "query($id: ID!) { task(id: $id) { borrowerName participants { name idNumber phone } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let masked = &data(&as_auditor)["task"];
+    assert_eq!(masked["borrowerName"], "邓*闲");
+    assert_eq!(masked["participants"][0]["idNumber"], "410102********1017");
+    assert_eq!(masked["participants"][0]["phone"], "156****3093");
 
     let queried = app.graphql(TASK, json!({ "id": id })).await;
     assert_eq!(data(&queried)["task"]["contractNo"], "HT-RT-1");
@@ -213,7 +228,7 @@ async fn every_event_carries_the_envelope(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app
         .graphql_as(
-            ("S0042", "SEAT"),
+            ("M0042", "ACCOUNT_MANAGER"),
             CREATE_TASK,
             json!({ "input": task_input("HT-ENV-1") }),
         )
@@ -231,8 +246,8 @@ async fn every_event_carries_the_envelope(backend: Backend) {
     assert_eq!(event.sequence, 1);
     assert_eq!(event.metadata.event_id.to_string(), event_id);
     assert_eq!(event.metadata.event_id.get_version_num(), 7);
-    assert_eq!(event.metadata.actor_id, "S0042");
-    assert_eq!(event.metadata.actor_role, "SEAT");
+    assert_eq!(event.metadata.actor_id, "M0042");
+    assert_eq!(event.metadata.actor_role, "ACCOUNT_MANAGER");
     assert!(!event.metadata.request_id.is_empty());
     assert_eq!(event.metadata.causation_id, event.metadata.request_id);
     assert_eq!(event.metadata.correlation_id, event.metadata.request_id);

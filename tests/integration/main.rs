@@ -9,4 +9,5 @@ mod graphql_tasks;
 mod operations;
 mod replay;
 mod scheduling;
+mod security;
 mod support;

@@ -228,7 +228,9 @@ async fn book_reschedule_twice_then_the_third_is_refused(backend: Backend) {
     );
     assert_eq!(agenda_bookings(&app, BORROWER_ID).await, 1);
 
-    let sms = app.graphql(SMS, json!({ "id": id })).await;
+    let sms = app
+        .graphql_as(("AU01", "AUDITOR"), SMS, json!({ "id": id }))
+        .await;
     let messages = data(&sms)["smsMessages"].as_array().unwrap().clone();
     assert_eq!(
         messages.len(),
@@ -432,14 +434,16 @@ async fn bad_bookings_and_working_hours_change_nothing() {
     let events = app.event_count().await;
 
     let unknown_seat = app
-        .graphql(
+        .graphql_as(
+            ("A001", "SUPERVISOR"),
             HOURS,
             json!({ "seats": ["S1", "NOPE"], "hours": [{ "weekday": "MON", "start": "09:00:00", "end": "18:00:00" }] }),
         )
         .await;
     assert_eq!(error_code(&unknown_seat), "NOT_FOUND");
     let backwards = app
-        .graphql(
+        .graphql_as(
+            ("A001", "SUPERVISOR"),
             HOURS,
             json!({ "seats": ["S1"], "hours": [{ "weekday": "MON", "start": "18:00:00", "end": "09:00:00" }] }),
         )
@@ -467,7 +471,11 @@ async fn bad_bookings_and_working_hours_change_nothing() {
         .map(|d| json!({ "weekday": d, "start": "09:00:00", "end": "18:00:00" }))
         .collect::<Vec<_>>();
     let both = app
-        .graphql(HOURS, json!({ "seats": ["S1", "S2"], "hours": weekdays }))
+        .graphql_as(
+            ("A001", "SUPERVISOR"),
+            HOURS,
+            json!({ "seats": ["S1", "S2"], "hours": weekdays }),
+        )
         .await;
     let results = data(&both)["setWorkingHours"].as_array().unwrap().clone();
     assert_eq!(results.len(), 2);
@@ -617,7 +625,10 @@ async fn task_changes_are_pushed_over_websocket() {
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let send = |v: Value| Message::Text(v.to_string().into());
     socket
-        .send(send(json!({ "type": "connection_init" })))
+        .send(send(json!({
+            "type": "connection_init",
+            "payload": { "authorization": format!("Bearer {}", crate::support::token("S1", "SEAT")) }
+        })))
         .await
         .unwrap();
     let ack = loop {

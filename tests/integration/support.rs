@@ -125,7 +125,20 @@ pub fn settings(url: &str) -> Settings {
     settings.read_your_writes_timeout = Duration::from_secs(10);
     settings.projection_poll_interval = Duration::from_millis(100);
     settings.timer_poll_interval = Duration::from_millis(100);
+    settings.jwt_secret = secrecy::SecretString::from(TEST_JWT_SECRET.to_string());
+    settings.rate_limit_per_second = 100_000;
+    settings.rate_limit_burst = 100_000;
     settings
+}
+
+/// The secret test servers sign tokens with.
+pub const TEST_JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
+
+/// A bearer token for `sub` in `role`, valid on test servers.
+pub fn token(sub: &str, role: &str) -> String {
+    let keys = api::auth::JwtKeys::new(&secrecy::SecretString::from(TEST_JWT_SECRET.to_string()));
+    let role = domain::role::Role::parse(role).unwrap_or_else(|| panic!("unknown role {role}"));
+    keys.mint(sub, role, 3600)
 }
 
 /// A server on a fresh database, and an HTTP client for it.
@@ -164,13 +177,31 @@ impl TestApp {
         self.db
     }
 
-    /// Sends a GraphQL request as `actor` and returns the whole response body.
+    /// Sends a GraphQL request with `token` (or none) and returns the status and body.
+    pub async fn graphql_with_token(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends a GraphQL request as `actor` (id, role) and returns the whole response body.
     pub async fn graphql_as(&self, actor: (&str, &str), query: &str, variables: Value) -> Value {
         let response = self
             .client
             .post(format!("{}/graphql", self.base))
-            .header("x-actor-id", actor.0)
-            .header("x-actor-role", actor.1)
+            .bearer_auth(token(actor.0, actor.1))
             .header("x-request-id", uuid::Uuid::now_v7().to_string())
             .json(&json!({ "query": query, "variables": variables }))
             .send()

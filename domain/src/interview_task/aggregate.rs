@@ -8,9 +8,10 @@ use super::{
     merge_participants, AppointmentConfirmed, AppointmentPurpose, AppointmentRefused,
     AppointmentRequested, BookingRef, InterviewOutcome, InterviewTaskCancelled,
     InterviewTaskCommand, InterviewTaskCreated, InterviewTaskError, InterviewTaskEvent,
-    Participant, RequestAppointment, Requester, STAFF_ROLES,
+    Participant, RequestAppointment, Requester,
 };
 use crate::customer_agenda::agenda_id;
+use crate::role::Role;
 use crate::schedule::Slot;
 use crate::services::DomainServices;
 
@@ -216,12 +217,15 @@ impl InterviewTask {
     }
 
     fn is_main_borrower_or_on_behalf(&self, requester: &Requester) -> bool {
-        if requester.role == "CUSTOMER" {
-            self.participants
+        match Role::parse(&requester.role) {
+            Some(Role::Customer) => self
+                .participants
                 .iter()
-                .any(|p| p.is_main_borrower() && p.id_number == requester.actor_id)
-        } else {
-            requester.on_behalf_of_borrower && STAFF_ROLES.contains(&requester.role.as_str())
+                .any(|p| p.is_main_borrower() && p.id_number == requester.actor_id),
+            Some(Role::AccountManager | Role::Seat | Role::Supervisor | Role::Admin) => {
+                requester.on_behalf_of_borrower
+            }
+            _ => false,
         }
     }
 
@@ -290,7 +294,10 @@ impl InterviewTask {
                 if self.status != TaskStatus::Pending {
                     return Err(self.transition("reassign"));
                 }
-                if !matches!(request.requester.role.as_str(), "SUPERVISOR" | "ADMIN") {
+                if !matches!(
+                    Role::parse(&request.requester.role),
+                    Some(Role::Supervisor | Role::Admin)
+                ) {
                     return Err(InterviewTaskError::NotSupervisor);
                 }
                 if now >= current.slot.start {

@@ -73,15 +73,14 @@ pub struct BookingRef {
     pub agendas: Vec<String>,
 }
 
-/// Payload of `InterviewTaskCancelled` (version 1.0).
+/// Payload of `InterviewTaskCancelled` (version 1.1; see `crate::upcast` for 1.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InterviewTaskCancelled {
     /// Why it was withdrawn.
     pub reason: String,
     /// When it was withdrawn.
     pub cancelled_at: DateTime<Utc>,
-    /// Bookings the cancellation frees (current and requested).
-    #[serde(default)]
+    /// Bookings the cancellation frees (current and requested); since 1.1.
     pub releases: Vec<BookingRef>,
 }
 
@@ -150,6 +149,10 @@ impl DomainEvent for InterviewTaskEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            InterviewTaskEvent::InterviewTaskCancelled(_) => "1.1",
+            _ => "1.0",
+        }
+        .to_string()
     }
 }

@@ -23,6 +23,3 @@ pub use participants::{
 
 /// Aggregate type name in the event log and the Kafka topic (`facesign.interview-task.v1`).
 pub const AGGREGATE_TYPE: &str = "interview-task";
-
-/// Roles that act for the bank rather than the customer.
-pub const STAFF_ROLES: [&str; 4] = ["ACCOUNT_MANAGER", "SEAT", "SUPERVISOR", "ADMIN"];

@@ -1,0 +1,272 @@
+//! The auditor API: an aggregate's whole trail, what one actor did, the global
+//! event feed, and an aggregate's state as of a moment, rebuilt from the log.
+
+use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::customer_agenda::CustomerAgenda;
+use domain::interview_task::InterviewTask;
+use domain::log::{EventLogReader, LogPosition, StoredEvent};
+use domain::seat::Seat;
+use projections::audit_log::{AuditLog, AuditRow};
+
+use crate::access;
+use crate::error::ApiError;
+use crate::schema::state;
+use crate::tasks::viewer;
+
+/// One event of the log with its envelope; personal data masked per role.
+#[derive(SimpleObject)]
+pub struct AuditEvent {
+    /// Log position (`TX:POSITION`), usable as a feed cursor.
+    pub position: String,
+    /// Event id (UUID v7).
+    pub event_id: ID,
+    /// Aggregate type.
+    pub aggregate_type: String,
+    /// Aggregate id.
+    pub aggregate_id: String,
+    /// Sequence within the aggregate.
+    pub sequence: i64,
+    /// Event type.
+    pub event_type: String,
+    /// Payload version (after upcasting).
+    pub event_version: String,
+    /// Who caused it.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// Business flow.
+    pub correlation_id: String,
+    /// What caused it.
+    pub causation_id: String,
+    /// The inbound request.
+    pub request_id: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// The event body.
+    pub payload: Json<serde_json::Value>,
+}
+
+impl AuditEvent {
+    fn new(event: StoredEvent, ctx: &Context<'_>) -> Self {
+        let mut payload = event.payload;
+        access::json(viewer(ctx), &mut payload);
+        let m = event.metadata;
+        Self {
+            position: event.position.to_string(),
+            event_id: ID(m.event_id.to_string()),
+            aggregate_type: event.aggregate_type,
+            aggregate_id: event.aggregate_id,
+            sequence: event.sequence,
+            event_type: event.event_type,
+            event_version: event.event_version,
+            actor_id: m.actor_id,
+            actor_role: m.actor_role,
+            correlation_id: m.correlation_id,
+            causation_id: m.causation_id,
+            request_id: m.request_id,
+            recorded_at: m.recorded_at,
+            payload: Json(payload),
+        }
+    }
+}
+
+/// A page of the global feed.
+#[derive(SimpleObject)]
+pub struct EventPage {
+    /// Events in log order.
+    pub events: Vec<AuditEvent>,
+    /// Pass as `after` for the next page; null when the page is empty.
+    pub end_cursor: Option<String>,
+}
+
+/// What one actor did (from the audit projection).
+#[derive(SimpleObject)]
+pub struct ActorAction {
+    /// Global position.
+    pub global_position: i64,
+    /// Event id.
+    pub event_id: ID,
+    /// Aggregate type.
+    pub aggregate_type: String,
+    /// Aggregate id.
+    pub aggregate_id: String,
+    /// Event type.
+    pub event_type: String,
+    /// Role the actor acted in.
+    pub actor_role: String,
+    /// Business flow.
+    pub correlation_id: String,
+    /// What caused it.
+    pub causation_id: String,
+    /// The inbound request.
+    pub request_id: String,
+    /// When.
+    pub recorded_at: String,
+}
+
+impl From<AuditRow> for ActorAction {
+    fn from(row: AuditRow) -> Self {
+        Self {
+            global_position: row.global_position,
+            event_id: ID(row.event_id),
+            aggregate_type: row.aggregate_type,
+            aggregate_id: row.aggregate_id,
+            event_type: row.event_type,
+            actor_role: row.actor_role,
+            correlation_id: row.correlation_id,
+            causation_id: row.causation_id,
+            request_id: row.request_id,
+            recorded_at: row.recorded_at,
+        }
+    }
+}
+
+/// An aggregate's state as of a moment.
+#[derive(SimpleObject)]
+pub struct AggregateState {
+    /// Aggregate type.
+    pub aggregate_type: String,
+    /// Aggregate id.
+    pub aggregate_id: String,
+    /// Sequence of the last event applied.
+    pub sequence: i64,
+    /// When that event was recorded.
+    pub as_of: DateTime<Utc>,
+    /// The state, as the write side holds it; personal data masked per role.
+    pub state: Json<serde_json::Value>,
+}
+
+fn fold<A: Aggregate>(events: &[StoredEvent]) -> Result<serde_json::Value, ApiError> {
+    let mut aggregate = A::default();
+    for event in events {
+        let decoded: A::Event = serde_json::from_value(event.payload.clone())
+            .map_err(|e| ApiError::internal(format!("event {}: {e}", event.metadata.event_id)))?;
+        aggregate.apply(decoded);
+    }
+    serde_json::to_value(&aggregate).map_err(ApiError::internal)
+}
+
+/// Auditor queries.
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Every event of one aggregate, in order, with who caused it.
+    async fn audit_trail(
+        &self,
+        ctx: &Context<'_>,
+        aggregate_type: String,
+        aggregate_id: String,
+    ) -> Result<Vec<AuditEvent>> {
+        let events = state(ctx)
+            .log
+            .stream(&aggregate_type, &aggregate_id)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(events
+            .into_iter()
+            .map(|e| AuditEvent::new(e, ctx))
+            .collect())
+    }
+
+    /// What one actor did, newest first (paged by `before`, a global position).
+    async fn actor_trail(
+        &self,
+        ctx: &Context<'_>,
+        actor_id: String,
+        #[graphql(default = 50)] first: i32,
+        before: Option<i64>,
+    ) -> Result<Vec<ActorAction>> {
+        if !(1..=500).contains(&first) {
+            return Err(ApiError::validation("first must be between 1 and 500").into());
+        }
+        let rows = AuditLog::by_actor(
+            state(ctx).database.read_models(),
+            &actor_id,
+            before,
+            i64::from(first),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The global feed: events strictly after `after` (`TX:POSITION`), in log order.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<EventPage> {
+        if !(1..=1000).contains(&first) {
+            return Err(ApiError::validation("first must be between 1 and 1000").into());
+        }
+        let after = match after {
+            Some(cursor) => cursor
+                .parse::<LogPosition>()
+                .map_err(ApiError::validation)?,
+            None => LogPosition::START,
+        };
+        let events = state(ctx)
+            .log
+            .read_after(after, first as u32)
+            .await
+            .map_err(ApiError::internal)?;
+        let end_cursor = events.last().map(|e| e.position.to_string());
+        Ok(EventPage {
+            events: events
+                .into_iter()
+                .map(|e| AuditEvent::new(e, ctx))
+                .collect(),
+            end_cursor,
+        })
+    }
+
+    /// An aggregate rebuilt from its events up to `sequence`, or up to the
+    /// instant `at` (exactly one of them), as the write side saw it then.
+    async fn aggregate_at(
+        &self,
+        ctx: &Context<'_>,
+        aggregate_type: String,
+        aggregate_id: String,
+        at: Option<DateTime<Utc>>,
+        sequence: Option<i64>,
+    ) -> Result<AggregateState> {
+        if at.is_some() == sequence.is_some() {
+            return Err(ApiError::validation("give exactly one of `at` and `sequence`").into());
+        }
+        let mut events = state(ctx)
+            .log
+            .stream(&aggregate_type, &aggregate_id)
+            .await
+            .map_err(ApiError::internal)?;
+        events.retain(|e| match (at, sequence) {
+            (Some(at), _) => e.metadata.recorded_at <= at,
+            (_, Some(sequence)) => e.sequence <= sequence,
+            _ => false,
+        });
+        let Some(last) = events.last() else {
+            return Err(ApiError::not_found("no event of that aggregate by then").into());
+        };
+        let (sequence, as_of) = (last.sequence, last.metadata.recorded_at);
+        let mut document = match aggregate_type.as_str() {
+            domain::interview_task::AGGREGATE_TYPE => fold::<InterviewTask>(&events)?,
+            domain::seat::AGGREGATE_TYPE => fold::<Seat>(&events)?,
+            domain::customer_agenda::AGGREGATE_TYPE => fold::<CustomerAgenda>(&events)?,
+            other => {
+                return Err(ApiError::validation(format!("unknown aggregate type {other}")).into())
+            }
+        };
+        access::json(viewer(ctx), &mut document);
+        Ok(AggregateState {
+            aggregate_type,
+            aggregate_id,
+            sequence,
+            as_of,
+            state: Json(document),
+        })
+    }
+}
