@@ -605,6 +605,7 @@ impl TaskMutation {
     ) -> Result<InterviewTaskPayload> {
         let task_id = state(ctx).bus.services().ids.new_id().to_string();
         let command = InterviewTaskCommand::Create(CreateInterviewTask {
+            task_id: task_id.clone(),
             contract_no: input.contract_no,
             kind: input.kind.into(),
             product_code: input.product_code,

@@ -8,6 +8,7 @@ pub mod interview_task;
 pub mod log;
 pub mod notification;
 pub mod pii;
+pub mod qc_case;
 pub mod role;
 pub mod schedule;
 pub mod seat;

@@ -28,6 +28,26 @@ pub struct DomainServices {
     pub ids: Arc<dyn IdGen>,
     /// Booking rules operators configure (horizon, reschedule limit).
     pub scheduling: SchedulingPolicy,
+    /// Interview rules operators configure (face similarity threshold, QC sample rate).
+    pub session: SessionPolicy,
+}
+
+/// Interview rules operators configure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionPolicy {
+    /// 000 客户核身: the face similarity score must reach this (0 to 1).
+    pub similarity_threshold: f64,
+    /// 001 质检管理: share of passes sampled into quality control, in per mille.
+    pub qc_sample_per_mille: u32,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            similarity_threshold: 0.80,
+            qc_sample_per_mille: 100,
+        }
+    }
 }
 
 impl DomainServices {
@@ -37,12 +57,19 @@ impl DomainServices {
         self
     }
 
+    /// Replaces the interview rules.
+    pub fn with_session(mut self, session: SessionPolicy) -> Self {
+        self.session = session;
+        self
+    }
+
     /// Bundles a clock and an id generator with the default booking rules.
     pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
         Self {
             clock,
             ids,
             scheduling: SchedulingPolicy::default(),
+            session: SessionPolicy::default(),
         }
     }
 }

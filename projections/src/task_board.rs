@@ -241,6 +241,22 @@ impl Projection for TaskBoard {
                 };
                 set_status(conn, event, status, &updated_at).await?;
             }
+            InterviewTaskEvent::QcPassed { .. } => {
+                set_status(conn, event, TaskStatus::Passed, &updated_at).await?;
+            }
+            InterviewTaskEvent::QcRejected { .. } => {
+                set_status(conn, event, TaskStatus::Rejected, &updated_at).await?;
+            }
+            InterviewTaskEvent::Session(_) => {
+                sqlx::query(
+                    "UPDATE task_board SET updated_at = $1, last_sequence = $2 WHERE task_id = $3",
+                )
+                .bind(&updated_at)
+                .bind(event.sequence)
+                .bind(&event.aggregate_id)
+                .execute(&mut *conn)
+                .await?;
+            }
         }
         Ok(())
     }

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use uuid::Uuid;
 
+use super::session::{self, Session, SessionCommand, SessionContext, SessionEvent};
+use super::QcVerdict;
 use super::{
     merge_participants, AppointmentConfirmed, AppointmentPurpose, AppointmentRefused,
     AppointmentRequested, BookingRef, InterviewOutcome, InterviewTaskCancelled,
@@ -150,6 +152,7 @@ struct PendingRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InterviewTask {
     created: bool,
+    id: String,
     contract_no: String,
     kind: TaskKind,
     status: TaskStatus,
@@ -158,6 +161,12 @@ pub struct InterviewTask {
     appointment: Option<Appointment>,
     pending: Option<PendingRequest>,
     reschedule_count: u32,
+    required_steps: Vec<TaskStep>,
+    seat_no: Option<String>,
+    session: Session,
+    /// QC cases the task waits for (存疑 or a sampled pass).
+    qc_pending: bool,
+    sampled_pass: bool,
 }
 
 impl InterviewTask {
@@ -194,6 +203,38 @@ impl InterviewTask {
     /// Reschedules used so far.
     pub fn reschedule_count(&self) -> u32 {
         self.reschedule_count
+    }
+
+    /// What the session has produced.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    fn session_command(
+        &self,
+        command: SessionCommand,
+        services: &DomainServices,
+    ) -> Result<SessionEvent, InterviewTaskError> {
+        let before_video = matches!(command, SessionCommand::RecordFieldInvestigation { .. })
+            && self.status == TaskStatus::Pending;
+        if self.status != TaskStatus::InProgress && !before_video {
+            return Err(self.transition("record session work on"));
+        }
+        session::decide(
+            command,
+            SessionContext {
+                session: &self.session,
+                required: &self.required_steps,
+                participants: self
+                    .participants
+                    .iter()
+                    .map(|p| (p.id_number.as_str(), p.name.as_str(), p.is_main_borrower()))
+                    .collect(),
+                seat_no: self.seat_no.as_deref().unwrap_or_default(),
+                now: services.clock.now(),
+                threshold: services.session.similarity_threshold,
+            },
+        )
     }
 
     fn require_existing(&self) -> Result<(), InterviewTaskError> {
@@ -378,6 +419,7 @@ impl Aggregate for InterviewTask {
                 let manager_id = required_text(&create.manager_id, "managerId", 64)?;
                 let participants = merge_participants(&create.participants)?;
                 InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
+                    task_id: create.task_id,
                     contract_no,
                     kind: create.kind,
                     required_steps: create.kind.required_steps(),
@@ -483,9 +525,48 @@ impl Aggregate for InterviewTask {
                 if self.status != TaskStatus::InProgress {
                     return Err(self.transition("conclude"));
                 }
+                if self.session.calls == 0 {
+                    return Err(InterviewTaskError::CallNotEnded);
+                }
+                if outcome == InterviewOutcome::Pass {
+                    let ids: Vec<&str> = self
+                        .participants
+                        .iter()
+                        .map(|p| p.id_number.as_str())
+                        .collect();
+                    let missing =
+                        session::missing_for_pass(&self.session, &self.required_steps, &ids);
+                    if !missing.is_empty() {
+                        return Err(InterviewTaskError::StepsMissing { missing });
+                    }
+                }
                 InterviewTaskEvent::InterviewConcluded {
                     outcome,
                     concluded_at: now,
+                    sampled_for_qc: outcome == InterviewOutcome::Pass
+                        && session::sampled_for_qc(&self.id, services.session.qc_sample_per_mille),
+                }
+            }
+            InterviewTaskCommand::Session(command) => {
+                InterviewTaskEvent::Session(self.session_command(command, services)?)
+            }
+            InterviewTaskCommand::ApplyQcDecision {
+                case_id,
+                verdict,
+                reasons,
+                comment,
+            } => {
+                if !self.qc_pending {
+                    return Err(InterviewTaskError::NotAwaitingQc);
+                }
+                match verdict {
+                    QcVerdict::Pass => InterviewTaskEvent::QcPassed { case_id, comment },
+                    QcVerdict::Reject => InterviewTaskEvent::QcRejected {
+                        case_id,
+                        reasons,
+                        comment,
+                        rollback_loan: self.sampled_pass,
+                    },
                 }
             }
         };
@@ -497,9 +578,11 @@ impl Aggregate for InterviewTask {
         match event {
             InterviewTaskEvent::InterviewTaskCreated(created) => {
                 self.created = true;
+                self.id = created.task_id;
                 self.contract_no = created.contract_no;
                 self.kind = created.kind;
                 self.participants = created.participants;
+                self.required_steps = created.required_steps;
                 self.created_at = Some(created.created_at);
                 self.status = TaskStatus::Pending;
             }
@@ -529,12 +612,30 @@ impl Aggregate for InterviewTask {
             }
             InterviewTaskEvent::AppointmentRefused(_) => self.pending = None,
             InterviewTaskEvent::AppointmentExpired { .. } => self.status = TaskStatus::Expired,
-            InterviewTaskEvent::InterviewStarted { .. } => self.status = TaskStatus::InProgress,
-            InterviewTaskEvent::InterviewConcluded { outcome, .. } => {
+            InterviewTaskEvent::InterviewStarted { seat_no, .. } => {
+                self.status = TaskStatus::InProgress;
+                self.seat_no = Some(seat_no);
+            }
+            InterviewTaskEvent::InterviewConcluded {
+                outcome,
+                sampled_for_qc,
+                ..
+            } => {
                 self.status = match outcome {
                     InterviewOutcome::Pass => TaskStatus::Passed,
                     InterviewOutcome::Doubtful => TaskStatus::PendingQc,
-                }
+                };
+                self.qc_pending = outcome == InterviewOutcome::Doubtful || sampled_for_qc;
+                self.sampled_pass = sampled_for_qc;
+            }
+            InterviewTaskEvent::Session(event) => session::apply(&mut self.session, &event),
+            InterviewTaskEvent::QcPassed { .. } => {
+                self.status = TaskStatus::Passed;
+                self.qc_pending = false;
+            }
+            InterviewTaskEvent::QcRejected { .. } => {
+                self.status = TaskStatus::Rejected;
+                self.qc_pending = false;
             }
         }
     }
@@ -578,6 +679,7 @@ mod tests {
 
     fn create(kind: TaskKind) -> InterviewTaskCommand {
         InterviewTaskCommand::Create(CreateInterviewTask {
+            task_id: "task-1".into(),
             contract_no: "HT2026001".into(),
             kind,
             product_code: "YXD".into(),
@@ -589,6 +691,7 @@ mod tests {
 
     fn created(kind: TaskKind) -> InterviewTaskEvent {
         InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
+            task_id: "task-1".into(),
             contract_no: "HT2026001".into(),
             kind,
             required_steps: kind.required_steps(),
@@ -1092,6 +1195,7 @@ mod tests {
             given.push(InterviewTaskEvent::InterviewConcluded {
                 outcome: InterviewOutcome::Doubtful,
                 concluded_at: at(24),
+                sampled_for_qc: false,
             });
             let mut requested_event = requested(
                 5,
@@ -1200,6 +1304,7 @@ mod tests {
             given.push(InterviewTaskEvent::InterviewConcluded {
                 outcome: InterviewOutcome::Pass,
                 concluded_at: at(24),
+                sampled_for_qc: false,
             });
             TaskTest::with(services())
                 .given(given)
@@ -1218,6 +1323,196 @@ mod tests {
                     seat_no: "S1".into(),
                 })
                 .then_expect_error(InterviewTaskError::OutsideWindow);
+        }
+    }
+
+    mod session_rules {
+        use super::*;
+        use crate::interview_task::session::{
+            CallEnd, InvestigationScope, SessionCommand, SessionEvent,
+        };
+        use crate::interview_task::{InterviewOutcome, QcVerdict};
+
+        const BORROWER_ID: &str = "11010519491231002X";
+
+        /// Created (kind `kind`), booked for a window that is open now, started by S1.
+        fn in_session(kind: TaskKind) -> Vec<InterviewTaskEvent> {
+            use crate::interview_task::{AppointmentConfirmed, AppointmentPurpose};
+            vec![
+                created(kind),
+                InterviewTaskEvent::AppointmentConfirmed(AppointmentConfirmed {
+                    booking_id: Uuid::from_u128(1),
+                    purpose: AppointmentPurpose::Book,
+                    seat_no: "S1".into(),
+                    slot: Slot {
+                        start: now() - chrono::Duration::minutes(5),
+                        end: now() + chrono::Duration::minutes(25),
+                    },
+                    replaced: None,
+                    reschedule_count: 0,
+                }),
+                InterviewTaskEvent::InterviewStarted {
+                    seat_no: "S1".into(),
+                    started_at: now(),
+                },
+            ]
+        }
+
+        fn identity(similarity: f64, liveness: bool) -> InterviewTaskCommand {
+            InterviewTaskCommand::Session(SessionCommand::RecordIdentityCheck {
+                id_number: BORROWER_ID.into(),
+                liveness_passed: liveness,
+                similarity,
+            })
+        }
+
+        fn checked(similarity: f64, liveness: bool, passed: bool) -> InterviewTaskEvent {
+            InterviewTaskEvent::Session(SessionEvent::IdentityChecked {
+                id_number: BORROWER_ID.into(),
+                liveness_passed: liveness,
+                similarity,
+                threshold: 0.8,
+                passed,
+            })
+        }
+
+        fn call_ended() -> InterviewTaskEvent {
+            InterviewTaskEvent::Session(SessionEvent::CallEnded {
+                call_no: 1,
+                seat_no: "S1".into(),
+                end: CallEnd::Normal,
+                queued_at: now(),
+                answered_at: now(),
+                ended_at: now(),
+                queue_seconds: 0,
+                talk_seconds: 0,
+            })
+        }
+
+        /// 000_ae051a0847019ebb.txt 客户核身: 对比分数大于系统设定分数则通过, and liveness must pass.
+        #[test]
+        fn identity_check_compares_with_the_configured_threshold() {
+            TaskTest::with(services())
+                .given(in_session(TaskKind::YongxuVideoInterview))
+                .when(identity(0.85, true))
+                .then_expect_events(vec![checked(0.85, true, true)]);
+            TaskTest::with(services())
+                .given(in_session(TaskKind::YongxuVideoInterview))
+                .when(identity(0.79, true))
+                .then_expect_events(vec![checked(0.79, true, false)]);
+            TaskTest::with(services())
+                .given(in_session(TaskKind::YongxuVideoInterview))
+                .when(identity(0.95, false))
+                .then_expect_events(vec![checked(0.95, false, false)]);
+        }
+
+        /// 000_ae051a0847019ebb.txt: 云贷非直批任务…不需要在展业APP再次进行客户核身.
+        #[test]
+        fn yundai_indirect_has_no_identity_check() {
+            TaskTest::with(services())
+                .given(in_session(TaskKind::YundaiIndirect))
+                .when(identity(0.9, true))
+                .then_expect_error(InterviewTaskError::StepNotRequired {
+                    step: TaskStep::IdentityCheck,
+                });
+        }
+
+        /// 000_ae051a0847019ebb.txt 现调上传: 现调监控范围为“家庭和单位” requires a video witness.
+        #[test]
+        fn home_and_workplace_scope_requires_a_video_witness() {
+            let result = TaskTest::with(services())
+                .given(in_session(TaskKind::Yunce))
+                .when(InterviewTaskCommand::Session(
+                    SessionCommand::RecordFieldInvestigation {
+                        scope: InvestigationScope::HomeAndWorkplace,
+                        latitude: 34.75,
+                        longitude: 113.62,
+                        address: "郑州市金水区".into(),
+                        information: "住宅自有".into(),
+                        photos: vec!["blob://p1".into()],
+                    },
+                ))
+                .inspect_result()
+                .unwrap();
+            assert!(matches!(
+                &result[0],
+                InterviewTaskEvent::Session(SessionEvent::FieldInvestigationRecorded {
+                    video_witness_required: true,
+                    ..
+                })
+            ));
+        }
+
+        /// 001_d165f826565a3102.txt 2.3.1.2: 录制完成后…签署意见（完成、存疑）— after the call,
+        /// and 通过 only with every required step done.
+        #[test]
+        fn conclusion_needs_the_call_ended_and_a_pass_needs_every_step() {
+            TaskTest::with(services())
+                .given(in_session(TaskKind::YongxuVideoInterview))
+                .when(InterviewTaskCommand::ConcludeInterview {
+                    outcome: InterviewOutcome::Doubtful,
+                })
+                .then_expect_error(InterviewTaskError::CallNotEnded);
+            let mut given = in_session(TaskKind::YongxuVideoInterview);
+            given.push(checked(0.79, true, false));
+            given.push(call_ended());
+            TaskTest::with(services())
+                .given(given.clone())
+                .when(InterviewTaskCommand::ConcludeInterview {
+                    outcome: InterviewOutcome::Pass,
+                })
+                .then_expect_error(InterviewTaskError::StepsMissing {
+                    missing: vec![TaskStep::IdentityCheck, TaskStep::VideoWitness],
+                });
+            TaskTest::with(services())
+                .given(given)
+                .when(InterviewTaskCommand::ConcludeInterview {
+                    outcome: InterviewOutcome::Doubtful,
+                })
+                .then_expect_events(vec![InterviewTaskEvent::InterviewConcluded {
+                    outcome: InterviewOutcome::Doubtful,
+                    concluded_at: now(),
+                    sampled_for_qc: false,
+                }]);
+        }
+
+        /// 001_d165f826565a3102.txt 2.4.3: a reject of a sampled pass rolls the loan back.
+        #[test]
+        fn rejecting_a_sampled_pass_asks_for_a_loan_roll_back() {
+            let mut given = in_session(TaskKind::YundaiDirect);
+            given.push(call_ended());
+            given.push(InterviewTaskEvent::InterviewConcluded {
+                outcome: InterviewOutcome::Pass,
+                concluded_at: now(),
+                sampled_for_qc: true,
+            });
+            TaskTest::with(services())
+                .given(given)
+                .when(InterviewTaskCommand::ApplyQcDecision {
+                    case_id: "qc-1".into(),
+                    verdict: QcVerdict::Reject,
+                    reasons: vec!["FORGED_DOCUMENTS".into()],
+                    comment: "伪造".into(),
+                })
+                .then_expect_events(vec![InterviewTaskEvent::QcRejected {
+                    case_id: "qc-1".into(),
+                    reasons: vec!["FORGED_DOCUMENTS".into()],
+                    comment: "伪造".into(),
+                    rollback_loan: true,
+                }]);
+        }
+
+        #[test]
+        fn a_task_not_in_qc_refuses_a_decision() {
+            TaskTest::with(services())
+                .given(in_session(TaskKind::YundaiDirect))
+                .when(InterviewTaskCommand::ApplyQcDecision {
+                    case_id: "qc-1".into(),
+                    verdict: QcVerdict::Pass,
+                    reasons: vec![],
+                    comment: String::new(),
+                })
+                .then_expect_error(InterviewTaskError::NotAwaitingQc);
         }
     }
 

@@ -45,11 +45,36 @@ pub enum InterviewTaskCommand {
         /// The seat's conclusion.
         outcome: InterviewOutcome,
     },
+    /// A step, snapshot, document, message, remark, loan edit or call of the session.
+    Session(super::session::SessionCommand),
+    /// The quality-control decision of a case opened for this task.
+    ApplyQcDecision {
+        /// The case.
+        case_id: String,
+        /// PASS or REJECT.
+        verdict: QcVerdict,
+        /// Reason codes of a reject (001 质检管理), as stored names.
+        reasons: Vec<String>,
+        /// The reviewer's comment.
+        comment: String,
+    },
+}
+
+/// The verdict of a quality-control case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QcVerdict {
+    /// 质检通过: 已面谈（待提交面签）.
+    Pass,
+    /// 质检拒件: 已面谈（面谈拒绝）.
+    Reject,
 }
 
 /// Open an interview task for a loan contract (信贷系统 generates it per 借款合同).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateInterviewTask {
+    /// The task's own id (the aggregate id it is sent to).
+    pub task_id: String,
     /// Loan contract number (借款合同号), the business key of the task.
     pub contract_no: String,
     /// Which flow the interview follows; decides the required steps.

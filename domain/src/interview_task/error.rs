@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::TaskStatus;
+use super::{TaskStatus, TaskStep};
 use crate::error::{DomainError, ErrorCode};
 use crate::schedule::ScheduleError;
 
@@ -92,6 +92,36 @@ pub enum InterviewTaskError {
     /// The interview can only start inside its window.
     #[error("the interview can start only inside its appointment window")]
     OutsideWindow,
+    /// The step is not part of this task kind (000: 云贷非直批 has no 客户核身 or 信息录入).
+    #[error("the task kind does not include the step {step:?}")]
+    StepNotRequired {
+        /// The step.
+        step: TaskStep,
+    },
+    /// No participant of the task has that ID number.
+    #[error("no participant of the task has that ID number")]
+    UnknownParticipant,
+    /// The document was already pushed.
+    #[error("the document was already pushed")]
+    DocumentAlreadyPushed,
+    /// No document with that id was pushed.
+    #[error("no document with that id was pushed to this task")]
+    UnknownDocument,
+    /// The document was already signed.
+    #[error("the document was already signed")]
+    DocumentAlreadySigned,
+    /// 通过 needs every required step done and every identity check passed.
+    #[error("the interview cannot pass yet; missing: {missing:?}")]
+    StepsMissing {
+        /// Steps without a (passing) result.
+        missing: Vec<TaskStep>,
+    },
+    /// The seat concludes after the call has ended (视频面谈结束后…签署意见).
+    #[error("end the call before concluding")]
+    CallNotEnded,
+    /// A QC decision for a case the task does not wait for.
+    #[error("the task is not waiting for that quality-control decision")]
+    NotAwaitingQc,
     /// The command is not allowed from the task's status.
     #[error("cannot {action} a task that is {from:?}")]
     InvalidTransition {
@@ -116,7 +146,16 @@ impl DomainError for InterviewTaskError {
             | InterviewTaskError::RescheduleLimitReached { .. }
             | InterviewTaskError::WindowOpened
             | InterviewTaskError::NoAppointment
-            | InterviewTaskError::OutsideWindow => ErrorCode::InvalidTransition,
+            | InterviewTaskError::OutsideWindow
+            | InterviewTaskError::StepsMissing { .. }
+            | InterviewTaskError::CallNotEnded
+            | InterviewTaskError::NotAwaitingQc
+            | InterviewTaskError::DocumentAlreadySigned => ErrorCode::InvalidTransition,
+            InterviewTaskError::DocumentAlreadyPushed => ErrorCode::Conflict,
+            InterviewTaskError::UnknownDocument => ErrorCode::NotFound,
+            InterviewTaskError::StepNotRequired { .. } | InterviewTaskError::UnknownParticipant => {
+                ErrorCode::Validation
+            }
             InterviewTaskError::InvalidSlot(_)
             | InterviewTaskError::OutsideHorizon { .. }
             | InterviewTaskError::SameSeat { .. } => ErrorCode::Validation,

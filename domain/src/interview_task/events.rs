@@ -38,12 +38,39 @@ pub enum InterviewTaskEvent {
         outcome: InterviewOutcome,
         /// When.
         concluded_at: DateTime<Utc>,
+        /// A pass drawn into quality control by the sample (always false for 存疑).
+        #[serde(default)]
+        sampled_for_qc: bool,
+    },
+    /// Something happened in the session (steps, snapshots, documents, chat,
+    /// remarks, loan edits, calls).
+    Session(super::session::SessionEvent),
+    /// Quality control passed the interview (status PASSED / 已面谈（待提交面签）).
+    QcPassed {
+        /// The case.
+        case_id: String,
+        /// The reviewer's comment.
+        comment: String,
+    },
+    /// Quality control rejected the interview (status REJECTED / 已面谈（面谈拒绝）).
+    QcRejected {
+        /// The case.
+        case_id: String,
+        /// Reason codes.
+        reasons: Vec<String>,
+        /// The reviewer's comment.
+        comment: String,
+        /// The rejected interview had already passed (a sampled pass): the loan
+        /// must be rolled back past 面谈 (docs/quality-control.md).
+        rollback_loan: bool,
     },
 }
 
 /// Payload of `InterviewTaskCreated` (version 1.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InterviewTaskCreated {
+    /// The task's own id.
+    pub task_id: String,
     /// Loan contract number.
     pub contract_no: String,
     /// Interview flow.
@@ -144,6 +171,9 @@ impl DomainEvent for InterviewTaskEvent {
             InterviewTaskEvent::AppointmentExpired { .. } => "AppointmentExpired",
             InterviewTaskEvent::InterviewStarted { .. } => "InterviewStarted",
             InterviewTaskEvent::InterviewConcluded { .. } => "InterviewConcluded",
+            InterviewTaskEvent::Session(event) => event.event_type(),
+            InterviewTaskEvent::QcPassed { .. } => "QcPassed",
+            InterviewTaskEvent::QcRejected { .. } => "QcRejected",
         }
         .to_string()
     }

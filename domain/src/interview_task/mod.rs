@@ -5,11 +5,12 @@ mod commands;
 mod error;
 mod events;
 mod participants;
+pub mod session;
 
 pub use aggregate::{Appointment, InterviewTask, TaskKind, TaskStatus, TaskStep};
 pub use commands::{
     AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewOutcome,
-    InterviewTaskCommand, RequestAppointment, Requester,
+    InterviewTaskCommand, QcVerdict, RequestAppointment, Requester,
 };
 pub use error::InterviewTaskError;
 pub use events::{

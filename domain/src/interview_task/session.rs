@@ -1,0 +1,687 @@
+//! The interview session of a task (000 sub-tasks; 001 坐席工作台; 004 照片采集,
+//! 确认书推送, 会话结束, 处理记录): step results, snapshots, documents, chat,
+//! remarks, recordings, calls and loan-information edits.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::{InterviewTaskError, TaskStep};
+use crate::schedule::shanghai;
+
+/// Where the field investigation (现调) looked: 家庭 (home), 单位 (workplace) or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InvestigationScope {
+    /// 住宅情况.
+    Home,
+    /// 经营场所情况.
+    Workplace,
+    /// 家庭和单位: a video witness is required (000).
+    HomeAndWorkplace,
+}
+
+/// Category of a snapshot (004 3.8: 照片分类; 001: 风控疑点、手持身份证、手持房产证).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SnapshotCategory {
+    /// 人脸照.
+    Face,
+    /// 身份证.
+    IdCard,
+    /// 手持身份证.
+    HoldingIdCard,
+    /// 手持房产证.
+    HoldingPropertyCertificate,
+    /// 风控疑点.
+    RiskPoint,
+    /// 现调照片.
+    FieldPhoto,
+    /// Anything else.
+    Other,
+}
+
+/// Who wrote a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChatSender {
+    /// The seat.
+    Seat,
+    /// The customer.
+    Customer,
+}
+
+/// How a call ended (004 3.12 会话结束).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CallEnd {
+    /// 正常完成.
+    Normal,
+    /// 非正常完成: 网络问题.
+    AbnormalNetwork,
+    /// 非正常完成: 用户问题.
+    AbnormalUser,
+    /// 非正常完成: 其他.
+    AbnormalOther,
+}
+
+/// Loan information shown on the workstation (001 贷款信息), editable by the seat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoanInfo {
+    /// 贷款金额 (CNY, decimal text to keep it exact).
+    pub amount: Option<String>,
+    /// 贷款期限 in months.
+    pub term_months: Option<u32>,
+    /// 执行年利率 (decimal text, e.g. "0.0435").
+    pub annual_rate: Option<String>,
+    /// 放款方式.
+    pub disbursement_method: Option<String>,
+    /// 还款账号开户行.
+    pub repayment_bank: Option<String>,
+    /// 还款账号.
+    pub repayment_account: Option<String>,
+    /// 统一还款日 (day of month).
+    pub repayment_day: Option<u32>,
+    /// 首次还款日.
+    pub first_repayment_date: Option<String>,
+}
+
+/// Commands of the session; all need the task IN_PROGRESS, except the field
+/// investigation, which 展业APP records before the video (PENDING allowed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SessionCommand {
+    /// 现调上传.
+    RecordFieldInvestigation {
+        /// Where it looked.
+        scope: InvestigationScope,
+        /// Latitude of the location.
+        latitude: f64,
+        /// Longitude of the location.
+        longitude: f64,
+        /// Address as written.
+        address: String,
+        /// What was found.
+        information: String,
+        /// References of the uploaded photos.
+        photos: Vec<String>,
+    },
+    /// 客户核身 of one participant.
+    RecordIdentityCheck {
+        /// ID number of the participant checked.
+        id_number: String,
+        /// Whether the liveness check passed.
+        liveness_passed: bool,
+        /// Face similarity score (0 to 1) against the reference photo.
+        similarity: f64,
+    },
+    /// 视频见证: the recording of the interview.
+    RecordVideoWitness {
+        /// Where the recording is stored.
+        storage_ref: String,
+    },
+    /// 信息录入 confirmed.
+    RecordInfoEntry {
+        /// The entered fields.
+        fields: BTreeMap<String, String>,
+    },
+    /// A snapshot of the video (屏幕抓拍).
+    CaptureSnapshot {
+        /// Category.
+        category: SnapshotCategory,
+        /// Where the image is stored.
+        storage_ref: String,
+    },
+    /// A confirmation document pushed to the customer (确认书推送).
+    PushDocument {
+        /// Document id from the pushing system.
+        document_id: String,
+        /// File name.
+        name: String,
+    },
+    /// The customer signed a pushed document (文档确认与签字).
+    SignDocument {
+        /// The document.
+        document_id: String,
+        /// Where the signed file is stored.
+        signed_ref: String,
+    },
+    /// A chat message (文字对话).
+    SendChatMessage {
+        /// Who wrote it.
+        sender: ChatSender,
+        /// Text.
+        text: String,
+    },
+    /// A remark on the task (工单备注).
+    AddRemark {
+        /// Text.
+        text: String,
+    },
+    /// The seat changed loan information (贷款信息支持修改缓存并同步回传新信贷).
+    EditLoanInfo {
+        /// The fields set; absent fields stay as they were.
+        changes: LoanInfo,
+    },
+    /// The call ended (会话结束) with its call record (通话历史).
+    EndCall {
+        /// How it ended.
+        end: CallEnd,
+        /// When the customer joined the queue.
+        queued_at: DateTime<Utc>,
+        /// When the seat answered.
+        answered_at: DateTime<Utc>,
+    },
+}
+
+/// Facts of the session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SessionEvent {
+    /// 现调 recorded.
+    FieldInvestigationRecorded {
+        /// Where it looked.
+        scope: InvestigationScope,
+        /// Latitude.
+        latitude: f64,
+        /// Longitude.
+        longitude: f64,
+        /// Address.
+        address: String,
+        /// What was found.
+        information: String,
+        /// Photo references.
+        photos: Vec<String>,
+        /// Whether a video witness is required (scope 家庭和单位).
+        video_witness_required: bool,
+    },
+    /// 客户核身 result of one participant.
+    IdentityChecked {
+        /// The participant's ID number.
+        id_number: String,
+        /// Liveness flag.
+        liveness_passed: bool,
+        /// Similarity score.
+        similarity: f64,
+        /// The threshold in force.
+        threshold: f64,
+        /// Liveness passed and similarity reached the threshold.
+        passed: bool,
+    },
+    /// 视频见证 recorded under its standard name.
+    VideoWitnessRecorded {
+        /// YYYYMMDD + customer name + seat no + serial (001 2.4.1.3).
+        recording_name: String,
+        /// Where it is stored.
+        storage_ref: String,
+    },
+    /// 信息录入 confirmed.
+    InfoEntryRecorded {
+        /// The fields.
+        fields: BTreeMap<String, String>,
+    },
+    /// A snapshot was captured.
+    SnapshotCaptured {
+        /// Serial number of the snapshot on the task.
+        serial: u32,
+        /// Category.
+        category: SnapshotCategory,
+        /// Storage reference.
+        storage_ref: String,
+    },
+    /// A document was pushed.
+    DocumentPushed {
+        /// Document id.
+        document_id: String,
+        /// File name.
+        name: String,
+    },
+    /// A document was signed.
+    DocumentSigned {
+        /// Document id.
+        document_id: String,
+        /// Signed file reference.
+        signed_ref: String,
+    },
+    /// A chat message.
+    ChatMessageSent {
+        /// Sender.
+        sender: ChatSender,
+        /// Text.
+        text: String,
+    },
+    /// A remark.
+    RemarkAdded {
+        /// Text.
+        text: String,
+    },
+    /// Loan information changed; the loan system syncs it back (新信贷).
+    LoanInfoEdited {
+        /// The information before.
+        before: LoanInfo,
+        /// The information after.
+        after: LoanInfo,
+    },
+    /// A call ended, with its record.
+    CallEnded {
+        /// Serial of the call on the task.
+        call_no: u32,
+        /// Seat no.
+        seat_no: String,
+        /// How it ended.
+        end: CallEnd,
+        /// Queue entry.
+        queued_at: DateTime<Utc>,
+        /// Answer.
+        answered_at: DateTime<Utc>,
+        /// Hang-up.
+        ended_at: DateTime<Utc>,
+        /// 排队时长 in seconds.
+        queue_seconds: i64,
+        /// 通话时长 in seconds.
+        talk_seconds: i64,
+    },
+}
+
+impl SessionEvent {
+    /// The event type name.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            SessionEvent::FieldInvestigationRecorded { .. } => "FieldInvestigationRecorded",
+            SessionEvent::IdentityChecked { .. } => "IdentityChecked",
+            SessionEvent::VideoWitnessRecorded { .. } => "VideoWitnessRecorded",
+            SessionEvent::InfoEntryRecorded { .. } => "InfoEntryRecorded",
+            SessionEvent::SnapshotCaptured { .. } => "SnapshotCaptured",
+            SessionEvent::DocumentPushed { .. } => "DocumentPushed",
+            SessionEvent::DocumentSigned { .. } => "DocumentSigned",
+            SessionEvent::ChatMessageSent { .. } => "ChatMessageSent",
+            SessionEvent::RemarkAdded { .. } => "RemarkAdded",
+            SessionEvent::LoanInfoEdited { .. } => "LoanInfoEdited",
+            SessionEvent::CallEnded { .. } => "CallEnded",
+        }
+    }
+}
+
+/// What the session has produced so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Steps with a recorded result.
+    pub done: Vec<TaskStep>,
+    /// Identity check result per ID number.
+    pub identity: BTreeMap<String, bool>,
+    /// Video witness required by the field investigation scope.
+    pub video_witness_required: bool,
+    /// Snapshots taken.
+    pub snapshots: u32,
+    /// Recordings made.
+    pub recordings: u32,
+    /// Calls ended.
+    pub calls: u32,
+    /// Documents pushed, and whether each is signed.
+    pub documents: BTreeMap<String, bool>,
+    /// Current loan information.
+    pub loan_info: LoanInfo,
+}
+
+fn text(value: &str, field: &'static str, max: usize) -> Result<String, InterviewTaskError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(InterviewTaskError::InvalidField {
+            field,
+            reason: "must be non-empty and not too long",
+        });
+    }
+    Ok(value.to_string())
+}
+
+fn merge(before: &LoanInfo, changes: LoanInfo) -> LoanInfo {
+    LoanInfo {
+        amount: changes.amount.or_else(|| before.amount.clone()),
+        term_months: changes.term_months.or(before.term_months),
+        annual_rate: changes.annual_rate.or_else(|| before.annual_rate.clone()),
+        disbursement_method: changes
+            .disbursement_method
+            .or_else(|| before.disbursement_method.clone()),
+        repayment_bank: changes
+            .repayment_bank
+            .or_else(|| before.repayment_bank.clone()),
+        repayment_account: changes
+            .repayment_account
+            .or_else(|| before.repayment_account.clone()),
+        repayment_day: changes.repayment_day.or(before.repayment_day),
+        first_repayment_date: changes
+            .first_repayment_date
+            .or_else(|| before.first_repayment_date.clone()),
+    }
+}
+
+fn decimal(value: &Option<String>, field: &'static str) -> Result<(), InterviewTaskError> {
+    if let Some(v) = value {
+        let ok = !v.is_empty()
+            && v.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && v.matches('.').count() <= 1
+            && v.parse::<f64>().map(|n| n > 0.0).unwrap_or(false);
+        if !ok {
+            return Err(InterviewTaskError::InvalidField {
+                field,
+                reason: "must be a positive decimal number",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The context a session command is decided in.
+pub struct SessionContext<'a> {
+    /// The task's session so far.
+    pub session: &'a Session,
+    /// Steps the task kind requires.
+    pub required: &'a [TaskStep],
+    /// ID numbers of the participants, and the main borrower's name.
+    pub participants: Vec<(&'a str, &'a str, bool)>,
+    /// Seat running the session.
+    pub seat_no: &'a str,
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// Similarity threshold in force.
+    pub threshold: f64,
+}
+
+/// Decides a session command.
+pub fn decide(
+    command: SessionCommand,
+    ctx: SessionContext<'_>,
+) -> Result<SessionEvent, InterviewTaskError> {
+    let requires = |step: TaskStep| -> Result<(), InterviewTaskError> {
+        if ctx.required.contains(&step) {
+            Ok(())
+        } else {
+            Err(InterviewTaskError::StepNotRequired { step })
+        }
+    };
+    Ok(match command {
+        SessionCommand::RecordFieldInvestigation {
+            scope,
+            latitude,
+            longitude,
+            address,
+            information,
+            photos,
+        } => {
+            requires(TaskStep::FieldInvestigation)?;
+            if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "location",
+                    reason: "latitude must be within ±90 and longitude within ±180",
+                });
+            }
+            if photos.is_empty() || photos.len() > 50 {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "photos",
+                    reason: "must list 1 to 50 photos",
+                });
+            }
+            SessionEvent::FieldInvestigationRecorded {
+                scope,
+                latitude,
+                longitude,
+                address: text(&address, "address", 200)?,
+                information: text(&information, "information", 2000)?,
+                photos,
+                video_witness_required: scope == InvestigationScope::HomeAndWorkplace,
+            }
+        }
+        SessionCommand::RecordIdentityCheck {
+            id_number,
+            liveness_passed,
+            similarity,
+        } => {
+            requires(TaskStep::IdentityCheck)?;
+            let id_number = id_number.trim().to_uppercase();
+            if !ctx.participants.iter().any(|(id, _, _)| *id == id_number) {
+                return Err(InterviewTaskError::UnknownParticipant);
+            }
+            if !(0.0..=1.0).contains(&similarity) {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "similarity",
+                    reason: "must be between 0 and 1",
+                });
+            }
+            SessionEvent::IdentityChecked {
+                id_number,
+                liveness_passed,
+                similarity,
+                threshold: ctx.threshold,
+                passed: liveness_passed && similarity >= ctx.threshold,
+            }
+        }
+        SessionCommand::RecordVideoWitness { storage_ref } => {
+            requires(TaskStep::VideoWitness)?;
+            let customer = ctx
+                .participants
+                .iter()
+                .find(|(_, _, main)| *main)
+                .map(|(_, name, _)| *name)
+                .unwrap_or_default();
+            SessionEvent::VideoWitnessRecorded {
+                recording_name: recording_name(
+                    ctx.now,
+                    customer,
+                    ctx.seat_no,
+                    ctx.session.recordings + 1,
+                ),
+                storage_ref: text(&storage_ref, "storageRef", 500)?,
+            }
+        }
+        SessionCommand::RecordInfoEntry { fields } => {
+            requires(TaskStep::InfoEntry)?;
+            if fields.is_empty() || fields.len() > 100 {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "fields",
+                    reason: "must hold 1 to 100 entries",
+                });
+            }
+            SessionEvent::InfoEntryRecorded { fields }
+        }
+        SessionCommand::CaptureSnapshot {
+            category,
+            storage_ref,
+        } => SessionEvent::SnapshotCaptured {
+            serial: ctx.session.snapshots + 1,
+            category,
+            storage_ref: text(&storage_ref, "storageRef", 500)?,
+        },
+        SessionCommand::PushDocument { document_id, name } => {
+            let document_id = text(&document_id, "documentId", 64)?;
+            if ctx.session.documents.contains_key(&document_id) {
+                return Err(InterviewTaskError::DocumentAlreadyPushed);
+            }
+            SessionEvent::DocumentPushed {
+                document_id,
+                name: text(&name, "name", 200)?,
+            }
+        }
+        SessionCommand::SignDocument {
+            document_id,
+            signed_ref,
+        } => match ctx.session.documents.get(document_id.trim()) {
+            None => return Err(InterviewTaskError::UnknownDocument),
+            Some(true) => return Err(InterviewTaskError::DocumentAlreadySigned),
+            Some(false) => SessionEvent::DocumentSigned {
+                document_id: document_id.trim().to_string(),
+                signed_ref: text(&signed_ref, "signedRef", 500)?,
+            },
+        },
+        SessionCommand::SendChatMessage { sender, text: body } => SessionEvent::ChatMessageSent {
+            sender,
+            text: text(&body, "text", 2000)?,
+        },
+        SessionCommand::AddRemark { text: body } => SessionEvent::RemarkAdded {
+            text: text(&body, "text", 2000)?,
+        },
+        SessionCommand::EditLoanInfo { changes } => {
+            decimal(&changes.amount, "amount")?;
+            decimal(&changes.annual_rate, "annualRate")?;
+            if changes
+                .repayment_day
+                .is_some_and(|d| !(1..=28).contains(&d))
+            {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "repaymentDay",
+                    reason: "must be between 1 and 28",
+                });
+            }
+            if changes.term_months.is_some_and(|t| !(1..=360).contains(&t)) {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "termMonths",
+                    reason: "must be between 1 and 360",
+                });
+            }
+            let before = ctx.session.loan_info.clone();
+            let after = merge(&before, changes);
+            if after == before {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "changes",
+                    reason: "must change at least one field",
+                });
+            }
+            SessionEvent::LoanInfoEdited { before, after }
+        }
+        SessionCommand::EndCall {
+            end,
+            queued_at,
+            answered_at,
+        } => {
+            if !(queued_at <= answered_at && answered_at <= ctx.now) {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "answeredAt",
+                    reason: "must satisfy queuedAt <= answeredAt <= now",
+                });
+            }
+            SessionEvent::CallEnded {
+                call_no: ctx.session.calls + 1,
+                seat_no: ctx.seat_no.to_string(),
+                end,
+                queued_at,
+                answered_at,
+                ended_at: ctx.now,
+                queue_seconds: (answered_at - queued_at).num_seconds(),
+                talk_seconds: (ctx.now - answered_at).num_seconds(),
+            }
+        }
+    })
+}
+
+/// Applies a session event to the session state.
+pub fn apply(session: &mut Session, event: &SessionEvent) {
+    let done = |step: TaskStep, session: &mut Session| {
+        if !session.done.contains(&step) {
+            session.done.push(step);
+        }
+    };
+    match event {
+        SessionEvent::FieldInvestigationRecorded {
+            video_witness_required,
+            ..
+        } => {
+            session.video_witness_required = *video_witness_required;
+            done(TaskStep::FieldInvestigation, session);
+        }
+        SessionEvent::IdentityChecked {
+            id_number, passed, ..
+        } => {
+            session.identity.insert(id_number.clone(), *passed);
+        }
+        SessionEvent::VideoWitnessRecorded { .. } => {
+            session.recordings += 1;
+            done(TaskStep::VideoWitness, session);
+        }
+        SessionEvent::InfoEntryRecorded { .. } => done(TaskStep::InfoEntry, session),
+        SessionEvent::SnapshotCaptured { .. } => session.snapshots += 1,
+        SessionEvent::DocumentPushed { document_id, .. } => {
+            session.documents.insert(document_id.clone(), false);
+        }
+        SessionEvent::DocumentSigned { document_id, .. } => {
+            session.documents.insert(document_id.clone(), true);
+        }
+        SessionEvent::LoanInfoEdited { after, .. } => session.loan_info = after.clone(),
+        SessionEvent::CallEnded { .. } => session.calls += 1,
+        SessionEvent::ChatMessageSent { .. } | SessionEvent::RemarkAdded { .. } => {}
+    }
+}
+
+/// The steps still missing before the seat may conclude 通过: every required
+/// step recorded, and for identity checks every participant passed.
+pub fn missing_for_pass(
+    session: &Session,
+    required: &[TaskStep],
+    participant_ids: &[&str],
+) -> Vec<TaskStep> {
+    required
+        .iter()
+        .copied()
+        .filter(|step| match step {
+            TaskStep::IdentityCheck => !participant_ids
+                .iter()
+                .all(|id| session.identity.get(*id) == Some(&true)),
+            other => !session.done.contains(other),
+        })
+        .collect()
+}
+
+/// 001 2.4.1.3: 采集日期 YYYYMMDD + 客户名称 + 面谈岗工号 + 流水位.
+pub fn recording_name(at: DateTime<Utc>, customer: &str, seat_no: &str, serial: u32) -> String {
+    format!(
+        "{}{customer}{seat_no}{serial:03}",
+        at.with_timezone(&shanghai()).format("%Y%m%d")
+    )
+}
+
+/// Whether a pass of `task_id` is drawn into quality control: a draw derived
+/// from the task id alone, so a replay draws the same sample.
+pub fn sampled_for_qc(task_id: &str, per_mille: u32) -> bool {
+    // FNV-1a: stable across builds and platforms, unlike the std hasher.
+    let hash = task_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % 1000) < u64::from(per_mille.min(1000))
+}
+
+impl DomainEvent for SessionEvent {
+    fn event_type(&self) -> String {
+        SessionEvent::event_type(self).to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 001_d165f826565a3102.txt 2.4.1.3: 文件命名 采集日期 YYYYMMDD +客户名称+面谈岗工号+流水位.
+    #[test]
+    fn recordings_are_named_by_date_customer_seat_and_serial() {
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 17, 0, 0).unwrap();
+        assert_eq!(
+            recording_name(at, "邓小闲", "S001", 2),
+            "20261124邓小闲S001002"
+        );
+    }
+
+    /// 001_d165f826565a3102.txt 2.4.3.1: 后期采用抽样检查的方式质检 — the draw is a
+    /// function of the task id, so replays sample the same tasks.
+    #[test]
+    fn the_qc_sample_is_stable_and_near_the_rate() {
+        let ids: Vec<String> = (0..10_000).map(|n| format!("task-{n}")).collect();
+        let sampled = ids.iter().filter(|id| sampled_for_qc(id, 100)).count();
+        assert!((800..1200).contains(&sampled), "{sampled} of 10000 at 10%");
+        assert!(ids
+            .iter()
+            .all(|id| sampled_for_qc(id, 100) == sampled_for_qc(id, 100)));
+        assert!(!ids.iter().any(|id| sampled_for_qc(id, 0)));
+        assert!(ids.iter().all(|id| sampled_for_qc(id, 1000)));
+    }
+}
