@@ -258,9 +258,9 @@ pub enum SessionEvent {
     /// Loan information changed; the loan system syncs it back (新信贷).
     LoanInfoEdited {
         /// The information before.
-        before: LoanInfo,
+        before: Box<LoanInfo>,
         /// The information after.
-        after: LoanInfo,
+        after: Box<LoanInfo>,
     },
     /// A call ended, with its record.
     CallEnded {
@@ -545,7 +545,10 @@ pub fn decide(
                     reason: "must change at least one field",
                 });
             }
-            SessionEvent::LoanInfoEdited { before, after }
+            SessionEvent::LoanInfoEdited {
+                before: Box::new(before),
+                after: Box::new(after),
+            }
         }
         SessionCommand::EndCall {
             end,
@@ -604,7 +607,7 @@ pub fn apply(session: &mut Session, event: &SessionEvent) {
         SessionEvent::DocumentSigned { document_id, .. } => {
             session.documents.insert(document_id.clone(), true);
         }
-        SessionEvent::LoanInfoEdited { after, .. } => session.loan_info = after.clone(),
+        SessionEvent::LoanInfoEdited { after, .. } => session.loan_info = (**after).clone(),
         SessionEvent::CallEnded { .. } => session.calls += 1,
         SessionEvent::ChatMessageSent { .. } | SessionEvent::RemarkAdded { .. } => {}
     }
