@@ -15,10 +15,13 @@ use adapters::{CommandBus, Database, GlobalLog, Metrics, UuidV7Ids};
 use anyhow::Context as _;
 use api::{ApiConfig, AppState};
 use domain::services::DomainServices;
+use process::quality::QualityProcess;
 use process::scheduling::SchedulingProcess;
 use process::timers::TimerWorker;
 use process::ProcessRunner;
-use projections::{AuditLog, ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard};
+use projections::{
+    AuditLog, InterviewRecords, ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
@@ -50,7 +53,8 @@ impl Engine {
             .context("cannot migrate database")?;
         let metrics = Arc::new(Metrics::default());
         let services = DomainServices::new(settings.clock.clone(), Arc::new(UuidV7Ids))
-            .with_scheduling(settings.scheduling);
+            .with_scheduling(settings.scheduling)
+            .with_session(settings.session);
         let bus = Arc::new(CommandBus::new(
             &database,
             services,
@@ -97,6 +101,26 @@ impl Engine {
         )
     }
 
+    /// A runner of the interview records projection (QC queue, calls, statistics, task detail).
+    pub fn interview_records_runner(&self) -> ProjectionRunner<InterviewRecords, GlobalLog> {
+        ProjectionRunner::new(
+            InterviewRecords,
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
+    /// A runner of the quality-control process manager.
+    pub fn quality_runner(&self) -> ProcessRunner<QualityProcess> {
+        ProcessRunner::new(
+            QualityProcess::new(self.bus.clone()),
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
     /// The SMS outbox.
     pub fn sms(&self) -> SmsOutbox {
         SmsOutbox::new(
@@ -136,6 +160,9 @@ impl Engine {
             projections::task_board::NAME => Ok(self.task_board_runner().rebuild().await?),
             projections::seat_calendar::NAME => Ok(self.seat_calendar_runner().rebuild().await?),
             projections::audit_log::NAME => Ok(self.audit_log_runner().rebuild().await?),
+            projections::interview_records::NAME => {
+                Ok(self.interview_records_runner().rebuild().await?)
+            }
             other => anyhow::bail!(
                 "unknown projection `{other}`; known: {}",
                 projections::PROJECTION_NAMES.join(", ")
@@ -189,6 +216,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let task_board = task_board_runner.handle();
     let seat_calendar = seat_calendar_runner.handle();
     let audit_log = audit_log_runner.handle();
+    let interview_records_runner = engine.interview_records_runner();
+    let interview_records = interview_records_runner.handle();
+    interview_records_runner
+        .catch_up()
+        .await
+        .context("interview records catch-up")?;
+    let quality_runner = engine.quality_runner();
+    let quality = quality_runner.handle();
     // Catch up before accepting traffic so the first queries see the whole log.
     task_board_runner
         .catch_up()
@@ -222,6 +257,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             poll,
             shutdown_rx.clone(),
         )),
+        tokio::spawn(interview_records_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(quality_runner.run(engine.bus.subscribe_commits(), poll, shutdown_rx.clone())),
         tokio::spawn(scheduling_runner.run(
             engine.bus.subscribe_commits(),
             poll,
@@ -240,7 +281,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         task_board: task_board.clone(),
         seat_calendar,
         audit_log,
+        interview_records,
         scheduling,
+        quality,
         keys: api::auth::JwtKeys::new(&settings.jwt_secret),
         metrics: engine.metrics.clone(),
         config: ApiConfig {

@@ -79,6 +79,16 @@ enum Command {
         /// Requests a client may burst above that.
         #[arg(long, env = "FACESIGN_RATE_LIMIT_BURST", default_value_t = 100)]
         rate_limit_burst: u32,
+        /// Face similarity (0 to 1) an identity check must reach (000 客户核身).
+        #[arg(
+            long,
+            env = "FACESIGN_FACE_SIMILARITY_THRESHOLD",
+            default_value_t = 0.80
+        )]
+        face_similarity_threshold: f64,
+        /// Percentage of passes drawn into quality control (001 抽样检查).
+        #[arg(long, env = "FACESIGN_QC_SAMPLE_PERCENT", default_value_t = 10.0)]
+        qc_sample_percent: f64,
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
@@ -169,7 +179,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             introspection,
             rate_limit_per_second,
             rate_limit_burst,
+            face_similarity_threshold,
+            qc_sample_percent,
         } => {
+            if !(0.0..=1.0).contains(&face_similarity_threshold)
+                || !(0.0..=100.0).contains(&qc_sample_percent)
+            {
+                anyhow::bail!("the similarity threshold must be within 0..=1 and the QC sample within 0..=100 percent");
+            }
+            settings.session.similarity_threshold = face_similarity_threshold;
+            settings.session.qc_sample_per_mille = (qc_sample_percent * 10.0).round() as u32;
             settings.jwt_secret = jwt_secret(demo)?;
             settings.introspection = introspection;
             settings.rate_limit_per_second = rate_limit_per_second;

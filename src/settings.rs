@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::schedule::SchedulingPolicy;
-use domain::services::Clock;
+use domain::services::{Clock, SessionPolicy};
 use secrecy::SecretString;
 
 /// Everything the engine needs to start.
@@ -28,6 +28,9 @@ pub struct Settings {
     pub projection_batch_size: u32,
     /// Booking horizon and reschedule limit (FACESIGN_BOOKING_HORIZON_DAYS, FACESIGN_MAX_RESCHEDULES).
     pub scheduling: SchedulingPolicy,
+    /// Face similarity threshold and QC sample rate
+    /// (FACESIGN_FACE_SIMILARITY_THRESHOLD, FACESIGN_QC_SAMPLE_PERCENT).
+    pub session: SessionPolicy,
     /// How long before the window the reminder SMS goes out (FACESIGN_REMINDER_LEAD_MINUTES).
     pub reminder_lead: chrono::Duration,
     /// How often the timer worker looks for due timers.
@@ -64,6 +67,7 @@ impl Settings {
             projection_poll_interval: Duration::from_millis(500),
             projection_batch_size: 500,
             scheduling: SchedulingPolicy::default(),
+            session: SessionPolicy::default(),
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),
             clock: Arc::new(adapters::SystemClock),

@@ -12,7 +12,9 @@ use std::future::Future;
 use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::load_checkpoint;
-use projections::{AuditLog, Projection, ProjectionRunner, SeatCalendar, TaskBoard};
+use projections::{
+    AuditLog, InterviewRecords, Projection, ProjectionRunner, SeatCalendar, TaskBoard,
+};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use tracing::info;
@@ -144,6 +146,12 @@ impl Engine {
                 self,
                 || AuditLog,
                 |pool| async move { AuditLog::all_rows(&pool).await },
+            )
+            .await?,
+            verify_one(
+                self,
+                || InterviewRecords,
+                |pool| async move { InterviewRecords::all_rows(&pool).await },
             )
             .await?,
         ];

@@ -51,8 +51,12 @@ pub struct AppState {
     pub seat_calendar: ProjectionHandle,
     /// The audit projection's progress.
     pub audit_log: ProjectionHandle,
+    /// The interview records projection's progress (QC queue, calls, statistics, detail).
+    pub interview_records: ProjectionHandle,
     /// The scheduling process manager's progress.
     pub scheduling: ProjectionHandle,
+    /// The quality-control process manager's progress.
+    pub quality: ProjectionHandle,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
@@ -87,7 +91,9 @@ impl AppState {
             &self.task_board,
             &self.seat_calendar,
             &self.audit_log,
+            &self.interview_records,
             &self.scheduling,
+            &self.quality,
         ]
     }
 }

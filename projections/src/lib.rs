@@ -2,11 +2,13 @@
 //! rows, in the same transaction as its checkpoint, and can be rebuilt from zero.
 
 pub mod audit_log;
+pub mod interview_records;
 pub mod runner;
 pub mod seat_calendar;
 pub mod task_board;
 
 pub use audit_log::AuditLog;
+pub use interview_records::InterviewRecords;
 pub use runner::{
     Projection, ProjectionError, ProjectionHandle, ProjectionRunner, ProjectionStatus,
 };
@@ -14,4 +16,9 @@ pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
 
 /// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 3] = [task_board::NAME, seat_calendar::NAME, audit_log::NAME];
+pub const PROJECTION_NAMES: [&str; 4] = [
+    task_board::NAME,
+    seat_calendar::NAME,
+    audit_log::NAME,
+    interview_records::NAME,
+];

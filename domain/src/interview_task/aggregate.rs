@@ -205,6 +205,11 @@ impl InterviewTask {
         self.reschedule_count
     }
 
+    /// The seat that ran the interview.
+    pub fn seat_no(&self) -> Option<&str> {
+        self.seat_no.as_deref()
+    }
+
     /// What the session has produced.
     pub fn session(&self) -> &Session {
         &self.session
@@ -560,7 +565,11 @@ impl Aggregate for InterviewTask {
                     return Err(InterviewTaskError::NotAwaitingQc);
                 }
                 match verdict {
-                    QcVerdict::Pass => InterviewTaskEvent::QcPassed { case_id, comment },
+                    QcVerdict::Pass => InterviewTaskEvent::QcPassed {
+                        case_id,
+                        comment,
+                        was_doubtful: !self.sampled_pass,
+                    },
                     QcVerdict::Reject => InterviewTaskEvent::QcRejected {
                         case_id,
                         reasons,

@@ -51,6 +51,8 @@ pub enum InterviewTaskEvent {
         case_id: String,
         /// The reviewer's comment.
         comment: String,
+        /// The seat had concluded 存疑 (not a sampled 通过).
+        was_doubtful: bool,
     },
     /// Quality control rejected the interview (status REJECTED / 已面谈（面谈拒绝）).
     QcRejected {

@@ -1,0 +1,125 @@
+//! The quality-control process manager: every 存疑 conclusion and every sampled
+//! 通过 opens a QcCase; every QC decision is applied to its task.
+
+use std::sync::Arc;
+
+use adapters::{CommandBus, CommandContext, CommandError};
+use domain::interview_task::{
+    InterviewOutcome, InterviewTask, InterviewTaskCommand, InterviewTaskEvent, QcVerdict,
+};
+use domain::log::{Actor, StoredEvent};
+use domain::qc_case::{case_id, QcCase, QcCaseCommand, QcCaseEvent, QcOrigin};
+
+use super::ProcessManager;
+
+/// Opens QC cases and applies their decisions.
+pub struct QualityProcess {
+    bus: Arc<CommandBus>,
+}
+
+impl QualityProcess {
+    /// A process manager sending commands through `bus`.
+    pub fn new(bus: Arc<CommandBus>) -> Self {
+        Self { bus }
+    }
+}
+
+fn context(event: &StoredEvent) -> CommandContext {
+    CommandContext {
+        actor: Actor::system("quality-control"),
+        correlation_id: event.metadata.correlation_id.clone(),
+        causation_id: event.metadata.event_id.to_string(),
+        request_id: event.metadata.request_id.clone(),
+    }
+}
+
+/// A domain refusal means the step was already taken (redelivery); anything
+/// else is retried.
+fn tolerate_refusal<E: std::error::Error>(
+    result: Result<adapters::CommandReceipt, CommandError<E>>,
+) -> anyhow::Result<()> {
+    match result {
+        Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
+        Err(other) => Err(anyhow::anyhow!("{other}")),
+    }
+}
+
+impl ProcessManager for QualityProcess {
+    fn name(&self) -> &'static str {
+        "quality_process"
+    }
+
+    async fn handle(&self, event: &StoredEvent) -> anyhow::Result<()> {
+        match event.aggregate_type.as_str() {
+            domain::interview_task::AGGREGATE_TYPE => {
+                let decoded: InterviewTaskEvent = serde_json::from_value(event.payload.clone())?;
+                let InterviewTaskEvent::InterviewConcluded {
+                    outcome,
+                    sampled_for_qc,
+                    ..
+                } = decoded
+                else {
+                    return Ok(());
+                };
+                let origin = match (outcome, sampled_for_qc) {
+                    (InterviewOutcome::Doubtful, _) => QcOrigin::Doubtful,
+                    (InterviewOutcome::Pass, true) => QcOrigin::SampledPass,
+                    (InterviewOutcome::Pass, false) => return Ok(()),
+                };
+                let (task, _) = self.bus.load::<InterviewTask>(&event.aggregate_id).await?;
+                let opened = self
+                    .bus
+                    .execute::<QcCase>(
+                        &case_id(&event.aggregate_id, event.sequence),
+                        QcCaseCommand::Open {
+                            task_id: event.aggregate_id.clone(),
+                            contract_no: task.contract_no().to_string(),
+                            seat_no: task.seat_no().unwrap_or_default().to_string(),
+                            origin,
+                        },
+                        &context(event),
+                    )
+                    .await;
+                tolerate_refusal(opened)
+            }
+            domain::qc_case::AGGREGATE_TYPE => {
+                let decoded: QcCaseEvent = serde_json::from_value(event.payload.clone())?;
+                let QcCaseEvent::QcCaseDecided {
+                    task_id,
+                    passed,
+                    reasons,
+                    other_text,
+                    comment,
+                    ..
+                } = decoded
+                else {
+                    return Ok(());
+                };
+                let mut codes: Vec<String> = reasons.iter().map(|r| r.as_str()).collect();
+                if let Some(text) = other_text {
+                    codes.retain(|c| c != "OTHER");
+                    codes.push(format!("OTHER:{text}"));
+                }
+                let applied = self
+                    .bus
+                    .execute::<InterviewTask>(
+                        &task_id,
+                        InterviewTaskCommand::ApplyQcDecision {
+                            case_id: event.aggregate_id.clone(),
+                            verdict: if passed {
+                                QcVerdict::Pass
+                            } else {
+                                QcVerdict::Reject
+                            },
+                            reasons: codes,
+                            comment,
+                        },
+                        &context(event),
+                    )
+                    .await;
+                tolerate_refusal(applied)
+            }
+            _ => Ok(()),
+        }
+    }
+}
