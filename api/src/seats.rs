@@ -246,12 +246,7 @@ impl SeatMutation {
             .await
             .map_err(ApiError::from)?;
         let projected = match receipt.position {
-            Some(position) => {
-                state
-                    .seat_calendar
-                    .wait_for(position, state.config.read_your_writes_timeout)
-                    .await
-            }
+            Some(position) => state.read_models_reach(position).await,
             None => true,
         };
         let seat = if projected {

@@ -66,23 +66,45 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Waits, bounded by the read-your-writes timeout, until the scheduling
-    /// process manager has handled everything committed so far and every read
-    /// model reflects what it did. False when the time ran out.
+    /// Waits, bounded by the read-your-writes timeout, until the process
+    /// managers have handled everything committed so far (and what that caused)
+    /// and every read model reflects it. False when the time ran out.
     pub async fn settle(&self) -> bool {
         use domain::log::EventLogReader as _;
         let timeout = self.config.read_your_writes_timeout;
-        let Ok(head) = self.log.head().await else {
-            return false;
-        };
-        if !self.scheduling.wait_for(head, timeout).await {
-            return false;
+        // A decision can cause a command that causes another (QC decision →
+        // task status); two rounds cover the flows that exist.
+        for _ in 0..2 {
+            let Ok(head) = self.log.head().await else {
+                return false;
+            };
+            for process in [&self.scheduling, &self.quality] {
+                if !process.wait_for(head, timeout).await {
+                    return false;
+                }
+            }
         }
         let Ok(head) = self.log.head().await else {
             return false;
         };
-        self.task_board.wait_for(head, timeout).await
-            && self.seat_calendar.wait_for(head, timeout).await
+        self.read_models_reach(head).await
+    }
+
+    /// Waits, bounded, until every read model reflects `position`, so any query
+    /// after a mutation sees it (read-your-writes across projections).
+    pub async fn read_models_reach(&self, position: domain::log::LogPosition) -> bool {
+        let timeout = self.config.read_your_writes_timeout;
+        for projection in [
+            &self.task_board,
+            &self.seat_calendar,
+            &self.audit_log,
+            &self.interview_records,
+        ] {
+            if !projection.wait_for(position, timeout).await {
+                return false;
+            }
+        }
+        true
     }
 
     /// Every projection handle, for readiness and metrics.

@@ -470,12 +470,7 @@ impl TaskMutation {
             .await
             .map_err(ApiError::from)?;
         let projected = match receipt.position {
-            Some(position) => {
-                state
-                    .task_board
-                    .wait_for(position, state.config.read_your_writes_timeout)
-                    .await
-            }
+            Some(position) => state.read_models_reach(position).await,
             None => true,
         };
         payload(ctx, task_id, receipt, projected).await
