@@ -183,6 +183,25 @@ impl GlobalLog {
     }
 }
 
+impl GlobalLog {
+    /// The newest committed event, whether or not readers may take it yet: the
+    /// position to wait for when "everything committed so far" must be reflected.
+    /// (`head` is the gap-safe horizon, which lags while older transactions run.)
+    pub async fn latest_committed(&self) -> Result<LogPosition, StoreError> {
+        let latest = match &self.pool {
+            StorePool::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
+                "SELECT tx_id::text, global_position FROM events
+                  ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?
+            .and_then(|(tx, pos)| Some(LogPosition::new(tx.parse().ok()?, pos))),
+            StorePool::Sqlite(_) => return self.head().await,
+        };
+        Ok(latest.unwrap_or(LogPosition::START))
+    }
+}
+
 impl EventLogReader for GlobalLog {
     type Error = StoreError;
 

@@ -8,9 +8,11 @@ pub mod auth;
 mod error;
 mod health;
 mod limits;
+mod quality;
 mod request;
 pub mod schema;
 mod seats;
+mod session;
 mod state;
 mod tasks;
 

@@ -10,20 +10,22 @@ use axum::response::{Html, IntoResponse};
 
 use crate::access::AccessControl;
 use crate::audit::AuditQuery;
+use crate::quality::{QualityMutation, QualityQuery};
 use crate::request::RequestContext;
 use crate::seats::{SeatMutation, SeatQuery};
+use crate::session::SessionMutation;
 use crate::state::AppState;
 use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
 
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(TaskQuery, SeatQuery, AuditQuery);
+pub struct QueryRoot(TaskQuery, SeatQuery, QualityQuery, AuditQuery);
 
 /// Every mutation: one per command.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(TaskMutation, SeatMutation);
+pub struct MutationRoot(TaskMutation, SessionMutation, QualityMutation, SeatMutation);
 
 /// Every subscription (WebSocket at `/graphql/ws`).
 pub type SubscriptionRoot = TaskSubscription;

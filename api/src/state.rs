@@ -70,12 +70,11 @@ impl AppState {
     /// managers have handled everything committed so far (and what that caused)
     /// and every read model reflects it. False when the time ran out.
     pub async fn settle(&self) -> bool {
-        use domain::log::EventLogReader as _;
         let timeout = self.config.read_your_writes_timeout;
         // A decision can cause a command that causes another (QC decision →
         // task status); two rounds cover the flows that exist.
         for _ in 0..2 {
-            let Ok(head) = self.log.head().await else {
+            let Ok(head) = self.log.latest_committed().await else {
                 return false;
             };
             for process in [&self.scheduling, &self.quality] {
@@ -84,7 +83,7 @@ impl AppState {
                 }
             }
         }
-        let Ok(head) = self.log.head().await else {
+        let Ok(head) = self.log.latest_committed().await else {
             return false;
         };
         self.read_models_reach(head).await

@@ -152,7 +152,7 @@ pub struct Participant {
 }
 
 /// An interview task as the task board shows it.
-pub struct InterviewTaskView(TaskBoardRow);
+pub struct InterviewTaskView(pub(crate) TaskBoardRow);
 
 #[Object(name = "InterviewTask")]
 impl InterviewTaskView {
@@ -353,21 +353,7 @@ impl TaskQuery {
             .await
             .map_err(ApiError::from)?;
         // A customer sees only tasks they take part in; others look absent.
-        if viewer(ctx) == Some(domain::role::Role::Customer) {
-            let me = request(ctx)
-                .actor
-                .as_ref()
-                .map(|a| a.id.as_str())
-                .unwrap_or_default();
-            return Ok(row
-                .filter(|r| {
-                    serde_json::from_str::<Vec<task::Participant>>(&r.participants)
-                        .map(|people| people.iter().any(|p| p.id_number == me))
-                        .unwrap_or(false)
-                })
-                .map(InterviewTaskView));
-        }
-        Ok(row.map(InterviewTaskView))
+        Ok(row.filter(|r| customer_owns(ctx, r)).map(InterviewTaskView))
     }
 
     /// The task board, newest first, with Relay cursor pagination.
@@ -463,17 +449,7 @@ impl TaskMutation {
         task_id: String,
         command: InterviewTaskCommand,
     ) -> Result<InterviewTaskPayload> {
-        let state = state(ctx);
-        let receipt = state
-            .bus
-            .execute::<InterviewTask>(&task_id, command, &request(ctx).command_context()?)
-            .await
-            .map_err(ApiError::from)?;
-        let projected = match receipt.position {
-            Some(position) => state.read_models_reach(position).await,
-            None => true,
-        };
-        payload(ctx, task_id, receipt, projected).await
+        send_task_command(ctx, task_id, command).await
     }
 
     /// Sends an appointment request and waits, bounded, until the scheduling
@@ -549,6 +525,40 @@ impl TaskMutation {
     }
 }
 
+/// Sends a command to a task and answers once every read model reflects it.
+pub(crate) async fn send_task_command(
+    ctx: &Context<'_>,
+    task_id: String,
+    command: InterviewTaskCommand,
+) -> Result<InterviewTaskPayload> {
+    let state = state(ctx);
+    let receipt = state
+        .bus
+        .execute::<InterviewTask>(&task_id, command, &request(ctx).command_context()?)
+        .await
+        .map_err(ApiError::from)?;
+    let projected = match receipt.position {
+        Some(position) => state.read_models_reach(position).await,
+        None => true,
+    };
+    payload(ctx, task_id, receipt, projected).await
+}
+
+/// A customer may only touch tasks they are a participant of.
+pub(crate) fn customer_owns(ctx: &Context<'_>, row: &TaskBoardRow) -> bool {
+    if viewer(ctx) != Some(domain::role::Role::Customer) {
+        return true;
+    }
+    let me = request(ctx)
+        .actor
+        .as_ref()
+        .map(|a| a.id.as_str())
+        .unwrap_or_default();
+    serde_json::from_str::<Vec<task::Participant>>(&row.participants)
+        .map(|people| people.iter().any(|p| p.id_number == me))
+        .unwrap_or(false)
+}
+
 fn error_code(code: &str) -> Option<domain::ErrorCode> {
     serde_json::from_value(serde_json::Value::String(code.to_string())).ok()
 }
@@ -561,7 +571,7 @@ fn ids(receipt: &adapters::CommandReceipt) -> Vec<ID> {
         .collect()
 }
 
-fn task_uuid(id: &ID) -> Result<String> {
+pub(crate) fn task_uuid(id: &ID) -> Result<String> {
     Uuid::parse_str(id)
         .map(|u| u.to_string())
         .map_err(|_| ApiError::validation("id is not a task id").into())

@@ -7,6 +7,7 @@ mod command_bus;
 mod global_log;
 mod graphql_tasks;
 mod operations;
+mod quality;
 mod replay;
 mod scheduling;
 mod security;

@@ -20,7 +20,7 @@ const CALENDAR: &str = r#"query($seat: String!, $from: DateTime!, $to: DateTime!
 const TASK: &str = r#"query($id: ID!) { task(id: $id) { id status seatNo appointmentStart rescheduleCount bookingStatus version } }"#;
 const SMS: &str = r#"query($id: ID!) { smsMessages(taskId: $id) { phone template body } }"#;
 
-fn book_mutation() -> String {
+pub(crate) fn book_mutation() -> String {
     format!("mutation($taskId: ID!, $seat: String!, $start: DateTime!, $end: DateTime!) {{ bookAppointment(taskId: $taskId, seatNo: $seat, start: $start, end: $end) {{ {TASK_FIELDS} }} }}")
 }
 
@@ -33,7 +33,7 @@ fn reassign_mutation() -> String {
 }
 
 /// Tomorrow (Asia/Shanghai) at `hour:minute`, as UTC.
-fn tomorrow_at(hour: u32, minute: u32) -> DateTime<Utc> {
+pub(crate) fn tomorrow_at(hour: u32, minute: u32) -> DateTime<Utc> {
     let shanghai = domain::schedule::shanghai();
     let day = (Utc::now().with_timezone(&shanghai) + chrono::Duration::days(1)).date_naive();
     shanghai
@@ -42,7 +42,7 @@ fn tomorrow_at(hour: u32, minute: u32) -> DateTime<Utc> {
         .to_utc()
 }
 
-fn slot_vars(task_id: &str, seat: &str, start: DateTime<Utc>) -> Value {
+pub(crate) fn slot_vars(task_id: &str, seat: &str, start: DateTime<Utc>) -> Value {
     json!({
         "taskId": task_id, "seat": seat,
         "start": start.to_rfc3339(), "end": (start + chrono::Duration::minutes(30)).to_rfc3339(),
@@ -64,7 +64,7 @@ fn resident_id(n: u32) -> String {
     )
 }
 
-async fn seat(app: &TestApp, seat_no: &str) {
+pub(crate) async fn seat(app: &TestApp, seat_no: &str) {
     let registered = app
         .graphql_as(
             ("A001", "ADMIN"),
@@ -87,7 +87,7 @@ async fn seat(app: &TestApp, seat_no: &str) {
     data(&hours);
 }
 
-async fn task_with(app: &TestApp, contract_no: &str, borrower: &str) -> String {
+pub(crate) async fn task_with(app: &TestApp, contract_no: &str, borrower: &str) -> String {
     let mut input = task_input(contract_no);
     input["participants"] = json!([
         { "name": "借款人", "idNumber": borrower, "phone": "13800138000", "roles": ["BORROWER"] }

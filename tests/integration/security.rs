@@ -42,6 +42,7 @@ impl SchemaTypes {
             }
             _ => match ty["name"].as_str().unwrap() {
                 "Int" => json!(1),
+                "Float" => json!(0.5),
                 "Boolean" => json!(false),
                 "ID" => json!(uuid::Uuid::now_v7().to_string()),
                 "DateTime" => json!((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()),

@@ -1,0 +1,304 @@
+//! The interview session in GraphQL: the seat workstation's commands (000 sub-tasks,
+//! 001 坐席工作台, 004 照片采集 / 确认书推送 / 会话结束).
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use domain::interview_task::session::{self, SessionCommand};
+use domain::interview_task::InterviewTaskCommand;
+use domain::role::Role;
+use projections::task_board::TaskBoard;
+
+use crate::error::ApiError;
+use crate::schema::state;
+use crate::tasks::{customer_owns, send_task_command, task_uuid, viewer, InterviewTaskPayload};
+
+/// Where the field investigation looked.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::session::InvestigationScope")]
+pub enum InvestigationScope {
+    /// 住宅情况.
+    Home,
+    /// 经营场所情况.
+    Workplace,
+    /// 家庭和单位 (requires a video witness).
+    HomeAndWorkplace,
+}
+
+/// Category of a snapshot.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::session::SnapshotCategory")]
+pub enum SnapshotCategory {
+    /// 人脸照.
+    Face,
+    /// 身份证.
+    IdCard,
+    /// 手持身份证.
+    HoldingIdCard,
+    /// 手持房产证.
+    HoldingPropertyCertificate,
+    /// 风控疑点.
+    RiskPoint,
+    /// 现调照片.
+    FieldPhoto,
+    /// Other.
+    Other,
+}
+
+/// How a call ended (004 3.12).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::session::CallEnd")]
+pub enum CallEnd {
+    /// 正常完成.
+    Normal,
+    /// 非正常完成: 网络问题.
+    AbnormalNetwork,
+    /// 非正常完成: 用户问题.
+    AbnormalUser,
+    /// 非正常完成: 其他.
+    AbnormalOther,
+}
+
+/// Input of `recordFieldInvestigation` (现调上传).
+#[derive(InputObject)]
+pub struct FieldInvestigationInput {
+    /// Where it looked.
+    pub scope: InvestigationScope,
+    /// Latitude.
+    pub latitude: f64,
+    /// Longitude.
+    pub longitude: f64,
+    /// Address.
+    pub address: String,
+    /// What was found.
+    pub information: String,
+    /// References of the uploaded photos.
+    pub photos: Vec<String>,
+}
+
+/// One entered field (信息录入).
+#[derive(InputObject)]
+pub struct FieldValueInput {
+    /// Field name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// Loan information changes; omitted fields stay as they are.
+#[derive(InputObject, Default)]
+pub struct LoanInfoInput {
+    /// 贷款金额 (decimal text).
+    pub amount: Option<String>,
+    /// 贷款期限 in months.
+    pub term_months: Option<u32>,
+    /// 执行年利率 (decimal text).
+    pub annual_rate: Option<String>,
+    /// 放款方式.
+    pub disbursement_method: Option<String>,
+    /// 还款账号开户行.
+    pub repayment_bank: Option<String>,
+    /// 还款账号.
+    pub repayment_account: Option<String>,
+    /// 统一还款日 (1 to 28).
+    pub repayment_day: Option<u32>,
+    /// 首次还款日.
+    pub first_repayment_date: Option<String>,
+}
+
+/// Session mutations.
+#[derive(Default)]
+pub struct SessionMutation;
+
+async fn send(
+    ctx: &Context<'_>,
+    task_id: ID,
+    command: SessionCommand,
+) -> Result<InterviewTaskPayload> {
+    let id = task_uuid(&task_id)?;
+    if viewer(ctx) == Some(Role::Customer) {
+        let row = TaskBoard::get(state(ctx).database.read_models(), &id)
+            .await
+            .map_err(ApiError::from)?;
+        if !row.is_some_and(|r| customer_owns(ctx, &r)) {
+            return Err(ApiError::not_found("interview task not found").into());
+        }
+    }
+    send_task_command(ctx, id, InterviewTaskCommand::Session(command)).await
+}
+
+#[Object]
+impl SessionMutation {
+    /// 现调上传: location, information and photos of the field investigation.
+    async fn record_field_investigation(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        input: FieldInvestigationInput,
+    ) -> Result<InterviewTaskPayload> {
+        let command = SessionCommand::RecordFieldInvestigation {
+            scope: input.scope.into(),
+            latitude: input.latitude,
+            longitude: input.longitude,
+            address: input.address,
+            information: input.information,
+            photos: input.photos,
+        };
+        send(ctx, task_id, command).await
+    }
+
+    /// 客户核身 of one participant: liveness and face similarity.
+    async fn record_identity_check(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        id_number: String,
+        liveness_passed: bool,
+        similarity: f64,
+    ) -> Result<InterviewTaskPayload> {
+        let command = SessionCommand::RecordIdentityCheck {
+            id_number,
+            liveness_passed,
+            similarity,
+        };
+        send(ctx, task_id, command).await
+    }
+
+    /// 视频见证: the recording, named YYYYMMDD + customer + seat no + serial.
+    async fn record_video_witness(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        storage_ref: String,
+    ) -> Result<InterviewTaskPayload> {
+        send(
+            ctx,
+            task_id,
+            SessionCommand::RecordVideoWitness { storage_ref },
+        )
+        .await
+    }
+
+    /// 信息录入 confirmed.
+    async fn record_info_entry(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        fields: Vec<FieldValueInput>,
+    ) -> Result<InterviewTaskPayload> {
+        let fields = fields.into_iter().map(|f| (f.name, f.value)).collect();
+        send(ctx, task_id, SessionCommand::RecordInfoEntry { fields }).await
+    }
+
+    /// 屏幕抓拍: a snapshot with its category.
+    async fn capture_snapshot(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        category: SnapshotCategory,
+        storage_ref: String,
+    ) -> Result<InterviewTaskPayload> {
+        let command = SessionCommand::CaptureSnapshot {
+            category: category.into(),
+            storage_ref,
+        };
+        send(ctx, task_id, command).await
+    }
+
+    /// 确认书推送: a confirmation document pushed to the customer.
+    async fn push_document(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        document_id: String,
+        name: String,
+    ) -> Result<InterviewTaskPayload> {
+        send(
+            ctx,
+            task_id,
+            SessionCommand::PushDocument { document_id, name },
+        )
+        .await
+    }
+
+    /// 文档确认与签字: the customer signed a pushed document.
+    async fn sign_document(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        document_id: String,
+        signed_ref: String,
+    ) -> Result<InterviewTaskPayload> {
+        let command = SessionCommand::SignDocument {
+            document_id,
+            signed_ref,
+        };
+        send(ctx, task_id, command).await
+    }
+
+    /// 文字对话: a chat message from the seat or the customer.
+    async fn send_chat_message(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        text: String,
+    ) -> Result<InterviewTaskPayload> {
+        let sender = if viewer(ctx) == Some(Role::Customer) {
+            session::ChatSender::Customer
+        } else {
+            session::ChatSender::Seat
+        };
+        send(
+            ctx,
+            task_id,
+            SessionCommand::SendChatMessage { sender, text },
+        )
+        .await
+    }
+
+    /// 工单备注: a remark on the task.
+    async fn add_remark(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        text: String,
+    ) -> Result<InterviewTaskPayload> {
+        send(ctx, task_id, SessionCommand::AddRemark { text }).await
+    }
+
+    /// Changes loan information (贷款信息); synced back to the loan system.
+    async fn edit_loan_info(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        changes: LoanInfoInput,
+    ) -> Result<InterviewTaskPayload> {
+        let changes = session::LoanInfo {
+            amount: changes.amount,
+            term_months: changes.term_months,
+            annual_rate: changes.annual_rate,
+            disbursement_method: changes.disbursement_method,
+            repayment_bank: changes.repayment_bank,
+            repayment_account: changes.repayment_account,
+            repayment_day: changes.repayment_day,
+            first_repayment_date: changes.first_repayment_date,
+        };
+        send(ctx, task_id, SessionCommand::EditLoanInfo { changes }).await
+    }
+
+    /// 会话结束: how the call ended, with its queue and answer times (通话历史).
+    async fn end_call(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        end: CallEnd,
+        queued_at: DateTime<Utc>,
+        answered_at: DateTime<Utc>,
+    ) -> Result<InterviewTaskPayload> {
+        let command = SessionCommand::EndCall {
+            end: end.into(),
+            queued_at,
+            answered_at,
+        };
+        send(ctx, task_id, command).await
+    }
+}

@@ -1,0 +1,485 @@
+//! The interview session, conclusions and quality control end to end (000, 001, 004).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::graphql_tasks::on_both_backends;
+use crate::scheduling::{book_mutation, seat, slot_vars, task_with, tomorrow_at};
+use crate::support::{data, error_code, settings, Backend, TestApp, TestDb};
+
+const BORROWER_ID: &str = "410102198503121017";
+const SEAT: (&str, &str) = ("S1", "SEAT");
+const TASK_FIELDS: &str = "taskId task { status statusLabel version }";
+
+/// A server whose clock a test can move, on `backend`, with QC sampling at `per_mille`.
+async fn app_with_clock(
+    backend: Backend,
+    per_mille: u32,
+) -> (TestApp, Arc<adapters::ShiftableClock>) {
+    let clock = Arc::new(adapters::ShiftableClock::default());
+    let server_clock = clock.clone();
+    let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
+        let mut settings = settings(url);
+        settings.clock = server_clock;
+        settings.session.qc_sample_per_mille = per_mille;
+        settings
+    })
+    .await;
+    (app, clock)
+}
+
+/// A task booked with S1 tomorrow at 10:00, the clock moved into the window and
+/// the interview started by the seat.
+async fn started_interview(app: &TestApp, clock: &adapters::ShiftableClock, kind: &str) -> String {
+    seat(app, "S1").await;
+    let id = task_with(app, &format!("HT-QC-{kind}"), BORROWER_ID).await;
+    data(
+        &app.graphql(&book_mutation(), slot_vars(&id, "S1", tomorrow_at(10, 0)))
+            .await,
+    );
+    clock.advance(tomorrow_at(10, 1) - Utc::now());
+    let started = app
+        .graphql_as(
+            SEAT,
+            &format!("mutation($id: ID!) {{ startInterview(taskId: $id, seatNo: \"S1\") {{ {TASK_FIELDS} }} }}"),
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data(&started)["startInterview"]["task"]["status"],
+        "IN_PROGRESS"
+    );
+    id
+}
+
+async fn session(
+    app: &TestApp,
+    as_who: (&str, &str),
+    mutation: &str,
+    args: &str,
+    vars: Value,
+) -> Value {
+    app.graphql_as(
+        as_who,
+        &format!("mutation($id: ID!) {{ {mutation}(taskId: $id{args}) {{ {TASK_FIELDS} }} }}"),
+        vars,
+    )
+    .await
+}
+
+async fn end_call(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
+    use domain::services::Clock as _;
+    let answered: DateTime<Utc> = clock.now() - chrono::Duration::seconds(30);
+    let queued = answered - chrono::Duration::seconds(45);
+    let ended = app
+        .graphql_as(
+            SEAT,
+            &format!("mutation($id: ID!, $q: DateTime!, $a: DateTime!) {{ endCall(taskId: $id, end: NORMAL, queuedAt: $q, answeredAt: $a) {{ {TASK_FIELDS} }} }}"),
+            json!({ "id": id, "q": queued.to_rfc3339(), "a": answered.to_rfc3339() }),
+        )
+        .await;
+    data(&ended);
+}
+
+async fn conclude(app: &TestApp, id: &str, outcome: &str) -> Value {
+    app.graphql_as(
+        SEAT,
+        &format!("mutation($id: ID!) {{ concludeInterview(taskId: $id, outcome: {outcome}) {{ {TASK_FIELDS} }} }}"),
+        json!({ "id": id }),
+    )
+    .await
+}
+
+const QUEUE: &str = r#"query($task: ID) { qcCases(filter: { taskId: $task }) { id origin status reviewer passed reasons comment } }"#;
+const DECIDE: &str = r#"mutation($id: ID!, $verdict: QcVerdict!, $reasons: [RejectReason!] = [], $comment: String = "") {
+    decideQcCase(id: $id, verdict: $verdict, reasons: $reasons, comment: $comment) {
+      projected case { status passed reasons } task { id status statusLabel } } }"#;
+
+on_both_backends!(a_doubtful_interview_is_rejected_by_qc_with_two_reasons);
+
+/// 001_d165f826565a3102.txt 2.3.1 / 2.4.3: the seat works the session, concludes
+/// 存疑; the reviewer claims the case and rejects it with two reasons; the task is
+/// 已面谈（面谈拒绝） on the board and in the audit trail. 004_448cd5ace309d8b2.txt:
+/// snapshots, documents pushed and signed, call records.
+async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backend) {
+    let (app, clock) = app_with_clock(backend, 0).await;
+    let id = started_interview(&app, &clock, "YONGXU").await;
+    let vars = json!({ "id": id });
+
+    data(
+        &session(
+            &app,
+            SEAT,
+            "captureSnapshot",
+            ", category: HOLDING_ID_CARD, storageRef: \"blob://snap-1\"",
+            vars.clone(),
+        )
+        .await,
+    );
+    data(
+        &session(
+            &app,
+            SEAT,
+            "pushDocument",
+            ", documentId: \"DOC-1\", name: \"面谈确认书.pdf\"",
+            vars.clone(),
+        )
+        .await,
+    );
+    data(
+        &session(
+            &app,
+            (BORROWER_ID, "CUSTOMER"),
+            "signDocument",
+            ", documentId: \"DOC-1\", signedRef: \"blob://signed-1\"",
+            vars.clone(),
+        )
+        .await,
+    );
+    let resigned = session(
+        &app,
+        (BORROWER_ID, "CUSTOMER"),
+        "signDocument",
+        ", documentId: \"DOC-1\", signedRef: \"blob://signed-2\"",
+        vars.clone(),
+    )
+    .await;
+    assert_eq!(error_code(&resigned), "INVALID_TRANSITION");
+    data(
+        &session(
+            &app,
+            SEAT,
+            "sendChatMessage",
+            ", text: \"请出示身份证原件\"",
+            vars.clone(),
+        )
+        .await,
+    );
+    data(
+        &session(
+            &app,
+            SEAT,
+            "addRemark",
+            ", text: \"客户对利率有异议\"",
+            vars.clone(),
+        )
+        .await,
+    );
+    data(
+        &session(
+            &app,
+            SEAT,
+            "recordIdentityCheck",
+            &format!(", idNumber: \"{BORROWER_ID}\", livenessPassed: true, similarity: 0.62"),
+            vars.clone(),
+        )
+        .await,
+    );
+    data(
+        &session(
+            &app,
+            SEAT,
+            "recordVideoWitness",
+            ", storageRef: \"blob://video-1\"",
+            vars.clone(),
+        )
+        .await,
+    );
+    data(
+        &session(
+            &app,
+            SEAT,
+            "editLoanInfo",
+            ", changes: { amount: \"500000.00\", termMonths: 36 }",
+            vars.clone(),
+        )
+        .await,
+    );
+    let bad_amount = session(
+        &app,
+        SEAT,
+        "editLoanInfo",
+        ", changes: { amount: \"-1\" }",
+        vars.clone(),
+    )
+    .await;
+    assert_eq!(error_code(&bad_amount), "VALIDATION");
+
+    let too_early = conclude(&app, &id, "DOUBTFUL").await;
+    assert_eq!(
+        error_code(&too_early),
+        "INVALID_TRANSITION",
+        "the call has not ended"
+    );
+    end_call(&app, &clock, &id).await;
+    let pass = conclude(&app, &id, "PASS").await;
+    assert_eq!(
+        error_code(&pass),
+        "INVALID_TRANSITION",
+        "identity check below the threshold"
+    );
+    let doubtful = conclude(&app, &id, "DOUBTFUL").await;
+    let task = &data(&doubtful)["concludeInterview"]["task"];
+    assert_eq!(task["status"], "PENDING_QC");
+    assert_eq!(task["statusLabel"], "存疑");
+
+    let reviewer = ("R1", "QC_REVIEWER");
+    // The QC process manager opens the case; the queue shows it shortly after.
+    let mut cases = Vec::new();
+    for _ in 0..100 {
+        let queue = app.graphql_as(reviewer, QUEUE, json!({ "task": id })).await;
+        cases = data(&queue)["qcCases"].as_array().unwrap().clone();
+        if !cases.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(cases.len(), 1, "every 存疑 opens a case");
+    assert_eq!(cases[0]["origin"], "DOUBTFUL");
+    assert_eq!(cases[0]["status"], "OPEN");
+    let case_id = cases[0]["id"].as_str().unwrap().to_string();
+
+    let claim = app
+        .graphql_as(
+            reviewer,
+            r#"mutation($id: ID!) { claimQcCase(id: $id) { case { status reviewer } } }"#,
+            json!({ "id": case_id }),
+        )
+        .await;
+    assert_eq!(data(&claim)["claimQcCase"]["case"]["status"], "CLAIMED");
+    let other = app
+        .graphql_as(
+            ("R2", "QC_REVIEWER"),
+            DECIDE,
+            json!({ "id": case_id, "verdict": "PASS" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&other),
+        "INVALID_TRANSITION",
+        "only the claiming reviewer decides"
+    );
+    let no_reason = app
+        .graphql_as(
+            reviewer,
+            DECIDE,
+            json!({ "id": case_id, "verdict": "REJECT", "reasons": [], "comment": "x" }),
+        )
+        .await;
+    assert_eq!(error_code(&no_reason), "VALIDATION");
+
+    let rejected = app
+        .graphql_as(
+            reviewer,
+            DECIDE,
+            json!({ "id": case_id, "verdict": "REJECT", "reasons": ["NO_STABLE_INCOME", "FORGED_DOCUMENTS"], "comment": "收入证明与流水不符" }),
+        )
+        .await;
+    let payload = &data(&rejected)["decideQcCase"];
+    assert_eq!(payload["projected"], true);
+    assert_eq!(payload["case"]["status"], "DECIDED");
+    assert_eq!(payload["case"]["passed"], false);
+    assert_eq!(
+        payload["case"]["reasons"],
+        json!(["FORGED_DOCUMENTS", "NO_STABLE_INCOME"])
+    );
+    assert_eq!(payload["task"]["status"], "REJECTED");
+    assert_eq!(payload["task"]["statusLabel"], "已面谈（面谈拒绝）");
+
+    let board = app
+        .graphql(
+            r#"{ tasks(first: 10, status: REJECTED) { edges { node { id statusLabel } } } }"#,
+            json!({}),
+        )
+        .await;
+    let edges = data(&board)["tasks"]["edges"].as_array().unwrap().clone();
+    assert_eq!(edges.len(), 1);
+    assert_eq!(edges[0]["node"]["id"], id.as_str());
+
+    let auditor = ("AU01", "AUDITOR");
+    let trail = app
+        .graphql_as(
+            auditor,
+            r#"query($id: String!) { auditTrail(aggregateType: "interview-task", aggregateId: $id) { eventType actorId actorRole causationId payload } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+    let trail = data(&trail)["auditTrail"].as_array().unwrap().clone();
+    let last = trail.last().unwrap();
+    assert_eq!(last["eventType"], "QcRejected");
+    assert_eq!(last["actorRole"], "SYSTEM");
+    assert_eq!(
+        last["payload"]["QcRejected"]["reasons"],
+        json!(["FORGED_DOCUMENTS", "NO_STABLE_INCOME"])
+    );
+    assert_eq!(last["payload"]["QcRejected"]["rollback_loan"], false);
+    let case_trail = app
+        .graphql_as(
+            auditor,
+            r#"query($id: String!) { auditTrail(aggregateType: "qc-case", aggregateId: $id) { eventType actorId actorRole } }"#,
+            json!({ "id": case_id }),
+        )
+        .await;
+    let case_trail = data(&case_trail)["auditTrail"].as_array().unwrap().clone();
+    assert_eq!(case_trail.last().unwrap()["eventType"], "QcCaseDecided");
+    assert_eq!(case_trail.last().unwrap()["actorId"], "R1");
+    assert_eq!(case_trail.last().unwrap()["actorRole"], "QC_REVIEWER");
+
+    let detail = app
+        .graphql_as(
+            ("SUP1", "SUPERVISOR"),
+            r#"query($id: ID!) { taskDetail(id: $id) { detail timeline { eventType actorRole } task { status } } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+    let detail = &data(&detail)["taskDetail"];
+    let document = &detail["detail"];
+    assert_eq!(document["snapshots"][0]["category"], "HOLDING_ID_CARD");
+    assert_eq!(document["documents"][0]["signed_ref"], "blob://signed-1");
+    assert_eq!(document["chat"][0]["sender"], "SEAT");
+    assert_eq!(document["remarks"][0]["text"], "客户对利率有异议");
+    assert_eq!(document["identityChecks"][0]["passed"], false);
+    assert_eq!(document["loanInfo"]["amount"], "500000.00");
+    let day = tomorrow_at(10, 1)
+        .with_timezone(&domain::schedule::shanghai())
+        .format("%Y%m%d");
+    assert_eq!(
+        document["recordings"][0]["recording_name"],
+        format!("{day}借款人S1001")
+    );
+    let events: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert!(events.contains(&"InterviewConcluded") && events.ends_with(&["QcRejected"]));
+
+    let calls = app
+        .graphql_as(
+            SEAT,
+            r#"query($from: DateTime!, $to: DateTime!) { callRecords(from: $from, to: $to, seatNo: "S1") { end queueSeconds talkSeconds } }"#,
+            json!({ "from": tomorrow_at(0, 0).to_rfc3339(), "to": (tomorrow_at(0, 0) + chrono::Duration::days(1)).to_rfc3339() }),
+        )
+        .await;
+    let calls = data(&calls)["callRecords"].as_array().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["end"], "NORMAL");
+    assert_eq!(calls[0]["queueSeconds"], 45);
+
+    let today = Utc::now()
+        .with_timezone(&domain::schedule::shanghai())
+        .date_naive();
+    let stats = app
+        .graphql_as(
+            ("SUP1", "SUPERVISOR"),
+            r#"query($from: NaiveDate!, $to: NaiveDate!) { statistics(from: $from, to: $to) { day tasksCreated passed doubtful rejected calls averageQueueSeconds } }"#,
+            json!({ "from": today.to_string(), "to": (today + chrono::Duration::days(2)).to_string() }),
+        )
+        .await;
+    let days = data(&stats)["statistics"].as_array().unwrap().clone();
+    let sum = |key: &str| days.iter().map(|d| d[key].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(
+        (
+            sum("tasksCreated"),
+            sum("passed"),
+            sum("doubtful"),
+            sum("rejected"),
+            sum("calls")
+        ),
+        (1, 0, 1, 1, 1)
+    );
+    assert!(days.iter().any(|d| d["averageQueueSeconds"] == 45.0));
+
+    let changes = app
+        .graphql_as(
+            ("CORE", "CREDIT_SYSTEM"),
+            r#"{ loanInfoChanges { endCursor changes { taskId after } } }"#,
+            json!({}),
+        )
+        .await;
+    let changes = data(&changes)["loanInfoChanges"]["changes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["after"]["amount"], "500000.00");
+    assert_eq!(changes[0]["after"]["term_months"], 36);
+    app.stop().await;
+}
+
+/// 001_d165f826565a3102.txt 2.4.3.1: passes are sampled into QC; a reject of a
+/// sampled pass asks the loan capability to roll the loan back past 面谈.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_sampled_pass_asks_for_a_loan_roll_back() {
+    let (app, clock) = app_with_clock(Backend::Sqlite, 1000).await;
+    let id = started_interview(&app, &clock, "YUNDAI_DIRECT").await;
+    data(
+        &session(
+            &app,
+            SEAT,
+            "recordIdentityCheck",
+            &format!(", idNumber: \"{BORROWER_ID}\", livenessPassed: true, similarity: 0.93"),
+            json!({ "id": id }),
+        )
+        .await,
+    );
+    data(
+        &session(
+            &app,
+            SEAT,
+            "recordVideoWitness",
+            ", storageRef: \"blob://video-1\"",
+            json!({ "id": id }),
+        )
+        .await,
+    );
+    end_call(&app, &clock, &id).await;
+    let passed = conclude(&app, &id, "PASS").await;
+    assert_eq!(
+        data(&passed)["concludeInterview"]["task"]["statusLabel"],
+        "已面谈（待提交面签）"
+    );
+
+    let reviewer = ("R1", "QC_REVIEWER");
+    let mut cases = Vec::new();
+    for _ in 0..100 {
+        let queue = app.graphql_as(reviewer, QUEUE, json!({ "task": id })).await;
+        cases = data(&queue)["qcCases"].as_array().unwrap().clone();
+        if !cases.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(cases[0]["origin"], "SAMPLED_PASS");
+    let case_id = cases[0]["id"].as_str().unwrap();
+    data(
+        &app.graphql_as(
+            reviewer,
+            r#"mutation($id: ID!) { claimQcCase(id: $id) { case { status } } }"#,
+            json!({ "id": case_id }),
+        )
+        .await,
+    );
+    let rejected = app
+        .graphql_as(reviewer, DECIDE, json!({ "id": case_id, "verdict": "REJECT", "reasons": ["CUSTOMER_WITHDREW"], "comment": "客户放弃" }))
+        .await;
+    assert_eq!(
+        data(&rejected)["decideQcCase"]["task"]["status"],
+        "REJECTED"
+    );
+    let trail = app
+        .graphql_as(
+            ("AU01", "AUDITOR"),
+            r#"query($id: String!) { auditTrail(aggregateType: "interview-task", aggregateId: $id) { eventType payload } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+    let trail = data(&trail)["auditTrail"].as_array().unwrap().clone();
+    let last = trail.last().unwrap();
+    assert_eq!(last["eventType"], "QcRejected");
+    assert_eq!(last["payload"]["QcRejected"]["rollback_loan"], true);
+    app.stop().await;
+}
