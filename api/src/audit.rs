@@ -138,6 +138,31 @@ pub struct AggregateState {
     pub state: Json<serde_json::Value>,
 }
 
+/// Up to `limit` (1 to `max`) events of the log after the cursor `after`
+/// (`TX:POSITION`, or the start); returns the position read from with them.
+pub(crate) async fn read_log_page(
+    ctx: &Context<'_>,
+    after: Option<String>,
+    limit: i32,
+    max: i32,
+) -> Result<(LogPosition, Vec<StoredEvent>)> {
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::validation(format!("page size must be between 1 and {max}")).into());
+    }
+    let after = match after {
+        Some(cursor) => cursor
+            .parse::<LogPosition>()
+            .map_err(ApiError::validation)?,
+        None => LogPosition::START,
+    };
+    let events = state(ctx)
+        .log
+        .read_after(after, limit as u32)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((after, events))
+}
+
 fn fold<A: Aggregate>(events: &[StoredEvent]) -> Result<serde_json::Value, ApiError> {
     let mut aggregate = A::default();
     for event in events {
@@ -201,20 +226,7 @@ impl AuditQuery {
         after: Option<String>,
         #[graphql(default = 100)] first: i32,
     ) -> Result<EventPage> {
-        if !(1..=1000).contains(&first) {
-            return Err(ApiError::validation("first must be between 1 and 1000").into());
-        }
-        let after = match after {
-            Some(cursor) => cursor
-                .parse::<LogPosition>()
-                .map_err(ApiError::validation)?,
-            None => LogPosition::START,
-        };
-        let events = state(ctx)
-            .log
-            .read_after(after, first as u32)
-            .await
-            .map_err(ApiError::internal)?;
+        let (_, events) = read_log_page(ctx, after, first, 1000).await?;
         let end_cursor = events.last().map(|e| e.position.to_string());
         Ok(EventPage {
             events: events

@@ -4,12 +4,12 @@
 
 use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::log::{EventLogReader, LogPosition};
 use domain::qc_case::{QcCase, QcCaseCommand, QcDecision};
 use projections::interview_records::{CallRecordRow, InterviewRecords, QcCaseRow, QcFilter};
 use projections::task_board::TaskBoard;
 
 use crate::access;
+use crate::audit::read_log_page;
 use crate::error::ApiError;
 use crate::schema::{request, state};
 use crate::tasks::{task_uuid, viewer, InterviewTaskView};
@@ -389,20 +389,7 @@ impl QualityQuery {
         after: Option<String>,
         #[graphql(default = 1000)] scan: i32,
     ) -> Result<LoanInfoChangePage> {
-        if !(1..=10_000).contains(&scan) {
-            return Err(ApiError::validation("scan must be between 1 and 10000").into());
-        }
-        let after = match after {
-            Some(cursor) => cursor
-                .parse::<LogPosition>()
-                .map_err(ApiError::validation)?,
-            None => LogPosition::START,
-        };
-        let events = state(ctx)
-            .log
-            .read_after(after, scan as u32)
-            .await
-            .map_err(ApiError::internal)?;
+        let (after, events) = read_log_page(ctx, after, scan, 10_000).await?;
         let end_cursor = events
             .last()
             .map(|e| e.position)

@@ -378,7 +378,8 @@ impl InterviewTask {
     }
 }
 
-fn required_text(
+/// A trimmed, non-empty text of at most `max_chars` characters, or a VALIDATION error.
+pub(super) fn required_text(
     value: &str,
     field: &'static str,
     max_chars: usize,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::aggregate::required_text as text;
 use super::{InterviewTaskError, TaskStep};
 use crate::schedule::shanghai;
 
@@ -321,17 +322,6 @@ pub struct Session {
     pub documents: BTreeMap<String, bool>,
     /// Current loan information.
     pub loan_info: LoanInfo,
-}
-
-fn text(value: &str, field: &'static str, max: usize) -> Result<String, InterviewTaskError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
-        return Err(InterviewTaskError::InvalidField {
-            field,
-            reason: "must be non-empty and not too long",
-        });
-    }
-    Ok(value.to_string())
 }
 
 fn merge(before: &LoanInfo, changes: LoanInfo) -> LoanInfo {
