@@ -9,6 +9,7 @@ pub mod log;
 pub mod notification;
 pub mod pii;
 pub mod qc_case;
+pub mod repayment;
 pub mod role;
 pub mod schedule;
 pub mod seat;
