@@ -89,6 +89,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
         let context =
             adapters::CommandContext::for_request(actor.clone(), format!("demo-{contract_no}"));
         let command = InterviewTaskCommand::Create(CreateInterviewTask {
+            lineage: None,
             task_id: id.clone(),
             contract_no: contract_no.to_string(),
             kind,

@@ -15,12 +15,14 @@ use adapters::{CommandBus, Database, GlobalLog, Metrics, UuidV7Ids};
 use anyhow::Context as _;
 use api::{ApiConfig, AppState};
 use domain::services::DomainServices;
+use process::loan_flow::LoanFlowProcess;
 use process::quality::QualityProcess;
 use process::scheduling::SchedulingProcess;
 use process::timers::TimerWorker;
 use process::ProcessRunner;
 use projections::{
-    AuditLog, InterviewRecords, ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard,
+    AuditLog, InterviewRecords, LoanLineage, ProjectionHandle, ProjectionRunner, SeatCalendar,
+    TaskBoard,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -111,6 +113,26 @@ impl Engine {
         )
     }
 
+    /// A runner of the loan and lineage projection.
+    pub fn loan_lineage_runner(&self) -> ProjectionRunner<LoanLineage, GlobalLog> {
+        ProjectionRunner::new(
+            LoanLineage,
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
+    /// A runner of the loan-flow process manager.
+    pub fn loan_flow_runner(&self) -> ProcessRunner<LoanFlowProcess> {
+        ProcessRunner::new(
+            LoanFlowProcess::new(self.bus.clone()),
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
     /// A runner of the quality-control process manager.
     pub fn quality_runner(&self) -> ProcessRunner<QualityProcess> {
         ProcessRunner::new(
@@ -163,6 +185,7 @@ impl Engine {
             projections::interview_records::NAME => {
                 Ok(self.interview_records_runner().rebuild().await?)
             }
+            projections::loan_lineage::NAME => Ok(self.loan_lineage_runner().rebuild().await?),
             other => anyhow::bail!(
                 "unknown projection `{other}`; known: {}",
                 projections::PROJECTION_NAMES.join(", ")
@@ -222,8 +245,16 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .catch_up()
         .await
         .context("interview records catch-up")?;
+    let loan_lineage_runner = engine.loan_lineage_runner();
+    let loan_lineage = loan_lineage_runner.handle();
+    loan_lineage_runner
+        .catch_up()
+        .await
+        .context("loan lineage catch-up")?;
     let quality_runner = engine.quality_runner();
     let quality = quality_runner.handle();
+    let loan_flow_runner = engine.loan_flow_runner();
+    let loan_flow = loan_flow_runner.handle();
     // Catch up before accepting traffic so the first queries see the whole log.
     task_board_runner
         .catch_up()
@@ -262,6 +293,16 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             poll,
             shutdown_rx.clone(),
         )),
+        tokio::spawn(loan_lineage_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(loan_flow_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
         tokio::spawn(quality_runner.run(engine.bus.subscribe_commits(), poll, shutdown_rx.clone())),
         tokio::spawn(scheduling_runner.run(
             engine.bus.subscribe_commits(),
@@ -282,8 +323,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         seat_calendar,
         audit_log,
         interview_records,
+        loan_lineage,
         scheduling,
         quality,
+        loan_flow,
         keys: api::auth::JwtKeys::new(&settings.jwt_secret),
         metrics: engine.metrics.clone(),
         config: ApiConfig {

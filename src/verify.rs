@@ -13,7 +13,7 @@ use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::load_checkpoint;
 use projections::{
-    AuditLog, InterviewRecords, Projection, ProjectionRunner, SeatCalendar, TaskBoard,
+    AuditLog, InterviewRecords, LoanLineage, Projection, ProjectionRunner, SeatCalendar, TaskBoard,
 };
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
@@ -146,6 +146,12 @@ impl Engine {
                 self,
                 || AuditLog,
                 |pool| async move { AuditLog::all_rows(&pool).await },
+            )
+            .await?,
+            verify_one(
+                self,
+                || LoanLineage,
+                |pool| async move { LoanLineage::all_rows(&pool).await },
             )
             .await?,
             verify_one(

@@ -102,6 +102,25 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Query.callRecords", &[Seat, Supervisor, Admin, Auditor]),
     ("Query.statistics", &[Supervisor, Admin, Auditor]),
     ("Query.loanInfoChanges", &[CreditSystem, Admin, Auditor]),
+    // Loans and lineage.
+    ("Query.loanApplication", STAFF_READERS),
+    ("Query.taskLineage", STAFF_READERS),
+    (
+        "Query.repaymentSchedule",
+        &[Customer, AccountManager, Supervisor, Admin, CreditSystem],
+    ),
+    (
+        "Mutation.submitLoanApplication",
+        &[CreditSystem, AccountManager],
+    ),
+    (
+        "Mutation.advanceLoanApplication",
+        &[CreditSystem, AccountManager, Supervisor],
+    ),
+    (
+        "Mutation.rollBackLoanApplication",
+        &[CreditSystem, AccountManager, Supervisor],
+    ),
     // Seat commands.
     ("Mutation.registerSeat", SEAT_MANAGERS),
     ("Mutation.setWorkingHours", SEAT_MANAGERS),

@@ -8,6 +8,7 @@ pub mod auth;
 mod error;
 mod health;
 mod limits;
+mod loans;
 mod quality;
 mod request;
 pub mod schema;

@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse};
 
 use crate::access::AccessControl;
 use crate::audit::AuditQuery;
+use crate::loans::{LoanMutation, LoanQuery};
 use crate::quality::{QualityMutation, QualityQuery};
 use crate::request::RequestContext;
 use crate::seats::{SeatMutation, SeatQuery};
@@ -20,12 +21,18 @@ use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(TaskQuery, SeatQuery, QualityQuery, AuditQuery);
+pub struct QueryRoot(TaskQuery, SeatQuery, QualityQuery, LoanQuery, AuditQuery);
 
 /// Every mutation: one per command.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(TaskMutation, SessionMutation, QualityMutation, SeatMutation);
+pub struct MutationRoot(
+    TaskMutation,
+    SessionMutation,
+    QualityMutation,
+    LoanMutation,
+    SeatMutation,
+);
 
 /// Every subscription (WebSocket at `/graphql/ws`).
 pub type SubscriptionRoot = TaskSubscription;

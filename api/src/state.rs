@@ -53,10 +53,14 @@ pub struct AppState {
     pub audit_log: ProjectionHandle,
     /// The interview records projection's progress (QC queue, calls, statistics, detail).
     pub interview_records: ProjectionHandle,
+    /// The loan and lineage projection's progress.
+    pub loan_lineage: ProjectionHandle,
     /// The scheduling process manager's progress.
     pub scheduling: ProjectionHandle,
     /// The quality-control process manager's progress.
     pub quality: ProjectionHandle,
+    /// The loan-flow process manager's progress.
+    pub loan_flow: ProjectionHandle,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
@@ -71,13 +75,13 @@ impl AppState {
     /// and every read model reflects it. False when the time ran out.
     pub async fn settle(&self) -> bool {
         let timeout = self.config.read_your_writes_timeout;
-        // A decision can cause a command that causes another (QC decision →
-        // task status); two rounds cover the flows that exist.
-        for _ in 0..2 {
+        // A decision can cause commands that cause others (QC reject → loan
+        // roll-back → supersede → successor); three rounds cover the flows that exist.
+        for _ in 0..3 {
             let Ok(head) = self.log.latest_committed().await else {
                 return false;
             };
-            for process in [&self.scheduling, &self.quality] {
+            for process in [&self.scheduling, &self.quality, &self.loan_flow] {
                 if !process.wait_for(head, timeout).await {
                     return false;
                 }
@@ -98,6 +102,7 @@ impl AppState {
             &self.seat_calendar,
             &self.audit_log,
             &self.interview_records,
+            &self.loan_lineage,
         ] {
             if !projection.wait_for(position, timeout).await {
                 return false;
@@ -113,8 +118,10 @@ impl AppState {
             &self.seat_calendar,
             &self.audit_log,
             &self.interview_records,
+            &self.loan_lineage,
             &self.scheduling,
             &self.quality,
+            &self.loan_flow,
         ]
     }
 }

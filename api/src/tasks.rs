@@ -117,6 +117,18 @@ pub struct ParticipantInput {
     pub roles: Vec<ParticipantRole>,
 }
 
+impl From<ParticipantInput> for task::ParticipantInput {
+    fn from(p: ParticipantInput) -> Self {
+        Self {
+            name: p.name,
+            id_type: p.id_type.into(),
+            id_number: p.id_number,
+            phone: p.phone,
+            roles: p.roles.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 /// Input of `createInterviewTask`.
 #[derive(InputObject)]
 pub struct CreateInterviewTaskInput {
@@ -525,7 +537,8 @@ impl TaskMutation {
     }
 }
 
-/// Sends a command to a task and answers once every read model reflects it.
+/// Sends a command to a task and answers once the process managers it set going
+/// have run and every read model reflects it all.
 pub(crate) async fn send_task_command(
     ctx: &Context<'_>,
     task_id: String,
@@ -537,8 +550,10 @@ pub(crate) async fn send_task_command(
         .execute::<InterviewTask>(&task_id, command, &request(ctx).command_context()?)
         .await
         .map_err(ApiError::from)?;
+    // Settle, not just project: a conclusion or decision sets process managers
+    // going (QC case, loan flow), and the next request may depend on them.
     let projected = match receipt.position {
-        Some(position) => state.read_models_reach(position).await,
+        Some(_) => state.settle().await,
         None => true,
     };
     payload(ctx, task_id, receipt, projected).await
@@ -610,23 +625,14 @@ impl TaskMutation {
     ) -> Result<InterviewTaskPayload> {
         let task_id = state(ctx).bus.services().ids.new_id().to_string();
         let command = InterviewTaskCommand::Create(CreateInterviewTask {
+            lineage: None,
             task_id: task_id.clone(),
             contract_no: input.contract_no,
             kind: input.kind.into(),
             product_code: input.product_code,
             channel_code: input.channel_code,
             manager_id: input.manager_id,
-            participants: input
-                .participants
-                .into_iter()
-                .map(|p| task::ParticipantInput {
-                    name: p.name,
-                    id_type: p.id_type.into(),
-                    id_number: p.id_number,
-                    phone: p.phone,
-                    roles: p.roles.into_iter().map(Into::into).collect(),
-                })
-                .collect(),
+            participants: input.participants.into_iter().map(Into::into).collect(),
         });
         self.send(ctx, task_id, command).await
     }

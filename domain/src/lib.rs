@@ -5,6 +5,7 @@
 pub mod customer_agenda;
 pub mod error;
 pub mod interview_task;
+pub mod loan_application;
 pub mod log;
 pub mod notification;
 pub mod pii;

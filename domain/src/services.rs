@@ -94,3 +94,13 @@ impl IdGen for SequentialIds {
         Uuid::from_u128(n as u128)
     }
 }
+
+/// An id derived from `name` alone (SHA-256, shaped as a UUID): process managers
+/// use it so a redelivered event creates the same aggregate, not a second one.
+pub fn derived_id(name: &str) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}

@@ -3,12 +3,14 @@
 
 pub mod audit_log;
 pub mod interview_records;
+pub mod loan_lineage;
 pub mod runner;
 pub mod seat_calendar;
 pub mod task_board;
 
 pub use audit_log::AuditLog;
 pub use interview_records::InterviewRecords;
+pub use loan_lineage::LoanLineage;
 pub use runner::{
     Projection, ProjectionError, ProjectionHandle, ProjectionRunner, ProjectionStatus,
 };
@@ -16,9 +18,10 @@ pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
 
 /// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 4] = [
+pub const PROJECTION_NAMES: [&str; 5] = [
     task_board::NAME,
     seat_calendar::NAME,
     audit_log::NAME,
     interview_records::NAME,
+    loan_lineage::NAME,
 ];

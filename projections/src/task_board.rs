@@ -244,6 +244,9 @@ impl Projection for TaskBoard {
             InterviewTaskEvent::QcPassed { .. } => {
                 set_status(conn, event, TaskStatus::Passed, &updated_at).await?;
             }
+            InterviewTaskEvent::InterviewTaskSuperseded { .. } => {
+                set_status(conn, event, TaskStatus::Superseded, &updated_at).await?;
+            }
             InterviewTaskEvent::QcRejected { .. } => {
                 set_status(conn, event, TaskStatus::Rejected, &updated_at).await?;
             }

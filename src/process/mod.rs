@@ -3,6 +3,7 @@
 //! every step they take is idempotent (bookings by booking id, releases that
 //! tolerate absence, confirmations that ignore a redelivery).
 
+pub mod loan_flow;
 pub mod quality;
 pub mod scheduling;
 pub mod timers;

@@ -294,6 +294,12 @@ impl ProcessManager for SchedulingProcess {
                 }
                 Ok(())
             }
+            InterviewTaskEvent::InterviewTaskSuperseded { releases, .. } => {
+                for booking in &releases {
+                    self.release(booking, &context).await?;
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

@@ -6,6 +6,7 @@
 mod command_bus;
 mod global_log;
 mod graphql_tasks;
+mod loans;
 mod operations;
 mod quality;
 mod replay;

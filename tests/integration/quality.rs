@@ -10,11 +10,11 @@ use crate::scheduling::{book_mutation, seat, slot_vars, task_with, tomorrow_at};
 use crate::support::{data, error_code, settings, Backend, TestApp, TestDb};
 
 const BORROWER_ID: &str = "410102198503121017";
-const SEAT: (&str, &str) = ("S1", "SEAT");
+pub(crate) const SEAT: (&str, &str) = ("S1", "SEAT");
 const TASK_FIELDS: &str = "taskId task { status statusLabel version }";
 
 /// A server whose clock a test can move, on `backend`, with QC sampling at `per_mille`.
-async fn app_with_clock(
+pub(crate) async fn app_with_clock(
     backend: Backend,
     per_mille: u32,
 ) -> (TestApp, Arc<adapters::ShiftableClock>) {
@@ -35,8 +35,15 @@ async fn app_with_clock(
 async fn started_interview(app: &TestApp, clock: &adapters::ShiftableClock, kind: &str) -> String {
     seat(app, "S1").await;
     let id = task_with(app, &format!("HT-QC-{kind}"), BORROWER_ID).await;
+    book_and_start(app, clock, &id).await;
+    id
+}
+
+/// Books `id` with S1 tomorrow at 10:00, moves the clock into the window and
+/// starts the interview.
+pub(crate) async fn book_and_start(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
     data(
-        &app.graphql(&book_mutation(), slot_vars(&id, "S1", tomorrow_at(10, 0)))
+        &app.graphql(&book_mutation(), slot_vars(id, "S1", tomorrow_at(10, 0)))
             .await,
     );
     clock.advance(tomorrow_at(10, 1) - Utc::now());
@@ -51,10 +58,9 @@ async fn started_interview(app: &TestApp, clock: &adapters::ShiftableClock, kind
         data(&started)["startInterview"]["task"]["status"],
         "IN_PROGRESS"
     );
-    id
 }
 
-async fn session(
+pub(crate) async fn session(
     app: &TestApp,
     as_who: (&str, &str),
     mutation: &str,
@@ -69,7 +75,7 @@ async fn session(
     .await
 }
 
-async fn end_call(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
+pub(crate) async fn end_call(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
     use domain::services::Clock as _;
     let answered: DateTime<Utc> = clock.now() - chrono::Duration::seconds(30);
     let queued = answered - chrono::Duration::seconds(45);
@@ -83,7 +89,7 @@ async fn end_call(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
     data(&ended);
 }
 
-async fn conclude(app: &TestApp, id: &str, outcome: &str) -> Value {
+pub(crate) async fn conclude(app: &TestApp, id: &str, outcome: &str) -> Value {
     app.graphql_as(
         SEAT,
         &format!("mutation($id: ID!) {{ concludeInterview(taskId: $id, outcome: {outcome}) {{ {TASK_FIELDS} }} }}"),

@@ -153,6 +153,7 @@ struct PendingRequest {
 pub struct InterviewTask {
     created: bool,
     id: String,
+    loan_id: Option<String>,
     contract_no: String,
     kind: TaskKind,
     status: TaskStatus,
@@ -203,6 +204,11 @@ impl InterviewTask {
     /// Reschedules used so far.
     pub fn reschedule_count(&self) -> u32 {
         self.reschedule_count
+    }
+
+    /// The loan application that opened the task, if any.
+    pub fn loan_id(&self) -> Option<&str> {
+        self.loan_id.as_deref()
     }
 
     /// The seat that ran the interview.
@@ -425,6 +431,7 @@ impl Aggregate for InterviewTask {
                 let manager_id = required_text(&create.manager_id, "managerId", 64)?;
                 let participants = merge_participants(&create.participants)?;
                 InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
+                    lineage: create.lineage,
                     task_id: create.task_id,
                     contract_no,
                     kind: create.kind,
@@ -556,13 +563,34 @@ impl Aggregate for InterviewTask {
             InterviewTaskCommand::Session(command) => {
                 InterviewTaskEvent::Session(self.session_command(command, services)?)
             }
+            InterviewTaskCommand::Supersede {
+                successor_id,
+                transition,
+                reason,
+            } => {
+                if self.status == TaskStatus::Superseded {
+                    return Ok(()); // a redelivered reverse flow
+                }
+                let releases = self
+                    .appointment
+                    .iter()
+                    .chain(self.pending.as_ref().map(|p| &p.appointment))
+                    .map(|a| self.booking_ref(a))
+                    .collect();
+                InterviewTaskEvent::InterviewTaskSuperseded {
+                    successor_id,
+                    transition,
+                    reason,
+                    releases,
+                }
+            }
             InterviewTaskCommand::ApplyQcDecision {
                 case_id,
                 verdict,
                 reasons,
                 comment,
             } => {
-                if !self.qc_pending {
+                if !self.qc_pending || self.status == TaskStatus::Superseded {
                     return Err(InterviewTaskError::NotAwaitingQc);
                 }
                 match verdict {
@@ -589,6 +617,7 @@ impl Aggregate for InterviewTask {
             InterviewTaskEvent::InterviewTaskCreated(created) => {
                 self.created = true;
                 self.id = created.task_id;
+                self.loan_id = created.lineage.map(|l| l.loan_id);
                 self.contract_no = created.contract_no;
                 self.kind = created.kind;
                 self.participants = created.participants;
@@ -639,6 +668,11 @@ impl Aggregate for InterviewTask {
                 self.sampled_pass = sampled_for_qc;
             }
             InterviewTaskEvent::Session(event) => session::apply(&mut self.session, &event),
+            InterviewTaskEvent::InterviewTaskSuperseded { .. } => {
+                self.status = TaskStatus::Superseded;
+                self.pending = None;
+                self.qc_pending = false;
+            }
             InterviewTaskEvent::QcPassed { .. } => {
                 self.status = TaskStatus::Passed;
                 self.qc_pending = false;
@@ -689,6 +723,7 @@ mod tests {
 
     fn create(kind: TaskKind) -> InterviewTaskCommand {
         InterviewTaskCommand::Create(CreateInterviewTask {
+            lineage: None,
             task_id: "task-1".into(),
             contract_no: "HT2026001".into(),
             kind,
@@ -701,6 +736,7 @@ mod tests {
 
     fn created(kind: TaskKind) -> InterviewTaskEvent {
         InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
+            lineage: None,
             task_id: "task-1".into(),
             contract_no: "HT2026001".into(),
             kind,

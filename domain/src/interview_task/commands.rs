@@ -47,6 +47,15 @@ pub enum InterviewTaskCommand {
     },
     /// A step, snapshot, document, message, remark, loan edit or call of the session.
     Session(super::session::SessionCommand),
+    /// A reverse flow replaced this task with `successor_id` (001: 既往数据落库存档备调).
+    Supersede {
+        /// The new task.
+        successor_id: String,
+        /// The loan transition that did it, e.g. `面签→面谈`.
+        transition: String,
+        /// Why.
+        reason: String,
+    },
     /// The quality-control decision of a case opened for this task.
     ApplyQcDecision {
         /// The case.
@@ -87,6 +96,8 @@ pub struct CreateInterviewTask {
     pub manager_id: String,
     /// Everyone on the contract, possibly listed once per role.
     pub participants: Vec<ParticipantInput>,
+    /// Where the task comes from, when a loan flow opened it.
+    pub lineage: Option<super::TaskLineage>,
 }
 
 /// Withdraw a task (工单 已撤销); allowed only from PENDING or IN_PROGRESS.

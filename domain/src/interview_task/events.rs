@@ -45,6 +45,17 @@ pub enum InterviewTaskEvent {
     /// Something happened in the session (steps, snapshots, documents, chat,
     /// remarks, loan edits, calls).
     Session(super::session::SessionEvent),
+    /// A reverse flow replaced the task (status SUPERSEDED); its data stays.
+    InterviewTaskSuperseded {
+        /// The new task.
+        successor_id: String,
+        /// The loan transition.
+        transition: String,
+        /// Why.
+        reason: String,
+        /// Bookings it frees.
+        releases: Vec<BookingRef>,
+    },
     /// Quality control passed the interview (status PASSED / 已面谈（待提交面签）).
     QcPassed {
         /// The case.
@@ -89,6 +100,26 @@ pub struct InterviewTaskCreated {
     pub participants: Vec<Participant>,
     /// When the task was opened.
     pub created_at: DateTime<Utc>,
+    /// Where the task comes from, when a loan flow opened it.
+    #[serde(default)]
+    pub lineage: Option<TaskLineage>,
+}
+
+/// How a task came to be: the loan, the transition, and the task it replaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskLineage {
+    /// The loan application.
+    pub loan_id: String,
+    /// The task this one supersedes, for a reverse flow.
+    pub supersedes: Option<String>,
+    /// The loan transition that opened it, e.g. `家访→面谈` or `面签→面谈`.
+    pub transition: String,
+    /// Why (the roll-back reason), if given.
+    pub reason: Option<String>,
+    /// Who moved the loan.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
 }
 
 /// A booking the scheduling process manager must release.
@@ -175,6 +206,7 @@ impl DomainEvent for InterviewTaskEvent {
             InterviewTaskEvent::InterviewConcluded { .. } => "InterviewConcluded",
             InterviewTaskEvent::Session(event) => event.event_type(),
             InterviewTaskEvent::QcPassed { .. } => "QcPassed",
+            InterviewTaskEvent::InterviewTaskSuperseded { .. } => "InterviewTaskSuperseded",
             InterviewTaskEvent::QcRejected { .. } => "QcRejected",
         }
         .to_string()

@@ -15,7 +15,7 @@ pub use commands::{
 pub use error::InterviewTaskError;
 pub use events::{
     AppointmentConfirmed, AppointmentRefused, AppointmentRequested, BookingRef,
-    InterviewTaskCancelled, InterviewTaskCreated, InterviewTaskEvent,
+    InterviewTaskCancelled, InterviewTaskCreated, InterviewTaskEvent, TaskLineage,
 };
 pub use participants::{
     is_valid_resident_id, merge_participants, IdType, Participant, ParticipantInput,

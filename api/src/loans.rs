@@ -1,0 +1,333 @@
+//! Loans in GraphQL: the 永续贷 pipeline with roll-backs, the lineage of a
+//! contract's interview tasks, and 等额本息 schedules.
+
+use std::str::FromStr;
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use domain::loan_application::{LoanApplication, LoanCommand};
+use domain::repayment;
+use projections::loan_lineage::{LineageRow, LoanLineage, NodeChangeRow};
+use rust_decimal::Decimal;
+
+use crate::error::ApiError;
+use crate::schema::{request, state};
+use crate::tasks::{ParticipantInput, TaskKind};
+
+/// A node of the 永续贷 pipeline (001 2.7.1).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::loan_application::Node")]
+pub enum LoanNode {
+    /// 提交申请.
+    Submitted,
+    /// 初审.
+    PreliminaryReview,
+    /// 家访.
+    HomeVisit,
+    /// 面谈.
+    Interview,
+    /// 面签.
+    Signing,
+    /// 公证.
+    Notarization,
+    /// 已出他证.
+    CertificateIssued,
+    /// 放款.
+    Disbursed,
+}
+
+/// Input of `submitLoanApplication`.
+#[derive(InputObject)]
+pub struct SubmitLoanInput {
+    /// Application no (the loan's id).
+    pub application_no: String,
+    /// Loan contract number.
+    pub contract_no: String,
+    /// Amount in CNY, decimal text (e.g. "500000.00").
+    pub amount: String,
+    /// Interview flow of the product.
+    pub task_kind: TaskKind,
+    /// Product code.
+    pub product_code: String,
+    /// Channel code.
+    pub channel_code: String,
+    /// Account manager.
+    pub manager_id: String,
+    /// Everyone on the contract.
+    pub participants: Vec<ParticipantInput>,
+}
+
+/// A move of a loan.
+#[derive(SimpleObject)]
+pub struct NodeChange {
+    /// SUBMIT, ADVANCE or ROLL_BACK.
+    pub kind: String,
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Why (roll-backs).
+    pub reason: Option<String>,
+    /// Who.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+impl From<NodeChangeRow> for NodeChange {
+    fn from(r: NodeChangeRow) -> Self {
+        Self {
+            kind: r.kind,
+            from: r.from_node,
+            to: r.to_node,
+            reason: r.reason,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            at: r.at,
+        }
+    }
+}
+
+/// A loan application with its node history.
+#[derive(SimpleObject)]
+pub struct LoanApplicationView {
+    /// Application no.
+    pub id: ID,
+    /// Contract.
+    pub contract_no: String,
+    /// Amount (decimal text).
+    pub amount: String,
+    /// Current node (stored name).
+    pub node: String,
+    /// The interview task it waits on.
+    pub interview_task_id: Option<ID>,
+    /// Every move, in order.
+    pub history: Vec<NodeChange>,
+}
+
+/// One interview task of a contract's lineage.
+#[derive(SimpleObject)]
+pub struct LineageEntry {
+    /// Task.
+    pub task_id: ID,
+    /// 1 for the first task of the contract, then 2, 3...
+    pub round: i64,
+    /// The task it replaced.
+    pub supersedes: Option<ID>,
+    /// The task that replaced it.
+    pub superseded_by: Option<ID>,
+    /// The loan transition that opened it (e.g. 家访→面谈, 面签→面谈).
+    pub transition: String,
+    /// Why it was opened.
+    pub reason: Option<String>,
+    /// Who caused it.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// The transition that superseded it.
+    pub superseded_transition: Option<String>,
+    /// Why it was superseded.
+    pub superseded_reason: Option<String>,
+    /// When it was superseded.
+    pub superseded_at: Option<String>,
+}
+
+impl From<LineageRow> for LineageEntry {
+    fn from(r: LineageRow) -> Self {
+        Self {
+            task_id: ID(r.task_id),
+            round: r.round,
+            supersedes: r.supersedes.map(ID),
+            superseded_by: r.superseded_by.map(ID),
+            transition: r.transition,
+            reason: r.reason,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            created_at: r.created_at,
+            superseded_transition: r.superseded_transition,
+            superseded_reason: r.superseded_reason,
+            superseded_at: r.superseded_at,
+        }
+    }
+}
+
+/// One period of a repayment schedule.
+#[derive(SimpleObject)]
+pub struct InstallmentView {
+    /// 1-based period.
+    pub period: u32,
+    /// Due (decimal text).
+    pub amount: String,
+    /// Principal part.
+    pub principal: String,
+    /// Interest part.
+    pub interest: String,
+    /// Principal owed afterwards.
+    pub balance_after: String,
+}
+
+fn decimal(text: &str, field: &str) -> Result<Decimal> {
+    Decimal::from_str(text.trim())
+        .map_err(|_| ApiError::validation(format!("{field} is not a decimal number")).into())
+}
+
+async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplicationView>> {
+    let pool = state(ctx).database.read_models();
+    let Some(loan) = LoanLineage::loan(pool, id).await.map_err(ApiError::from)? else {
+        return Ok(None);
+    };
+    let history = LoanLineage::history(pool, id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Some(LoanApplicationView {
+        id: ID(loan.loan_id),
+        contract_no: loan.contract_no,
+        amount: loan.amount,
+        node: loan.node,
+        interview_task_id: loan.interview_task.map(ID),
+        history: history.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Loan queries.
+#[derive(Default)]
+pub struct LoanQuery;
+
+#[Object]
+impl LoanQuery {
+    /// A loan application with its node history.
+    async fn loan_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<LoanApplicationView>> {
+        loan_view(ctx, &id).await
+    }
+
+    /// Every interview task of a contract, in order, with the transition, actor
+    /// and reason that created or superseded it.
+    async fn task_lineage(
+        &self,
+        ctx: &Context<'_>,
+        contract_no: String,
+    ) -> Result<Vec<LineageEntry>> {
+        let rows = LoanLineage::lineage(state(ctx).database.read_models(), &contract_no)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The 等额本息 schedule (003) of `principal` at `annualRate` (e.g. "0.0435")
+    /// over `months`, half-up to the fen, the last period absorbing the rounding.
+    async fn repayment_schedule(
+        &self,
+        principal: String,
+        annual_rate: String,
+        months: u32,
+    ) -> Result<Vec<InstallmentView>> {
+        let schedule = repayment::equal_installments(
+            decimal(&principal, "principal")?,
+            decimal(&annual_rate, "annualRate")?,
+            months,
+        )
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+        Ok(schedule
+            .into_iter()
+            .map(|i| InstallmentView {
+                period: i.period,
+                amount: i.amount.to_string(),
+                principal: i.principal.to_string(),
+                interest: i.interest.to_string(),
+                balance_after: i.balance_after.to_string(),
+            })
+            .collect())
+    }
+}
+
+/// The result of a loan command.
+#[derive(SimpleObject)]
+pub struct LoanPayload {
+    /// The loan after the command (and what its process manager did).
+    pub loan: Option<LoanApplicationView>,
+    /// Whether the read models caught up in time.
+    pub projected: bool,
+}
+
+/// Loan mutations.
+#[derive(Default)]
+pub struct LoanMutation;
+
+impl LoanMutation {
+    async fn send(&self, ctx: &Context<'_>, id: &str, command: LoanCommand) -> Result<LoanPayload> {
+        let state = state(ctx);
+        state
+            .bus
+            .execute::<LoanApplication>(id, command, &request(ctx).command_context()?)
+            .await
+            .map_err(ApiError::from)?;
+        let projected = state.settle().await;
+        Ok(LoanPayload {
+            loan: loan_view(ctx, id).await?,
+            projected,
+        })
+    }
+}
+
+#[Object]
+impl LoanMutation {
+    /// Submits a 永续贷 application (提交申请).
+    async fn submit_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitLoanInput,
+    ) -> Result<LoanPayload> {
+        let id = input.application_no.trim().to_string();
+        if id.is_empty() || id.len() > 64 {
+            return Err(ApiError::validation("applicationNo must be 1 to 64 characters").into());
+        }
+        let command = LoanCommand::Submit {
+            contract_no: input.contract_no,
+            amount: decimal(&input.amount, "amount")?,
+            task_kind: input.task_kind.into(),
+            product_code: input.product_code,
+            channel_code: input.channel_code,
+            manager_id: input.manager_id,
+            participants: input.participants.into_iter().map(Into::into).collect(),
+        };
+        self.send(ctx, &id, command).await
+    }
+
+    /// Moves the loan to the next node; reaching 面谈 opens its interview task.
+    async fn advance_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        to: LoanNode,
+    ) -> Result<LoanPayload> {
+        self.send(ctx, &id, LoanCommand::Advance { to: to.into() })
+            .await
+    }
+
+    /// Moves the loan back (逆向); to or past 面谈 supersedes the interview task
+    /// and opens its successor.
+    async fn roll_back_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        to: LoanNode,
+        reason: String,
+    ) -> Result<LoanPayload> {
+        self.send(
+            ctx,
+            &id,
+            LoanCommand::RollBack {
+                to: to.into(),
+                reason,
+            },
+        )
+        .await
+    }
+}

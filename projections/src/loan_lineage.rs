@@ -1,0 +1,350 @@
+//! Loan applications with their node history, and the lineage of interview tasks
+//! per contract: every task in order, with the transition, actor and reason that
+//! created or superseded it (001: 逆向数据留痕可追溯).
+
+use domain::interview_task::InterviewTaskEvent;
+use domain::loan_application::LoanEvent;
+use domain::log::StoredEvent;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+use crate::runner::{Projection, ProjectionError};
+
+/// Projection name in checkpoints and `facesign replay --projection`.
+pub const NAME: &str = "loan_lineage";
+
+/// The loan and lineage projection.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoanLineage;
+
+/// A loan application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct LoanRow {
+    /// Application no.
+    pub loan_id: String,
+    /// Contract.
+    pub contract_no: String,
+    /// Amount (decimal text).
+    pub amount: String,
+    /// Current node (stored name).
+    pub node: String,
+    /// The interview task it waits on.
+    pub interview_task: Option<String>,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// One move of a loan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct NodeChangeRow {
+    /// Application no.
+    pub loan_id: String,
+    /// Event sequence.
+    pub sequence: i64,
+    /// SUBMIT, ADVANCE or ROLL_BACK.
+    pub kind: String,
+    /// From.
+    pub from_node: String,
+    /// To.
+    pub to_node: String,
+    /// Why (roll-backs).
+    pub reason: Option<String>,
+    /// Who.
+    pub actor_id: String,
+    /// Role.
+    pub actor_role: String,
+    /// When.
+    pub at: String,
+}
+
+/// One task of a contract's lineage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct LineageRow {
+    /// Task.
+    pub task_id: String,
+    /// Contract.
+    pub contract_no: String,
+    /// Loan, when a loan flow opened it.
+    pub loan_id: Option<String>,
+    /// 1 for the first task of the contract, then 2, 3...
+    pub round: i64,
+    /// The task it replaced.
+    pub supersedes: Option<String>,
+    /// The task that replaced it.
+    pub superseded_by: Option<String>,
+    /// The loan transition that opened it.
+    pub transition: String,
+    /// Why it was opened (roll-back reason).
+    pub reason: Option<String>,
+    /// Who caused it.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// When.
+    pub created_at: String,
+    /// The transition that superseded it.
+    pub superseded_transition: Option<String>,
+    /// Why it was superseded.
+    pub superseded_reason: Option<String>,
+    /// When it was superseded.
+    pub superseded_at: Option<String>,
+}
+
+fn name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn bad(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
+    ProjectionError::BadEvent {
+        event_type: event.event_type.clone(),
+        position: event.position,
+        reason: reason.to_string(),
+    }
+}
+
+async fn history(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    kind: &str,
+    from: &str,
+    to: &str,
+    reason: Option<&str>,
+) -> Result<(), ProjectionError> {
+    let at = event
+        .metadata
+        .recorded_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    sqlx::query(
+        "INSERT INTO loan_node_history (loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&event.aggregate_id)
+    .bind(event.sequence)
+    .bind(kind)
+    .bind(from)
+    .bind(to)
+    .bind(reason.map(str::to_string))
+    .bind(&event.metadata.actor_id)
+    .bind(&event.metadata.actor_role)
+    .bind(&at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE loan_applications SET node = $1, updated_at = $2 WHERE loan_id = $3")
+        .bind(to)
+        .bind(&at)
+        .bind(&event.aggregate_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+impl Projection for LoanLineage {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["loan_applications", "loan_node_history", "task_lineage"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        let at = event
+            .metadata
+            .recorded_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        match event.aggregate_type.as_str() {
+            domain::loan_application::AGGREGATE_TYPE => {
+                let decoded: LoanEvent =
+                    serde_json::from_value(event.payload.clone()).map_err(|e| bad(event, e))?;
+                match decoded {
+                    LoanEvent::LoanSubmitted {
+                        contract_no,
+                        amount,
+                        ..
+                    } => {
+                        sqlx::query(
+                            "INSERT INTO loan_applications (loan_id, contract_no, amount, node, updated_at)
+                             VALUES ($1, $2, $3, 'SUBMITTED', $4)",
+                        )
+                        .bind(&event.aggregate_id)
+                        .bind(contract_no)
+                        .bind(amount.to_string())
+                        .bind(&at)
+                        .execute(&mut *conn)
+                        .await?;
+                        history(conn, event, "SUBMIT", "SUBMITTED", "SUBMITTED", None).await?;
+                    }
+                    LoanEvent::LoanAdvanced { from, to } => {
+                        history(conn, event, "ADVANCE", &name(&from), &name(&to), None).await?;
+                    }
+                    LoanEvent::LoanRolledBack {
+                        from, to, reason, ..
+                    } => {
+                        history(
+                            conn,
+                            event,
+                            "ROLL_BACK",
+                            &name(&from),
+                            &name(&to),
+                            Some(&reason),
+                        )
+                        .await?;
+                    }
+                    LoanEvent::InterviewTaskAttached { task_id } => {
+                        sqlx::query(
+                            "UPDATE loan_applications SET interview_task = $1 WHERE loan_id = $2",
+                        )
+                        .bind(task_id)
+                        .bind(&event.aggregate_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    LoanEvent::InterviewPassed { .. } => {}
+                }
+            }
+            domain::interview_task::AGGREGATE_TYPE => {
+                let decoded: InterviewTaskEvent =
+                    serde_json::from_value(event.payload.clone()).map_err(|e| bad(event, e))?;
+                match decoded {
+                    InterviewTaskEvent::InterviewTaskCreated(created) => {
+                        let (round,): (i64,) = sqlx::query_as(
+                            "SELECT COALESCE(MAX(round), 0) + 1 FROM task_lineage WHERE contract_no = $1",
+                        )
+                        .bind(&created.contract_no)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                        let lineage = created.lineage;
+                        sqlx::query(
+                            "INSERT INTO task_lineage (task_id, contract_no, loan_id, round, supersedes, transition,
+                                                       reason, actor_id, actor_role, created_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        )
+                        .bind(&event.aggregate_id)
+                        .bind(&created.contract_no)
+                        .bind(lineage.as_ref().map(|l| l.loan_id.clone()))
+                        .bind(round)
+                        .bind(lineage.as_ref().and_then(|l| l.supersedes.clone()))
+                        .bind(
+                            lineage
+                                .as_ref()
+                                .map(|l| l.transition.clone())
+                                .unwrap_or_else(|| "直接创建".to_string()),
+                        )
+                        .bind(lineage.as_ref().and_then(|l| l.reason.clone()))
+                        .bind(
+                            lineage
+                                .as_ref()
+                                .map(|l| l.actor_id.clone())
+                                .unwrap_or_else(|| event.metadata.actor_id.clone()),
+                        )
+                        .bind(
+                            lineage
+                                .as_ref()
+                                .map(|l| l.actor_role.clone())
+                                .unwrap_or_else(|| event.metadata.actor_role.clone()),
+                        )
+                        .bind(&at)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    InterviewTaskEvent::InterviewTaskSuperseded {
+                        successor_id,
+                        transition,
+                        reason,
+                        ..
+                    } => {
+                        sqlx::query(
+                            "UPDATE task_lineage SET superseded_by = $1, superseded_transition = $2,
+                                    superseded_reason = $3, superseded_at = $4
+                              WHERE task_id = $5",
+                        )
+                        .bind(successor_id)
+                        .bind(transition)
+                        .bind(reason)
+                        .bind(&at)
+                        .bind(&event.aggregate_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+const LINEAGE_COLUMNS: &str = "task_id, contract_no, loan_id, round, supersedes, superseded_by,
+    transition, reason, actor_id, actor_role, created_at, superseded_transition, superseded_reason,
+    superseded_at";
+
+impl LoanLineage {
+    /// A loan application.
+    pub async fn loan(pool: &AnyPool, loan_id: &str) -> Result<Option<LoanRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at
+               FROM loan_applications WHERE loan_id = $1",
+        )
+        .bind(loan_id)
+        .fetch_optional(pool)
+        .await
+    }
+
+    /// A loan's moves, in order.
+    pub async fn history(pool: &AnyPool, loan_id: &str) -> Result<Vec<NodeChangeRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at
+               FROM loan_node_history WHERE loan_id = $1 ORDER BY sequence",
+        )
+        .bind(loan_id)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Every task of a contract, in order.
+    pub async fn lineage(
+        pool: &AnyPool,
+        contract_no: &str,
+    ) -> Result<Vec<LineageRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {LINEAGE_COLUMNS} FROM task_lineage WHERE contract_no = $1 ORDER BY round"
+        ))
+        .bind(contract_no)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Every row, in a stable order: what a rebuild must reproduce.
+    pub async fn all_rows(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        let loans: Vec<LoanRow> = sqlx::query_as(
+            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at FROM loan_applications ORDER BY loan_id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let history: Vec<NodeChangeRow> = sqlx::query_as(
+            "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at
+               FROM loan_node_history ORDER BY loan_id, sequence",
+        )
+        .fetch_all(pool)
+        .await?;
+        let lineage: Vec<LineageRow> = sqlx::query_as(&format!(
+            "SELECT {LINEAGE_COLUMNS} FROM task_lineage ORDER BY task_id"
+        ))
+        .fetch_all(pool)
+        .await?;
+        Ok(loans
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .chain(history.iter().map(|r| format!("{r:?}")))
+            .chain(lineage.iter().map(|r| format!("{r:?}")))
+            .collect())
+    }
+}
