@@ -56,7 +56,8 @@ impl Engine {
         let metrics = Arc::new(Metrics::default());
         let services = DomainServices::new(settings.clock.clone(), Arc::new(UuidV7Ids))
             .with_scheduling(settings.scheduling)
-            .with_session(settings.session);
+            .with_session(settings.session)
+            .with_loans(settings.loans);
         let bus = Arc::new(CommandBus::new(
             &database,
             services,

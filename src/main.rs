@@ -89,6 +89,12 @@ enum Command {
         /// Percentage of passes drawn into quality control (001 抽样检查).
         #[arg(long, env = "FACESIGN_QC_SAMPLE_PERCENT", default_value_t = 10.0)]
         qc_sample_percent: f64,
+        /// 融信秒贷 amounts up to this (CNY) are approved online (003: 30万).
+        #[arg(long, env = "FACESIGN_AUTO_APPROVAL_LIMIT", default_value = "300000")]
+        auto_approval_limit: String,
+        /// Failed face checks allowed per Asia/Shanghai day (003: 当日上限次数).
+        #[arg(long, env = "FACESIGN_FACE_CHECK_DAILY_CAP", default_value_t = 5)]
+        face_check_daily_cap: u32,
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
@@ -181,7 +187,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             rate_limit_burst,
             face_similarity_threshold,
             qc_sample_percent,
+            auto_approval_limit,
+            face_check_daily_cap,
         } => {
+            settings.loans.auto_approval_limit =
+                auto_approval_limit.trim().parse().map_err(|_| {
+                    anyhow::anyhow!("FACESIGN_AUTO_APPROVAL_LIMIT must be a decimal amount")
+                })?;
+            settings.loans.face_check_daily_cap = face_check_daily_cap;
             if !(0.0..=1.0).contains(&face_similarity_threshold)
                 || !(0.0..=100.0).contains(&qc_sample_percent)
             {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::schedule::SchedulingPolicy;
-use domain::services::{Clock, SessionPolicy};
+use domain::services::{Clock, LoanPolicy, SessionPolicy};
 use secrecy::SecretString;
 
 /// Everything the engine needs to start.
@@ -31,6 +31,9 @@ pub struct Settings {
     /// Face similarity threshold and QC sample rate
     /// (FACESIGN_FACE_SIMILARITY_THRESHOLD, FACESIGN_QC_SAMPLE_PERCENT).
     pub session: SessionPolicy,
+    /// Auto-approval limit and face-check cap
+    /// (FACESIGN_AUTO_APPROVAL_LIMIT, FACESIGN_FACE_CHECK_DAILY_CAP).
+    pub loans: LoanPolicy,
     /// How long before the window the reminder SMS goes out (FACESIGN_REMINDER_LEAD_MINUTES).
     pub reminder_lead: chrono::Duration,
     /// How often the timer worker looks for due timers.
@@ -68,6 +71,7 @@ impl Settings {
             projection_batch_size: 500,
             scheduling: SchedulingPolicy::default(),
             session: SessionPolicy::default(),
+            loans: LoanPolicy::default(),
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),
             clock: Arc::new(adapters::SystemClock),

@@ -121,6 +121,23 @@ pub const RULES: &[(&str, &[Role])] = &[
         "Mutation.rollBackLoanApplication",
         &[CreditSystem, AccountManager, Supervisor],
     ),
+    ("Mutation.recordWhitelistResult", &[CreditSystem]),
+    ("Mutation.recordLoanFaceCheck", &[Customer, CreditSystem]),
+    ("Mutation.submitForApproval", &[Customer, AccountManager]),
+    (
+        "Mutation.approveLoanApplication",
+        &[CreditSystem, AccountManager, Supervisor],
+    ),
+    (
+        "Mutation.declineLoanApplication",
+        &[CreditSystem, AccountManager, Supervisor],
+    ),
+    (
+        "Mutation.resubmitLoanApplication",
+        &[Customer, AccountManager],
+    ),
+    ("Mutation.signLoanContract", &[Customer]),
+    ("Mutation.confirmDisbursement", &[Customer]),
     // Seat commands.
     ("Mutation.registerSeat", SEAT_MANAGERS),
     ("Mutation.setWorkingHours", SEAT_MANAGERS),

@@ -31,13 +31,47 @@ pub enum LoanNode {
     Notarization,
     /// 已出他证.
     CertificateIssued,
-    /// 放款.
+    /// 放款 / 已放款.
     Disbursed,
+    /// 融信秒贷 申请中.
+    Applying,
+    /// 融信秒贷 审批中.
+    Approving,
+    /// 融信秒贷 待放款.
+    AwaitingDisbursement,
+    /// 融信秒贷 未通过.
+    Declined,
+}
+
+/// The product of an application.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "domain::loan_application::Product")]
+pub enum LoanProduct {
+    /// 永续贷 (001).
+    #[default]
+    Yongxu,
+    /// 融信秒贷 (003).
+    RongxinMiaodai,
+}
+
+/// 集团ERP验证 result (003).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::loan_application::WhitelistResult")]
+pub enum WhitelistResult {
+    /// 秒贷 whitelist.
+    Miaodai,
+    /// 融信贷 (employee, not whitelisted).
+    Rongxindai,
+    /// 无资格.
+    NotEligible,
 }
 
 /// Input of `submitLoanApplication`.
 #[derive(InputObject)]
 pub struct SubmitLoanInput {
+    /// The product; decides the pipeline.
+    #[graphql(default)]
+    pub product: LoanProduct,
     /// Application no (the loan's id).
     pub application_no: String,
     /// Loan contract number.
@@ -289,6 +323,7 @@ impl LoanMutation {
             return Err(ApiError::validation("applicationNo must be 1 to 64 characters").into());
         }
         let command = LoanCommand::Submit {
+            product: input.product.into(),
             contract_no: input.contract_no,
             amount: decimal(&input.amount, "amount")?,
             task_kind: input.task_kind.into(),
@@ -308,6 +343,89 @@ impl LoanMutation {
         to: LoanNode,
     ) -> Result<LoanPayload> {
         self.send(ctx, &id, LoanCommand::Advance { to: to.into() })
+            .await
+    }
+
+    /// 融信秒贷: records the ERP whitelist result (秒贷 / 融信贷 / 无资格).
+    async fn record_whitelist_result(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        result: WhitelistResult,
+    ) -> Result<LoanPayload> {
+        self.send(
+            ctx,
+            &id,
+            LoanCommand::RecordWhitelist {
+                result: result.into(),
+            },
+        )
+        .await
+    }
+
+    /// 融信秒贷: records a face check attempt; capped per Asia/Shanghai day.
+    async fn record_loan_face_check(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        passed: bool,
+    ) -> Result<LoanPayload> {
+        self.send(ctx, &id, LoanCommand::RecordFaceCheck { passed })
+            .await
+    }
+
+    /// 融信秒贷: submits for approval; up to the limit online, above it a manager.
+    async fn submit_for_approval(&self, ctx: &Context<'_>, id: ID) -> Result<LoanPayload> {
+        self.send(ctx, &id, LoanCommand::SubmitForApproval).await
+    }
+
+    /// 融信秒贷: approves on the application's route (the credit system online, a manager offline).
+    async fn approve_loan_application(&self, ctx: &Context<'_>, id: ID) -> Result<LoanPayload> {
+        let approver_role = request(ctx).command_context()?.actor.role;
+        self.send(ctx, &id, LoanCommand::Approve { approver_role })
+            .await
+    }
+
+    /// 融信秒贷: declines (未通过).
+    async fn decline_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> Result<LoanPayload> {
+        self.send(ctx, &id, LoanCommand::Decline { reason }).await
+    }
+
+    /// 融信秒贷: submits a declined application again, optionally for another amount.
+    async fn resubmit_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        amount: Option<String>,
+    ) -> Result<LoanPayload> {
+        let amount = amount.map(|a| decimal(&a, "amount")).transpose()?;
+        self.send(ctx, &id, LoanCommand::Resubmit { amount }).await
+    }
+
+    /// 融信秒贷: the customer e-signs the contract.
+    async fn sign_loan_contract(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        signature_ref: String,
+    ) -> Result<LoanPayload> {
+        self.send(ctx, &id, LoanCommand::SignContract { signature_ref })
+            .await
+    }
+
+    /// 融信秒贷: the customer confirms disbursement (确认放款) after signing.
+    async fn confirm_disbursement(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        account: String,
+    ) -> Result<LoanPayload> {
+        self.send(ctx, &id, LoanCommand::ConfirmDisbursement { account })
             .await
     }
 

@@ -30,6 +30,26 @@ pub struct DomainServices {
     pub scheduling: SchedulingPolicy,
     /// Interview rules operators configure (face similarity threshold, QC sample rate).
     pub session: SessionPolicy,
+    /// Loan rules operators configure (auto-approval limit, face-check cap).
+    pub loans: LoanPolicy,
+}
+
+/// Loan rules operators configure (003).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoanPolicy {
+    /// 30万以内秒批秒贷: at most this amount (CNY) goes to online auto-approval.
+    pub auto_approval_limit: rust_decimal::Decimal,
+    /// 当日人脸识别上限次数: failed face checks allowed per Asia/Shanghai day.
+    pub face_check_daily_cap: u32,
+}
+
+impl Default for LoanPolicy {
+    fn default() -> Self {
+        Self {
+            auto_approval_limit: rust_decimal::Decimal::new(300_000, 0),
+            face_check_daily_cap: 5,
+        }
+    }
 }
 
 /// Interview rules operators configure.
@@ -57,6 +77,12 @@ impl DomainServices {
         self
     }
 
+    /// Replaces the loan rules.
+    pub fn with_loans(mut self, loans: LoanPolicy) -> Self {
+        self.loans = loans;
+        self
+    }
+
     /// Replaces the interview rules.
     pub fn with_session(mut self, session: SessionPolicy) -> Self {
         self.session = session;
@@ -70,6 +96,7 @@ impl DomainServices {
             ids,
             scheduling: SchedulingPolicy::default(),
             session: SessionPolicy::default(),
+            loans: LoanPolicy::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! created or superseded it (001: 逆向数据留痕可追溯).
 
 use domain::interview_task::InterviewTaskEvent;
-use domain::loan_application::LoanEvent;
+use domain::loan_application::{LoanEvent, Node, Product};
 use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
@@ -165,22 +165,84 @@ impl Projection for LoanLineage {
                     serde_json::from_value(event.payload.clone()).map_err(|e| bad(event, e))?;
                 match decoded {
                     LoanEvent::LoanSubmitted {
+                        product,
                         contract_no,
                         amount,
                         ..
                     } => {
+                        let first = match product {
+                            Product::Yongxu => Node::Submitted,
+                            Product::RongxinMiaodai => Node::Applying,
+                        };
                         sqlx::query(
                             "INSERT INTO loan_applications (loan_id, contract_no, amount, node, updated_at)
-                             VALUES ($1, $2, $3, 'SUBMITTED', $4)",
+                             VALUES ($1, $2, $3, $4, $5)",
                         )
                         .bind(&event.aggregate_id)
                         .bind(contract_no)
                         .bind(amount.to_string())
+                        .bind(name(&first))
                         .bind(&at)
                         .execute(&mut *conn)
                         .await?;
-                        history(conn, event, "SUBMIT", "SUBMITTED", "SUBMITTED", None).await?;
+                        history(conn, event, "SUBMIT", &name(&first), &name(&first), None).await?;
                     }
+                    LoanEvent::ApprovalRequested { route, .. } => {
+                        let reason = format!("route {}", name(&route));
+                        history(
+                            conn,
+                            event,
+                            "SUBMIT_FOR_APPROVAL",
+                            "APPLYING",
+                            "APPROVING",
+                            Some(&reason),
+                        )
+                        .await?;
+                    }
+                    LoanEvent::LoanApproved { .. } => {
+                        history(
+                            conn,
+                            event,
+                            "APPROVE",
+                            "APPROVING",
+                            "AWAITING_DISBURSEMENT",
+                            None,
+                        )
+                        .await?;
+                    }
+                    LoanEvent::LoanDeclined { reason } => {
+                        history(
+                            conn,
+                            event,
+                            "DECLINE",
+                            "APPROVING",
+                            "DECLINED",
+                            Some(&reason),
+                        )
+                        .await?;
+                    }
+                    LoanEvent::LoanResubmitted { amount } => {
+                        sqlx::query("UPDATE loan_applications SET amount = $1 WHERE loan_id = $2")
+                            .bind(amount.to_string())
+                            .bind(&event.aggregate_id)
+                            .execute(&mut *conn)
+                            .await?;
+                        history(conn, event, "RESUBMIT", "DECLINED", "APPLYING", None).await?;
+                    }
+                    LoanEvent::LoanDisbursed { .. } => {
+                        history(
+                            conn,
+                            event,
+                            "DISBURSE",
+                            "AWAITING_DISBURSEMENT",
+                            "DISBURSED",
+                            None,
+                        )
+                        .await?;
+                    }
+                    LoanEvent::WhitelistChecked { .. }
+                    | LoanEvent::FaceChecked { .. }
+                    | LoanEvent::ContractSigned { .. } => {}
                     LoanEvent::LoanAdvanced { from, to } => {
                         history(conn, event, "ADVANCE", &name(&from), &name(&to), None).await?;
                     }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use crate::graphql_tasks::on_both_backends;
 use crate::quality::{app_with_clock, book_and_start, conclude, end_call, session, SEAT};
 use crate::scheduling::seat;
-use crate::support::{data, error_code, Backend};
+use crate::support::{data, error_code, Backend, TestApp};
 
 const BORROWER_ID: &str = "410102198503121017";
 const LOAN: &str =
@@ -13,20 +13,30 @@ const LOAN: &str =
 
 on_both_backends!(rolling_back_from_signing_opens_a_new_interview_task_with_lineage);
 
-/// 001_d165f826565a3102.txt 2.5.3 rule 2 and 2.7.3: 涉及面谈节点的逆向业务操作，无论面谈任务
-/// 是否启动或完成，信贷系统均生成新的面谈任务。既往数据落库存档备调 — 面签 → roll back to 面谈:
-/// a new task appears, the lineage shows both, the old task's data is unchanged.
-async fn rolling_back_from_signing_opens_a_new_interview_task_with_lineage(backend: Backend) {
-    let (app, clock) = app_with_clock(backend, 0).await;
-    seat(&app, "S1").await;
-    let core = ("CORE", "CREDIT_SYSTEM");
-    let manager = ("M0001", "ACCOUNT_MANAGER");
+async fn advance(app: &TestApp, loan: &str, to: &str) -> Value {
+    app.graphql_as(
+        ("M0001", "ACCOUNT_MANAGER"),
+        &format!("mutation {{ advanceLoanApplication(id: \"{loan}\", to: {to}) {{ loan {{ {LOAN} }} }} }}"),
+        json!({}),
+    )
+    .await
+}
+
+/// A 永续贷 loan submitted and moved to 面谈, whose interview task then passed;
+/// returns the task. 面签 is refused until the pass.
+async fn passed_at_interview(
+    app: &TestApp,
+    clock: &adapters::ShiftableClock,
+    loan: &str,
+    contract: &str,
+) -> String {
+    seat(app, "S1").await;
     let submitted = app
         .graphql_as(
-            core,
+            ("CORE", "CREDIT_SYSTEM"),
             &format!("mutation($input: SubmitLoanInput!) {{ submitLoanApplication(input: $input) {{ loan {{ {LOAN} }} }} }}"),
             json!({ "input": {
-                "applicationNo": "LA-2026-0001", "contractNo": "HT-LOAN-1", "amount": "500000.00",
+                "applicationNo": loan, "contractNo": contract, "amount": "500000.00",
                 "taskKind": "YONGXU_VIDEO_INTERVIEW", "productCode": "YXD", "channelCode": "YYZX", "managerId": "M0001",
                 "participants": [{ "name": "借款人", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"] }]
             } }),
@@ -36,47 +46,33 @@ async fn rolling_back_from_signing_opens_a_new_interview_task_with_lineage(backe
         data(&submitted)["submitLoanApplication"]["loan"]["node"],
         "SUBMITTED"
     );
-
-    let advance = |to: &'static str| {
-        let app = &app;
-        async move {
-            app.graphql_as(
-                manager,
-                &format!("mutation {{ advanceLoanApplication(id: \"LA-2026-0001\", to: {to}) {{ loan {{ {LOAN} }} }} }}"),
-                json!({}),
-            )
-            .await
-        }
-    };
-    data(&advance("PRELIMINARY_REVIEW").await);
-    let skipped = advance("INTERVIEW").await;
+    data(&advance(app, loan, "PRELIMINARY_REVIEW").await);
+    let skipped = advance(app, loan, "INTERVIEW").await;
     assert_eq!(
         error_code(&skipped),
         "INVALID_TRANSITION",
         "nodes are not skipped"
     );
-    data(&advance("HOME_VISIT").await);
-    let at_interview = advance("INTERVIEW").await;
-    let loan = &data(&at_interview)["advanceLoanApplication"]["loan"];
-    assert_eq!(loan["node"], "INTERVIEW");
-    let first_task = loan["interviewTaskId"]
+    data(&advance(app, loan, "HOME_VISIT").await);
+    let at_interview = advance(app, loan, "INTERVIEW").await;
+    let state = &data(&at_interview)["advanceLoanApplication"]["loan"];
+    assert_eq!(state["node"], "INTERVIEW");
+    let task = state["interviewTaskId"]
         .as_str()
         .expect("面谈 opens a task")
         .to_string();
-
-    let too_early = advance("SIGNING").await;
+    let too_early = advance(app, loan, "SIGNING").await;
     assert_eq!(
         error_code(&too_early),
         "INVALID_TRANSITION",
         "面签 waits for 已面谈（待提交面签）"
     );
 
-    // The interview passes.
-    book_and_start(&app, &clock, &first_task).await;
-    let vars = json!({ "id": first_task });
+    book_and_start(app, clock, &task).await;
+    let vars = json!({ "id": task });
     data(
         &session(
-            &app,
+            app,
             SEAT,
             "recordIdentityCheck",
             &format!(", idNumber: \"{BORROWER_ID}\", livenessPassed: true, similarity: 0.91"),
@@ -86,17 +82,94 @@ async fn rolling_back_from_signing_opens_a_new_interview_task_with_lineage(backe
     );
     data(
         &session(
-            &app,
+            app,
             SEAT,
             "recordVideoWitness",
             ", storageRef: \"blob://video-1\"",
-            vars.clone(),
+            vars,
         )
         .await,
     );
-    end_call(&app, &clock, &first_task).await;
-    data(&conclude(&app, &first_task, "PASS").await);
-    let signing = advance("SIGNING").await;
+    end_call(app, clock, &task).await;
+    data(&conclude(app, &task, "PASS").await);
+    task
+}
+
+/// 001_d165f826565a3102.txt 2.4.3 with the loan issue: a QC reject of a sampled
+/// pass rolls the loan back past 面谈 by the same path: the task is superseded
+/// and a successor opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_sampled_pass_rolls_the_loan_back_and_opens_a_successor() {
+    let (app, clock) = app_with_clock(Backend::Sqlite, 1000).await;
+    let first_task = passed_at_interview(&app, &clock, "LA-QC-1", "HT-QC-LOAN").await;
+    data(&advance(&app, "LA-QC-1", "SIGNING").await);
+    let reviewer = ("R1", "QC_REVIEWER");
+    let queue = app
+        .graphql_as(
+            reviewer,
+            "query($task: ID) { qcCases(filter: { taskId: $task }) { id origin } }",
+            json!({ "task": first_task }),
+        )
+        .await;
+    let case = data(&queue)["qcCases"][0].clone();
+    assert_eq!(case["origin"], "SAMPLED_PASS");
+    let case_id = case["id"].as_str().unwrap().to_string();
+    data(
+        &app.graphql_as(
+            reviewer,
+            "mutation($id: ID!) { claimQcCase(id: $id) { case { status } } }",
+            json!({ "id": case_id }),
+        )
+        .await,
+    );
+    let rejected = app
+        .graphql_as(
+            reviewer,
+            r#"mutation($id: ID!) { decideQcCase(id: $id, verdict: REJECT, reasons: [FORGED_DOCUMENTS], comment: "伪造流水") { projected task { status } } }"#,
+            json!({ "id": case_id }),
+        )
+        .await;
+    assert_eq!(data(&rejected)["decideQcCase"]["projected"], true);
+    let loan = app
+        .graphql(
+            &format!("{{ loanApplication(id: \"LA-QC-1\") {{ {LOAN} }} }}"),
+            json!({}),
+        )
+        .await;
+    let loan = data(&loan)["loanApplication"].clone();
+    assert_eq!(loan["node"], "INTERVIEW", "rolled back past 面签");
+    let successor = loan["interviewTaskId"].as_str().unwrap().to_string();
+    assert_ne!(successor, first_task);
+    let lineage = app
+        .graphql(r#"{ taskLineage(contractNo: "HT-QC-LOAN") { taskId supersededBy transition reason actorRole } }"#, json!({}))
+        .await;
+    let lineage = data(&lineage)["taskLineage"].as_array().unwrap().clone();
+    assert_eq!(lineage.len(), 2);
+    assert_eq!(lineage[0]["supersededBy"], successor.as_str());
+    assert_eq!(lineage[1]["transition"], "面签→面谈");
+    assert!(lineage[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("FORGED_DOCUMENTS"));
+    assert_eq!(lineage[1]["actorRole"], "SYSTEM");
+    let old = app
+        .graphql(
+            "query($id: ID!) { task(id: $id) { status } }",
+            json!({ "id": first_task }),
+        )
+        .await;
+    assert_eq!(data(&old)["task"]["status"], "SUPERSEDED");
+    app.stop().await;
+}
+
+/// 001_d165f826565a3102.txt 2.5.3 rule 2 and 2.7.3: 涉及面谈节点的逆向业务操作，无论面谈任务
+/// 是否启动或完成，信贷系统均生成新的面谈任务。既往数据落库存档备调 — 面签 → roll back to 面谈:
+/// a new task appears, the lineage shows both, the old task's data is unchanged.
+async fn rolling_back_from_signing_opens_a_new_interview_task_with_lineage(backend: Backend) {
+    let (app, clock) = app_with_clock(backend, 0).await;
+    let manager = ("M0001", "ACCOUNT_MANAGER");
+    let first_task = passed_at_interview(&app, &clock, "LA-2026-0001", "HT-LOAN-1").await;
+    let signing = advance(&app, "LA-2026-0001", "SIGNING").await;
     assert_eq!(
         data(&signing)["advanceLoanApplication"]["loan"]["node"],
         "SIGNING"
@@ -232,5 +305,169 @@ async fn the_repayment_schedule_is_served() {
         )
         .await;
     assert_eq!(error_code(&bad), "VALIDATION");
+    app.stop().await;
+}
+
+/// 003_b9ff603350013dbe.txt: 融信秒贷 申请中 → 审批中 → 待放款 → 已放款; 30万以内秒批秒贷
+/// (online), above it a manager approves; the contract is e-signed before 确认放款;
+/// face checks are capped per day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
+    let app = crate::support::TestApp::spawn(Backend::Sqlite).await;
+    let core = ("CORE", "CREDIT_SYSTEM");
+    let customer = (BORROWER_ID, "CUSTOMER");
+    let submit = |id: &'static str, amount: &'static str| {
+        let app = &app;
+        async move {
+            app.graphql_as(
+                core,
+                &format!("mutation($input: SubmitLoanInput!) {{ submitLoanApplication(input: $input) {{ loan {{ {LOAN} }} }} }}"),
+                json!({ "input": {
+                    "applicationNo": id, "product": "RONGXIN_MIAODAI", "contractNo": format!("HT-{id}"), "amount": amount,
+                    "taskKind": "YUNDAI_DIRECT", "productCode": "RXMD", "channelCode": "ZXYH", "managerId": "M0001",
+                    "participants": [{ "name": "借款人", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"] }]
+                } }),
+            )
+            .await
+        }
+    };
+    let step = |who: (&'static str, &'static str),
+                id: &'static str,
+                mutation: &'static str,
+                args: &'static str| {
+        let app = &app;
+        async move {
+            app.graphql_as(
+                who,
+                &format!("mutation {{ {mutation}(id: \"{id}\"{args}) {{ loan {{ {LOAN} }} }} }}"),
+                json!({}),
+            )
+            .await
+        }
+    };
+
+    let online = submit("RX-1", "300000.00").await;
+    assert_eq!(
+        data(&online)["submitLoanApplication"]["loan"]["node"],
+        "APPLYING"
+    );
+    let early = step(customer, "RX-1", "submitForApproval", "").await;
+    assert_eq!(
+        error_code(&early),
+        "INVALID_TRANSITION",
+        "the whitelist check comes first"
+    );
+    data(&step(core, "RX-1", "recordWhitelistResult", ", result: MIAODAI").await);
+    data(&step(customer, "RX-1", "recordLoanFaceCheck", ", passed: true").await);
+    let requested = step(customer, "RX-1", "submitForApproval", "").await;
+    let loan = &data(&requested)["submitForApproval"]["loan"];
+    assert_eq!(loan["node"], "APPROVING");
+    assert_eq!(
+        loan["history"].as_array().unwrap().last().unwrap()["reason"],
+        "route AUTOMATIC"
+    );
+    let by_manager = step(
+        ("M0001", "ACCOUNT_MANAGER"),
+        "RX-1",
+        "approveLoanApplication",
+        "",
+    )
+    .await;
+    assert_eq!(
+        error_code(&by_manager),
+        "FORBIDDEN",
+        "an online loan is approved by the credit system"
+    );
+    let approved = step(core, "RX-1", "approveLoanApplication", "").await;
+    assert_eq!(
+        data(&approved)["approveLoanApplication"]["loan"]["node"],
+        "AWAITING_DISBURSEMENT"
+    );
+    let unsigned = step(
+        customer,
+        "RX-1",
+        "confirmDisbursement",
+        ", account: \"6217000000000001\"",
+    )
+    .await;
+    assert_eq!(error_code(&unsigned), "INVALID_TRANSITION");
+    data(
+        &step(
+            customer,
+            "RX-1",
+            "signLoanContract",
+            ", signatureRef: \"sig://RX-1\"",
+        )
+        .await,
+    );
+    let paid = step(
+        customer,
+        "RX-1",
+        "confirmDisbursement",
+        ", account: \"6217000000000001\"",
+    )
+    .await;
+    assert_eq!(
+        data(&paid)["confirmDisbursement"]["loan"]["node"],
+        "DISBURSED"
+    );
+
+    let offline = submit("RX-2", "300000.01").await;
+    data(&offline);
+    data(&step(core, "RX-2", "recordWhitelistResult", ", result: MIAODAI").await);
+    for _ in 0..5 {
+        data(&step(customer, "RX-2", "recordLoanFaceCheck", ", passed: false").await);
+    }
+    let capped = step(customer, "RX-2", "recordLoanFaceCheck", ", passed: true").await;
+    assert_eq!(
+        error_code(&capped),
+        "INVALID_TRANSITION",
+        "five failures today: try tomorrow"
+    );
+    let not_checked = step(customer, "RX-2", "submitForApproval", "").await;
+    assert_eq!(error_code(&not_checked), "INVALID_TRANSITION");
+
+    let third = submit("RX-3", "300000.01").await;
+    data(&third);
+    data(&step(core, "RX-3", "recordWhitelistResult", ", result: MIAODAI").await);
+    data(&step(customer, "RX-3", "recordLoanFaceCheck", ", passed: true").await);
+    let manual = step(customer, "RX-3", "submitForApproval", "").await;
+    let history = data(&manual)["submitForApproval"]["loan"]["history"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        history.last().unwrap()["reason"],
+        "route MANUAL",
+        "a fen above 300,000 goes to a manager"
+    );
+    let declined = step(
+        ("M0001", "ACCOUNT_MANAGER"),
+        "RX-3",
+        "declineLoanApplication",
+        ", reason: \"收入证明不足\"",
+    )
+    .await;
+    assert_eq!(
+        data(&declined)["declineLoanApplication"]["loan"]["node"],
+        "DECLINED"
+    );
+    let again = step(
+        customer,
+        "RX-3",
+        "resubmitLoanApplication",
+        ", amount: \"200000.00\"",
+    )
+    .await;
+    let loan = &data(&again)["resubmitLoanApplication"]["loan"];
+    assert_eq!(loan["node"], "APPLYING");
+    let bad_amount = step(
+        customer,
+        "RX-3",
+        "resubmitLoanApplication",
+        ", amount: \"x\"",
+    )
+    .await;
+    assert_eq!(error_code(&bad_amount), "VALIDATION");
     app.stop().await;
 }

@@ -25,8 +25,49 @@ pub enum Node {
     Notarization,
     /// 已出他证.
     CertificateIssued,
-    /// 放款.
+    /// 放款 / 已放款.
     Disbursed,
+    /// 融信秒贷 申请中.
+    Applying,
+    /// 融信秒贷 审批中.
+    Approving,
+    /// 融信秒贷 待放款.
+    AwaitingDisbursement,
+    /// 融信秒贷 未通过 (may be resubmitted).
+    Declined,
+}
+
+/// The product, which decides the pipeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Product {
+    /// 永续贷 (001): the eight-node pipeline with an interview.
+    #[default]
+    Yongxu,
+    /// 融信秒贷 (003): 申请中 → 审批中 → 待放款 → 已放款, or 未通过.
+    RongxinMiaodai,
+}
+
+/// 集团ERP验证 result (003).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WhitelistResult {
+    /// The employer is on the 秒贷 whitelist: online flow, amount routing.
+    Miaodai,
+    /// A 中石油 employee not on the whitelist: the offline 融信贷 approval.
+    Rongxindai,
+    /// Not an employee: no eligibility (无资格).
+    NotEligible,
+}
+
+/// Who approves (003: 30万以内秒批秒贷, 30万以上…转为线下客户经理审批).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApprovalRoute {
+    /// Online auto-approval by the credit system.
+    Automatic,
+    /// A manager approves offline.
+    Manual,
 }
 
 impl Node {
@@ -59,6 +100,10 @@ impl Node {
             Node::Notarization => "公证",
             Node::CertificateIssued => "已出他证",
             Node::Disbursed => "放款",
+            Node::Applying => "申请中",
+            Node::Approving => "审批中",
+            Node::AwaitingDisbursement => "待放款",
+            Node::Declined => "未通过",
         }
     }
 }
@@ -66,8 +111,10 @@ impl Node {
 /// Commands a `LoanApplication` accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum LoanCommand {
-    /// Submit an application (提交申请).
+    /// Submit an application (提交申请 / 申请中).
     Submit {
+        /// The product (decides the pipeline).
+        product: Product,
         /// Loan contract number, the key of its interview tasks.
         contract_no: String,
         /// Amount applied for (CNY).
@@ -106,6 +153,43 @@ pub enum LoanCommand {
         /// The task.
         task_id: String,
     },
+    /// 融信秒贷: the ERP whitelist check came back.
+    RecordWhitelist {
+        /// 秒贷, 融信贷 or 无资格.
+        result: WhitelistResult,
+    },
+    /// 融信秒贷: a face check (人脸识别) was attempted.
+    RecordFaceCheck {
+        /// Whether it passed.
+        passed: bool,
+    },
+    /// 融信秒贷: the customer submits for approval; the amount decides the route.
+    SubmitForApproval,
+    /// 融信秒贷: approved (by the credit system online, or by a manager).
+    Approve {
+        /// Role of the approver.
+        approver_role: String,
+    },
+    /// 融信秒贷: declined (未通过).
+    Decline {
+        /// Why.
+        reason: String,
+    },
+    /// 融信秒贷: a declined application is submitted again, possibly for another amount.
+    Resubmit {
+        /// New amount, if it changes.
+        amount: Option<Decimal>,
+    },
+    /// 融信秒贷: the contract was e-signed (数字签名).
+    SignContract {
+        /// Reference of the signed contract.
+        signature_ref: String,
+    },
+    /// 融信秒贷: the customer confirmed disbursement (确认放款).
+    ConfirmDisbursement {
+        /// Account the loan is paid into.
+        account: String,
+    },
 }
 
 /// Facts recorded about a `LoanApplication`.
@@ -113,6 +197,9 @@ pub enum LoanCommand {
 pub enum LoanEvent {
     /// Submitted at 提交申请.
     LoanSubmitted {
+        /// Product.
+        #[serde(default)]
+        product: Product,
         /// Contract.
         contract_no: String,
         /// Amount.
@@ -157,6 +244,54 @@ pub enum LoanEvent {
         /// The task.
         task_id: String,
     },
+    /// ERP whitelist result recorded.
+    WhitelistChecked {
+        /// The result.
+        result: WhitelistResult,
+    },
+    /// A face check attempt.
+    FaceChecked {
+        /// Whether it passed.
+        passed: bool,
+        /// Asia/Shanghai day of the attempt (YYYY-MM-DD).
+        day: String,
+        /// Failed attempts that day, this one included.
+        failures_today: u32,
+    },
+    /// Submitted for approval on a route (申请中 → 审批中).
+    ApprovalRequested {
+        /// Amount.
+        amount: Decimal,
+        /// Who approves.
+        route: ApprovalRoute,
+        /// The limit in force.
+        auto_approval_limit: Decimal,
+    },
+    /// Approved (审批中 → 待放款).
+    LoanApproved {
+        /// The route.
+        route: ApprovalRoute,
+    },
+    /// Declined (未通过).
+    LoanDeclined {
+        /// Why.
+        reason: String,
+    },
+    /// Submitted again (未通过 → 申请中).
+    LoanResubmitted {
+        /// The amount now.
+        amount: Decimal,
+    },
+    /// The contract was e-signed.
+    ContractSigned {
+        /// Reference of the signed contract.
+        signature_ref: String,
+    },
+    /// Paid out (待放款 → 已放款).
+    LoanDisbursed {
+        /// The account.
+        account: String,
+    },
 }
 
 impl DomainEvent for LoanEvent {
@@ -167,6 +302,14 @@ impl DomainEvent for LoanEvent {
             LoanEvent::LoanRolledBack { .. } => "LoanRolledBack",
             LoanEvent::InterviewTaskAttached { .. } => "InterviewTaskAttached",
             LoanEvent::InterviewPassed { .. } => "InterviewPassed",
+            LoanEvent::WhitelistChecked { .. } => "WhitelistChecked",
+            LoanEvent::FaceChecked { .. } => "FaceChecked",
+            LoanEvent::ApprovalRequested { .. } => "ApprovalRequested",
+            LoanEvent::LoanApproved { .. } => "LoanApproved",
+            LoanEvent::LoanDeclined { .. } => "LoanDeclined",
+            LoanEvent::LoanResubmitted { .. } => "LoanResubmitted",
+            LoanEvent::ContractSigned { .. } => "ContractSigned",
+            LoanEvent::LoanDisbursed { .. } => "LoanDisbursed",
         }
         .to_string()
     }
@@ -199,6 +342,32 @@ pub enum LoanError {
     /// 001 2.7.2 rule 4: 面签 only after 已面谈（待提交面签）.
     #[error("the interview has not passed (已面谈（待提交面签）) yet")]
     InterviewNotPassed,
+    /// The command belongs to the other product's pipeline.
+    #[error("not a step of the {product:?} pipeline")]
+    WrongProduct {
+        /// The application's product.
+        product: Product,
+    },
+    /// 003: 无资格 — the applicant is not eligible.
+    #[error("the applicant is not eligible (无资格)")]
+    NotEligible,
+    /// A step 003 requires first (whitelist check, face check, e-sign).
+    #[error("{0} is required first")]
+    StepMissing(&'static str),
+    /// 003: 当日人脸识别上限次数 reached; the next day allows new attempts.
+    #[error("the face check failed {cap} times today (Asia/Shanghai); try again tomorrow")]
+    FaceCheckCapReached {
+        /// The cap.
+        cap: u32,
+    },
+    /// The approver's role may not approve on this route.
+    #[error("a {route:?} approval cannot be given by {role}")]
+    WrongApprover {
+        /// The route.
+        route: ApprovalRoute,
+        /// The role that tried.
+        role: String,
+    },
 }
 
 impl DomainError for LoanError {
@@ -207,9 +376,13 @@ impl DomainError for LoanError {
             LoanError::NotFound => ErrorCode::NotFound,
             LoanError::AlreadySubmitted => ErrorCode::Conflict,
             LoanError::Invalid(_) => ErrorCode::Validation,
-            LoanError::InvalidTransition { .. } | LoanError::InterviewNotPassed => {
-                ErrorCode::InvalidTransition
-            }
+            LoanError::InvalidTransition { .. }
+            | LoanError::InterviewNotPassed
+            | LoanError::WrongProduct { .. }
+            | LoanError::NotEligible
+            | LoanError::StepMissing(_)
+            | LoanError::FaceCheckCapReached { .. } => ErrorCode::InvalidTransition,
+            LoanError::WrongApprover { .. } => ErrorCode::Forbidden,
         }
     }
 }
@@ -227,6 +400,13 @@ pub struct LoanApplication {
     manager_id: String,
     interview_task: Option<String>,
     interview_passed: bool,
+    product: Product,
+    amount: Decimal,
+    whitelist: Option<WhitelistResult>,
+    face_check_passed: bool,
+    face_failures: (String, u32),
+    route: Option<ApprovalRoute>,
+    contract_signed: bool,
 }
 
 impl LoanApplication {
@@ -261,6 +441,30 @@ impl LoanApplication {
     }
 }
 
+impl LoanApplication {
+    fn require(&self, product: Product) -> Result<(), LoanError> {
+        if self.product == product {
+            Ok(())
+        } else {
+            Err(LoanError::WrongProduct {
+                product: self.product,
+            })
+        }
+    }
+
+    fn at(&self, node: Node) -> Result<(), LoanError> {
+        let current = self.node.unwrap_or(Node::Submitted);
+        if current == node {
+            Ok(())
+        } else {
+            Err(LoanError::InvalidTransition {
+                from: current,
+                to: node,
+            })
+        }
+    }
+}
+
 impl Aggregate for LoanApplication {
     const TYPE: &'static str = super::AGGREGATE_TYPE;
     type Command = LoanCommand;
@@ -271,7 +475,7 @@ impl Aggregate for LoanApplication {
     async fn handle(
         &mut self,
         command: LoanCommand,
-        _: &DomainServices,
+        services: &DomainServices,
         sink: &EventSink<Self>,
     ) -> Result<(), LoanError> {
         if !self.submitted && !matches!(command, LoanCommand::Submit { .. }) {
@@ -280,6 +484,7 @@ impl Aggregate for LoanApplication {
         let current = self.node.unwrap_or(Node::Submitted);
         let event = match command {
             LoanCommand::Submit {
+                product,
                 contract_no,
                 amount,
                 task_kind,
@@ -303,6 +508,7 @@ impl Aggregate for LoanApplication {
                 let participants = merge_participants(&participants)
                     .map_err(|e| LoanError::Invalid(e.to_string()))?;
                 LoanEvent::LoanSubmitted {
+                    product,
                     contract_no,
                     amount,
                     task_kind,
@@ -313,6 +519,7 @@ impl Aggregate for LoanApplication {
                 }
             }
             LoanCommand::Advance { to } => {
+                self.require(Product::Yongxu)?;
                 if current.next() != Some(to) {
                     return Err(LoanError::InvalidTransition { from: current, to });
                 }
@@ -322,6 +529,7 @@ impl Aggregate for LoanApplication {
                 LoanEvent::LoanAdvanced { from: current, to }
             }
             LoanCommand::RollBack { to, reason } => {
+                self.require(Product::Yongxu)?;
                 let redo_interview = to == Node::Interview && current == Node::Interview;
                 if !(to < current || redo_interview) {
                     return Err(LoanError::InvalidTransition { from: current, to });
@@ -345,6 +553,123 @@ impl Aggregate for LoanApplication {
                 }
                 LoanEvent::InterviewTaskAttached { task_id }
             }
+            LoanCommand::RecordWhitelist { result } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::Applying)?;
+                LoanEvent::WhitelistChecked { result }
+            }
+            LoanCommand::RecordFaceCheck { passed } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::Applying)?;
+                let day = services
+                    .clock
+                    .now()
+                    .with_timezone(&crate::schedule::shanghai())
+                    .format("%Y-%m-%d")
+                    .to_string();
+                let failures = if self.face_failures.0 == day {
+                    self.face_failures.1
+                } else {
+                    0
+                };
+                let cap = services.loans.face_check_daily_cap;
+                if failures >= cap {
+                    return Err(LoanError::FaceCheckCapReached { cap });
+                }
+                LoanEvent::FaceChecked {
+                    passed,
+                    day,
+                    failures_today: failures + u32::from(!passed),
+                }
+            }
+            LoanCommand::SubmitForApproval => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::Applying)?;
+                let route = match self.whitelist {
+                    None => return Err(LoanError::StepMissing("the ERP whitelist check")),
+                    Some(WhitelistResult::NotEligible) => return Err(LoanError::NotEligible),
+                    Some(_) if !self.face_check_passed => {
+                        return Err(LoanError::StepMissing("a passed face check"))
+                    }
+                    Some(WhitelistResult::Miaodai)
+                        if self.amount <= services.loans.auto_approval_limit =>
+                    {
+                        ApprovalRoute::Automatic
+                    }
+                    Some(_) => ApprovalRoute::Manual,
+                };
+                LoanEvent::ApprovalRequested {
+                    amount: self.amount,
+                    route,
+                    auto_approval_limit: services.loans.auto_approval_limit,
+                }
+            }
+            LoanCommand::Approve { approver_role } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::Approving)?;
+                let route = self.route.unwrap_or(ApprovalRoute::Manual);
+                let allowed = match route {
+                    ApprovalRoute::Automatic => approver_role == "CREDIT_SYSTEM",
+                    ApprovalRoute::Manual => {
+                        matches!(approver_role.as_str(), "ACCOUNT_MANAGER" | "SUPERVISOR")
+                    }
+                };
+                if !allowed {
+                    return Err(LoanError::WrongApprover {
+                        route,
+                        role: approver_role,
+                    });
+                }
+                LoanEvent::LoanApproved { route }
+            }
+            LoanCommand::Decline { reason } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::Approving)?;
+                let reason = reason.trim().to_string();
+                if reason.is_empty() || reason.chars().count() > 500 {
+                    return Err(LoanError::Invalid(
+                        "reason must be 1 to 500 characters".into(),
+                    ));
+                }
+                LoanEvent::LoanDeclined { reason }
+            }
+            LoanCommand::Resubmit { amount } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::Declined)?;
+                let amount = amount.unwrap_or(self.amount);
+                if amount <= Decimal::ZERO || amount.round_dp(2) != amount {
+                    return Err(LoanError::Invalid("amount must be positive, in fen".into()));
+                }
+                LoanEvent::LoanResubmitted { amount }
+            }
+            LoanCommand::SignContract { signature_ref } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::AwaitingDisbursement)?;
+                if self.contract_signed {
+                    return Ok(());
+                }
+                let signature_ref = signature_ref.trim().to_string();
+                if signature_ref.is_empty() || signature_ref.len() > 500 {
+                    return Err(LoanError::Invalid(
+                        "signatureRef must be 1 to 500 characters".into(),
+                    ));
+                }
+                LoanEvent::ContractSigned { signature_ref }
+            }
+            LoanCommand::ConfirmDisbursement { account } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::AwaitingDisbursement)?;
+                if !self.contract_signed {
+                    return Err(LoanError::StepMissing("the e-signed contract"));
+                }
+                let account = account.trim().to_string();
+                if account.is_empty() || account.len() > 40 {
+                    return Err(LoanError::Invalid(
+                        "account must be 1 to 40 characters".into(),
+                    ));
+                }
+                LoanEvent::LoanDisbursed { account }
+            }
             LoanCommand::RecordInterviewPassed { task_id } => {
                 if self.interview_task.as_deref() != Some(task_id.as_str()) || self.interview_passed
                 {
@@ -360,6 +685,8 @@ impl Aggregate for LoanApplication {
     fn apply(&mut self, event: LoanEvent) {
         match event {
             LoanEvent::LoanSubmitted {
+                product,
+                amount,
                 contract_no,
                 task_kind,
                 participants,
@@ -375,7 +702,12 @@ impl Aggregate for LoanApplication {
                 self.contract_no = contract_no;
                 self.task_kind = task_kind;
                 self.participants = participants;
-                self.node = Some(Node::Submitted);
+                self.product = product;
+                self.amount = amount;
+                self.node = Some(match product {
+                    Product::Yongxu => Node::Submitted,
+                    Product::RongxinMiaodai => Node::Applying,
+                });
             }
             LoanEvent::LoanAdvanced { to, .. } => self.node = Some(to),
             LoanEvent::LoanRolledBack { to, .. } => {
@@ -389,6 +721,28 @@ impl Aggregate for LoanApplication {
                 self.interview_passed = false;
             }
             LoanEvent::InterviewPassed { .. } => self.interview_passed = true,
+            LoanEvent::WhitelistChecked { result } => self.whitelist = Some(result),
+            LoanEvent::FaceChecked {
+                passed,
+                day,
+                failures_today,
+            } => {
+                self.face_check_passed |= passed;
+                self.face_failures = (day, failures_today);
+            }
+            LoanEvent::ApprovalRequested { route, .. } => {
+                self.route = Some(route);
+                self.node = Some(Node::Approving);
+            }
+            LoanEvent::LoanApproved { .. } => self.node = Some(Node::AwaitingDisbursement),
+            LoanEvent::LoanDeclined { .. } => self.node = Some(Node::Declined),
+            LoanEvent::LoanResubmitted { amount } => {
+                self.amount = amount;
+                self.route = None;
+                self.node = Some(Node::Applying);
+            }
+            LoanEvent::ContractSigned { .. } => self.contract_signed = true,
+            LoanEvent::LoanDisbursed { .. } => self.node = Some(Node::Disbursed),
         }
     }
 }
@@ -415,6 +769,7 @@ mod tests {
 
     fn submitted() -> LoanEvent {
         LoanEvent::LoanSubmitted {
+            product: Product::Yongxu,
             contract_no: "HT1".into(),
             amount: Decimal::new(50_000_000, 2),
             task_kind: TaskKind::YongxuVideoInterview,
@@ -532,5 +887,227 @@ mod tests {
                 task_id: "t1".into(),
             })
             .then_expect_events(vec![]);
+    }
+
+    mod miaodai {
+        use std::str::FromStr;
+
+        use super::*;
+
+        fn on(day: u32, hour: u32) -> DomainServices {
+            DomainServices::new(
+                Arc::new(FixedClock(
+                    crate::schedule::shanghai()
+                        .with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+                        .unwrap()
+                        .with_timezone(&Utc),
+                )),
+                Arc::new(SequentialIds::default()),
+            )
+        }
+
+        fn applied(amount: &str) -> LoanEvent {
+            let LoanEvent::LoanSubmitted {
+                contract_no,
+                task_kind,
+                product_code,
+                channel_code,
+                manager_id,
+                participants,
+                ..
+            } = submitted()
+            else {
+                unreachable!()
+            };
+            LoanEvent::LoanSubmitted {
+                product: Product::RongxinMiaodai,
+                contract_no,
+                amount: Decimal::from_str(amount).unwrap(),
+                task_kind,
+                product_code,
+                channel_code,
+                manager_id,
+                participants,
+            }
+        }
+
+        fn ready(amount: &str, whitelist: WhitelistResult) -> Vec<LoanEvent> {
+            vec![
+                applied(amount),
+                LoanEvent::WhitelistChecked { result: whitelist },
+                LoanEvent::FaceChecked {
+                    passed: true,
+                    day: "2026-11-23".into(),
+                    failures_today: 0,
+                },
+            ]
+        }
+
+        fn route(amount: &str, whitelist: WhitelistResult) -> ApprovalRoute {
+            let events = TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(ready(amount, whitelist))
+                .when(LoanCommand::SubmitForApproval)
+                .inspect_result()
+                .unwrap();
+            match &events[0] {
+                LoanEvent::ApprovalRequested { route, .. } => *route,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+
+        /// 003_b9ff603350013dbe.txt: 按照30万以内秒批秒贷，30万以上…转为线下客户经理审批 —
+        /// 300,000 itself is online, a fen more is manual.
+        #[test]
+        fn the_amount_routes_at_the_300000_boundary() {
+            assert_eq!(
+                route("300000.00", WhitelistResult::Miaodai),
+                ApprovalRoute::Automatic
+            );
+            assert_eq!(
+                route("300000.01", WhitelistResult::Miaodai),
+                ApprovalRoute::Manual
+            );
+            assert_eq!(
+                route("1000.00", WhitelistResult::Rongxindai),
+                ApprovalRoute::Manual
+            );
+        }
+
+        /// 003_b9ff603350013dbe.txt: 查无结果，不属于中石油员工标准…告知客户并无贷款资格.
+        #[test]
+        fn a_not_eligible_applicant_cannot_go_on() {
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(ready("1000.00", WhitelistResult::NotEligible))
+                .when(LoanCommand::SubmitForApproval)
+                .then_expect_error(LoanError::NotEligible);
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(vec![applied("1000.00")])
+                .when(LoanCommand::SubmitForApproval)
+                .then_expect_error(LoanError::StepMissing("the ERP whitelist check"));
+        }
+
+        /// 003_b9ff603350013dbe.txt: 客户可在当日人脸识别上限次数范围内重新验证，达到上限次数后次日可重新进行识别.
+        #[test]
+        fn face_checks_are_capped_per_shanghai_day() {
+            let failures = |n: u32| LoanEvent::FaceChecked {
+                passed: false,
+                day: "2026-11-23".into(),
+                failures_today: n,
+            };
+            let given: Vec<LoanEvent> = std::iter::once(applied("1000.00"))
+                .chain((1..=5).map(failures))
+                .collect();
+            TestFramework::<LoanApplication>::with(on(23, 23))
+                .given(given.clone())
+                .when(LoanCommand::RecordFaceCheck { passed: true })
+                .then_expect_error(LoanError::FaceCheckCapReached { cap: 5 });
+            // Midnight of the 24th in Shanghai is still the 23rd in UTC: the day is Shanghai's.
+            TestFramework::<LoanApplication>::with(on(24, 0))
+                .given(given)
+                .when(LoanCommand::RecordFaceCheck { passed: true })
+                .then_expect_events(vec![LoanEvent::FaceChecked {
+                    passed: true,
+                    day: "2026-11-24".into(),
+                    failures_today: 0,
+                }]);
+        }
+
+        #[test]
+        fn only_the_routes_approver_approves() {
+            let mut given = ready("1000.00", WhitelistResult::Miaodai);
+            given.push(LoanEvent::ApprovalRequested {
+                amount: Decimal::from_str("1000.00").unwrap(),
+                route: ApprovalRoute::Automatic,
+                auto_approval_limit: Decimal::new(300_000, 0),
+            });
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(given.clone())
+                .when(LoanCommand::Approve {
+                    approver_role: "ACCOUNT_MANAGER".into(),
+                })
+                .then_expect_error(LoanError::WrongApprover {
+                    route: ApprovalRoute::Automatic,
+                    role: "ACCOUNT_MANAGER".into(),
+                });
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(given)
+                .when(LoanCommand::Approve {
+                    approver_role: "CREDIT_SYSTEM".into(),
+                })
+                .then_expect_events(vec![LoanEvent::LoanApproved {
+                    route: ApprovalRoute::Automatic,
+                }]);
+        }
+
+        /// 003_b9ff603350013dbe.txt: 客户签订完合同…“确认放款” — no disbursement before the e-sign.
+        #[test]
+        fn disbursement_needs_the_signed_contract() {
+            let mut given = ready("1000.00", WhitelistResult::Miaodai);
+            given.push(LoanEvent::ApprovalRequested {
+                amount: Decimal::from_str("1000.00").unwrap(),
+                route: ApprovalRoute::Automatic,
+                auto_approval_limit: Decimal::new(300_000, 0),
+            });
+            given.push(LoanEvent::LoanApproved {
+                route: ApprovalRoute::Automatic,
+            });
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(given.clone())
+                .when(LoanCommand::ConfirmDisbursement {
+                    account: "6217000000000000".into(),
+                })
+                .then_expect_error(LoanError::StepMissing("the e-signed contract"));
+            given.push(LoanEvent::ContractSigned {
+                signature_ref: "sig://1".into(),
+            });
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(given)
+                .when(LoanCommand::ConfirmDisbursement {
+                    account: "6217000000000000".into(),
+                })
+                .then_expect_events(vec![LoanEvent::LoanDisbursed {
+                    account: "6217000000000000".into(),
+                }]);
+        }
+
+        /// 003_b9ff603350013dbe.txt: 未通过 may be submitted again.
+        #[test]
+        fn a_declined_application_is_resubmitted() {
+            let mut given = ready("1000.00", WhitelistResult::Rongxindai);
+            given.push(LoanEvent::ApprovalRequested {
+                amount: Decimal::from_str("1000.00").unwrap(),
+                route: ApprovalRoute::Manual,
+                auto_approval_limit: Decimal::new(300_000, 0),
+            });
+            given.push(LoanEvent::LoanDeclined {
+                reason: "收入不足".into(),
+            });
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(given)
+                .when(LoanCommand::Resubmit {
+                    amount: Some(Decimal::from_str("800.00").unwrap()),
+                })
+                .then_expect_events(vec![LoanEvent::LoanResubmitted {
+                    amount: Decimal::from_str("800.00").unwrap(),
+                }]);
+        }
+
+        #[test]
+        fn the_products_steps_do_not_mix() {
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(vec![applied("1000.00")])
+                .when(LoanCommand::Advance {
+                    to: Node::PreliminaryReview,
+                })
+                .then_expect_error(LoanError::WrongProduct {
+                    product: Product::RongxinMiaodai,
+                });
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(vec![submitted()])
+                .when(LoanCommand::SubmitForApproval)
+                .then_expect_error(LoanError::WrongProduct {
+                    product: Product::Yongxu,
+                });
+        }
     }
 }

@@ -5,7 +5,10 @@
 
 mod aggregate;
 
-pub use aggregate::{LoanApplication, LoanCommand, LoanError, LoanEvent, Node};
+pub use aggregate::{
+    ApprovalRoute, LoanApplication, LoanCommand, LoanError, LoanEvent, Node, Product,
+    WhitelistResult,
+};
 
 /// Aggregate type name in the event log.
 pub const AGGREGATE_TYPE: &str = "loan-application";
