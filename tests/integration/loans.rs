@@ -471,3 +471,54 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
     assert_eq!(error_code(&bad_amount), "VALIDATION");
     app.stop().await;
 }
+
+/// The loan-flow process manager is idempotent under redelivery: handing it
+/// every event of the flow again opens no task and moves no loan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loan_flow_is_idempotent_under_redelivery() {
+    use facesign::process::ProcessManager as _;
+
+    let (app, clock) = app_with_clock(Backend::Sqlite, 0).await;
+    passed_at_interview(&app, &clock, "LA-REDO-1", "HT-REDO").await;
+    data(&advance(&app, "LA-REDO-1", "SIGNING").await);
+    let rolled = app
+        .graphql_as(
+            ("M0001", "ACCOUNT_MANAGER"),
+            r#"mutation { rollBackLoanApplication(id: "LA-REDO-1", to: INTERVIEW, reason: "重做") { projected } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&rolled)["rollBackLoanApplication"]["projected"], true);
+    let events_before = app.event_count().await;
+    let lineage = r#"{ taskLineage(contractNo: "HT-REDO") { taskId supersededBy } }"#;
+    let before = app.graphql(lineage, json!({})).await;
+    let db = app.stop().await;
+
+    let engine = facesign::Engine::open(&crate::support::settings(&db.url))
+        .await
+        .unwrap();
+    let process = facesign::process::loan_flow::LoanFlowProcess::new(engine.bus.clone());
+    for kind in ["loan-application", "interview-task"] {
+        let ids: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT aggregate_id FROM events WHERE aggregate_type = $1")
+                .bind(kind)
+                .fetch_all(engine.database.read_models())
+                .await
+                .unwrap();
+        for (id,) in ids {
+            for event in engine.log.stream(kind, &id).await.unwrap() {
+                process.handle(&event).await.unwrap();
+            }
+        }
+    }
+    engine.database.close().await;
+
+    let app = TestApp::spawn_on(db, crate::support::settings).await;
+    assert_eq!(
+        app.event_count().await,
+        events_before,
+        "a redelivery appends nothing"
+    );
+    assert_eq!(app.graphql(lineage, json!({})).await, before);
+    app.stop().await;
+}
