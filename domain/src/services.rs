@@ -89,6 +89,15 @@ impl DomainServices {
         self
     }
 
+    /// Services frozen at `now`, with ids counted from 1: for tests and
+    /// deterministic replays.
+    pub fn fixed_at(now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self::new(
+            Arc::new(FixedClock(now)),
+            Arc::new(SequentialIds::default()),
+        )
+    }
+
     /// Bundles a clock and an id generator with the default booking rules.
     pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
         Self {

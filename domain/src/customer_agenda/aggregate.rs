@@ -144,22 +144,14 @@ impl Aggregate for CustomerAgenda {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::{TimeZone, Utc};
     use cqrs_es::test::TestFramework;
 
     use super::*;
     use crate::schedule::SchedulingPolicy;
-    use crate::services::{FixedClock, SequentialIds};
 
     fn services() -> DomainServices {
-        DomainServices::new(
-            Arc::new(FixedClock(
-                Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap(),
-            )),
-            Arc::new(SequentialIds::default()),
-        )
+        DomainServices::fixed_at(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap())
     }
 
     fn slot(hour: u32) -> Slot {

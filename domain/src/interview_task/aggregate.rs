@@ -687,8 +687,6 @@ impl Aggregate for InterviewTask {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::{TimeZone, Utc};
     use cqrs_es::test::TestFramework;
 
@@ -696,7 +694,6 @@ mod tests {
     use crate::interview_task::{
         CancelInterviewTask, CreateInterviewTask, IdType, ParticipantInput, ParticipantRole,
     };
-    use crate::services::{FixedClock, SequentialIds};
 
     type TaskTest = TestFramework<InterviewTask>;
 
@@ -705,10 +702,7 @@ mod tests {
     }
 
     fn services() -> DomainServices {
-        DomainServices::new(
-            Arc::new(FixedClock(now())),
-            Arc::new(SequentialIds::default()),
-        )
+        DomainServices::fixed_at(now())
     }
 
     fn borrower() -> ParticipantInput {
@@ -1156,10 +1150,7 @@ mod tests {
                 staff("SEAT", false),
             ));
             given.push(confirmed(1, AppointmentPurpose::Book, "S1", 1, None, 0));
-            let later = DomainServices::new(
-                Arc::new(FixedClock(at(1) + Duration::minutes(5))),
-                Arc::new(SequentialIds::default()),
-            );
+            let later = DomainServices::fixed_at(at(1) + Duration::minutes(5));
             TaskTest::with(later)
                 .given(given)
                 .when(request(
@@ -1199,10 +1190,7 @@ mod tests {
 
         #[test]
         fn expiry_fires_only_for_the_current_appointment_after_its_window() {
-            let after_window = DomainServices::new(
-                Arc::new(FixedClock(at(25))),
-                Arc::new(SequentialIds::default()),
-            );
+            let after_window = DomainServices::fixed_at(at(25));
             TaskTest::with(after_window)
                 .given(booked())
                 .when(InterviewTaskCommand::ExpireAppointment {
@@ -1229,10 +1217,7 @@ mod tests {
         /// second interview (二次面谈申请), like a reschedule.
         #[test]
         fn a_disputed_interview_may_request_a_second_one() {
-            let in_window = DomainServices::new(
-                Arc::new(FixedClock(at(24) + Duration::minutes(1))),
-                Arc::new(SequentialIds::default()),
-            );
+            let in_window = DomainServices::fixed_at(at(24) + Duration::minutes(1));
             let mut given = booked();
             given.push(InterviewTaskEvent::InterviewStarted {
                 seat_no: "S1".into(),
@@ -1314,10 +1299,7 @@ mod tests {
         /// bookings are handed back.
         #[test]
         fn cancel_in_progress_releases_the_appointment() {
-            let in_window = DomainServices::new(
-                Arc::new(FixedClock(at(24) + Duration::minutes(1))),
-                Arc::new(SequentialIds::default()),
-            );
+            let in_window = DomainServices::fixed_at(at(24) + Duration::minutes(1));
             let mut given = booked();
             given.push(InterviewTaskEvent::InterviewStarted {
                 seat_no: "S1".into(),

@@ -749,22 +749,14 @@ impl Aggregate for LoanApplication {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::{TimeZone, Utc};
     use cqrs_es::test::TestFramework;
 
     use super::*;
     use crate::interview_task::{IdType, ParticipantRole};
-    use crate::services::{FixedClock, SequentialIds};
 
     fn services() -> DomainServices {
-        DomainServices::new(
-            Arc::new(FixedClock(
-                Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap(),
-            )),
-            Arc::new(SequentialIds::default()),
-        )
+        DomainServices::fixed_at(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap())
     }
 
     fn submitted() -> LoanEvent {
@@ -895,14 +887,11 @@ mod tests {
         use super::*;
 
         fn on(day: u32, hour: u32) -> DomainServices {
-            DomainServices::new(
-                Arc::new(FixedClock(
-                    crate::schedule::shanghai()
-                        .with_ymd_and_hms(2026, 11, day, hour, 0, 0)
-                        .unwrap()
-                        .with_timezone(&Utc),
-                )),
-                Arc::new(SequentialIds::default()),
+            DomainServices::fixed_at(
+                crate::schedule::shanghai()
+                    .with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+                    .unwrap()
+                    .with_timezone(&Utc),
             )
         }
 

@@ -225,23 +225,17 @@ impl Aggregate for QcCase {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::{TimeZone, Utc};
     use cqrs_es::test::TestFramework;
 
     use super::*;
-    use crate::services::{FixedClock, SequentialIds};
 
     fn now() -> chrono::DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap()
     }
 
     fn services() -> DomainServices {
-        DomainServices::new(
-            Arc::new(FixedClock(now())),
-            Arc::new(SequentialIds::default()),
-        )
+        DomainServices::fixed_at(now())
     }
 
     fn opened() -> QcCaseEvent {

@@ -187,15 +187,12 @@ impl Aggregate for Seat {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::{DateTime, NaiveTime, TimeZone, Utc, Weekday};
     use cqrs_es::test::TestFramework;
     use uuid::Uuid;
 
     use super::*;
     use crate::schedule::{shanghai, SchedulingPolicy, Slot, WorkingPeriod};
-    use crate::services::{FixedClock, SequentialIds};
 
     fn local(d: u32, h: u32, m: u32) -> DateTime<Utc> {
         shanghai()
@@ -206,10 +203,7 @@ mod tests {
 
     fn services() -> DomainServices {
         // Monday 2026-11-23 10:00 Shanghai.
-        DomainServices::new(
-            Arc::new(FixedClock(local(23, 10, 0))),
-            Arc::new(SequentialIds::default()),
-        )
+        DomainServices::fixed_at(local(23, 10, 0))
     }
 
     fn slot(d: u32, h: u32, m: u32) -> Slot {
