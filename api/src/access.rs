@@ -110,6 +110,10 @@ pub const RULES: &[(&str, &[Role])] = &[
         &[Customer, AccountManager, Supervisor, Admin, CreditSystem],
     ),
     (
+        "Query.prepaymentPlan",
+        &[Customer, AccountManager, Supervisor, Admin, CreditSystem],
+    ),
+    (
         "Mutation.submitLoanApplication",
         &[CreditSystem, AccountManager],
     ),

@@ -226,6 +226,46 @@ async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplication
     }))
 }
 
+/// What a partial prepayment changes (003 部分提前还款).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::repayment::PrepaymentChoice")]
+pub enum PrepaymentChoice {
+    /// Keep the installment, end earlier (缩短期限).
+    ShorterTerm,
+    /// Keep the end, lower the installment (减少月供).
+    LowerInstallment,
+}
+
+/// Input of `prepaymentPlan`.
+#[derive(InputObject)]
+pub struct PrepaymentInput {
+    /// Principal still owed (decimal text).
+    pub outstanding: String,
+    /// Periods left.
+    pub remaining_months: u32,
+    /// Annual rate (e.g. "0.0435").
+    pub annual_rate: String,
+    /// The installment paid now.
+    pub current_installment: String,
+    /// Amount prepaid (below the outstanding principal).
+    pub amount: String,
+    /// Shorter term or lower installment.
+    pub choice: PrepaymentChoice,
+}
+
+fn installments(schedule: Vec<repayment::Installment>) -> Vec<InstallmentView> {
+    schedule
+        .into_iter()
+        .map(|i| InstallmentView {
+            period: i.period,
+            amount: i.amount.to_string(),
+            principal: i.principal.to_string(),
+            interest: i.interest.to_string(),
+            balance_after: i.balance_after.to_string(),
+        })
+        .collect()
+}
+
 /// Loan queries.
 #[derive(Default)]
 pub struct LoanQuery;
@@ -268,16 +308,21 @@ impl LoanQuery {
             months,
         )
         .map_err(|e| ApiError::validation(e.to_string()))?;
-        Ok(schedule
-            .into_iter()
-            .map(|i| InstallmentView {
-                period: i.period,
-                amount: i.amount.to_string(),
-                principal: i.principal.to_string(),
-                interest: i.interest.to_string(),
-                balance_after: i.balance_after.to_string(),
-            })
-            .collect())
+        Ok(installments(schedule))
+    }
+
+    /// The plan after a partial prepayment (003 提前还款).
+    async fn prepayment_plan(&self, input: PrepaymentInput) -> Result<Vec<InstallmentView>> {
+        let plan = repayment::after_partial_prepayment(
+            decimal(&input.outstanding, "outstanding")?,
+            input.remaining_months,
+            decimal(&input.annual_rate, "annualRate")?,
+            decimal(&input.current_installment, "currentInstallment")?,
+            decimal(&input.amount, "amount")?,
+            input.choice.into(),
+        )
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+        Ok(installments(plan))
     }
 }
 

@@ -297,6 +297,17 @@ async fn the_repayment_schedule_is_served() {
         .clone();
     assert_eq!(schedule[0]["amount"], "8530.99");
     assert_eq!(schedule[11]["amount"], "8531.01");
+    let plan = app
+        .graphql_as(
+            ("410102198503121017", "CUSTOMER"),
+            r#"{ prepaymentPlan(input: { outstanding: "75000.00", remainingMonths: 9, annualRate: "0.0435", currentInstallment: "8530.99", amount: "30000.00", choice: LOWER_INSTALLMENT }) { period amount } }"#,
+            json!({}),
+        )
+        .await;
+    let plan = data(&plan)["prepaymentPlan"].as_array().unwrap().clone();
+    assert_eq!(plan.len(), 9, "the end date is kept");
+    let first: f64 = plan[0]["amount"].as_str().unwrap().parse().unwrap();
+    assert!(first < 8530.99, "the installment falls");
     let bad = app
         .graphql_as(
             ("410102198503121017", "CUSTOMER"),
