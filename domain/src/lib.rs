@@ -18,3 +18,12 @@ pub mod services;
 pub mod upcast;
 
 pub use error::ErrorCode;
+
+/// The name a unit enum variant has on the wire and in read models
+/// (`SCREAMING_SNAKE_CASE` by serde), e.g. `PENDING_QC`; empty for anything else.
+pub fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}

@@ -3,7 +3,7 @@
 //! loan information).
 
 use chrono::{DateTime, Utc};
-use domain::interview_task::session::{CallEnd, SessionEvent};
+use domain::interview_task::session::SessionEvent;
 use domain::interview_task::{InterviewOutcome, InterviewTaskEvent};
 use domain::log::StoredEvent;
 use domain::qc_case::QcCaseEvent;
@@ -108,13 +108,6 @@ fn bad(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
         position: event.position,
         reason: reason.to_string(),
     }
-}
-
-fn name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 #[derive(Default)]
@@ -243,7 +236,7 @@ impl InterviewRecords {
                 detail(conn, task_id, |d| {
                     d.insert(
                         "conclusion".into(),
-                        json!({ "outcome": name(&outcome), "sampledForQc": sampled_for_qc, "at": when }),
+                        json!({ "outcome": domain::wire_name(&outcome), "sampledForQc": sampled_for_qc, "at": when }),
                     );
                 })
                 .await?;
@@ -306,7 +299,7 @@ impl InterviewRecords {
             .bind(task_id)
             .bind(i64::from(*call_no))
             .bind(seat_no)
-            .bind(name::<CallEnd>(end))
+            .bind(domain::wire_name(end))
             .bind(rfc3339(*queued_at))
             .bind(rfc3339(*answered_at))
             .bind(rfc3339(*ended_at))
@@ -390,7 +383,7 @@ impl InterviewRecords {
                 .bind(task_id)
                 .bind(contract_no)
                 .bind(seat_no)
-                .bind(name(&origin))
+                .bind(domain::wire_name(&origin))
                 .bind(rfc3339(opened_at))
                 .bind(event.position.global_position)
                 .execute(&mut *conn)

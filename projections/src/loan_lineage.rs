@@ -90,13 +90,6 @@ pub struct LineageRow {
     pub superseded_at: Option<String>,
 }
 
-fn name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn bad(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
     ProjectionError::BadEvent {
         event_type: event.event_type.clone(),
@@ -181,14 +174,22 @@ impl Projection for LoanLineage {
                         .bind(&event.aggregate_id)
                         .bind(contract_no)
                         .bind(amount.to_string())
-                        .bind(name(&first))
+                        .bind(domain::wire_name(&first))
                         .bind(&at)
                         .execute(&mut *conn)
                         .await?;
-                        history(conn, event, "SUBMIT", &name(&first), &name(&first), None).await?;
+                        history(
+                            conn,
+                            event,
+                            "SUBMIT",
+                            &domain::wire_name(&first),
+                            &domain::wire_name(&first),
+                            None,
+                        )
+                        .await?;
                     }
                     LoanEvent::ApprovalRequested { route, .. } => {
-                        let reason = format!("route {}", name(&route));
+                        let reason = format!("route {}", domain::wire_name(&route));
                         history(
                             conn,
                             event,
@@ -244,7 +245,15 @@ impl Projection for LoanLineage {
                     | LoanEvent::FaceChecked { .. }
                     | LoanEvent::ContractSigned { .. } => {}
                     LoanEvent::LoanAdvanced { from, to } => {
-                        history(conn, event, "ADVANCE", &name(&from), &name(&to), None).await?;
+                        history(
+                            conn,
+                            event,
+                            "ADVANCE",
+                            &domain::wire_name(&from),
+                            &domain::wire_name(&to),
+                            None,
+                        )
+                        .await?;
                     }
                     LoanEvent::LoanRolledBack {
                         from, to, reason, ..
@@ -253,8 +262,8 @@ impl Projection for LoanLineage {
                             conn,
                             event,
                             "ROLL_BACK",
-                            &name(&from),
-                            &name(&to),
+                            &domain::wire_name(&from),
+                            &domain::wire_name(&to),
                             Some(&reason),
                         )
                         .await?;

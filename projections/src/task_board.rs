@@ -88,13 +88,6 @@ fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn stored_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 async fn set_status(
     conn: &mut AnyConnection,
     event: &StoredEvent,
@@ -152,7 +145,7 @@ impl Projection for TaskBoard {
                 )
                 .bind(&event.aggregate_id)
                 .bind(&created.contract_no)
-                .bind(stored_name(&created.kind))
+                .bind(domain::wire_name(&created.kind))
                 .bind(TaskStatus::Pending.as_str())
                 .bind(&created.product_code)
                 .bind(&created.channel_code)

@@ -105,6 +105,15 @@ const DECIDE: &str = r#"mutation($id: ID!, $verdict: QcVerdict!, $reasons: [Reje
 
 on_both_backends!(a_doubtful_interview_is_rejected_by_qc_with_two_reasons);
 
+/// The QC cases of a task; the conclusion settled the QC process manager, so
+/// the case is there when the conclusion answered.
+async fn qc_cases_of(app: &TestApp, reviewer: (&str, &str), task_id: &str) -> Vec<Value> {
+    let queue = app
+        .graphql_as(reviewer, QUEUE, json!({ "task": task_id }))
+        .await;
+    data(&queue)["qcCases"].as_array().unwrap().clone()
+}
+
 /// 001_d165f826565a3102.txt 2.3.1 / 2.4.3: the seat works the session, concludes
 /// 存疑; the reviewer claims the case and rejects it with two reasons; the task is
 /// 已面谈（面谈拒绝） on the board and in the audit trail. 004_448cd5ace309d8b2.txt:
@@ -233,15 +242,7 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
 
     let reviewer = ("R1", "QC_REVIEWER");
     // The QC process manager opens the case; the queue shows it shortly after.
-    let mut cases = Vec::new();
-    for _ in 0..100 {
-        let queue = app.graphql_as(reviewer, QUEUE, json!({ "task": id })).await;
-        cases = data(&queue)["qcCases"].as_array().unwrap().clone();
-        if !cases.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let cases = qc_cases_of(&app, reviewer, &id).await;
     assert_eq!(cases.len(), 1, "every 存疑 opens a case");
     assert_eq!(cases[0]["origin"], "DOUBTFUL");
     assert_eq!(cases[0]["status"], "OPEN");
@@ -450,15 +451,7 @@ async fn a_rejected_sampled_pass_asks_for_a_loan_roll_back() {
     );
 
     let reviewer = ("R1", "QC_REVIEWER");
-    let mut cases = Vec::new();
-    for _ in 0..100 {
-        let queue = app.graphql_as(reviewer, QUEUE, json!({ "task": id })).await;
-        cases = data(&queue)["qcCases"].as_array().unwrap().clone();
-        if !cases.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let cases = qc_cases_of(&app, reviewer, &id).await;
     assert_eq!(cases[0]["origin"], "SAMPLED_PASS");
     let case_id = cases[0]["id"].as_str().unwrap();
     data(

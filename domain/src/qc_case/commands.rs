@@ -65,10 +65,7 @@ impl RejectReason {
 
     /// The stored name, e.g. `NO_LOAN_INTENT`.
     pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        crate::wire_name(&self)
     }
 }
 
