@@ -21,8 +21,8 @@ use process::scheduling::SchedulingProcess;
 use process::timers::TimerWorker;
 use process::ProcessRunner;
 use projections::{
-    AuditLog, InterviewRecords, LoanLineage, ProjectionHandle, ProjectionRunner, SeatCalendar,
-    TaskBoard,
+    AuditLog, Channels, InterviewRecords, LoanLineage, ProjectionHandle, ProjectionRunner,
+    SeatCalendar, TaskBoard,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -124,6 +124,16 @@ impl Engine {
         )
     }
 
+    /// A runner of the channel list projection.
+    pub fn channels_runner(&self) -> ProjectionRunner<Channels, GlobalLog> {
+        ProjectionRunner::new(
+            Channels,
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
     /// A runner of the loan-flow process manager.
     pub fn loan_flow_runner(&self) -> ProcessRunner<LoanFlowProcess> {
         ProcessRunner::new(
@@ -187,6 +197,7 @@ impl Engine {
                 Ok(self.interview_records_runner().rebuild().await?)
             }
             projections::loan_lineage::NAME => Ok(self.loan_lineage_runner().rebuild().await?),
+            projections::channels::NAME => Ok(self.channels_runner().rebuild().await?),
             other => anyhow::bail!(
                 "unknown projection `{other}`; known: {}",
                 projections::PROJECTION_NAMES.join(", ")
@@ -252,6 +263,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .catch_up()
         .await
         .context("loan lineage catch-up")?;
+    let channels_runner = engine.channels_runner();
+    let channels = channels_runner.handle();
+    channels_runner
+        .catch_up()
+        .await
+        .context("channels catch-up")?;
     let quality_runner = engine.quality_runner();
     let quality = quality_runner.handle();
     let loan_flow_runner = engine.loan_flow_runner();
@@ -299,6 +316,11 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             poll,
             shutdown_rx.clone(),
         )),
+        tokio::spawn(channels_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
         tokio::spawn(loan_flow_runner.run(
             engine.bus.subscribe_commits(),
             poll,
@@ -325,6 +347,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         audit_log,
         interview_records,
         loan_lineage,
+        channels,
         scheduling,
         quality,
         loan_flow,

@@ -13,7 +13,8 @@ use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::load_checkpoint;
 use projections::{
-    AuditLog, InterviewRecords, LoanLineage, Projection, ProjectionRunner, SeatCalendar, TaskBoard,
+    AuditLog, Channels, InterviewRecords, LoanLineage, Projection, ProjectionRunner, SeatCalendar,
+    TaskBoard,
 };
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
@@ -146,6 +147,12 @@ impl Engine {
                 self,
                 || AuditLog,
                 |pool| async move { AuditLog::all_rows(&pool).await },
+            )
+            .await?,
+            verify_one(
+                self,
+                || Channels,
+                |pool| async move { Channels::all_rows(&pool).await },
             )
             .await?,
             verify_one(

@@ -142,6 +142,14 @@ pub const RULES: &[(&str, &[Role])] = &[
     ),
     ("Mutation.signLoanContract", &[Customer]),
     ("Mutation.confirmDisbursement", &[Customer]),
+    // Channels (001 2.4.9).
+    ("Query.channels", &[Admin, Supervisor, Auditor]),
+    ("Query.channelAdmission", &[Customer, Seat]),
+    ("Mutation.createChannel", &[Admin]),
+    ("Mutation.editChannel", &[Admin]),
+    ("Mutation.enableChannel", &[Admin]),
+    ("Mutation.disableChannel", &[Admin]),
+    ("Mutation.deleteChannel", &[Admin]),
     // Seat commands.
     ("Mutation.registerSeat", SEAT_MANAGERS),
     ("Mutation.setWorkingHours", SEAT_MANAGERS),

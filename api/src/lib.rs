@@ -5,6 +5,7 @@
 pub mod access;
 mod audit;
 pub mod auth;
+mod channels;
 mod error;
 mod health;
 mod limits;

@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse};
 
 use crate::access::AccessControl;
 use crate::audit::AuditQuery;
+use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::quality::{QualityMutation, QualityQuery};
 use crate::request::RequestContext;
@@ -21,7 +22,14 @@ use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(TaskQuery, SeatQuery, QualityQuery, LoanQuery, AuditQuery);
+pub struct QueryRoot(
+    TaskQuery,
+    SeatQuery,
+    QualityQuery,
+    LoanQuery,
+    ChannelQuery,
+    AuditQuery,
+);
 
 /// Every mutation: one per command.
 #[derive(MergedObject, Default)]
@@ -32,6 +40,7 @@ pub struct MutationRoot(
     QualityMutation,
     LoanMutation,
     SeatMutation,
+    ChannelMutation,
 );
 
 /// Every subscription (WebSocket at `/graphql/ws`).

@@ -55,6 +55,8 @@ pub struct AppState {
     pub interview_records: ProjectionHandle,
     /// The loan and lineage projection's progress.
     pub loan_lineage: ProjectionHandle,
+    /// The channel list projection's progress.
+    pub channels: ProjectionHandle,
     /// The scheduling process manager's progress.
     pub scheduling: ProjectionHandle,
     /// The quality-control process manager's progress.
@@ -103,6 +105,7 @@ impl AppState {
             &self.audit_log,
             &self.interview_records,
             &self.loan_lineage,
+            &self.channels,
         ] {
             if !projection.wait_for(position, timeout).await {
                 return false;
@@ -119,6 +122,7 @@ impl AppState {
             &self.audit_log,
             &self.interview_records,
             &self.loan_lineage,
+            &self.channels,
             &self.scheduling,
             &self.quality,
             &self.loan_flow,

@@ -2,6 +2,7 @@
 //! of the global log. No I/O lives here: time and ids arrive through
 //! [`services::DomainServices`], so every aggregate is deterministic and replayable.
 
+pub mod channel;
 pub mod customer_agenda;
 pub mod error;
 pub mod interview_task;

@@ -2,6 +2,7 @@
 //! rows, in the same transaction as its checkpoint, and can be rebuilt from zero.
 
 pub mod audit_log;
+pub mod channels;
 pub mod interview_records;
 pub mod loan_lineage;
 pub mod runner;
@@ -9,6 +10,7 @@ pub mod seat_calendar;
 pub mod task_board;
 
 pub use audit_log::AuditLog;
+pub use channels::Channels;
 pub use interview_records::InterviewRecords;
 pub use loan_lineage::LoanLineage;
 pub use runner::{
@@ -18,10 +20,11 @@ pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
 
 /// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 5] = [
+pub const PROJECTION_NAMES: [&str; 6] = [
     task_board::NAME,
     seat_calendar::NAME,
     audit_log::NAME,
     interview_records::NAME,
     loan_lineage::NAME,
+    channels::NAME,
 ];

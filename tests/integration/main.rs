@@ -3,6 +3,7 @@
 //! server at FACESIGN_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
 //! and fail, never skip, when it is missing.
 
+mod channels;
 mod command_bus;
 mod global_log;
 mod graphql_tasks;
