@@ -152,6 +152,9 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.deleteChannel", &[Admin]),
     // Seat commands.
     ("Mutation.registerSeat", SEAT_MANAGERS),
+    ("Mutation.signIn", &[Seat, Supervisor]),
+    ("Mutation.signOut", &[Seat, Supervisor]),
+    ("Mutation.setPresence", &[Seat, Supervisor]),
     ("Mutation.setWorkingHours", SEAT_MANAGERS),
     ("Mutation.enableSeat", SEAT_MANAGERS),
     ("Mutation.disableSeat", SEAT_MANAGERS),

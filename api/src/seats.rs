@@ -30,6 +30,40 @@ pub enum Weekday {
     Sun,
 }
 
+/// Presence a seat sets by hand (004 3.1); 忙碌 is the system's.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum SeatPresence {
+    /// 空闲.
+    Idle,
+    /// 暂放.
+    Paused,
+    /// 话后处理.
+    AfterCall,
+}
+
+impl From<SeatPresence> for domain::seat::Presence {
+    fn from(p: SeatPresence) -> Self {
+        match p {
+            SeatPresence::Idle => Self::Idle,
+            SeatPresence::Paused => Self::Paused,
+            SeatPresence::AfterCall => Self::AfterCall,
+        }
+    }
+}
+
+/// A seat acts on its own seat only; supervisors on any.
+fn own_seat(ctx: &Context<'_>, seat_no: &str) -> Result<()> {
+    let actor = request(ctx).command_context()?.actor;
+    if actor.role == "SEAT" && actor.id != seat_no {
+        return Err(ApiError {
+            code: domain::ErrorCode::Forbidden,
+            message: "a seat may change only its own presence".into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// One working period, in Asia/Shanghai local time.
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "WorkingPeriodInput")]
@@ -81,6 +115,14 @@ impl SeatView {
     /// Skills.
     async fn skills(&self) -> Vec<String> {
         self.0.skill_list()
+    }
+    /// On duty (签入).
+    async fn signed_in(&self) -> bool {
+        self.0.signed_in != 0
+    }
+    /// 空闲 IDLE, 暂放 PAUSED, 忙碌 BUSY or 话后处理 AFTER_CALL.
+    async fn presence(&self) -> &str {
+        &self.0.presence
     }
     /// Weekly working hours.
     async fn working_hours(&self) -> Vec<WorkingPeriodView> {
@@ -357,6 +399,33 @@ impl SeatMutation {
             );
         }
         Ok(results)
+    }
+
+    /// 签入: on duty, 空闲.
+    async fn sign_in(&self, ctx: &Context<'_>, seat_no: String) -> Result<SeatPayload> {
+        own_seat(ctx, &seat_no)?;
+        self.send(ctx, &seat_no, SeatCommand::SignIn).await
+    }
+
+    /// 签出: off duty; refused during a call.
+    async fn sign_out(&self, ctx: &Context<'_>, seat_no: String) -> Result<SeatPayload> {
+        own_seat(ctx, &seat_no)?;
+        self.send(ctx, &seat_no, SeatCommand::SignOut).await
+    }
+
+    /// Sets 空闲, 暂放 or 话后处理; refused during a call (忙碌).
+    async fn set_presence(
+        &self,
+        ctx: &Context<'_>,
+        seat_no: String,
+        presence: SeatPresence,
+    ) -> Result<SeatPayload> {
+        own_seat(ctx, &seat_no)?;
+        let command = SeatCommand::SetPresence {
+            presence: presence.into(),
+            by_system: false,
+        };
+        self.send(ctx, &seat_no, command).await
     }
 
     /// Makes a seat bookable (启用).

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use domain::log::StoredEvent;
 use domain::schedule::{shanghai, Slot, WeeklyHours};
-use domain::seat::{SeatEvent, AGGREGATE_TYPE};
+use domain::seat::{Presence, SeatEvent, AGGREGATE_TYPE};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
@@ -36,6 +36,10 @@ pub struct SeatRow {
     pub created_position: i64,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+    /// 1 when on duty (签入).
+    pub signed_in: i64,
+    /// IDLE, PAUSED, BUSY or AFTER_CALL.
+    pub presence: String,
 }
 
 impl SeatRow {
@@ -151,6 +155,26 @@ impl Projection for SeatCalendar {
                     .execute(&mut *conn)
                     .await?;
             }
+            SeatEvent::SeatSignedIn
+            | SeatEvent::SeatSignedOut
+            | SeatEvent::PresenceChanged { .. } => {
+                let (signed_in, presence) = match decoded {
+                    SeatEvent::SeatSignedIn => (Some(1_i64), Presence::Idle),
+                    SeatEvent::SeatSignedOut => (Some(0), Presence::Paused),
+                    SeatEvent::PresenceChanged { presence } => (None, presence),
+                    _ => unreachable!("matched above"),
+                };
+                sqlx::query(
+                    "UPDATE seats SET signed_in = COALESCE($1, signed_in), presence = $2, updated_at = $3
+                      WHERE seat_no = $4",
+                )
+                .bind(signed_in)
+                .bind(domain::wire_name(&presence))
+                .bind(&updated_at)
+                .bind(seat_no)
+                .execute(&mut *conn)
+                .await?;
+            }
             SeatEvent::SlotBooked {
                 booking_id,
                 task_id,
@@ -179,8 +203,8 @@ impl Projection for SeatCalendar {
     }
 }
 
-const SEAT_COLUMNS: &str =
-    "seat_no, name, enabled, seat_groups, skills, working_hours, created_position, updated_at";
+const SEAT_COLUMNS: &str = "seat_no, name, enabled, seat_groups, skills, working_hours,
+    created_position, updated_at, signed_in, presence";
 
 impl SeatCalendar {
     /// Every seat, by seat no.

@@ -12,13 +12,14 @@ use adapters::{CommandBus, CommandContext, CommandError};
 use chrono::{DateTime, Duration, Utc};
 use domain::customer_agenda::{AgendaCommand, CustomerAgenda};
 use domain::error::{DomainError, ErrorCode};
+use domain::interview_task::session::SessionEvent;
 use domain::interview_task::{
     AppointmentConfirmed, AppointmentRequested, BookingRef, InterviewTask, InterviewTaskCommand,
     InterviewTaskEvent, AGGREGATE_TYPE,
 };
 use domain::log::{Actor, StoredEvent};
 use domain::notification::{interview_notice, INTERVIEW_NOTICE};
-use domain::seat::{Seat, SeatCommand};
+use domain::seat::{Presence, Seat, SeatCommand};
 use sqlx::AnyPool;
 use tracing::{info, instrument};
 use uuid::Uuid;
@@ -166,6 +167,27 @@ impl SchedulingProcess {
         Ok(())
     }
 
+    async fn set_presence(
+        &self,
+        seat_no: &str,
+        presence: Presence,
+        context: &CommandContext,
+    ) -> anyhow::Result<()> {
+        let result = self
+            .bus
+            .execute::<Seat>(
+                seat_no,
+                SeatCommand::SetPresence {
+                    presence,
+                    by_system: true,
+                },
+                context,
+            )
+            .await;
+        refused(result)?.ok();
+        Ok(())
+    }
+
     async fn release(&self, booking: &BookingRef, context: &CommandContext) -> anyhow::Result<()> {
         let seat = self
             .bus
@@ -293,6 +315,15 @@ impl ProcessManager for SchedulingProcess {
                     self.release(booking, &context).await?;
                 }
                 Ok(())
+            }
+            // 004 3.1: 忙碌 when the call is answered, 话后处理 when it ends. A seat
+            // not signed in keeps its presence (the refusal is expected).
+            InterviewTaskEvent::InterviewStarted { seat_no, .. } => {
+                self.set_presence(&seat_no, Presence::Busy, &context).await
+            }
+            InterviewTaskEvent::Session(SessionEvent::CallEnded { seat_no, .. }) => {
+                self.set_presence(&seat_no, Presence::AfterCall, &context)
+                    .await
             }
             InterviewTaskEvent::InterviewTaskSuperseded { releases, .. } => {
                 for booking in &releases {

@@ -482,3 +482,64 @@ async fn a_rejected_sampled_pass_asks_for_a_loan_roll_back() {
     assert_eq!(last["payload"]["QcRejected"]["rollback_loan"], true);
     app.stop().await;
 }
+
+/// 004_448cd5ace309d8b2.txt 3.1: 空闲 after signing in; 忙碌 when the call is
+/// answered (not changeable by hand); 话后处理 when it ends (changeable).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seat_presence_follows_the_call() {
+    let (app, clock) = app_with_clock(Backend::Sqlite, 0).await;
+    const SEAT_STATE: &str = r#"{ seat(seatNo: "S1") { signedIn presence } }"#;
+    const SET: &str = r#"mutation($p: SeatPresence!) { setPresence(seatNo: "S1", presence: $p) { seat { presence } } }"#;
+    seat(&app, "S1").await;
+    let id = task_with(&app, "HT-PRESENCE", BORROWER_ID).await;
+    let signed_in = app
+        .graphql_as(
+            SEAT,
+            r#"mutation { signIn(seatNo: "S1") { seat { signedIn presence } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&signed_in)["signIn"]["seat"]["presence"], "IDLE");
+    let other = app
+        .graphql_as(("S2", "SEAT"), SET, json!({ "p": "PAUSED" }))
+        .await;
+    assert_eq!(
+        error_code(&other),
+        "FORBIDDEN",
+        "a seat changes only its own presence"
+    );
+
+    book_and_start(&app, &clock, &id).await;
+    let busy = app.graphql_as(SEAT, SEAT_STATE, json!({})).await;
+    assert_eq!(data(&busy)["seat"]["presence"], "BUSY");
+    let by_hand = app.graphql_as(SEAT, SET, json!({ "p": "PAUSED" })).await;
+    assert_eq!(
+        error_code(&by_hand),
+        "INVALID_TRANSITION",
+        "忙碌…状态不可修改"
+    );
+    let sign_out = app
+        .graphql_as(
+            SEAT,
+            r#"mutation { signOut(seatNo: "S1") { seat { signedIn } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&sign_out), "INVALID_TRANSITION");
+
+    end_call(&app, &clock, &id).await;
+    let after = app.graphql_as(SEAT, SEAT_STATE, json!({})).await;
+    assert_eq!(data(&after)["seat"]["presence"], "AFTER_CALL");
+    let idle = app.graphql_as(SEAT, SET, json!({ "p": "IDLE" })).await;
+    assert_eq!(data(&idle)["setPresence"]["seat"]["presence"], "IDLE");
+    let out = app
+        .graphql_as(
+            SEAT,
+            r#"mutation { signOut(seatNo: "S1") { seat { signedIn presence } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&out)["signOut"]["seat"]["signedIn"], false);
+    assert_eq!(data(&out)["signOut"]["seat"]["presence"], "PAUSED");
+    app.stop().await;
+}

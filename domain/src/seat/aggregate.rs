@@ -6,6 +6,21 @@ use super::{SeatCommand, SeatError, SeatEvent};
 use crate::schedule::{Booking, Bookings, WeeklyHours};
 use crate::services::DomainServices;
 
+/// Working state of a seat (004 3.1 系统工作状态).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Presence {
+    /// 空闲: takes calls.
+    Idle,
+    /// 暂放: set by hand; takes no calls.
+    #[default]
+    Paused,
+    /// 忙碌: in a call; set by the system.
+    Busy,
+    /// 话后处理: after a call; takes no calls until changed.
+    AfterCall,
+}
+
 /// The write-side state of one seat.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Seat {
@@ -13,12 +28,19 @@ pub struct Seat {
     enabled: bool,
     hours: WeeklyHours,
     bookings: Bookings,
+    signed_in: bool,
+    presence: Presence,
 }
 
 impl Seat {
     /// Whether the seat takes bookings.
     pub fn is_enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// Whether the seat can be dispatched a call: enabled, signed in and 空闲.
+    pub fn is_available(&self) -> bool {
+        self.enabled && self.signed_in && self.presence == Presence::Idle
     }
 
     /// Bookings currently held.
@@ -120,6 +142,47 @@ impl Aggregate for Seat {
                 }
                 SeatEvent::SeatDisabled
             }
+            SeatCommand::SignIn => {
+                self.require_registered()?;
+                if !self.enabled {
+                    return Err(SeatError::Disabled);
+                }
+                if self.signed_in {
+                    return Ok(());
+                }
+                SeatEvent::SeatSignedIn
+            }
+            SeatCommand::SignOut => {
+                self.require_registered()?;
+                if !self.signed_in {
+                    return Ok(());
+                }
+                if self.presence == Presence::Busy {
+                    return Err(SeatError::InCall);
+                }
+                SeatEvent::SeatSignedOut
+            }
+            SeatCommand::SetPresence {
+                presence,
+                by_system,
+            } => {
+                self.require_registered()?;
+                if !self.signed_in {
+                    return Err(SeatError::NotSignedIn);
+                }
+                if !by_system {
+                    if presence == Presence::Busy {
+                        return Err(SeatError::BusyIsAutomatic);
+                    }
+                    if self.presence == Presence::Busy {
+                        return Err(SeatError::InCall);
+                    }
+                }
+                if self.presence == presence {
+                    return Ok(());
+                }
+                SeatEvent::PresenceChanged { presence }
+            }
             SeatCommand::Book {
                 booking_id,
                 task_id,
@@ -171,6 +234,15 @@ impl Aggregate for Seat {
             SeatEvent::WorkingHoursSet { hours } => self.hours = hours,
             SeatEvent::SeatEnabled => self.enabled = true,
             SeatEvent::SeatDisabled => self.enabled = false,
+            SeatEvent::SeatSignedIn => {
+                self.signed_in = true;
+                self.presence = Presence::Idle;
+            }
+            SeatEvent::SeatSignedOut => {
+                self.signed_in = false;
+                self.presence = Presence::Paused;
+            }
+            SeatEvent::PresenceChanged { presence } => self.presence = presence,
             SeatEvent::SlotBooked {
                 booking_id,
                 task_id,
@@ -362,5 +434,66 @@ mod tests {
             .given_no_previous_events()
             .when(SeatCommand::Enable)
             .then_expect_error(SeatError::NotFound);
+    }
+
+    /// 004_448cd5ace309d8b2.txt 3.1: 坐席登录后，自动变更为上班状态 (空闲); 忙碌 is
+    /// automatic and cannot be changed by hand; 话后处理 can.
+    #[test]
+    fn presence_follows_the_platform_manual() {
+        TestFramework::<Seat>::with(services())
+            .given(registered())
+            .when(SeatCommand::SetPresence {
+                presence: Presence::Idle,
+                by_system: false,
+            })
+            .then_expect_error(SeatError::NotSignedIn);
+        let mut signed_in = registered();
+        signed_in.push(SeatEvent::SeatSignedIn);
+        let mut seat = Seat::default();
+        for event in signed_in.clone() {
+            seat.apply(event);
+        }
+        assert!(seat.is_available(), "signed in means 空闲");
+        TestFramework::<Seat>::with(services())
+            .given(signed_in.clone())
+            .when(SeatCommand::SetPresence {
+                presence: Presence::Busy,
+                by_system: false,
+            })
+            .then_expect_error(SeatError::BusyIsAutomatic);
+        let mut in_call = signed_in;
+        in_call.push(SeatEvent::PresenceChanged {
+            presence: Presence::Busy,
+        });
+        TestFramework::<Seat>::with(services())
+            .given(in_call.clone())
+            .when(SeatCommand::SetPresence {
+                presence: Presence::Paused,
+                by_system: false,
+            })
+            .then_expect_error(SeatError::InCall);
+        TestFramework::<Seat>::with(services())
+            .given(in_call.clone())
+            .when(SeatCommand::SignOut)
+            .then_expect_error(SeatError::InCall);
+        TestFramework::<Seat>::with(services())
+            .given(in_call)
+            .when(SeatCommand::SetPresence {
+                presence: Presence::AfterCall,
+                by_system: true,
+            })
+            .then_expect_events(vec![SeatEvent::PresenceChanged {
+                presence: Presence::AfterCall,
+            }]);
+    }
+
+    #[test]
+    fn a_disabled_seat_cannot_sign_in() {
+        let mut given = registered();
+        given.push(SeatEvent::SeatDisabled);
+        TestFramework::<Seat>::with(services())
+            .given(given)
+            .when(SeatCommand::SignIn)
+            .then_expect_error(SeatError::Disabled);
     }
 }

@@ -33,6 +33,17 @@ pub enum SeatCommand {
         /// The appointment slot.
         slot: Slot,
     },
+    /// 签入: the seat goes on duty; presence becomes 空闲 (004 3.1).
+    SignIn,
+    /// 签出: off duty; refused during a call.
+    SignOut,
+    /// The seat sets its presence (空闲, 暂放, 话后处理); 忙碌 is set by the system only.
+    SetPresence {
+        /// The new presence.
+        presence: super::Presence,
+        /// Set by the engine (a call started or ended), not by the seat.
+        by_system: bool,
+    },
     /// Release a booking (a no-op when it is not held).
     Release {
         /// The booking to release.

@@ -31,6 +31,15 @@ pub enum SeatError {
         /// (task id, start) of every booking that has not ended.
         bookings: Vec<(String, DateTime<Utc>)>,
     },
+    /// Presence changes need the seat on duty (签入).
+    #[error("the seat is not signed in")]
+    NotSignedIn,
+    /// 004 3.1: 忙碌…状态不可修改 — not during a call.
+    #[error("the seat is in a call (忙碌); presence cannot change until it ends")]
+    InCall,
+    /// 忙碌 is set by the engine when a call starts, not by hand.
+    #[error("忙碌 is set by the system when a call starts")]
+    BusyIsAutomatic,
     /// Only enabled seats can be booked (001 2.4.6).
     #[error("seat is disabled")]
     Disabled,
@@ -53,9 +62,11 @@ impl DomainError for SeatError {
             SeatError::InvalidField { .. }
             | SeatError::Schedule(_)
             | SeatError::OutsideWorkingHours => ErrorCode::Validation,
-            SeatError::FutureBookingsExist { .. } | SeatError::Disabled => {
-                ErrorCode::InvalidTransition
-            }
+            SeatError::FutureBookingsExist { .. }
+            | SeatError::Disabled
+            | SeatError::NotSignedIn
+            | SeatError::InCall => ErrorCode::InvalidTransition,
+            SeatError::BusyIsAutomatic => ErrorCode::Forbidden,
         }
     }
 }

@@ -25,6 +25,15 @@ pub enum SeatEvent {
     SeatEnabled,
     /// The seat stopped taking bookings.
     SeatDisabled,
+    /// The seat went on duty (签入).
+    SeatSignedIn,
+    /// The seat went off duty (签出).
+    SeatSignedOut,
+    /// Presence changed.
+    PresenceChanged {
+        /// The new presence.
+        presence: super::Presence,
+    },
     /// A slot was booked for a task.
     SlotBooked {
         /// Booking id.
@@ -52,6 +61,9 @@ impl DomainEvent for SeatEvent {
             SeatEvent::WorkingHoursSet { .. } => "WorkingHoursSet",
             SeatEvent::SeatEnabled => "SeatEnabled",
             SeatEvent::SeatDisabled => "SeatDisabled",
+            SeatEvent::SeatSignedIn => "SeatSignedIn",
+            SeatEvent::SeatSignedOut => "SeatSignedOut",
+            SeatEvent::PresenceChanged { .. } => "PresenceChanged",
             SeatEvent::SlotBooked { .. } => "SlotBooked",
             SeatEvent::SlotReleased { .. } => "SlotReleased",
         }

@@ -5,7 +5,7 @@ mod commands;
 mod error;
 mod events;
 
-pub use aggregate::Seat;
+pub use aggregate::{Presence, Seat};
 pub use commands::SeatCommand;
 pub use error::SeatError;
 pub use events::SeatEvent;
