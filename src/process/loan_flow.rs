@@ -6,39 +6,20 @@
 
 use std::sync::Arc;
 
-use adapters::{CommandBus, CommandContext, CommandError};
+use adapters::{CommandBus, CommandContext};
 use domain::interview_task::{
     CreateInterviewTask, InterviewOutcome, InterviewTask, InterviewTaskCommand, InterviewTaskEvent,
     ParticipantInput, TaskLineage,
 };
 use domain::loan_application::{LoanApplication, LoanCommand, LoanEvent, Node};
-use domain::log::{Actor, StoredEvent};
+use domain::log::StoredEvent;
 use domain::services::derived_id;
 
-use super::ProcessManager;
+use super::{caused_by, tolerate_refusal, ProcessManager};
 
 /// Drives interview tasks from loan transitions and back.
 pub struct LoanFlowProcess {
     bus: Arc<CommandBus>,
-}
-
-fn context(event: &StoredEvent) -> CommandContext {
-    CommandContext {
-        actor: Actor::system("loan-flow"),
-        correlation_id: event.metadata.correlation_id.clone(),
-        causation_id: event.metadata.event_id.to_string(),
-        request_id: event.metadata.request_id.clone(),
-    }
-}
-
-/// A domain refusal means the step was already taken (redelivery).
-fn tolerate_refusal<E: std::error::Error>(
-    result: Result<adapters::CommandReceipt, CommandError<E>>,
-) -> anyhow::Result<()> {
-    match result {
-        Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
-        Err(other) => Err(anyhow::anyhow!("{other}")),
-    }
 }
 
 impl LoanFlowProcess {
@@ -98,7 +79,7 @@ impl LoanFlowProcess {
 
     async fn on_loan(&self, event: &StoredEvent) -> anyhow::Result<()> {
         let decoded: LoanEvent = serde_json::from_value(event.payload.clone())?;
-        let context = context(event);
+        let context = caused_by(event, "loan-flow");
         let loan_id = &event.aggregate_id;
         let task_id = derived_id(&format!("{loan_id}:{}", event.sequence)).to_string();
         let actor = (
@@ -195,7 +176,7 @@ impl LoanFlowProcess {
         };
         let sent = self
             .bus
-            .execute::<LoanApplication>(loan_id, command, &context(event))
+            .execute::<LoanApplication>(loan_id, command, &caused_by(event, "loan-flow"))
             .await;
         tolerate_refusal(sent)
     }

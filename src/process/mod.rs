@@ -21,6 +21,28 @@ use projections::{ProjectionError, ProjectionHandle, ProjectionStatus};
 use sqlx::AnyPool;
 use tokio::sync::watch;
 
+/// The context of a command a process manager sends because of `event`: the
+/// engine acts (as `actor`), within the event's flow, caused by the event.
+pub fn caused_by(event: &StoredEvent, actor: &str) -> adapters::CommandContext {
+    adapters::CommandContext {
+        actor: domain::log::Actor::system(actor),
+        correlation_id: event.metadata.correlation_id.clone(),
+        causation_id: event.metadata.event_id.to_string(),
+        request_id: event.metadata.request_id.clone(),
+    }
+}
+
+/// A domain refusal means the step was already taken (a redelivery); anything
+/// else is an error to retry.
+pub fn tolerate_refusal<E: std::error::Error>(
+    result: Result<adapters::CommandReceipt, adapters::CommandError<E>>,
+) -> anyhow::Result<()> {
+    match result {
+        Ok(_) | Err(adapters::CommandError::Domain(_)) => Ok(()),
+        Err(other) => Err(anyhow::anyhow!("{other}")),
+    }
+}
+
 /// A reaction to events of the log.
 pub trait ProcessManager: Send + Sync + 'static {
     /// Stable name, also the name of its row in `projection_checkpoints`.

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use adapters::{CommandBus, CommandContext, CommandError};
+use adapters::CommandBus;
 use domain::interview_task::{
     InterviewOutcome, InterviewTask, InterviewTaskCommand, InterviewTaskEvent, QcVerdict,
 };
-use domain::log::{Actor, StoredEvent};
+use domain::log::StoredEvent;
 use domain::qc_case::{case_id, QcCase, QcCaseCommand, QcCaseEvent, QcOrigin};
 
-use super::ProcessManager;
+use super::{caused_by, tolerate_refusal, ProcessManager};
 
 /// Opens QC cases and applies their decisions.
 pub struct QualityProcess {
@@ -21,26 +21,6 @@ impl QualityProcess {
     /// A process manager sending commands through `bus`.
     pub fn new(bus: Arc<CommandBus>) -> Self {
         Self { bus }
-    }
-}
-
-fn context(event: &StoredEvent) -> CommandContext {
-    CommandContext {
-        actor: Actor::system("quality-control"),
-        correlation_id: event.metadata.correlation_id.clone(),
-        causation_id: event.metadata.event_id.to_string(),
-        request_id: event.metadata.request_id.clone(),
-    }
-}
-
-/// A domain refusal means the step was already taken (redelivery); anything
-/// else is retried.
-fn tolerate_refusal<E: std::error::Error>(
-    result: Result<adapters::CommandReceipt, CommandError<E>>,
-) -> anyhow::Result<()> {
-    match result {
-        Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
-        Err(other) => Err(anyhow::anyhow!("{other}")),
     }
 }
 
@@ -77,7 +57,7 @@ impl ProcessManager for QualityProcess {
                             seat_no: task.seat_no().unwrap_or_default().to_string(),
                             origin,
                         },
-                        &context(event),
+                        &caused_by(event, "quality-control"),
                     )
                     .await;
                 tolerate_refusal(opened)
@@ -114,7 +94,7 @@ impl ProcessManager for QualityProcess {
                             reasons: codes,
                             comment,
                         },
-                        &context(event),
+                        &caused_by(event, "quality-control"),
                     )
                     .await;
                 tolerate_refusal(applied)

@@ -17,7 +17,7 @@ use domain::interview_task::{
     AppointmentConfirmed, AppointmentRequested, BookingRef, InterviewTask, InterviewTaskCommand,
     InterviewTaskEvent, AGGREGATE_TYPE,
 };
-use domain::log::{Actor, StoredEvent};
+use domain::log::StoredEvent;
 use domain::notification::{interview_notice, INTERVIEW_NOTICE};
 use domain::seat::{Presence, Seat, SeatCommand};
 use sqlx::AnyPool;
@@ -25,7 +25,7 @@ use tracing::{info, instrument};
 use uuid::Uuid;
 
 use super::timers::{schedule_timer, TimerKind};
-use super::ProcessManager;
+use super::{caused_by, ProcessManager};
 
 /// Books seats and agendas for appointment requests.
 pub struct SchedulingProcess {
@@ -61,15 +61,6 @@ impl SchedulingProcess {
             pool,
             sms,
             reminder_lead,
-        }
-    }
-
-    fn context(event: &StoredEvent) -> CommandContext {
-        CommandContext {
-            actor: Actor::system("scheduler"),
-            correlation_id: event.metadata.correlation_id.clone(),
-            causation_id: event.metadata.event_id.to_string(),
-            request_id: event.metadata.request_id.clone(),
         }
     }
 
@@ -300,7 +291,7 @@ impl ProcessManager for SchedulingProcess {
             return Ok(());
         }
         let decoded: InterviewTaskEvent = serde_json::from_value(event.payload.clone())?;
-        let context = Self::context(event);
+        let context = caused_by(event, "scheduler");
         let task_id = &event.aggregate_id;
         match decoded {
             InterviewTaskEvent::AppointmentRequested(request) => {
