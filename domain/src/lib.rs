@@ -2,21 +2,27 @@
 //! of the global log. No I/O lives here: time and ids arrive through
 //! [`services::DomainServices`], so every aggregate is deterministic and replayable.
 
+pub mod account;
 pub mod channel;
 pub mod customer_agenda;
 pub mod error;
+pub mod inbound_call;
 pub mod interview_task;
 pub mod loan_application;
 pub mod log;
+pub mod media_asset;
 pub mod notification;
 pub mod pii;
 pub mod qc_case;
 pub mod repayment;
 pub mod role;
 pub mod schedule;
+pub mod script_catalog;
 pub mod seat;
+pub mod seat_group;
 pub mod services;
 pub mod upcast;
+pub mod work_order;
 
 pub use error::ErrorCode;
 

@@ -17,6 +17,11 @@ pub fn mask_id_number(id: &str) -> String {
     keep_ends(id, 6, 4)
 }
 
+/// Whether `phone` is an 11-digit mainland mobile number.
+pub fn valid_phone(phone: &str) -> bool {
+    phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Masks a mobile number: keeps the first 3 and last 4 digits (156****3093).
 pub fn mask_phone(phone: &str) -> String {
     keep_ends(phone, 3, 4)

@@ -141,7 +141,7 @@ fn validate(input: &ParticipantInput) -> Result<Participant, InterviewTaskError>
         }
         _ => {}
     }
-    if phone.len() != 11 || !phone.starts_with('1') || !phone.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::pii::valid_phone(&phone) {
         return Err(invalid(
             "phone",
             "must be an 11-digit mainland mobile number",

@@ -30,6 +30,7 @@ pub struct Seat {
     bookings: Bookings,
     signed_in: bool,
     presence: Presence,
+    offered_call: Option<uuid::Uuid>,
 }
 
 impl Seat {
@@ -40,7 +41,15 @@ impl Seat {
 
     /// Whether the seat can be dispatched a call: enabled, signed in and 空闲.
     pub fn is_available(&self) -> bool {
-        self.enabled && self.signed_in && self.presence == Presence::Idle
+        self.enabled
+            && self.signed_in
+            && self.presence == Presence::Idle
+            && self.offered_call.is_none()
+    }
+
+    /// The call offered to the seat and not yet answered.
+    pub fn offered_call(&self) -> Option<uuid::Uuid> {
+        self.offered_call
     }
 
     /// Bookings currently held.
@@ -160,6 +169,9 @@ impl Aggregate for Seat {
                 if self.presence == Presence::Busy {
                     return Err(SeatError::InCall);
                 }
+                if self.offered_call.is_some() {
+                    return Err(SeatError::CallPending);
+                }
                 SeatEvent::SeatSignedOut
             }
             SeatCommand::SetPresence {
@@ -209,6 +221,30 @@ impl Aggregate for Seat {
                     slot,
                 }
             }
+            SeatCommand::OfferCall { call_id } => {
+                self.require_registered()?;
+                if self.offered_call == Some(call_id) {
+                    return Ok(()); // redelivered
+                }
+                if !self.is_available() {
+                    return Err(SeatError::NotAvailable);
+                }
+                SeatEvent::CallOffered { call_id }
+            }
+            SeatCommand::TakeCall { call_id } => {
+                self.require_registered()?;
+                if self.offered_call != Some(call_id) {
+                    return Err(SeatError::CallNotOffered);
+                }
+                SeatEvent::CallTaken { call_id }
+            }
+            SeatCommand::WithdrawOffer { call_id } => {
+                self.require_registered()?;
+                if self.offered_call != Some(call_id) {
+                    return Ok(());
+                }
+                SeatEvent::CallOfferWithdrawn { call_id }
+            }
             SeatCommand::Release { booking_id } => {
                 self.require_registered()?;
                 let Some(booking) = self.bookings.get(booking_id) else {
@@ -243,6 +279,12 @@ impl Aggregate for Seat {
                 self.presence = Presence::Paused;
             }
             SeatEvent::PresenceChanged { presence } => self.presence = presence,
+            SeatEvent::CallOffered { call_id } => self.offered_call = Some(call_id),
+            SeatEvent::CallTaken { .. } => {
+                self.offered_call = None;
+                self.presence = Presence::Busy;
+            }
+            SeatEvent::CallOfferWithdrawn { .. } => self.offered_call = None,
             SeatEvent::SlotBooked {
                 booking_id,
                 task_id,
@@ -495,5 +537,45 @@ mod tests {
             .given(given)
             .when(SeatCommand::SignIn)
             .then_expect_error(SeatError::Disabled);
+    }
+
+    /// 004_448cd5ace309d8b2.txt 3.1: only a signed-in 空闲 seat takes a call, and one
+    /// offer at a time; answering makes it 忙碌; it cannot sign out with a call pending.
+    #[test]
+    fn one_call_is_offered_at_a_time() {
+        let call = Uuid::from_u128(7);
+        TestFramework::<Seat>::with(services())
+            .given(registered())
+            .when(SeatCommand::OfferCall { call_id: call })
+            .then_expect_error(SeatError::NotAvailable);
+        let mut offered = registered();
+        offered.extend([
+            SeatEvent::SeatSignedIn,
+            SeatEvent::CallOffered { call_id: call },
+        ]);
+        TestFramework::<Seat>::with(services())
+            .given(offered.clone())
+            .when(SeatCommand::OfferCall {
+                call_id: Uuid::from_u128(8),
+            })
+            .then_expect_error(SeatError::NotAvailable);
+        TestFramework::<Seat>::with(services())
+            .given(offered.clone())
+            .when(SeatCommand::SignOut)
+            .then_expect_error(SeatError::CallPending);
+        TestFramework::<Seat>::with(services())
+            .given(offered.clone())
+            .when(SeatCommand::TakeCall {
+                call_id: Uuid::from_u128(8),
+            })
+            .then_expect_error(SeatError::CallNotOffered);
+        let mut seat = Seat::default();
+        offered.push(SeatEvent::CallTaken { call_id: call });
+        for event in offered {
+            seat.apply(event);
+        }
+        assert_eq!(seat.presence, Presence::Busy);
+        assert!(!seat.is_available());
+        assert_eq!(seat.offered_call(), None);
     }
 }

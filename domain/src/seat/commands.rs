@@ -44,6 +44,23 @@ pub enum SeatCommand {
         /// Set by the engine (a call started or ended), not by the seat.
         by_system: bool,
     },
+    /// The dispatcher offers a queued call to this seat; refused unless it is
+    /// available (the guard that keeps two calls off one seat).
+    OfferCall {
+        /// The call.
+        call_id: Uuid,
+    },
+    /// The seat answers the offered call: presence becomes 忙碌.
+    TakeCall {
+        /// The call.
+        call_id: Uuid,
+    },
+    /// The offer is withdrawn (customer hung up, call transferred); a no-op
+    /// when this call is not offered.
+    WithdrawOffer {
+        /// The call.
+        call_id: Uuid,
+    },
     /// Release a booking (a no-op when it is not held).
     Release {
         /// The booking to release.

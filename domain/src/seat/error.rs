@@ -37,6 +37,15 @@ pub enum SeatError {
     /// 004 3.1: 忙碌…状态不可修改 — not during a call.
     #[error("the seat is in a call (忙碌); presence cannot change until it ends")]
     InCall,
+    /// A call is offered to the seat; it must be answered or transferred first.
+    #[error("a call is offered to the seat; answer or transfer it first")]
+    CallPending,
+    /// The seat cannot take a call now (not signed in, not 空闲, or already offered one).
+    #[error("the seat is not available for a call")]
+    NotAvailable,
+    /// The call was not offered to this seat.
+    #[error("this call is not offered to the seat")]
+    CallNotOffered,
     /// 忙碌 is set by the engine when a call starts, not by hand.
     #[error("忙碌 is set by the system when a call starts")]
     BusyIsAutomatic,
@@ -65,7 +74,10 @@ impl DomainError for SeatError {
             SeatError::FutureBookingsExist { .. }
             | SeatError::Disabled
             | SeatError::NotSignedIn
-            | SeatError::InCall => ErrorCode::InvalidTransition,
+            | SeatError::InCall
+            | SeatError::CallPending
+            | SeatError::NotAvailable
+            | SeatError::CallNotOffered => ErrorCode::InvalidTransition,
             SeatError::BusyIsAutomatic => ErrorCode::Forbidden,
         }
     }

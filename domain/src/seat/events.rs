@@ -34,6 +34,21 @@ pub enum SeatEvent {
         /// The new presence.
         presence: super::Presence,
     },
+    /// A queued call was offered to the seat (派单).
+    CallOffered {
+        /// The call.
+        call_id: Uuid,
+    },
+    /// The seat answered the offered call; presence is 忙碌.
+    CallTaken {
+        /// The call.
+        call_id: Uuid,
+    },
+    /// The offer was withdrawn.
+    CallOfferWithdrawn {
+        /// The call.
+        call_id: Uuid,
+    },
     /// A slot was booked for a task.
     SlotBooked {
         /// Booking id.
@@ -64,6 +79,9 @@ impl DomainEvent for SeatEvent {
             SeatEvent::SeatSignedIn => "SeatSignedIn",
             SeatEvent::SeatSignedOut => "SeatSignedOut",
             SeatEvent::PresenceChanged { .. } => "PresenceChanged",
+            SeatEvent::CallOffered { .. } => "CallOffered",
+            SeatEvent::CallTaken { .. } => "CallTaken",
+            SeatEvent::CallOfferWithdrawn { .. } => "CallOfferWithdrawn",
             SeatEvent::SlotBooked { .. } => "SlotBooked",
             SeatEvent::SlotReleased { .. } => "SlotReleased",
         }

@@ -1,0 +1,79 @@
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::DispatchReason;
+
+/// Who calls, for what, through which channel: what dispatch rules filter on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedCall {
+    /// The interview task (工单) the call is for.
+    pub task_id: String,
+    /// Hash of the main borrower's ID number: "the same customer" for 熟客优先.
+    pub customer_key: String,
+    /// 渠道代码.
+    pub channel_code: String,
+    /// 产品代码 of the task.
+    pub product_code: String,
+    /// The customer's region (房屋所在地区 / 属地), when known.
+    pub region: Option<String>,
+    /// A seat the customer asked for by name (指定坐席).
+    pub designated_seat: Option<String>,
+    /// The seat booked for the task's appointment (001 2.4.4.3 预设).
+    pub preassigned_seat: Option<String>,
+}
+
+/// Facts recorded about an `InboundCall`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum InboundCallEvent {
+    /// The channel refused the call; the customer saw `message`.
+    CallRefused {
+        /// The call.
+        call: QueuedCall,
+        /// The exact text shown.
+        message: String,
+    },
+    /// The call joined the queue.
+    CallQueued(QueuedCall),
+    /// The call was given to a seat.
+    CallDispatched {
+        /// The seat.
+        seat_no: String,
+        /// Why.
+        reason: DispatchReason,
+    },
+    /// The call moved to another seat before it was answered.
+    CallTransferred {
+        /// The seat it left.
+        from_seat: String,
+        /// The seat it went to.
+        to_seat: String,
+    },
+    /// The seat answered.
+    CallAnswered {
+        /// The seat.
+        seat_no: String,
+    },
+    /// The customer left the queue.
+    CallCancelled {
+        /// The seat it had been offered to, if any.
+        seat_no: Option<String>,
+    },
+}
+
+impl DomainEvent for InboundCallEvent {
+    fn event_type(&self) -> String {
+        match self {
+            InboundCallEvent::CallRefused { .. } => "CallRefused",
+            InboundCallEvent::CallQueued(_) => "CallQueued",
+            InboundCallEvent::CallDispatched { .. } => "CallDispatched",
+            InboundCallEvent::CallTransferred { .. } => "CallTransferred",
+            InboundCallEvent::CallAnswered { .. } => "CallAnswered",
+            InboundCallEvent::CallCancelled { .. } => "CallCancelled",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
