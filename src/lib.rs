@@ -16,13 +16,14 @@ use anyhow::Context as _;
 use api::{ApiConfig, AppState};
 use domain::services::DomainServices;
 use process::loan_flow::LoanFlowProcess;
+use process::operations::OperationsProcess;
 use process::quality::QualityProcess;
 use process::scheduling::SchedulingProcess;
 use process::timers::TimerWorker;
-use process::ProcessRunner;
+use process::{ProcessManager, ProcessRunner};
 use projections::{
-    AuditLog, Channels, InterviewRecords, LoanLineage, ProjectionHandle, ProjectionRunner,
-    SeatCalendar, TaskBoard,
+    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Projection,
+    ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -74,84 +75,87 @@ impl Engine {
         })
     }
 
-    /// A runner of the task board projection over this engine's database.
-    pub fn task_board_runner(&self) -> ProjectionRunner<TaskBoard, GlobalLog> {
+    fn projection_runner<P: Projection>(&self, projection: P) -> ProjectionRunner<P, GlobalLog> {
         ProjectionRunner::new(
-            TaskBoard,
+            projection,
             self.database.read_models().clone(),
             self.log.clone(),
             self.settings.projection_batch_size,
         )
+    }
+
+    fn process_runner<P: ProcessManager>(&self, process: P) -> ProcessRunner<P> {
+        ProcessRunner::new(
+            process,
+            self.database.read_models().clone(),
+            self.log.clone(),
+            self.settings.projection_batch_size,
+        )
+    }
+
+    /// A runner of the task board projection over this engine's database.
+    pub fn task_board_runner(&self) -> ProjectionRunner<TaskBoard, GlobalLog> {
+        self.projection_runner(TaskBoard)
     }
 
     /// A runner of the seat calendar projection.
     pub fn seat_calendar_runner(&self) -> ProjectionRunner<SeatCalendar, GlobalLog> {
-        ProjectionRunner::new(
-            SeatCalendar,
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+        self.projection_runner(SeatCalendar)
     }
 
     /// A runner of the audit projection.
     pub fn audit_log_runner(&self) -> ProjectionRunner<AuditLog, GlobalLog> {
-        ProjectionRunner::new(
-            AuditLog,
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+        self.projection_runner(AuditLog)
     }
 
     /// A runner of the interview records projection (QC queue, calls, statistics, task detail).
     pub fn interview_records_runner(&self) -> ProjectionRunner<InterviewRecords, GlobalLog> {
-        ProjectionRunner::new(
-            InterviewRecords,
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+        self.projection_runner(InterviewRecords)
     }
 
     /// A runner of the loan and lineage projection.
     pub fn loan_lineage_runner(&self) -> ProjectionRunner<LoanLineage, GlobalLog> {
-        ProjectionRunner::new(
-            LoanLineage,
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+        self.projection_runner(LoanLineage)
     }
 
     /// A runner of the channel list projection.
     pub fn channels_runner(&self) -> ProjectionRunner<Channels, GlobalLog> {
-        ProjectionRunner::new(
-            Channels,
+        self.projection_runner(Channels)
+    }
+
+    /// A runner of the call queue projection.
+    pub fn call_queue_runner(&self) -> ProjectionRunner<CallQueue, GlobalLog> {
+        self.projection_runner(CallQueue)
+    }
+
+    /// A runner of the admin catalog projection (scripts, media, accounts, work orders).
+    pub fn admin_catalog_runner(&self) -> ProjectionRunner<AdminCatalog, GlobalLog> {
+        self.projection_runner(AdminCatalog)
+    }
+
+    /// A runner of the operations-centre process manager (dispatch, work-order
+    /// SMS); it decides once `read_models` (call queue, seat calendar) are current.
+    pub fn operations_runner(
+        &self,
+        read_models: Vec<ProjectionHandle>,
+    ) -> ProcessRunner<OperationsProcess> {
+        self.process_runner(OperationsProcess::new(
+            self.bus.clone(),
             self.database.read_models().clone(),
             self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+            self.sms(),
+            read_models,
+        ))
     }
 
     /// A runner of the loan-flow process manager.
     pub fn loan_flow_runner(&self) -> ProcessRunner<LoanFlowProcess> {
-        ProcessRunner::new(
-            LoanFlowProcess::new(self.bus.clone()),
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+        self.process_runner(LoanFlowProcess::new(self.bus.clone()))
     }
 
     /// A runner of the quality-control process manager.
     pub fn quality_runner(&self) -> ProcessRunner<QualityProcess> {
-        ProcessRunner::new(
-            QualityProcess::new(self.bus.clone()),
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+        self.process_runner(QualityProcess::new(self.bus.clone()))
     }
 
     /// The SMS outbox.
@@ -165,17 +169,12 @@ impl Engine {
 
     /// A runner of the scheduling process manager.
     pub fn scheduling_runner(&self) -> ProcessRunner<SchedulingProcess> {
-        ProcessRunner::new(
-            SchedulingProcess::new(
-                self.bus.clone(),
-                self.database.read_models().clone(),
-                self.sms(),
-                self.settings.reminder_lead,
-            ),
+        self.process_runner(SchedulingProcess::new(
+            self.bus.clone(),
             self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
-        )
+            self.sms(),
+            self.settings.reminder_lead,
+        ))
     }
 
     /// The timer worker.
@@ -198,6 +197,8 @@ impl Engine {
             }
             projections::loan_lineage::NAME => Ok(self.loan_lineage_runner().rebuild().await?),
             projections::channels::NAME => Ok(self.channels_runner().rebuild().await?),
+            projections::call_queue::NAME => Ok(self.call_queue_runner().rebuild().await?),
+            projections::admin_catalog::NAME => Ok(self.admin_catalog_runner().rebuild().await?),
             other => anyhow::bail!(
                 "unknown projection `{other}`; known: {}",
                 projections::PROJECTION_NAMES.join(", ")
@@ -269,6 +270,18 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .catch_up()
         .await
         .context("channels catch-up")?;
+    let call_queue_runner = engine.call_queue_runner();
+    let call_queue = call_queue_runner.handle();
+    call_queue_runner
+        .catch_up()
+        .await
+        .context("call queue catch-up")?;
+    let admin_catalog_runner = engine.admin_catalog_runner();
+    let admin_catalog = admin_catalog_runner.handle();
+    admin_catalog_runner
+        .catch_up()
+        .await
+        .context("admin catalog catch-up")?;
     let quality_runner = engine.quality_runner();
     let quality = quality_runner.handle();
     let loan_flow_runner = engine.loan_flow_runner();
@@ -288,6 +301,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .context("audit log catch-up")?;
     let scheduling_runner = engine.scheduling_runner();
     let scheduling = scheduling_runner.handle();
+    let operations_runner =
+        engine.operations_runner(vec![call_queue.clone(), seat_calendar.clone()]);
+    let operations = operations_runner.handle();
     let (shutdown, shutdown_rx) = watch::channel(false);
     let poll = settings.projection_poll_interval;
     let workers = vec![
@@ -321,6 +337,21 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             poll,
             shutdown_rx.clone(),
         )),
+        tokio::spawn(call_queue_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(admin_catalog_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(operations_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
         tokio::spawn(loan_flow_runner.run(
             engine.bus.subscribe_commits(),
             poll,
@@ -348,6 +379,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         interview_records,
         loan_lineage,
         channels,
+        call_queue,
+        admin_catalog,
+        operations,
         scheduling,
         quality,
         loan_flow,

@@ -13,8 +13,8 @@ use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::load_checkpoint;
 use projections::{
-    AuditLog, Channels, InterviewRecords, LoanLineage, Projection, ProjectionRunner, SeatCalendar,
-    TaskBoard,
+    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Projection,
+    ProjectionRunner, SeatCalendar, TaskBoard,
 };
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
@@ -165,6 +165,22 @@ impl Engine {
                 self,
                 || InterviewRecords,
                 |pool| async move { InterviewRecords::all_rows(&pool).await },
+            )
+            .await?,
+            verify_one(
+                self,
+                || CallQueue,
+                |pool| async move {
+                    CallQueue::all_rows(&pool)
+                        .await
+                        .map(|rows| vec![format!("{rows:?}")])
+                },
+            )
+            .await?,
+            verify_one(
+                self,
+                || AdminCatalog,
+                |pool| async move { AdminCatalog::all_rows(&pool).await },
             )
             .await?,
         ];

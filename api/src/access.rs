@@ -150,6 +150,56 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.enableChannel", &[Admin]),
     ("Mutation.disableChannel", &[Admin]),
     ("Mutation.deleteChannel", &[Admin]),
+    // Queue and dispatch (001 2.4.4, 004 3.6).
+    ("Query.callQueue", &[Seat, Supervisor, Admin]),
+    (
+        "Query.inboundCall",
+        &[Customer, Seat, Supervisor, Admin, Auditor],
+    ),
+    ("Query.dispatchRule", SEAT_MANAGERS),
+    ("Mutation.joinQueue", &[Customer]),
+    ("Mutation.cancelQueuedCall", &[Customer, Seat, Supervisor]),
+    ("Mutation.answerCall", &[Seat]),
+    ("Mutation.endInboundCall", &[Seat, Supervisor]),
+    ("Mutation.transferCall", &[Seat, Supervisor]),
+    ("Mutation.configureDispatchRule", SEAT_MANAGERS),
+    (
+        "Subscription.queueTicket",
+        &[Customer, Seat, Supervisor, Admin],
+    ),
+    // Scripts (001 2.4.7), media (001 2.4.8), seat groups (004 3.18), accounts (004 3.17).
+    ("Query.scripts", &[Seat, Supervisor, Admin, Auditor]),
+    ("Query.scriptFor", &[Seat, Supervisor, Admin]),
+    ("Query.mediaAssets", &[Seat, Supervisor, Admin, Auditor]),
+    ("Query.seatGroups", &[Supervisor, Admin, Auditor]),
+    ("Query.accounts", AUDITORS),
+    ("Mutation.addScript", &[Admin]),
+    ("Mutation.editScript", &[Admin]),
+    ("Mutation.removeScript", &[Admin]),
+    ("Mutation.makeDefaultScript", &[Admin]),
+    ("Mutation.createMedia", &[Admin]),
+    ("Mutation.editMedia", &[Admin]),
+    ("Mutation.enableMedia", &[Admin]),
+    ("Mutation.disableMedia", &[Admin]),
+    ("Mutation.deleteMedia", &[Admin]),
+    ("Mutation.createSeatGroup", &[Admin]),
+    ("Mutation.editSeatGroup", &[Admin]),
+    ("Mutation.deleteSeatGroup", &[Admin]),
+    ("Mutation.createAccount", &[Admin]),
+    ("Mutation.editAccount", &[Admin]),
+    ("Mutation.disableAccount", &[Admin]),
+    ("Mutation.enableAccount", &[Admin]),
+    ("Mutation.deleteAccount", &[Admin]),
+    ("Mutation.kickAccount", &[Admin]),
+    // Work orders (004 3.3).
+    ("Query.workOrders", &[Seat, Supervisor, Admin, Auditor]),
+    ("Query.workOrderCounts", &[Seat, Supervisor, Admin, Auditor]),
+    ("Mutation.createWorkOrder", &[Seat, Supervisor]),
+    ("Mutation.editWorkOrder", &[Seat, Supervisor]),
+    ("Mutation.completeWorkOrder", &[Seat, Supervisor]),
+    ("Mutation.cancelWorkOrder", &[Seat, Supervisor]),
+    ("Mutation.resendWorkOrderSms", &[Seat, Supervisor]),
+    ("Mutation.remarkWorkOrder", &[Seat, Supervisor]),
     // Seat commands.
     ("Mutation.registerSeat", SEAT_MANAGERS),
     ("Mutation.signIn", &[Seat, Supervisor]),
@@ -274,7 +324,14 @@ impl Extension for AccessControlExtension {
             && !info.is_for_introspection
             && !info.name.starts_with("__")
         {
-            let operation = format!("{}.{}", info.parent_type, info.name);
+            // Subscription roots are merged from parts (TaskSubscription, …);
+            // their rules are listed under the merged root's name.
+            let parent = if info.parent_type.ends_with("Subscription") {
+                "Subscription"
+            } else {
+                info.parent_type
+            };
+            let operation = format!("{parent}.{}", info.name);
             if let Err(error) = authorize(ctx.data_opt::<RequestContext>(), &operation) {
                 let code = error.code.as_str();
                 return Err(async_graphql::Error::new(error.message)

@@ -77,6 +77,11 @@ impl JwtKeys {
 
     /// Verifies a token and returns its subject and role.
     pub fn verify(&self, token: &str) -> Result<(String, Role), TokenError> {
+        self.verify_issued(token).map(|(sub, role, _)| (sub, role))
+    }
+
+    /// Verifies a token and returns its subject, role and issue time (seconds).
+    pub fn verify_issued(&self, token: &str) -> Result<(String, Role, u64), TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 30;
         let data = decode::<Claims>(token, &self.decoding, &validation)
@@ -85,7 +90,7 @@ impl JwtKeys {
         if data.claims.sub.trim().is_empty() || data.claims.sub.len() > 64 {
             return Err(TokenError::Invalid);
         }
-        Ok((data.claims.sub, role))
+        Ok((data.claims.sub, role, data.claims.iat))
     }
 }
 

@@ -5,7 +5,9 @@
 pub mod access;
 mod audit;
 pub mod auth;
+mod catalog;
 mod channels;
+mod dispatch;
 mod error;
 mod health;
 mod limits;
@@ -17,6 +19,7 @@ mod seats;
 mod session;
 mod state;
 mod tasks;
+mod work_orders;
 
 use std::sync::Arc;
 
@@ -103,6 +106,7 @@ async fn subscriptions(
                         ),
                         None => header_context,
                     };
+                    let context = context.check_account(state.database.read_models()).await;
                     let mut data = Data::default();
                     data.insert(context);
                     Ok(data)

@@ -17,6 +17,8 @@ pub struct RequestContext {
     pub request_id: String,
     /// `x-correlation-id`, or the request id.
     pub correlation_id: String,
+    /// When the token was issued (seconds since the epoch).
+    pub issued_at: Option<u64>,
 }
 
 fn header(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
@@ -46,19 +48,20 @@ impl RequestContext {
         request_id: String,
         correlation_id: String,
     ) -> Self {
-        let (actor, auth_error) = match token {
-            None => (None, None),
+        let (actor, auth_error, issued_at) = match token {
+            None => (None, None, None),
             Some(value) => {
                 let jwt = value.strip_prefix("Bearer ").unwrap_or(value).trim();
-                match keys.verify(jwt) {
-                    Ok((sub, role)) => (
+                match keys.verify_issued(jwt) {
+                    Ok((sub, role, iat)) => (
                         Some(Actor {
                             id: sub,
                             role: role.as_str().to_string(),
                         }),
                         None,
+                        Some(iat),
                     ),
-                    Err(e) => (None, Some(e.to_string())),
+                    Err(e) => (None, Some(e.to_string()), None),
                 }
             }
         };
@@ -67,7 +70,46 @@ impl RequestContext {
             auth_error,
             request_id,
             correlation_id,
+            issued_at,
         }
+    }
+
+    /// 004 3.17: a token whose subject is a staff account counts only while the
+    /// account is active, names its role, and was issued after its creation and
+    /// its last 踢出. Subjects without an account (customers, partners, systems)
+    /// are not affected. Fails closed when the account cannot be read.
+    pub async fn check_account(mut self, pool: &sqlx::AnyPool) -> Self {
+        let Some(actor) = &self.actor else {
+            return self;
+        };
+        let refusal = match projections::admin_catalog::AdminCatalog::account(pool, &actor.id).await
+        {
+            Ok(None) => None,
+            Ok(Some(account)) if account.status != "ACTIVE" => {
+                Some("the account is disabled or deleted".to_string())
+            }
+            Ok(Some(account)) if account.role != actor.role => {
+                Some("the token's role does not match the account's role".to_string())
+            }
+            Ok(Some(account)) => {
+                let valid_from = chrono::DateTime::parse_from_rfc3339(&account.valid_from)
+                    .map(|t| t.timestamp())
+                    .unwrap_or(i64::MAX);
+                let issued = self.issued_at.map_or(0, |t| i64::try_from(t).unwrap_or(0));
+                (issued < valid_from).then(|| {
+                    "the session was ended by an administrator (踢出); sign in again".to_string()
+                })
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the caller's account");
+                Some("the account could not be checked; try again".to_string())
+            }
+        };
+        if refusal.is_some() {
+            self.actor = None;
+            self.auth_error = refusal;
+        }
+        self
     }
 
     /// The caller's role, when authenticated.

@@ -2,7 +2,7 @@
 //! wait (bounded) until the projection reflects them.
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{Context, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -10,7 +10,9 @@ use axum::response::{Html, IntoResponse};
 
 use crate::access::AccessControl;
 use crate::audit::AuditQuery;
+use crate::catalog::{CatalogMutation, CatalogQuery};
 use crate::channels::{ChannelMutation, ChannelQuery};
+use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::quality::{QualityMutation, QualityQuery};
 use crate::request::RequestContext;
@@ -18,6 +20,7 @@ use crate::seats::{SeatMutation, SeatQuery};
 use crate::session::SessionMutation;
 use crate::state::AppState;
 use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
+use crate::work_orders::{WorkOrderMutation, WorkOrderQuery};
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -28,6 +31,9 @@ pub struct QueryRoot(
     QualityQuery,
     LoanQuery,
     ChannelQuery,
+    DispatchQuery,
+    CatalogQuery,
+    WorkOrderQuery,
     AuditQuery,
 );
 
@@ -41,10 +47,15 @@ pub struct MutationRoot(
     LoanMutation,
     SeatMutation,
     ChannelMutation,
+    DispatchMutation,
+    CatalogMutation,
+    WorkOrderMutation,
 );
 
 /// Every subscription (WebSocket at `/graphql/ws`).
-pub type SubscriptionRoot = TaskSubscription;
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(TaskSubscription, DispatchSubscription);
 
 /// The facesign schema type.
 pub type FacesignSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -55,7 +66,7 @@ pub fn build_schema(state: AppState) -> FacesignSchema {
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        TaskSubscription,
+        SubscriptionRoot::default(),
     )
     .data(state)
     .extension(AccessControl)
@@ -74,7 +85,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        TaskSubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()
@@ -87,7 +98,9 @@ pub async fn graphql_handler(
     request: GraphQLRequest,
 ) -> GraphQLResponse {
     let context =
-        RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref());
+        RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
+            .check_account(state.database.read_models())
+            .await;
     schema
         .execute(request.into_inner().data(context))
         .await

@@ -52,12 +52,12 @@ impl From<SeatPresence> for domain::seat::Presence {
 }
 
 /// A seat acts on its own seat only; supervisors on any.
-fn own_seat(ctx: &Context<'_>, seat_no: &str) -> Result<()> {
+pub(crate) fn own_seat(ctx: &Context<'_>, seat_no: &str) -> Result<()> {
     let actor = request(ctx).command_context()?.actor;
     if actor.role == "SEAT" && actor.id != seat_no {
         return Err(ApiError {
             code: domain::ErrorCode::Forbidden,
-            message: "a seat may change only its own presence".into(),
+            message: "a seat acts only on its own seat".into(),
         }
         .into());
     }
@@ -287,8 +287,10 @@ impl SeatMutation {
             .execute::<Seat>(seat_no, command, &request(ctx).command_context()?)
             .await
             .map_err(ApiError::from)?;
+        // A seat that changes may take a queued call (dispatch), so wait for the
+        // process managers too, not only the read models.
         let projected = match receipt.position {
-            Some(position) => state.read_models_reach(position).await,
+            Some(_) => state.settle().await,
             None => true,
         };
         let seat = if projected {

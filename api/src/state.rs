@@ -57,6 +57,12 @@ pub struct AppState {
     pub loan_lineage: ProjectionHandle,
     /// The channel list projection's progress.
     pub channels: ProjectionHandle,
+    /// The call queue projection's progress.
+    pub call_queue: ProjectionHandle,
+    /// The admin catalog projection's progress (scripts, media, accounts, work orders).
+    pub admin_catalog: ProjectionHandle,
+    /// The operations-centre process manager's progress (dispatch, work-order SMS).
+    pub operations: ProjectionHandle,
     /// The scheduling process manager's progress.
     pub scheduling: ProjectionHandle,
     /// The quality-control process manager's progress.
@@ -83,7 +89,12 @@ impl AppState {
             let Ok(head) = self.log.latest_committed().await else {
                 return false;
             };
-            for process in [&self.scheduling, &self.quality, &self.loan_flow] {
+            for process in [
+                &self.scheduling,
+                &self.quality,
+                &self.loan_flow,
+                &self.operations,
+            ] {
                 if !process.wait_for(head, timeout).await {
                     return false;
                 }
@@ -106,6 +117,8 @@ impl AppState {
             &self.interview_records,
             &self.loan_lineage,
             &self.channels,
+            &self.call_queue,
+            &self.admin_catalog,
         ] {
             if !projection.wait_for(position, timeout).await {
                 return false;
@@ -123,7 +136,10 @@ impl AppState {
             &self.interview_records,
             &self.loan_lineage,
             &self.channels,
+            &self.call_queue,
+            &self.admin_catalog,
             &self.scheduling,
+            &self.operations,
             &self.quality,
             &self.loan_flow,
         ]

@@ -799,9 +799,10 @@ pub enum InterviewOutcome {
 }
 
 /// Task changes over WebSocket.
+#[derive(Default)]
 pub struct TaskSubscription;
 
-#[Subscription(name = "Subscription")]
+#[Subscription]
 impl TaskSubscription {
     /// Emits the task each time its board row changes; every task when `id` is omitted.
     async fn task_changed(

@@ -10,6 +10,13 @@ pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }
 
+/// Midnight (Asia/Shanghai) of the day `at` falls on, in UTC.
+pub fn shanghai_day_start(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    let local = at.with_timezone(&shanghai());
+    let midnight = local.date_naive().and_time(chrono::NaiveTime::MIN);
+    (midnight - chrono::Duration::hours(8)).and_utc()
+}
+
 /// Rules of booking that operators configure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchedulingPolicy {

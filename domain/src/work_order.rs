@@ -182,6 +182,14 @@ impl WorkOrder {
     pub fn details(&self) -> &WorkOrderDetails {
         &self.details
     }
+
+    /// The customer as dispatch recognises them: by ID number, else by phone.
+    pub fn customer_key(&self) -> String {
+        match &self.details.id_number {
+            Some(id) => crate::customer_agenda::person_key("ID_CARD", id),
+            None => crate::customer_agenda::person_key("PHONE", &self.details.phone),
+        }
+    }
 }
 
 fn validate(mut d: WorkOrderDetails) -> Result<WorkOrderDetails, WorkOrderError> {

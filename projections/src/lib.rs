@@ -1,7 +1,9 @@
 //! Read models of facesign. Each projection turns events of the global log into
 //! rows, in the same transaction as its checkpoint, and can be rebuilt from zero.
 
+pub mod admin_catalog;
 pub mod audit_log;
+pub mod call_queue;
 pub mod channels;
 pub mod interview_records;
 pub mod loan_lineage;
@@ -9,7 +11,9 @@ pub mod runner;
 pub mod seat_calendar;
 pub mod task_board;
 
+pub use admin_catalog::AdminCatalog;
 pub use audit_log::AuditLog;
+pub use call_queue::CallQueue;
 pub use channels::Channels;
 pub use interview_records::InterviewRecords;
 pub use loan_lineage::LoanLineage;
@@ -20,11 +24,13 @@ pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
 
 /// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 6] = [
+pub const PROJECTION_NAMES: [&str; 8] = [
     task_board::NAME,
     seat_calendar::NAME,
     audit_log::NAME,
     interview_records::NAME,
     loan_lineage::NAME,
     channels::NAME,
+    call_queue::NAME,
+    admin_catalog::NAME,
 ];

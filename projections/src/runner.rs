@@ -266,6 +266,20 @@ impl ProjectionStatus {
     }
 }
 
+/// Decodes an event's payload, or says which event could not be read.
+pub fn decode<T: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<T, ProjectionError> {
+    serde_json::from_value(event.payload.clone()).map_err(|e| ProjectionError::BadEvent {
+        event_type: event.event_type.clone(),
+        position: event.position,
+        reason: e.to_string(),
+    })
+}
+
+/// The RFC 3339 form (microseconds, UTC) every read model stores times in.
+pub fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// Publishes a worker's progress to its waiters, waking them only on a change.
 pub fn publish_status(
     status: &watch::Sender<ProjectionStatus>,

@@ -40,6 +40,8 @@ pub struct SeatRow {
     pub signed_in: i64,
     /// IDLE, PAUSED, BUSY or AFTER_CALL.
     pub presence: String,
+    /// The call offered to the seat and not yet answered.
+    pub offered_call: Option<String>,
 }
 
 impl SeatRow {
@@ -175,6 +177,29 @@ impl Projection for SeatCalendar {
                 .execute(&mut *conn)
                 .await?;
             }
+            SeatEvent::CallOffered { call_id } => {
+                sqlx::query(
+                    "UPDATE seats SET offered_call = $1, updated_at = $2 WHERE seat_no = $3",
+                )
+                .bind(call_id.to_string())
+                .bind(&updated_at)
+                .bind(seat_no)
+                .execute(&mut *conn)
+                .await?;
+            }
+            SeatEvent::CallTaken { .. } | SeatEvent::CallOfferWithdrawn { .. } => {
+                let presence = matches!(decoded, SeatEvent::CallTaken { .. })
+                    .then(|| domain::wire_name(&Presence::Busy));
+                sqlx::query(
+                    "UPDATE seats SET offered_call = NULL, presence = COALESCE($1, presence), updated_at = $2
+                      WHERE seat_no = $3",
+                )
+                .bind(presence)
+                .bind(&updated_at)
+                .bind(seat_no)
+                .execute(&mut *conn)
+                .await?;
+            }
             SeatEvent::SlotBooked {
                 booking_id,
                 task_id,
@@ -204,7 +229,7 @@ impl Projection for SeatCalendar {
 }
 
 const SEAT_COLUMNS: &str = "seat_no, name, enabled, seat_groups, skills, working_hours,
-    created_position, updated_at, signed_in, presence";
+    created_position, updated_at, signed_in, presence, offered_call";
 
 impl SeatCalendar {
     /// Every seat, by seat no.

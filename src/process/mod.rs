@@ -4,6 +4,7 @@
 //! tolerate absence, confirmations that ignore a redelivery).
 
 pub mod loan_flow;
+pub mod operations;
 pub mod quality;
 pub mod scheduling;
 pub mod timers;

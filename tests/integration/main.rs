@@ -3,8 +3,10 @@
 //! server at FACESIGN_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
 //! and fail, never skip, when it is missing.
 
+mod admin_catalog;
 mod channels;
 mod command_bus;
+mod dispatch;
 mod global_log;
 mod graphql_tasks;
 mod loans;

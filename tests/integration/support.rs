@@ -304,3 +304,74 @@ pub async fn create_task(app: &TestApp, contract_no: &str) -> String {
         .expect("task id")
         .to_string()
 }
+
+/// A GraphQL subscription over `graphql-transport-ws`, authenticated in
+/// `connection_init` as `actor`.
+pub struct Subscription {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Subscription {
+    /// Connects, authenticates and subscribes with `query` and `variables`.
+    pub async fn start(app: &TestApp, actor: (&str, &str), query: &str, variables: Value) -> Self {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::Message;
+
+        let mut request = format!("{}/graphql/ws", app.base.replace("http", "ws"))
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut subscription = Self { socket };
+        let init = json!({
+            "type": "connection_init",
+            "payload": { "authorization": format!("Bearer {}", token(actor.0, actor.1)) }
+        });
+        subscription
+            .socket
+            .send(Message::Text(init.to_string().into()))
+            .await
+            .unwrap();
+        let ack = subscription.next_message().await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        let subscribe = json!({
+            "id": "1", "type": "subscribe",
+            "payload": { "query": query, "variables": variables }
+        });
+        subscription
+            .socket
+            .send(Message::Text(subscribe.to_string().into()))
+            .await
+            .unwrap();
+        subscription
+    }
+
+    async fn next_message(&mut self) -> Value {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a message in time")
+                .expect("socket open")
+                .unwrap();
+            if let Message::Text(text) = message {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    }
+
+    /// The `data` of the next pushed result.
+    pub async fn next_data(&mut self) -> Value {
+        let message = self.next_message().await;
+        assert_eq!(message["type"], "next", "{message}");
+        assert!(message["payload"].get("errors").is_none(), "{message}");
+        message["payload"]["data"].clone()
+    }
+}

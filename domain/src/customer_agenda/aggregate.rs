@@ -16,7 +16,13 @@ pub fn agenda_id(participant: &Participant) -> String {
         IdType::IdCard => "ID_CARD",
         IdType::Other => "OTHER",
     };
-    let digest = Sha256::digest(format!("{kind}:{}", participant.id_number).as_bytes());
+    person_key(kind, &participant.id_number)
+}
+
+/// A SHA-256 of a person's identifier of `kind` (ID_CARD, OTHER, PHONE): how the
+/// engine recognises the same customer without storing the identifier.
+pub fn person_key(kind: &str, value: &str) -> String {
+    let digest = Sha256::digest(format!("{kind}:{value}").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -3,7 +3,9 @@
 
 mod aggregate;
 
-pub use aggregate::{agenda_id, AgendaCommand, AgendaError, AgendaEvent, CustomerAgenda};
+pub use aggregate::{
+    agenda_id, person_key, AgendaCommand, AgendaError, AgendaEvent, CustomerAgenda,
+};
 
 /// Aggregate type name in the event log.
 pub const AGGREGATE_TYPE: &str = "customer-agenda";

@@ -23,6 +23,8 @@ pub enum CallStatus {
     Answered,
     /// The customer left the queue.
     Cancelled,
+    /// Answered, then hung up.
+    Ended,
 }
 
 /// The write-side state of one inbound call.
@@ -79,7 +81,7 @@ impl Aggregate for InboundCall {
         }
         let finished = matches!(
             status,
-            CallStatus::Refused | CallStatus::Answered | CallStatus::Cancelled
+            CallStatus::Refused | CallStatus::Answered | CallStatus::Cancelled | CallStatus::Ended
         );
         let event = match command {
             InboundCallCommand::Request { call, admission } => {
@@ -142,6 +144,13 @@ impl Aggregate for InboundCall {
                 }
                 InboundCallEvent::CallAnswered { seat_no }
             }
+            InboundCallCommand::End => match (status, &self.seat_no) {
+                (CallStatus::Ended, _) => return Ok(()),
+                (CallStatus::Answered, Some(seat_no)) => InboundCallEvent::CallEnded {
+                    seat_no: seat_no.clone(),
+                },
+                _ => return Err(InboundCallError::NotAnswered),
+            },
             InboundCallCommand::Cancel => {
                 if status == CallStatus::Cancelled {
                     return Ok(());
@@ -178,6 +187,7 @@ impl Aggregate for InboundCall {
                 self.status = CallStatus::Answered;
             }
             InboundCallEvent::CallCancelled { .. } => self.status = CallStatus::Cancelled,
+            InboundCallEvent::CallEnded { .. } => self.status = CallStatus::Ended,
         }
     }
 }

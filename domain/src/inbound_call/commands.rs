@@ -34,4 +34,6 @@ pub enum InboundCallCommand {
     },
     /// The customer leaves the queue (004 4.3 取消排队).
     Cancel,
+    /// The video ended (挂断) after the answer.
+    End,
 }

@@ -23,6 +23,9 @@ pub enum InboundCallError {
         /// The seat it was given to.
         seat_no: String,
     },
+    /// Only an answered call is hung up.
+    #[error("the call was not answered")]
+    NotAnswered,
     /// Transfer to the seat that has it.
     #[error("the call is already with this seat")]
     SameSeat,
@@ -43,6 +46,7 @@ impl DomainError for InboundCallError {
             InboundCallError::NotQueued
             | InboundCallError::NotDispatched
             | InboundCallError::OtherSeat { .. }
+            | InboundCallError::NotAnswered
             | InboundCallError::Finished => ErrorCode::InvalidTransition,
         }
     }

@@ -53,6 +53,11 @@ pub enum InboundCallEvent {
         /// The seat.
         seat_no: String,
     },
+    /// The answered call ended (挂断); the seat goes to 话后处理.
+    CallEnded {
+        /// The seat.
+        seat_no: String,
+    },
     /// The customer left the queue.
     CallCancelled {
         /// The seat it had been offered to, if any.
@@ -68,6 +73,7 @@ impl DomainEvent for InboundCallEvent {
             InboundCallEvent::CallDispatched { .. } => "CallDispatched",
             InboundCallEvent::CallTransferred { .. } => "CallTransferred",
             InboundCallEvent::CallAnswered { .. } => "CallAnswered",
+            InboundCallEvent::CallEnded { .. } => "CallEnded",
             InboundCallEvent::CallCancelled { .. } => "CallCancelled",
         }
         .to_string()

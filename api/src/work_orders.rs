@@ -1,0 +1,243 @@
+//! Work orders in GraphQL (004 3.3 工单状态, 3.4 新建工单, 3.5 发送短信, 3.13 工单备注).
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use domain::work_order::{WorkOrder, WorkOrderCommand, WorkOrderDetails};
+use projections::admin_catalog::{AdminCatalog, WorkOrderRow};
+
+use crate::access;
+use crate::error::ApiError;
+use crate::schema::{request, state};
+use crate::tasks::viewer;
+
+/// 工单状态.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum WorkOrderStatus {
+    /// 待处理.
+    Pending,
+    /// 处理中.
+    InProgress,
+    /// 已处理.
+    Done,
+    /// 已撤销.
+    Cancelled,
+}
+
+impl WorkOrderStatus {
+    fn wire(self) -> &'static str {
+        match self {
+            WorkOrderStatus::Pending => "PENDING",
+            WorkOrderStatus::InProgress => "IN_PROGRESS",
+            WorkOrderStatus::Done => "DONE",
+            WorkOrderStatus::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// 新建工单 fields.
+#[derive(InputObject)]
+pub struct WorkOrderInput {
+    /// 业务类型和项目.
+    pub business_type: String,
+    /// 被保险人 / 客户姓名.
+    pub customer_name: String,
+    /// 联系电话 (the guide SMS goes here).
+    pub phone: String,
+    /// 身份证号.
+    pub id_number: Option<String>,
+    /// 案件号.
+    pub case_no: String,
+    /// 保单号.
+    pub policy_no: Option<String>,
+}
+
+impl From<WorkOrderInput> for WorkOrderDetails {
+    fn from(i: WorkOrderInput) -> Self {
+        WorkOrderDetails {
+            business_type: i.business_type,
+            customer_name: i.customer_name,
+            phone: i.phone,
+            id_number: i.id_number,
+            case_no: i.case_no,
+            policy_no: i.policy_no,
+        }
+    }
+}
+
+/// A work order; personal data masked for roles without need.
+#[derive(SimpleObject)]
+pub struct WorkOrderView {
+    /// Id.
+    pub id: ID,
+    /// 业务类型.
+    pub business_type: String,
+    /// 客户姓名.
+    pub customer_name: String,
+    /// 联系电话.
+    pub phone: String,
+    /// 身份证号.
+    pub id_number: Option<String>,
+    /// 案件号.
+    pub case_no: String,
+    /// 保单号.
+    pub policy_no: Option<String>,
+    /// PENDING 待处理, IN_PROGRESS 处理中, DONE 已处理, CANCELLED 已撤销.
+    pub status: String,
+    /// 处理人.
+    pub seat_no: Option<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// 创建时间.
+    pub created_at: String,
+    /// 更新时间.
+    pub updated_at: String,
+}
+
+fn view(ctx: &Context<'_>, r: WorkOrderRow) -> WorkOrderView {
+    let role = viewer(ctx);
+    WorkOrderView {
+        id: ID(r.work_order_id),
+        business_type: r.business_type,
+        customer_name: access::name(role, &r.customer_name),
+        phone: access::phone(role, &r.phone),
+        id_number: r.id_number.map(|v| access::id_number(role, &v)),
+        case_no: r.case_no,
+        policy_no: r.policy_no,
+        status: r.status,
+        seat_no: r.seat_no,
+        created_by: r.created_by,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// Work orders per status (the list's tabs).
+#[derive(SimpleObject)]
+pub struct WorkOrderCount {
+    /// Status.
+    pub status: String,
+    /// How many.
+    pub count: i64,
+}
+
+/// Work-order queries.
+#[derive(Default)]
+pub struct WorkOrderQuery;
+
+#[Object]
+impl WorkOrderQuery {
+    /// Work orders, newest first, optionally in one status.
+    async fn work_orders(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<WorkOrderStatus>,
+    ) -> Result<Vec<WorkOrderView>> {
+        let state = state(ctx);
+        let rows = AdminCatalog::work_orders(
+            state.database.read_models(),
+            status.map(WorkOrderStatus::wire),
+            state.config.max_page_size,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|r| view(ctx, r)).collect())
+    }
+
+    /// 全部 / 待处理 / 处理中 / 已处理 / 已撤销 counts.
+    async fn work_order_counts(&self, ctx: &Context<'_>) -> Result<Vec<WorkOrderCount>> {
+        let rows = AdminCatalog::work_order_counts(state(ctx).database.read_models())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|(status, count)| WorkOrderCount { status, count })
+            .collect())
+    }
+}
+
+/// Work-order mutations.
+#[derive(Default)]
+pub struct WorkOrderMutation;
+
+impl WorkOrderMutation {
+    async fn send(
+        &self,
+        ctx: &Context<'_>,
+        id: &str,
+        command: WorkOrderCommand,
+    ) -> Result<WorkOrderView> {
+        let state = state(ctx);
+        state
+            .bus
+            .execute::<WorkOrder>(id, command, &request(ctx).command_context()?)
+            .await
+            .map_err(ApiError::from)?;
+        state.settle().await;
+        let rows = AdminCatalog::work_orders(state.database.read_models(), None, i64::MAX)
+            .await
+            .map_err(ApiError::from)?;
+        rows.into_iter()
+            .find(|r| r.work_order_id == id)
+            .map(|r| view(ctx, r))
+            .ok_or_else(|| ApiError::not_found(format!("no work order {id}")).into())
+    }
+
+    fn id(id: &ID) -> Result<String> {
+        id.parse::<uuid::Uuid>()
+            .map(|u| u.to_string())
+            .map_err(|_| ApiError::validation("id must be a UUID").into())
+    }
+}
+
+#[Object]
+impl WorkOrderMutation {
+    /// 新建工单: 待处理, and the guide SMS goes to the phone (004 3.4).
+    async fn create_work_order(
+        &self,
+        ctx: &Context<'_>,
+        input: WorkOrderInput,
+    ) -> Result<WorkOrderView> {
+        let id = state(ctx).bus.services().ids.new_id().to_string();
+        self.send(ctx, &id, WorkOrderCommand::Create(input.into()))
+            .await
+    }
+
+    /// 保存: details edited while 待处理 or 处理中.
+    async fn edit_work_order(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: WorkOrderInput,
+    ) -> Result<WorkOrderView> {
+        self.send(ctx, &Self::id(&id)?, WorkOrderCommand::Edit(input.into()))
+            .await
+    }
+
+    /// 回传 succeeded: 已处理 (only from 处理中).
+    async fn complete_work_order(&self, ctx: &Context<'_>, id: ID) -> Result<WorkOrderView> {
+        self.send(ctx, &Self::id(&id)?, WorkOrderCommand::Complete)
+            .await
+    }
+
+    /// 撤销: 已撤销, only from 待处理 or 处理中.
+    async fn cancel_work_order(&self, ctx: &Context<'_>, id: ID) -> Result<WorkOrderView> {
+        self.send(ctx, &Self::id(&id)?, WorkOrderCommand::Cancel)
+            .await
+    }
+
+    /// 发送短信: the guide SMS again (004 3.5).
+    async fn resend_work_order_sms(&self, ctx: &Context<'_>, id: ID) -> Result<WorkOrderView> {
+        self.send(ctx, &Self::id(&id)?, WorkOrderCommand::ResendSms)
+            .await
+    }
+
+    /// 提交备注 (004 3.13); remarks are in the work order's audit trail.
+    async fn remark_work_order(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        text: String,
+    ) -> Result<WorkOrderView> {
+        self.send(ctx, &Self::id(&id)?, WorkOrderCommand::AddRemark { text })
+            .await
+    }
+}

@@ -1,0 +1,284 @@
+//! Queue and dispatch end to end (001 2.2.2, 2.4.4; 004 3.1, 3.6, 4.3).
+
+use serde_json::{json, Value};
+
+use crate::scheduling::{seat, task_with};
+use crate::support::{data, error_code, Backend, Subscription, TestApp};
+
+const BORROWER: &str = "410102198503121017";
+const OTHER_BORROWER: &str = "11010519491231002X";
+const ADMIN: (&str, &str) = ("A001", "ADMIN");
+const REFUSED: &str = "当前渠道未被授权接入我行视频坐席，请联系您的客户经理。";
+const CALL_FIELDS: &str =
+    "callId status refusal seatNo dispatchReason position waiting estimatedWaitSeconds";
+
+async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
+    let response = app
+        .graphql_as(
+            (borrower, "CUSTOMER"),
+            &format!("mutation($task: ID!) {{ joinQueue(input: {{ taskId: $task, channelCode: \"YYZX\" }}) {{ {CALL_FIELDS} }} }}"),
+            json!({ "task": task }),
+        )
+        .await;
+    data(&response)["joinQueue"].clone()
+}
+
+async fn call(app: &TestApp, id: &Value) -> Value {
+    let response = app
+        .graphql_as(
+            ("S1", "SEAT"),
+            &format!("query($id: ID!) {{ inboundCall(callId: $id) {{ {CALL_FIELDS} }} }}"),
+            json!({ "id": id }),
+        )
+        .await;
+    data(&response)["inboundCall"].clone()
+}
+
+async fn on_call(app: &TestApp, seat: &str, mutation: &str, id: &Value) -> Value {
+    let args = if mutation == "answerCall" {
+        format!("callId: $id, seatNo: \"{seat}\"")
+    } else {
+        "callId: $id".to_string()
+    };
+    app.graphql_as(
+        (seat, "SEAT"),
+        &format!("mutation($id: ID!) {{ {mutation}({args}) {{ {CALL_FIELDS} }} }}"),
+        json!({ "id": id }),
+    )
+    .await
+}
+
+async fn presence(app: &TestApp, seat: &str, mutation: &str) {
+    let query = match mutation {
+        "signIn" | "signOut" => format!("mutation {{ {mutation}(seatNo: \"{seat}\") {{ seat {{ presence }} }} }}"),
+        presence => format!("mutation {{ setPresence(seatNo: \"{seat}\", presence: {presence}) {{ seat {{ presence }} }} }}"),
+    };
+    data(&app.graphql_as((seat, "SEAT"), &query, json!({})).await);
+}
+
+async fn seat_state(app: &TestApp, seat: &str) -> Value {
+    let response = app
+        .graphql_as(
+            ("A001", "SUPERVISOR"),
+            &format!("{{ seat(seatNo: \"{seat}\") {{ presence signedIn }} }}"),
+            json!({}),
+        )
+        .await;
+    data(&response)["seat"].clone()
+}
+
+/// 001_d165f826565a3102.txt 2.2.2 and 2.4.4, 004_448cd5ace309d8b2.txt 3.6: a disabled
+/// channel refuses with exactly 当前渠道未被授权接入我行视频坐席，请联系您的客户经理。; once
+/// enabled the customer queues, sees their place and the wait pushed live, and is
+/// dispatched to the seat that served them before (熟客优先) ahead of the queue
+/// behind them; the seat answers (忙碌) and hangs up (话后处理).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for s in ["S1", "S2"] {
+        seat(&app, s).await;
+    }
+    let task = task_with(&app, "HT-DISPATCH-1", BORROWER).await;
+    let other_task = task_with(&app, "HT-DISPATCH-2", OTHER_BORROWER).await;
+    data(
+        &app.graphql_as(
+            ADMIN,
+            r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#,
+            json!({}),
+        )
+        .await,
+    );
+
+    let refused = join(&app, BORROWER, &task).await;
+    assert_eq!(refused["status"], "REFUSED");
+    assert_eq!(refused["refusal"], REFUSED, "the exact text of 001 2.2.2");
+    assert_eq!(refused["position"], Value::Null);
+
+    data(
+        &app.graphql_as(
+            ADMIN,
+            r#"mutation { enableChannel(code: "YYZX") { enabled } }"#,
+            json!({}),
+        )
+        .await,
+    );
+
+    // S2 serves this customer once: it is the only seat on duty.
+    presence(&app, "S2", "signIn").await;
+    let first = join(&app, BORROWER, &task).await;
+    assert_eq!(first["status"], "DISPATCHED", "{first}");
+    assert_eq!(first["seatNo"], "S2");
+    let by_other_seat = on_call(&app, "S1", "answerCall", &first["callId"]).await;
+    assert_eq!(
+        error_code(&by_other_seat),
+        "INVALID_TRANSITION",
+        "only the seat given the call answers"
+    );
+    let answered =
+        data(&on_call(&app, "S2", "answerCall", &first["callId"]).await)["answerCall"].clone();
+    assert_eq!(answered["status"], "ANSWERED");
+    assert_eq!(seat_state(&app, "S2").await["presence"], "BUSY");
+    data(&on_call(&app, "S2", "endInboundCall", &first["callId"]).await);
+    assert_eq!(seat_state(&app, "S2").await["presence"], "AFTER_CALL");
+
+    // Nobody free: both customers wait, in order, with an estimate.
+    presence(&app, "S1", "signIn").await;
+    presence(&app, "S1", "PAUSED").await;
+    let waiting = join(&app, BORROWER, &task).await;
+    assert_eq!(waiting["status"], "QUEUED");
+    assert_eq!(waiting["position"], 1);
+    assert!(waiting["estimatedWaitSeconds"].as_i64().unwrap() > 0);
+    let behind = join(&app, OTHER_BORROWER, &other_task).await;
+    assert_eq!(behind["position"], 2);
+    assert_eq!(behind["waiting"], 2);
+    let mut ticket = Subscription::start(
+        &app,
+        (OTHER_BORROWER, "CUSTOMER"),
+        "subscription($id: ID!) { queueTicket(callId: $id) { status position seatNo } }",
+        json!({ "id": behind["callId"] }),
+    )
+    .await;
+    assert_eq!(ticket.next_data().await["queueTicket"]["position"], 2);
+
+    // S2 comes back: the first customer goes to it as a familiar seat.
+    presence(&app, "S2", "IDLE").await;
+    let familiar = call(&app, &waiting["callId"]).await;
+    assert_eq!(familiar["status"], "DISPATCHED");
+    assert_eq!(familiar["seatNo"], "S2");
+    assert_eq!(familiar["dispatchReason"], "FAMILIAR");
+    let moved_up = loop {
+        let pushed = ticket.next_data().await["queueTicket"].clone();
+        if pushed["position"] == 1 {
+            break pushed;
+        }
+    };
+    assert_eq!(moved_up["status"], "QUEUED");
+
+    // S1 comes back: the second customer is dispatched there, pushed live.
+    presence(&app, "S1", "IDLE").await;
+    let dispatched = loop {
+        let pushed = ticket.next_data().await["queueTicket"].clone();
+        if pushed["status"] == "DISPATCHED" {
+            break pushed;
+        }
+    };
+    assert_eq!(dispatched["seatNo"], "S1");
+    assert_eq!(
+        seat_state(&app, "S1").await["presence"],
+        "IDLE",
+        "ringing, not yet 忙碌"
+    );
+    let sign_out = app
+        .graphql_as(
+            ("S1", "SEAT"),
+            r#"mutation { signOut(seatNo: "S1") { seat { signedIn } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&sign_out),
+        "INVALID_TRANSITION",
+        "a call rings at the seat"
+    );
+    app.stop().await;
+}
+
+/// 001_d165f826565a3102.txt 2.3.1 队列管理 and 2.4.4.3: before the video connects
+/// the call moves to another free seat (指定转出, 随机转出); a customer can leave
+/// the queue (004_448cd5ace309d8b2.txt 4.3) and the seat is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_transferred_before_the_answer_and_cancelled_from_the_queue() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for s in ["S1", "S2", "S3"] {
+        seat(&app, s).await;
+    }
+    data(
+        &app.graphql_as(
+            ADMIN,
+            r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#,
+            json!({}),
+        )
+        .await,
+    );
+    data(
+        &app.graphql_as(
+            ADMIN,
+            r#"mutation { enableChannel(code: "YYZX") { enabled } }"#,
+            json!({}),
+        )
+        .await,
+    );
+    data(
+        &app.graphql_as(
+            ADMIN,
+            r#"mutation { configureDispatchRule(idleSeatRule: LEAST_BUSY) }"#,
+            json!({}),
+        )
+        .await,
+    );
+    let task = task_with(&app, "HT-TRANSFER-1", BORROWER).await;
+    presence(&app, "S1", "signIn").await;
+    let first = join(&app, BORROWER, &task).await;
+    assert_eq!(first["seatNo"], "S1");
+    assert_eq!(first["dispatchReason"], "LEAST_BUSY");
+
+    const TRANSFER: &str = r#"mutation($id: ID!, $to: String) { transferCall(callId: $id, toSeat: $to) { status seatNo dispatchReason } }"#;
+    let to_busy = app
+        .graphql_as(
+            ("S1", "SEAT"),
+            TRANSFER,
+            json!({ "id": first["callId"], "to": "S2" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&to_busy),
+        "INVALID_TRANSITION",
+        "S2 is not signed in"
+    );
+    presence(&app, "S2", "signIn").await;
+    let by_stranger = app
+        .graphql_as(
+            ("S3", "SEAT"),
+            TRANSFER,
+            json!({ "id": first["callId"], "to": "S2" }),
+        )
+        .await;
+    assert_eq!(error_code(&by_stranger), "FORBIDDEN");
+    let moved = app
+        .graphql_as(
+            ("S1", "SEAT"),
+            TRANSFER,
+            json!({ "id": first["callId"], "to": "S2" }),
+        )
+        .await;
+    assert_eq!(data(&moved)["transferCall"]["seatNo"], "S2");
+    assert_eq!(data(&moved)["transferCall"]["dispatchReason"], "TRANSFER");
+    presence(&app, "S3", "signIn").await;
+    // S1 got its offer back and may take the next call; a random transfer picks
+    // a free seat other than the current one.
+    let random = app
+        .graphql_as(
+            ("A001", "SUPERVISOR"),
+            TRANSFER,
+            json!({ "id": first["callId"] }),
+        )
+        .await;
+    let to = data(&random)["transferCall"]["seatNo"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(to == "S1" || to == "S3", "{random}");
+    let cancelled = app
+        .graphql_as(
+            (BORROWER, "CUSTOMER"),
+            r#"mutation($id: ID!) { cancelQueuedCall(callId: $id) { status } }"#,
+            json!({ "id": first["callId"] }),
+        )
+        .await;
+    assert_eq!(data(&cancelled)["cancelQueuedCall"]["status"], "CANCELLED");
+    // Every seat is free again: sign-out is allowed everywhere.
+    for s in ["S1", "S2", "S3"] {
+        presence(&app, s, "signOut").await;
+    }
+    app.stop().await;
+}
