@@ -110,6 +110,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
         created.push(id);
     }
     seed_seats(engine, &actor).await?;
+    seed_operations_centre(engine, &actor).await?;
     let start = next_weekday_at_ten(engine.bus.services().clock.now());
     let context = adapters::CommandContext::for_request(actor.clone(), "demo-booking".to_string());
     engine
@@ -183,6 +184,67 @@ async fn seed_seats(engine: &Engine, actor: &Actor) -> anyhow::Result<()> {
                 .execute::<Seat>(seat_no, command, &context)
                 .await?;
         }
+    }
+    Ok(())
+}
+
+/// The 原银在线 channel (enabled), a default script and one for 永续贷 on it,
+/// and an autoplay risk notice, so the queue and the workstation have something
+/// to show.
+async fn seed_operations_centre(engine: &Engine, actor: &Actor) -> anyhow::Result<()> {
+    use domain::channel::{Channel, ChannelCommand, ChannelSettings};
+    use domain::media_asset::{MediaAsset, MediaCategory, MediaCommand, MediaSettings};
+    use domain::script_catalog::{Script, ScriptCatalog, ScriptCommand, CATALOG_ID};
+    let context = adapters::CommandContext::for_request(actor.clone(), "demo-operations".into());
+    let channel = ChannelSettings {
+        name: "原银在线".into(),
+        org_name: "直销银行部".into(),
+        org_code: "0001".into(),
+        ..ChannelSettings::default()
+    };
+    for command in [ChannelCommand::Create(channel), ChannelCommand::Enable] {
+        engine
+            .bus
+            .execute::<Channel>("YYZX", command, &context)
+            .await?;
+    }
+    let scripts = [
+        ("DEFAULT", "", "", "您好，我是本次视频面谈的坐席，本次面谈将全程录音录像。"),
+        (
+            "YXD-YYZX",
+            "YYZX",
+            "YXD",
+            "您好，本次面谈确认您申请永续贷的真实意愿与贷款用途，贷款不得用于股票投资、购房等用途。",
+        ),
+    ];
+    for (code, channel_code, product_code, content) in scripts {
+        let script = Script {
+            channel_code: channel_code.into(),
+            product_code: product_code.into(),
+            content: content.into(),
+            ..Script::default()
+        };
+        let command = ScriptCommand::Add {
+            code: code.into(),
+            script,
+        };
+        engine
+            .bus
+            .execute::<ScriptCatalog>(CATALOG_ID, command, &context)
+            .await?;
+    }
+    let notice = MediaSettings {
+        title: "贷款不得用于股票投资等二级市场".into(),
+        category: MediaCategory::RiskNotice,
+        url: "/media/risk-notice.mp4".into(),
+        autoplay: true,
+        no_skip: true,
+    };
+    for command in [MediaCommand::Create(notice), MediaCommand::Enable] {
+        engine
+            .bus
+            .execute::<MediaAsset>("RISK-01", command, &context)
+            .await?;
     }
     Ok(())
 }
