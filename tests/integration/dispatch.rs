@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::graphql_tasks::on_both_backends;
 use crate::scheduling::{seat, task_with};
 use crate::support::{data, error_code, Backend, Subscription, TestApp};
 
@@ -11,6 +12,10 @@ const ADMIN: (&str, &str) = ("A001", "ADMIN");
 const REFUSED: &str = "当前渠道未被授权接入我行视频坐席，请联系您的客户经理。";
 const CALL_FIELDS: &str =
     "callId status refusal seatNo dispatchReason position waiting estimatedWaitSeconds";
+
+on_both_backends!(
+    a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat
+);
 
 async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
     let response = app
@@ -72,9 +77,10 @@ async fn seat_state(app: &TestApp, seat: &str) -> Value {
 /// enabled the customer queues, sees their place and the wait pushed live, and is
 /// dispatched to the seat that served them before (熟客优先) ahead of the queue
 /// behind them; the seat answers (忙碌) and hangs up (话后处理).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
     for s in ["S1", "S2"] {
         seat(&app, s).await;
     }
@@ -280,5 +286,44 @@ async fn calls_are_transferred_before_the_answer_and_cancelled_from_the_queue() 
     for s in ["S1", "S2", "S3"] {
         presence(&app, s, "signOut").await;
     }
+    app.stop().await;
+}
+
+/// 001_d165f826565a3102.txt 2.4.4.1 (客户房屋所在地区…多维度) and
+/// 004_448cd5ace309d8b2.txt 3.18 (通过将客服归入对应的客服组…客服才可以接听): a call
+/// from a region no seat covers waits; putting the seat in a group that covers
+/// the region dispatches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_group_extends_what_its_seats_serve() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seat(&app, "S1").await;
+    for m in [
+        r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#,
+        r#"mutation { enableChannel(code: "YYZX") { enabled } }"#,
+    ] {
+        data(&app.graphql_as(ADMIN, m, json!({})).await);
+    }
+    presence(&app, "S1", "signIn").await;
+    let task = task_with(&app, "HT-GROUP-1", BORROWER).await;
+    let joined = app
+        .graphql_as(
+            (BORROWER, "CUSTOMER"),
+            &format!("mutation($task: ID!) {{ joinQueue(input: {{ taskId: $task, channelCode: \"YYZX\", region: \"北京\" }}) {{ {CALL_FIELDS} }} }}"),
+            json!({ "task": task }),
+        )
+        .await;
+    let waiting = data(&joined)["joinQueue"].clone();
+    assert_eq!(waiting["status"], "QUEUED", "S1's skills do not cover 北京");
+    let group = app
+        .graphql_as(
+            ADMIN,
+            r#"mutation { createSeatGroup(code: "BJ", input: { name: "北京组", skills: ["北京"], seats: ["S1"] }) { code seats } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&group)["createSeatGroup"]["seats"], json!(["S1"]));
+    let dispatched = call(&app, &waiting["callId"]).await;
+    assert_eq!(dispatched["status"], "DISPATCHED");
+    assert_eq!(dispatched["seatNo"], "S1");
     app.stop().await;
 }
