@@ -3,6 +3,7 @@
 //! integration tests both start the engine through here.
 
 pub mod demo;
+pub mod kafka;
 pub mod process;
 pub mod settings;
 mod verify;
@@ -306,7 +307,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let operations = operations_runner.handle();
     let (shutdown, shutdown_rx) = watch::channel(false);
     let poll = settings.projection_poll_interval;
-    let workers = vec![
+    let mut workers = vec![
         tokio::spawn(task_board_runner.run(
             engine.bus.subscribe_commits(),
             poll,
@@ -369,7 +370,24 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
                 .run(settings.timer_poll_interval, shutdown_rx.clone()),
         ),
     ];
+    let mut optional_workers = Vec::new();
+    if let Some(kafka) = &settings.kafka {
+        let relay = kafka::relay::Relay::new(
+            kafka,
+            engine.database.read_models().clone(),
+            engine.log.clone(),
+            engine.metrics.clone(),
+        )
+        .context("cannot configure the Kafka relay")?;
+        optional_workers.push(relay.handle());
+        workers.push(tokio::spawn(relay.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )));
+    }
     let state = AppState {
+        optional_workers,
         database: engine.database.clone(),
         bus: engine.bus.clone(),
         log: engine.log.clone(),

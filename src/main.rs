@@ -98,6 +98,19 @@ enum Command {
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
+        /// Kafka brokers (host:port,…); without them the relay and the credit
+        /// decision consumer are off.
+        #[arg(long, env = "FACESIGN_KAFKA_BROKERS")]
+        kafka_brokers: Option<String>,
+        /// Partitions of the topics facesign creates.
+        #[arg(long, env = "FACESIGN_KAFKA_PARTITIONS", default_value_t = 3)]
+        kafka_partitions: i32,
+        /// Replication factor of the topics facesign creates.
+        #[arg(long, env = "FACESIGN_KAFKA_REPLICATION", default_value_t = 1)]
+        kafka_replication: i32,
+        /// Whether facesign creates missing topics (off where operators do).
+        #[arg(long, env = "FACESIGN_KAFKA_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
+        kafka_create_topics: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -189,7 +202,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             qc_sample_percent,
             auto_approval_limit,
             face_check_daily_cap,
+            kafka_brokers,
+            kafka_partitions,
+            kafka_replication,
+            kafka_create_topics,
         } => {
+            settings.kafka = kafka_brokers
+                .map(|b| b.trim().to_string())
+                .filter(|b| !b.is_empty())
+                .map(|brokers| {
+                    let mut kafka = facesign::kafka::KafkaSettings::for_brokers(brokers);
+                    kafka.partitions = kafka_partitions.max(1);
+                    kafka.replication = kafka_replication.max(1);
+                    kafka.create_topics = kafka_create_topics;
+                    kafka
+                });
             settings.loans.auto_approval_limit =
                 auto_approval_limit.trim().parse().map_err(|_| {
                     anyhow::anyhow!("FACESIGN_AUTO_APPROVAL_LIMIT must be a decimal amount")

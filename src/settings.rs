@@ -48,6 +48,8 @@ pub struct Settings {
     pub rate_limit_per_second: u32,
     /// Burst above the sustained rate (FACESIGN_RATE_LIMIT_BURST).
     pub rate_limit_burst: u32,
+    /// Kafka brokers and topics; no relay and no consumer when None.
+    pub kafka: Option<crate::kafka::KafkaSettings>,
 }
 
 /// The secret `serve --demo` and `token` fall back to when FACESIGN_JWT_SECRET
@@ -79,6 +81,7 @@ impl Settings {
             introspection: true,
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
+            kafka: None,
         }
     }
 

@@ -69,6 +69,8 @@ pub struct AppState {
     pub quality: ProjectionHandle,
     /// The loan-flow process manager's progress.
     pub loan_flow: ProjectionHandle,
+    /// Optional workers (the Kafka relay and consumer when brokers are configured).
+    pub optional_workers: Vec<ProjectionHandle>,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
@@ -129,7 +131,7 @@ impl AppState {
 
     /// Every projection handle, for readiness and metrics.
     pub fn projections(&self) -> Vec<&ProjectionHandle> {
-        vec![
+        let mut all = vec![
             &self.task_board,
             &self.seat_calendar,
             &self.audit_log,
@@ -142,6 +144,8 @@ impl AppState {
             &self.operations,
             &self.quality,
             &self.loan_flow,
-        ]
+        ];
+        all.extend(self.optional_workers.iter());
+        all
     }
 }

@@ -261,7 +261,8 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
 }
 
 impl ProjectionStatus {
-    fn into_parts(self) -> (LogPosition, i64) {
+    /// The checkpoint and the number of events applied.
+    pub fn into_parts(self) -> (LogPosition, i64) {
         (self.checkpoint, self.events_applied)
     }
 }

@@ -9,6 +9,7 @@ mod command_bus;
 mod dispatch;
 mod global_log;
 mod graphql_tasks;
+mod kafka;
 mod loans;
 mod operations;
 mod quality;

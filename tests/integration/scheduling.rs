@@ -50,7 +50,7 @@ pub(crate) fn slot_vars(task_id: &str, seat: &str, start: DateTime<Utc>) -> Valu
 }
 
 /// A resident ID with a valid check digit, distinct for each `n`.
-fn resident_id(n: u32) -> String {
+pub(crate) fn resident_id(n: u32) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let base = format!("4101021990{n:07}");
     let sum: u32 = base

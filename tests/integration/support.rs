@@ -375,3 +375,149 @@ impl Subscription {
         message["payload"]["data"].clone()
     }
 }
+
+/// A tansu broker (a Kafka-protocol broker) on a free port, memory storage,
+/// killed on drop. Fails loudly when tansu is not installed: `.ci/run`
+/// installs it (`cargo install tansu --locked --features dynostore`).
+pub struct Broker {
+    child: std::process::Child,
+    pub address: String,
+}
+
+impl Broker {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let url = format!("tcp://{address}");
+        let mut child = std::process::Command::new(tansu_binary())
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start tansu ({e}); install it with `cargo install tansu --locked --features dynostore` (.ci/run does)")
+            });
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(&address).await.is_ok() {
+                return Self { child, address };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("tansu did not listen on {address}");
+    }
+
+    /// Freezes the broker (SIGSTOP): connections stay open, nothing answers.
+    pub fn stop(&self) {
+        signal(self.child.id(), "STOP");
+    }
+
+    /// Resumes a frozen broker (SIGCONT) with everything it held.
+    pub fn resume(&self) {
+        signal(self.child.id(), "CONT");
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+fn tansu_binary() -> String {
+    std::env::var("FACESIGN_TANSU").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let installed = format!("{home}/.cargo/bin/tansu");
+        if std::path::Path::new(&installed).exists() {
+            installed
+        } else {
+            "tansu".to_string()
+        }
+    })
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        signal(self.child.id(), "CONT");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every message of `topics` from the beginning, as (topic, key, headers, value),
+/// read until messages with `expected` distinct `event-id` headers arrived or
+/// 30 s passed (the relay is at least once: repeats may come too).
+pub fn read_topics(
+    brokers: &str,
+    topics: &[String],
+    partitions: i32,
+    expected: usize,
+) -> Vec<(
+    String,
+    String,
+    std::collections::BTreeMap<String, String>,
+    Value,
+)> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set(
+            "group.id",
+            format!("facesign-test-{}", uuid::Uuid::now_v7()),
+        )
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut assignment = TopicPartitionList::new();
+    for topic in topics {
+        for partition in 0..partitions {
+            assignment
+                .add_partition_offset(topic, partition, Offset::Beginning)
+                .expect("assignment");
+        }
+    }
+    consumer.assign(&assignment).expect("assign");
+    let mut out = Vec::new();
+    let mut distinct = std::collections::HashSet::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while distinct.len() < expected && std::time::Instant::now() < deadline {
+        let Some(message) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let Ok(message) = message else {
+            continue;
+        };
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|header| {
+                        (
+                            header.key.to_string(),
+                            String::from_utf8_lossy(header.value.unwrap_or_default()).to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let headers: std::collections::BTreeMap<String, String> = headers;
+        distinct.insert(headers.get("event-id").cloned().unwrap_or_default());
+        out.push((
+            message.topic().to_string(),
+            String::from_utf8_lossy(message.key().unwrap_or_default()).to_string(),
+            headers,
+            serde_json::from_slice(message.payload().unwrap_or_default()).unwrap_or(Value::Null),
+        ));
+    }
+    out
+}

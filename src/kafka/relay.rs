@@ -1,0 +1,243 @@
+//! The relay: a catch-up reader of the global log that publishes every event to
+//! `facesign.<aggregate-type>.v1`, keyed by aggregate id (so one aggregate's
+//! events keep their order in one partition), with the headers `event-id`,
+//! `event-type`, `event-version` and `correlation-id`. The producer is
+//! idempotent; the relay's checkpoint (a row of `projection_checkpoints`)
+//! advances only over the prefix of a batch the broker acknowledged, so a
+//! broker outage or a crash re-sends rather than loses (at least once; the
+//! `event-id` header lets consumers drop repeats).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters::{GlobalLog, Metrics};
+use domain::log::{EventLogReader, LogPosition, StoredEvent};
+use projections::runner::{
+    advance_checkpoint, load_checkpoint, publish_status, run_until_shutdown,
+};
+use projections::{ProjectionHandle, ProjectionStatus};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde_json::json;
+use sqlx::AnyPool;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use super::{topic_for, KafkaSettings, Topics};
+
+/// Name of the relay's checkpoint row and worker.
+pub const NAME: &str = "kafka_relay";
+
+/// Publishes the log to Kafka.
+pub struct Relay {
+    producer: std::sync::Mutex<FutureProducer>,
+    producer_config: rdkafka::ClientConfig,
+    topics: Topics,
+    pool: AnyPool,
+    log: GlobalLog,
+    metrics: Arc<Metrics>,
+    batch_size: u32,
+    status: watch::Sender<ProjectionStatus>,
+}
+
+/// The message value: the event with its envelope, as stored.
+pub fn message_value(event: &StoredEvent) -> serde_json::Value {
+    json!({
+        "eventId": event.metadata.event_id,
+        "aggregateType": event.aggregate_type,
+        "aggregateId": event.aggregate_id,
+        "sequence": event.sequence,
+        "eventType": event.event_type,
+        "eventVersion": event.event_version,
+        "position": event.position.to_string(),
+        "recordedAt": event.metadata.recorded_at,
+        "actorId": event.metadata.actor_id,
+        "actorRole": event.metadata.actor_role,
+        "correlationId": event.metadata.correlation_id,
+        "causationId": event.metadata.causation_id,
+        "requestId": event.metadata.request_id,
+        "payload": event.payload,
+    })
+}
+
+impl Relay {
+    /// A relay over `log` with its checkpoint in `pool`.
+    pub fn new(
+        settings: &KafkaSettings,
+        pool: AnyPool,
+        log: GlobalLog,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
+        let mut producer_config = settings.client_config();
+        producer_config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set(
+                "message.timeout.ms",
+                settings.message_timeout.as_millis().to_string(),
+            )
+            .set("linger.ms", "5");
+        Ok(Self {
+            producer: std::sync::Mutex::new(producer_config.create()?),
+            producer_config,
+            topics: Topics::new(settings)?,
+            pool,
+            log,
+            metrics,
+            batch_size: settings.relay_batch_size,
+            status: watch::channel(ProjectionStatus::default()).0,
+        })
+    }
+
+    /// Progress, for `/readyz`, `/metrics` and waiters.
+    pub fn handle(&self) -> ProjectionHandle {
+        ProjectionHandle::new(
+            NAME,
+            self.status.subscribe(),
+            tokio::sync::broadcast::channel(1).0,
+        )
+    }
+
+    /// Publishes one batch after the checkpoint and advances the checkpoint over
+    /// the acknowledged prefix; returns how many events it published. An error
+    /// means part of the batch was not acknowledged; it is sent again.
+    pub async fn step(&self) -> anyhow::Result<usize> {
+        let (from, applied) = load_checkpoint(&self.pool, NAME).await?;
+        let events = self.log.read_after(from, self.batch_size).await?;
+        if events.is_empty() {
+            self.report(from, applied).await;
+            return Ok(0);
+        }
+        let topics: BTreeSet<String> = events
+            .iter()
+            .map(|e| topic_for(&e.aggregate_type))
+            .collect();
+        self.topics
+            .ensure(&topics.into_iter().collect::<Vec<_>>())
+            .await?;
+        let producer = self.producer.lock().expect("producer").clone();
+        let mut deliveries = Vec::with_capacity(events.len());
+        for event in &events {
+            let topic = topic_for(&event.aggregate_type);
+            let value = message_value(event).to_string();
+            let event_id = event.metadata.event_id.to_string();
+            let headers = OwnedHeaders::new()
+                .insert(Header {
+                    key: "event-id",
+                    value: Some(event_id.as_str()),
+                })
+                .insert(Header {
+                    key: "event-type",
+                    value: Some(event.event_type.as_str()),
+                })
+                .insert(Header {
+                    key: "event-version",
+                    value: Some(event.event_version.as_str()),
+                })
+                .insert(Header {
+                    key: "correlation-id",
+                    value: Some(event.metadata.correlation_id.as_str()),
+                });
+            let record = FutureRecord::to(&topic)
+                .key(event.aggregate_id.as_str())
+                .payload(value.as_str())
+                .headers(headers);
+            match producer.send_result(record) {
+                Ok(delivery) => deliveries.push(delivery),
+                // The local queue is full: publish what is queued, the rest next round.
+                Err((e, _)) => {
+                    warn!(error = %e, "producer queue full; the rest of the batch waits");
+                    break;
+                }
+            }
+        }
+        let mut acknowledged: Option<LogPosition> = None;
+        let mut count = 0_i64;
+        let mut failure = None;
+        for (event, delivery) in events.iter().zip(deliveries) {
+            match delivery.await {
+                Ok(Ok(_)) if failure.is_none() => {
+                    acknowledged = Some(event.position);
+                    count += 1;
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => {
+                    failure.get_or_insert_with(|| {
+                        format!("event {} not acknowledged: {e}", event.position)
+                    });
+                }
+                Err(_) => {
+                    failure.get_or_insert_with(|| "the producer dropped a delivery".to_string());
+                }
+            }
+        }
+        if let Some(last) = acknowledged {
+            let mut conn = self.pool.acquire().await?;
+            advance_checkpoint(&mut conn, NAME, from, last, applied + count).await?;
+            self.metrics.increment(
+                "facesign_relay_events_published_total",
+                "Events the Kafka relay published and the broker acknowledged.",
+                String::new(),
+                count as u64,
+            );
+            self.report(last, applied + count).await;
+        }
+        match failure {
+            Some(reason) => {
+                // After a timeout the idempotent producer may be fenced or in a
+                // fatal state; a fresh one (new producer id) sends the rest.
+                *self.producer.lock().expect("producer") = self.producer_config.create()?;
+                anyhow::bail!("{reason}; {count} of {} acknowledged", events.len())
+            }
+            None => Ok(count as usize),
+        }
+    }
+
+    async fn report(&self, checkpoint: LogPosition, applied: i64) {
+        publish_status(&self.status, checkpoint, applied, None);
+        if let Ok(head) = self.log.latest_committed().await {
+            self.metrics.set(
+                "facesign_relay_lag_events",
+                "Events committed to the log and not yet acknowledged by Kafka (approximate).",
+                String::new(),
+                (head.global_position - checkpoint.global_position).max(0),
+            );
+        }
+    }
+
+    /// Publishes everything after the checkpoint.
+    pub async fn catch_up(&self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            match self.step().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
+    /// Runs until shutdown; a broker outage is retried with a growing pause.
+    pub async fn run(
+        self,
+        commits: watch::Receiver<LogPosition>,
+        poll_interval: Duration,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        info!("Kafka relay started");
+        run_until_shutdown(
+            NAME,
+            || async {
+                self.catch_up().await.map(drop).map_err(|e| {
+                    let (checkpoint, applied) = self.status.borrow().clone().into_parts();
+                    publish_status(&self.status, checkpoint, applied, Some(format!("{e:#}")));
+                    format!("{e:#}")
+                })
+            },
+            commits,
+            poll_interval,
+            shutdown,
+        )
+        .await;
+    }
+}
