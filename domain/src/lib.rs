@@ -12,6 +12,7 @@ pub mod loan_application;
 pub mod log;
 pub mod media_asset;
 pub mod notification;
+pub mod partner_order;
 pub mod pii;
 pub mod qc_case;
 pub mod repayment;

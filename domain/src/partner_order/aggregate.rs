@@ -1,0 +1,683 @@
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, ErrorCode};
+use crate::pii::valid_phone;
+use crate::services::DomainServices;
+
+/// 三方订单状态 of 002, with its codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PartnerOrderStatus {
+    /// Not pushed yet.
+    #[default]
+    None,
+    /// 0: pushed by the partner (订单信息推送).
+    Pushed,
+    /// 2: operator data pulled, 待解析 (002 item 5).
+    AwaitingParse,
+    /// 10: parsed, waiting for the credit application.
+    AwaitingCredit,
+    /// 11: 授信中.
+    CreditInProgress,
+    /// 12: 授信通过待确认.
+    CreditApproved,
+    /// 1: 已处理 (the borrow is confirmed).
+    Processed,
+    /// 4: 取消 (credit refused).
+    Cancelled,
+    /// 5: 拒绝 (refused before credit: the user filter or the order's data).
+    Rejected,
+}
+
+impl PartnerOrderStatus {
+    /// The numeric code of 002.
+    pub fn code(self) -> Option<u8> {
+        Some(match self {
+            PartnerOrderStatus::None => return None,
+            PartnerOrderStatus::Pushed => 0,
+            PartnerOrderStatus::AwaitingParse => 2,
+            PartnerOrderStatus::AwaitingCredit => 10,
+            PartnerOrderStatus::CreditInProgress => 11,
+            PartnerOrderStatus::CreditApproved => 12,
+            PartnerOrderStatus::Processed => 1,
+            PartnerOrderStatus::Cancelled => 4,
+            PartnerOrderStatus::Rejected => 5,
+        })
+    }
+
+    /// 002 item 9 审核结果查询.
+    pub fn audit_result(self) -> AuditResultCode {
+        match self {
+            PartnerOrderStatus::CreditApproved | PartnerOrderStatus::Processed => {
+                AuditResultCode::Passed
+            }
+            PartnerOrderStatus::Cancelled | PartnerOrderStatus::Rejected => {
+                AuditResultCode::Refused
+            }
+            _ => AuditResultCode::InProgress,
+        }
+    }
+}
+
+/// Partner result codes of 002 item 9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditResultCode {
+    /// 6001 初审通过 (12, 1).
+    Passed,
+    /// 6003 初审处理中 (0, 10, 11 — and 2).
+    InProgress,
+    /// 6004 初审拒绝 (4, 5), 失败原因：资质不符.
+    Refused,
+}
+
+impl AuditResultCode {
+    /// The code on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditResultCode::Passed => "6001",
+            AuditResultCode::InProgress => "6003",
+            AuditResultCode::Refused => "6004",
+        }
+    }
+
+    /// The reason 002 gives with a refusal.
+    pub fn reason(self) -> Option<&'static str> {
+        (self == AuditResultCode::Refused).then_some("资质不符")
+    }
+}
+
+/// The borrow order (借款订单) made by confirm-borrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BorrowStatus {
+    /// In audit or disbursement (002 item 17: 0, 10, 13, 20, 31).
+    InProgress,
+    /// 人工复审拒绝 (27).
+    ManualReviewRejected,
+    /// Disbursed (30, 40, 41).
+    Disbursed,
+}
+
+/// Partner result codes of 002 item 17.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoanResultCode {
+    /// 7002 放款中.
+    Disbursing,
+    /// 7003 放款失败-拒单处理.
+    RefusedAfterReview,
+    /// 放款成功.
+    Success,
+}
+
+impl LoanResultCode {
+    /// The code on the wire ("SUCCESS" where 002 gives no number).
+    pub fn code(self) -> &'static str {
+        match self {
+            LoanResultCode::Disbursing => "7002",
+            LoanResultCode::RefusedAfterReview => "7003",
+            LoanResultCode::Success => "SUCCESS",
+        }
+    }
+}
+
+impl From<BorrowStatus> for LoanResultCode {
+    fn from(s: BorrowStatus) -> Self {
+        match s {
+            BorrowStatus::InProgress => LoanResultCode::Disbursing,
+            BorrowStatus::ManualReviewRejected => LoanResultCode::RefusedAfterReview,
+            BorrowStatus::Disbursed => LoanResultCode::Success,
+        }
+    }
+}
+
+/// What the partner pushes (订单信息推送).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetails {
+    /// Partner code (RONGSHU, BAIRONG).
+    pub partner: String,
+    /// The partner's order no.
+    pub order_no: String,
+    /// The partner's user id (榕树 uid).
+    pub partner_uid: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// ID number.
+    pub id_number: String,
+    /// Mobile.
+    pub phone: String,
+}
+
+/// A borrow request (用户确认借款).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BorrowRequest {
+    /// Amount (CNY).
+    pub amount: Decimal,
+    /// Term in months.
+    pub term_months: u32,
+}
+
+/// Commands a `PartnerOrder` accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PartnerOrderCommand {
+    /// 订单信息推送 (idempotent: the same order pushed again changes nothing).
+    Push(OrderDetails),
+    /// 授信数据拉取 done (→ 2).
+    RecordDataPulled,
+    /// 订单解析 done (→ 10).
+    RecordParsed,
+    /// 发起授信申请 (→ 11).
+    RequestCredit,
+    /// The credit system's decision (002 item 8), from `credit.decisions.v1`;
+    /// the same message again changes nothing.
+    RecordCreditDecision {
+        /// Message id (deduplication).
+        message_id: String,
+        /// Approved or refused.
+        approved: bool,
+        /// Approved limit.
+        limit: Option<Decimal>,
+        /// Why refused.
+        reason: Option<String>,
+    },
+    /// 用户确认借款 (002 item 12), idempotent by order no.
+    ConfirmBorrow {
+        /// Amount and term.
+        request: BorrowRequest,
+        /// Whether the customer's 新网 account is open.
+        account_opened: bool,
+    },
+    /// The 新网 account was opened.
+    RecordAccountOpened,
+    /// The 1-hour check (002 item 13): makes the deferred borrow if the account
+    /// is open now; nothing otherwise (and nothing if the borrow exists).
+    CompleteDeferredBorrow,
+    /// 订单审核 result (002 item 15).
+    RecordAudit {
+        /// Passed.
+        approved: bool,
+    },
+    /// 放款 done.
+    RecordDisbursed,
+}
+
+/// Facts of a `PartnerOrder`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PartnerOrderEvent {
+    /// 0.
+    OrderPushed(OrderDetails),
+    /// 2.
+    OperatorDataPulled,
+    /// 10.
+    OrderParsed,
+    /// 11.
+    CreditRequested,
+    /// 11 → 12.
+    CreditApproved {
+        /// Message id of the decision.
+        message_id: String,
+        /// Limit.
+        limit: Option<Decimal>,
+    },
+    /// 11 → 4; the partner is told 审批拒绝.
+    CreditRefused {
+        /// Message id of the decision.
+        message_id: String,
+        /// Reason.
+        reason: Option<String>,
+    },
+    /// The account was not open: the request is kept (cl_borrow_confirm_log)
+    /// and the customer sent to open it.
+    BorrowDeferred(BorrowRequest),
+    /// The 新网 account is open.
+    AccountOpened,
+    /// 12 → 1: the borrow order exists.
+    BorrowConfirmed(BorrowRequest),
+    /// The borrow was refused at audit (人工复审拒绝): a 7003 callback.
+    BorrowAuditRejected,
+    /// Disbursed: a success callback.
+    BorrowDisbursed,
+}
+
+impl DomainEvent for PartnerOrderEvent {
+    fn event_type(&self) -> String {
+        match self {
+            PartnerOrderEvent::OrderPushed(_) => "OrderPushed",
+            PartnerOrderEvent::OperatorDataPulled => "OperatorDataPulled",
+            PartnerOrderEvent::OrderParsed => "OrderParsed",
+            PartnerOrderEvent::CreditRequested => "CreditRequested",
+            PartnerOrderEvent::CreditApproved { .. } => "CreditApproved",
+            PartnerOrderEvent::CreditRefused { .. } => "CreditRefused",
+            PartnerOrderEvent::BorrowDeferred(_) => "BorrowDeferred",
+            PartnerOrderEvent::AccountOpened => "AccountOpened",
+            PartnerOrderEvent::BorrowConfirmed(_) => "BorrowConfirmed",
+            PartnerOrderEvent::BorrowAuditRejected => "BorrowAuditRejected",
+            PartnerOrderEvent::BorrowDisbursed => "BorrowDisbursed",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
+
+/// Why a partner-order command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub enum PartnerOrderError {
+    /// No such order.
+    #[error("order not found")]
+    NotFound,
+    /// Not allowed in the order's status.
+    #[error("not allowed while the order is {status:?} (code {code:?})")]
+    InvalidTransition {
+        /// The status.
+        status: PartnerOrderStatus,
+        /// Its 002 code.
+        code: Option<u8>,
+    },
+    /// 002 item 12 a: 不可借 — the request is outside what was approved.
+    #[error("拒贷: {0}")]
+    BorrowRefused(String),
+    /// Bad input.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl DomainError for PartnerOrderError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            PartnerOrderError::NotFound => ErrorCode::NotFound,
+            PartnerOrderError::InvalidTransition { .. } | PartnerOrderError::BorrowRefused(_) => {
+                ErrorCode::InvalidTransition
+            }
+            PartnerOrderError::Invalid(_) => ErrorCode::Validation,
+        }
+    }
+}
+
+/// The write-side state of one partner order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartnerOrder {
+    status: PartnerOrderStatus,
+    details: Option<OrderDetails>,
+    decision_message: Option<String>,
+    limit: Option<Decimal>,
+    account_opened: bool,
+    deferred: Option<BorrowRequest>,
+    borrow: Option<(BorrowRequest, BorrowStatus)>,
+}
+
+impl PartnerOrder {
+    /// Where the order stands.
+    pub fn status(&self) -> PartnerOrderStatus {
+        self.status
+    }
+
+    /// What the partner pushed.
+    pub fn details(&self) -> Option<&OrderDetails> {
+        self.details.as_ref()
+    }
+
+    /// The borrow order, once confirmed.
+    pub fn borrow(&self) -> Option<&(BorrowRequest, BorrowStatus)> {
+        self.borrow.as_ref()
+    }
+
+    /// A confirm-borrow waiting for the account to open.
+    pub fn deferred_borrow(&self) -> Option<&BorrowRequest> {
+        self.deferred.as_ref()
+    }
+
+    fn refuse(&self) -> PartnerOrderError {
+        PartnerOrderError::InvalidTransition {
+            status: self.status,
+            code: self.status.code(),
+        }
+    }
+
+    /// 002 item 12 a: 检查用户是否可借 — within the approved limit, 1 to 36 months.
+    fn borrowable(&self, request: &BorrowRequest) -> Result<(), PartnerOrderError> {
+        if request.amount <= Decimal::ZERO || !(1..=36).contains(&request.term_months) {
+            return Err(PartnerOrderError::BorrowRefused(
+                "amount must be positive and the term 1 to 36 months".into(),
+            ));
+        }
+        if self.limit.is_some_and(|limit| request.amount > limit) {
+            return Err(PartnerOrderError::BorrowRefused(
+                "the amount exceeds the approved limit".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn validate(d: OrderDetails) -> Result<OrderDetails, PartnerOrderError> {
+    let invalid = |m: &str| Err(PartnerOrderError::Invalid(m.to_string()));
+    if d.order_no.trim().is_empty() || d.order_no.len() > 64 {
+        return invalid("orderNo must be 1 to 64 characters");
+    }
+    if d.customer_name.trim().is_empty() || d.id_number.trim().is_empty() {
+        return invalid("name and ID number are required");
+    }
+    if !valid_phone(d.phone.trim()) {
+        return invalid("phone must be an 11-digit mainland mobile number");
+    }
+    Ok(OrderDetails {
+        partner: d.partner.trim().to_uppercase(),
+        order_no: d.order_no.trim().to_string(),
+        partner_uid: d.partner_uid.trim().to_string(),
+        customer_name: d.customer_name.trim().to_string(),
+        id_number: d.id_number.trim().to_uppercase(),
+        phone: d.phone.trim().to_string(),
+    })
+}
+
+impl Aggregate for PartnerOrder {
+    const TYPE: &'static str = super::AGGREGATE_TYPE;
+    type Command = PartnerOrderCommand;
+    type Event = PartnerOrderEvent;
+    type Error = PartnerOrderError;
+    type Services = DomainServices;
+
+    async fn handle(
+        &mut self,
+        command: PartnerOrderCommand,
+        _: &DomainServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), PartnerOrderError> {
+        use PartnerOrderStatus as S;
+        if self.status == S::None && !matches!(command, PartnerOrderCommand::Push(_)) {
+            return Err(PartnerOrderError::NotFound);
+        }
+        let event = match command {
+            PartnerOrderCommand::Push(details) => {
+                let details = validate(details)?;
+                if self.details.as_ref() == Some(&details) {
+                    return Ok(());
+                }
+                if self.status != S::None {
+                    return Err(self.refuse());
+                }
+                PartnerOrderEvent::OrderPushed(details)
+            }
+            PartnerOrderCommand::RecordDataPulled if self.status == S::Pushed => {
+                PartnerOrderEvent::OperatorDataPulled
+            }
+            PartnerOrderCommand::RecordParsed if self.status == S::AwaitingParse => {
+                PartnerOrderEvent::OrderParsed
+            }
+            PartnerOrderCommand::RequestCredit if self.status == S::AwaitingCredit => {
+                PartnerOrderEvent::CreditRequested
+            }
+            PartnerOrderCommand::RecordCreditDecision { message_id, .. }
+                if self.decision_message.as_ref() == Some(&message_id) =>
+            {
+                return Ok(()); // the same message redelivered
+            }
+            PartnerOrderCommand::RecordCreditDecision {
+                message_id,
+                approved,
+                limit,
+                reason,
+            } if self.status == S::CreditInProgress => {
+                if approved {
+                    PartnerOrderEvent::CreditApproved { message_id, limit }
+                } else {
+                    PartnerOrderEvent::CreditRefused { message_id, reason }
+                }
+            }
+            PartnerOrderCommand::ConfirmBorrow { request, .. }
+                if self.borrow.as_ref().is_some_and(|(b, _)| *b == request)
+                    || (self.deferred.as_ref() == Some(&request) && !self.account_opened) =>
+            {
+                return Ok(()); // 用户重复点击: idempotent by order no
+            }
+            PartnerOrderCommand::ConfirmBorrow {
+                request,
+                account_opened,
+            } if self.status == S::CreditApproved => {
+                self.borrowable(&request)?;
+                if account_opened || self.account_opened {
+                    PartnerOrderEvent::BorrowConfirmed(request)
+                } else {
+                    PartnerOrderEvent::BorrowDeferred(request)
+                }
+            }
+            PartnerOrderCommand::RecordAccountOpened if self.account_opened => return Ok(()),
+            PartnerOrderCommand::RecordAccountOpened => PartnerOrderEvent::AccountOpened,
+            PartnerOrderCommand::CompleteDeferredBorrow => {
+                match (&self.deferred, self.status, self.account_opened) {
+                    (Some(request), S::CreditApproved, true) => {
+                        PartnerOrderEvent::BorrowConfirmed(request.clone())
+                    }
+                    // Already borrowed (raced with confirm-borrow), not open yet, or nothing deferred.
+                    _ => return Ok(()),
+                }
+            }
+            PartnerOrderCommand::RecordAudit { approved } => match &self.borrow {
+                Some((_, BorrowStatus::InProgress)) if approved => return Ok(()),
+                Some((_, BorrowStatus::InProgress)) => PartnerOrderEvent::BorrowAuditRejected,
+                _ => return Err(self.refuse()),
+            },
+            PartnerOrderCommand::RecordDisbursed => match &self.borrow {
+                Some((_, BorrowStatus::InProgress)) => PartnerOrderEvent::BorrowDisbursed,
+                Some((_, BorrowStatus::Disbursed)) => return Ok(()),
+                _ => return Err(self.refuse()),
+            },
+            _ => return Err(self.refuse()),
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: PartnerOrderEvent) {
+        use PartnerOrderStatus as S;
+        match event {
+            PartnerOrderEvent::OrderPushed(details) => {
+                self.details = Some(details);
+                self.status = S::Pushed;
+            }
+            PartnerOrderEvent::OperatorDataPulled => self.status = S::AwaitingParse,
+            PartnerOrderEvent::OrderParsed => self.status = S::AwaitingCredit,
+            PartnerOrderEvent::CreditRequested => self.status = S::CreditInProgress,
+            PartnerOrderEvent::CreditApproved { message_id, limit } => {
+                self.decision_message = Some(message_id);
+                self.limit = limit;
+                self.status = S::CreditApproved;
+            }
+            PartnerOrderEvent::CreditRefused { message_id, .. } => {
+                self.decision_message = Some(message_id);
+                self.status = S::Cancelled;
+            }
+            PartnerOrderEvent::BorrowDeferred(request) => self.deferred = Some(request),
+            PartnerOrderEvent::AccountOpened => self.account_opened = true,
+            PartnerOrderEvent::BorrowConfirmed(request) => {
+                self.borrow = Some((request, BorrowStatus::InProgress));
+                self.status = S::Processed;
+            }
+            PartnerOrderEvent::BorrowAuditRejected => {
+                if let Some((_, status)) = &mut self.borrow {
+                    *status = BorrowStatus::ManualReviewRejected;
+                }
+            }
+            PartnerOrderEvent::BorrowDisbursed => {
+                if let Some((_, status)) = &mut self.borrow {
+                    *status = BorrowStatus::Disbursed;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use cqrs_es::test::TestFramework;
+
+    use super::*;
+
+    fn services() -> DomainServices {
+        DomainServices::fixed_at(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap())
+    }
+
+    fn details() -> OrderDetails {
+        OrderDetails {
+            partner: "RONGSHU".into(),
+            order_no: "RS-1".into(),
+            partner_uid: "u1".into(),
+            customer_name: "王建国".into(),
+            id_number: "310115199001013035".into(),
+            phone: "13600001111".into(),
+        }
+    }
+
+    fn in_credit() -> Vec<PartnerOrderEvent> {
+        vec![
+            PartnerOrderEvent::OrderPushed(details()),
+            PartnerOrderEvent::OperatorDataPulled,
+            PartnerOrderEvent::OrderParsed,
+            PartnerOrderEvent::CreditRequested,
+        ]
+    }
+
+    fn approved() -> Vec<PartnerOrderEvent> {
+        let mut events = in_credit();
+        events.push(PartnerOrderEvent::CreditApproved {
+            message_id: "m1".into(),
+            limit: Some(Decimal::from(50_000)),
+        });
+        events
+    }
+
+    fn request(amount: i64) -> BorrowRequest {
+        BorrowRequest {
+            amount: Decimal::from(amount),
+            term_months: 12,
+        }
+    }
+
+    /// 002_3f74b53a30b682f3.txt item 8: 授信通过 11 → 12; 授信拒绝 11 → 4; the same
+    /// message twice changes nothing.
+    #[test]
+    fn credit_decisions_move_11_to_12_or_4_once() {
+        TestFramework::<PartnerOrder>::with(services())
+            .given(in_credit())
+            .when(PartnerOrderCommand::RecordCreditDecision {
+                message_id: "m1".into(),
+                approved: false,
+                limit: None,
+                reason: Some("资质不符".into()),
+            })
+            .then_expect_events(vec![PartnerOrderEvent::CreditRefused {
+                message_id: "m1".into(),
+                reason: Some("资质不符".into()),
+            }]);
+        TestFramework::<PartnerOrder>::with(services())
+            .given(approved())
+            .when(PartnerOrderCommand::RecordCreditDecision {
+                message_id: "m1".into(),
+                approved: true,
+                limit: None,
+                reason: None,
+            })
+            .then_expect_events(vec![]);
+        let refused = TestFramework::<PartnerOrder>::with(services())
+            .given(approved())
+            .when(PartnerOrderCommand::RecordCreditDecision {
+                message_id: "m2".into(),
+                approved: false,
+                limit: None,
+                reason: None,
+            })
+            .inspect_result();
+        assert!(matches!(
+            refused,
+            Err(PartnerOrderError::InvalidTransition { code: Some(12), .. })
+        ));
+    }
+
+    /// 002_3f74b53a30b682f3.txt item 9: 0,10,11 → 6003; 4,5 → 6004 资质不符; 12,1 → 6001.
+    #[test]
+    fn audit_result_codes() {
+        use PartnerOrderStatus as S;
+        for (status, code) in [
+            (S::Pushed, "6003"),
+            (S::AwaitingCredit, "6003"),
+            (S::CreditInProgress, "6003"),
+            (S::Cancelled, "6004"),
+            (S::Rejected, "6004"),
+            (S::CreditApproved, "6001"),
+            (S::Processed, "6001"),
+        ] {
+            assert_eq!(status.audit_result().code(), code, "{status:?}");
+        }
+        assert_eq!(S::Cancelled.audit_result().reason(), Some("资质不符"));
+        assert_eq!(
+            LoanResultCode::from(BorrowStatus::InProgress).code(),
+            "7002"
+        );
+        assert_eq!(
+            LoanResultCode::from(BorrowStatus::ManualReviewRejected).code(),
+            "7003"
+        );
+    }
+
+    /// 002_3f74b53a30b682f3.txt item 12: with the account open, the borrow order and
+    /// 12 → 1 happen together (one event); without it, the request is kept once
+    /// (重复点击 is idempotent) and made by the 1-hour check (item 13) once the
+    /// account is open — exactly once even when confirm-borrow races with it.
+    #[test]
+    fn confirm_borrow_is_idempotent_and_made_once() {
+        TestFramework::<PartnerOrder>::with(services())
+            .given(approved())
+            .when(PartnerOrderCommand::ConfirmBorrow {
+                request: request(30_000),
+                account_opened: true,
+            })
+            .then_expect_events(vec![PartnerOrderEvent::BorrowConfirmed(request(30_000))]);
+        let mut deferred = approved();
+        deferred.push(PartnerOrderEvent::BorrowDeferred(request(30_000)));
+        TestFramework::<PartnerOrder>::with(services())
+            .given(deferred.clone())
+            .when(PartnerOrderCommand::ConfirmBorrow {
+                request: request(30_000),
+                account_opened: false,
+            })
+            .then_expect_events(vec![]);
+        TestFramework::<PartnerOrder>::with(services())
+            .given(deferred.clone())
+            .when(PartnerOrderCommand::CompleteDeferredBorrow)
+            .then_expect_events(vec![]);
+        let mut opened = deferred;
+        opened.push(PartnerOrderEvent::AccountOpened);
+        TestFramework::<PartnerOrder>::with(services())
+            .given(opened.clone())
+            .when(PartnerOrderCommand::CompleteDeferredBorrow)
+            .then_expect_events(vec![PartnerOrderEvent::BorrowConfirmed(request(30_000))]);
+        let mut borrowed = opened;
+        borrowed.push(PartnerOrderEvent::BorrowConfirmed(request(30_000)));
+        for command in [
+            PartnerOrderCommand::CompleteDeferredBorrow,
+            PartnerOrderCommand::ConfirmBorrow {
+                request: request(30_000),
+                account_opened: true,
+            },
+        ] {
+            TestFramework::<PartnerOrder>::with(services())
+                .given(borrowed.clone())
+                .when(command)
+                .then_expect_events(vec![]);
+        }
+        let over = TestFramework::<PartnerOrder>::with(services())
+            .given(approved())
+            .when(PartnerOrderCommand::ConfirmBorrow {
+                request: request(80_000),
+                account_opened: true,
+            })
+            .inspect_result();
+        assert!(matches!(over, Err(PartnerOrderError::BorrowRefused(_))));
+    }
+}
