@@ -18,13 +18,14 @@ use api::{ApiConfig, AppState};
 use domain::services::DomainServices;
 use process::loan_flow::LoanFlowProcess;
 use process::operations::OperationsProcess;
+use process::partners::PartnerProcess;
 use process::quality::QualityProcess;
 use process::scheduling::SchedulingProcess;
 use process::timers::TimerWorker;
 use process::{ProcessManager, ProcessRunner};
 use projections::{
-    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Projection,
-    ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard,
+    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Partners,
+    Projection, ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -149,6 +150,22 @@ impl Engine {
         ))
     }
 
+    /// A runner of the partner orders and callbacks projection.
+    pub fn partners_runner(&self) -> ProjectionRunner<Partners, GlobalLog> {
+        self.projection_runner(Partners)
+    }
+
+    /// A runner of the partner process manager (callbacks, the account check).
+    pub fn partner_process_runner(&self) -> ProcessRunner<PartnerProcess> {
+        self.process_runner(PartnerProcess::new(
+            self.bus.clone(),
+            self.database.read_models().clone(),
+            self.settings.partners.clone(),
+            self.settings.callback_max_attempts,
+            self.settings.account_check_after,
+        ))
+    }
+
     /// A runner of the loan-flow process manager.
     pub fn loan_flow_runner(&self) -> ProcessRunner<LoanFlowProcess> {
         self.process_runner(LoanFlowProcess::new(self.bus.clone()))
@@ -184,6 +201,7 @@ impl Engine {
             self.bus.clone(),
             self.database.read_models().clone(),
             self.sms(),
+            self.settings.partners.clone(),
         )
     }
 
@@ -200,6 +218,7 @@ impl Engine {
             projections::channels::NAME => Ok(self.channels_runner().rebuild().await?),
             projections::call_queue::NAME => Ok(self.call_queue_runner().rebuild().await?),
             projections::admin_catalog::NAME => Ok(self.admin_catalog_runner().rebuild().await?),
+            projections::partners::NAME => Ok(self.partners_runner().rebuild().await?),
             other => anyhow::bail!(
                 "unknown projection `{other}`; known: {}",
                 projections::PROJECTION_NAMES.join(", ")
@@ -283,6 +302,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .catch_up()
         .await
         .context("admin catalog catch-up")?;
+    let partners_runner = engine.partners_runner();
+    let partners = partners_runner.handle();
+    partners_runner
+        .catch_up()
+        .await
+        .context("partners catch-up")?;
+    let partner_process_runner = engine.partner_process_runner();
+    let partner_process = partner_process_runner.handle();
     let quality_runner = engine.quality_runner();
     let quality = quality_runner.handle();
     let loan_flow_runner = engine.loan_flow_runner();
@@ -348,6 +375,16 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             poll,
             shutdown_rx.clone(),
         )),
+        tokio::spawn(partners_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(partner_process_runner.run(
+            engine.bus.subscribe_commits(),
+            poll,
+            shutdown_rx.clone(),
+        )),
         tokio::spawn(operations_runner.run(
             engine.bus.subscribe_commits(),
             poll,
@@ -380,6 +417,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         )
         .context("cannot configure the Kafka relay")?;
         optional_workers.push(relay.handle());
+        let consumer = kafka::consumer::CreditDecisionConsumer::new(
+            kafka,
+            engine.bus.clone(),
+            engine.metrics.clone(),
+        )
+        .await
+        .context("cannot start the credit decision consumer")?;
+        workers.push(tokio::spawn(consumer.run(shutdown_rx.clone())));
         workers.push(tokio::spawn(relay.run(
             engine.bus.subscribe_commits(),
             poll,
@@ -400,6 +445,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         call_queue,
         admin_catalog,
         operations,
+        partners,
+        partner_process,
+        partner_directory: settings.partners.clone(),
+        partner_timestamp_window: settings.partner_timestamp_window,
         scheduling,
         quality,
         loan_flow,

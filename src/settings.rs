@@ -50,6 +50,14 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// Kafka brokers and topics; no relay and no consumer when None.
     pub kafka: Option<crate::kafka::KafkaSettings>,
+    /// Partner platforms: secrets and callback addresses (FACESIGN_PARTNERS).
+    pub partners: adapters::partners::PartnerDirectory,
+    /// Attempts of a callback before it becomes an incident (FACESIGN_CALLBACK_MAX_ATTEMPTS).
+    pub callback_max_attempts: u32,
+    /// When the 新网 account of a deferred borrow is checked (002 item 13: 1 hour).
+    pub account_check_after: chrono::Duration,
+    /// Accepted clock difference of signed partner requests.
+    pub partner_timestamp_window: chrono::Duration,
 }
 
 /// The secret `serve --demo` and `token` fall back to when FACESIGN_JWT_SECRET
@@ -82,6 +90,10 @@ impl Settings {
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
             kafka: None,
+            partners: adapters::partners::PartnerDirectory::default(),
+            callback_max_attempts: 8,
+            account_check_after: chrono::Duration::hours(1),
+            partner_timestamp_window: chrono::Duration::minutes(5),
         }
     }
 

@@ -13,8 +13,8 @@ use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::load_checkpoint;
 use projections::{
-    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Projection,
-    ProjectionRunner, SeatCalendar, TaskBoard,
+    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Partners,
+    Projection, ProjectionRunner, SeatCalendar, TaskBoard,
 };
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
@@ -181,6 +181,12 @@ impl Engine {
                 self,
                 || AdminCatalog,
                 |pool| async move { AdminCatalog::all_rows(&pool).await },
+            )
+            .await?,
+            verify_one(
+                self,
+                || Partners,
+                |pool| async move { Partners::all_rows(&pool).await },
             )
             .await?,
         ];

@@ -6,6 +6,7 @@ pub mod command_bus;
 pub mod database;
 pub mod global_log;
 pub mod metrics;
+pub mod partners;
 pub mod sms;
 pub mod system;
 

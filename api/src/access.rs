@@ -200,6 +200,17 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.cancelWorkOrder", &[Seat, Supervisor]),
     ("Mutation.resendWorkOrderSms", &[Seat, Supervisor]),
     ("Mutation.remarkWorkOrder", &[Seat, Supervisor]),
+    // Partner orders and callbacks (002; the Kafka issue).
+    (
+        "Query.partnerOrder",
+        &[Supervisor, Admin, Auditor, CreditSystem],
+    ),
+    ("Query.callbacks", &[Supervisor, Admin, Auditor]),
+    ("Mutation.advancePartnerOrder", &[CreditSystem]),
+    ("Mutation.recordPartnerAccountOpened", &[CreditSystem]),
+    ("Mutation.recordPartnerOrderAudit", &[CreditSystem]),
+    ("Mutation.recordPartnerDisbursement", &[CreditSystem]),
+    ("Mutation.retryCallback", &[Admin]),
     // Seat commands.
     ("Mutation.registerSeat", SEAT_MANAGERS),
     ("Mutation.signIn", &[Seat, Supervisor]),

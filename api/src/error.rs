@@ -53,6 +53,21 @@ impl<E: DomainError> From<CommandError<E>> for ApiError {
     }
 }
 
+/// The HTTP status of an error code, for the REST surfaces.
+pub fn http_status(code: ErrorCode) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match code {
+        ErrorCode::Validation => StatusCode::BAD_REQUEST,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::InvalidTransition => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::internal(error)

@@ -12,6 +12,8 @@ mod error;
 mod health;
 mod limits;
 mod loans;
+mod partner_api;
+mod partners;
 mod quality;
 mod request;
 pub mod schema;
@@ -68,8 +70,18 @@ pub fn router(state: AppState) -> Router {
             state.config.body_limit_bytes,
             limits::body_limit,
         ));
+    let partner = Router::new()
+        .route(
+            "/partner/v1/{operation}",
+            axum::routing::post(partner_api::partner_request),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.config.body_limit_bytes,
+            limits::body_limit,
+        ));
     Router::new()
         .merge(graphql)
+        .merge(partner)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -14,6 +14,7 @@ use crate::catalog::{CatalogMutation, CatalogQuery};
 use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
 use crate::loans::{LoanMutation, LoanQuery};
+use crate::partners::{PartnerMutation, PartnerQuery};
 use crate::quality::{QualityMutation, QualityQuery};
 use crate::request::RequestContext;
 use crate::seats::{SeatMutation, SeatQuery};
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     DispatchQuery,
     CatalogQuery,
     WorkOrderQuery,
+    PartnerQuery,
     AuditQuery,
 );
 
@@ -50,6 +52,7 @@ pub struct MutationRoot(
     DispatchMutation,
     CatalogMutation,
     WorkOrderMutation,
+    PartnerMutation,
 );
 
 /// Every subscription (WebSocket at `/graphql/ws`).

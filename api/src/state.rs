@@ -63,6 +63,14 @@ pub struct AppState {
     pub admin_catalog: ProjectionHandle,
     /// The operations-centre process manager's progress (dispatch, work-order SMS).
     pub operations: ProjectionHandle,
+    /// The partner orders and callbacks projection's progress.
+    pub partners: ProjectionHandle,
+    /// The partner process manager's progress (callbacks, account checks).
+    pub partner_process: ProjectionHandle,
+    /// Partner platforms: secrets of the signed partner API.
+    pub partner_directory: adapters::partners::PartnerDirectory,
+    /// Accepted clock difference of signed partner requests.
+    pub partner_timestamp_window: chrono::Duration,
     /// The scheduling process manager's progress.
     pub scheduling: ProjectionHandle,
     /// The quality-control process manager's progress.
@@ -96,6 +104,7 @@ impl AppState {
                 &self.quality,
                 &self.loan_flow,
                 &self.operations,
+                &self.partner_process,
             ] {
                 if !process.wait_for(head, timeout).await {
                     return false;
@@ -121,6 +130,7 @@ impl AppState {
             &self.channels,
             &self.call_queue,
             &self.admin_catalog,
+            &self.partners,
         ] {
             if !projection.wait_for(position, timeout).await {
                 return false;
@@ -140,8 +150,10 @@ impl AppState {
             &self.channels,
             &self.call_queue,
             &self.admin_catalog,
+            &self.partners,
             &self.scheduling,
             &self.operations,
+            &self.partner_process,
             &self.quality,
             &self.loan_flow,
         ];

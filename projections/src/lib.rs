@@ -7,6 +7,7 @@ pub mod call_queue;
 pub mod channels;
 pub mod interview_records;
 pub mod loan_lineage;
+pub mod partners;
 pub mod runner;
 pub mod seat_calendar;
 pub mod task_board;
@@ -17,6 +18,7 @@ pub use call_queue::CallQueue;
 pub use channels::Channels;
 pub use interview_records::InterviewRecords;
 pub use loan_lineage::LoanLineage;
+pub use partners::Partners;
 pub use runner::{
     Projection, ProjectionError, ProjectionHandle, ProjectionRunner, ProjectionStatus,
 };
@@ -24,7 +26,7 @@ pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
 
 /// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 8] = [
+pub const PROJECTION_NAMES: [&str; 9] = [
     task_board::NAME,
     seat_calendar::NAME,
     audit_log::NAME,
@@ -33,4 +35,5 @@ pub const PROJECTION_NAMES: [&str; 8] = [
     channels::NAME,
     call_queue::NAME,
     admin_catalog::NAME,
+    partners::NAME,
 ];

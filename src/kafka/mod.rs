@@ -1,7 +1,8 @@
-//! Kafka: the relay that publishes the global log to `facesign.<aggregate-type>.v1`.
-//! It is off unless brokers are configured (`FACESIGN_KAFKA_BROKERS`). The
-//! message format is in docs/kafka.md.
+//! Kafka: the relay that publishes the global log to `facesign.<aggregate-type>.v1`,
+//! and the consumer of `credit.decisions.v1`. Both are off unless brokers are
+//! configured (`FACESIGN_KAFKA_BROKERS`). The message formats are in docs/kafka.md.
 
+pub mod consumer;
 pub mod relay;
 
 use std::collections::HashSet;
@@ -59,6 +60,12 @@ impl KafkaSettings {
 pub fn topic_for(aggregate_type: &str) -> String {
     format!("facesign.{aggregate_type}.v1")
 }
+
+/// The topic the credit system writes its decisions to.
+pub const CREDIT_DECISIONS: &str = "credit.decisions.v1";
+
+/// Where unreadable or refused credit decisions go, with the reason.
+pub const CREDIT_DECISIONS_DLQ: &str = "credit.decisions.v1.dlq";
 
 /// Creates topics that are missing (brokers like tansu do not auto-create),
 /// remembering which exist so each is asked for once per process.

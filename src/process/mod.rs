@@ -5,6 +5,7 @@
 
 pub mod loan_flow;
 pub mod operations;
+pub mod partners;
 pub mod quality;
 pub mod scheduling;
 pub mod timers;

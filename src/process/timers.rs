@@ -5,11 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use adapters::partners::PartnerDirectory;
 use adapters::sms::SmsOutbox;
 use adapters::{CommandBus, CommandContext, CommandError};
 use chrono::{DateTime, Utc};
+use domain::callback::{Callback, CallbackCommand, CallbackRequest, CallbackStatus};
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
 use domain::log::{Actor, LogPosition};
+use domain::partner_order::{PartnerOrder, PartnerOrderCommand};
 use projections::runner::run_until_shutdown;
 use sqlx::AnyPool;
 use tokio::sync::watch;
@@ -25,6 +28,11 @@ pub enum TimerKind {
     Expiry,
     /// Text the participants before the window opens.
     Reminder,
+    /// Attempt an outbound callback (subject: the callback id).
+    CallbackAttempt,
+    /// 002 item 13: make a deferred borrow once the 新网 account is open
+    /// (subject: the partner order id).
+    AccountOpenCheck,
 }
 
 impl TimerKind {
@@ -32,6 +40,8 @@ impl TimerKind {
         match self {
             TimerKind::Expiry => "EXPIRY",
             TimerKind::Reminder => "REMINDER",
+            TimerKind::CallbackAttempt => "CALLBACK_ATTEMPT",
+            TimerKind::AccountOpenCheck => "ACCOUNT_OPEN_CHECK",
         }
     }
 }
@@ -64,17 +74,158 @@ pub async fn schedule_timer(
     Ok(())
 }
 
+/// Stores a job once per (kind, key) for `subject` (an aggregate id).
+pub async fn schedule_job(
+    pool: &AnyPool,
+    kind: TimerKind,
+    subject: &str,
+    key: &str,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO timers (timer_id, kind, task_id, booking_id, due_at, created_at, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (timer_id) DO NOTHING",
+    )
+    .bind(format!("{}:{key}", kind.as_str().to_lowercase()))
+    .bind(kind.as_str())
+    .bind(subject)
+    .bind(key)
+    .bind(rfc3339(due_at))
+    .bind(rfc3339(now))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// How often the account check looks again before it gives up (a day of hours).
+const ACCOUNT_CHECKS: u32 = 24;
+
 /// Fires due timers.
 pub struct TimerWorker {
     bus: Arc<CommandBus>,
     pool: AnyPool,
     sms: SmsOutbox,
+    partners: PartnerDirectory,
+    http: reqwest::Client,
 }
 
 impl TimerWorker {
-    /// A worker sending commands through `bus`.
-    pub fn new(bus: Arc<CommandBus>, pool: AnyPool, sms: SmsOutbox) -> Self {
-        Self { bus, pool, sms }
+    /// A worker sending commands through `bus` and callbacks to `partners`.
+    pub fn new(
+        bus: Arc<CommandBus>,
+        pool: AnyPool,
+        sms: SmsOutbox,
+        partners: PartnerDirectory,
+    ) -> Self {
+        Self {
+            bus,
+            pool,
+            sms,
+            partners,
+            http: reqwest::Client::builder()
+                .timeout(StdDuration::from_secs(10))
+                .build()
+                .expect("an HTTP client with default TLS"),
+        }
+    }
+
+    /// POSTs a callback's body, signed for its partner; None when delivered.
+    async fn deliver(&self, request: &CallbackRequest) -> Option<String> {
+        let timestamp = Utc::now().timestamp_millis().to_string();
+        let nonce = Uuid::now_v7().to_string();
+        let params = [
+            ("body", request.body.as_str()),
+            ("nonce", nonce.as_str()),
+            ("partner", request.target.as_str()),
+            ("timestamp", timestamp.as_str()),
+        ];
+        let sign = self
+            .partners
+            .sign(&request.target, params)
+            .unwrap_or_default();
+        let sent = self
+            .http
+            .post(&request.url)
+            .header("content-type", "application/json")
+            .header("x-partner", &request.target)
+            .header("x-timestamp", &timestamp)
+            .header("x-nonce", &nonce)
+            .header("x-sign", sign)
+            .body(request.body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => None,
+            Ok(response) => Some(format!("HTTP {}", response.status().as_u16())),
+            Err(e) => Some(format!("{}", e.without_url())),
+        }
+    }
+
+    async fn attempt_callback(
+        &self,
+        context: &CommandContext,
+        callback_id: &str,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        let attempt: u32 = key.rsplit(':').next().unwrap_or_default().parse()?;
+        let (callback, _) = self.bus.load::<Callback>(callback_id).await?;
+        let Some(request) = callback.request() else {
+            return Ok(());
+        };
+        if callback.status() != CallbackStatus::Pending || callback.attempts() + 1 != attempt {
+            return Ok(()); // already delivered, failed or attempted
+        }
+        let error = self.deliver(request).await;
+        match self
+            .bus
+            .execute::<Callback>(
+                callback_id,
+                CallbackCommand::RecordAttempt { attempt, error },
+                context,
+            )
+            .await
+        {
+            Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn check_account(
+        &self,
+        context: &CommandContext,
+        order_id: &str,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        match self
+            .bus
+            .execute::<PartnerOrder>(
+                order_id,
+                PartnerOrderCommand::CompleteDeferredBorrow,
+                context,
+            )
+            .await
+        {
+            Ok(_) | Err(CommandError::Domain(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+        let (order, _) = self.bus.load::<PartnerOrder>(order_id).await?;
+        let checks = key.split(':').count() as u32;
+        if order.borrow().is_none() && order.deferred_borrow().is_some() && checks < ACCOUNT_CHECKS
+        {
+            // Not open yet: look again in an hour.
+            let now = self.bus.services().clock.now();
+            schedule_job(
+                &self.pool,
+                TimerKind::AccountOpenCheck,
+                order_id,
+                &format!("{key}:{checks}"),
+                now + chrono::Duration::hours(1),
+                now,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Fires every timer due by now; returns how many fired.
@@ -114,15 +265,22 @@ impl TimerWorker {
         task_id: &str,
         booking_id: &str,
     ) -> anyhow::Result<()> {
+        let context = CommandContext {
+            actor: Actor::system("timer"),
+            correlation_id: timer_id.to_string(),
+            causation_id: timer_id.to_string(),
+            request_id: timer_id.to_string(),
+        };
+        match kind {
+            "CALLBACK_ATTEMPT" => {
+                return self.attempt_callback(&context, task_id, booking_id).await
+            }
+            "ACCOUNT_OPEN_CHECK" => return self.check_account(&context, task_id, booking_id).await,
+            _ => {}
+        }
         let booking_id: Uuid = booking_id.parse()?;
         match kind {
             "EXPIRY" => {
-                let context = CommandContext {
-                    actor: Actor::system("timer"),
-                    correlation_id: timer_id.to_string(),
-                    causation_id: timer_id.to_string(),
-                    request_id: timer_id.to_string(),
-                };
                 match self
                     .bus
                     .execute::<InterviewTask>(

@@ -12,6 +12,7 @@ mod graphql_tasks;
 mod kafka;
 mod loans;
 mod operations;
+mod partners;
 mod quality;
 mod replay;
 mod scheduling;

@@ -179,15 +179,16 @@ pub enum PartnerOrderCommand {
         approved: bool,
         /// Approved limit.
         limit: Option<Decimal>,
+        /// 执行年利率 of the approval.
+        annual_rate: Option<Decimal>,
         /// Why refused.
         reason: Option<String>,
     },
-    /// 用户确认借款 (002 item 12), idempotent by order no.
+    /// 用户确认借款 (002 item 12), idempotent by order no: the borrow when the
+    /// customer's 新网 account is open, else the request is kept.
     ConfirmBorrow {
         /// Amount and term.
         request: BorrowRequest,
-        /// Whether the customer's 新网 account is open.
-        account_opened: bool,
     },
     /// The 新网 account was opened.
     RecordAccountOpened,
@@ -220,6 +221,8 @@ pub enum PartnerOrderEvent {
         message_id: String,
         /// Limit.
         limit: Option<Decimal>,
+        /// 执行年利率.
+        annual_rate: Option<Decimal>,
     },
     /// 11 → 4; the partner is told 审批拒绝.
     CreditRefused {
@@ -305,6 +308,7 @@ pub struct PartnerOrder {
     details: Option<OrderDetails>,
     decision_message: Option<String>,
     limit: Option<Decimal>,
+    annual_rate: Option<Decimal>,
     account_opened: bool,
     deferred: Option<BorrowRequest>,
     borrow: Option<(BorrowRequest, BorrowStatus)>,
@@ -324,6 +328,11 @@ impl PartnerOrder {
     /// The borrow order, once confirmed.
     pub fn borrow(&self) -> Option<&(BorrowRequest, BorrowStatus)> {
         self.borrow.as_ref()
+    }
+
+    /// 执行年利率 of the approval.
+    pub fn annual_rate(&self) -> Option<Decimal> {
+        self.annual_rate
     }
 
     /// A confirm-borrow waiting for the account to open.
@@ -421,10 +430,15 @@ impl Aggregate for PartnerOrder {
                 message_id,
                 approved,
                 limit,
+                annual_rate,
                 reason,
             } if self.status == S::CreditInProgress => {
                 if approved {
-                    PartnerOrderEvent::CreditApproved { message_id, limit }
+                    PartnerOrderEvent::CreditApproved {
+                        message_id,
+                        limit,
+                        annual_rate,
+                    }
                 } else {
                     PartnerOrderEvent::CreditRefused { message_id, reason }
                 }
@@ -435,12 +449,9 @@ impl Aggregate for PartnerOrder {
             {
                 return Ok(()); // 用户重复点击: idempotent by order no
             }
-            PartnerOrderCommand::ConfirmBorrow {
-                request,
-                account_opened,
-            } if self.status == S::CreditApproved => {
+            PartnerOrderCommand::ConfirmBorrow { request } if self.status == S::CreditApproved => {
                 self.borrowable(&request)?;
-                if account_opened || self.account_opened {
+                if self.account_opened {
                     PartnerOrderEvent::BorrowConfirmed(request)
                 } else {
                     PartnerOrderEvent::BorrowDeferred(request)
@@ -483,9 +494,14 @@ impl Aggregate for PartnerOrder {
             PartnerOrderEvent::OperatorDataPulled => self.status = S::AwaitingParse,
             PartnerOrderEvent::OrderParsed => self.status = S::AwaitingCredit,
             PartnerOrderEvent::CreditRequested => self.status = S::CreditInProgress,
-            PartnerOrderEvent::CreditApproved { message_id, limit } => {
+            PartnerOrderEvent::CreditApproved {
+                message_id,
+                limit,
+                annual_rate,
+            } => {
                 self.decision_message = Some(message_id);
                 self.limit = limit;
+                self.annual_rate = annual_rate;
                 self.status = S::CreditApproved;
             }
             PartnerOrderEvent::CreditRefused { message_id, .. } => {
@@ -548,6 +564,7 @@ mod tests {
         events.push(PartnerOrderEvent::CreditApproved {
             message_id: "m1".into(),
             limit: Some(Decimal::from(50_000)),
+            annual_rate: Some(Decimal::new(18, 2)),
         });
         events
     }
@@ -569,6 +586,7 @@ mod tests {
                 message_id: "m1".into(),
                 approved: false,
                 limit: None,
+                annual_rate: None,
                 reason: Some("资质不符".into()),
             })
             .then_expect_events(vec![PartnerOrderEvent::CreditRefused {
@@ -581,6 +599,7 @@ mod tests {
                 message_id: "m1".into(),
                 approved: true,
                 limit: None,
+                annual_rate: None,
                 reason: None,
             })
             .then_expect_events(vec![]);
@@ -590,6 +609,7 @@ mod tests {
                 message_id: "m2".into(),
                 approved: false,
                 limit: None,
+                annual_rate: None,
                 reason: None,
             })
             .inspect_result();
@@ -626,25 +646,31 @@ mod tests {
     }
 
     /// 002_3f74b53a30b682f3.txt item 12: with the account open, the borrow order and
-    /// 12 → 1 happen together (one event); without it, the request is kept once
+    /// 12 → 1 happen together (one event, d. 同时成功或同时失败); without it, the request is kept once
     /// (重复点击 is idempotent) and made by the 1-hour check (item 13) once the
     /// account is open — exactly once even when confirm-borrow races with it.
     #[test]
     fn confirm_borrow_is_idempotent_and_made_once() {
+        let mut open = approved();
+        open.push(PartnerOrderEvent::AccountOpened);
+        TestFramework::<PartnerOrder>::with(services())
+            .given(open)
+            .when(PartnerOrderCommand::ConfirmBorrow {
+                request: request(30_000),
+            })
+            .then_expect_events(vec![PartnerOrderEvent::BorrowConfirmed(request(30_000))]);
         TestFramework::<PartnerOrder>::with(services())
             .given(approved())
             .when(PartnerOrderCommand::ConfirmBorrow {
                 request: request(30_000),
-                account_opened: true,
             })
-            .then_expect_events(vec![PartnerOrderEvent::BorrowConfirmed(request(30_000))]);
+            .then_expect_events(vec![PartnerOrderEvent::BorrowDeferred(request(30_000))]);
         let mut deferred = approved();
         deferred.push(PartnerOrderEvent::BorrowDeferred(request(30_000)));
         TestFramework::<PartnerOrder>::with(services())
             .given(deferred.clone())
             .when(PartnerOrderCommand::ConfirmBorrow {
                 request: request(30_000),
-                account_opened: false,
             })
             .then_expect_events(vec![]);
         TestFramework::<PartnerOrder>::with(services())
@@ -663,7 +689,6 @@ mod tests {
             PartnerOrderCommand::CompleteDeferredBorrow,
             PartnerOrderCommand::ConfirmBorrow {
                 request: request(30_000),
-                account_opened: true,
             },
         ] {
             TestFramework::<PartnerOrder>::with(services())
@@ -675,7 +700,6 @@ mod tests {
             .given(approved())
             .when(PartnerOrderCommand::ConfirmBorrow {
                 request: request(80_000),
-                account_opened: true,
             })
             .inspect_result();
         assert!(matches!(over, Err(PartnerOrderError::BorrowRefused(_))));

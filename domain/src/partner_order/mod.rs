@@ -7,8 +7,8 @@ mod aggregate;
 pub mod signature;
 
 pub use aggregate::{
-    AuditResultCode, BorrowStatus, LoanResultCode, OrderDetails, PartnerOrder, PartnerOrderCommand,
-    PartnerOrderError, PartnerOrderEvent, PartnerOrderStatus,
+    AuditResultCode, BorrowRequest, BorrowStatus, LoanResultCode, OrderDetails, PartnerOrder,
+    PartnerOrderCommand, PartnerOrderError, PartnerOrderEvent, PartnerOrderStatus,
 };
 
 /// Aggregate type name in the event log.

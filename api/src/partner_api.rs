@@ -1,0 +1,277 @@
+//! The partner REST API under `/partner/v1` (002): 订单信息推送, 用户过滤,
+//! 用户确认借款, 审核结果查询, 放款结果查询, 还款计划查询.
+//!
+//! Every request is a JSON envelope of strings — `partner`, `timestamp` (ms),
+//! `nonce`, `bizContent` (the business JSON as a string) and `sign`: the MD5 of
+//! the other four sorted by name as `k=v&…&key=<secret>`. A request is refused
+//! (401, nothing changes) when the partner is unknown, the signature is wrong,
+//! the timestamp is outside the window or the nonce was used before.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::log::Actor;
+use domain::partner_order::signature;
+use domain::partner_order::{
+    order_id, BorrowRequest, LoanResultCode, OrderDetails, PartnerOrder, PartnerOrderCommand,
+};
+use domain::ErrorCode;
+use projections::partners::Partners;
+use rust_decimal::Decimal;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{http_status, ApiError};
+use crate::state::AppState;
+
+/// The signed envelope.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    partner: String,
+    timestamp: String,
+    nonce: String,
+    biz_content: String,
+    sign: String,
+}
+
+fn refuse(error: ApiError) -> Response {
+    (
+        http_status(error.code),
+        Json(json!({ "code": error.code.as_str(), "message": error.message })),
+    )
+        .into_response()
+}
+
+fn ok(data: Value) -> Response {
+    (StatusCode::OK, Json(json!({ "code": "OK", "data": data }))).into_response()
+}
+
+fn unauthenticated(message: &str) -> ApiError {
+    ApiError {
+        code: ErrorCode::Unauthenticated,
+        message: message.to_string(),
+    }
+}
+
+/// Checks the envelope; returns the partner code and the business JSON.
+async fn authenticate(state: &AppState, envelope: &Envelope) -> Result<(String, Value), ApiError> {
+    let partner = state
+        .partner_directory
+        .get(&envelope.partner)
+        .ok_or_else(|| unauthenticated("unknown partner"))?;
+    let params = [
+        ("bizContent", envelope.biz_content.as_str()),
+        ("nonce", envelope.nonce.as_str()),
+        ("partner", envelope.partner.as_str()),
+        ("timestamp", envelope.timestamp.as_str()),
+    ];
+    if !signature::verify(params, partner.secret.expose_secret(), &envelope.sign) {
+        return Err(unauthenticated("the signature does not match"));
+    }
+    let sent = envelope
+        .timestamp
+        .parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .ok_or_else(|| unauthenticated("timestamp must be milliseconds since the epoch"))?;
+    let now = state.bus.services().clock.now();
+    if (now - sent).abs() > state.partner_timestamp_window {
+        return Err(unauthenticated(
+            "the timestamp is outside the accepted window",
+        ));
+    }
+    if envelope.nonce.is_empty() || envelope.nonce.len() > 64 {
+        return Err(unauthenticated("nonce must be 1 to 64 characters"));
+    }
+    let fresh = adapters::partners::use_nonce(
+        state.database.read_models(),
+        &partner.code,
+        &envelope.nonce,
+        &crate::rfc3339(now),
+    )
+    .await?;
+    if !fresh {
+        return Err(unauthenticated(
+            "the nonce was used before (a replayed request)",
+        ));
+    }
+    let content = serde_json::from_str(&envelope.biz_content)
+        .map_err(|e| ApiError::validation(format!("bizContent is not JSON: {e}")))?;
+    Ok((partner.code.clone(), content))
+}
+
+fn text<'a>(content: &'a Value, field: &str) -> Result<&'a str, ApiError> {
+    content[field]
+        .as_str()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::validation(format!("bizContent.{field} is required")))
+}
+
+async fn send(
+    state: &AppState,
+    partner: &str,
+    id: &str,
+    command: PartnerOrderCommand,
+) -> Result<(), ApiError> {
+    let context = adapters::CommandContext::for_request(
+        Actor {
+            id: partner.to_string(),
+            role: domain::role::Role::Partner.as_str().to_string(),
+        },
+        state.bus.services().ids.new_id().to_string(),
+    );
+    state
+        .bus
+        .execute::<PartnerOrder>(id, command, &context)
+        .await?;
+    Ok(())
+}
+
+async fn handle(
+    state: &AppState,
+    operation: &str,
+    partner: &str,
+    content: &Value,
+) -> Result<Value, ApiError> {
+    let order_no = || text(content, "orderNo");
+    match operation {
+        "orders" => {
+            let details = OrderDetails {
+                partner: partner.to_string(),
+                order_no: order_no()?.to_string(),
+                partner_uid: content["uid"].as_str().unwrap_or_default().to_string(),
+                customer_name: text(content, "name")?.to_string(),
+                id_number: text(content, "idNumber")?.to_string(),
+                phone: text(content, "phone")?.to_string(),
+            };
+            let id = order_id(partner, &details.order_no);
+            send(state, partner, &id, PartnerOrderCommand::Push(details)).await?;
+            status_of(state, &id).await
+        }
+        "user-filter" => {
+            let id_number = text(content, "idNumber")?.to_uppercase();
+            let open = Partners::open_orders_of(state.database.read_models(), &id_number).await?;
+            Ok(
+                json!({ "accept": open.is_empty(), "reason": (!open.is_empty()).then_some("the customer has an order in progress") }),
+            )
+        }
+        "confirm-borrow" => {
+            let id = order_id(partner, order_no()?);
+            let amount: Decimal = text(content, "amount")?
+                .parse()
+                .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))?;
+            let term_months = content["termMonths"]
+                .as_u64()
+                .and_then(|t| u32::try_from(t).ok())
+                .ok_or_else(|| {
+                    ApiError::validation("bizContent.termMonths must be a whole number")
+                })?;
+            send(
+                state,
+                partner,
+                &id,
+                PartnerOrderCommand::ConfirmBorrow {
+                    request: BorrowRequest {
+                        amount,
+                        term_months,
+                    },
+                },
+            )
+            .await?;
+            let (order, _) = state
+                .bus
+                .load::<PartnerOrder>(&id)
+                .await
+                .map_err(ApiError::internal)?;
+            Ok(match order.borrow() {
+                Some(_) => json!({ "result": "BORROW_CONFIRMED", "statusCode": 1 }),
+                // 002 item 12 2.b: 接口中返回新网开户页地址.
+                None => {
+                    json!({ "result": "OPEN_ACCOUNT", "accountOpenUrl": format!("/xinwang/open-account?orderNo={}", order_no()?) })
+                }
+            })
+        }
+        "audit-result" => {
+            let id = order_id(partner, order_no()?);
+            let (order, _) = state
+                .bus
+                .load::<PartnerOrder>(&id)
+                .await
+                .map_err(ApiError::internal)?;
+            if order.details().is_none() {
+                return Err(ApiError::not_found(format!("no order {id}")));
+            }
+            let result = order.status().audit_result();
+            Ok(json!({ "resultCode": result.code(), "reason": result.reason() }))
+        }
+        "loan-result" => {
+            let id = order_id(partner, order_no()?);
+            let (order, _) = state
+                .bus
+                .load::<PartnerOrder>(&id)
+                .await
+                .map_err(ApiError::internal)?;
+            let (_, borrow) = order
+                .borrow()
+                .ok_or_else(|| ApiError::not_found(format!("no borrow order for {id}")))?;
+            Ok(json!({ "resultCode": LoanResultCode::from(*borrow).code() }))
+        }
+        "repayment-plan" => {
+            let id = order_id(partner, order_no()?);
+            let (order, _) = state
+                .bus
+                .load::<PartnerOrder>(&id)
+                .await
+                .map_err(ApiError::internal)?;
+            let (request, _) = order
+                .borrow()
+                .ok_or_else(|| ApiError::not_found(format!("no borrow order for {id}")))?;
+            let rate = order.annual_rate().unwrap_or_default();
+            let plan =
+                domain::repayment::equal_installments(request.amount, rate, request.term_months)
+                    .map_err(|e| ApiError::validation(e.to_string()))?;
+            Ok(
+                json!({ "annualRate": rate.to_string(), "installments": plan.iter().map(|i| json!({
+                "period": i.period, "amount": i.amount.to_string(), "principal": i.principal.to_string(),
+                "interest": i.interest.to_string(), "balanceAfter": i.balance_after.to_string() })).collect::<Vec<_>>() }),
+            )
+        }
+        other => Err(ApiError::not_found(format!("no partner operation {other}"))),
+    }
+}
+
+async fn status_of(state: &AppState, id: &str) -> Result<Value, ApiError> {
+    let (order, _) = state
+        .bus
+        .load::<PartnerOrder>(id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(
+        json!({ "orderId": id, "status": domain::wire_name(&order.status()), "statusCode": order.status().code() }),
+    )
+}
+
+/// POST /partner/v1/{operation}.
+pub async fn partner_request(
+    State((state, _)): State<(AppState, crate::FacesignSchema)>,
+    Path(operation): Path<String>,
+    body: Result<Json<Envelope>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(envelope)) = body else {
+        return refuse(ApiError::validation(
+            "the body must be a JSON envelope of partner, timestamp, nonce, bizContent and sign",
+        ));
+    };
+    let (partner, content) = match authenticate(&state, &envelope).await {
+        Ok(ok) => ok,
+        Err(e) => return refuse(e),
+    };
+    match handle(&state, &operation, &partner, &content).await {
+        Ok(data) => ok(data),
+        Err(e) => refuse(e),
+    }
+}
