@@ -108,6 +108,17 @@ enum Command {
         /// Replication factor of the topics facesign creates.
         #[arg(long, env = "FACESIGN_KAFKA_REPLICATION", default_value_t = 1)]
         kafka_replication: i32,
+        /// Partner platforms: `CODE=secret@callback-url;…` (002).
+        #[arg(
+            long,
+            env = "FACESIGN_PARTNERS",
+            default_value = "",
+            hide_env_values = true
+        )]
+        partners: String,
+        /// Attempts of a callback before it becomes an incident.
+        #[arg(long, env = "FACESIGN_CALLBACK_MAX_ATTEMPTS", default_value_t = 8)]
+        callback_max_attempts: u32,
         /// Whether facesign creates missing topics (off where operators do).
         #[arg(long, env = "FACESIGN_KAFKA_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
         kafka_create_topics: bool,
@@ -206,7 +217,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             kafka_partitions,
             kafka_replication,
             kafka_create_topics,
+            partners,
+            callback_max_attempts,
         } => {
+            settings.partners = adapters::partners::PartnerDirectory::parse(&partners)
+                .map_err(|e| anyhow::anyhow!("FACESIGN_PARTNERS: {e}"))?;
+            settings.callback_max_attempts = callback_max_attempts.clamp(1, 50);
             settings.kafka = kafka_brokers
                 .map(|b| b.trim().to_string())
                 .filter(|b| !b.is_empty())
