@@ -237,6 +237,8 @@ pub struct RunningServer {
     server: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
     database: Database,
+    /// Held until the server stops (SQLite: one instance per file).
+    _instance_lock: Option<std::fs::File>,
 }
 
 impl RunningServer {
@@ -260,8 +262,39 @@ impl RunningServer {
     }
 }
 
+/// SQLite serves one instance: a second `serve` on the same file would run
+/// every worker twice. The lock is held (by the open file) while the server runs.
+fn lock_sqlite_instance(database_url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    use std::str::FromStr as _;
+    if !database_url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let path = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)?
+        .get_filename()
+        .to_path_buf();
+    if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
+        return Ok(None);
+    }
+    let lock_path = format!("{}.instance-lock", path.display());
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {lock_path}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another facesign server is running on {}; SQLite serves one instance (use Postgres to run several)",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {lock_path}")),
+    }
+}
+
 /// Opens the engine, starts the projection runner and serves HTTP on `settings.bind`.
 pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
+    let instance_lock = lock_sqlite_instance(&settings.database_url)?;
     let engine = Engine::open(settings).await?;
     if settings.demo {
         demo::seed(&engine).await?;
@@ -485,6 +518,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         server,
         workers,
         database: engine.database,
+        _instance_lock: instance_lock,
     })
 }
 

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{create_task, Backend, TestApp, TestDb};
+use crate::support::{create_task, settings, Backend, TestApp, TestDb};
 
 #[tokio::test]
 async fn health_readiness_and_metrics_report_the_projection() {
@@ -104,4 +104,23 @@ fn published_schema_is_current() {
         published == api::schema::sdl(),
         "docs/schema.graphql is stale; run `cargo run -- schema`"
     );
+}
+
+/// The cluster issue, item 4: SQLite stays single-instance — a second server on
+/// the same file refuses to start with a clear message; once the first stops,
+/// a server starts again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let second = facesign::serve(&settings(&app.db.url)).await;
+    let error = format!("{:#}", second.err().expect("the second server is refused"));
+    assert!(
+        error.contains("another facesign server is running"),
+        "{error}"
+    );
+    let db = app.stop().await;
+    let again = facesign::serve(&settings(&db.url))
+        .await
+        .expect("starts once the first stopped");
+    again.stop().await.unwrap();
 }
