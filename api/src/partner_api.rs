@@ -124,10 +124,14 @@ async fn send(
         },
         state.bus.services().ids.new_id().to_string(),
     );
-    state
+    let receipt = state
         .bus
         .execute::<PartnerOrder>(id, command, &context)
         .await?;
+    // Read-your-writes for whoever looks next (staff, the partner's queries).
+    if receipt.position.is_some() {
+        state.settle().await;
+    }
     Ok(())
 }
 
