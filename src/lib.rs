@@ -2,6 +2,7 @@
 //! database, the HTTP server, replay and demo data. The `facesign` binary and the
 //! integration tests both start the engine through here.
 
+mod cluster;
 pub mod demo;
 pub mod kafka;
 pub mod process;
@@ -367,79 +368,61 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let operations = operations_runner.handle();
     let (shutdown, shutdown_rx) = watch::channel(false);
     let poll = settings.projection_poll_interval;
+    let leadership = adapters::cluster::Leadership::new(
+        &settings.database_url,
+        settings.instance_id.clone(),
+        settings.lease_poll_interval,
+    )?;
+    // Each worker runs where this instance holds its lock (always, on SQLite),
+    // restarted from its checkpoint whenever leadership comes back.
+    macro_rules! led {
+        ($runner:expr) => {{
+            let runner = Arc::new($runner);
+            let name = runner.handle().name();
+            let leadership = leadership.clone();
+            let bus = engine.bus.clone();
+            let shutdown = shutdown_rx.clone();
+            tokio::spawn(async move {
+                leadership
+                    .lead(name, shutdown, |stop| {
+                        let runner = runner.clone();
+                        let commits = bus.subscribe_commits();
+                        async move { runner.run(commits, poll, stop).await }
+                    })
+                    .await
+            })
+        }};
+    }
     let mut workers = vec![
-        tokio::spawn(task_board_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(seat_calendar_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(audit_log_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(interview_records_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(loan_lineage_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(channels_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(call_queue_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(admin_catalog_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(partners_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(partner_process_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(operations_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(loan_flow_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(quality_runner.run(engine.bus.subscribe_commits(), poll, shutdown_rx.clone())),
-        tokio::spawn(scheduling_runner.run(
-            engine.bus.subscribe_commits(),
-            poll,
-            shutdown_rx.clone(),
-        )),
-        tokio::spawn(
-            engine
-                .timer_worker()
-                .run(settings.timer_poll_interval, shutdown_rx.clone()),
-        ),
+        led!(task_board_runner),
+        led!(seat_calendar_runner),
+        led!(audit_log_runner),
+        led!(interview_records_runner),
+        led!(loan_lineage_runner),
+        led!(channels_runner),
+        led!(call_queue_runner),
+        led!(admin_catalog_runner),
+        led!(partners_runner),
+        led!(partner_process_runner),
+        led!(operations_runner),
+        led!(loan_flow_runner),
+        led!(quality_runner),
+        led!(scheduling_runner),
     ];
+    {
+        let timers = Arc::new(engine.timer_worker());
+        let leadership = leadership.clone();
+        let shutdown = shutdown_rx.clone();
+        let interval = settings.timer_poll_interval;
+        workers.push(tokio::spawn(async move {
+            leadership
+                .lead("timers", shutdown, |stop| {
+                    let timers = timers.clone();
+                    async move { timers.run(interval, stop).await }
+                })
+                .await
+        }));
+    }
     let mut optional_workers = Vec::new();
     if let Some(kafka) = &settings.kafka {
         let relay = kafka::relay::Relay::new(
@@ -450,6 +433,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         )
         .context("cannot configure the Kafka relay")?;
         optional_workers.push(relay.handle());
+        // Consumers share partitions through their group: no lock needed.
         let consumer = kafka::consumer::CreditDecisionConsumer::new(
             kafka,
             engine.bus.clone(),
@@ -458,14 +442,39 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .await
         .context("cannot start the credit decision consumer")?;
         workers.push(tokio::spawn(consumer.run(shutdown_rx.clone())));
-        workers.push(tokio::spawn(relay.run(
-            engine.bus.subscribe_commits(),
+        workers.push(led!(relay));
+    }
+    if leadership.is_clustered() {
+        let mut handles = vec![
+            task_board.clone(),
+            seat_calendar.clone(),
+            audit_log.clone(),
+            interview_records.clone(),
+            loan_lineage.clone(),
+            channels.clone(),
+            call_queue.clone(),
+            admin_catalog.clone(),
+            partners.clone(),
+            partner_process.clone(),
+            operations.clone(),
+            loan_flow.clone(),
+            quality.clone(),
+            scheduling.clone(),
+        ];
+        handles.extend(optional_workers.iter().cloned());
+        workers.push(tokio::spawn(cluster::follow(
+            settings.database_url.clone(),
+            leadership.clone(),
+            engine.bus.clone(),
+            engine.database.read_models().clone(),
+            handles,
             poll,
             shutdown_rx.clone(),
         )));
     }
     let state = AppState {
         optional_workers,
+        leadership: leadership.clone(),
         database: engine.database.clone(),
         bus: engine.bus.clone(),
         log: engine.log.clone(),

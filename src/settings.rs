@@ -58,6 +58,10 @@ pub struct Settings {
     pub account_check_after: chrono::Duration,
     /// Accepted clock difference of signed partner requests.
     pub partner_timestamp_window: chrono::Duration,
+    /// This instance's name in a cluster (FACESIGN_INSTANCE_ID; default host:pid).
+    pub instance_id: String,
+    /// How often a follower tries to take a worker's lock, and a leader checks it holds it.
+    pub lease_poll_interval: Duration,
 }
 
 /// The secret `serve --demo` and `token` fall back to when FACESIGN_JWT_SECRET
@@ -94,6 +98,8 @@ impl Settings {
             callback_max_attempts: 8,
             account_check_after: chrono::Duration::hours(1),
             partner_timestamp_window: chrono::Duration::minutes(5),
+            instance_id: default_instance_id(),
+            lease_poll_interval: Duration::from_secs(1),
         }
     }
 
@@ -101,6 +107,15 @@ impl Settings {
     pub fn redacted_url(&self) -> String {
         redact(&self.database_url)
     }
+}
+
+fn default_instance_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "facesign".to_string());
+    format!("{host}:{}", std::process::id())
 }
 
 fn redact(url: &str) -> String {

@@ -158,6 +158,12 @@ impl CommandBus {
         self.committed.subscribe()
     }
 
+    /// Wakes this instance's readers as if a commit had happened here: another
+    /// instance committed (a LISTEN/NOTIFY notice).
+    pub fn wake(&self) {
+        self.committed.send_modify(|_| {});
+    }
+
     /// The services handed to aggregates (clock, ids).
     pub fn services(&self) -> &DomainServices {
         &self.services
@@ -285,6 +291,7 @@ impl CommandBus {
                 Ok(()) => {
                     let last = sequence + events.len() as i64;
                     let position = self.log.position_of(A::TYPE, aggregate_id, last).await?;
+                    self.log.announce_commit().await;
                     if let Some(position) = position {
                         self.committed.send_if_modified(|current| {
                             let newer = position > *current;

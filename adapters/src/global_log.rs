@@ -183,7 +183,25 @@ impl GlobalLog {
     }
 }
 
+/// The Postgres channel on which writers announce commits to every instance.
+pub const COMMITS_CHANNEL: &str = "facesign_commits";
+
 impl GlobalLog {
+    /// Tells readers on every instance that the log grew (Postgres NOTIFY; a
+    /// no-op on SQLite, which has one instance). Failure only delays readers
+    /// until their next poll, so it is logged, not returned.
+    pub async fn announce_commit(&self) {
+        if let StorePool::Postgres(pool) = &self.pool {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(COMMITS_CHANNEL)
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot announce a commit; readers will poll");
+            }
+        }
+    }
+
     /// The newest committed event, whether or not readers may take it yet: the
     /// position to wait for when "everything committed so far" must be reflected.
     /// (`head` is the gap-safe horizon, which lags while older transactions run.)

@@ -2,6 +2,7 @@
 //! that writes through them, the gap-safe global log reader, and the system clock
 //! and id generator.
 
+pub mod cluster;
 pub mod command_bus;
 pub mod database;
 pub mod global_log;

@@ -30,6 +30,7 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
             ready &= status.last_error.is_none();
             json!({
                 "name": handle.name(),
+                "ledHere": state.leadership.leads(handle.name()),
                 "checkpoint": status.checkpoint.to_string(),
                 "lagEvents": head.map(|h| (h.global_position - status.checkpoint.global_position).max(0)),
                 "eventsApplied": status.events_applied,
@@ -42,6 +43,8 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
         "backend": state.database.backend().as_str(),
         "store": match &store { Ok(()) => "ok".to_string(), Err(e) => e.to_string() },
         "head": head.map(|h| h.to_string()),
+        "instance": state.leadership.instance(),
+        "leading": state.leadership.leading(),
         "projections": projections,
     });
     let code = if ready {
@@ -80,6 +83,12 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
                 (head.global_position - status.checkpoint.global_position).max(0),
             );
         }
+        state.metrics.set(
+            "facesign_worker_leader",
+            "1 where this instance runs the worker (holds its lock).",
+            labels.clone(),
+            i64::from(state.leadership.leads(handle.name())),
+        );
         state.metrics.set(
             "facesign_projection_failing",
             "1 while a projection cannot advance.",

@@ -77,6 +77,8 @@ pub struct AppState {
     pub quality: ProjectionHandle,
     /// The loan-flow process manager's progress.
     pub loan_flow: ProjectionHandle,
+    /// Which workers this instance leads.
+    pub leadership: adapters::cluster::Leadership,
     /// Optional workers (the Kafka relay and consumer when brokers are configured).
     pub optional_workers: Vec<ProjectionHandle>,
     /// Process metrics.

@@ -74,7 +74,7 @@ pub struct RowsChanged {
 #[derive(Debug, Clone)]
 pub struct ProjectionHandle {
     name: &'static str,
-    status: watch::Receiver<ProjectionStatus>,
+    status: watch::Sender<ProjectionStatus>,
     changes: broadcast::Sender<RowsChanged>,
 }
 
@@ -82,7 +82,7 @@ impl ProjectionHandle {
     /// A handle over a worker that publishes its own status (process managers).
     pub fn new(
         name: &'static str,
-        status: watch::Receiver<ProjectionStatus>,
+        status: watch::Sender<ProjectionStatus>,
         changes: broadcast::Sender<RowsChanged>,
     ) -> Self {
         Self {
@@ -107,9 +107,29 @@ impl ProjectionHandle {
         self.changes.subscribe()
     }
 
+    /// Progress made by this worker's leader on another instance (read from its
+    /// checkpoint row): published here so local waiters see it; never backwards.
+    pub fn follow(&self, checkpoint: LogPosition, events_applied: i64) {
+        self.status.send_if_modified(|current| {
+            if checkpoint > current.checkpoint {
+                current.checkpoint = checkpoint;
+                current.events_applied = events_applied;
+                current.last_error = None;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Rows changed by this worker's leader on another instance, for local subscribers.
+    pub fn rows_changed(&self, changed: RowsChanged) {
+        let _ = self.changes.send(changed);
+    }
+
     /// Waits until the read model reflects `position`; false if `timeout` passed first.
     pub async fn wait_for(&self, position: LogPosition, timeout: Duration) -> bool {
-        let mut status = self.status.clone();
+        let mut status = self.status.subscribe();
         tokio::time::timeout(timeout, status.wait_for(|s| s.checkpoint >= position))
             .await
             .map(|r| r.is_ok())
@@ -144,7 +164,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     pub fn handle(&self) -> ProjectionHandle {
         ProjectionHandle {
             name: self.projection.name(),
-            status: self.status.subscribe(),
+            status: self.status.clone(),
             changes: self.changes.clone(),
         }
     }
@@ -175,6 +195,11 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         for event in &events {
             self.projection.apply(&mut tx, event).await?;
         }
+        let changed: std::collections::BTreeSet<(&str, &str)> = events
+            .iter()
+            .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
+            .collect();
+        announce_progress(&mut tx, name, &changed.into_iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         self.publish(last, applied + events.len() as i64, None);
         let mut seen = std::collections::HashSet::new();
@@ -232,7 +257,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     /// Runs until `shutdown` fires: catches up, then waits for a commit notice or
     /// the poll interval. Failures are logged, published and retried with backoff.
     pub async fn run(
-        self,
+        &self,
         commits: watch::Receiver<LogPosition>,
         poll_interval: Duration,
         shutdown: watch::Receiver<bool>,
@@ -265,6 +290,38 @@ impl ProjectionStatus {
     pub fn into_parts(self) -> (LogPosition, i64) {
         (self.checkpoint, self.events_applied)
     }
+}
+
+/// The Postgres channel on which a worker announces progress (payload: its name).
+pub const PROGRESS_CHANNEL: &str = "facesign_progress";
+
+/// The Postgres channel on which a projection announces changed rows
+/// (payload: `worker|aggregate type|aggregate id`).
+pub const ROWS_CHANNEL: &str = "facesign_rows";
+
+/// Announces, on Postgres, that `worker` advanced and which aggregates' rows
+/// changed; inside a transaction the notices go out when it commits.
+pub async fn announce_progress(
+    conn: &mut AnyConnection,
+    worker: &str,
+    changed: &[(&str, &str)],
+) -> Result<(), sqlx::Error> {
+    if conn.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(PROGRESS_CHANNEL)
+        .bind(worker)
+        .execute(&mut *conn)
+        .await?;
+    for (aggregate_type, aggregate_id) in changed {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(ROWS_CHANNEL)
+            .bind(format!("{worker}|{aggregate_type}|{aggregate_id}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Decodes an event's payload, or says which event could not be read.

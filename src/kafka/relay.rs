@@ -94,7 +94,7 @@ impl Relay {
     pub fn handle(&self) -> ProjectionHandle {
         ProjectionHandle::new(
             NAME,
-            self.status.subscribe(),
+            self.status.clone(),
             tokio::sync::broadcast::channel(1).0,
         )
     }
@@ -175,6 +175,7 @@ impl Relay {
         if let Some(last) = acknowledged {
             let mut conn = self.pool.acquire().await?;
             advance_checkpoint(&mut conn, NAME, from, last, applied + count).await?;
+            projections::runner::announce_progress(&mut conn, NAME, &[]).await?;
             self.metrics.increment(
                 "facesign_relay_events_published_total",
                 "Events the Kafka relay published and the broker acknowledged.",
@@ -219,7 +220,7 @@ impl Relay {
 
     /// Runs until shutdown; a broker outage is retried with a growing pause.
     pub async fn run(
-        self,
+        &self,
         commits: watch::Receiver<LogPosition>,
         poll_interval: Duration,
         shutdown: watch::Receiver<bool>,

@@ -80,7 +80,7 @@ impl<P: ProcessManager> ProcessRunner<P> {
     pub fn handle(&self) -> ProjectionHandle {
         ProjectionHandle::new(
             self.process.name(),
-            self.status.subscribe(),
+            self.status.clone(),
             tokio::sync::broadcast::channel(1).0,
         )
     }
@@ -104,7 +104,7 @@ impl<P: ProcessManager> ProcessRunner<P> {
                 self.process.handle(event).await?;
                 let mut conn = self.pool.acquire().await?;
                 match advance_checkpoint(&mut conn, name, from, event.position, applied + 1).await {
-                    Ok(()) => {}
+                    Ok(()) => projections::runner::announce_progress(&mut conn, name, &[]).await?,
                     // Another runner took over; start again from its checkpoint.
                     Err(ProjectionError::CheckpointMoved(_)) => break,
                     Err(e) => return Err(e.into()),
@@ -119,7 +119,7 @@ impl<P: ProcessManager> ProcessRunner<P> {
 
     /// Runs until shutdown.
     pub async fn run(
-        self,
+        &self,
         commits: watch::Receiver<LogPosition>,
         poll_interval: Duration,
         shutdown: watch::Receiver<bool>,

@@ -300,7 +300,7 @@ impl TimerWorker {
     }
 
     /// Runs until shutdown, polling every `poll_interval`.
-    pub async fn run(self, poll_interval: StdDuration, shutdown: watch::Receiver<bool>) {
+    pub async fn run(&self, poll_interval: StdDuration, shutdown: watch::Receiver<bool>) {
         // Timers are due by the clock, not by commits: a channel nobody sends on.
         let (_never, commits) = watch::channel(LogPosition::START);
         run_until_shutdown(
