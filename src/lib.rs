@@ -297,6 +297,9 @@ fn lock_sqlite_instance(database_url: &str) -> anyhow::Result<Option<std::fs::Fi
 pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let instance_lock = lock_sqlite_instance(&settings.database_url)?;
     let engine = Engine::open(settings).await?;
+    // On SQLite (one instance) projections catch up before traffic is served;
+    // in a cluster only a worker's leader may run it, so that waits for the lock.
+    let clustered = engine.database.backend() == adapters::Backend::Postgres;
     if settings.demo {
         demo::seed(&engine).await?;
     }
@@ -308,59 +311,76 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let audit_log = audit_log_runner.handle();
     let interview_records_runner = engine.interview_records_runner();
     let interview_records = interview_records_runner.handle();
-    interview_records_runner
-        .catch_up()
-        .await
-        .context("interview records catch-up")?;
+    if !clustered {
+        interview_records_runner
+            .catch_up()
+            .await
+            .context("interview records catch-up")?;
+    }
     let loan_lineage_runner = engine.loan_lineage_runner();
     let loan_lineage = loan_lineage_runner.handle();
-    loan_lineage_runner
-        .catch_up()
-        .await
-        .context("loan lineage catch-up")?;
+    if !clustered {
+        loan_lineage_runner
+            .catch_up()
+            .await
+            .context("loan lineage catch-up")?;
+    }
     let channels_runner = engine.channels_runner();
     let channels = channels_runner.handle();
-    channels_runner
-        .catch_up()
-        .await
-        .context("channels catch-up")?;
+    if !clustered {
+        channels_runner
+            .catch_up()
+            .await
+            .context("channels catch-up")?;
+    }
     let call_queue_runner = engine.call_queue_runner();
     let call_queue = call_queue_runner.handle();
-    call_queue_runner
-        .catch_up()
-        .await
-        .context("call queue catch-up")?;
+    if !clustered {
+        call_queue_runner
+            .catch_up()
+            .await
+            .context("call queue catch-up")?;
+    }
     let admin_catalog_runner = engine.admin_catalog_runner();
     let admin_catalog = admin_catalog_runner.handle();
-    admin_catalog_runner
-        .catch_up()
-        .await
-        .context("admin catalog catch-up")?;
+    if !clustered {
+        admin_catalog_runner
+            .catch_up()
+            .await
+            .context("admin catalog catch-up")?;
+    }
     let partners_runner = engine.partners_runner();
     let partners = partners_runner.handle();
-    partners_runner
-        .catch_up()
-        .await
-        .context("partners catch-up")?;
+    if !clustered {
+        partners_runner
+            .catch_up()
+            .await
+            .context("partners catch-up")?;
+    }
     let partner_process_runner = engine.partner_process_runner();
     let partner_process = partner_process_runner.handle();
     let quality_runner = engine.quality_runner();
     let quality = quality_runner.handle();
     let loan_flow_runner = engine.loan_flow_runner();
     let loan_flow = loan_flow_runner.handle();
-    // Catch up before accepting traffic so the first queries see the whole log.
-    task_board_runner
-        .catch_up()
-        .await
-        .context("task board catch-up")?;
-    seat_calendar_runner
-        .catch_up()
-        .await
-        .context("seat calendar catch-up")?;
-    audit_log_runner
-        .catch_up()
-        .await
-        .context("audit log catch-up")?;
+    if !clustered {
+        task_board_runner
+            .catch_up()
+            .await
+            .context("task board catch-up")?;
+    }
+    if !clustered {
+        seat_calendar_runner
+            .catch_up()
+            .await
+            .context("seat calendar catch-up")?;
+    }
+    if !clustered {
+        audit_log_runner
+            .catch_up()
+            .await
+            .context("audit log catch-up")?;
+    }
     let scheduling_runner = engine.scheduling_runner();
     let scheduling = scheduling_runner.handle();
     let operations_runner =

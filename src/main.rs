@@ -119,6 +119,12 @@ enum Command {
         /// Attempts of a callback before it becomes an incident.
         #[arg(long, env = "FACESIGN_CALLBACK_MAX_ATTEMPTS", default_value_t = 8)]
         callback_max_attempts: u32,
+        /// This instance's name in a cluster (default host:pid).
+        #[arg(long, env = "FACESIGN_INSTANCE_ID")]
+        instance_id: Option<String>,
+        /// How often (ms) a follower tries to take a worker's lock and a leader checks it.
+        #[arg(long, env = "FACESIGN_LEASE_POLL_MS", default_value_t = 1000)]
+        lease_poll_ms: u64,
         /// Whether facesign creates missing topics (off where operators do).
         #[arg(long, env = "FACESIGN_KAFKA_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
         kafka_create_topics: bool,
@@ -219,7 +225,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             kafka_create_topics,
             partners,
             callback_max_attempts,
+            instance_id,
+            lease_poll_ms,
         } => {
+            if let Some(instance_id) = instance_id.filter(|i| !i.trim().is_empty()) {
+                settings.instance_id = instance_id.trim().to_string();
+            }
+            settings.lease_poll_interval = Duration::from_millis(lease_poll_ms.clamp(50, 60_000));
             settings.partners = adapters::partners::PartnerDirectory::parse(&partners)
                 .map_err(|e| anyhow::anyhow!("FACESIGN_PARTNERS: {e}"))?;
             settings.callback_max_attempts = callback_max_attempts.clamp(1, 50);

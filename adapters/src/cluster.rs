@@ -108,8 +108,10 @@ impl Leadership {
     {
         let Some(options) = &self.postgres else {
             self.set(worker, true);
+            info!(worker, instance = %self.instance, "leading worker");
             work(shutdown).await;
             self.set(worker, false);
+            info!(worker, instance = %self.instance, "released worker");
             return;
         };
         let key = lock_key(worker);
@@ -168,6 +170,7 @@ impl Leadership {
             let _ = stop.send(true);
             running.await;
             self.set(worker, false);
+            info!(worker, instance = %self.instance, "released worker");
             if lost {
                 warn!(
                     worker,

@@ -25,15 +25,15 @@ async fn app_publishing_to(backend: Backend, brokers: &str, create_topics: bool)
 }
 
 /// (aggregate type, aggregate id) → sequences, and every event id, from the store.
-async fn stored_events(app: &TestApp) -> (BTreeMap<(String, String), Vec<i64>>, HashSet<String>) {
-    let pool = app.any_pool().await;
+async fn stored_events(
+    pool: &sqlx::AnyPool,
+) -> (BTreeMap<(String, String), Vec<i64>>, HashSet<String>) {
     let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
         "SELECT aggregate_type, aggregate_id, sequence, CAST(metadata AS TEXT) FROM events ORDER BY sequence",
     )
-    .fetch_all(&pool)
+    .fetch_all(pool)
     .await
     .unwrap();
-    pool.close().await;
     let mut by_aggregate: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
     let mut ids = HashSet::new();
     for (kind, id, sequence, metadata) in rows {
@@ -47,8 +47,12 @@ async fn stored_events(app: &TestApp) -> (BTreeMap<(String, String), Vec<i64>>, 
 /// Reads the topics until every stored event is there, then checks: each event
 /// on its aggregate type's topic, keyed by aggregate id, with the four headers;
 /// the first occurrence of each event in per-aggregate order.
-async fn assert_topics_hold_the_log(app: &TestApp, brokers: &str, partitions: i32) {
-    let (stored, ids) = stored_events(app).await;
+pub(crate) async fn assert_topics_hold_the_log(
+    pool: &sqlx::AnyPool,
+    brokers: &str,
+    partitions: i32,
+) {
+    let (stored, ids) = stored_events(pool).await;
     let topics: Vec<String> = stored
         .keys()
         .map(|(kind, _)| topic_for(kind))
@@ -127,7 +131,7 @@ async fn the_relay_delivers_every_event_in_order_across_a_broker_stop() {
         )
         .await;
     }
-    assert_topics_hold_the_log(&app, &broker.address, 3).await;
+    assert_topics_hold_the_log(&app.any_pool().await, &broker.address, 3).await;
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("facesign_relay_events_published_total"),
@@ -161,6 +165,6 @@ async fn the_relay_survives_a_mock_broker_going_down_and_up() {
     }
     tokio::time::sleep(Duration::from_secs(4)).await;
     cluster.broker_up(1).unwrap();
-    assert_topics_hold_the_log(&app, &brokers, 3).await;
+    assert_topics_hold_the_log(&app.any_pool().await, &brokers, 3).await;
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 
 mod admin_catalog;
 mod channels;
+mod cluster;
 mod command_bus;
 mod dispatch;
 mod global_log;
