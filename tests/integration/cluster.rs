@@ -308,3 +308,87 @@ async fn three_instances_share_the_work_and_survive_the_loss_of_leaders() {
     );
     pool.close().await;
 }
+
+/// The cluster issue, items 2 and 3: a subscription on an instance that does
+/// not run the task board sees a task created through another instance, and
+/// that instance's mutation waits for the read model updated elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_on_one_instance_sees_changes_made_through_another() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let first = facesign::serve(&crate::support::settings(&db.url))
+        .await
+        .unwrap();
+    let second = facesign::serve(&crate::support::settings(&db.url))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let bases = [
+        format!("http://{}", first.addr),
+        format!("http://{}", second.addr),
+    ];
+    // Whichever instance leads the task board, subscribe on the other and write
+    // through the leader.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let leader = loop {
+        let mut found = None;
+        for (i, base) in bases.iter().enumerate() {
+            let ready: Value = client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if ready["leading"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|w| w == "task_board"))
+            {
+                found = Some(i);
+            }
+        }
+        if let Some(i) = found {
+            break i;
+        }
+        assert!(Instant::now() < deadline, "nobody leads the task board");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let follower = 1 - leader;
+    let mut changes = crate::support::Subscription::start_at(
+        &bases[follower],
+        ("S1", "SEAT"),
+        "subscription { taskChanged { id contractNo } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let created: Value = client
+        .post(format!("{}/graphql", bases[leader]))
+        .bearer_auth(token("M0001", "ACCOUNT_MANAGER"))
+        .json(&json!({ "query": CREATE_TASK, "variables": { "input": task_input("HT-ACROSS-1") } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(created.get("errors").is_none(), "{created}");
+    let pushed = changes.next_data().await;
+    assert_eq!(pushed["taskChanged"]["contractNo"], "HT-ACROSS-1");
+    // A mutation on the follower answers with the row the leader projected.
+    let through_follower: Value = client
+        .post(format!("{}/graphql", bases[follower]))
+        .bearer_auth(token("M0001", "ACCOUNT_MANAGER"))
+        .json(&json!({ "query": CREATE_TASK, "variables": { "input": task_input("HT-ACROSS-2") } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payload = &through_follower["data"]["createInterviewTask"];
+    assert_eq!(payload["projected"], true, "{through_follower}");
+    assert_eq!(payload["task"]["contractNo"], "HT-ACROSS-2");
+    second.stop().await.unwrap();
+    first.stop().await.unwrap();
+}

@@ -316,11 +316,16 @@ pub struct Subscription {
 impl Subscription {
     /// Connects, authenticates and subscribes with `query` and `variables`.
     pub async fn start(app: &TestApp, actor: (&str, &str), query: &str, variables: Value) -> Self {
+        Self::start_at(&app.base, actor, query, variables).await
+    }
+
+    /// The same against the server at `base` (`http://host:port`).
+    pub async fn start_at(base: &str, actor: (&str, &str), query: &str, variables: Value) -> Self {
         use futures_util::SinkExt;
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         use tokio_tungstenite::tungstenite::Message;
 
-        let mut request = format!("{}/graphql/ws", app.base.replace("http", "ws"))
+        let mut request = format!("{}/graphql/ws", base.replace("http", "ws"))
             .into_client_request()
             .unwrap();
         request.headers_mut().insert(
