@@ -186,12 +186,7 @@ async fn handle(
                 },
             )
             .await?;
-            let (order, _) = state
-                .bus
-                .load::<PartnerOrder>(&id)
-                .await
-                .map_err(ApiError::internal)?;
-            Ok(match order.borrow() {
+            Ok(match pushed(state, &id).await?.borrow() {
                 Some(_) => json!({ "result": "BORROW_CONFIRMED", "statusCode": 1 }),
                 // 002 item 12 2.b: 接口中返回新网开户页地址.
                 None => {
@@ -200,40 +195,16 @@ async fn handle(
             })
         }
         "audit-result" => {
-            let id = order_id(partner, order_no()?);
-            let (order, _) = state
-                .bus
-                .load::<PartnerOrder>(&id)
-                .await
-                .map_err(ApiError::internal)?;
-            if order.details().is_none() {
-                return Err(ApiError::not_found(format!("no order {id}")));
-            }
+            let order = pushed(state, &order_id(partner, order_no()?)).await?;
             let result = order.status().audit_result();
             Ok(json!({ "resultCode": result.code(), "reason": result.reason() }))
         }
         "loan-result" => {
-            let id = order_id(partner, order_no()?);
-            let (order, _) = state
-                .bus
-                .load::<PartnerOrder>(&id)
-                .await
-                .map_err(ApiError::internal)?;
-            let (_, borrow) = order
-                .borrow()
-                .ok_or_else(|| ApiError::not_found(format!("no borrow order for {id}")))?;
-            Ok(json!({ "resultCode": LoanResultCode::from(*borrow).code() }))
+            let (_, _, borrow) = borrowed(state, &order_id(partner, order_no()?)).await?;
+            Ok(json!({ "resultCode": LoanResultCode::from(borrow).code() }))
         }
         "repayment-plan" => {
-            let id = order_id(partner, order_no()?);
-            let (order, _) = state
-                .bus
-                .load::<PartnerOrder>(&id)
-                .await
-                .map_err(ApiError::internal)?;
-            let (request, _) = order
-                .borrow()
-                .ok_or_else(|| ApiError::not_found(format!("no borrow order for {id}")))?;
+            let (order, request, _) = borrowed(state, &order_id(partner, order_no()?)).await?;
             let rate = order.annual_rate().unwrap_or_default();
             let plan =
                 domain::repayment::equal_installments(request.amount, rate, request.term_months)
@@ -248,12 +219,41 @@ async fn handle(
     }
 }
 
-async fn status_of(state: &AppState, id: &str) -> Result<Value, ApiError> {
+/// The order `id`, NOT_FOUND unless the partner pushed it.
+async fn pushed(state: &AppState, id: &str) -> Result<PartnerOrder, ApiError> {
     let (order, _) = state
         .bus
         .load::<PartnerOrder>(id)
         .await
         .map_err(ApiError::internal)?;
+    if order.details().is_none() {
+        return Err(ApiError::not_found(format!("no order {id}")));
+    }
+    Ok(order)
+}
+
+/// The order `id` and its borrow order, NOT_FOUND while there is none.
+async fn borrowed(
+    state: &AppState,
+    id: &str,
+) -> Result<
+    (
+        PartnerOrder,
+        BorrowRequest,
+        domain::partner_order::BorrowStatus,
+    ),
+    ApiError,
+> {
+    let order = pushed(state, id).await?;
+    let (request, status) = order
+        .borrow()
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no borrow order for {id}")))?;
+    Ok((order, request, status))
+}
+
+async fn status_of(state: &AppState, id: &str) -> Result<Value, ApiError> {
+    let order = pushed(state, id).await?;
     Ok(
         json!({ "orderId": id, "status": domain::wire_name(&order.status()), "statusCode": order.status().code() }),
     )

@@ -377,6 +377,8 @@ impl Projection for AdminCatalog {
     }
 }
 
+const ACCOUNT_COLUMNS: &str = "login, name, phone, email, role, status, valid_from, created_at";
+
 impl AdminCatalog {
     /// Scripts by code.
     pub async fn scripts(pool: &AnyPool) -> Result<Vec<ScriptRow>, sqlx::Error> {
@@ -400,20 +402,18 @@ impl AdminCatalog {
 
     /// Accounts by login (deleted ones too: their tokens stay refused).
     pub async fn accounts(pool: &AnyPool) -> Result<Vec<AccountRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT login, name, phone, email, role, status, valid_from, created_at
-               FROM accounts ORDER BY login",
-        )
+        sqlx::query_as(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY login"
+        ))
         .fetch_all(pool)
         .await
     }
 
     /// One account.
     pub async fn account(pool: &AnyPool, login: &str) -> Result<Option<AccountRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT login, name, phone, email, role, status, valid_from, created_at
-               FROM accounts WHERE login = $1",
-        )
+        sqlx::query_as(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = $1"
+        ))
         .bind(login)
         .fetch_optional(pool)
         .await

@@ -59,19 +59,7 @@ pub async fn schedule_timer(
     due_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO timers (timer_id, kind, task_id, booking_id, due_at, created_at, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (timer_id) DO NOTHING",
-    )
-    .bind(format!("{}:{booking_id}", kind.as_str().to_lowercase()))
-    .bind(kind.as_str())
-    .bind(task_id)
-    .bind(booking_id.to_string())
-    .bind(rfc3339(due_at))
-    .bind(rfc3339(now))
-    .execute(pool)
-    .await?;
-    Ok(())
+    schedule_job(pool, kind, task_id, &booking_id.to_string(), due_at, now).await
 }
 
 /// Stores a job once per (kind, key) for `subject` (an aggregate id).

@@ -29,6 +29,20 @@ struct Instance {
     killed_at: Option<DateTime<Utc>>,
 }
 
+/// Creates a task through the instance at `base`; the whole response.
+async fn create_through(client: &reqwest::Client, base: &str, contract_no: &str) -> Value {
+    client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token("M0001", "ACCOUNT_MANAGER"))
+        .json(&json!({ "query": CREATE_TASK, "variables": { "input": task_input(contract_no) } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -164,7 +178,6 @@ async fn three_instances_share_the_work_and_survive_the_loss_of_leaders() {
     let mut instances = vec![start("i1", &db, &broker.address, &dir).await];
     instances.push(start("i2", &db, &broker.address, &dir).await);
     instances.push(start("i3", &db, &broker.address, &dir).await);
-    let bearer = token("M0001", "ACCOUNT_MANAGER");
 
     let mut acknowledged = Vec::new();
     let mut killed = false;
@@ -197,16 +210,7 @@ async fn three_instances_share_the_work_and_survive_the_loss_of_leaders() {
         }
         let alive: Vec<&Instance> = instances.iter().filter(|i| i.killed_at.is_none()).collect();
         let target = alive[n % alive.len()];
-        let response: Value = client
-            .post(format!("{}/graphql", target.base))
-            .bearer_auth(&bearer)
-            .json(&json!({ "query": CREATE_TASK, "variables": { "input": task_input(&format!("HT-CLUSTER-{n}")) } }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let response = create_through(&client, &target.base, &format!("HT-CLUSTER-{n}")).await;
         if let Some(id) = response["data"]["createInterviewTask"]["taskId"].as_str() {
             acknowledged.push(id.to_string());
         }
@@ -362,30 +366,12 @@ async fn a_subscription_on_one_instance_sees_changes_made_through_another() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let created: Value = client
-        .post(format!("{}/graphql", bases[leader]))
-        .bearer_auth(token("M0001", "ACCOUNT_MANAGER"))
-        .json(&json!({ "query": CREATE_TASK, "variables": { "input": task_input("HT-ACROSS-1") } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = create_through(&client, &bases[leader], "HT-ACROSS-1").await;
     assert!(created.get("errors").is_none(), "{created}");
     let pushed = changes.next_data().await;
     assert_eq!(pushed["taskChanged"]["contractNo"], "HT-ACROSS-1");
     // A mutation on the follower answers with the row the leader projected.
-    let through_follower: Value = client
-        .post(format!("{}/graphql", bases[follower]))
-        .bearer_auth(token("M0001", "ACCOUNT_MANAGER"))
-        .json(&json!({ "query": CREATE_TASK, "variables": { "input": task_input("HT-ACROSS-2") } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let through_follower = create_through(&client, &bases[follower], "HT-ACROSS-2").await;
     let payload = &through_follower["data"]["createInterviewTask"];
     assert_eq!(payload["projected"], true, "{through_follower}");
     assert_eq!(payload["task"]["contractNo"], "HT-ACROSS-2");

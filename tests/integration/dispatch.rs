@@ -17,6 +17,17 @@ on_both_backends!(
     a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat
 );
 
+/// The 原银在线 channel, created (disabled) and, when `enabled`, enabled.
+pub(crate) async fn open_channel(app: &TestApp, enabled: bool) {
+    let create =
+        r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#;
+    data(&app.graphql_as(ADMIN, create, json!({})).await);
+    if enabled {
+        let enable = r#"mutation { enableChannel(code: "YYZX") { enabled } }"#;
+        data(&app.graphql_as(ADMIN, enable, json!({})).await);
+    }
+}
+
 async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
     let response = app
         .graphql_as(
@@ -86,14 +97,7 @@ async fn a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_f
     }
     let task = task_with(&app, "HT-DISPATCH-1", BORROWER).await;
     let other_task = task_with(&app, "HT-DISPATCH-2", OTHER_BORROWER).await;
-    data(
-        &app.graphql_as(
-            ADMIN,
-            r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#,
-            json!({}),
-        )
-        .await,
-    );
+    open_channel(&app, false).await;
 
     let refused = join(&app, BORROWER, &task).await;
     assert_eq!(refused["status"], "REFUSED");
@@ -198,22 +202,7 @@ async fn calls_are_transferred_before_the_answer_and_cancelled_from_the_queue() 
     for s in ["S1", "S2", "S3"] {
         seat(&app, s).await;
     }
-    data(
-        &app.graphql_as(
-            ADMIN,
-            r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#,
-            json!({}),
-        )
-        .await,
-    );
-    data(
-        &app.graphql_as(
-            ADMIN,
-            r#"mutation { enableChannel(code: "YYZX") { enabled } }"#,
-            json!({}),
-        )
-        .await,
-    );
+    open_channel(&app, true).await;
     data(
         &app.graphql_as(
             ADMIN,
@@ -297,12 +286,7 @@ async fn calls_are_transferred_before_the_answer_and_cancelled_from_the_queue() 
 async fn a_seat_group_extends_what_its_seats_serve() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     seat(&app, "S1").await;
-    for m in [
-        r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#,
-        r#"mutation { enableChannel(code: "YYZX") { enabled } }"#,
-    ] {
-        data(&app.graphql_as(ADMIN, m, json!({})).await);
-    }
+    open_channel(&app, true).await;
     presence(&app, "S1", "signIn").await;
     let task = task_with(&app, "HT-GROUP-1", BORROWER).await;
     let joined = app

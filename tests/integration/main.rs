@@ -8,6 +8,7 @@ mod channels;
 mod cluster;
 mod command_bus;
 mod dispatch;
+mod faults;
 mod global_log;
 mod graphql_tasks;
 mod kafka;
