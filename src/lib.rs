@@ -2,6 +2,7 @@
 //! database, the HTTP server, replay and demo data. The `facesign` binary and the
 //! integration tests both start the engine through here.
 
+pub mod bench;
 mod cluster;
 pub mod demo;
 pub mod kafka;

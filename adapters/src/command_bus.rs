@@ -13,7 +13,7 @@ use domain::services::DomainServices;
 use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::watch;
-use tracing::{instrument, warn};
+use tracing::{debug, instrument};
 use uuid::Uuid;
 
 use crate::database::{Database, StoreError, StorePool};
@@ -316,7 +316,7 @@ impl CommandBus {
                         labels(&[("aggregate_type", A::TYPE)]),
                         1,
                     );
-                    warn!(attempt, "concurrent append on the same aggregate; retrying");
+                    debug!(attempt, "concurrent append on the same aggregate; retrying");
                     tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(other) => return Err(CommandError::Store(persistence_to_store(other))),

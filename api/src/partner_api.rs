@@ -1,7 +1,8 @@
 //! The partner REST API under `/partner/v1` (002): 订单信息推送, 用户过滤,
 //! 用户确认借款, 审核结果查询, 放款结果查询, 还款计划查询.
 //!
-//! Every request is a JSON envelope of strings — `partner`, `timestamp` (ms),
+//! Every request is a JSON envelope of strings (parsed and verified by
+//! `domain::partner_order::signature`, which the fuzz target exercises) — `partner`, `timestamp` (ms),
 //! `nonce`, `bizContent` (the business JSON as a string) and `sign`: the MD5 of
 //! the other four sorted by name as `k=v&…&key=<secret>`. A request is refused
 //! (401, nothing changes) when the partner is unknown, the signature is wrong,
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::log::Actor;
-use domain::partner_order::signature;
+use domain::partner_order::signature::SignedRequest;
 use domain::partner_order::{
     order_id, BorrowRequest, LoanResultCode, OrderDetails, PartnerOrder, PartnerOrderCommand,
 };
@@ -20,22 +21,10 @@ use domain::ErrorCode;
 use projections::partners::Partners;
 use rust_decimal::Decimal;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{http_status, ApiError};
 use crate::state::AppState;
-
-/// The signed envelope.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Envelope {
-    partner: String,
-    timestamp: String,
-    nonce: String,
-    biz_content: String,
-    sign: String,
-}
 
 fn refuse(error: ApiError) -> Response {
     (
@@ -57,18 +46,15 @@ fn unauthenticated(message: &str) -> ApiError {
 }
 
 /// Checks the envelope; returns the partner code and the business JSON.
-async fn authenticate(state: &AppState, envelope: &Envelope) -> Result<(String, Value), ApiError> {
+async fn authenticate(
+    state: &AppState,
+    envelope: &SignedRequest,
+) -> Result<(String, Value), ApiError> {
     let partner = state
         .partner_directory
         .get(&envelope.partner)
         .ok_or_else(|| unauthenticated("unknown partner"))?;
-    let params = [
-        ("bizContent", envelope.biz_content.as_str()),
-        ("nonce", envelope.nonce.as_str()),
-        ("partner", envelope.partner.as_str()),
-        ("timestamp", envelope.timestamp.as_str()),
-    ];
-    if !signature::verify(params, partner.secret.expose_secret(), &envelope.sign) {
+    if !envelope.verify(partner.secret.expose_secret()) {
         return Err(unauthenticated("the signature does not match"));
     }
     let sent = envelope
@@ -98,8 +84,7 @@ async fn authenticate(state: &AppState, envelope: &Envelope) -> Result<(String, 
             "the nonce was used before (a replayed request)",
         ));
     }
-    let content = serde_json::from_str(&envelope.biz_content)
-        .map_err(|e| ApiError::validation(format!("bizContent is not JSON: {e}")))?;
+    let content = envelope.business().map_err(ApiError::validation)?;
     Ok((partner.code.clone(), content))
 }
 
@@ -263,12 +248,11 @@ async fn status_of(state: &AppState, id: &str) -> Result<Value, ApiError> {
 pub async fn partner_request(
     State((state, _)): State<(AppState, crate::FacesignSchema)>,
     Path(operation): Path<String>,
-    body: Result<Json<Envelope>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let Ok(Json(envelope)) = body else {
-        return refuse(ApiError::validation(
-            "the body must be a JSON envelope of partner, timestamp, nonce, bizContent and sign",
-        ));
+    let envelope = match SignedRequest::parse(&body) {
+        Ok(envelope) => envelope,
+        Err(reason) => return refuse(ApiError::validation(reason)),
     };
     let (partner, content) = match authenticate(&state, &envelope).await {
         Ok(ok) => ok,

@@ -5,6 +5,8 @@
 pub mod account;
 pub mod callback;
 pub mod channel;
+#[cfg(test)]
+mod command_inputs;
 pub mod customer_agenda;
 pub mod error;
 pub mod inbound_call;

@@ -56,6 +56,22 @@ impl KafkaSettings {
     }
 }
 
+/// The tansu broker binary (FACESIGN_TANSU, the PATH or ~/.cargo/bin), if installed.
+pub fn find_tansu() -> Option<std::path::PathBuf> {
+    if let Ok(path) = std::env::var("FACESIGN_TANSU") {
+        return Some(path.into());
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let candidates = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(std::path::PathBuf::from)
+        .chain([std::path::PathBuf::from(format!("{home}/.cargo/bin"))])
+        .map(|dir| dir.join("tansu"))
+        .collect::<Vec<_>>();
+    candidates.into_iter().find(|p| p.is_file())
+}
+
 /// The topic of an aggregate type's events.
 pub fn topic_for(aggregate_type: &str) -> String {
     format!("facesign.{aggregate_type}.v1")
