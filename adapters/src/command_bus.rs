@@ -127,6 +127,9 @@ pub struct CommandBus {
     max_attempts: u32,
     metrics: Arc<Metrics>,
     committed: watch::Sender<LogPosition>,
+    /// Wakes the task that NOTIFYs other instances; commits made while a
+    /// notice is on its way share the next one.
+    announcer: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl CommandBus {
@@ -143,13 +146,30 @@ impl CommandBus {
             }
             StorePool::Sqlite(pool) => Repository::Sqlite(SqliteEventRepository::new(pool.clone())),
         };
+        let log = GlobalLog::new(database.store().clone());
+        let announcer = match (database.store(), tokio::runtime::Handle::try_current()) {
+            (StorePool::Postgres(_), Ok(runtime)) => {
+                let notify = Arc::new(tokio::sync::Notify::new());
+                let (wake, log) = (notify.clone(), log.clone());
+                // Lives as long as the runtime: one per engine.
+                runtime.spawn(async move {
+                    loop {
+                        wake.notified().await;
+                        log.announce_commit().await;
+                    }
+                });
+                Some(notify)
+            }
+            _ => None,
+        };
         Self {
             repository,
-            log: GlobalLog::new(database.store().clone()),
+            log,
             services,
             max_attempts: max_attempts.max(1),
             metrics,
             committed: watch::channel(LogPosition::START).0,
+            announcer,
         }
     }
 
@@ -291,7 +311,9 @@ impl CommandBus {
                 Ok(()) => {
                     let last = sequence + events.len() as i64;
                     let position = self.log.position_of(A::TYPE, aggregate_id, last).await?;
-                    self.log.announce_commit().await;
+                    if let Some(announcer) = &self.announcer {
+                        announcer.notify_one();
+                    }
                     if let Some(position) = position {
                         self.committed.send_if_modified(|current| {
                             let newer = position > *current;
