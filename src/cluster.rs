@@ -80,17 +80,21 @@ pub async fn follow(
                     continue;
                 }
                 ROWS_CHANNEL => {
-                    let mut parts = n.payload().splitn(3, '|');
-                    if let (Some(worker), Some(kind), Some(id)) =
-                        (parts.next(), parts.next(), parts.next())
-                    {
-                        if !leadership.leads(worker) {
-                            if let Some(handle) = handles.iter().find(|h| h.name() == worker) {
-                                handle.rows_changed(RowsChanged {
-                                    aggregate_type: kind.to_string(),
-                                    aggregate_id: id.to_string(),
-                                });
-                            }
+                    for line in n.payload().lines() {
+                        let mut parts = line.splitn(3, '|');
+                        let (Some(worker), Some(kind), Some(id)) =
+                            (parts.next(), parts.next(), parts.next())
+                        else {
+                            continue;
+                        };
+                        if leadership.leads(worker) {
+                            continue;
+                        }
+                        if let Some(handle) = handles.iter().find(|h| h.name() == worker) {
+                            handle.rows_changed(RowsChanged {
+                                aggregate_type: kind.to_string(),
+                                aggregate_id: id.to_string(),
+                            });
                         }
                     }
                 }

@@ -217,8 +217,20 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
 
     /// Applies batches until the read model has caught up with the visible log.
     pub async fn catch_up(&self) -> Result<usize, ProjectionError> {
+        self.catch_up_unless(&watch::channel(false).1).await
+    }
+
+    /// Like [`Self::catch_up`], but returns between batches once `stop` is set,
+    /// so a shutdown under a backlog ends at the next checkpoint.
+    pub async fn catch_up_unless(
+        &self,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<usize, ProjectionError> {
         let mut total = 0;
         loop {
+            if *stop.borrow() {
+                return Ok(total);
+            }
             match self.step().await {
                 Ok(0) => return Ok(total),
                 Ok(n) => total += n,
@@ -263,10 +275,11 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         shutdown: watch::Receiver<bool>,
     ) {
         let name = self.projection.name();
+        let stop = shutdown.clone();
         run_until_shutdown(
             name,
             || async {
-                let result = self.catch_up().await.map(drop);
+                let result = self.catch_up_unless(&stop).await.map(drop);
                 if let Err(e) = &result {
                     let (checkpoint, applied) = self.status.borrow().clone().into_parts();
                     self.publish(checkpoint, applied, Some(e.to_string()));
@@ -296,8 +309,17 @@ impl ProjectionStatus {
 pub const PROGRESS_CHANNEL: &str = "facesign_progress";
 
 /// The Postgres channel on which a projection announces changed rows
-/// (payload: `worker|aggregate type|aggregate id`).
+/// (payload: lines of `worker|aggregate type|aggregate id`).
 pub const ROWS_CHANNEL: &str = "facesign_rows";
+
+async fn notify(conn: &mut AnyConnection, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
 
 /// Announces, on Postgres, that `worker` advanced and which aggregates' rows
 /// changed; inside a transaction the notices go out when it commits.
@@ -309,17 +331,19 @@ pub async fn announce_progress(
     if conn.backend_name() != "PostgreSQL" {
         return Ok(());
     }
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(PROGRESS_CHANNEL)
-        .bind(worker)
-        .execute(&mut *conn)
-        .await?;
+    notify(conn, PROGRESS_CHANNEL, worker).await?;
+    // One notice per ~7 KB of lines (Postgres caps a payload at 8000 bytes).
+    let mut payload = String::new();
     for (aggregate_type, aggregate_id) in changed {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(ROWS_CHANNEL)
-            .bind(format!("{worker}|{aggregate_type}|{aggregate_id}"))
-            .execute(&mut *conn)
-            .await?;
+        let line = format!("{worker}|{aggregate_type}|{aggregate_id}\n");
+        if payload.len() + line.len() > 7000 {
+            notify(conn, ROWS_CHANNEL, &payload).await?;
+            payload.clear();
+        }
+        payload.push_str(&line);
+    }
+    if !payload.is_empty() {
+        notify(conn, ROWS_CHANNEL, &payload).await?;
     }
     Ok(())
 }

@@ -209,8 +209,16 @@ impl Relay {
 
     /// Publishes everything after the checkpoint.
     pub async fn catch_up(&self) -> anyhow::Result<usize> {
+        self.catch_up_unless(&watch::channel(false).1).await
+    }
+
+    /// Like [`Self::catch_up`], but returns between batches once `stop` is set.
+    pub async fn catch_up_unless(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<usize> {
         let mut total = 0;
         loop {
+            if *stop.borrow() {
+                return Ok(total);
+            }
             match self.step().await? {
                 0 => return Ok(total),
                 n => total += n,
@@ -226,10 +234,11 @@ impl Relay {
         shutdown: watch::Receiver<bool>,
     ) {
         info!("Kafka relay started");
+        let stop = shutdown.clone();
         run_until_shutdown(
             NAME,
             || async {
-                self.catch_up().await.map(drop).map_err(|e| {
+                self.catch_up_unless(&stop).await.map(drop).map_err(|e| {
                     let (checkpoint, applied) = self.status.borrow().clone().into_parts();
                     publish_status(&self.status, checkpoint, applied, Some(format!("{e:#}")));
                     format!("{e:#}")

@@ -91,6 +91,11 @@ impl<P: ProcessManager> ProcessRunner<P> {
 
     /// Handles every event after the checkpoint, advancing it after each one.
     pub async fn catch_up(&self) -> anyhow::Result<usize> {
+        self.catch_up_unless(&watch::channel(false).1).await
+    }
+
+    /// Like [`Self::catch_up`], but returns between events once `stop` is set.
+    pub async fn catch_up_unless(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<usize> {
         let name = self.process.name();
         let mut handled = 0;
         loop {
@@ -101,6 +106,9 @@ impl<P: ProcessManager> ProcessRunner<P> {
                 return Ok(handled);
             }
             for event in &events {
+                if *stop.borrow() {
+                    return Ok(handled);
+                }
                 self.process.handle(event).await?;
                 let mut conn = self.pool.acquire().await?;
                 match advance_checkpoint(&mut conn, name, from, event.position, applied + 1).await {
@@ -124,10 +132,11 @@ impl<P: ProcessManager> ProcessRunner<P> {
         poll_interval: Duration,
         shutdown: watch::Receiver<bool>,
     ) {
+        let stop = shutdown.clone();
         run_until_shutdown(
             self.process.name(),
             || async {
-                self.catch_up()
+                self.catch_up_unless(&stop)
                     .await
                     .map(drop)
                     .map_err(|e| format!("{e:#}"))
