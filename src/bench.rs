@@ -725,7 +725,7 @@ async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Resul
     projections::runner::load_checkpoint(pool, crate::kafka::relay::NAME).await?;
     let from: Option<(String, i64)> = sqlx::query_as(
         "SELECT CAST(tx_id AS TEXT), global_position FROM events
-          ORDER BY tx_id DESC, global_position DESC OFFSET $1 LIMIT 1",
+          ORDER BY events.tx_id DESC, events.global_position DESC OFFSET $1 LIMIT 1",
     )
     .bind(scale.relay_events)
     .fetch_optional(pool)

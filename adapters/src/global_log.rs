@@ -22,7 +22,7 @@ SELECT tx_id::text AS tx_id, global_position, aggregate_type, aggregate_id, sequ
   FROM events
  WHERE (tx_id, global_position) > ($1::text::xid8, $2)
    AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY tx_id, global_position
+ ORDER BY events.tx_id, events.global_position
  LIMIT $3";
 
 const SQLITE_READ_AFTER: &str = "
@@ -209,7 +209,7 @@ impl GlobalLog {
         let latest = match &self.pool {
             StorePool::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
                 "SELECT tx_id::text, global_position FROM events
-                  ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+                  ORDER BY events.tx_id DESC, events.global_position DESC LIMIT 1",
             )
             .fetch_optional(pool)
             .await?
@@ -259,7 +259,7 @@ impl EventLogReader for GlobalLog {
             StorePool::Postgres(pool) => sqlx::query_as::<_, (Option<String>, Option<i64>)>(
                 "SELECT tx_id::text, global_position FROM events
                   WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-                  ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+                  ORDER BY events.tx_id DESC, events.global_position DESC LIMIT 1",
             )
             .fetch_optional(pool)
             .await?

@@ -205,3 +205,35 @@ async fn postgres_events_cannot_be_changed() {
 async fn sqlite_events_cannot_be_changed() {
     events_cannot_be_changed(Backend::Sqlite).await;
 }
+
+/// Transaction ids order numerically, not as text: an event written by xid 10
+/// comes after one written by xid 9 (as text "10" < "9"). A reader that ordered
+/// by the text form read events out of order once xids gained a digit, moved its
+/// checkpoint backwards and applied events twice (seen under load).
+#[tokio::test]
+async fn postgres_orders_transaction_ids_as_numbers() {
+    let (_db, database) = migrated(Backend::Postgres).await;
+    let StorePool::Postgres(pool) = database.store() else {
+        unreachable!()
+    };
+    for (tx, id) in [(10_i64, "ten"), (9, "nine"), (100, "hundred")] {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, tx_id)
+             VALUES ('gap-test', $1, 1, 'Happened', '1.0', '{}', $2, $3::text::xid8)",
+        )
+        .bind(id)
+        .bind(metadata())
+        .bind(tx.to_string())
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let log = GlobalLog::new(database.store().clone());
+    let events = read_until(&log, LogPosition::START, 3).await;
+    assert_eq!(ids(&events), ["nine", "ten", "hundred"]);
+    let head = log.head().await.unwrap();
+    assert_eq!(head.tx_id, 100, "the head is the numerically newest");
+    assert_eq!(log.latest_committed().await.unwrap().tx_id, 100);
+    let after_nine = log.read_after(events[0].position, 10).await.unwrap();
+    assert_eq!(ids(&after_nine), ["ten", "hundred"]);
+}
