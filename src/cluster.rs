@@ -4,7 +4,7 @@
 //! made anywhere. Wake-ups come by LISTEN/NOTIFY; polling is the fallback.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use adapters::cluster::Leadership;
 use adapters::global_log::COMMITS_CHANNEL;
@@ -46,6 +46,11 @@ pub async fn follow(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut listener: Option<PgListener> = None;
+    // Progress notices come per batch of every worker; one read of the
+    // checkpoints serves all that arrive within this window.
+    let coalesce = Duration::from_millis(5);
+    let mut dirty = true;
+    let mut last_refresh = Instant::now();
     loop {
         if *shutdown.borrow() {
             return;
@@ -62,23 +67,26 @@ pub async fn follow(
                 Err(e) => warn!(error = %e, "cannot connect to LISTEN; polling"),
             }
         }
+        let wait = if dirty {
+            coalesce.saturating_sub(last_refresh.elapsed())
+        } else {
+            poll
+        };
         let notice = match listener.as_mut() {
             Some(l) => tokio::select! {
                 n = l.try_recv() => Some(n),
-                _ = tokio::time::sleep(poll) => None,
+                _ = tokio::time::sleep(wait) => None,
                 _ = shutdown.changed() => return,
             },
             None => tokio::select! {
-                _ = tokio::time::sleep(poll) => None,
+                _ = tokio::time::sleep(wait) => None,
                 _ = shutdown.changed() => return,
             },
         };
         match notice {
             Some(Ok(Some(n))) => match n.channel() {
-                COMMITS_CHANNEL => {
-                    bus.wake();
-                    continue;
-                }
+                COMMITS_CHANNEL => bus.wake(),
+                PROGRESS_CHANNEL => dirty = true,
                 ROWS_CHANNEL => {
                     for line in n.payload().lines() {
                         let mut parts = line.splitn(3, '|');
@@ -101,11 +109,19 @@ pub async fn follow(
                 _ => {}
             },
             // The listener lost its connection (notices may be lost): poll, reconnect.
-            Some(Ok(None)) | Some(Err(_)) => listener = None,
-            None => {}
+            Some(Ok(None)) | Some(Err(_)) => {
+                listener = None;
+                dirty = true;
+            }
+            // The wait ended: the coalescing window closed, or the poll fallback.
+            None => dirty = true,
         }
-        if let Err(e) = refresh(&pool, &handles).await {
-            warn!(error = %e, "cannot read worker checkpoints");
+        if dirty && last_refresh.elapsed() >= coalesce {
+            if let Err(e) = refresh(&pool, &handles).await {
+                warn!(error = %e, "cannot read worker checkpoints");
+            }
+            last_refresh = Instant::now();
+            dirty = false;
         }
     }
 }

@@ -112,7 +112,7 @@ impl<P: ProcessManager> ProcessRunner<P> {
                 self.process.handle(event).await?;
                 let mut conn = self.pool.acquire().await?;
                 match advance_checkpoint(&mut conn, name, from, event.position, applied + 1).await {
-                    Ok(()) => projections::runner::announce_progress(&mut conn, name, &[]).await?,
+                    Ok(()) => {}
                     // Another runner took over; start again from its checkpoint.
                     Err(ProjectionError::CheckpointMoved(_)) => break,
                     Err(e) => return Err(e.into()),
@@ -122,6 +122,9 @@ impl<P: ProcessManager> ProcessRunner<P> {
                 handled += 1;
                 self.publish(from, applied, None);
             }
+            // Other instances learn of the progress once per batch.
+            let mut conn = self.pool.acquire().await?;
+            projections::runner::announce_progress(&mut conn, name, &[]).await?;
         }
     }
 
