@@ -529,23 +529,14 @@ async fn run_on(urls: &[String], scale: Scale) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Commit-to-projection lag of the task board under a sustained load.
-async fn projection_lag(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row>> {
-    let runner = Arc::new(engine.task_board_runner());
-    runner.catch_up().await?;
-    let handle = runner.handle();
-    let (stop, stopped) = watch::channel(false);
-    let commits = engine.bus.subscribe_commits();
-    let running = {
-        let runner = runner.clone();
-        tokio::spawn(async move {
-            runner
-                .run(commits, Duration::from_millis(500), stopped)
-                .await
-        })
-    };
-    let rate = 200.0;
-    let total = (rate * scale.seconds) as u64;
+/// Creates `total` tasks at `rate` per second and returns, for each, the time
+/// from its commit until `handle` (a projection or the relay) reflected it.
+async fn lag_under_load(
+    engine: &Engine,
+    handle: &projections::ProjectionHandle,
+    rate: f64,
+    total: u64,
+) -> anyhow::Result<Vec<Duration>> {
     let mut samples = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     for n in 0..total {
@@ -562,6 +553,26 @@ async fn projection_lag(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row
             }
         }
     }
+    Ok(samples)
+}
+
+/// Commit-to-projection lag of the task board under a sustained load.
+async fn projection_lag(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row>> {
+    let runner = Arc::new(engine.task_board_runner());
+    runner.catch_up().await?;
+    let handle = runner.handle();
+    let (stop, stopped) = watch::channel(false);
+    let commits = engine.bus.subscribe_commits();
+    let running = {
+        let runner = runner.clone();
+        tokio::spawn(async move {
+            runner
+                .run(commits, Duration::from_millis(500), stopped)
+                .await
+        })
+    };
+    let rate = 200.0;
+    let mut samples = lag_under_load(engine, &handle, rate, (rate * scale.seconds) as u64).await?;
     let _ = stop.send(true);
     let _ = running.await;
     let p99 = percentile(&mut samples, 0.99);
@@ -761,23 +772,8 @@ async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Resul
         })
     };
     let handle = relay.handle();
-    let mut samples = Vec::new();
     let total = (100.0 * scale.seconds).max(20.0) as u64;
-    let mut tick = tokio::time::interval(Duration::from_millis(10));
-    for n in 0..total {
-        tick.tick().await;
-        let id = uuid::Uuid::now_v7().to_string();
-        let receipt = engine
-            .bus
-            .execute::<InterviewTask>(&id, create_task(&id, n), &context())
-            .await?;
-        let committed = Instant::now();
-        if let Some(position) = receipt.position {
-            if handle.wait_for(position, Duration::from_secs(10)).await {
-                samples.push(committed.elapsed());
-            }
-        }
-    }
+    let mut samples = lag_under_load(engine, &handle, 100.0, total).await?;
     let _ = stop.send(true);
     let _ = running.await;
     let p99 = percentile(&mut samples, 0.99);

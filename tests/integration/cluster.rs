@@ -271,16 +271,7 @@ async fn three_instances_share_the_work_and_survive_the_loss_of_leaders() {
         instance.child.wait().unwrap();
     }
     let stopped_at = Utc::now();
-    let verify = Command::new(env!("CARGO_BIN_EXE_facesign"))
-        .args(["replay", "--verify"])
-        .env("FACESIGN_DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "projections equal a rebuild: {}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    crate::support::assert_projections_equal_a_rebuild(&db.url);
 
     let intervals = leadership_intervals(&instances, stopped_at);
     for worker in ["task_board", "kafka_relay", "scheduling_process", "timers"] {

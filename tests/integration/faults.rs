@@ -126,16 +126,7 @@ async fn kill_nine_during_load(backend: Backend) {
         .unwrap();
     assert_eq!(rows, events, "every stored task projected exactly once");
     pool.close().await;
-    let verify = Command::new(env!("CARGO_BIN_EXE_facesign"))
-        .args(["replay", "--verify"])
-        .env("FACESIGN_DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    crate::support::assert_projections_equal_a_rebuild(&db.url);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

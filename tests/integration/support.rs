@@ -526,3 +526,18 @@ pub fn read_topics(
     }
     out
 }
+
+/// Runs `facesign replay --verify` on `database_url` and asserts that every
+/// projection equals its rebuild from the log.
+pub fn assert_projections_equal_a_rebuild(database_url: &str) {
+    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_facesign"))
+        .args(["replay", "--verify"])
+        .env("FACESIGN_DATABASE_URL", database_url)
+        .output()
+        .expect("facesign runs");
+    assert!(
+        verify.status.success(),
+        "projections equal a rebuild: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
