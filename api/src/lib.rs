@@ -43,9 +43,7 @@ pub use schema::{build_schema, FacesignSchema};
 pub use state::{ApiConfig, AppState};
 
 /// The stored text form of an instant (fixed width, so it sorts as it compares).
-pub(crate) fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+pub(crate) use projections::runner::rfc3339;
 
 /// The whole HTTP application. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: rate limiting keys

@@ -5,7 +5,7 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::{decode, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "channels";
@@ -50,13 +50,7 @@ impl Projection for Channels {
         if event.aggregate_type != AGGREGATE_TYPE {
             return Ok(());
         }
-        let decoded: ChannelEvent = serde_json::from_value(event.payload.clone()).map_err(|e| {
-            ProjectionError::BadEvent {
-                event_type: event.event_type.clone(),
-                position: event.position,
-                reason: e.to_string(),
-            }
-        })?;
+        let decoded: ChannelEvent = decode(event)?;
         let code = &event.aggregate_id;
         match decoded {
             ChannelEvent::ChannelCreated(s) | ChannelEvent::ChannelEdited(s) => {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::{rfc3339, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "interview_records";
@@ -96,10 +96,6 @@ pub struct DailyRow {
     pub queue_seconds: i64,
     /// Sum of talk seconds.
     pub talk_seconds: i64,
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn bad(event: &StoredEvent, reason: impl ToString) -> ProjectionError {

@@ -8,7 +8,7 @@ use domain::seat::{Presence, SeatEvent, AGGREGATE_TYPE};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::{decode, rfc3339, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "seat_calendar";
@@ -80,10 +80,6 @@ pub struct FreeSlot {
     pub slot: Slot,
 }
 
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 fn json<T: Serialize>(event: &StoredEvent, value: &T) -> Result<String, ProjectionError> {
     serde_json::to_string(value).map_err(|e| ProjectionError::BadEvent {
         event_type: event.event_type.clone(),
@@ -109,13 +105,7 @@ impl Projection for SeatCalendar {
         if event.aggregate_type != AGGREGATE_TYPE {
             return Ok(());
         }
-        let decoded: SeatEvent = serde_json::from_value(event.payload.clone()).map_err(|e| {
-            ProjectionError::BadEvent {
-                event_type: event.event_type.clone(),
-                position: event.position,
-                reason: e.to_string(),
-            }
-        })?;
+        let decoded: SeatEvent = decode(event)?;
         let updated_at = rfc3339(event.metadata.recorded_at);
         let seat_no = &event.aggregate_id;
         match decoded {

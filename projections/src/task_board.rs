@@ -6,7 +6,7 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::{rfc3339, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "task_board";
@@ -82,10 +82,6 @@ fn bad_event(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
         position: event.position,
         reason: reason.to_string(),
     }
-}
-
-fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 async fn set_status(

@@ -13,7 +13,7 @@ use domain::callback::{Callback, CallbackCommand, CallbackRequest, CallbackStatu
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
 use domain::log::{Actor, LogPosition};
 use domain::partner_order::{PartnerOrder, PartnerOrderCommand};
-use projections::runner::run_until_shutdown;
+use projections::runner::{rfc3339, run_until_shutdown};
 use sqlx::AnyPool;
 use tokio::sync::watch;
 use tracing::warn;
@@ -44,10 +44,6 @@ impl TimerKind {
             TimerKind::AccountOpenCheck => "ACCOUNT_OPEN_CHECK",
         }
     }
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Stores a timer once per (kind, booking).
