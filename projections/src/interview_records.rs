@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{rfc3339, Projection, ProjectionError};
+use crate::runner::{bad_event, rfc3339, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "interview_records";
@@ -98,14 +98,6 @@ pub struct DailyRow {
     pub talk_seconds: i64,
 }
 
-fn bad(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
-    ProjectionError::BadEvent {
-        event_type: event.event_type.clone(),
-        position: event.position,
-        reason: reason.to_string(),
-    }
-}
-
 #[derive(Default)]
 struct Counts {
     created: i64,
@@ -189,7 +181,7 @@ impl InterviewRecords {
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
         let decoded: InterviewTaskEvent =
-            serde_json::from_value(event.payload.clone()).map_err(|e| bad(event, e))?;
+            serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
         let at = event.metadata.recorded_at;
         let when = rfc3339(at);
         let task_id = event.aggregate_id.as_str();
@@ -360,7 +352,7 @@ impl InterviewRecords {
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
         let decoded: QcCaseEvent =
-            serde_json::from_value(event.payload.clone()).map_err(|e| bad(event, e))?;
+            serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
         let case_id = &event.aggregate_id;
         match decoded {
             QcCaseEvent::QcCaseOpened {
@@ -416,7 +408,7 @@ impl InterviewRecords {
                       WHERE case_id = $6",
                 )
                 .bind(i64::from(passed))
-                .bind(serde_json::to_string(&reasons).map_err(|e| bad(event, e))?)
+                .bind(serde_json::to_string(&reasons).map_err(|e| bad_event(event, e))?)
                 .bind(other_text)
                 .bind(comment)
                 .bind(rfc3339(decided_at))

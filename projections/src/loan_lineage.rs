@@ -8,7 +8,7 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::{bad_event, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "loan_lineage";
@@ -90,14 +90,6 @@ pub struct LineageRow {
     pub superseded_at: Option<String>,
 }
 
-fn bad(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
-    ProjectionError::BadEvent {
-        event_type: event.event_type.clone(),
-        position: event.position,
-        reason: reason.to_string(),
-    }
-}
-
 async fn history(
     conn: &mut AnyConnection,
     event: &StoredEvent,
@@ -154,8 +146,8 @@ impl Projection for LoanLineage {
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         match event.aggregate_type.as_str() {
             domain::loan_application::AGGREGATE_TYPE => {
-                let decoded: LoanEvent =
-                    serde_json::from_value(event.payload.clone()).map_err(|e| bad(event, e))?;
+                let decoded: LoanEvent = serde_json::from_value(event.payload.clone())
+                    .map_err(|e| bad_event(event, e))?;
                 match decoded {
                     LoanEvent::LoanSubmitted {
                         product,
@@ -281,8 +273,8 @@ impl Projection for LoanLineage {
                 }
             }
             domain::interview_task::AGGREGATE_TYPE => {
-                let decoded: InterviewTaskEvent =
-                    serde_json::from_value(event.payload.clone()).map_err(|e| bad(event, e))?;
+                let decoded: InterviewTaskEvent = serde_json::from_value(event.payload.clone())
+                    .map_err(|e| bad_event(event, e))?;
                 match decoded {
                     InterviewTaskEvent::InterviewTaskCreated(created) => {
                         let (round,): (i64,) = sqlx::query_as(

@@ -350,11 +350,16 @@ pub async fn announce_progress(
 
 /// Decodes an event's payload, or says which event could not be read.
 pub fn decode<T: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<T, ProjectionError> {
-    serde_json::from_value(event.payload.clone()).map_err(|e| ProjectionError::BadEvent {
+    serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))
+}
+
+/// The error of a projection that cannot apply `event`, and why.
+pub fn bad_event(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
+    ProjectionError::BadEvent {
         event_type: event.event_type.clone(),
         position: event.position,
-        reason: e.to_string(),
-    })
+        reason: reason.to_string(),
+    }
 }
 
 /// The RFC 3339 form (microseconds, UTC) every read model stores times in.

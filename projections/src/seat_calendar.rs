@@ -8,7 +8,7 @@ use domain::seat::{Presence, SeatEvent, AGGREGATE_TYPE};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{decode, rfc3339, Projection, ProjectionError};
+use crate::runner::{bad_event, decode, rfc3339, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "seat_calendar";
@@ -81,11 +81,7 @@ pub struct FreeSlot {
 }
 
 fn json<T: Serialize>(event: &StoredEvent, value: &T) -> Result<String, ProjectionError> {
-    serde_json::to_string(value).map_err(|e| ProjectionError::BadEvent {
-        event_type: event.event_type.clone(),
-        position: event.position,
-        reason: e.to_string(),
-    })
+    serde_json::to_string(value).map_err(|e| bad_event(event, e))
 }
 
 impl Projection for SeatCalendar {

@@ -6,7 +6,7 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{rfc3339, Projection, ProjectionError};
+use crate::runner::{bad_event, rfc3339, Projection, ProjectionError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "task_board";
@@ -75,14 +75,6 @@ const COLUMNS: &str = "task_id, contract_no, kind, status, product_code, channel
     cancel_reason, created_at, updated_at, created_position, last_sequence, seat_no,
     appointment_start, appointment_end, reschedule_count, booking_id, booking_status,
     booking_error_code, booking_error";
-
-fn bad_event(event: &StoredEvent, reason: impl ToString) -> ProjectionError {
-    ProjectionError::BadEvent {
-        event_type: event.event_type.clone(),
-        position: event.position,
-        reason: reason.to_string(),
-    }
-}
 
 async fn set_status(
     conn: &mut AnyConnection,
