@@ -46,7 +46,7 @@ struct DatabaseArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server (GraphQL at /graphql).
+    /// Run the HTTP server (GraphQL at /graphql, the console at /console).
     Serve {
         /// Listen address.
         #[arg(long, env = "FACESIGN_BIND", default_value = "127.0.0.1:8080")]
@@ -295,6 +295,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "facesign is serving GraphiQL at http://{}/graphql",
                 server.addr
             );
+            eprintln!("the console is at http://{}/console", server.addr);
             server.stop_on_signal();
             server.wait().await
         }

@@ -4,10 +4,7 @@
 use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::customer_agenda::CustomerAgenda;
-use domain::interview_task::InterviewTask;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
-use domain::seat::Seat;
 use projections::audit_log::{AuditLog, AuditRow};
 
 use crate::access;
@@ -173,6 +170,40 @@ fn fold<A: Aggregate>(events: &[StoredEvent]) -> Result<serde_json::Value, ApiEr
     serde_json::to_value(&aggregate).map_err(ApiError::internal)
 }
 
+/// Names every aggregate `aggregateAt` can rebuild, once: the list the console
+/// offers and the fold for each.
+macro_rules! replayable_aggregates {
+    ($($name:path => $aggregate:ty),* $(,)?) => {
+        /// Every aggregate type in the log, by its log name.
+        pub const AGGREGATE_TYPES: &[&str] = &[$($name),*];
+
+        fn fold_by_type(aggregate_type: &str, events: &[StoredEvent]) -> Result<serde_json::Value, ApiError> {
+            $(if aggregate_type == $name {
+                return fold::<$aggregate>(events);
+            })*
+            Err(ApiError::validation(format!("unknown aggregate type {aggregate_type}")))
+        }
+    };
+}
+
+replayable_aggregates! {
+    domain::interview_task::AGGREGATE_TYPE => domain::interview_task::InterviewTask,
+    domain::qc_case::AGGREGATE_TYPE => domain::qc_case::QcCase,
+    domain::seat::AGGREGATE_TYPE => domain::seat::Seat,
+    domain::customer_agenda::AGGREGATE_TYPE => domain::customer_agenda::CustomerAgenda,
+    domain::loan_application::AGGREGATE_TYPE => domain::loan_application::LoanApplication,
+    domain::channel::AGGREGATE_TYPE => domain::channel::Channel,
+    domain::inbound_call::AGGREGATE_TYPE => domain::inbound_call::InboundCall,
+    domain::inbound_call::dispatch::RULE_AGGREGATE_TYPE => domain::inbound_call::DispatchRule,
+    domain::partner_order::AGGREGATE_TYPE => domain::partner_order::PartnerOrder,
+    domain::callback::AGGREGATE_TYPE => domain::callback::Callback,
+    domain::account::AGGREGATE_TYPE => domain::account::Account,
+    domain::work_order::AGGREGATE_TYPE => domain::work_order::WorkOrder,
+    domain::script_catalog::AGGREGATE_TYPE => domain::script_catalog::ScriptCatalog,
+    domain::media_asset::AGGREGATE_TYPE => domain::media_asset::MediaAsset,
+    domain::seat_group::AGGREGATE_TYPE => domain::seat_group::SeatGroup,
+}
+
 /// Auditor queries.
 #[derive(Default)]
 pub struct AuditQuery;
@@ -264,14 +295,7 @@ impl AuditQuery {
             return Err(ApiError::not_found("no event of that aggregate by then").into());
         };
         let (sequence, as_of) = (last.sequence, last.metadata.recorded_at);
-        let mut document = match aggregate_type.as_str() {
-            domain::interview_task::AGGREGATE_TYPE => fold::<InterviewTask>(&events)?,
-            domain::seat::AGGREGATE_TYPE => fold::<Seat>(&events)?,
-            domain::customer_agenda::AGGREGATE_TYPE => fold::<CustomerAgenda>(&events)?,
-            other => {
-                return Err(ApiError::validation(format!("unknown aggregate type {other}")).into())
-            }
-        };
+        let mut document = fold_by_type(&aggregate_type, &events)?;
         access::json(viewer(ctx), &mut document);
         Ok(AggregateState {
             aggregate_type,

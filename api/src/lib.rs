@@ -1,12 +1,13 @@
-//! HTTP surface of facesign: the GraphQL API at `/graphql`, `/healthz`, `/readyz`
-//! and `/metrics`. The schema lives here so the binary, the tests and
-//! `facesign schema` all see the same one.
+//! HTTP surface of facesign: the GraphQL API at `/graphql`, the browser console
+//! at `/console`, `/healthz`, `/readyz` and `/metrics`. The schema lives here so
+//! the binary, the tests and `facesign schema` all see the same one.
 
 pub mod access;
-mod audit;
+pub mod audit;
 pub mod auth;
 mod catalog;
 mod channels;
+pub mod console;
 mod dispatch;
 mod error;
 mod health;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(graphql)
         .merge(partner)
+        .merge(console::routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

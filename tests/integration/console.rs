@@ -1,0 +1,617 @@
+//! The browser console at `/console`, driven in Debian's headless Chromium
+//! through chromedriver (WebDriver). One tab watches the task board as a
+//! supervisor while another works the task through the console as the account
+//! manager, the seat, the QC reviewer and the auditor, each logged in with a
+//! token of their own. Screenshots of every page go to
+//! `target/console-screenshots/` (docs/console.md shows them).
+//!
+//! Needs `chromium` and `chromedriver` (`apt-get install chromium
+//! chromium-driver`; `.ci/run` installs them) and fails, never skips, without.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use fantoccini::wd::WindowHandle;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::quality::app_with_clock;
+use crate::scheduling::seat;
+use crate::support::{data, token, Backend, TestApp};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn executable(env: &str, name: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(env) {
+        return PathBuf::from(path);
+    }
+    let found = std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .find(|candidate| candidate.is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "{name} not found (set {env} or `apt-get install chromium chromium-driver`; .ci/run installs it)"
+        )
+    })
+}
+
+/// chromedriver on a free port and one Chromium session through it.
+struct Browser {
+    driver: Child,
+    client: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn start(base: &str) -> Self {
+        let chromium = executable("CHROMIUM", "chromium");
+        let chromedriver = executable("CHROMEDRIVER", "chromedriver");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + WAIT;
+        while reqwest::get(format!("{url}/status")).await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--window-size=1360,1000", "--lang=zh-CN", "--hide-scrollbars"]
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&url)
+            .await
+            .expect("a Chromium session");
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/console-screenshots");
+        std::fs::create_dir_all(&shots).expect("screenshot directory");
+        Self {
+            driver,
+            client,
+            base: base.to_string(),
+            shots,
+        }
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("screenshot written");
+    }
+
+    /// Polls `script` (a JavaScript expression) until it is true; on timeout,
+    /// saves a screenshot and fails with `what`.
+    async fn wait_until(&self, script: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let value = self
+                .client
+                .execute(&format!("return Boolean({script});"), vec![])
+                .await
+                .unwrap_or(Value::Bool(false));
+            if value == Value::Bool(true) {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.shot("failure").await;
+                let banner = self.text("#banner").await;
+                panic!("timed out waiting for {what} (banner: {banner:?}; see target/console-screenshots/failure.png)");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Opens `hash` (e.g. `#/board`) and waits until the console has drawn it.
+    async fn open(&self, hash: &str) {
+        self.client
+            .goto(&format!("{}/console{hash}", self.base))
+            .await
+            .expect("navigate");
+        self.wait_rendered(hash).await;
+    }
+
+    async fn wait_rendered(&self, hash: &str) {
+        self.wait_until(
+            &format!(
+                "(document.body.dataset.rendered || '').startsWith({}) && location.hash === {}",
+                json!(format!("{hash}#")),
+                json!(hash)
+            ),
+            &format!("the page {hash}"),
+        )
+        .await;
+    }
+
+    /// Waits for a fresh render of the current address (after a mutation).
+    async fn wait_rerendered(&self, since: &str) {
+        self.wait_until(
+            &format!("document.body.dataset.rendered !== {}", json!(since)),
+            "the page to redraw",
+        )
+        .await;
+    }
+
+    async fn rendered(&self) -> String {
+        self.client
+            .execute("return document.body.dataset.rendered || '';", vec![])
+            .await
+            .expect("script")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait_until(
+            &format!("document.querySelector({})", json!(css)),
+            &format!("{css} to appear"),
+        )
+        .await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect("element")
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Clicks `css` and waits for the page the click redraws.
+    async fn click_and_redraw(&self, css: &str) {
+        let before = self.rendered().await;
+        self.click(css).await;
+        self.wait_rerendered(&before).await;
+        self.assert_no_error().await;
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let element = self.client.find(Locator::Css(css)).await.expect(css);
+        element.clear().await.expect("clear");
+        element.send_keys(text).await.expect("type");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn wait_text(&self, css: &str, expected: &str) {
+        self.wait_until(
+            &format!(
+                "(document.querySelector({}) || {{}}).textContent?.includes({})",
+                json!(css),
+                json!(expected)
+            ),
+            &format!("{css} to show {expected:?}"),
+        )
+        .await;
+    }
+
+    async fn assert_no_error(&self) {
+        let error = self
+            .client
+            .execute(
+                "const b = document.querySelector('#banner'); return b.hidden || b.className === 'info' ? '' : b.textContent;",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert_eq!(error, json!(""), "the console shows an error");
+    }
+
+    /// Logs in on the login page with a token for `actor`.
+    async fn login(&self, actor: (&str, &str)) {
+        self.client
+            .goto(&format!("{}/console#/login", self.base))
+            .await
+            .expect("navigate");
+        self.wait_until("document.querySelector('#token')", "the login form")
+            .await;
+        self.fill("#token", &token(actor.0, actor.1)).await;
+        self.click("#login-submit").await;
+        self.wait_until(
+            &format!(
+                "document.querySelector('#who').textContent.startsWith({})",
+                json!(actor.0)
+            ),
+            "the logged-in header",
+        )
+        .await;
+    }
+
+    async fn logout(&self) {
+        self.click("#logout").await;
+        self.wait_until("document.querySelector('#token')", "the login form")
+            .await;
+    }
+
+    async fn new_tab(&self) -> WindowHandle {
+        let tab = self.client.new_window(true).await.expect("new tab");
+        self.client
+            .switch_to_window(tab.handle.clone())
+            .await
+            .expect("switch tab");
+        tab.handle
+    }
+
+    async fn switch(&self, tab: &WindowHandle) {
+        self.client
+            .switch_to_window(tab.clone())
+            .await
+            .expect("switch tab");
+    }
+
+    async fn stop(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+async fn task(app: &TestApp, id: &str) -> Value {
+    let response = app
+        .graphql_as(
+            ("SV1", "SUPERVISOR"),
+            "query($id: ID!) { task(id: $id) { status appointmentStart seatNo } }",
+            json!({ "id": id }),
+        )
+        .await;
+    data(&response)["task"].clone()
+}
+
+/// 001_d165f826565a3102.txt 2.3.1 / 2.4.3 and 004_448cd5ace309d8b2.txt, in the
+/// browser: the account manager creates a task and books it in the console; the
+/// seat starts it, ends the call and concludes 存疑; the QC reviewer claims the
+/// case and rejects it with two 拒件原因 and a comment. A supervisor's board in
+/// another tab follows every step live, without a reload; the task's timeline
+/// and the auditor's trail and feed show the events; every page is shot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
+    let (app, clock) = app_with_clock(Backend::Sqlite, 0).await;
+    seat(&app, "S1").await;
+    let browser = Browser::start(&app.base).await;
+
+    // Tab one: the supervisor's board, live.
+    let board_tab = browser.client.window().await.expect("first tab");
+    browser.login(("SV1", "SUPERVISOR")).await;
+    browser.open("#/board").await;
+    browser.wait_text("#live", "实时").await;
+    browser
+        .client
+        .execute("window.sameDocument = 'board';", vec![])
+        .await
+        .expect("mark the document");
+
+    // Tab two: the account manager creates and books the task.
+    let work_tab = browser.new_tab().await;
+    browser.login(("M0001", "ACCOUNT_MANAGER")).await;
+    browser.open("#/new").await;
+    browser.shot("02-new-task").await;
+    browser
+        .fill("#new-task-form [name=contractNo]", "HT-CONSOLE-1")
+        .await;
+    browser.fill("#participants [name=name]", "邓小闲").await;
+    browser
+        .fill("#participants [name=idNumber]", "410102198503121017")
+        .await;
+    browser
+        .fill("#participants [name=phone]", "15618293093")
+        .await;
+    browser.click("#create-task").await;
+    browser
+        .wait_until("location.hash.startsWith('#/task/')", "the new task's page")
+        .await;
+    let hash: String = browser
+        .client
+        .execute("return location.hash;", vec![])
+        .await
+        .expect("hash")
+        .as_str()
+        .unwrap()
+        .to_string();
+    let task_id = hash.trim_start_matches("#/task/").to_string();
+    browser.wait_rendered(&hash).await;
+    browser.wait_text("h1", "待面谈").await;
+    assert!(
+        browser.text("main").await.contains("410102198503121017"),
+        "the account manager sees the borrower's ID number in clear, as in the API"
+    );
+    browser.click_and_redraw("#slots button").await;
+    let booked = task(&app, &task_id).await;
+    let start: DateTime<Utc> = booked["appointmentStart"]
+        .as_str()
+        .expect("booked through the console")
+        .parse()
+        .unwrap();
+    assert_eq!(booked["seatNo"], "S1");
+    browser.shot("03-task-booked").await;
+
+    // The board saw the new task and its booking live.
+    browser.switch(&board_tab).await;
+    let row = format!("#board tr[data-task=\"{task_id}\"]");
+    browser.wait_text(&row, "HT-CONSOLE-1").await;
+    browser.wait_text(&row, "S1").await;
+
+    // The seat, in the window: start, end the call, conclude 存疑.
+    clock.advance(start + chrono::Duration::minutes(1) - Utc::now());
+    browser.switch(&work_tab).await;
+    browser.logout().await;
+    browser.login(("S1", "SEAT")).await;
+    browser.open(&hash).await;
+    browser.click_and_redraw("#start-interview").await;
+    browser.wait_text("h1", "处理中").await;
+    // The call lasts five minutes.
+    clock.advance(chrono::Duration::minutes(5));
+    browser.click_and_redraw("#end-call").await;
+    browser.click_and_redraw("#conclude-doubtful").await;
+    browser.wait_text("h1", "存疑").await;
+    assert_eq!(task(&app, &task_id).await["status"], "PENDING_QC");
+    browser.shot("04-task-doubtful").await;
+
+    browser.switch(&board_tab).await;
+    browser.wait_text(&row, "存疑").await;
+
+    // The QC reviewer claims the case and rejects it with two reasons.
+    browser.switch(&work_tab).await;
+    browser.logout().await;
+    browser.login(("R1", "QC_REVIEWER")).await;
+    browser.open("#/qc").await;
+    let case_row = format!("tr[data-task=\"{task_id}\"]");
+    browser
+        .click_and_redraw(&format!("{case_row} button.claim"))
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('form.decision')",
+            "the decision form",
+        )
+        .await;
+    browser
+        .click("form.decision input[value=NO_STABLE_INCOME]")
+        .await;
+    browser
+        .click("form.decision input[value=GAMBLING_OR_DRUGS]")
+        .await;
+    browser
+        .fill("form.decision [name=comment]", "收入证明无法核实")
+        .await;
+    browser.shot("05-qc-decision").await;
+    browser
+        .click_and_redraw("form.decision button[type=submit]")
+        .await;
+    browser.wait_text(&case_row, "家庭无稳定收入来源").await;
+    browser.wait_text(&case_row, "有赌博、吸毒等恶习").await;
+    browser.shot("06-qc-decided").await;
+    let qc = app
+        .graphql_as(
+            ("R1", "QC_REVIEWER"),
+            "query($id: ID) { qcCases(filter: { taskId: $id }) { status passed reasons comment } }",
+            json!({ "id": task_id }),
+        )
+        .await;
+    assert_eq!(
+        data(&qc)["qcCases"][0],
+        json!({ "status": "DECIDED", "passed": false, "reasons": ["NO_STABLE_INCOME", "GAMBLING_OR_DRUGS"], "comment": "收入证明无法核实" })
+    );
+
+    // The board followed, in the same document (no reload).
+    browser.switch(&board_tab).await;
+    browser.wait_text(&row, "已面谈（面谈拒绝）").await;
+    let same = browser
+        .client
+        .execute("return window.sameDocument;", vec![])
+        .await
+        .expect("script");
+    assert_eq!(same, json!("board"), "the board updated without a reload");
+    browser.shot("01-board").await;
+
+    // The task's timeline shows the whole story.
+    browser.switch(&work_tab).await;
+    browser.open(&hash).await;
+    for event in [
+        "InterviewTaskCreated",
+        "AppointmentConfirmed",
+        "InterviewStarted",
+        "InterviewConcluded",
+        "QcRejected",
+    ] {
+        browser
+            .wait_until(
+                &format!("document.querySelector('#timeline li[data-event={event}]')"),
+                &format!("{event} on the timeline"),
+            )
+            .await;
+    }
+    browser.shot("07-task-rejected").await;
+
+    // The auditor: the task's trail, its state before the conclusion, the feed.
+    browser.logout().await;
+    browser.login(("AU1", "AUDITOR")).await;
+    let audit = format!("#/audit?type=interview-task&id={task_id}");
+    browser.open(&audit).await;
+    browser.wait_text("#trail", "QcRejected").await;
+    browser.wait_text("#as-of", "\"REJECTED\"").await;
+    browser.wait_text("#feed", "QcCaseDecided").await;
+    browser.shot("08-audit").await;
+    // As of a minute before the task was concluded: still in progress.
+    let trail = app
+        .graphql_as(
+            ("AU1", "AUDITOR"),
+            "query($id: String!) { auditTrail(aggregateType: \"interview-task\", aggregateId: $id) { eventType recordedAt } }",
+            json!({ "id": task_id }),
+        )
+        .await;
+    let concluded: DateTime<Utc> = data(&trail)["auditTrail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["eventType"] == "InterviewConcluded")
+        .expect("concluded")["recordedAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let before = (concluded - chrono::Duration::minutes(1))
+        .with_timezone(&domain::schedule::shanghai())
+        .format("%Y-%m-%dT%H:%M:%S");
+    browser.open(&format!("{audit}&at={before}")).await;
+    browser.wait_text("#as-of", "\"IN_PROGRESS\"").await;
+    // Every aggregate can be looked up, the QC case included.
+    browser
+        .click_and_redraw("#feed a[href*='type=qc-case']")
+        .await;
+    browser.wait_text("#trail", "QcCaseDecided").await;
+    browser.wait_text("#as-of", "\"DECIDED\"").await;
+    // The auditor sees personal data masked, exactly as the API masks it.
+    browser.open(&hash).await;
+    let page = browser.text("main").await;
+    assert!(
+        page.contains("邓*闲") && page.contains("410102********1017"),
+        "{page}"
+    );
+    assert!(!page.contains("邓小闲") && !page.contains("410102198503121017"));
+
+    // The lineage, the calendar and the dashboard, as the supervisor.
+    browser.logout().await;
+    browser.login(("SV1", "SUPERVISOR")).await;
+    browser.open("#/lineage/HT-CONSOLE-1").await;
+    browser
+        .wait_until(
+            &format!("document.querySelector('#lineage-chart [data-task=\"{task_id}\"]')"),
+            "the task in the lineage chart",
+        )
+        .await;
+    browser.shot("09-lineage").await;
+    let week = start
+        .with_timezone(&domain::schedule::shanghai())
+        .format("%Y-%m-%d");
+    browser
+        .open(&format!("#/calendar?seat=S1&week={week}"))
+        .await;
+    browser
+        .wait_until(
+            &format!("document.querySelector('#week .booking[data-task=\"{task_id}\"]')"),
+            "the booking on the week grid",
+        )
+        .await;
+    browser.shot("10-calendar").await;
+    browser.open("#/dashboard").await;
+    browser.wait_text("#totals", "存疑").await;
+    browser
+        .wait_until(
+            "document.querySelectorAll('#chart-outcomes rect[data-key=doubtful]').length === 1",
+            "the doubtful bar",
+        )
+        .await;
+    browser.shot("11-dashboard").await;
+
+    // English, switched in the header.
+    browser.click("#lang").await;
+    browser.wait_text("#nav", "Task board").await;
+    browser.open("#/board").await;
+    browser.wait_text(&row, "Rejected").await;
+    browser.shot("12-board-english").await;
+    browser.click("#lang").await;
+    browser.wait_text("#nav", "任务看板").await;
+
+    // The admin: a channel created and disabled through the console; incidents.
+    browser.logout().await;
+    browser.login(("AD1", "ADMIN")).await;
+    browser.open("#/admin/channels").await;
+    browser
+        .fill("#createChannel-form [name=code]", "WXYH")
+        .await;
+    browser
+        .fill("#createChannel-form [name=name]", "微信银行")
+        .await;
+    browser
+        .click_and_redraw("#createChannel-form button[type=submit]")
+        .await;
+    // 001: a new channel starts disabled; enable it, then disable it again.
+    browser
+        .click_and_redraw("tr[data-channel=WXYH] button[data-op=enableChannel]")
+        .await;
+    browser
+        .click_and_redraw("tr[data-channel=WXYH] button[data-op=disableChannel]")
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('tr[data-channel=WXYH] button[data-op=enableChannel]')",
+            "the channel disabled",
+        )
+        .await;
+    let channels = app
+        .graphql_as(
+            ("AD1", "ADMIN"),
+            "{ channels(code: \"WXYH\") { name enabled } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&channels)["channels"],
+        json!([{ "name": "微信银行", "enabled": false }])
+    );
+    browser.shot("13-admin-channels").await;
+    for tab in ["scripts", "media", "accounts"] {
+        browser.open(&format!("#/admin/{tab}")).await;
+        browser.assert_no_error().await;
+        browser.shot(&format!("14-admin-{tab}")).await;
+    }
+    browser.open("#/incidents").await;
+    browser.assert_no_error().await;
+    browser.shot("15-incidents").await;
+
+    // A refused command shows the API's code and changes nothing.
+    browser.open("#/admin/channels").await;
+    browser
+        .fill("#createChannel-form [name=code]", "WXYH")
+        .await;
+    browser
+        .fill("#createChannel-form [name=name]", "重复")
+        .await;
+    browser
+        .click("#createChannel-form button[type=submit]")
+        .await;
+    browser.wait_text("#banner", "[").await;
+    let banner = browser.text("#banner").await;
+    assert!(
+        banner.contains("INVALID_TRANSITION")
+            || banner.contains("CONFLICT")
+            || banner.contains("VALIDATION"),
+        "a duplicate channel is refused with a code: {banner}"
+    );
+
+    browser.stop().await;
+    app.stop().await;
+}
