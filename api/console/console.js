@@ -34,12 +34,12 @@ const WORDS = {
     "f.content": "话术内容", "f.default": "默认", "f.productName": "产品名称", "f.channelName": "渠道名称",
     "f.businessKind": "业务类型", "f.title": "标题", "f.category": "分类", "f.url": "地址", "f.autoplay": "自动播放",
     "f.noSkip": "禁止跳过", "f.login": "登录名", "f.email": "邮箱", "f.role": "角色", "f.validFrom": "生效时间",
-    "f.target": "回调对象", "f.subject": "业务单号", "f.attempts": "尝试次数", "f.lastError": "最近错误",
+    "f.target": "回调对象", "f.callbackKind": "回调类型", "f.subject": "业务单号", "f.attempts": "尝试次数", "f.lastError": "最近错误",
     "f.nextAt": "下次尝试", "f.origin": "来源", "f.reviewer": "审核人", "f.openedAt": "进入队列",
     "f.decidedAt": "审核时间", "f.result": "审核结果", "f.reasons": "拒件原因", "f.comment": "审核意见",
     "f.otherText": "其他原因说明", "f.at": "时间", "f.event": "事件", "f.actor": "操作人", "f.position": "日志位置",
     "f.aggregate": "聚合", "f.type": "聚合类型", "f.id": "聚合编号", "f.sequence": "序号",
-    "f.from": "起", "f.to": "止", "f.week": "周", "f.round": "轮次", "f.transition": "产生方式", "f.reason": "原因",
+    "f.from": "起", "f.to": "止", "f.appointment.from": "预约日期从", "f.appointment.to": "预约日期至", "f.week": "周", "f.round": "轮次", "f.transition": "产生方式", "f.reason": "原因",
     "task.title": "面谈任务", "task.facts": "基本信息", "task.participants": "干系人", "task.steps": "面谈步骤",
     "task.snapshots": "抓拍照片", "task.documents": "推送文档", "task.remarks": "备注", "task.chat": "聊天记录",
     "task.calls": "通话记录", "task.conclusion": "面谈结论", "task.timeline": "事件时间线", "task.actions": "操作",
@@ -47,7 +47,7 @@ const WORDS = {
     "task.start": "开始面谈", "task.endCall": "结束通话", "task.conclude": "提交面谈结论", "task.pass": "通过",
     "task.doubtful": "存疑", "task.cancelTask": "撤销任务", "task.cancelReasonPrompt": "撤销原因",
     "task.addRemark": "添加备注", "task.remarkText": "备注内容", "task.signed": "已签署", "task.unsigned": "待签署",
-    "task.lineage": "查看合同链路", "task.audit": "查看审计轨迹", "task.loanInfo": "贷款信息", "task.identity": "客户核身",
+    "task.lineage": "查看合同链路", "task.similarity": "相似度", "task.liveness": "活体", "task.audit": "查看审计轨迹", "task.loanInfo": "贷款信息", "task.identity": "客户核身",
     "new.title": "新建面谈任务", "new.participant": "干系人", "new.addParticipant": "添加干系人",
     "lineage.title": "合同任务链路", "lineage.help": "同一合同的面谈任务按轮次排列；箭头上是取代的方式与原因。",
     "calendar.title": "坐席日历", "calendar.prev": "上一周", "calendar.next": "下一周", "calendar.working": "工作时间",
@@ -85,12 +85,12 @@ const WORDS = {
     "f.content": "Script", "f.default": "Default", "f.productName": "Product name", "f.channelName": "Channel name",
     "f.businessKind": "Business kind", "f.title": "Title", "f.category": "Category", "f.url": "URL", "f.autoplay": "Autoplay",
     "f.noSkip": "No skipping", "f.login": "Login", "f.email": "Email", "f.role": "Role", "f.validFrom": "Valid from",
-    "f.target": "Target", "f.subject": "Subject", "f.attempts": "Attempts", "f.lastError": "Last error",
+    "f.target": "Target", "f.callbackKind": "Callback", "f.subject": "Subject", "f.attempts": "Attempts", "f.lastError": "Last error",
     "f.nextAt": "Next attempt", "f.origin": "Origin", "f.reviewer": "Reviewer", "f.openedAt": "Queued",
     "f.decidedAt": "Decided", "f.result": "Result", "f.reasons": "Reasons", "f.comment": "Comment",
     "f.otherText": "Other reason", "f.at": "At", "f.event": "Event", "f.actor": "Actor", "f.position": "Position",
     "f.aggregate": "Aggregate", "f.type": "Aggregate type", "f.id": "Aggregate id", "f.sequence": "Sequence",
-    "f.from": "From", "f.to": "To", "f.week": "Week", "f.round": "Round", "f.transition": "Created by", "f.reason": "Reason",
+    "f.from": "From", "f.to": "To", "f.appointment.from": "Appointments from", "f.appointment.to": "Appointments to", "f.week": "Week", "f.round": "Round", "f.transition": "Created by", "f.reason": "Reason",
     "task.title": "Interview task", "task.facts": "Facts", "task.participants": "Participants", "task.steps": "Steps",
     "task.snapshots": "Snapshots", "task.documents": "Documents", "task.remarks": "Remarks", "task.chat": "Chat",
     "task.calls": "Calls", "task.conclusion": "Conclusion", "task.timeline": "Timeline", "task.actions": "Actions",
@@ -98,7 +98,7 @@ const WORDS = {
     "task.start": "Start interview", "task.endCall": "End call", "task.conclude": "Conclude", "task.pass": "Pass",
     "task.doubtful": "Doubtful", "task.cancelTask": "Cancel task", "task.cancelReasonPrompt": "Reason",
     "task.addRemark": "Add remark", "task.remarkText": "Remark", "task.signed": "signed", "task.unsigned": "awaiting signature",
-    "task.lineage": "Contract lineage", "task.audit": "Audit trail", "task.loanInfo": "Loan information", "task.identity": "Identity checks",
+    "task.lineage": "Contract lineage", "task.similarity": "similarity", "task.liveness": "liveness", "task.audit": "Audit trail", "task.loanInfo": "Loan information", "task.identity": "Identity checks",
     "new.title": "New interview task", "new.participant": "Participant", "new.addParticipant": "Add participant",
     "lineage.title": "Contract lineage", "lineage.help": "A contract's interview tasks by round; arrows carry how and why one replaced the other.",
     "calendar.title": "Seat calendar", "calendar.prev": "Previous week", "calendar.next": "Next week", "calendar.working": "Working hours",
@@ -132,6 +132,8 @@ const ENUMS = {
     Role: { CUSTOMER: "客户", ACCOUNT_MANAGER: "客户经理", SEAT: "视频坐席", QC_REVIEWER: "质检员", SUPERVISOR: "主管",
       ADMIN: "管理员", AUDITOR: "审计员", PARTNER: "合作平台", CREDIT_SYSTEM: "信贷系统" },
     MediaCategory: { PRODUCT_INTRO: "产品介绍", MARKETING: "营销", RISK_NOTICE: "风险提示" },
+    SnapshotCategory: { FACE: "人脸照片", ID_CARD: "身份证照片", HOLDING_ID_CARD: "手持身份证照片", HOLDING_PROPERTY_CERTIFICATE: "手持房产证照片",
+      RISK_POINT: "风控疑点", FIELD_PHOTO: "现场照片", OTHER: "其他" },
     Transition: { CREATED: "新建", SECOND_INTERVIEW: "二次面谈", RESCHEDULED: "改约", REASSIGNED: "改派" },
     Weekday: ["一", "二", "三", "四", "五", "六", "日"],
   },
@@ -148,6 +150,8 @@ const ENUMS = {
     Role: { CUSTOMER: "Customer", ACCOUNT_MANAGER: "Account manager", SEAT: "Seat", QC_REVIEWER: "QC reviewer",
       SUPERVISOR: "Supervisor", ADMIN: "Admin", AUDITOR: "Auditor", PARTNER: "Partner", CREDIT_SYSTEM: "Credit system" },
     MediaCategory: { PRODUCT_INTRO: "Product intro", MARKETING: "Marketing", RISK_NOTICE: "Risk notice" },
+    SnapshotCategory: { FACE: "Face", ID_CARD: "ID card", HOLDING_ID_CARD: "Holding ID card", HOLDING_PROPERTY_CERTIFICATE: "Holding property certificate",
+      RISK_POINT: "Risk point", FIELD_PHOTO: "Field photo", OTHER: "Other" },
     Transition: { CREATED: "Created", SECOND_INTERVIEW: "Second interview", RESCHEDULED: "Rescheduled", REASSIGNED: "Reassigned" },
     Weekday: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
     RejectReason: {
@@ -465,7 +469,7 @@ function loginPage() {
       id: "login",
       onsubmit: (event) => {
         event.preventDefault();
-        const token = input.value.trim();
+        const token = input.value.trim().replace(/^Bearer\s+/i, "");
         const claims = decodeClaims(token);
         if (!claims?.sub || !claims?.role) {
           banner(`${t("login.expired")} [UNAUTHENTICATED]`);
@@ -514,12 +518,21 @@ function taskRow(task) {
 
 function matchesFilter(task, status, filter) {
   if (status && task.status !== status) return false;
+  if ((filter.from || filter.to) && !task.appointmentStart) return false;
+  const start = Date.parse(task.appointmentStart);
+  if (filter.from && start < Date.parse(filter.from)) return false;
+  if (filter.to && start >= Date.parse(filter.to)) return false;
   return FILTERS.every((key) => !filter[key] || task[key] === filter[key]);
 }
 
 async function boardPage(_arg, params) {
   const status = params.get("status") || null;
   const filter = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || null]));
+  // Appointment days, Beijing time: from the first day's midnight to the day after the last.
+  const fromDay = params.get("from") || "";
+  const toDay = params.get("to") || "";
+  filter.from = fromDay ? shanghaiDayToIso(fromDay) : null;
+  filter.to = toDay ? shanghaiDayToIso(addDays(toDay, 1)) : null;
   const after = params.get("after") || null;
   const data = await gql(
     `query($first: Int, $after: String, $status: TaskStatus, $filter: TaskFilterInput!) {
@@ -536,6 +549,7 @@ async function boardPage(_arg, params) {
     Object.keys(session.labels.taskStatus).map((s) => h("option", { value: s, selected: s === status }, statusLabel(s))),
   );
   const inputs = FILTERS.map((key) => h("input", { name: key, value: filter[key] ?? "", size: 12 }));
+  inputs.push(h("input", { name: "from", type: "date", value: fromDay }), h("input", { name: "to", type: "date", value: toDay }));
   const form = h(
     "form",
     {
@@ -549,7 +563,7 @@ async function boardPage(_arg, params) {
       },
     },
     field(t("f.status"), statusSelect),
-    inputs.map((input) => field(t(`f.${input.name}`), input)),
+    inputs.map((input) => field(t(input.type === "date" ? `f.appointment.${input.name}` : `f.${input.name}`), input)),
     h("button", { type: "submit", class: "primary" }, t("search")),
     h("button", { type: "button", onclick: () => go("board") }, t("reset")),
   );
@@ -704,13 +718,15 @@ async function taskPage(id) {
     panel(t("task.conclusion"), detail.conclusion
       ? facts([[t("f.result"), enumLabel("Outcome", detail.conclusion.outcome)], [t("f.at"), fmt(detail.conclusion.at)]])
       : h("p", { class: "muted" }, t("none"))),
-    panel(t("task.snapshots"), list(detail.snapshots, (s) => [h("b", {}, s.category), " ", h("span", { class: "mono" }, s.storage_ref), " ", h("span", { class: "muted" }, fmt(s.at))])),
+    panel(t("task.snapshots"), list(detail.snapshots, (s) => [h("b", {}, enumLabel("SnapshotCategory", s.category)), " ", h("span", { class: "mono" }, s.storage_ref), " ", h("span", { class: "muted" }, fmt(s.at))])),
     panel(t("task.documents"), list(detail.documents, (d) => [d.name, " ", h("span", { class: "mono" }, d.document_id), " — ",
       d.signed_ref ? `${t("task.signed")} ${fmt(d.signed_at)}` : t("task.unsigned")])),
-    panel(t("task.identity"), list(detail.identityChecks, (c) => h("span", { class: "mono" }, JSON.stringify(c)))),
+    panel(t("task.identity"), list(detail.identityChecks, (c) => [h("span", { class: "mono" }, c.id_number), " ",
+      badge(c.passed ? "PASSED" : "REJECTED", c.passed ? t("yes") : t("no")),
+      ` ${t("task.similarity")} ${c.similarity} / ${c.threshold} · ${t("task.liveness")} ${c.liveness_passed ? "✓" : "✗"} `, h("span", { class: "muted" }, fmt(c.at))])),
     panel(t("task.loanInfo"), detail.loanInfo ? h("pre", { class: "json" }, JSON.stringify(detail.loanInfo, null, 2)) : h("p", { class: "muted" }, t("none"))),
     panel(t("task.calls"), list(detail.calls, (c) => h("span", { class: "mono" }, JSON.stringify(c)))),
-    panel(t("task.chat"), list(detail.chat, (c) => [h("span", { class: "muted" }, fmt(c.at)), " ", c.text ?? JSON.stringify(c)])),
+    panel(t("task.chat"), list(detail.chat, (c) => [h("span", { class: "muted" }, fmt(c.at)), " ", c.sender ? h("b", {}, `${c.sender}: `) : null, c.text ?? JSON.stringify(c)])),
     panel(t("task.remarks"), h("div", { id: "remarks" }, list(detail.remarks, (r) => [h("span", { class: "muted" }, fmt(r.at)), " ", r.text ?? JSON.stringify(r)])), remarkForm(task)),
   ];
   const right = [
@@ -952,7 +968,8 @@ async function qcPage(_arg, params) {
 }
 
 function decisionForm(qcCase) {
-  const verdict = (value, checked) => h("label", {}, h("input", { type: "radio", name: `verdict-${qcCase.id}`, value, checked }), " ", value === "PASS" ? t("qc.pass") : t("qc.reject"));
+  // No verdict is preselected: the reviewer must choose one.
+  const verdict = (value) => h("label", {}, h("input", { type: "radio", name: `verdict-${qcCase.id}`, value, required: true }), " ", value === "PASS" ? t("qc.pass") : t("qc.reject"));
   const reasons = h("div", { class: "reasons" }, session.labels.rejectReasons.map((r) =>
     h("label", {}, h("input", { type: "checkbox", name: "reason", value: r.code }), h("span", {}, reasonLabel(r.code)))));
   const otherText = h("input", { name: "otherText", size: 40 });
@@ -973,7 +990,7 @@ function decisionForm(qcCase) {
     },
   },
   h("h2", {}, `${qcCase.contractNo} · ${enumLabel("QcOrigin", qcCase.origin)}`),
-  h("div", { class: "toolbar" }, t("qc.verdict"), verdict("PASS", false), verdict("REJECT", true)),
+  h("div", { class: "toolbar" }, t("qc.verdict"), verdict("PASS"), verdict("REJECT")),
   h("div", {}, t("f.reasons")), reasons, field(t("f.otherText"), otherText), field(t("f.comment"), comment), h("p", {}, submit));
 }
 
@@ -996,7 +1013,7 @@ async function incidentsPage(_arg, params) {
       h("td", {}, c.nextAt ? fmt(c.nextAt) : ""), h("td", {}, fmt(c.updatedAt)), h("td", {}, retry));
   });
   return [h("h1", {}, t("incidents.title")), panel(null, h("p", { class: "muted" }, t("incidents.help")), h("div", { class: "toolbar" }, field(t("f.status"), select)),
-    table([t("f.target"), t("f.kind"), t("f.subject"), t("f.url"), t("f.status"), t("f.attempts"), t("f.lastError"), t("f.nextAt"), t("f.updatedAt"), ""], rows))];
+    table([t("f.target"), t("f.callbackKind"), t("f.subject"), t("f.url"), t("f.status"), t("f.attempts"), t("f.lastError"), t("f.nextAt"), t("f.updatedAt"), ""], rows))];
 }
 
 // ---------------------------------------------------------------- admin
