@@ -19,14 +19,14 @@ const ADMIN: (&str, &str) = ("A001", "ADMIN");
 /// A partner's callback endpoint: answers `failures` requests with 503 (or all,
 /// while `always_fail` is set), then 200; records what it received.
 #[derive(Clone, Default)]
-struct FakePartner {
+pub(crate) struct FakePartner {
     failures: Arc<AtomicU32>,
-    always_fail: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) always_fail: Arc<std::sync::atomic::AtomicBool>,
     received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
 }
 
 impl FakePartner {
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let me = self.clone();
         let app = axum::Router::new().route(
             "/callback",
@@ -54,7 +54,7 @@ impl FakePartner {
     }
 }
 
-async fn app(broker: &Broker, callback_url: &str) -> TestApp {
+pub(crate) async fn app(broker: &Broker, callback_url: &str) -> TestApp {
     let brokers = broker.address.clone();
     let partners = format!("RONGSHU={SECRET}@{callback_url}");
     TestApp::spawn_on(TestDb::new(Backend::Sqlite).await, move |url| {
@@ -124,7 +124,7 @@ async fn order(app: &TestApp, order_no: &str) -> Value {
     data(&response)["partnerOrder"].clone()
 }
 
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..200 {
         if check().await {
             return;
@@ -135,7 +135,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 }
 
 /// Pushes an order and takes it through the credit system's intake to 11 授信中.
-async fn order_in_credit(app: &TestApp, order_no: &str, id_number: &str) {
+pub(crate) async fn order_in_credit(app: &TestApp, order_no: &str, id_number: &str) {
     let pushed = call(
         app,
         "orders",
@@ -155,7 +155,7 @@ async fn order_in_credit(app: &TestApp, order_no: &str, id_number: &str) {
     assert_eq!(order(app, order_no).await["statusCode"], 11);
 }
 
-async fn produce(brokers: &str, key: &str, value: &str) {
+pub(crate) async fn produce(brokers: &str, key: &str, value: &str) {
     let producer: FutureProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
