@@ -58,7 +58,7 @@ const WORDS = {
     "admin.title": "系统管理", "admin.channels": "渠道", "admin.scripts": "话术", "admin.media": "营销视频", "admin.accounts": "账号",
     "admin.makeDefault": "设为默认",
     "audit.title": "审计", "audit.feed": "全局事件流", "audit.trail": "聚合轨迹", "audit.asOf": "某一时刻的状态",
-    "audit.at": "时刻（北京时间）", "audit.show": "查看", "audit.payload": "事件内容", "audit.state": "当时状态",
+    "audit.at": "时刻（北京时间）", "audit.actor": "操作人轨迹", "audit.feedAfter": "从日志位置之后", "audit.show": "查看", "audit.payload": "事件内容", "audit.state": "当时状态",
     "dashboard.title": "统计看板", "dashboard.outcomes": "每日面谈结论", "dashboard.calls": "每日通话量",
     "dashboard.durations": "平均排队与通话时长（秒）", "dashboard.created": "新建任务",
     "s.passed": "通过", "s.doubtful": "存疑", "s.rejected": "拒绝", "s.calls": "通话", "s.queue": "平均排队",
@@ -109,7 +109,7 @@ const WORDS = {
     "admin.title": "Administration", "admin.channels": "Channels", "admin.scripts": "Scripts", "admin.media": "Media", "admin.accounts": "Accounts",
     "admin.makeDefault": "Make default",
     "audit.title": "Audit", "audit.feed": "Global event feed", "audit.trail": "Aggregate trail", "audit.asOf": "State as of a moment",
-    "audit.at": "Moment (Beijing time)", "audit.show": "Show", "audit.payload": "Payload", "audit.state": "State then",
+    "audit.at": "Moment (Beijing time)", "audit.actor": "What one actor did", "audit.feedAfter": "After log position", "audit.show": "Show", "audit.payload": "Payload", "audit.state": "State then",
     "dashboard.title": "Dashboard", "dashboard.outcomes": "Interview outcomes per day", "dashboard.calls": "Calls per day",
     "dashboard.durations": "Average queue and talk time (s)", "dashboard.created": "Tasks created",
     "s.passed": "Passed", "s.doubtful": "Doubtful", "s.rejected": "Rejected", "s.calls": "Calls", "s.queue": "Avg queue",
@@ -1130,12 +1130,15 @@ async function auditPage(_arg, params) {
   const type = params.get("type") ?? "interview-task";
   const id = params.get("id") ?? "";
   const at = params.get("at") ?? "";
+  const actor = params.get("actor") ?? "";
+  const feedAfter = params.get("feedAfter") ?? "";
   const headers = [t("f.position"), t("f.at"), t("f.aggregate"), t("f.event"), t("f.actor")];
+  const here = Object.fromEntries(params);
 
   // The global feed, in log order, a page at a time.
   const feedBody = h("tbody", {});
   const more = h("button", { type: "button", id: "feed-more" }, t("more"));
-  let cursor = null;
+  let cursor = feedAfter || null;
   const loadFeed = async () => {
     const page = (await gql(`query($after: String) { events(after: $after, first: 50) { endCursor events { ${EVENT_FIELDS} } } }`, { after: cursor })).events;
     feedBody.append(...eventRows(page.events));
@@ -1166,8 +1169,28 @@ async function auditPage(_arg, params) {
         h("pre", { class: "json", id: "as-of" }, JSON.stringify(state.state, null, 2))));
     }
   }
-  sections.push(panel(t("audit.feed"), h("table", { id: "feed" }, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))), feedBody), h("p", {}, more)));
+  const actorInput = h("input", { name: "actor", value: actor, size: 16 });
+  sections.push(panel(t("audit.actor"), h("form", { class: "inline", id: "actor-form", onsubmit: (e) => {
+    e.preventDefault();
+    go("audit", "", { ...here, actor: actorInput.value.trim() });
+  } }, field(t("f.actor"), actorInput), h("button", { type: "submit", class: "primary" }, t("audit.show"))),
+  actor ? await actorTrail(actor) : null));
+  const afterInput = h("input", { name: "feedAfter", value: feedAfter, size: 12, placeholder: "TX:POSITION" });
+  sections.push(panel(t("audit.feed"), h("form", { class: "inline", onsubmit: (e) => {
+    e.preventDefault();
+    go("audit", "", { ...here, feedAfter: afterInput.value.trim() });
+  } }, field(t("audit.feedAfter"), afterInput), h("button", { type: "submit" }, t("audit.show"))),
+  h("table", { id: "feed" }, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))), feedBody), h("p", {}, more)));
   return sections;
+}
+
+/// What one person or system did, newest first (the last 50 events).
+async function actorTrail(actorId) {
+  const actions = (await gql(`query($a: String!) { actorTrail(actorId: $a, first: 50) { globalPosition recordedAt aggregateType aggregateId eventType actorRole } }`, { a: actorId })).actorTrail;
+  return h("div", { id: "actor-trail" }, table([t("f.position"), t("f.at"), t("f.aggregate"), t("f.event"), t("f.role")], actions.map((a) =>
+    h("tr", { "data-event": a.eventType }, h("td", { class: "mono" }, String(a.globalPosition)), h("td", {}, fmt(a.recordedAt)),
+      h("td", {}, h("a", { href: `#/audit?type=${encodeURIComponent(a.aggregateType)}&id=${encodeURIComponent(a.aggregateId)}` }, `${a.aggregateType} ${a.aggregateId.slice(0, 24)}`)),
+      h("td", {}, a.eventType), h("td", {}, enumLabel("Role", a.actorRole))))));
 }
 
 // ---------------------------------------------------------------- dashboard

@@ -514,25 +514,34 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
     let trail = app
         .graphql_as(
             ("AU1", "AUDITOR"),
-            "query($id: String!) { auditTrail(aggregateType: \"interview-task\", aggregateId: $id) { eventType recordedAt } }",
+            "query($id: String!) { auditTrail(aggregateType: \"interview-task\", aggregateId: $id) { eventType recordedAt position } }",
             json!({ "id": task_id }),
         )
         .await;
-    let concluded: DateTime<Utc> = data(&trail)["auditTrail"]
+    let conclusion = data(&trail)["auditTrail"]
         .as_array()
         .unwrap()
         .iter()
         .find(|e| e["eventType"] == "InterviewConcluded")
-        .expect("concluded")["recordedAt"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+        .expect("concluded")
+        .clone();
+    let concluded: DateTime<Utc> = conclusion["recordedAt"].as_str().unwrap().parse().unwrap();
     let before = (concluded - chrono::Duration::minutes(1))
         .with_timezone(&domain::schedule::shanghai())
         .format("%Y-%m-%dT%H:%M:%S");
     browser.open(&format!("{audit}&at={before}")).await;
     browser.wait_text("#as-of", "\"IN_PROGRESS\"").await;
+    // What the reviewer did; the feed from the conclusion on.
+    browser.open("#/audit?actor=R1").await;
+    browser.wait_text("#actor-trail", "QcCaseClaimed").await;
+    browser.wait_text("#actor-trail", "QcCaseDecided").await;
+    let after = conclusion["position"].as_str().unwrap();
+    browser.open(&format!("#/audit?feedAfter={after}")).await;
+    browser.wait_text("#feed", "QcCaseOpened").await;
+    assert!(
+        !browser.text("#feed").await.contains("InterviewTaskCreated"),
+        "the feed starts after the given position"
+    );
     // Every aggregate can be looked up, the QC case included.
     browser
         .click_and_redraw("#feed a[href*='type=qc-case']")
