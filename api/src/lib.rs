@@ -3,11 +3,11 @@
 //! the binary, the tests and `facesign schema` all see the same one.
 
 pub mod access;
-pub mod audit;
+mod audit;
 pub mod auth;
 mod catalog;
 mod channels;
-pub mod console;
+mod console;
 mod dispatch;
 mod error;
 mod health;
