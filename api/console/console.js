@@ -132,6 +132,7 @@ const ENUMS = {
     Role: { CUSTOMER: "客户", ACCOUNT_MANAGER: "客户经理", SEAT: "视频坐席", QC_REVIEWER: "质检员", SUPERVISOR: "主管",
       ADMIN: "管理员", AUDITOR: "审计员", PARTNER: "合作平台", CREDIT_SYSTEM: "信贷系统" },
     MediaCategory: { PRODUCT_INTRO: "产品介绍", MARKETING: "营销", RISK_NOTICE: "风险提示" },
+    AccountStatus: { ACTIVE: "启用", DISABLED: "禁用", DELETED: "已删除" },
     SnapshotCategory: { FACE: "人脸照片", ID_CARD: "身份证照片", HOLDING_ID_CARD: "手持身份证照片", HOLDING_PROPERTY_CERTIFICATE: "手持房产证照片",
       RISK_POINT: "风控疑点", FIELD_PHOTO: "现场照片", OTHER: "其他" },
     Transition: { CREATED: "新建", SECOND_INTERVIEW: "二次面谈", RESCHEDULED: "改约", REASSIGNED: "改派" },
@@ -150,6 +151,7 @@ const ENUMS = {
     Role: { CUSTOMER: "Customer", ACCOUNT_MANAGER: "Account manager", SEAT: "Seat", QC_REVIEWER: "QC reviewer",
       SUPERVISOR: "Supervisor", ADMIN: "Admin", AUDITOR: "Auditor", PARTNER: "Partner", CREDIT_SYSTEM: "Credit system" },
     MediaCategory: { PRODUCT_INTRO: "Product intro", MARKETING: "Marketing", RISK_NOTICE: "Risk notice" },
+    AccountStatus: { ACTIVE: "Active", DISABLED: "Disabled", DELETED: "Deleted" },
     SnapshotCategory: { FACE: "Face", ID_CARD: "ID card", HOLDING_ID_CARD: "Holding ID card", HOLDING_PROPERTY_CERTIFICATE: "Holding property certificate",
       RISK_POINT: "Risk point", FIELD_PHOTO: "Field photo", OTHER: "Other" },
     Transition: { CREATED: "Created", SECOND_INTERVIEW: "Second interview", RESCHEDULED: "Rescheduled", REASSIGNED: "Reassigned" },
@@ -1107,7 +1109,7 @@ async function accountsTab() {
     (v) => ({ login: v.login, input: { name: v.name, phone: v.phone || null, email: v.email || null, role: v.role } })),
   table([t("f.login"), t("f.name"), t("f.phone"), t("f.email"), t("f.role"), t("f.status"), t("f.validFrom"), ""], accounts.map((a) =>
     h("tr", { "data-account": a.login }, h("td", {}, a.login), h("td", {}, a.name), h("td", { class: "mono" }, a.phone ?? ""), h("td", {}, a.email ?? ""),
-      h("td", {}, enumLabel("Role", a.role)), h("td", {}, a.status), h("td", {}, fmt(a.validFrom)),
+      h("td", {}, enumLabel("Role", a.role)), h("td", {}, badge(a.status, enumLabel("AccountStatus", a.status))), h("td", {}, fmt(a.validFrom)),
       h("td", {}, a.status === "DELETED" ? null : [
         a.status === "DISABLED" ? rowAction("enableAccount", t("enable"), byLogin("enableAccount"), { login: a.login }) : rowAction("disableAccount", t("disable"), byLogin("disableAccount"), { login: a.login }),
         " ", rowAction("kickAccount", t("kick"), byLogin("kickAccount"), { login: a.login }),

@@ -655,11 +655,92 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         json!([{ "name": "微信银行", "enabled": false }])
     );
     browser.shot("13-admin-channels").await;
-    for tab in ["scripts", "media", "accounts"] {
-        browser.open(&format!("#/admin/{tab}")).await;
-        browser.assert_no_error().await;
-        browser.shot(&format!("14-admin-{tab}")).await;
-    }
+    // A script (the first is the default), a clip enabled, an account kicked out.
+    browser.open("#/admin/scripts").await;
+    browser.fill("#addScript-form [name=code]", "SC-1").await;
+    browser
+        .fill("#addScript-form [name=productCode]", "YXD")
+        .await;
+    browser
+        .fill(
+            "#addScript-form [name=content]",
+            "您好，这里是远程视频面谈。",
+        )
+        .await;
+    browser
+        .click_and_redraw("#addScript-form button[type=submit]")
+        .await;
+    browser
+        .wait_text("tr[data-script=SC-1]", "远程视频面谈")
+        .await;
+    browser.shot("14-admin-scripts").await;
+    browser.open("#/admin/media").await;
+    browser.fill("#createMedia-form [name=code]", "MV-1").await;
+    browser
+        .fill("#createMedia-form [name=title]", "永续贷产品介绍")
+        .await;
+    browser
+        .fill(
+            "#createMedia-form [name=url]",
+            "https://cdn.example.cn/mv-1.mp4",
+        )
+        .await;
+    browser.click("#createMedia-form [name=noSkip]").await;
+    browser
+        .click_and_redraw("#createMedia-form button[type=submit]")
+        .await;
+    browser
+        .click_and_redraw("tr[data-media=MV-1] button[data-op=enableMedia]")
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('tr[data-media=MV-1] button[data-op=disableMedia]')",
+            "the clip enabled",
+        )
+        .await;
+    browser.shot("14-admin-media").await;
+    browser.open("#/admin/accounts").await;
+    browser
+        .fill("#createAccount-form [name=login]", "seat-007")
+        .await;
+    browser
+        .fill("#createAccount-form [name=name]", "王坐席")
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#createAccount-form [name=role]"))
+        .await
+        .expect("role select")
+        .select_by_value("SEAT")
+        .await
+        .expect("choose SEAT");
+    browser
+        .click_and_redraw("#createAccount-form button[type=submit]")
+        .await;
+    browser
+        .click_and_redraw("tr[data-account=seat-007] button[data-op=kickAccount]")
+        .await;
+    browser.shot("14-admin-accounts").await;
+    let catalog = app
+        .graphql_as(
+            ("AD1", "ADMIN"),
+            "{ scripts { code isDefault } mediaAssets(enabledOnly: true) { code noSkip } accounts { login role status } }",
+            json!({}),
+        )
+        .await;
+    let catalog = data(&catalog);
+    assert_eq!(
+        catalog["scripts"],
+        json!([{ "code": "SC-1", "isDefault": true }])
+    );
+    assert_eq!(
+        catalog["mediaAssets"],
+        json!([{ "code": "MV-1", "noSkip": true }])
+    );
+    assert_eq!(
+        catalog["accounts"],
+        json!([{ "login": "seat-007", "role": "SEAT", "status": "ACTIVE" }])
+    );
 
     // A refused command shows the API's code and changes nothing.
     browser.open("#/admin/channels").await;
