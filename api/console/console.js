@@ -135,7 +135,6 @@ const ENUMS = {
     AccountStatus: { ACTIVE: "启用", DISABLED: "禁用", DELETED: "已删除" },
     SnapshotCategory: { FACE: "人脸照片", ID_CARD: "身份证照片", HOLDING_ID_CARD: "手持身份证照片", HOLDING_PROPERTY_CERTIFICATE: "手持房产证照片",
       RISK_POINT: "风控疑点", FIELD_PHOTO: "现场照片", OTHER: "其他" },
-    Transition: { CREATED: "新建", SECOND_INTERVIEW: "二次面谈", RESCHEDULED: "改约", REASSIGNED: "改派" },
     Weekday: ["一", "二", "三", "四", "五", "六", "日"],
   },
   en: {
@@ -154,7 +153,6 @@ const ENUMS = {
     AccountStatus: { ACTIVE: "Active", DISABLED: "Disabled", DELETED: "Deleted" },
     SnapshotCategory: { FACE: "Face", ID_CARD: "ID card", HOLDING_ID_CARD: "Holding ID card", HOLDING_PROPERTY_CERTIFICATE: "Holding property certificate",
       RISK_POINT: "Risk point", FIELD_PHOTO: "Field photo", OTHER: "Other" },
-    Transition: { CREATED: "Created", SECOND_INTERVIEW: "Second interview", RESCHEDULED: "Rescheduled", REASSIGNED: "Reassigned" },
     Weekday: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
     RejectReason: {
       NO_LOAN_INTENT: "No wish to borrow, or will not cooperate with verification",
@@ -833,7 +831,7 @@ async function lineagePage(contractNo) {
   return [...head, panel(contractNo, lineageChart(entries, statuses), table(
     [t("f.round"), "ID", t("f.transition"), t("f.reason"), t("f.actor"), t("f.createdAt")],
     entries.map((e) => h("tr", {}, h("td", {}, String(e.round)), h("td", { class: "mono" }, h("a", { href: `#/task/${e.taskId}` }, e.taskId)),
-      h("td", {}, enumLabel("Transition", e.transition)), h("td", {}, e.reason ?? ""), h("td", {}, `${e.actorId} (${enumLabel("Role", e.actorRole)})`), h("td", {}, fmt(e.createdAt)))),
+      h("td", {}, e.transition), h("td", {}, e.reason ?? ""), h("td", {}, `${e.actorId} (${enumLabel("Role", e.actorRole)})`), h("td", {}, fmt(e.createdAt)))),
   ))];
 }
 
@@ -843,13 +841,13 @@ function lineageChart(entries, statuses) {
   const boxW = 190, boxH = 84, gap = 120, pad = 20;
   const width = pad * 2 + entries.length * boxW + Math.max(0, entries.length - 1) * gap;
   const svg = h("svg", { id: "lineage-chart", width, height: boxH + pad * 2 + 30, viewBox: `0 0 ${width} ${boxH + pad * 2 + 30}`, role: "img" },
-    h("defs", {}, h("marker", { id: "arrow", markerWidth: 10, markerHeight: 10, refX: 9, refY: 5, orient: "auto" }, h("path", { d: "M0,0 L10,5 L0,10 z", fill: "#486581" }))));
+    h("defs", {}, h("marker", { id: "arrow", markerWidth: 10, markerHeight: 10, refX: 9, refY: 5, orient: "auto", markerUnits: "userSpaceOnUse" }, h("path", { d: "M0,0 L10,5 L0,10 z", fill: "#486581" }))));
   const x = (i) => pad + i * (boxW + gap);
   entries.forEach((e, i) => {
     const status = statuses[e.taskId];
     const link = h("svg:a", { href: `#/task/${e.taskId}`, "data-task": e.taskId },
       h("rect", { x: x(i), y: pad, width: boxW, height: boxH, rx: 6, fill: status === "SUPERSEDED" ? "#edf2f7" : "#ebf8ff", stroke: "#1d5fbf" }),
-      h("text", { x: x(i) + 10, y: pad + 20, "font-weight": 700, "font-size": 13 }, `#${e.round} ${enumLabel("Transition", e.transition)}`),
+      h("text", { x: x(i) + 10, y: pad + 20, "font-weight": 700, "font-size": 13 }, `#${e.round} ${e.transition}`),
       h("text", { x: x(i) + 10, y: pad + 40, "font-size": 11, fill: "#334e68" }, e.taskId.slice(0, 18)),
       h("text", { x: x(i) + 10, y: pad + 58, "font-size": 12 }, status ? statusLabel(status) : ""),
       h("text", { x: x(i) + 10, y: pad + 75, "font-size": 11, fill: "#66788a" }, fmt(e.createdAt)));
@@ -858,7 +856,7 @@ function lineageChart(entries, statuses) {
     if (next > i) {
       const x1 = x(i) + boxW, x2 = x(next), y = pad + boxH / 2;
       svg.append(h("line", { x1, y1: y, x2: x2 - 2, y2: y, stroke: "#486581", "stroke-width": 2, "marker-end": "url(#arrow)" }));
-      const label = enumLabel("Transition", e.supersededTransition ?? "");
+      const label = e.supersededTransition ?? "";
       svg.append(h("text", { x: (x1 + x2) / 2, y: y - 8, "text-anchor": "middle", "font-size": 12 }, label));
       if (e.supersededReason) svg.append(h("text", { x: (x1 + x2) / 2, y: y + 18, "text-anchor": "middle", "font-size": 11, fill: "#66788a" }, e.supersededReason.slice(0, 16)));
     }

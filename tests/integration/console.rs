@@ -19,6 +19,7 @@ use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
+use crate::loans::{advance, passed_at_interview};
 use crate::partners::{self, eventually, order_in_credit, produce, FakePartner};
 use crate::quality::app_with_clock;
 use crate::scheduling::seat;
@@ -567,7 +568,6 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
             "the task in the lineage chart",
         )
         .await;
-    browser.shot("09-lineage").await;
     let week = start
         .with_timezone(&domain::schedule::shanghai())
         .format("%Y-%m-%d");
@@ -843,5 +843,64 @@ async fn the_console_is_served_with_a_same_origin_policy() {
         .unwrap()
         .contains(&json!("qc-case")));
     assert_eq!(app.get("/console/nothing-here").await.status(), 404);
+    app.stop().await;
+}
+
+/// 001_d165f826565a3102.txt 2.5.3 rule 2 and 2.7.3: a reverse flow (面签 rolled
+/// back to 面谈) opens a new task; the console draws the contract's tasks as a
+/// chain with the transition and reason on the arrow, and both tasks open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reversed_loan_flow_is_drawn_as_a_chain_of_tasks() {
+    let (app, clock) = app_with_clock(Backend::Sqlite, 0).await;
+    let first = passed_at_interview(&app, &clock, "LA-CONSOLE-1", "HT-LOAN-C").await;
+    data(&advance(&app, "LA-CONSOLE-1", "SIGNING").await);
+    let rolled = app
+        .graphql_as(
+            ("M0001", "ACCOUNT_MANAGER"),
+            "mutation { rollBackLoanApplication(id: \"LA-CONSOLE-1\", to: INTERVIEW, reason: \"客户对贷款方案有异议\") { loan { interviewTaskId } } }",
+            json!({}),
+        )
+        .await;
+    let second = data(&rolled)["rollBackLoanApplication"]["loan"]["interviewTaskId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let browser = Browser::start(&app.base).await;
+    browser.login(("SV1", "SUPERVISOR")).await;
+    browser.open("#/lineage").await;
+    browser.fill("main [name=contractNo]", "HT-LOAN-C").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_rendered("#/lineage/HT-LOAN-C").await;
+    for task in [&first, &second] {
+        browser
+            .wait_until(
+                &format!("document.querySelector('#lineage-chart [data-task=\"{task}\"]')"),
+                "both tasks in the chain",
+            )
+            .await;
+    }
+    browser
+        .wait_until(
+            "document.querySelectorAll('#lineage-chart line[marker-end]').length === 1",
+            "one arrow between them",
+        )
+        .await;
+    let chart = browser.text("#lineage-chart").await;
+    assert!(
+        chart.contains("面签→面谈") && chart.contains("客户对贷款方案有异议"),
+        "the arrow names the transition and its reason: {chart}"
+    );
+    assert!(
+        chart.contains("已被新任务取代"),
+        "the first task is superseded: {chart}"
+    );
+    browser.shot("09-lineage").await;
+    browser
+        .click_and_redraw(&format!("#lineage-chart [data-task=\"{first}\"] text"))
+        .await;
+    browser.wait_text("h1", "已被新任务取代").await;
+
+    browser.stop().await;
     app.stop().await;
 }

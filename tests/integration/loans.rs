@@ -13,7 +13,7 @@ const LOAN: &str =
 
 on_both_backends!(rolling_back_from_signing_opens_a_new_interview_task_with_lineage);
 
-async fn advance(app: &TestApp, loan: &str, to: &str) -> Value {
+pub(crate) async fn advance(app: &TestApp, loan: &str, to: &str) -> Value {
     app.graphql_as(
         ("M0001", "ACCOUNT_MANAGER"),
         &format!("mutation {{ advanceLoanApplication(id: \"{loan}\", to: {to}) {{ loan {{ {LOAN} }} }} }}"),
@@ -24,7 +24,7 @@ async fn advance(app: &TestApp, loan: &str, to: &str) -> Value {
 
 /// A 永续贷 loan submitted and moved to 面谈, whose interview task then passed;
 /// returns the task. 面签 is refused until the pass.
-async fn passed_at_interview(
+pub(crate) async fn passed_at_interview(
     app: &TestApp,
     clock: &adapters::ShiftableClock,
     loan: &str,
