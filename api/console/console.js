@@ -51,7 +51,7 @@ const WORDS = {
     "new.title": "新建面谈任务", "new.participant": "干系人", "new.addParticipant": "添加干系人",
     "lineage.title": "合同任务链路", "lineage.help": "同一合同的面谈任务按轮次排列；箭头上是取代的方式与原因。",
     "calendar.title": "坐席日历", "calendar.prev": "上一周", "calendar.next": "下一周", "calendar.working": "工作时间",
-    "calendar.booked": "已预约",
+    "calendar.booked": "已预约", "seat.signIn": "签入", "seat.signOut": "签出", "seat.signedIn": "已签入", "seat.signedOut": "未签入", "seat.setTo": "置为",
     "qc.title": "质检队列", "qc.claim": "领取", "qc.release": "释放", "qc.decide": "提交审核", "qc.verdict": "审核结论",
     "qc.pass": "通过", "qc.reject": "拒绝", "qc.mine": "我领取的案件",
     "incidents.title": "异常回调（失败的回调）", "incidents.help": "回调多次失败后成为异常；修复对方系统后可重试。",
@@ -102,7 +102,7 @@ const WORDS = {
     "new.title": "New interview task", "new.participant": "Participant", "new.addParticipant": "Add participant",
     "lineage.title": "Contract lineage", "lineage.help": "A contract's interview tasks by round; arrows carry how and why one replaced the other.",
     "calendar.title": "Seat calendar", "calendar.prev": "Previous week", "calendar.next": "Next week", "calendar.working": "Working hours",
-    "calendar.booked": "Booked",
+    "calendar.booked": "Booked", "seat.signIn": "Sign in", "seat.signOut": "Sign out", "seat.signedIn": "Signed in", "seat.signedOut": "Signed out", "seat.setTo": "Set ",
     "qc.title": "QC queue", "qc.claim": "Claim", "qc.release": "Release", "qc.decide": "Decide", "qc.verdict": "Verdict",
     "qc.pass": "Pass", "qc.reject": "Reject", "qc.mine": "Claimed by me",
     "incidents.title": "Incidents (failed callbacks)", "incidents.help": "A callback that kept failing becomes an incident; retry once the partner is fixed.",
@@ -133,6 +133,7 @@ const ENUMS = {
       ADMIN: "管理员", AUDITOR: "审计员", PARTNER: "合作平台", CREDIT_SYSTEM: "信贷系统" },
     MediaCategory: { PRODUCT_INTRO: "产品介绍", MARKETING: "营销", RISK_NOTICE: "风险提示" },
     AccountStatus: { ACTIVE: "启用", DISABLED: "禁用", DELETED: "已删除" },
+    Presence: { IDLE: "空闲", PAUSED: "暂放", BUSY: "忙碌", AFTER_CALL: "话后处理" },
     SnapshotCategory: { FACE: "人脸照片", ID_CARD: "身份证照片", HOLDING_ID_CARD: "手持身份证照片", HOLDING_PROPERTY_CERTIFICATE: "手持房产证照片",
       RISK_POINT: "风控疑点", FIELD_PHOTO: "现场照片", OTHER: "其他" },
     Weekday: ["一", "二", "三", "四", "五", "六", "日"],
@@ -151,6 +152,7 @@ const ENUMS = {
       SUPERVISOR: "Supervisor", ADMIN: "Admin", AUDITOR: "Auditor", PARTNER: "Partner", CREDIT_SYSTEM: "Credit system" },
     MediaCategory: { PRODUCT_INTRO: "Product intro", MARKETING: "Marketing", RISK_NOTICE: "Risk notice" },
     AccountStatus: { ACTIVE: "Active", DISABLED: "Disabled", DELETED: "Deleted" },
+    Presence: { IDLE: "Idle", PAUSED: "Paused", BUSY: "Busy", AFTER_CALL: "After call" },
     SnapshotCategory: { FACE: "Face", ID_CARD: "ID card", HOLDING_ID_CARD: "Holding ID card", HOLDING_PROPERTY_CERTIFICATE: "Holding property certificate",
       RISK_POINT: "Risk point", FIELD_PHOTO: "Field photo", OTHER: "Other" },
     Weekday: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
@@ -880,7 +882,7 @@ function mondayOf(day) {
 }
 
 async function calendarPage(_arg, params) {
-  const seats = (await gql(`{ seats { seatNo name enabled workingHours { weekday start end } } }`)).seats;
+  const seats = (await gql(`{ seats { seatNo name enabled signedIn presence groups skills workingHours { weekday start end } } }`)).seats;
   const seatNo = params.get("seat") || (session.claims.role === "SEAT" ? session.claims.sub : seats[0]?.seatNo);
   const week = mondayOf(params.get("week") || todayShanghai());
   const select = h("select", { name: "seat", onchange: () => go("calendar", "", { seat: select.value, week }) },
@@ -924,8 +926,25 @@ async function calendarPage(_arg, params) {
     }
     grid.append(column);
   });
-  return [h("h1", {}, t("calendar.title")), panel(null, toolbar, grid,
+  return [h("h1", {}, t("calendar.title")), seat ? seatStatus(seat) : null, panel(null, toolbar, grid,
     h("div", { class: "legend" }, h("span", {}, h("i", { style: { background: "#f0fff4" } }), t("calendar.working")), h("span", {}, h("i", { style: { background: "#bee3f8" } }), `${t("calendar.booked")} (${bookings.length})`)))];
+}
+
+/// The seat's sign-in and 001 status (空闲 / 暂放 / 忙碌 / 话后处理), with the
+/// changes the role may make; 忙碌 is the system's to set.
+function seatStatus(seat) {
+  const bySeat = (op, extra = "") => `mutation($s: String!${extra ? ", $p: SeatPresence!" : ""}) { ${op}(seatNo: $s${extra}) { seatNo } }`;
+  const actions = seat.signedIn
+    ? [rowAction("signOut", t("seat.signOut"), bySeat("signOut"), { s: seat.seatNo }),
+      ...["IDLE", "PAUSED"].filter((p) => p !== seat.presence).map((p) =>
+        rowAction("setPresence", `${t("seat.setTo")}${enumLabel("Presence", p)}`, bySeat("setPresence", ", presence: $p"), { s: seat.seatNo, p }))]
+    : [rowAction("signIn", t("seat.signIn"), bySeat("signIn"), { s: seat.seatNo })];
+  return panel(`${seat.seatNo} ${seat.name}`, h("div", { class: "toolbar", id: "seat-status" },
+    badge(seat.enabled ? "PASSED" : "CANCELLED", seat.enabled ? t("enable") : t("disable")),
+    badge(seat.signedIn ? "OPEN" : "CANCELLED", seat.signedIn ? t("seat.signedIn") : t("seat.signedOut")),
+    seat.signedIn ? badge(seat.presence, enumLabel("Presence", seat.presence)) : null,
+    h("span", { class: "muted" }, [...seat.groups, ...seat.skills].join(" · ")),
+    actions));
 }
 
 // ---------------------------------------------------------------- QC queue

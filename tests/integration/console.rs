@@ -371,6 +371,21 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
     browser.switch(&work_tab).await;
     browser.logout().await;
     browser.login(("S1", "SEAT")).await;
+    // 001: the seat signs in (空闲), takes a break (暂放) and comes back.
+    browser.open("#/calendar?seat=S1").await;
+    browser.wait_text("#seat-status", "未签入").await;
+    browser
+        .click_and_redraw("#seat-status button[data-op=signIn]")
+        .await;
+    browser.wait_text("#seat-status", "空闲").await;
+    browser
+        .click_and_redraw("#seat-status button[data-op=setPresence]")
+        .await;
+    browser.wait_text("#seat-status", "暂放").await;
+    browser
+        .click_and_redraw("#seat-status button[data-op=setPresence]")
+        .await;
+    browser.wait_text("#seat-status", "空闲").await;
     browser.open(&hash).await;
     browser.click_and_redraw("#start-interview").await;
     browser.wait_text("h1", "处理中").await;
