@@ -825,11 +825,9 @@ async function lineagePage(contractNo) {
     { c: contractNo },
   );
   const entries = data.taskLineage;
-  const statuses = {};
-  await Promise.all(entries.map(async (e) => {
-    const task = await gql(`query($id: ID!) { task(id: $id) { status } }`, { id: e.taskId }).catch(() => null);
-    statuses[e.taskId] = task?.task?.status;
-  }));
+  // The board has the contract's tasks with their statuses, in one query.
+  const board = await gql(`query($c: String!) { tasks(first: 100, filter: { contractNo: $c }) { nodes { id status } } }`, { c: contractNo });
+  const statuses = Object.fromEntries(board.tasks.nodes.map((task) => [task.id, task.status]));
   return [...head, panel(contractNo, lineageChart(entries, statuses), table(
     [t("f.round"), "ID", t("f.transition"), t("f.reason"), t("f.actor"), t("f.createdAt")],
     entries.map((e) => h("tr", {}, h("td", {}, String(e.round)), h("td", { class: "mono" }, h("a", { href: `#/task/${e.taskId}` }, e.taskId)),
