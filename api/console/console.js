@@ -201,7 +201,7 @@ function reasonLabel(code) {
 
 const SVG_TAGS = ["svg", "g", "rect", "line", "path", "text", "polyline", "circle", "title", "marker", "defs", "polygon"];
 
-/// An element with attributes and children; `svg:a` for a link inside SVG.
+// An element with attributes and children; `svg:a` for a link inside SVG.
 function h(tag, attrs = {}, ...children) {
   const svg = SVG_TAGS.includes(tag) || tag.startsWith("svg:");
   const el = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag.replace(/^svg:/, "")) : document.createElement(tag);
@@ -264,7 +264,7 @@ function fmtTime(iso) {
   return fmt(iso).slice(11);
 }
 
-/// A Beijing wall-clock date (YYYY-MM-DD) plus `hours`, as a UTC ISO string.
+// A Beijing wall-clock date (YYYY-MM-DD) plus `hours`, as a UTC ISO string.
 function shanghaiDayToIso(day, hours = 0) {
   return new Date(Date.parse(`${day}T00:00:00Z`) - SHANGHAI_MS + hours * 3600 * 1000).toISOString();
 }
@@ -309,8 +309,8 @@ async function gql(query, variables = {}) {
   return body.data;
 }
 
-/// Runs a mutation from a button or form: disables it while running, shows the
-/// API's error (message and code) and leaves the page as it was on failure.
+// Runs a mutation from a button or form: disables it while running, shows the
+// API's error (message and code) and leaves the page as it was on failure.
 async function act(button, work, then = render) {
   if (button) button.disabled = true;
   try {
@@ -324,7 +324,7 @@ async function act(button, work, then = render) {
   }
 }
 
-/// A `graphql-transport-ws` subscription that reconnects until disposed.
+// A `graphql-transport-ws` subscription that reconnects until disposed.
 function subscribe(query, variables, onData, onLive) {
   let socket;
   let disposed = false;
@@ -412,7 +412,10 @@ function route() {
 
 function go(name, arg = "", params = {}) {
   const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v != null && v !== "")).toString();
-  location.hash = `#/${name}${arg ? `/${encodeURIComponent(arg)}` : ""}${query ? `?${query}` : ""}`;
+  const hash = `#/${name}${arg ? `/${encodeURIComponent(arg)}` : ""}${query ? `?${query}` : ""}`;
+  // The same address again (a search repeated) still reloads the page's data.
+  if (location.hash === hash) render();
+  else location.hash = hash;
 }
 
 function chrome(current) {
@@ -835,8 +838,8 @@ async function lineagePage(contractNo) {
   ))];
 }
 
-/// The chain as SVG: one box per task, left to right by round, an arrow from a
-/// task to the one that superseded it, labelled with how and why.
+// The chain as SVG: one box per task, left to right by round, an arrow from a
+// task to the one that superseded it, labelled with how and why.
 function lineageChart(entries, statuses) {
   const boxW = 190, boxH = 84, gap = 120, pad = 20;
   const width = pad * 2 + entries.length * boxW + Math.max(0, entries.length - 1) * gap;
@@ -868,7 +871,7 @@ function lineageChart(entries, statuses) {
 
 const HOUR_PX = 36;
 
-/// "HH:MM[:SS]" as hours.
+// "HH:MM[:SS]" as hours.
 function hoursOf(time) {
   const [hh, mm] = time.split(":").map(Number);
   return hh + mm / 60;
@@ -928,8 +931,8 @@ async function calendarPage(_arg, params) {
     h("div", { class: "legend" }, h("span", {}, h("i", { style: { background: "#f0fff4" } }), t("calendar.working")), h("span", {}, h("i", { style: { background: "#bee3f8" } }), `${t("calendar.booked")} (${bookings.length})`)))];
 }
 
-/// The seat's sign-in and 001 status (空闲 / 暂放 / 忙碌 / 话后处理), with the
-/// changes the role may make; 忙碌 is the system's to set.
+// The seat's sign-in and 001 status (空闲 / 暂放 / 忙碌 / 话后处理), with the
+// changes the role may make; 忙碌 is the system's to set.
 function seatStatus(seat) {
   const bySeat = (op, extra = "") => `mutation($s: String!${extra ? ", $p: SeatPresence!" : ""}) { ${op}(seatNo: $s${extra}) { seatNo } }`;
   const actions = seat.signedIn
@@ -1050,7 +1053,7 @@ async function adminPage(tab) {
     current ? panel(null, await current.render()) : null];
 }
 
-/// A button that runs one mutation on one row, shown when the role may run it.
+// A button that runs one mutation on one row, shown when the role may run it.
 function rowAction(operation, label, query, variables, cls) {
   if (!may(`Mutation.${operation}`)) return null;
   const button = h("button", { type: "button", class: cls, "data-op": operation }, label);
@@ -1058,7 +1061,7 @@ function rowAction(operation, label, query, variables, cls) {
   return button;
 }
 
-/// A create form of named inputs; `build` turns their values into variables.
+// A create form of named inputs; `build` turns their values into variables.
 function createForm(operation, inputs, query, build) {
   if (!may(`Mutation.${operation}`)) return null;
   const submit = h("button", { type: "submit", class: "primary" }, t("create"));
@@ -1201,7 +1204,7 @@ async function auditPage(_arg, params) {
   return sections;
 }
 
-/// What one person or system did, newest first (the last 50 events).
+// What one person or system did, newest first (the last 50 events).
 async function actorTrail(actorId) {
   const actions = (await gql(`query($a: String!) { actorTrail(actorId: $a, first: 50) { globalPosition recordedAt aggregateType aggregateId eventType actorRole } }`, { a: actorId })).actorTrail;
   return h("div", { id: "actor-trail" }, table([t("f.position"), t("f.at"), t("f.aggregate"), t("f.event"), t("f.role")], actions.map((a) =>
@@ -1242,7 +1245,7 @@ async function dashboardPage(_arg, params) {
 
 const SERIES_LABELS = { passed: "s.passed", doubtful: "s.doubtful", rejected: "s.rejected", tasksCreated: "s.created", calls: "s.calls", averageQueueSeconds: "s.queue", averageTalkSeconds: "s.talk" };
 
-/// Bars per day as SVG: stacked when `stacked`, side by side otherwise.
+// Bars per day as SVG: stacked when `stacked`, side by side otherwise.
 function barChart(id, series, keys, stacked) {
   const width = 560, height = 220, left = 36, bottom = 28, top = 10;
   const plotH = height - bottom - top;
