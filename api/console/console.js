@@ -43,7 +43,7 @@ const WORDS = {
     "task.title": "面谈任务", "task.facts": "基本信息", "task.participants": "干系人", "task.steps": "面谈步骤",
     "task.snapshots": "抓拍照片", "task.documents": "推送文档", "task.remarks": "备注", "task.chat": "聊天记录",
     "task.calls": "通话记录", "task.conclusion": "面谈结论", "task.timeline": "事件时间线", "task.actions": "操作",
-    "task.book": "预约面谈", "task.slots": "可预约时段（未来 7 天）", "task.noSlots": "没有可预约的时段",
+    "task.book": "预约面谈", "task.reschedule": "改约", "task.slots": "可预约时段（未来 7 天）", "task.noSlots": "没有可预约的时段",
     "task.start": "开始面谈", "task.endCall": "结束通话", "task.conclude": "提交面谈结论", "task.pass": "通过",
     "task.doubtful": "存疑", "task.cancelTask": "撤销任务", "task.cancelReasonPrompt": "撤销原因",
     "task.addRemark": "添加备注", "task.remarkText": "备注内容", "task.signed": "已签署", "task.unsigned": "待签署",
@@ -94,7 +94,7 @@ const WORDS = {
     "task.title": "Interview task", "task.facts": "Facts", "task.participants": "Participants", "task.steps": "Steps",
     "task.snapshots": "Snapshots", "task.documents": "Documents", "task.remarks": "Remarks", "task.chat": "Chat",
     "task.calls": "Calls", "task.conclusion": "Conclusion", "task.timeline": "Timeline", "task.actions": "Actions",
-    "task.book": "Book an appointment", "task.slots": "Free slots (next 7 days)", "task.noSlots": "No free slot",
+    "task.book": "Book an appointment", "task.reschedule": "Reschedule", "task.slots": "Free slots (next 7 days)", "task.noSlots": "No free slot",
     "task.start": "Start interview", "task.endCall": "End call", "task.conclude": "Conclude", "task.pass": "Pass",
     "task.doubtful": "Doubtful", "task.cancelTask": "Cancel task", "task.cancelReasonPrompt": "Reason",
     "task.addRemark": "Add remark", "task.remarkText": "Remark", "task.signed": "signed", "task.unsigned": "awaiting signature",
@@ -766,7 +766,13 @@ async function taskActions(task, timeline) {
     return button;
   };
   if (task.status === "PENDING" && !task.appointmentStart && may("Mutation.bookAppointment")) {
-    actions.push(h("h2", {}, t("task.book")), await slotPicker(task));
+    actions.push(h("h2", {}, t("task.book")), await slotPicker(task, "bookAppointment"));
+  }
+  if (task.status === "PENDING" && task.appointmentStart && may("Mutation.rescheduleAppointment")) {
+    // 001: staff reschedule on the borrower's behalf (改约 counted and limited
+    // by the write side).
+    actions.push(h("details", { id: "reschedule" }, h("summary", {}, `${t("task.reschedule")} (${t("f.reschedules")} ${task.rescheduleCount})`),
+      await slotPicker(task, "rescheduleAppointment", ", onBehalfOfBorrower: true")));
   }
   if (task.status === "PENDING" && task.appointmentStart && may("Mutation.startInterview")) {
     actions.push(mutate(t("task.start"), "start-interview",
@@ -797,7 +803,8 @@ async function taskActions(task, timeline) {
   return actions.length ? actions : h("p", { class: "muted" }, t("none"));
 }
 
-async function slotPicker(task) {
+// Free slots of the next seven days as buttons; a click books (or reschedules) it.
+async function slotPicker(task, mutation, extra = "") {
   const from = new Date();
   const to = new Date(from.getTime() + 7 * 86400 * 1000);
   const data = await gql(
@@ -809,7 +816,7 @@ async function slotPicker(task) {
     data.freeSlots.slice(0, 40).map((slot) => {
       const button = h("button", { type: "button", "data-seat": slot.seatNo, "data-start": slot.start }, `${fmt(slot.start)} ${slot.seatNo}`);
       button.addEventListener("click", () => act(button, () => gql(
-        `mutation($id: ID!, $seat: String!, $start: DateTime!, $end: DateTime!) { bookAppointment(taskId: $id, seatNo: $seat, start: $start, end: $end) { taskId } }`,
+        `mutation($id: ID!, $seat: String!, $start: DateTime!, $end: DateTime!) { ${mutation}(taskId: $id, seatNo: $seat, start: $start, end: $end${extra}) { taskId } }`,
         { id: task.id, seat: slot.seatNo, start: slot.start, end: slot.end })));
       return button;
     })));

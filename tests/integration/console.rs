@@ -351,7 +351,16 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         "the account manager sees the borrower's ID number in clear, as in the API"
     );
     browser.click_and_redraw("#slots button").await;
+    let first_booking = task(&app, &task_id).await["appointmentStart"].clone();
+    assert!(first_booking.is_string(), "booked through the console");
+    // 001: one reschedule, to the next free slot, counted on the task.
+    browser.click("#reschedule summary").await;
+    browser
+        .click_and_redraw("#reschedule #slots button:nth-child(2)")
+        .await;
+    browser.wait_text("main", "改约次数1").await;
     let booked = task(&app, &task_id).await;
+    assert_ne!(booked["appointmentStart"], first_booking, "moved");
     let start: DateTime<Utc> = booked["appointmentStart"]
         .as_str()
         .expect("booked through the console")
