@@ -203,6 +203,16 @@ pub struct SeatGroupInput {
     pub seats: Vec<String>,
 }
 
+impl From<SeatGroupInput> for SeatGroupSettings {
+    fn from(i: SeatGroupInput) -> Self {
+        SeatGroupSettings {
+            name: i.name,
+            skills: i.skills,
+            seats: i.seats,
+        }
+    }
+}
+
 /// A seat group (客服组).
 #[derive(SimpleObject)]
 pub struct SeatGroupView {
@@ -506,12 +516,7 @@ impl CatalogMutation {
         input: SeatGroupInput,
     ) -> Result<Option<SeatGroupView>> {
         let code = self::code(&code)?;
-        let settings = SeatGroupSettings {
-            name: input.name,
-            skills: input.skills,
-            seats: input.seats,
-        };
-        send::<SeatGroup>(ctx, &code, SeatGroupCommand::Create(settings)).await?;
+        send::<SeatGroup>(ctx, &code, SeatGroupCommand::Create(input.into())).await?;
         Self::group(ctx, &code).await
     }
 
@@ -523,12 +528,7 @@ impl CatalogMutation {
         input: SeatGroupInput,
     ) -> Result<Option<SeatGroupView>> {
         let code = self::code(&code)?;
-        let settings = SeatGroupSettings {
-            name: input.name,
-            skills: input.skills,
-            seats: input.seats,
-        };
-        send::<SeatGroup>(ctx, &code, SeatGroupCommand::Edit(settings)).await?;
+        send::<SeatGroup>(ctx, &code, SeatGroupCommand::Edit(input.into())).await?;
         Self::group(ctx, &code).await
     }
 
