@@ -121,7 +121,6 @@ const WORDS = {
 // (the server sends the 001/004 wording).
 const ENUMS = {
   zh: {
-    TaskStatusEn: {},
     TaskKind: { YONGXU_VIDEO_INTERVIEW: "永续贷视频面谈", YUNDAI_DIRECT: "云贷直营", YUNDAI_INDIRECT: "云贷间营", YUNCE: "云测" },
     ParticipantRole: { BORROWER: "借款人", CO_BORROWER: "共同借款人", CO_OWNER: "共有人", SPOUSE: "配偶", GUARANTOR: "担保人" },
     TaskStep: { FIELD_INVESTIGATION: "现调", IDENTITY_CHECK: "客户核身", VIDEO_WITNESS: "视频见证", INFO_ENTRY: "信息录入" },
@@ -220,9 +219,13 @@ function h(tag, attrs = {}, ...children) {
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
+function tableHead(headers) {
+  return h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x))));
+}
+
 function table(headers, rows, empty = t("none")) {
   if (!rows.length) return h("p", { class: "muted" }, empty);
-  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))), h("tbody", {}, rows));
+  return h("table", {}, tableHead(headers), h("tbody", {}, rows));
 }
 
 function badge(code, text) {
@@ -322,6 +325,16 @@ async function act(button, work, then = render) {
   } finally {
     if (button) button.disabled = false;
   }
+}
+
+// A button that runs one command through `act`, or nothing when the role may
+// not run it. `variables` may be a function, read when the button is clicked.
+function commandButton(operation, label, query, variables, attrs = {}) {
+  if (!may(`Mutation.${operation}`)) return null;
+  const button = h("button", { type: "button", "data-op": operation, ...attrs }, label);
+  button.addEventListener("click", () =>
+    act(button, () => gql(query, typeof variables === "function" ? variables() : variables)));
+  return button;
 }
 
 // A `graphql-transport-ws` subscription that reconnects until disposed.
@@ -609,7 +622,7 @@ async function boardPage(_arg, params) {
   return [
     h("div", { class: "toolbar" }, h("h1", {}, t("board.title")), live,
       may("Mutation.createInterviewTask") ? h("a", { href: "#/new", id: "new-task" }, h("button", { type: "button", class: "primary" }, t("board.new"))) : null),
-    panel(null, form, h("table", { id: "board" }, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))), tbody), pager),
+    panel(null, form, h("table", { id: "board" }, tableHead(headers), tbody), pager),
   ];
 }
 
@@ -760,11 +773,6 @@ function remarkForm(task) {
 
 async function taskActions(task, timeline) {
   const actions = [];
-  const mutate = (label, id, query, variables, cls) => {
-    const button = h("button", { type: "button", id, class: cls }, label);
-    button.addEventListener("click", () => act(button, () => gql(query, variables)));
-    return button;
-  };
   if (task.status === "PENDING" && !task.appointmentStart && may("Mutation.bookAppointment")) {
     actions.push(h("h2", {}, t("task.book")), await slotPicker(task, "bookAppointment"));
   }
@@ -775,29 +783,30 @@ async function taskActions(task, timeline) {
       await slotPicker(task, "rescheduleAppointment", ", onBehalfOfBorrower: true")));
   }
   if (task.status === "PENDING" && task.appointmentStart && may("Mutation.startInterview")) {
-    actions.push(mutate(t("task.start"), "start-interview",
-      `mutation($id: ID!, $seat: String!) { startInterview(taskId: $id, seatNo: $seat) { taskId } }`, { id: task.id, seat: task.seatNo ?? session.claims.sub }, "primary"));
+    actions.push(commandButton("startInterview", t("task.start"),
+      `mutation($id: ID!, $seat: String!) { startInterview(taskId: $id, seatNo: $seat) { taskId } }`, { id: task.id, seat: task.seatNo ?? session.claims.sub },
+      { id: "start-interview", class: "primary" }));
   }
   if (task.status === "IN_PROGRESS" && may("Mutation.endCall")) {
     // The video platform reports the queue and answer times; here the seat ends
     // the call it answered when the interview started.
     const started = [...timeline].reverse().find((e) => e.eventType === "InterviewStarted")?.at ?? new Date().toISOString();
-    actions.push(mutate(t("task.endCall"), "end-call",
+    actions.push(commandButton("endCall", t("task.endCall"),
       `mutation($id: ID!, $q: DateTime!, $a: DateTime!) { endCall(taskId: $id, end: NORMAL, queuedAt: $q, answeredAt: $a) { taskId } }`,
-      { id: task.id, q: started, a: started }));
+      { id: task.id, q: started, a: started }, { id: "end-call" }));
   }
   if (task.status === "IN_PROGRESS" && may("Mutation.concludeInterview")) {
     const conclude = `mutation($id: ID!, $outcome: InterviewOutcome!) { concludeInterview(taskId: $id, outcome: $outcome) { taskId } }`;
     actions.push(h("h2", {}, t("task.conclude")),
       h("div", { class: "toolbar" },
-        mutate(t("task.pass"), "conclude-pass", conclude, { id: task.id, outcome: "PASS" }, "primary"),
-        mutate(t("task.doubtful"), "conclude-doubtful", conclude, { id: task.id, outcome: "DOUBTFUL" })));
+        commandButton("concludeInterview", t("task.pass"), conclude, { id: task.id, outcome: "PASS" }, { id: "conclude-pass", class: "primary" }),
+        commandButton("concludeInterview", t("task.doubtful"), conclude, { id: task.id, outcome: "DOUBTFUL" }, { id: "conclude-doubtful" })));
   }
   if (["PENDING", "IN_PROGRESS"].includes(task.status) && may("Mutation.cancelInterviewTask")) {
     const reason = h("input", { name: "cancelReason", size: 18, placeholder: t("task.cancelReasonPrompt") });
-    const button = h("button", { type: "button", class: "danger", id: "cancel-task" }, t("task.cancelTask"));
-    button.addEventListener("click", () => act(button, () =>
-      gql(`mutation($id: ID!, $reason: String!) { cancelInterviewTask(id: $id, reason: $reason) { taskId } }`, { id: task.id, reason: reason.value })));
+    const button = commandButton("cancelInterviewTask", t("task.cancelTask"),
+      `mutation($id: ID!, $reason: String!) { cancelInterviewTask(id: $id, reason: $reason) { taskId } }`,
+      () => ({ id: task.id, reason: reason.value }), { class: "danger", id: "cancel-task" });
     actions.push(h("div", { class: "toolbar" }, reason, button));
   }
   return actions.length ? actions : h("p", { class: "muted" }, t("none"));
@@ -813,13 +822,9 @@ async function slotPicker(task, mutation, extra = "") {
   );
   if (!data.freeSlots.length) return h("p", { class: "muted" }, t("task.noSlots"));
   return h("div", {}, h("p", { class: "muted" }, t("task.slots")), h("div", { class: "slots", id: "slots" },
-    data.freeSlots.slice(0, 40).map((slot) => {
-      const button = h("button", { type: "button", "data-seat": slot.seatNo, "data-start": slot.start }, `${fmt(slot.start)} ${slot.seatNo}`);
-      button.addEventListener("click", () => act(button, () => gql(
-        `mutation($id: ID!, $seat: String!, $start: DateTime!, $end: DateTime!) { ${mutation}(taskId: $id, seatNo: $seat, start: $start, end: $end${extra}) { taskId } }`,
-        { id: task.id, seat: slot.seatNo, start: slot.start, end: slot.end })));
-      return button;
-    })));
+    data.freeSlots.slice(0, 40).map((slot) => commandButton(mutation, `${fmt(slot.start)} ${slot.seatNo}`,
+      `mutation($id: ID!, $seat: String!, $start: DateTime!, $end: DateTime!) { ${mutation}(taskId: $id, seatNo: $seat, start: $start, end: $end${extra}) { taskId } }`,
+      { id: task.id, seat: slot.seatNo, start: slot.start, end: slot.end }, { "data-seat": slot.seatNo, "data-start": slot.start }))));
 }
 
 // ---------------------------------------------------------------- lineage
@@ -943,10 +948,10 @@ async function calendarPage(_arg, params) {
 function seatStatus(seat) {
   const bySeat = (op, extra = "") => `mutation($s: String!${extra ? ", $p: SeatPresence!" : ""}) { ${op}(seatNo: $s${extra}) { seatNo } }`;
   const actions = seat.signedIn
-    ? [rowAction("signOut", t("seat.signOut"), bySeat("signOut"), { s: seat.seatNo }),
+    ? [commandButton("signOut", t("seat.signOut"), bySeat("signOut"), { s: seat.seatNo }),
       ...["IDLE", "PAUSED"].filter((p) => p !== seat.presence).map((p) =>
-        rowAction("setPresence", `${t("seat.setTo")}${enumLabel("Presence", p)}`, bySeat("setPresence", ", presence: $p"), { s: seat.seatNo, p }))]
-    : [rowAction("signIn", t("seat.signIn"), bySeat("signIn"), { s: seat.seatNo })];
+        commandButton("setPresence", `${t("seat.setTo")}${enumLabel("Presence", p)}`, bySeat("setPresence", ", presence: $p"), { s: seat.seatNo, p }))]
+    : [commandButton("signIn", t("seat.signIn"), bySeat("signIn"), { s: seat.seatNo })];
   return panel(`${seat.seatNo} ${seat.name}`, h("div", { class: "toolbar", id: "seat-status" },
     badge(seat.enabled ? "PASSED" : "CANCELLED", seat.enabled ? t("enable") : t("disable")),
     badge(seat.signedIn ? "OPEN" : "CANCELLED", seat.signedIn ? t("seat.signedIn") : t("seat.signedOut")),
@@ -967,15 +972,11 @@ async function qcPage(_arg, params) {
     ["OPEN", "CLAIMED", "DECIDED"].map((s) => h("option", { value: s, selected: s === status }, enumLabel("QcStatus", s))));
   const rows = cases.map((c) => {
     const actions = [];
-    if (c.status === "OPEN" && may("Mutation.claimQcCase")) {
-      const button = h("button", { type: "button", class: "claim" }, t("qc.claim"));
-      button.addEventListener("click", () => act(button, () => gql(`mutation($id: ID!) { claimQcCase(id: $id) { case { id } } }`, { id: c.id })));
-      actions.push(button);
+    if (c.status === "OPEN") {
+      actions.push(commandButton("claimQcCase", t("qc.claim"), `mutation($id: ID!) { claimQcCase(id: $id) { case { id } } }`, { id: c.id }, { class: "claim" }));
     }
-    if (c.status === "CLAIMED" && c.reviewer === session.claims.sub && may("Mutation.releaseQcCase")) {
-      const button = h("button", { type: "button", class: "release" }, t("qc.release"));
-      button.addEventListener("click", () => act(button, () => gql(`mutation($id: ID!) { releaseQcCase(id: $id) { case { id } } }`, { id: c.id })));
-      actions.push(button);
+    if (c.status === "CLAIMED" && c.reviewer === session.claims.sub) {
+      actions.push(commandButton("releaseQcCase", t("qc.release"), `mutation($id: ID!) { releaseQcCase(id: $id) { case { id } } }`, { id: c.id }, { class: "release" }));
     }
     const result = c.status === "DECIDED"
       ? [c.passed ? t("qc.pass") : t("qc.reject"), c.reasons.length ? h("ul", {}, c.reasons.map((r) => h("li", {}, reasonLabel(r)))) : null, c.otherText, c.comment ? h("div", { class: "muted" }, c.comment) : null]
@@ -1030,11 +1031,9 @@ async function incidentsPage(_arg, params) {
   const select = h("select", { name: "status", onchange: () => go("incidents", "", { status: select.value }) }, h("option", { value: "" }, t("f.all")),
     ["FAILED", "PENDING", "DELIVERED"].map((s) => h("option", { value: s, selected: s === status }, enumLabel("CallbackStatus", s))));
   const rows = callbacks.map((c) => {
-    let retry = null;
-    if (c.status === "FAILED" && may("Mutation.retryCallback")) {
-      retry = h("button", { type: "button", class: "retry" }, t("retry"));
-      retry.addEventListener("click", () => act(retry, () => gql(`mutation($id: ID!) { retryCallback(id: $id) { id } }`, { id: c.id })));
-    }
+    const retry = c.status === "FAILED"
+      ? commandButton("retryCallback", t("retry"), `mutation($id: ID!) { retryCallback(id: $id) { id } }`, { id: c.id }, { class: "retry" })
+      : null;
     return h("tr", { "data-callback": c.id }, h("td", {}, c.target), h("td", {}, c.kind), h("td", {}, c.subject), h("td", { class: "mono" }, c.url),
       h("td", {}, badge(c.status, enumLabel("CallbackStatus", c.status))), h("td", {}, String(c.attempts)), h("td", {}, c.lastError ?? ""),
       h("td", {}, c.nextAt ? fmt(c.nextAt) : ""), h("td", {}, fmt(c.updatedAt)), h("td", {}, retry));
@@ -1060,14 +1059,6 @@ async function adminPage(tab) {
     current ? panel(null, await current.render()) : null];
 }
 
-// A button that runs one mutation on one row, shown when the role may run it.
-function rowAction(operation, label, query, variables, cls) {
-  if (!may(`Mutation.${operation}`)) return null;
-  const button = h("button", { type: "button", class: cls, "data-op": operation }, label);
-  button.addEventListener("click", () => act(button, () => gql(query, variables)));
-  return button;
-}
-
 // A create form of named inputs; `build` turns their values into variables.
 function createForm(operation, inputs, query, build) {
   if (!may(`Mutation.${operation}`)) return null;
@@ -1089,9 +1080,9 @@ async function channelsTab() {
     const byCode = (op) => `mutation($code: String!) { ${op}(code: $code) { code } }`;
     return h("tr", { "data-channel": c.code }, h("td", {}, c.code), h("td", {}, c.name), h("td", {}, c.orgName), h("td", {}, c.orgCode),
       h("td", {}, c.enabled ? t("yes") : t("no")), h("td", {}, fmt(c.createdAt)),
-      h("td", {}, c.enabled ? rowAction("disableChannel", t("disable"), byCode("disableChannel"), { code: c.code })
-        : rowAction("enableChannel", t("enable"), byCode("enableChannel"), { code: c.code }),
-      " ", rowAction("deleteChannel", t("remove"), byCode("deleteChannel"), { code: c.code }, "danger")));
+      h("td", {}, c.enabled ? commandButton("disableChannel", t("disable"), byCode("disableChannel"), { code: c.code })
+        : commandButton("enableChannel", t("enable"), byCode("enableChannel"), { code: c.code }),
+      " ", commandButton("deleteChannel", t("remove"), byCode("deleteChannel"), { code: c.code }, { class: "danger" })));
   }))];
 }
 
@@ -1105,8 +1096,8 @@ async function scriptsTab() {
   table([t("f.code"), t("f.channelCode"), t("f.productCode"), t("f.businessKind"), t("f.content"), t("f.default"), ""], scripts.map((s) =>
     h("tr", { "data-script": s.code }, h("td", {}, s.code), h("td", {}, s.channelCode), h("td", {}, s.productCode), h("td", {}, s.businessKind),
       h("td", {}, s.content), h("td", {}, s.isDefault ? "★" : ""),
-      h("td", {}, s.isDefault ? null : rowAction("makeDefaultScript", t("admin.makeDefault"), byCode("makeDefaultScript"), { code: s.code }),
-        " ", rowAction("removeScript", t("remove"), byCode("removeScript"), { code: s.code }, "danger")))))];
+      h("td", {}, s.isDefault ? null : commandButton("makeDefaultScript", t("admin.makeDefault"), byCode("makeDefaultScript"), { code: s.code }),
+        " ", commandButton("removeScript", t("remove"), byCode("removeScript"), { code: s.code }, { class: "danger" })))))];
 }
 
 async function mediaTab() {
@@ -1120,8 +1111,8 @@ async function mediaTab() {
   table([t("f.code"), t("f.title"), t("f.category"), t("f.url"), t("f.autoplay"), t("f.noSkip"), t("f.enabled"), ""], media.map((m) =>
     h("tr", { "data-media": m.code }, h("td", {}, m.code), h("td", {}, m.title), h("td", {}, enumLabel("MediaCategory", m.category)), h("td", { class: "mono" }, m.url),
       h("td", {}, m.autoplay ? t("yes") : t("no")), h("td", {}, m.noSkip ? t("yes") : t("no")), h("td", {}, m.enabled ? t("yes") : t("no")),
-      h("td", {}, m.enabled ? rowAction("disableMedia", t("disable"), byCode("disableMedia"), { code: m.code }) : rowAction("enableMedia", t("enable"), byCode("enableMedia"), { code: m.code }),
-        " ", rowAction("deleteMedia", t("remove"), byCode("deleteMedia"), { code: m.code }, "danger")))))];
+      h("td", {}, m.enabled ? commandButton("disableMedia", t("disable"), byCode("disableMedia"), { code: m.code }) : commandButton("enableMedia", t("enable"), byCode("enableMedia"), { code: m.code }),
+        " ", commandButton("deleteMedia", t("remove"), byCode("deleteMedia"), { code: m.code }, { class: "danger" })))))];
 }
 
 async function accountsTab() {
@@ -1136,9 +1127,9 @@ async function accountsTab() {
     h("tr", { "data-account": a.login }, h("td", {}, a.login), h("td", {}, a.name), h("td", { class: "mono" }, a.phone ?? ""), h("td", {}, a.email ?? ""),
       h("td", {}, enumLabel("Role", a.role)), h("td", {}, badge(a.status, enumLabel("AccountStatus", a.status))), h("td", {}, fmt(a.validFrom)),
       h("td", {}, a.status === "DELETED" ? null : [
-        a.status === "DISABLED" ? rowAction("enableAccount", t("enable"), byLogin("enableAccount"), { login: a.login }) : rowAction("disableAccount", t("disable"), byLogin("disableAccount"), { login: a.login }),
-        " ", rowAction("kickAccount", t("kick"), byLogin("kickAccount"), { login: a.login }),
-        " ", rowAction("deleteAccount", t("remove"), byLogin("deleteAccount"), { login: a.login }, "danger")]))))];
+        a.status === "DISABLED" ? commandButton("enableAccount", t("enable"), byLogin("enableAccount"), { login: a.login }) : commandButton("disableAccount", t("disable"), byLogin("disableAccount"), { login: a.login }),
+        " ", commandButton("kickAccount", t("kick"), byLogin("kickAccount"), { login: a.login }),
+        " ", commandButton("deleteAccount", t("remove"), byLogin("deleteAccount"), { login: a.login }, { class: "danger" })]))))];
 }
 
 // ---------------------------------------------------------------- audit
@@ -1207,7 +1198,7 @@ async function auditPage(_arg, params) {
     e.preventDefault();
     go("audit", "", { ...here, feedAfter: afterInput.value.trim() });
   } }, field(t("audit.feedAfter"), afterInput), h("button", { type: "submit" }, t("audit.show"))),
-  h("table", { id: "feed" }, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))), feedBody), h("p", {}, more)));
+  h("table", { id: "feed" }, tableHead(headers), feedBody), h("p", {}, more)));
   return sections;
 }
 
