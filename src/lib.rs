@@ -229,6 +229,9 @@ impl Engine {
     }
 }
 
+/// The most each step after the grace may take while stopping.
+const STOP_STEP: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A server started by [`serve`].
 pub struct RunningServer {
     /// The address it listens on.
@@ -236,6 +239,8 @@ pub struct RunningServer {
     /// The task board projection's progress.
     pub task_board: ProjectionHandle,
     shutdown: watch::Sender<bool>,
+    shutdown_grace: std::time::Duration,
+    cancel_requests: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
     database: Database,
@@ -244,15 +249,49 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting requests, drains in-flight ones, stops the projection
-    /// runner at a checkpoint and closes the pools.
+    /// Stops accepting requests and lets in-flight ones finish for at most the
+    /// shutdown grace (each is also bounded by its deadline), then cancels the
+    /// rest; stops the workers at a checkpoint and closes the pools, each
+    /// bounded too, so a stop never hangs on a stuck request or database.
     pub async fn stop(self) -> anyhow::Result<()> {
+        use tokio::time::{timeout, timeout_at, Instant};
         let _ = self.shutdown.send(true);
-        self.server.await??;
-        for worker in self.workers {
-            worker.await?;
+        let grace_over = Instant::now() + self.shutdown_grace;
+        let mut server = self.server;
+        let served = match timeout_at(grace_over, &mut server).await {
+            Ok(finished) => Some(finished),
+            Err(_) => {
+                tracing::warn!(
+                    grace_ms = self.shutdown_grace.as_millis() as u64,
+                    "in-flight requests did not finish within the shutdown grace; cancelling them"
+                );
+                let _ = self.cancel_requests.send(true);
+                match timeout(STOP_STEP, &mut server).await {
+                    Ok(finished) => Some(finished),
+                    Err(_) => {
+                        server.abort();
+                        None
+                    }
+                }
+            }
+        };
+        for mut worker in self.workers {
+            let limit = grace_over.max(Instant::now()) + STOP_STEP;
+            if let Ok(joined) = timeout_at(limit, &mut worker).await {
+                joined?;
+            } else {
+                tracing::warn!("a worker did not stop at a checkpoint in time; aborting it (it resumes from its checkpoint)");
+                worker.abort();
+            }
         }
-        self.database.close().await;
+        if timeout(STOP_STEP, self.database.close()).await.is_err() {
+            tracing::warn!(
+                "database connections still in use at shutdown; leaving them to the process exit"
+            );
+        }
+        if let Some(served) = served {
+            served??;
+        }
         Ok(())
     }
 
@@ -493,7 +532,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             shutdown_rx.clone(),
         )));
     }
+    let (cancel_requests, stopping) = watch::channel(false);
     let state = AppState {
+        stopping,
         optional_workers,
         leadership: leadership.clone(),
         database: engine.database.clone(),
@@ -515,13 +556,16 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         scheduling,
         quality,
         loan_flow,
-        keys: api::auth::JwtKeys::new(&settings.jwt_secret),
+        keys: api::auth::JwtKeys::new(&settings.jwt_secret)
+            .with_max_lifetime(settings.token_max_lifetime.as_secs()),
         metrics: engine.metrics.clone(),
         config: ApiConfig {
             read_your_writes_timeout: settings.read_your_writes_timeout,
             introspection: settings.introspection,
             rate_limit_per_second: settings.rate_limit_per_second,
             rate_limit_burst: settings.rate_limit_burst,
+            query_limits: settings.query_limits,
+            request_deadline: settings.request_deadline,
             ..ApiConfig::default()
         },
     };
@@ -545,6 +589,8 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         addr,
         task_board,
         shutdown,
+        shutdown_grace: settings.shutdown_grace,
+        cancel_requests,
         server,
         workers,
         database: engine.database,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use api::query_limits::QueryLimits;
 use clap::{Args, Parser, Subcommand};
 use domain::role::Role;
 use facesign::settings::{DEMO_JWT_SECRET, MIN_JWT_SECRET_LEN};
@@ -128,6 +129,8 @@ enum Command {
         /// Whether facesign creates missing topics (off where operators do).
         #[arg(long, env = "FACESIGN_KAFKA_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
         kafka_create_topics: bool,
+        #[command(flatten)]
+        bounds: Box<RequestBoundArgs>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -154,6 +157,13 @@ enum Command {
         /// Lifetime in minutes.
         #[arg(long, default_value_t = 480)]
         ttl_minutes: u64,
+        /// The longest lifetime servers accept; a longer --ttl-minutes is refused.
+        #[arg(
+            long,
+            env = "FACESIGN_TOKEN_MAX_LIFETIME_MINUTES",
+            default_value_t = 720
+        )]
+        token_max_lifetime_minutes: u64,
     },
     /// Write the GraphQL schema (SDL).
     Schema {
@@ -180,6 +190,70 @@ enum Command {
         #[arg(long, default_value = "BENCHMARKS.md")]
         out: PathBuf,
     },
+}
+
+/// The bounds of every request (docs/security.md, "Hardening").
+#[derive(Args)]
+struct RequestBoundArgs {
+    /// Milliseconds a request may run before it is cancelled and answered TIMEOUT.
+    #[arg(long, env = "FACESIGN_REQUEST_DEADLINE_MS", default_value_t = 10_000)]
+    request_deadline_ms: u64,
+    /// Milliseconds a stopping server waits for in-flight requests before cancelling them.
+    #[arg(long, env = "FACESIGN_SHUTDOWN_GRACE_MS", default_value_t = 15_000)]
+    shutdown_grace_ms: u64,
+    /// The longest bearer-token lifetime (exp − iat) accepted, in minutes.
+    #[arg(
+        long,
+        env = "FACESIGN_TOKEN_MAX_LIFETIME_MINUTES",
+        default_value_t = 720
+    )]
+    token_max_lifetime_minutes: u64,
+    /// Tokens in a GraphQL document.
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_TOKENS", default_value_t = QueryLimits::default().max_tokens)]
+    graphql_max_tokens: usize,
+    /// Nesting of list and input-object values (literals, defaults, variables).
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_VALUE_DEPTH", default_value_t = QueryLimits::default().max_value_depth)]
+    graphql_max_value_depth: usize,
+    /// Nesting of selection sets, through fragments too.
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_DEPTH", default_value_t = QueryLimits::default().max_depth)]
+    graphql_max_depth: usize,
+    /// Aliases in a document.
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_ALIASES", default_value_t = QueryLimits::default().max_aliases)]
+    graphql_max_aliases: usize,
+    /// Selections as written.
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_SELECTIONS", default_value_t = QueryLimits::default().max_selections)]
+    graphql_max_selections: usize,
+    /// Selections after spreading every fragment where it is used.
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_EXPANDED_SELECTIONS", default_value_t = QueryLimits::default().max_expanded_selections)]
+    graphql_max_expanded_selections: usize,
+    /// Directives in a document.
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_DIRECTIVES", default_value_t = QueryLimits::default().max_directives)]
+    graphql_max_directives: usize,
+}
+
+impl RequestBoundArgs {
+    fn apply(&self, settings: &mut Settings) -> anyhow::Result<()> {
+        if self.request_deadline_ms < 100 || self.token_max_lifetime_minutes < 1 {
+            anyhow::bail!("the request deadline must be at least 100 ms and the token lifetime at least 1 minute");
+        }
+        settings.request_deadline = Duration::from_millis(self.request_deadline_ms);
+        settings.shutdown_grace = Duration::from_millis(self.shutdown_grace_ms);
+        settings.token_max_lifetime = Duration::from_secs(self.token_max_lifetime_minutes * 60);
+        let limits = QueryLimits {
+            max_tokens: self.graphql_max_tokens,
+            max_value_depth: self.graphql_max_value_depth,
+            max_depth: self.graphql_max_depth,
+            max_aliases: self.graphql_max_aliases,
+            max_selections: self.graphql_max_selections,
+            max_expanded_selections: self.graphql_max_expanded_selections,
+            max_directives: self.graphql_max_directives,
+        };
+        if limits.max_tokens == 0 || limits.max_depth == 0 || limits.max_selections == 0 {
+            anyhow::bail!("the GraphQL token, depth and selection limits must be at least 1");
+        }
+        settings.query_limits = limits;
+        Ok(())
+    }
 }
 
 /// FACESIGN_JWT_SECRET, held as a secret. Without it, only demo use falls back
@@ -244,7 +318,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             callback_max_attempts,
             instance_id,
             lease_poll_ms,
+            bounds,
         } => {
+            bounds.apply(&mut settings)?;
             if let Some(instance_id) = instance_id.filter(|i| !i.trim().is_empty()) {
                 settings.instance_id = instance_id.trim().to_string();
             }
@@ -329,7 +405,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             sub,
             ttl_minutes,
+            token_max_lifetime_minutes,
         } => {
+            if ttl_minutes > token_max_lifetime_minutes {
+                anyhow::bail!(
+                    "--ttl-minutes {ttl_minutes} is over the accepted maximum of {token_max_lifetime_minutes} minutes (FACESIGN_TOKEN_MAX_LIFETIME_MINUTES); servers would refuse the token"
+                );
+            }
             let role = Role::parse(&role.to_uppercase()).ok_or_else(|| {
                 anyhow::anyhow!(
                     "unknown role `{role}`; one of {}",

@@ -62,6 +62,14 @@ pub struct Settings {
     pub instance_id: String,
     /// How often a follower tries to take a worker's lock, and a leader checks it holds it.
     pub lease_poll_interval: Duration,
+    /// Caps of every GraphQL document (FACESIGN_GRAPHQL_MAX_*).
+    pub query_limits: api::query_limits::QueryLimits,
+    /// How long a request may run before it is cancelled (FACESIGN_REQUEST_DEADLINE_MS).
+    pub request_deadline: Duration,
+    /// How long a stopping server waits for in-flight requests (FACESIGN_SHUTDOWN_GRACE_MS).
+    pub shutdown_grace: Duration,
+    /// The longest bearer-token lifetime accepted (FACESIGN_TOKEN_MAX_LIFETIME_MINUTES).
+    pub token_max_lifetime: Duration,
 }
 
 /// The secret `serve --demo` and `token` fall back to when FACESIGN_JWT_SECRET
@@ -100,6 +108,10 @@ impl Settings {
             partner_timestamp_window: chrono::Duration::minutes(5),
             instance_id: default_instance_id(),
             lease_poll_interval: Duration::from_secs(1),
+            query_limits: api::query_limits::QueryLimits::default(),
+            request_deadline: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(15),
+            token_max_lifetime: Duration::from_secs(api::auth::DEFAULT_MAX_LIFETIME_SECONDS),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
-use async_graphql::{ErrorExtensions, ServerResult, Value};
+use async_graphql::{ServerResult, Value};
 use domain::error::ErrorCode;
 use domain::pii;
 use domain::role::Role;
@@ -238,13 +238,7 @@ pub fn allowed_roles(operation: &str) -> Option<&'static [Role]> {
 /// token, FORBIDDEN for a role the rule does not list (or an operation with no rule).
 pub fn authorize(caller: Option<&RequestContext>, operation: &str) -> Result<Role, ApiError> {
     let Some(role) = caller.and_then(RequestContext::role) else {
-        let reason = caller
-            .and_then(|c| c.auth_error.clone())
-            .unwrap_or_else(|| "a bearer token is required".to_string());
-        return Err(ApiError {
-            code: ErrorCode::Unauthenticated,
-            message: reason,
-        });
+        return Err(unauthenticated(caller));
     };
     match allowed_roles(operation) {
         Some(roles) if roles.contains(&role) => Ok(role),
@@ -252,6 +246,16 @@ pub fn authorize(caller: Option<&RequestContext>, operation: &str) -> Result<Rol
             code: ErrorCode::Forbidden,
             message: format!("role {role} may not run {operation}"),
         }),
+    }
+}
+
+/// UNAUTHENTICATED, saying why the token that was sent (if any) was refused.
+fn unauthenticated(caller: Option<&RequestContext>) -> ApiError {
+    ApiError {
+        code: ErrorCode::Unauthenticated,
+        message: caller
+            .and_then(|c| c.auth_error.clone())
+            .unwrap_or_else(|| "a bearer token is required".to_string()),
     }
 }
 
@@ -331,10 +335,16 @@ impl Extension for AccessControlExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        if info.path_node.parent.is_none()
-            && !info.is_for_introspection
-            && !info.name.starts_with("__")
-        {
+        let root = info.path_node.parent.is_none();
+        if root && matches!(info.name, "__schema" | "__type") {
+            // The schema is described to authenticated callers only.
+            let caller = ctx.data_opt::<RequestContext>();
+            if caller.and_then(|c| c.actor.as_ref()).is_none() {
+                let error: async_graphql::Error = unauthenticated(caller).into();
+                return Err(error.into_server_error(info.field.name.pos));
+            }
+        }
+        if root && !info.is_for_introspection && !info.name.starts_with("__") {
             // Subscription roots are merged from parts (TaskSubscription, …);
             // their rules are listed under the merged root's name.
             let parent = if info.parent_type.ends_with("Subscription") {
@@ -344,10 +354,8 @@ impl Extension for AccessControlExtension {
             };
             let operation = format!("{parent}.{}", info.name);
             if let Err(error) = authorize(ctx.data_opt::<RequestContext>(), &operation) {
-                let code = error.code.as_str();
-                return Err(async_graphql::Error::new(error.message)
-                    .extend_with(|_, e| e.set("code", code))
-                    .into_server_error(info.field.name.pos));
+                let error: async_graphql::Error = error.into();
+                return Err(error.into_server_error(info.field.name.pos));
             }
         }
         next.run(ctx, info).await

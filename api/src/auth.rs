@@ -29,7 +29,22 @@ pub enum TokenError {
     /// The token names a role facesign does not know.
     #[error("the bearer token names an unknown role")]
     UnknownRole,
+    /// `exp − iat` is over the accepted maximum lifetime.
+    #[error("the bearer token lives longer than the accepted maximum of {max_seconds} s (FACESIGN_TOKEN_MAX_LIFETIME_MINUTES)")]
+    TooLong {
+        /// The maximum, in seconds.
+        max_seconds: u64,
+    },
+    /// `iat` lies in the future beyond the accepted clock skew.
+    #[error("the bearer token was issued in the future")]
+    IssuedInFuture,
 }
+
+/// The clock difference accepted between the token issuer and facesign, in seconds.
+pub const CLOCK_SKEW_SECONDS: u64 = 30;
+
+/// The longest token lifetime (`exp − iat`) accepted unless configured otherwise: 12 hours.
+pub const DEFAULT_MAX_LIFETIME_SECONDS: u64 = 12 * 3600;
 
 /// Signing and verification keys derived from the shared secret. The secret
 /// itself stays in a `SecretString` and is never printed.
@@ -37,6 +52,7 @@ pub enum TokenError {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    max_lifetime_seconds: u64,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -59,19 +75,36 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
+            max_lifetime_seconds: DEFAULT_MAX_LIFETIME_SECONDS,
         }
+    }
+
+    /// The same keys accepting tokens that live at most `seconds` (`exp − iat`).
+    pub fn with_max_lifetime(mut self, seconds: u64) -> Self {
+        self.max_lifetime_seconds = seconds.max(60);
+        self
+    }
+
+    /// The longest lifetime accepted, in seconds.
+    pub fn max_lifetime_seconds(&self) -> u64 {
+        self.max_lifetime_seconds
     }
 
     /// Mints a token for `sub` in `role`, valid for `ttl_seconds`.
     pub fn mint(&self, sub: &str, role: Role, ttl_seconds: u64) -> String {
         let iat = now();
-        let claims = Claims {
+        self.sign(&Claims {
             sub: sub.to_string(),
             role: role.as_str().to_string(),
             iat,
             exp: iat + ttl_seconds,
-        };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        })
+    }
+
+    /// Signs `claims` as they are (an identity provider's view; tests use it
+    /// for tokens the server must refuse).
+    pub fn sign(&self, claims: &Claims) -> String {
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .expect("HS256 encoding of plain claims cannot fail")
     }
 
@@ -83,9 +116,18 @@ impl JwtKeys {
     /// Verifies a token and returns its subject, role and issue time (seconds).
     pub fn verify_issued(&self, token: &str) -> Result<(String, Role, u64), TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 30;
+        validation.leeway = CLOCK_SKEW_SECONDS;
         let data = decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| TokenError::Invalid)?;
+        let claims = &data.claims;
+        if claims.iat > now() + CLOCK_SKEW_SECONDS {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if claims.exp.saturating_sub(claims.iat) > self.max_lifetime_seconds {
+            return Err(TokenError::TooLong {
+                max_seconds: self.max_lifetime_seconds,
+            });
+        }
         let role = Role::parse(&data.claims.role).ok_or(TokenError::UnknownRole)?;
         if data.claims.sub.trim().is_empty() || data.claims.sub.len() > 64 {
             return Err(TokenError::Invalid);
@@ -117,6 +159,45 @@ mod tests {
             Err(TokenError::Invalid)
         );
         assert_eq!(keys("x").verify("not.a.token"), Err(TokenError::Invalid));
+    }
+
+    fn signed(keys: &JwtKeys, iat: u64, exp: u64) -> String {
+        let claims = Claims {
+            sub: "S001".into(),
+            role: "SEAT".into(),
+            iat,
+            exp,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+    }
+
+    #[test]
+    fn a_token_living_over_the_maximum_is_refused() {
+        let keys = keys("test-secret-of-sufficient-length");
+        let three_years = 3 * 365 * 24 * 3600;
+        assert_eq!(
+            keys.verify(&signed(&keys, now(), now() + three_years)),
+            Err(TokenError::TooLong {
+                max_seconds: DEFAULT_MAX_LIFETIME_SECONDS
+            })
+        );
+        let twelve_hours = signed(&keys, now(), now() + DEFAULT_MAX_LIFETIME_SECONDS);
+        assert!(keys.verify(&twelve_hours).is_ok());
+        let keys = keys.with_max_lifetime(3600);
+        assert!(keys.verify(&twelve_hours).is_err());
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_refused() {
+        let keys = keys("test-secret-of-sufficient-length");
+        let later = now() + 600;
+        assert_eq!(
+            keys.verify(&signed(&keys, later, later + 60)),
+            Err(TokenError::IssuedInFuture)
+        );
+        // Within the clock skew it passes.
+        let skewed = now() + 10;
+        assert!(keys.verify(&signed(&keys, skewed, skewed + 60)).is_ok());
     }
 
     #[test]

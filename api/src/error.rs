@@ -64,8 +64,15 @@ pub fn http_status(code: ErrorCode) -> axum::http::StatusCode {
         ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::InvalidTransition => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// A JSON error body in the GraphQL shape (`errors[].extensions.code`), for
+/// refusals made before a request reaches the schema.
+pub fn refusal_body(code: ErrorCode, message: &str) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
 }
 
 impl From<sqlx::Error> for ApiError {

@@ -16,6 +16,7 @@ mod loans;
 mod partner_api;
 mod partners;
 mod quality;
+pub mod query_limits;
 mod request;
 pub mod schema;
 mod seats;
@@ -78,6 +79,11 @@ pub fn router(state: AppState) -> Router {
             state.config.body_limit_bytes,
             limits::body_limit,
         ));
+    let deadline = limits::Deadline {
+        after: state.config.request_deadline,
+        metrics: state.metrics.clone(),
+        stopping: state.stopping.clone(),
+    };
     Router::new()
         .merge(graphql)
         .merge(partner)
@@ -85,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .layer(middleware::from_fn_with_state(deadline, limits::deadline))
+        .layer(middleware::from_fn(limits::header_limits))
         .with_state((state, schema))
 }
 
@@ -96,8 +104,11 @@ async fn subscriptions(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let schema = schema::BoundedSchema::new(schema, state.config.query_limits);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(state.config.body_limit_bytes)
+        .max_frame_size(state.config.body_limit_bytes)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, schema, protocol)
                 .on_connection_init(move |payload| async move {

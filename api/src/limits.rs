@@ -1,18 +1,20 @@
-//! Per-client rate limiting (token bucket keyed by token subject, else by IP).
+//! HTTP-level bounds of every request: header and URI size, a deadline, body
+//! size, and per-client rate limiting (token bucket keyed by token subject, else by IP).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
+use crate::error::refusal_body;
 use crate::state::AppState;
+use domain::error::ErrorCode;
 
 /// Token buckets per client.
 pub struct RateLimiter {
@@ -75,7 +77,10 @@ pub async fn rate_limit(
     }
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
-        Json(json!({ "errors": [{ "message": "rate limit exceeded; slow down", "extensions": { "code": "RATE_LIMITED" } }] })),
+        Json(refusal_body(
+            ErrorCode::RateLimited,
+            "rate limit exceeded; slow down",
+        )),
     )
         .into_response();
     response
@@ -89,13 +94,102 @@ pub async fn rate_limit(
 pub async fn body_limit(State(limit): State<usize>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
         Err(_) => (
             StatusCode::PAYLOAD_TOO_LARGE,
-            Json(json!({ "errors": [{ "message": format!("request body over {limit} bytes"), "extensions": { "code": "VALIDATION" } }] })),
+            Json(refusal_body(
+                ErrorCode::Validation,
+                &format!("request body over {limit} bytes"),
+            )),
         )
             .into_response(),
     }
+}
+
+/// The longest request target (path and query) accepted, in bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// The most header bytes (names and values) a request may carry.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Middleware: 414 for a request target over [`MAX_URI_BYTES`], 431 for
+/// headers over [`MAX_HEADER_BYTES`], before anything reads them.
+pub async fn header_limits(request: Request, next: Next) -> Response {
+    if request.uri().to_string().len() > MAX_URI_BYTES {
+        let message = format!("the request target is longer than {MAX_URI_BYTES} bytes");
+        return (
+            StatusCode::URI_TOO_LONG,
+            Json(refusal_body(ErrorCode::Validation, &message)),
+        )
+            .into_response();
+    }
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        let message = format!("the request headers are larger than {MAX_HEADER_BYTES} bytes");
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Json(refusal_body(ErrorCode::Validation, &message)),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// What the deadline middleware needs: the deadline, metrics, and the signal
+/// a stopping server sends when its grace is over.
+#[derive(Clone)]
+pub struct Deadline {
+    /// How long a request may run.
+    pub after: Duration,
+    /// Where cancellations are counted.
+    pub metrics: Arc<adapters::Metrics>,
+    /// Becomes true when a stopping server cancels what is still in flight.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Middleware: a request still running after its deadline (reading its body
+/// included), or when a stopping server's grace is over, is cancelled — its
+/// future dropped, so a command that had not committed never will — and
+/// answered 503 with `TIMEOUT`.
+pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let mut stopping = deadline.stopping.clone();
+    let cause = tokio::select! {
+        response = next.run(request) => return response,
+        _ = tokio::time::sleep(deadline.after) => "deadline",
+        _ = stopping.wait_for(|stop| *stop) => "shutdown",
+    };
+    tracing::warn!(%path, deadline_ms = deadline.after.as_millis() as u64, cause, "request cancelled");
+    deadline.metrics.increment(
+        "facesign_requests_cancelled_total",
+        "Requests cancelled at their deadline (FACESIGN_REQUEST_DEADLINE_MS) or by a stopping server.",
+        adapters::metrics::labels(&[("cause", cause)]),
+        1,
+    );
+    let message = if cause == "deadline" {
+        format!(
+            "the request did not finish within its deadline of {} ms and was cancelled; retry it (with the same Idempotency-Key for a mutation)",
+            deadline.after.as_millis()
+        )
+    } else {
+        "the server is stopping and cancelled the request; retry it (with the same Idempotency-Key for a mutation)".to_string()
+    };
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(refusal_body(ErrorCode::Timeout, &message)),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 #[cfg(test)]

@@ -252,7 +252,12 @@ pub async fn partner_request(
 ) -> Response {
     let envelope = match SignedRequest::parse(&body) {
         Ok(envelope) => envelope,
-        Err(reason) => return refuse(ApiError::validation(reason)),
+        Err(reason) => {
+            return refuse(ApiError {
+                code: domain::error::DomainError::code(&reason),
+                message: reason.to_string(),
+            })
+        }
     };
     let (partner, content) = match authenticate(&state, &envelope).await {
         Ok(ok) => ok,

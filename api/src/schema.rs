@@ -1,12 +1,20 @@
 //! The GraphQL schema: queries read projections, mutations send commands and
 //! wait (bounded) until the projection reflects them.
 
+use std::sync::Arc;
+
+use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
+use async_graphql::{
+    futures_util, Context, Data, ErrorExtensions, Executor, MergedObject, MergedSubscription,
+    Schema,
+};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use domain::error::ErrorCode;
 
 use crate::access::AccessControl;
 use crate::audit::AuditQuery;
@@ -16,6 +24,7 @@ use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::partners::{PartnerMutation, PartnerQuery};
 use crate::quality::{QualityMutation, QualityQuery};
+use crate::query_limits::{QueryLimits, Refusal};
 use crate::request::RequestContext;
 use crate::seats::{SeatMutation, SeatQuery};
 use crate::session::SessionMutation;
@@ -64,8 +73,10 @@ pub struct SubscriptionRoot(TaskSubscription, DispatchSubscription);
 pub type FacesignSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema with its limits; the state is reachable from every resolver.
+/// (Requests reach it only through [`QueryLimits::admit`], which bounds them first.)
 pub fn build_schema(state: AppState) -> FacesignSchema {
     let introspection = state.config.introspection;
+    let limits = state.config.query_limits;
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -73,9 +84,10 @@ pub fn build_schema(state: AppState) -> FacesignSchema {
     )
     .data(state)
     .extension(AccessControl)
-    .limit_depth(12)
+    .limit_depth(limits.max_depth)
     .limit_complexity(2_000)
-    .limit_recursive_depth(32);
+    .limit_recursive_depth(limits.max_depth)
+    .limit_directives(limits.max_directives);
     if introspection {
         builder.finish()
     } else {
@@ -94,20 +106,89 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-/// POST /graphql.
+/// POST /graphql: bounded first (before the token is even read), then
+/// authenticated, then executed.
 pub async fn graphql_handler(
     State((state, schema)): State<(AppState, FacesignSchema)>,
     headers: HeaderMap,
     request: GraphQLRequest,
-) -> GraphQLResponse {
+) -> Response {
+    let mut request = request.into_inner();
+    if let Err(refusal) = state.config.query_limits.admit(&mut request) {
+        return refused(&refusal).into_response();
+    }
     let context =
         RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
             .check_account(state.database.read_models())
             .await;
-    schema
-        .execute(request.into_inner().data(context))
-        .await
-        .into()
+    GraphQLResponse::from(schema.execute(request.data(context)).await).into_response()
+}
+
+/// 400 with `VALIDATION`, naming the limit a request broke.
+fn refused(refusal: &Refusal) -> (StatusCode, Json<serde_json::Value>) {
+    let mut extensions = serde_json::json!({ "code": ErrorCode::Validation.as_str() });
+    if let Some(limit) = refusal.limit() {
+        extensions["limit"] = limit.name().into();
+    }
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({
+            "data": null,
+            "errors": [{ "message": refusal.to_string(), "extensions": extensions }]
+        })),
+    )
+}
+
+/// The refusal as a GraphQL response (for WebSocket operations).
+fn refused_response(refusal: &Refusal) -> async_graphql::Response {
+    let limit = refusal.limit();
+    async_graphql::Response::from_errors(vec![async_graphql::Error::new(refusal.to_string())
+        .extend_with(|_, e| {
+            e.set("code", ErrorCode::Validation.as_str());
+            if let Some(limit) = limit {
+                e.set("limit", limit.name());
+            }
+        })
+        .into_server_error(async_graphql::Pos::default())])
+}
+
+/// The schema behind the WebSocket endpoint: every operation a client sends on
+/// the socket is bounded by the same limits before the schema sees it.
+#[derive(Clone)]
+pub struct BoundedSchema {
+    schema: FacesignSchema,
+    limits: QueryLimits,
+}
+
+impl BoundedSchema {
+    /// `schema` behind `limits`.
+    pub fn new(schema: FacesignSchema, limits: QueryLimits) -> Self {
+        Self { schema, limits }
+    }
+}
+
+impl Executor for BoundedSchema {
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        match self.limits.admit(&mut request) {
+            Ok(_) => self.schema.execute(request).await,
+            Err(refusal) => refused_response(&refusal),
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        match self.limits.admit(&mut request) {
+            Ok(_) => self
+                .schema
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default()),
+            Err(refusal) => {
+                futures_util::stream::once(std::future::ready(refused_response(&refusal))).boxed()
+            }
+        }
+    }
 }
 
 /// GET /graphql: the GraphiQL IDE.

@@ -21,6 +21,10 @@ pub struct ApiConfig {
     pub rate_limit_burst: u32,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// Caps of every GraphQL document, checked before anything else.
+    pub query_limits: crate::query_limits::QueryLimits,
+    /// How long any request may run before it is cancelled and answered `TIMEOUT`.
+    pub request_deadline: Duration,
 }
 
 impl Default for ApiConfig {
@@ -32,6 +36,8 @@ impl Default for ApiConfig {
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
             body_limit_bytes: 1024 * 1024,
+            query_limits: crate::query_limits::QueryLimits::default(),
+            request_deadline: Duration::from_secs(10),
         }
     }
 }
@@ -87,6 +93,8 @@ pub struct AppState {
     pub config: ApiConfig,
     /// Bearer-token keys.
     pub keys: JwtKeys,
+    /// Becomes true when a stopping server cancels the requests still in flight.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AppState {

@@ -20,6 +20,9 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many requests from this client.
     RateLimited,
+    /// The request ran past its deadline and was cancelled; safe to retry with
+    /// the same idempotency key.
+    Timeout,
     /// A fault on our side; details are in the server log, never in the response.
     Internal,
 }
@@ -35,6 +38,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Internal => "INTERNAL",
         }
     }

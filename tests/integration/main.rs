@@ -12,6 +12,7 @@ mod dispatch;
 mod faults;
 mod global_log;
 mod graphql_tasks;
+mod hardening;
 mod kafka;
 mod loans;
 mod operations;

@@ -123,6 +123,8 @@ pub fn settings(url: &str) -> Settings {
     settings.bind = "127.0.0.1:0".to_string();
     settings.max_connections = 8;
     settings.read_your_writes_timeout = Duration::from_secs(10);
+    // Above the read-your-writes wait, so a slow CI machine sees `projected: false`, not TIMEOUT.
+    settings.request_deadline = Duration::from_secs(30);
     settings.projection_poll_interval = Duration::from_millis(100);
     settings.timer_poll_interval = Duration::from_millis(100);
     settings.jwt_secret = secrecy::SecretString::from(TEST_JWT_SECRET.to_string());
@@ -357,7 +359,8 @@ impl Subscription {
         subscription
     }
 
-    async fn next_message(&mut self) -> Value {
+    /// The next text message of the socket, whatever its type.
+    pub async fn next_message(&mut self) -> Value {
         use futures_util::StreamExt;
         use tokio_tungstenite::tungstenite::Message;
         loop {

@@ -56,15 +56,50 @@ pub struct SignedRequest {
     pub sign: String,
 }
 
+/// Why a partner request body is not a signed request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// A JSON object without a signature: unauthenticated, not malformed (docs/partners.md: 401).
+    #[error("the request is not signed: sign is missing or empty")]
+    Unsigned,
+    /// Not the five-string envelope, or too large; never echoes secrets.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl crate::error::DomainError for EnvelopeError {
+    fn code(&self) -> crate::error::ErrorCode {
+        match self {
+            EnvelopeError::Unsigned => crate::error::ErrorCode::Unauthenticated,
+            EnvelopeError::Malformed(_) => crate::error::ErrorCode::Validation,
+        }
+    }
+}
+
 impl SignedRequest {
     /// Parses a request body; the error says what is wrong, never echoing secrets.
-    pub fn parse(body: &[u8]) -> Result<Self, String> {
+    pub fn parse(body: &[u8]) -> Result<Self, EnvelopeError> {
         if body.len() > 64 * 1024 {
-            return Err("the request is larger than 64 KiB".into());
+            return Err(EnvelopeError::Malformed(
+                "the request is larger than 64 KiB".into(),
+            ));
         }
-        serde_json::from_slice(body).map_err(|e| {
-            format!("the body must be a JSON object of partner, timestamp, nonce, bizContent and sign: {e}")
-        })
+        match serde_json::from_slice::<Self>(body) {
+            Ok(request) if request.sign.trim().is_empty() => Err(EnvelopeError::Unsigned),
+            Ok(request) => Ok(request),
+            Err(e) => {
+                let unsigned = serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| {
+                    v.is_object() && v["sign"].as_str().is_none_or(|sign| sign.trim().is_empty())
+                });
+                Err(if unsigned {
+                    EnvelopeError::Unsigned
+                } else {
+                    EnvelopeError::Malformed(format!(
+                        "the body must be a JSON object of partner, timestamp, nonce, bizContent and sign: {e}"
+                    ))
+                })
+            }
+        }
     }
 
     /// The signed parameters, by name.
@@ -91,6 +126,23 @@ impl SignedRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/partners.md: an unsigned request is unauthenticated (401), a
+    /// malformed one invalid (400).
+    #[test]
+    fn unsigned_and_malformed_bodies_are_told_apart() {
+        use crate::error::{DomainError, ErrorCode};
+        let unsigned = br#"{"partner":"RONGSHU","timestamp":"1","nonce":"n","bizContent":"{}"}"#;
+        assert_eq!(SignedRequest::parse(unsigned), Err(EnvelopeError::Unsigned));
+        let empty =
+            br#"{"partner":"RONGSHU","timestamp":"1","nonce":"n","bizContent":"{}","sign":" "}"#;
+        assert_eq!(
+            SignedRequest::parse(empty).unwrap_err().code(),
+            ErrorCode::Unauthenticated
+        );
+        let broken = SignedRequest::parse(b"not json").unwrap_err();
+        assert_eq!(broken.code(), ErrorCode::Validation);
+    }
 
     /// 002_3f74b53a30b682f3.txt item 1: MD5 over the sorted parameters and the secret.
     #[test]
