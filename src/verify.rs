@@ -120,6 +120,67 @@ where
     anyhow::bail!("{name} kept advancing; verify while the load is lower")
 }
 
+/// The `reservations` table as the log says it must be: every claim and release
+/// applied in log order (domain/src/reservation.rs). Sorted (scope, key, holder).
+async fn reservations_from_log(log: &GlobalLog) -> anyhow::Result<Vec<(String, String, String)>> {
+    use domain::reservation::{of_stored, Reservation};
+    use std::collections::BTreeMap;
+    let mut held: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    let mut after = LogPosition::START;
+    loop {
+        let events = log.read_after(after, 1000).await?;
+        let Some(last) = events.last() else { break };
+        after = last.position;
+        for event in &events {
+            for reservation in of_stored(&event.aggregate_type, &event.payload)? {
+                let holder = (event.aggregate_type.clone(), event.aggregate_id.clone());
+                match reservation {
+                    Reservation::Claim { scope, key } => {
+                        held.entry((scope.name.to_string(), key)).or_insert(holder);
+                    }
+                    Reservation::Release { scope } => {
+                        held.retain(|(s, _), h| !(s == scope.name && *h == holder));
+                    }
+                }
+            }
+        }
+    }
+    Ok(held
+        .into_iter()
+        .map(|((scope, key), (_, id))| (scope, key, id))
+        .collect())
+}
+
+async fn verify_reservations(engine: &Engine) -> anyhow::Result<Option<String>> {
+    for _attempt in 0..3 {
+        let head = engine.log.latest_committed().await?;
+        let expected = reservations_from_log(&engine.log).await?;
+        let live: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT scope, key, aggregate_id FROM reservations ORDER BY scope, key, aggregate_id",
+        )
+        .fetch_all(engine.database.read_models())
+        .await?;
+        if engine.log.latest_committed().await? != head {
+            continue;
+        }
+        if live == expected {
+            return Ok(None);
+        }
+        let first = live
+            .iter()
+            .zip(&expected)
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| format!("{a:?} where the log says {b:?}"))
+            .unwrap_or_else(|| "a row only one side has".to_string());
+        return Ok(Some(format!(
+            "reservations: the table holds {} keys, the log {}; {first}",
+            live.len(),
+            expected.len()
+        )));
+    }
+    anyhow::bail!("the log kept advancing; verify reservations while the load is lower")
+}
+
 impl Engine {
     /// Rebuilds every projection into scratch tables and compares them with the
     /// live ones; returns one line per projection that differs.
@@ -190,6 +251,10 @@ impl Engine {
             )
             .await?,
         ];
-        Ok(results.into_iter().flatten().collect())
+        Ok(results
+            .into_iter()
+            .chain([verify_reservations(self).await?])
+            .flatten()
+            .collect())
     }
 }

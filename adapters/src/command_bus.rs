@@ -9,6 +9,7 @@ use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEve
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::error::{DomainError, ErrorCode};
 use domain::log::{Actor, EventMetadata, LogPosition};
+use domain::reservation::Reservations;
 use domain::services::DomainServices;
 use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
@@ -16,8 +17,10 @@ use tokio::sync::watch;
 use tracing::{debug, instrument};
 use uuid::Uuid;
 
+use crate::append::{append, find_step, Append, AppendError, NewEvent, StepReceipt};
 use crate::database::{Database, StoreError, StorePool};
 use crate::global_log::GlobalLog;
+use crate::idempotency::IdempotentRequest;
 use crate::metrics::{labels, Metrics};
 
 /// Who sent a command and within which flow; becomes every event's metadata.
@@ -31,6 +34,9 @@ pub struct CommandContext {
     pub causation_id: String,
     /// The inbound request.
     pub request_id: String,
+    /// The request's idempotency key, when it was sent with one: each command
+    /// it commits is recorded, and a retry is handed the record instead.
+    pub idempotency: Option<Arc<IdempotentRequest>>,
 }
 
 impl CommandContext {
@@ -41,6 +47,7 @@ impl CommandContext {
             correlation_id: request_id.clone(),
             causation_id: request_id.clone(),
             request_id,
+            idempotency: None,
         }
     }
 }
@@ -72,9 +79,32 @@ pub enum CommandError<E: std::error::Error> {
         /// Attempts made.
         attempts: u32,
     },
+    /// A unique business key the events claim is held by another aggregate
+    /// (001: one open interview task per contract).
+    #[error("{key} already has {what}: {holder}")]
+    Taken {
+        /// What the holder has ("an open interview task").
+        what: &'static str,
+        /// The key (e.g. the contract no).
+        key: String,
+        /// The holding aggregate's id.
+        holder: String,
+    },
+    /// A retried keyed request sent a command other than its first attempt did
+    /// at the same step, so its stored outcome cannot stand for this one.
+    #[error("this retry sends a different command than the first attempt with the same idempotency key did; use a new key")]
+    Diverged,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl<E: std::error::Error> CommandError<E> {
+    /// Whether the command was refused for a business reason (the aggregate's
+    /// rules, a held key): retrying the same command cannot succeed.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, CommandError::Domain(_) | CommandError::Taken { .. })
+    }
 }
 
 impl<E: DomainError> CommandError<E> {
@@ -82,7 +112,8 @@ impl<E: DomainError> CommandError<E> {
     pub fn code(&self) -> ErrorCode {
         match self {
             CommandError::Domain(e) => e.code(),
-            CommandError::Conflict { .. } => ErrorCode::Conflict,
+            CommandError::Conflict { .. } | CommandError::Taken { .. } => ErrorCode::Conflict,
+            CommandError::Diverged => ErrorCode::Validation,
             CommandError::Store(_) => ErrorCode::Internal,
         }
     }
@@ -103,16 +134,6 @@ impl Repository {
             Repository::Sqlite(repo) => repo.get_events::<A>(id).await,
         }
     }
-
-    async fn persist<A: Aggregate>(
-        &self,
-        events: &[SerializedEvent],
-    ) -> Result<(), PersistenceError> {
-        match self {
-            Repository::Postgres(repo) => repo.persist::<A>(events, None).await,
-            Repository::Sqlite(repo) => repo.persist::<A>(events, None).await,
-        }
-    }
 }
 
 fn persistence_to_store(error: PersistenceError) -> StoreError {
@@ -122,7 +143,7 @@ fn persistence_to_store(error: PersistenceError) -> StoreError {
 /// Executes commands against aggregates stored through postgres-es or sqlite-es.
 pub struct CommandBus {
     repository: Repository,
-    log: GlobalLog,
+    store: StorePool,
     services: DomainServices,
     max_attempts: u32,
     metrics: Arc<Metrics>,
@@ -164,7 +185,7 @@ impl CommandBus {
         };
         Self {
             repository,
-            log,
+            store: database.store().clone(),
             services,
             max_attempts: max_attempts.max(1),
             metrics,
@@ -222,7 +243,9 @@ impl CommandBus {
     /// Handles `command` on the aggregate `aggregate_id`, appending its events.
     ///
     /// A conflicting append (another writer took the same sequence) reloads the
-    /// aggregate and handles the command again, up to the retry budget.
+    /// aggregate and handles the command again, up to the retry budget. A
+    /// command of a keyed request that committed before (a retry after a lost
+    /// answer) is not run again: its stored receipt is returned.
     #[instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id = %aggregate_id, correlation_id = %context.correlation_id))]
     pub async fn execute<A>(
         &self,
@@ -231,16 +254,35 @@ impl CommandBus {
         context: &CommandContext,
     ) -> Result<CommandReceipt, CommandError<A::Error>>
     where
-        A: Aggregate<Services = DomainServices>,
+        A: Aggregate<Services = DomainServices> + Reservations,
         A::Command: Clone,
         A::Error: DomainError,
     {
-        let result = self.try_execute::<A>(aggregate_id, command, context).await;
+        let step = context
+            .idempotency
+            .as_ref()
+            .map(|request| (request.as_ref(), request.next_step()));
+        let result = match step {
+            Some((request, step)) => match find_step(&self.store, request, step).await {
+                Ok(Some(receipt)) => Self::replayed::<A>(aggregate_id, receipt),
+                Ok(None) => {
+                    self.try_execute::<A>(aggregate_id, command, context, Some((request, step)))
+                        .await
+                }
+                Err(error) => Err(CommandError::Store(error)),
+            },
+            None => {
+                self.try_execute::<A>(aggregate_id, command, context, None)
+                    .await
+            }
+        };
         let outcome = match &result {
+            Ok(receipt) if receipt.attempts == 0 => "replayed",
             Ok(_) => "ok",
-            Err(CommandError::Domain(_)) => "refused",
+            Err(e) if e.is_refusal() => "refused",
             Err(CommandError::Conflict { .. }) => "conflict",
-            Err(CommandError::Store(_)) => "error",
+            Err(CommandError::Diverged) => "refused",
+            Err(_) => "error",
         };
         self.metrics.increment(
             "facesign_commands_total",
@@ -251,18 +293,49 @@ impl CommandBus {
         result
     }
 
+    /// The stored receipt of a step that committed on an earlier attempt.
+    fn replayed<A: Aggregate>(
+        aggregate_id: &str,
+        receipt: StepReceipt,
+    ) -> Result<CommandReceipt, CommandError<A::Error>>
+    where
+        A::Error: DomainError,
+    {
+        if receipt.aggregate_type != A::TYPE || receipt.aggregate_id != aggregate_id {
+            return Err(CommandError::Diverged);
+        }
+        debug!("committed on an earlier attempt of this idempotency key; not run again");
+        Ok(CommandReceipt {
+            aggregate_id: receipt.aggregate_id,
+            event_ids: receipt.event_ids,
+            sequence: receipt.sequence,
+            position: Some(receipt.position),
+            attempts: 0,
+        })
+    }
+
     async fn try_execute<A>(
         &self,
         aggregate_id: &str,
         command: A::Command,
         context: &CommandContext,
+        step: Option<(&IdempotentRequest, u32)>,
     ) -> Result<CommandReceipt, CommandError<A::Error>>
     where
-        A: Aggregate<Services = DomainServices>,
+        A: Aggregate<Services = DomainServices> + Reservations,
         A::Command: Clone,
         A::Error: DomainError,
     {
         for attempt in 1..=self.max_attempts {
+            if attempt > 1 {
+                // A conflict on the step itself means another attempt of the
+                // same keyed request committed it meanwhile.
+                if let Some((request, step)) = step {
+                    if let Some(receipt) = find_step(&self.store, request, step).await? {
+                        return Self::replayed::<A>(aggregate_id, receipt);
+                    }
+                }
+            }
             let (mut aggregate, sequence) = self.load::<A>(aggregate_id).await?;
             let sink = EventSink::default();
             aggregate
@@ -281,7 +354,8 @@ impl CommandBus {
             }
             let recorded_at = self.services.clock.now();
             let mut event_ids = Vec::with_capacity(events.len());
-            let mut serialized = Vec::with_capacity(events.len());
+            let mut new_events = Vec::with_capacity(events.len());
+            let mut reservations = Vec::new();
             for (offset, event) in events.iter().enumerate() {
                 let event_id = self.services.ids.new_id();
                 event_ids.push(event_id);
@@ -297,41 +371,49 @@ impl CommandBus {
                 let payload = serde_json::to_value(event).map_err(|e| {
                     StoreError::Database(sqlx::Error::Protocol(format!("serialize event: {e}")))
                 })?;
-                serialized.push(SerializedEvent::new(
-                    aggregate_id.to_string(),
-                    sequence as usize + offset + 1,
-                    A::TYPE.to_string(),
-                    event.event_type(),
-                    event.event_version(),
+                reservations.extend(A::reservations(event));
+                new_events.push(NewEvent {
+                    sequence: sequence + offset as i64 + 1,
+                    event_type: event.event_type(),
+                    event_version: event.event_version(),
                     payload,
-                    serde_json::to_value(metadata.to_map()).unwrap_or_default(),
-                ));
+                    metadata: serde_json::to_value(metadata.to_map()).unwrap_or_default(),
+                });
             }
-            match self.repository.persist::<A>(&serialized).await {
-                Ok(()) => {
-                    let last = sequence + events.len() as i64;
-                    let position = self.log.position_of(A::TYPE, aggregate_id, last).await?;
+            let appended = append(
+                &self.store,
+                &Append {
+                    aggregate_type: A::TYPE,
+                    aggregate_id,
+                    events: new_events,
+                    event_ids: &event_ids,
+                    reservations,
+                    step,
+                    recorded_at,
+                },
+            )
+            .await;
+            match appended {
+                Ok(position) => {
                     if let Some(announcer) = &self.announcer {
                         announcer.notify_one();
                     }
-                    if let Some(position) = position {
-                        self.committed.send_if_modified(|current| {
-                            let newer = position > *current;
-                            if newer {
-                                *current = position;
-                            }
-                            newer
-                        });
-                    }
+                    self.committed.send_if_modified(|current| {
+                        let newer = position > *current;
+                        if newer {
+                            *current = position;
+                        }
+                        newer
+                    });
                     return Ok(CommandReceipt {
                         aggregate_id: aggregate_id.to_string(),
                         event_ids,
-                        sequence: last,
-                        position,
+                        sequence: sequence + events.len() as i64,
+                        position: Some(position),
                         attempts: attempt,
                     });
                 }
-                Err(PersistenceError::OptimisticLockError) => {
+                Err(AppendError::Conflict) => {
                     self.metrics.increment(
                         "facesign_command_conflicts_total",
                         "Optimistic-concurrency conflicts met (each is retried until the budget is spent).",
@@ -341,7 +423,14 @@ impl CommandBus {
                     debug!(attempt, "concurrent append on the same aggregate; retrying");
                     tokio::time::sleep(backoff(attempt)).await;
                 }
-                Err(other) => return Err(CommandError::Store(persistence_to_store(other))),
+                Err(AppendError::Taken { scope, key, holder }) => {
+                    return Err(CommandError::Taken {
+                        what: scope.what,
+                        key,
+                        holder,
+                    })
+                }
+                Err(AppendError::Store(error)) => return Err(CommandError::Store(error)),
             }
         }
         Err(CommandError::Conflict {

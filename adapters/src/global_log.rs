@@ -149,38 +149,6 @@ impl GlobalLog {
         };
         rows.into_iter().map(RawRow::into_event).collect()
     }
-
-    /// The log position of one stored event, once it is committed.
-    pub async fn position_of(
-        &self,
-        aggregate_type: &str,
-        aggregate_id: &str,
-        sequence: i64,
-    ) -> Result<Option<LogPosition>, StoreError> {
-        let position = match &self.pool {
-            StorePool::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
-                "SELECT tx_id::text, global_position FROM events
-                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-            )
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .bind(sequence)
-            .fetch_optional(pool)
-            .await?
-            .and_then(|(tx, pos)| tx.parse().ok().map(|tx| LogPosition::new(tx, pos))),
-            StorePool::Sqlite(pool) => sqlx::query_as::<_, (i64,)>(
-                "SELECT global_position FROM events
-                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-            )
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .bind(sequence)
-            .fetch_optional(pool)
-            .await?
-            .map(|(pos,)| LogPosition::new(0, pos)),
-        };
-        Ok(position)
-    }
 }
 
 /// The Postgres channel on which writers announce commits to every instance.

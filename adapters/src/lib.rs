@@ -2,10 +2,12 @@
 //! that writes through them, the gap-safe global log reader, and the system clock
 //! and id generator.
 
+mod append;
 pub mod cluster;
 pub mod command_bus;
 pub mod database;
 pub mod global_log;
+pub mod idempotency;
 pub mod metrics;
 pub mod partners;
 pub mod sms;

@@ -27,7 +27,7 @@ fn code(value: &str) -> Result<String, ApiError> {
 /// Sends an admin command and waits until the read models show it.
 async fn send<A>(ctx: &Context<'_>, id: &str, command: A::Command) -> Result<(), ApiError>
 where
-    A: Aggregate<Services = domain::services::DomainServices>,
+    A: Aggregate<Services = domain::services::DomainServices> + domain::reservation::Reservations,
     A::Command: Clone,
     A::Error: DomainError,
 {

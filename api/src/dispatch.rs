@@ -319,7 +319,7 @@ impl DispatchMutation {
             position: input.latitude.zip(input.longitude),
             wifi: input.wifi,
         });
-        let call_id = state.bus.services().ids.new_id();
+        let call_id = request(ctx).new_id(state.bus.services().ids.as_ref());
         state
             .bus
             .execute::<InboundCall>(

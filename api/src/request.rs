@@ -1,3 +1,6 @@
+use std::sync::Arc;
+
+use adapters::idempotency::IdempotentRequest;
 use axum::http::HeaderMap;
 use domain::log::Actor;
 use domain::role::Role;
@@ -19,6 +22,8 @@ pub struct RequestContext {
     pub correlation_id: String,
     /// When the token was issued (seconds since the epoch).
     pub issued_at: Option<u64>,
+    /// The request's `Idempotency-Key`, once claimed for a mutation.
+    pub idempotency: Option<Arc<IdempotentRequest>>,
 }
 
 fn header(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
@@ -71,6 +76,7 @@ impl RequestContext {
             request_id,
             correlation_id,
             issued_at,
+            idempotency: None,
         }
     }
 
@@ -128,6 +134,17 @@ impl RequestContext {
             correlation_id: self.correlation_id.clone(),
             causation_id: self.request_id.clone(),
             request_id: self.request_id.clone(),
+            idempotency: self.idempotency.clone(),
         })
+    }
+
+    /// A new aggregate id for this request: derived from the idempotency key
+    /// when there is one (so a retry addresses what the first attempt
+    /// created), otherwise fresh from `ids`.
+    pub fn new_id(&self, ids: &dyn IdGen) -> uuid::Uuid {
+        match &self.idempotency {
+            Some(request) => request.next_id(),
+            None => ids.new_id(),
+        }
     }
 }

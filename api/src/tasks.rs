@@ -480,7 +480,7 @@ impl TaskMutation {
         let task_id = task_uuid(&task_id)?;
         let caller = request(ctx);
         let context = caller.command_context()?;
-        let booking_id = state.bus.services().ids.new_id();
+        let booking_id = caller.new_id(state.bus.services().ids.as_ref());
         let mut changes = state.task_board.subscribe_changes();
         let command = InterviewTaskCommand::RequestAppointment(RequestAppointment {
             booking_id,
@@ -623,7 +623,9 @@ impl TaskMutation {
         ctx: &Context<'_>,
         input: CreateInterviewTaskInput,
     ) -> Result<InterviewTaskPayload> {
-        let task_id = state(ctx).bus.services().ids.new_id().to_string();
+        let task_id = request(ctx)
+            .new_id(state(ctx).bus.services().ids.as_ref())
+            .to_string();
         let command = InterviewTaskCommand::Create(CreateInterviewTask {
             lineage: None,
             task_id: task_id.clone(),

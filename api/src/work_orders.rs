@@ -196,7 +196,9 @@ impl WorkOrderMutation {
         ctx: &Context<'_>,
         input: WorkOrderInput,
     ) -> Result<WorkOrderView> {
-        let id = state(ctx).bus.services().ids.new_id().to_string();
+        let id = request(ctx)
+            .new_id(state(ctx).bus.services().ids.as_ref())
+            .to_string();
         self.send(ctx, &id, WorkOrderCommand::Create(input.into()))
             .await
     }

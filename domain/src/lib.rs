@@ -19,6 +19,7 @@ pub mod partner_order;
 pub mod pii;
 pub mod qc_case;
 pub mod repayment;
+pub mod reservation;
 pub mod role;
 pub mod schedule;
 pub mod script_catalog;

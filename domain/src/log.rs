@@ -193,3 +193,9 @@ pub trait EventLogReader: Send + Sync {
     /// The position of the newest visible event (for lag reporting).
     fn head(&self) -> impl Future<Output = Result<LogPosition, Self::Error>> + Send;
 }
+
+/// The RFC 3339 form (microseconds, UTC, fixed width, so it sorts as it
+/// compares) every read model and bookkeeping table stores times in.
+pub fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

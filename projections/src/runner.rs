@@ -362,10 +362,7 @@ pub fn bad_event(event: &StoredEvent, reason: impl ToString) -> ProjectionError 
     }
 }
 
-/// The RFC 3339 form (microseconds, UTC) every read model stores times in.
-pub fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+pub use domain::log::rfc3339;
 
 /// Publishes a worker's progress to its waiters, waking them only on a change.
 pub fn publish_status(

@@ -31,16 +31,22 @@ pub fn caused_by(event: &StoredEvent, actor: &str) -> adapters::CommandContext {
         correlation_id: event.metadata.correlation_id.clone(),
         causation_id: event.metadata.event_id.to_string(),
         request_id: event.metadata.request_id.clone(),
+        idempotency: None,
     }
 }
 
-/// A domain refusal means the step was already taken (a redelivery); anything
-/// else is an error to retry.
+/// A refusal (the aggregate's rules, a unique key held elsewhere) means the
+/// step was already taken (a redelivery) or cannot be; anything else is an
+/// error to retry.
 pub fn tolerate_refusal<E: std::error::Error>(
     result: Result<adapters::CommandReceipt, adapters::CommandError<E>>,
 ) -> anyhow::Result<()> {
     match result {
-        Ok(_) | Err(adapters::CommandError::Domain(_)) => Ok(()),
+        Ok(_) => Ok(()),
+        Err(refusal) if refusal.is_refusal() => {
+            tracing::info!(refusal = %refusal, "a process manager's command was refused; the flow goes on");
+            Ok(())
+        }
         Err(other) => Err(anyhow::anyhow!("{other}")),
     }
 }

@@ -249,12 +249,7 @@ impl TimerWorker {
         task_id: &str,
         booking_id: &str,
     ) -> anyhow::Result<()> {
-        let context = CommandContext {
-            actor: Actor::system("timer"),
-            correlation_id: timer_id.to_string(),
-            causation_id: timer_id.to_string(),
-            request_id: timer_id.to_string(),
-        };
+        let context = CommandContext::for_request(Actor::system("timer"), timer_id.to_string());
         match kind {
             "CALLBACK_ATTEMPT" => {
                 return self.attempt_callback(&context, task_id, booking_id).await

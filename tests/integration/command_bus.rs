@@ -4,10 +4,15 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use adapters::idempotency::IdempotentRequest;
 use adapters::{CommandBus, CommandContext, CommandError, Database, GlobalLog, Metrics};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::error::{DomainError, ErrorCode};
+use domain::interview_task::{
+    CancelInterviewTask, CreateInterviewTask, IdType, InterviewTask, InterviewTaskCommand,
+    ParticipantInput, ParticipantRole, TaskKind,
+};
 use domain::log::Actor;
 use domain::services::{DomainServices, SequentialIds};
 use serde::{Deserialize, Serialize};
@@ -93,6 +98,8 @@ impl Aggregate for Counter {
     }
 }
 
+impl domain::reservation::Reservations for Counter {}
+
 async fn bus(
     backend: Backend,
     max_attempts: u32,
@@ -144,7 +151,151 @@ on_both_backends!(
     conflicts_are_retried_and_no_event_is_lost,
     conflict_beyond_the_retry_budget_answers_conflict,
     concurrent_cancels_of_one_task_append_exactly_one_event,
+    one_open_task_per_contract_holds_under_concurrent_creates,
+    a_committed_step_of_a_keyed_request_is_handed_back_not_run_again,
 );
+
+fn create(task_id: &str, contract_no: &str) -> InterviewTaskCommand {
+    InterviewTaskCommand::Create(CreateInterviewTask {
+        task_id: task_id.to_string(),
+        contract_no: contract_no.to_string(),
+        kind: TaskKind::YongxuVideoInterview,
+        product_code: "YXD".into(),
+        channel_code: "YYZX".into(),
+        manager_id: "M0001".into(),
+        participants: vec![ParticipantInput {
+            name: "邓小闲".into(),
+            id_type: IdType::IdCard,
+            id_number: "410102198503121017".into(),
+            phone: "15618293093".into(),
+            roles: vec![ParticipantRole::Borrower],
+        }],
+        lineage: None,
+    })
+}
+
+/// 001 (以借款合同为单位): eight tasks for one contract created at once — one
+/// is stored, seven are refused naming it; once it is cancelled (已撤销) the
+/// contract takes a new task.
+async fn one_open_task_per_contract_holds_under_concurrent_creates(backend: Backend) {
+    let (_db, database, bus, _) = bus(backend, 5).await;
+    let context = CommandContext::for_request(Actor::system("test"), "race".into());
+    let handles: Vec<_> = (0..8)
+        .map(|n| {
+            let (bus, context) = (bus.clone(), context.clone());
+            tokio::spawn(async move {
+                let id = format!("task-{n}");
+                bus.execute::<InterviewTask>(&id, create(&id, "HT-ONE"), &context)
+                    .await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.unwrap());
+    }
+    let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let holder = winners[0].aggregate_id.clone();
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(refused.code(), ErrorCode::Conflict);
+        assert_eq!(
+            refused.to_string(),
+            format!("HT-ONE already has an open interview task: {holder}")
+        );
+    }
+    let log = GlobalLog::new(database.store().clone());
+    for n in 0..8 {
+        let stored = log
+            .stream("interview-task", &format!("task-{n}"))
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), usize::from(format!("task-{n}") == holder));
+    }
+    // Another contract is not affected; a cancelled task gives its contract back.
+    bus.execute::<InterviewTask>("other", create("other", "HT-TWO"), &context)
+        .await
+        .unwrap();
+    let again = bus
+        .execute::<InterviewTask>("again", create("again", "HT-ONE"), &context)
+        .await;
+    assert!(matches!(again, Err(CommandError::Taken { .. })));
+    bus.execute::<InterviewTask>(
+        &holder,
+        InterviewTaskCommand::Cancel(CancelInterviewTask {
+            reason: "客户撤销".into(),
+        }),
+        &context,
+    )
+    .await
+    .unwrap();
+    bus.execute::<InterviewTask>("again", create("again", "HT-ONE"), &context)
+        .await
+        .expect("the contract is free again");
+    database.close().await;
+}
+
+/// A keyed request whose first attempt committed: the retry (a new request
+/// object with the same caller and key) is handed the receipt and appends
+/// nothing; a retry that sends another command at that step is refused.
+async fn a_committed_step_of_a_keyed_request_is_handed_back_not_run_again(backend: Backend) {
+    let (_db, database, bus, metrics) = bus(backend, 5).await;
+    let attempt = |key: &str| {
+        let mut context = CommandContext::for_request(Actor::system("partner"), "r1".into());
+        context.idempotency = Some(Arc::new(IdempotentRequest::new(
+            "CREDIT",
+            "CREDIT_SYSTEM",
+            key,
+        )));
+        context
+    };
+    let first = bus
+        .execute::<InterviewTask>("t-key", create("t-key", "HT-KEY"), &attempt("k1"))
+        .await
+        .unwrap();
+    assert_eq!(first.attempts, 1);
+    let retry = bus
+        .execute::<InterviewTask>("t-key", create("t-key", "HT-KEY"), &attempt("k1"))
+        .await
+        .unwrap();
+    assert_eq!(retry.attempts, 0, "handed back, not run");
+    assert_eq!(
+        (retry.event_ids.clone(), retry.position, retry.sequence),
+        (first.event_ids.clone(), first.position, first.sequence)
+    );
+    let log = GlobalLog::new(database.store().clone());
+    assert_eq!(
+        log.stream("interview-task", "t-key").await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        metrics.counter(
+            "facesign_commands_total",
+            &adapters::metrics::labels(&[
+                ("aggregate_type", "interview-task"),
+                ("outcome", "replayed")
+            ])
+        ),
+        1
+    );
+    let diverged = bus
+        .execute::<InterviewTask>("t-other", create("t-other", "HT-KEY-2"), &attempt("k1"))
+        .await;
+    assert!(
+        matches!(diverged, Err(CommandError::Diverged)),
+        "{diverged:?}"
+    );
+    // Without the key the same command is simply refused by the contract's holder.
+    let unkeyed = bus
+        .execute::<InterviewTask>(
+            "t-key-2",
+            create("t-key-2", "HT-KEY"),
+            &CommandContext::for_request(Actor::system("partner"), "r2".into()),
+        )
+        .await;
+    assert!(matches!(unkeyed, Err(CommandError::Taken { .. })));
+    database.close().await;
+}
 
 async fn conflicts_are_retried_and_no_event_is_lost(backend: Backend) {
     let (_db, database, bus, metrics) = bus(backend, 5).await;

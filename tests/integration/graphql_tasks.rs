@@ -26,7 +26,37 @@ on_both_backends!(
     cancel_of_unknown_or_malformed_task_is_refused,
     task_board_pages_with_relay_cursors,
     every_event_carries_the_envelope,
+    a_second_open_task_for_a_contract_is_refused_naming_the_first,
 );
+
+/// 001 (以借款合同为单位生成视频面谈任务): a contract has one open task; a
+/// second create is CONFLICT naming it and changes nothing; once the first is
+/// withdrawn (已撤销) the contract takes a new one.
+async fn a_second_open_task_for_a_contract_is_refused_naming_the_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = create_task(&app, "HT-ONCE").await;
+    let events = app.event_count().await;
+    let second = app
+        .graphql(CREATE_TASK, json!({ "input": task_input("HT-ONCE") }))
+        .await;
+    assert_eq!(error_code(&second), "CONFLICT");
+    assert_eq!(
+        second["errors"][0]["message"],
+        format!("HT-ONCE already has an open interview task: {first}")
+    );
+    assert_eq!(
+        app.event_count().await,
+        events,
+        "the refusal changes nothing"
+    );
+    let cancelled = app
+        .graphql(CANCEL_TASK, json!({ "id": first, "reason": "合同重签" }))
+        .await;
+    data(&cancelled);
+    let third = create_task(&app, "HT-ONCE").await;
+    assert_ne!(third, first);
+    app.stop().await;
+}
 
 const TASK: &str = r#"query Task($id: ID!) { task(id: $id) { id contractNo status statusLabel version cancelReason borrowerName } }"#;
 

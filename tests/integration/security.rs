@@ -397,11 +397,20 @@ async fn replay_verify_finds_tampering(backend: Backend) {
         .execute(&pool)
         .await
         .unwrap();
+    // A lost reservation would let a second task open for HT-VERIFY-2.
+    sqlx::query("DELETE FROM reservations WHERE key = 'HT-VERIFY-2'")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let tampered = facesign(&["replay", "--verify"], &db.url);
     assert_eq!(tampered.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&tampered.stderr);
     assert!(stderr.contains("DIFFERENT task_board"), "{stderr}");
+    assert!(
+        stderr.contains("DIFFERENT reservations: the table holds 2 keys, the log 3"),
+        "{stderr}"
+    );
 }
 
 /// Event versioning: a payload stored at an old version is read at the current one.

@@ -1,0 +1,287 @@
+//! The append of one command's events, in one transaction with what must be
+//! exactly as durable as they are: the reservations they take or give back
+//! (unique business keys, domain/src/reservation.rs) and, for a request sent
+//! with an idempotency key, the receipt of the command. The position of the
+//! last event comes back from the insert itself.
+
+use domain::log::{rfc3339, LogPosition};
+use domain::reservation::Reservation;
+use serde_json::Value;
+use sqlx::{Postgres, Sqlite, Transaction};
+use uuid::Uuid;
+
+use crate::database::{StoreError, StorePool};
+use crate::idempotency::IdempotentRequest;
+
+/// One event ready to be stored.
+pub(crate) struct NewEvent {
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+}
+
+/// Everything one command appends.
+pub(crate) struct Append<'a> {
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    pub events: Vec<NewEvent>,
+    pub event_ids: &'a [Uuid],
+    pub reservations: Vec<Reservation>,
+    pub step: Option<(&'a IdempotentRequest, u32)>,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Why an append did not commit.
+#[derive(Debug)]
+pub(crate) enum AppendError {
+    /// Another writer took one of the sequences (or this request step).
+    Conflict,
+    /// A reservation is held by another aggregate instance.
+    Taken {
+        scope: domain::reservation::ReservationScope,
+        key: String,
+        holder: String,
+    },
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => AppendError::Conflict,
+            _ => AppendError::Store(StoreError::Database(error)),
+        }
+    }
+}
+
+/// A stored receipt of one step of a keyed request.
+#[derive(Debug, Clone)]
+pub(crate) struct StepReceipt {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_ids: Vec<Uuid>,
+    pub position: LogPosition,
+}
+
+const INSERT_RESERVATION: &str = "
+INSERT INTO reservations (scope, key, aggregate_type, aggregate_id, reserved_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (scope, key) DO NOTHING";
+
+const RESERVATION_HOLDER: &str =
+    "SELECT aggregate_type, aggregate_id FROM reservations WHERE scope = $1 AND key = $2";
+
+const RELEASE_RESERVATIONS: &str =
+    "DELETE FROM reservations WHERE scope = $1 AND aggregate_type = $2 AND aggregate_id = $3";
+
+const INSERT_STEP: &str = "
+INSERT INTO idempotent_commands (actor_id, actor_role, idempotency_key, step, aggregate_type,
+                                 aggregate_id, sequence, event_ids, position, recorded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+const SELECT_STEP: &str = "
+SELECT aggregate_type, aggregate_id, sequence, event_ids, position FROM idempotent_commands
+ WHERE actor_id = $1 AND actor_role = $2 AND idempotency_key = $3 AND step = $4";
+
+/// Writes reservations and the step receipt inside `$tx` (same SQL on both
+/// backends, so one macro serves both transaction types).
+macro_rules! write_extras {
+    ($tx:expr, $append:expr, $position:expr) => {{
+        let append: &Append<'_> = $append;
+        let at = rfc3339(append.recorded_at);
+        for reservation in &append.reservations {
+            match reservation {
+                Reservation::Claim { scope, key } => {
+                    let inserted = sqlx::query(INSERT_RESERVATION)
+                        .bind(scope.name)
+                        .bind(key.as_str())
+                        .bind(append.aggregate_type)
+                        .bind(append.aggregate_id)
+                        .bind(at.as_str())
+                        .execute(&mut *$tx)
+                        .await?
+                        .rows_affected();
+                    if inserted == 0 {
+                        let (holder_type, holder): (String, String) =
+                            sqlx::query_as(RESERVATION_HOLDER)
+                                .bind(scope.name)
+                                .bind(key.as_str())
+                                .fetch_one(&mut *$tx)
+                                .await?;
+                        if holder_type != append.aggregate_type || holder != append.aggregate_id {
+                            return Err(AppendError::Taken {
+                                scope: *scope,
+                                key: key.clone(),
+                                holder,
+                            });
+                        }
+                    }
+                }
+                Reservation::Release { scope } => {
+                    sqlx::query(RELEASE_RESERVATIONS)
+                        .bind(scope.name)
+                        .bind(append.aggregate_type)
+                        .bind(append.aggregate_id)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
+        }
+        if let Some((request, step)) = append.step {
+            let last = append.events.last().map_or(0, |e| e.sequence);
+            sqlx::query(INSERT_STEP)
+                .bind(request.actor_id.as_str())
+                .bind(request.actor_role.as_str())
+                .bind(request.key.as_str())
+                .bind(i64::from(step))
+                .bind(append.aggregate_type)
+                .bind(append.aggregate_id)
+                .bind(last)
+                .bind(serde_json::to_string(append.event_ids).unwrap_or_default())
+                .bind($position.to_string())
+                .bind(at.as_str())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+async fn append_postgres(
+    tx: &mut Transaction<'_, Postgres>,
+    append: &Append<'_>,
+) -> Result<LogPosition, AppendError> {
+    let mut position = LogPosition::START;
+    for event in &append.events {
+        let (tx_id, global_position): (String, i64) = sqlx::query_as(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             RETURNING tx_id::text, global_position",
+        )
+        .bind(append.aggregate_type)
+        .bind(append.aggregate_id)
+        .bind(event.sequence)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(sqlx::types::Json(&event.payload))
+        .bind(sqlx::types::Json(&event.metadata))
+        .fetch_one(&mut **tx)
+        .await?;
+        let tx_id = tx_id.parse().map_err(|e| {
+            AppendError::Store(StoreError::Database(sqlx::Error::Protocol(format!(
+                "tx_id {tx_id}: {e}"
+            ))))
+        })?;
+        position = LogPosition::new(tx_id, global_position);
+    }
+    write_extras!(&mut **tx, append, position);
+    Ok(position)
+}
+
+async fn append_sqlite(
+    tx: &mut Transaction<'_, Sqlite>,
+    append: &Append<'_>,
+) -> Result<LogPosition, AppendError> {
+    for event in &append.events {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(append.aggregate_type)
+        .bind(append.aggregate_id)
+        .bind(event.sequence)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(event.payload.to_string())
+        .bind(event.metadata.to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    // The position is set by a trigger after the insert, so it is read back.
+    let last = append.events.last().map_or(0, |e| e.sequence);
+    let (global_position,): (i64,) = sqlx::query_as(
+        "SELECT global_position FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    )
+    .bind(append.aggregate_type)
+    .bind(append.aggregate_id)
+    .bind(last)
+    .fetch_one(&mut **tx)
+    .await?;
+    let position = LogPosition::new(0, global_position);
+    write_extras!(&mut **tx, append, position);
+    Ok(position)
+}
+
+/// Appends in one transaction; the position of the last event on success.
+pub(crate) async fn append(
+    pool: &StorePool,
+    append: &Append<'_>,
+) -> Result<LogPosition, AppendError> {
+    match pool {
+        StorePool::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            let position = append_postgres(&mut tx, append).await?;
+            tx.commit().await?;
+            Ok(position)
+        }
+        StorePool::Sqlite(pool) => {
+            let mut tx = pool.begin().await?;
+            let position = append_sqlite(&mut tx, append).await?;
+            tx.commit().await?;
+            Ok(position)
+        }
+    }
+}
+
+/// The receipt of `step` of a keyed request, when that step committed before.
+pub(crate) async fn find_step(
+    pool: &StorePool,
+    request: &IdempotentRequest,
+    step: u32,
+) -> Result<Option<StepReceipt>, StoreError> {
+    let row: Option<(String, String, i64, String, String)> = match pool {
+        StorePool::Postgres(pool) => {
+            sqlx::query_as(SELECT_STEP)
+                .bind(request.actor_id.as_str())
+                .bind(request.actor_role.as_str())
+                .bind(request.key.as_str())
+                .bind(i64::from(step))
+                .fetch_optional(pool)
+                .await?
+        }
+        StorePool::Sqlite(pool) => {
+            sqlx::query_as(SELECT_STEP)
+                .bind(request.actor_id.as_str())
+                .bind(request.actor_role.as_str())
+                .bind(request.key.as_str())
+                .bind(i64::from(step))
+                .fetch_optional(pool)
+                .await?
+        }
+    };
+    row.map(
+        |(aggregate_type, aggregate_id, sequence, event_ids, position)| {
+            let corrupt = |reason: String| StoreError::Corrupt {
+                aggregate_type: aggregate_type.clone(),
+                aggregate_id: aggregate_id.clone(),
+                sequence,
+                reason,
+            };
+            Ok(StepReceipt {
+                event_ids: serde_json::from_str(&event_ids)
+                    .map_err(|e| corrupt(format!("idempotent_commands.event_ids: {e}")))?,
+                position: position.parse().map_err(corrupt)?,
+                aggregate_type: aggregate_type.clone(),
+                aggregate_id: aggregate_id.clone(),
+                sequence,
+            })
+        },
+    )
+    .transpose()
+}
