@@ -533,7 +533,18 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         )));
     }
     let (cancel_requests, stopping) = watch::channel(false);
+    let idempotency = adapters::idempotency::IdempotencyStore::new(
+        engine.database.read_models().clone(),
+        chrono::Duration::from_std(settings.idempotency_retention)
+            .context("FACESIGN_IDEMPOTENCY_RETENTION_HOURS is out of range")?,
+    );
+    workers.push(tokio::spawn(purge_idempotency_keys(
+        idempotency.clone(),
+        engine.bus.services().clock.clone(),
+        shutdown_rx.clone(),
+    )));
     let state = AppState {
+        idempotency,
         stopping,
         optional_workers,
         leadership: leadership.clone(),
@@ -596,6 +607,28 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         database: engine.database,
         _instance_lock: instance_lock,
     })
+}
+
+/// Deletes idempotency keys past their retention, at start and every ten
+/// minutes (every instance may: the deletes are idempotent).
+async fn purge_idempotency_keys(
+    store: adapters::idempotency::IdempotencyStore,
+    clock: Arc<dyn domain::services::Clock>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        match store.purge(clock.now()).await {
+            Ok(0) => {}
+            Ok(purged) => info!(purged, "idempotency keys past their retention deleted"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot purge idempotency keys; trying again later")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
 }
 
 impl RunningServer {

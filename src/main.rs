@@ -192,7 +192,7 @@ enum Command {
     },
 }
 
-/// The bounds of every request (docs/security.md, "Hardening").
+/// The bounds of every request and the retention of idempotency keys (docs/security.md).
 #[derive(Args)]
 struct RequestBoundArgs {
     /// Milliseconds a request may run before it is cancelled and answered TIMEOUT.
@@ -208,6 +208,13 @@ struct RequestBoundArgs {
         default_value_t = 720
     )]
     token_max_lifetime_minutes: u64,
+    /// Hours a mutation's Idempotency-Key keeps its first answer.
+    #[arg(
+        long,
+        env = "FACESIGN_IDEMPOTENCY_RETENTION_HOURS",
+        default_value_t = 24
+    )]
+    idempotency_retention_hours: u64,
     /// Tokens in a GraphQL document.
     #[arg(long, env = "FACESIGN_GRAPHQL_MAX_TOKENS", default_value_t = QueryLimits::default().max_tokens)]
     graphql_max_tokens: usize,
@@ -239,6 +246,11 @@ impl RequestBoundArgs {
         settings.request_deadline = Duration::from_millis(self.request_deadline_ms);
         settings.shutdown_grace = Duration::from_millis(self.shutdown_grace_ms);
         settings.token_max_lifetime = Duration::from_secs(self.token_max_lifetime_minutes * 60);
+        if self.idempotency_retention_hours < 1 {
+            anyhow::bail!("FACESIGN_IDEMPOTENCY_RETENTION_HOURS must be at least 1");
+        }
+        settings.idempotency_retention =
+            Duration::from_secs(self.idempotency_retention_hours * 3600);
         let limits = QueryLimits {
             max_tokens: self.graphql_max_tokens,
             max_value_depth: self.graphql_max_value_depth,

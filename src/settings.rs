@@ -70,6 +70,9 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// The longest bearer-token lifetime accepted (FACESIGN_TOKEN_MAX_LIFETIME_MINUTES).
     pub token_max_lifetime: Duration,
+    /// How long a mutation's idempotency key keeps its first answer
+    /// (FACESIGN_IDEMPOTENCY_RETENTION_HOURS).
+    pub idempotency_retention: Duration,
 }
 
 /// The secret `serve --demo` and `token` fall back to when FACESIGN_JWT_SECRET
@@ -112,6 +115,7 @@ impl Settings {
             request_deadline: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
             token_max_lifetime: Duration::from_secs(api::auth::DEFAULT_MAX_LIFETIME_SECONDS),
+            idempotency_retention: Duration::from_secs(24 * 3600),
         }
     }
 

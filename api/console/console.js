@@ -289,12 +289,34 @@ class ApiError extends Error {
   }
 }
 
+// A fresh Idempotency-Key (crypto.randomUUID needs a secure context; the
+// random bytes do not).
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Sends one request; a mutation carries an Idempotency-Key and is retried with
+// the same key when its answer is lost (network failure, TIMEOUT), so a retry
+// never runs a command twice.
+async function send(query, variables) {
+  const mutation = query.trimStart().startsWith("mutation");
+  const headers = { "content-type": "application/json", authorization: `Bearer ${session.token}` };
+  if (mutation) headers["idempotency-key"] = newKey();
+  const body = JSON.stringify({ query, variables });
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch("/graphql", { method: "POST", headers, body });
+      if (!mutation || attempt >= 3 || (response.status !== 503 && response.status !== 409)) return response;
+    } catch (error) {
+      if (!mutation || attempt >= 3) throw new ApiError(String(error.message ?? error), "NETWORK");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 async function gql(query, variables = {}) {
-  const response = await fetch("/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` },
-    body: JSON.stringify({ query, variables }),
-  });
+  const response = await send(query, variables);
   let body;
   try {
     body = await response.json();

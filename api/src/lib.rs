@@ -11,6 +11,7 @@ mod console;
 mod dispatch;
 mod error;
 mod health;
+pub mod idempotency;
 mod limits;
 mod loans;
 mod partner_api;

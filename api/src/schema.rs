@@ -114,14 +114,25 @@ pub async fn graphql_handler(
     request: GraphQLRequest,
 ) -> Response {
     let mut request = request.into_inner();
-    if let Err(refusal) = state.config.query_limits.admit(&mut request) {
-        return refused(&refusal).into_response();
-    }
+    let admitted = match state.config.query_limits.admit(&mut request) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refused(&refusal).into_response(),
+    };
+    let key = match crate::idempotency::key_of(&headers) {
+        Ok(key) => key,
+        Err(malformed) => return malformed.into_response(),
+    };
     let context =
         RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
             .check_account(state.database.read_models())
             .await;
-    GraphQLResponse::from(schema.execute(request.data(context)).await).into_response()
+    match key {
+        // Queries are safe to repeat: a key on one is ignored.
+        Some(key) if admitted.is_mutation => {
+            crate::idempotency::execute(&state, &schema, request, context, key).await
+        }
+        _ => GraphQLResponse::from(schema.execute(request.data(context)).await).into_response(),
+    }
 }
 
 /// 400 with `VALIDATION`, naming the limit a request broke.

@@ -95,6 +95,8 @@ pub struct AppState {
     pub keys: JwtKeys,
     /// Becomes true when a stopping server cancels the requests still in flight.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Idempotency keys of mutations and their first answers.
+    pub idempotency: adapters::idempotency::IdempotencyStore,
 }
 
 impl AppState {

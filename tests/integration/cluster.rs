@@ -7,7 +7,7 @@
 //! a worker; the intervals are checked).
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 
 use crate::kafka::assert_topics_hold_the_log;
 use crate::support::{
-    task_input, token, Backend, Broker, TempDir, TestDb, CREATE_TASK, TEST_JWT_SECRET,
+    free_port, start_server_process, task_input, token, Backend, Broker, TempDir, TestDb,
+    CREATE_TASK,
 };
 
 /// When one instance ran a worker: (instance, from, to).
@@ -43,52 +44,28 @@ async fn create_through(client: &reqwest::Client, base: &str, contract_no: &str)
         .unwrap()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
-}
-
 async fn start(name: &str, db: &TestDb, brokers: &str, dir: &TempDir) -> Instance {
     let port = free_port();
     let log = dir.path().join(format!("{name}.log"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_facesign"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("FACESIGN_DATABASE_URL", &db.url)
-        .env("FACESIGN_JWT_SECRET", TEST_JWT_SECRET)
-        .env("FACESIGN_KAFKA_BROKERS", brokers)
-        .env("FACESIGN_INSTANCE_ID", name)
-        .env("FACESIGN_LEASE_POLL_MS", "200")
-        .env("FACESIGN_RATE_LIMIT_PER_SECOND", "100000")
-        .env("FACESIGN_RATE_LIMIT_BURST", "100000")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("facesign starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..150 {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                return Instance {
-                    name: name.to_string(),
-                    child,
-                    base,
-                    log,
-                    killed_at: None,
-                };
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let child = start_server_process(
+        &db.url,
+        port,
+        &log,
+        &[
+            ("FACESIGN_KAFKA_BROKERS", brokers),
+            ("FACESIGN_INSTANCE_ID", name),
+            ("FACESIGN_LEASE_POLL_MS", "200"),
+            ("RUST_LOG", "info"),
+        ],
+    )
+    .await;
+    Instance {
+        name: name.to_string(),
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        log,
+        killed_at: None,
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!(
-        "instance {name} did not start: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
 }
 
 async fn readyz(client: &reqwest::Client, instance: &Instance) -> Option<Value> {

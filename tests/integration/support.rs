@@ -530,6 +530,54 @@ pub fn read_topics(
     out
 }
 
+/// Starts `facesign serve` as its own process on `database_url` and `port`
+/// (test secret, no rate limit, plus `env`), its log in `log`; returns once
+/// `/healthz` answers, and fails with the log when it does not.
+pub async fn start_server_process(
+    database_url: &str,
+    port: u16,
+    log: &std::path::Path,
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_facesign"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("FACESIGN_DATABASE_URL", database_url)
+        .env("FACESIGN_JWT_SECRET", TEST_JWT_SECRET)
+        .env("FACESIGN_RATE_LIMIT_PER_SECOND", "100000")
+        .env("FACESIGN_RATE_LIMIT_BURST", "100000")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log).expect("a log file"))
+        .spawn()
+        .expect("facesign starts");
+    let client = reqwest::Client::new();
+    for _ in 0..150 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!(
+        "the server did not start: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// Runs `facesign replay --verify` on `database_url` and asserts that every
 /// projection equals its rebuild from the log.
 pub fn assert_projections_equal_a_rebuild(database_url: &str) {
