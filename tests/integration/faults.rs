@@ -1,7 +1,7 @@
 //! Fault tests (the benchmarks and faults issue): a server killed with SIGKILL
 //! during a load, again and again, loses no acknowledged command, runs no
 //! retried one twice and projects each exactly once; a dropped database connection fails requests clearly and
-//! recovers without a restart; hostile GraphQL never panics or answers 5xx.
+//! recovers without a restart (hostile requests: hostile.rs).
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -291,79 +291,5 @@ async fn a_dropped_database_connection_recovers_without_a_restart() {
     assert!(recovered, "requests succeed again without a restart");
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
-    app.stop().await;
-}
-
-/// Malformed and hostile GraphQL: never a panic, never a 5xx; every refusal
-/// carries a code.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_graphql_is_refused_without_a_5xx() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let nested = format!("query {{ {} }}", "__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }");
-    let aliases = format!(
-        "{{ {} }}",
-        (0..3000)
-            .map(|i| format!("a{i}: __typename"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let mut cases: Vec<Value> = vec![
-        json!({ "query": "{" }),
-        json!({ "query": "" }),
-        json!({ "query": null }),
-        json!({ "query": 42 }),
-        json!({ "query": "mutation { createInterviewTask }" }),
-        json!({ "query": "{ task(id: \"'; DROP TABLE events; --\") { id } }" }),
-        json!({ "query": "{ tasks(first: -1) { edges { node { id } } } }" }),
-        json!({ "query": "{ tasks(first: 999999999) { edges { node { id } } } }" }),
-        json!({ "query": "{ tasks(after: \"%%%not-base64\") { edges { node { id } } } }" }),
-        json!({ "query": "query($x: Int!) { tasks(first: $x) { edges { cursor } } }", "variables": { "x": "nope" } }),
-        json!({ "query": "{ tasks { edges { node { id } } } ".repeat(200) }),
-        json!({ "query": nested }),
-        json!({ "query": aliases }),
-        json!({ "query": "{ aggregateAt(aggregateType: \"interview-task\", aggregateId: \"\\u0000\") { state } }" }),
-    ];
-    // Random strings over GraphQL's alphabet as queries.
-    let mut seed: u64 = 0x5eed;
-    for _ in 0..300 {
-        let text: String = (0..64)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                b"{}()[]:$!@#\"\\ \nabcdefghijklmnopqrstuvwxyzTASKquery mutation subscription fragment on ...0123456789"[(seed % 96) as usize] as char
-            })
-            .collect();
-        cases.push(json!({ "query": text }));
-    }
-    for (i, case) in cases.iter().enumerate() {
-        for who in [Some(token("S1", "SEAT")), None] {
-            let mut request = app.client.post(format!("{}/graphql", app.base)).json(case);
-            if let Some(t) = &who {
-                request = request.bearer_auth(t);
-            }
-            let response = request
-                .send()
-                .await
-                .expect("an answer, not a dropped connection");
-            let status = response.status().as_u16();
-            assert!(status < 500, "case {i} answered {status}");
-            if let Ok(body) = response.json::<Value>().await {
-                if let Some(errors) = body.get("errors").and_then(Value::as_array) {
-                    assert!(!errors.is_empty(), "case {i}");
-                }
-            }
-        }
-    }
-    let body = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .body("not json")
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
-    assert!(body.status().as_u16() < 500);
-    assert_eq!(app.get("/healthz").await.status(), 200, "still serving");
     app.stop().await;
 }

@@ -13,6 +13,7 @@ mod faults;
 mod global_log;
 mod graphql_tasks;
 mod hardening;
+mod hostile;
 mod idempotency;
 mod kafka;
 mod loans;
