@@ -89,7 +89,7 @@ fn create_task(id: &str, n: u64) -> InterviewTaskCommand {
     InterviewTaskCommand::Create(CreateInterviewTask {
         lineage: None,
         task_id: id.to_string(),
-        contract_no: format!("HT-BENCH-{n}"),
+        contract_no: format!("HT-BENCH-{id}"),
         kind: TaskKind::YongxuVideoInterview,
         product_code: "YXD".into(),
         channel_code: "YYZX".into(),
