@@ -81,7 +81,8 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.concludeInterview", &[Seat]),
     // The interview session (seat workstation; 展业APP for the field investigation).
     ("Mutation.recordFieldInvestigation", &[AccountManager, Seat]),
-    ("Mutation.recordIdentityCheck", &[Seat]),
+    // Verdicts come from the verification service, never from a person's client.
+    ("Mutation.recordIdentityCheck", &[VerificationService]),
     ("Mutation.recordVideoWitness", &[Seat]),
     ("Mutation.recordInfoEntry", &[Seat]),
     ("Mutation.captureSnapshot", &[Seat]),
@@ -126,7 +127,10 @@ pub const RULES: &[(&str, &[Role])] = &[
         &[CreditSystem, AccountManager, Supervisor],
     ),
     ("Mutation.recordWhitelistResult", &[CreditSystem]),
-    ("Mutation.recordLoanFaceCheck", &[Customer, CreditSystem]),
+    (
+        "Mutation.recordLoanFaceCheck",
+        &[VerificationService, CreditSystem],
+    ),
     ("Mutation.submitForApproval", &[Customer, AccountManager]),
     (
         "Mutation.approveLoanApplication",

@@ -166,7 +166,7 @@ fn validate(mut p: AccountProfile) -> Result<AccountProfile, AccountError> {
     }) {
         return Err(AccountError::Invalid("email is not an address".into()));
     }
-    if matches!(p.role, Role::Customer | Role::Partner | Role::CreditSystem) {
+    if p.role == Role::Customer || p.role.is_system() {
         return Err(AccountError::Invalid(
             "staff accounts are for seats, reviewers, supervisors, admins, auditors and account managers".into(),
         ));

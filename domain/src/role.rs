@@ -24,11 +24,22 @@ pub enum Role {
     Partner,
     /// The bank's credit system (信贷系统): creates tasks, sends decisions.
     CreditSystem,
+    /// The identity verification service (人脸核身 / 活体检测, 003, 004 3.9):
+    /// the only source of face-check, liveness and similarity verdicts.
+    VerificationService,
 }
 
 impl Role {
+    /// Whether the role is a system rather than a person (no staff account).
+    pub fn is_system(self) -> bool {
+        matches!(
+            self,
+            Role::Partner | Role::CreditSystem | Role::VerificationService
+        )
+    }
+
     /// Every role.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::Customer,
         Role::AccountManager,
         Role::Seat,
@@ -38,6 +49,7 @@ impl Role {
         Role::Auditor,
         Role::Partner,
         Role::CreditSystem,
+        Role::VerificationService,
     ];
 
     /// The wire name, e.g. `QC_REVIEWER`.
@@ -52,6 +64,7 @@ impl Role {
             Role::Auditor => "AUDITOR",
             Role::Partner => "PARTNER",
             Role::CreditSystem => "CREDIT_SYSTEM",
+            Role::VerificationService => "VERIFICATION_SERVICE",
         }
     }
 

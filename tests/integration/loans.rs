@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use crate::graphql_tasks::on_both_backends;
 use crate::quality::{app_with_clock, book_and_start, conclude, end_call, session, SEAT};
 use crate::scheduling::seat;
+use crate::support::VERIFIER;
 use crate::support::{data, error_code, Backend, TestApp};
 
 const BORROWER_ID: &str = "410102198503121017";
@@ -73,7 +74,7 @@ pub(crate) async fn passed_at_interview(
     data(
         &session(
             app,
-            SEAT,
+            VERIFIER,
             "recordIdentityCheck",
             &format!(", idNumber: \"{BORROWER_ID}\", livenessPassed: true, similarity: 0.91"),
             vars.clone(),
@@ -327,6 +328,7 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
     let app = crate::support::TestApp::spawn(Backend::Sqlite).await;
     let core = ("CORE", "CREDIT_SYSTEM");
     let customer = (BORROWER_ID, "CUSTOMER");
+    let verifier = VERIFIER;
     let submit = |id: &'static str, amount: &'static str| {
         let app = &app;
         async move {
@@ -369,7 +371,7 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
         "the whitelist check comes first"
     );
     data(&step(core, "RX-1", "recordWhitelistResult", ", result: MIAODAI").await);
-    data(&step(customer, "RX-1", "recordLoanFaceCheck", ", passed: true").await);
+    data(&step(verifier, "RX-1", "recordLoanFaceCheck", ", passed: true").await);
     let requested = step(customer, "RX-1", "submitForApproval", "").await;
     let loan = &data(&requested)["submitForApproval"]["loan"];
     assert_eq!(loan["node"], "APPROVING");
@@ -427,9 +429,9 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
     data(&offline);
     data(&step(core, "RX-2", "recordWhitelistResult", ", result: MIAODAI").await);
     for _ in 0..5 {
-        data(&step(customer, "RX-2", "recordLoanFaceCheck", ", passed: false").await);
+        data(&step(verifier, "RX-2", "recordLoanFaceCheck", ", passed: false").await);
     }
-    let capped = step(customer, "RX-2", "recordLoanFaceCheck", ", passed: true").await;
+    let capped = step(verifier, "RX-2", "recordLoanFaceCheck", ", passed: true").await;
     assert_eq!(
         error_code(&capped),
         "INVALID_TRANSITION",
@@ -441,7 +443,7 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
     let third = submit("RX-3", "300000.01").await;
     data(&third);
     data(&step(core, "RX-3", "recordWhitelistResult", ", result: MIAODAI").await);
-    data(&step(customer, "RX-3", "recordLoanFaceCheck", ", passed: true").await);
+    data(&step(verifier, "RX-3", "recordLoanFaceCheck", ", passed: true").await);
     let manual = step(customer, "RX-3", "submitForApproval", "").await;
     let history = data(&manual)["submitForApproval"]["loan"]["history"]
         .as_array()

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::graphql_tasks::on_both_backends;
 use crate::scheduling::{book_mutation, seat, slot_vars, task_with, tomorrow_at};
-use crate::support::{data, error_code, settings, Backend, TestApp, TestDb};
+use crate::support::{data, error_code, settings, Backend, TestApp, TestDb, VERIFIER};
 
 const BORROWER_ID: &str = "410102198503121017";
 pub(crate) const SEAT: (&str, &str) = ("S1", "SEAT");
@@ -185,7 +185,7 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
     data(
         &session(
             &app,
-            SEAT,
+            VERIFIER,
             "recordIdentityCheck",
             &format!(", idNumber: \"{BORROWER_ID}\", livenessPassed: true, similarity: 0.62"),
             vars.clone(),
@@ -426,7 +426,7 @@ async fn a_rejected_sampled_pass_asks_for_a_loan_roll_back() {
     data(
         &session(
             &app,
-            SEAT,
+            VERIFIER,
             "recordIdentityCheck",
             &format!(", idNumber: \"{BORROWER_ID}\", livenessPassed: true, similarity: 0.93"),
             json!({ "id": id }),

@@ -133,6 +133,9 @@ pub fn settings(url: &str) -> Settings {
     settings
 }
 
+/// The face-compare service: the only source of identity-check and face-check verdicts.
+pub const VERIFIER: (&str, &str) = ("FACE-COMPARE", "VERIFICATION_SERVICE");
+
 /// The secret test servers sign tokens with.
 pub const TEST_JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
 
