@@ -67,6 +67,20 @@ pub struct CommandReceipt {
     pub attempts: u32,
 }
 
+/// A refusal by the caller's guard before the aggregate decided: the caller
+/// may not touch this record (docs/security.md, ownership).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// FORBIDDEN, or NOT_FOUND where the record's existence must not leak.
+    pub code: ErrorCode,
+    /// Why, safe for the caller.
+    pub message: String,
+}
+
+/// A check of the loaded aggregate that runs before it handles a command, on
+/// every attempt, so it sees exactly the state the command is decided on.
+pub type Guard<'a, A> = &'a (dyn Fn(&A) -> Result<(), Denied> + Send + Sync);
+
 /// Why a command did not append its events.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError<E: std::error::Error> {
@@ -90,6 +104,9 @@ pub enum CommandError<E: std::error::Error> {
         /// The holding aggregate's id.
         holder: String,
     },
+    /// The caller may not touch this aggregate (a guard refused before it decided).
+    #[error("{}", .0.message)]
+    Denied(Denied),
     /// A retried keyed request sent a command other than its first attempt did
     /// at the same step, so its stored outcome cannot stand for this one.
     #[error("this retry sends a different command than the first attempt with the same idempotency key did; use a new key")]
@@ -103,7 +120,10 @@ impl<E: std::error::Error> CommandError<E> {
     /// Whether the command was refused for a business reason (the aggregate's
     /// rules, a held key): retrying the same command cannot succeed.
     pub fn is_refusal(&self) -> bool {
-        matches!(self, CommandError::Domain(_) | CommandError::Taken { .. })
+        matches!(
+            self,
+            CommandError::Domain(_) | CommandError::Taken { .. } | CommandError::Denied(_)
+        )
     }
 }
 
@@ -114,6 +134,7 @@ impl<E: DomainError> CommandError<E> {
             CommandError::Domain(e) => e.code(),
             CommandError::Conflict { .. } | CommandError::Taken { .. } => ErrorCode::Conflict,
             CommandError::Diverged => ErrorCode::Validation,
+            CommandError::Denied(denied) => denied.code,
             CommandError::Store(_) => ErrorCode::Internal,
         }
     }
@@ -246,12 +267,30 @@ impl CommandBus {
     /// aggregate and handles the command again, up to the retry budget. A
     /// command of a keyed request that committed before (a retry after a lost
     /// answer) is not run again: its stored receipt is returned.
-    #[instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id = %aggregate_id, correlation_id = %context.correlation_id))]
     pub async fn execute<A>(
         &self,
         aggregate_id: &str,
         command: A::Command,
         context: &CommandContext,
+    ) -> Result<CommandReceipt, CommandError<A::Error>>
+    where
+        A: Aggregate<Services = DomainServices> + Reservations,
+        A::Command: Clone,
+        A::Error: DomainError,
+    {
+        self.execute_guarded::<A>(aggregate_id, command, context, &|_| Ok(()))
+            .await
+    }
+
+    /// [`execute`](Self::execute), refusing with [`CommandError::Denied`] when
+    /// `guard` does not accept the loaded aggregate (ownership rules).
+    #[instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id = %aggregate_id, correlation_id = %context.correlation_id))]
+    pub async fn execute_guarded<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &CommandContext,
+        guard: Guard<'_, A>,
     ) -> Result<CommandReceipt, CommandError<A::Error>>
     where
         A: Aggregate<Services = DomainServices> + Reservations,
@@ -266,13 +305,14 @@ impl CommandBus {
             Some((request, step)) => match find_step(&self.store, request, step).await {
                 Ok(Some(receipt)) => Self::replayed::<A>(aggregate_id, receipt),
                 Ok(None) => {
-                    self.try_execute::<A>(aggregate_id, command, context, Some((request, step)))
+                    let step = Some((request, step));
+                    self.try_execute::<A>(aggregate_id, command, context, step, guard)
                         .await
                 }
                 Err(error) => Err(CommandError::Store(error)),
             },
             None => {
-                self.try_execute::<A>(aggregate_id, command, context, None)
+                self.try_execute::<A>(aggregate_id, command, context, None, guard)
                     .await
             }
         };
@@ -320,6 +360,7 @@ impl CommandBus {
         command: A::Command,
         context: &CommandContext,
         step: Option<(&IdempotentRequest, u32)>,
+        guard: Guard<'_, A>,
     ) -> Result<CommandReceipt, CommandError<A::Error>>
     where
         A: Aggregate<Services = DomainServices> + Reservations,
@@ -337,6 +378,7 @@ impl CommandBus {
                 }
             }
             let (mut aggregate, sequence) = self.load::<A>(aggregate_id).await?;
+            guard(&aggregate).map_err(CommandError::Denied)?;
             let sink = EventSink::default();
             aggregate
                 .handle(command.clone(), &self.services, &sink)

@@ -13,7 +13,7 @@ pub mod partners;
 pub mod sms;
 pub mod system;
 
-pub use command_bus::{CommandBus, CommandContext, CommandError, CommandReceipt};
+pub use command_bus::{CommandBus, CommandContext, CommandError, CommandReceipt, Denied, Guard};
 pub use database::{Backend, Database, StoreError};
 pub use global_log::GlobalLog;
 pub use metrics::Metrics;

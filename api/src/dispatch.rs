@@ -20,6 +20,7 @@ use projections::task_board::TaskBoard;
 use uuid::Uuid;
 
 use crate::access;
+use crate::access::checks;
 use crate::error::ApiError;
 use crate::request::RequestContext;
 use crate::schema::{request, state};
@@ -167,9 +168,7 @@ async fn caller(
         message: format!("a call is not accepted while the task is {status}"),
     };
     if let Some(row) = TaskBoard::get(state.database.read_models(), task_id).await? {
-        if !crate::tasks::customer_owns(ctx, &row) {
-            return Err(ApiError::not_found(format!("no task {task_id}")));
-        }
+        checks::act_on_task(ctx, &row).await?;
         if !matches!(row.status.as_str(), "PENDING" | "IN_PROGRESS") {
             return Err(not_callable(&row.status));
         }
@@ -192,15 +191,12 @@ async fn caller(
         .load::<WorkOrder>(task_id)
         .await
         .map_err(ApiError::internal)?;
-    if order.status() == domain::work_order::WorkOrderStatus::None
-        || crate::tasks::viewer(ctx) == Some(domain::role::Role::Customer)
-            && request(ctx).actor.as_ref().map(|a| a.id.as_str())
-                != order.details().id_number.as_deref()
-    {
+    if order.status() == domain::work_order::WorkOrderStatus::None {
         return Err(ApiError::not_found(format!(
             "no task or work order {task_id}"
         )));
     }
+    checks::work_order(ctx, task_id).await?;
     if !order.status().accepts_calls() {
         return Err(not_callable(&domain::wire_name(&order.status())));
     }
@@ -247,6 +243,7 @@ impl DispatchQuery {
     /// One call, with its place in the queue and the estimated wait.
     async fn inbound_call(&self, ctx: &Context<'_>, call_id: ID) -> Result<InboundCallView> {
         parse_call_id(&call_id)?;
+        checks::call(ctx, &call_id).await?;
         Ok(call_view(state(ctx), &call_id).await?)
     }
 
@@ -274,6 +271,11 @@ impl DispatchMutation {
     ) -> Result<InboundCallView> {
         parse_call_id(call_id)?;
         let state = state(ctx);
+        if !matches!(command, InboundCallCommand::Answer { .. }) {
+            // Answering is for the seat the call was given to: the aggregate
+            // checks the seat against the offer.
+            checks::call(ctx, call_id).await?;
+        }
         state
             .bus
             .execute::<InboundCall>(call_id, command, &request(ctx).command_context()?)
@@ -346,7 +348,7 @@ impl DispatchMutation {
         call_id: ID,
         seat_no: String,
     ) -> Result<InboundCallView> {
-        crate::seats::own_seat(ctx, &seat_no)?;
+        checks::own_seat(ctx, &seat_no)?;
         self.on_call(ctx, &call_id, InboundCallCommand::Answer { seat_no })
             .await
     }
@@ -359,7 +361,7 @@ impl DispatchMutation {
             .await
             .map_err(ApiError::internal)?;
         if let Some(seat_no) = call.seat_no() {
-            crate::seats::own_seat(ctx, seat_no)?;
+            checks::own_seat(ctx, seat_no)?;
         }
         self.on_call(ctx, &call_id, InboundCallCommand::End).await
     }
@@ -387,7 +389,7 @@ impl DispatchMutation {
             }
             .into());
         };
-        crate::seats::own_seat(ctx, &from)?;
+        checks::own_seat(ctx, &from)?;
         let to_seat = match to_seat.map(|s| s.trim().to_string()) {
             Some(seat) => seat,
             None => {
@@ -496,6 +498,7 @@ impl DispatchSubscription {
     ) -> Result<impl Stream<Item = InboundCallView>> {
         access::authorize(ctx.data_opt::<RequestContext>(), "Subscription.queueTicket")?;
         parse_call_id(&call_id)?;
+        checks::call(ctx, &call_id).await?;
         let state = state(ctx).clone();
         let first = call_view(&state, &call_id).await?;
         let changes = state.call_queue.subscribe_changes();

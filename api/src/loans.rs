@@ -9,9 +9,11 @@ use domain::repayment;
 use projections::loan_lineage::{LineageRow, LoanLineage, NodeChangeRow};
 use rust_decimal::Decimal;
 
+use crate::access::checks;
 use crate::error::ApiError;
 use crate::schema::{request, state};
 use crate::tasks::{ParticipantInput, TaskKind};
+use projections::task_board::TaskBoard;
 
 /// A node of the 永续贷 pipeline (001 2.7.1).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -278,6 +280,12 @@ impl LoanQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<LoanApplicationView>> {
+        if let Err(e) = checks::read_loan(ctx, &id).await {
+            return match e.code {
+                domain::ErrorCode::NotFound => Ok(None),
+                _ => Err(e.into()),
+            };
+        }
         loan_view(ctx, &id).await
     }
 
@@ -288,10 +296,25 @@ impl LoanQuery {
         ctx: &Context<'_>,
         contract_no: String,
     ) -> Result<Vec<LineageEntry>> {
-        let rows = LoanLineage::lineage(state(ctx).database.read_models(), &contract_no)
+        let pool = state(ctx).database.read_models();
+        let rows = LoanLineage::lineage(pool, &contract_no)
             .await
             .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        // Only the tasks of the chain the caller may read.
+        let mut visible = Vec::with_capacity(rows.len());
+        for row in rows {
+            let readable = match TaskBoard::get(pool, &row.task_id)
+                .await
+                .map_err(ApiError::from)?
+            {
+                Some(task) => checks::read_task(ctx, &task).await.is_ok(),
+                None => false,
+            };
+            if readable {
+                visible.push(row.into());
+            }
+        }
+        Ok(visible)
     }
 
     /// The 等额本息 schedule (003) of `principal` at `annualRate` (e.g. "0.0435")
@@ -342,9 +365,15 @@ pub struct LoanMutation;
 impl LoanMutation {
     async fn send(&self, ctx: &Context<'_>, id: &str, command: LoanCommand) -> Result<LoanPayload> {
         let state = state(ctx);
+        let guard = checks::loan_guard(ctx)?;
         state
             .bus
-            .execute::<LoanApplication>(id, command, &request(ctx).command_context()?)
+            .execute_guarded::<LoanApplication>(
+                id,
+                command,
+                &request(ctx).command_context()?,
+                &guard,
+            )
             .await
             .map_err(ApiError::from)?;
         let projected = state.settle().await;

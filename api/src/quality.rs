@@ -9,6 +9,7 @@ use projections::interview_records::{CallRecordRow, InterviewRecords, QcCaseRow,
 use projections::task_board::TaskBoard;
 
 use crate::access;
+use crate::access::checks;
 use crate::audit::read_log_page;
 use crate::error::ApiError;
 use crate::schema::{request, state};
@@ -287,6 +288,7 @@ impl QualityQuery {
         else {
             return Ok(None);
         };
+        checks::read_task(ctx, &row).await?;
         let mut detail = InterviewRecords::task_detail(state.database.read_models(), &id)
             .await
             .map_err(ApiError::from)?
@@ -327,6 +329,19 @@ impl QualityQuery {
             )
             .into());
         }
+        // A seat reads its own call records only.
+        let caller = checks::caller(ctx)?;
+        let seat_no = match (caller.role, seat_no) {
+            (domain::role::Role::Seat, Some(asked)) if asked != caller.id => {
+                return Err(ApiError {
+                    code: domain::ErrorCode::Forbidden,
+                    message: format!("seat {} reads its own call records only", caller.id),
+                }
+                .into())
+            }
+            (domain::role::Role::Seat, _) => Some(caller.id.to_string()),
+            (_, asked) => asked,
+        };
         let rows = InterviewRecords::call_records(
             state(ctx).database.read_models(),
             task_id.as_ref().map(|t| t.as_str()),

@@ -7,6 +7,7 @@ use domain::schedule::{WeeklyHours, WorkingPeriod};
 use domain::seat::{Seat, SeatCommand};
 use projections::seat_calendar::{SeatCalendar, SeatRow};
 
+use crate::access::checks;
 use crate::error::ApiError;
 use crate::schema::{request, state};
 
@@ -49,19 +50,6 @@ impl From<SeatPresence> for domain::seat::Presence {
             SeatPresence::AfterCall => Self::AfterCall,
         }
     }
-}
-
-/// A seat acts on its own seat only; supervisors on any.
-pub(crate) fn own_seat(ctx: &Context<'_>, seat_no: &str) -> Result<()> {
-    let actor = request(ctx).command_context()?.actor;
-    if actor.role == "SEAT" && actor.id != seat_no {
-        return Err(ApiError {
-            code: domain::ErrorCode::Forbidden,
-            message: "a seat acts only on its own seat".into(),
-        }
-        .into());
-    }
-    Ok(())
 }
 
 /// One working period, in Asia/Shanghai local time.
@@ -405,13 +393,13 @@ impl SeatMutation {
 
     /// 签入: on duty, 空闲.
     async fn sign_in(&self, ctx: &Context<'_>, seat_no: String) -> Result<SeatPayload> {
-        own_seat(ctx, &seat_no)?;
+        checks::own_seat(ctx, &seat_no)?;
         self.send(ctx, &seat_no, SeatCommand::SignIn).await
     }
 
     /// 签出: off duty; refused during a call.
     async fn sign_out(&self, ctx: &Context<'_>, seat_no: String) -> Result<SeatPayload> {
-        own_seat(ctx, &seat_no)?;
+        checks::own_seat(ctx, &seat_no)?;
         self.send(ctx, &seat_no, SeatCommand::SignOut).await
     }
 
@@ -422,7 +410,7 @@ impl SeatMutation {
         seat_no: String,
         presence: SeatPresence,
     ) -> Result<SeatPayload> {
-        own_seat(ctx, &seat_no)?;
+        checks::own_seat(ctx, &seat_no)?;
         let command = SeatCommand::SetPresence {
             presence: presence.into(),
             by_system: false,

@@ -14,6 +14,7 @@ use projections::task_board::{TaskBoard, TaskBoardRow, TaskFilter};
 use uuid::Uuid;
 
 use crate::access;
+use crate::access::checks;
 use crate::error::ApiError;
 use crate::request::RequestContext;
 use crate::schema::{request, state};
@@ -342,6 +343,12 @@ pub struct TaskQuery;
 impl TaskQuery {
     /// Messages sent about a task, oldest first.
     async fn sms_messages(&self, ctx: &Context<'_>, task_id: ID) -> Result<Vec<SmsMessage>> {
+        if let Some(row) = TaskBoard::get(state(ctx).database.read_models(), &task_id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            checks::read_task(ctx, &row).await?;
+        }
         let sent = adapters::sms::sent_for_task(state(ctx).database.read_models(), &task_id)
             .await
             .map_err(ApiError::from)?;
@@ -359,13 +366,20 @@ impl TaskQuery {
             .collect()
     }
 
-    /// One task by id; null when unknown.
+    /// One task by id; null when unknown (and, for a customer, when it is not
+    /// theirs: it looks absent). Staff outside the ownership rule get FORBIDDEN.
     async fn task(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterviewTaskView>> {
-        let row = TaskBoard::get(state(ctx).database.read_models(), &id)
+        let Some(row) = TaskBoard::get(state(ctx).database.read_models(), &id)
             .await
-            .map_err(ApiError::from)?;
-        // A customer sees only tasks they take part in; others look absent.
-        Ok(row.filter(|r| customer_owns(ctx, r)).map(InterviewTaskView))
+            .map_err(ApiError::from)?
+        else {
+            return Ok(None);
+        };
+        match checks::read_task(ctx, &row).await {
+            Ok(()) => Ok(Some(InterviewTaskView(row))),
+            Err(e) if e.code == domain::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The task board, newest first, with Relay cursor pagination.
@@ -394,7 +408,13 @@ impl TaskQuery {
             ),
             None => None,
         };
+        // Lists show only what the caller reaches, so counts and pages never
+        // reveal other people's tasks.
+        let caller = checks::caller(ctx)?;
+        let mine = |role| (caller.role == role).then(|| caller.id.to_string());
         let filter = TaskFilter {
+            manager_id: mine(domain::role::Role::AccountManager),
+            seat_reach: mine(domain::role::Role::Seat),
             status: status.map(Into::into),
             contract_no: filter.contract_no,
             seat_no: filter.seat_no,
@@ -494,9 +514,10 @@ impl TaskMutation {
                 on_behalf_of_borrower,
             },
         });
+        let guard = checks::task_guard(ctx, &task_id).await?;
         let receipt = state
             .bus
-            .execute::<InterviewTask>(&task_id, command, &context)
+            .execute_guarded::<InterviewTask>(&task_id, command, &context, &guard)
             .await
             .map_err(ApiError::from)?;
         let deadline = tokio::time::Instant::now() + state.config.read_your_writes_timeout;
@@ -537,17 +558,24 @@ impl TaskMutation {
     }
 }
 
-/// Sends a command to a task and answers once the process managers it set going
-/// have run and every read model reflects it all.
+/// Sends a command to a task the caller may act on (ownership checked on the
+/// task as loaded for the command) and answers once the process managers it
+/// set going have run and every read model reflects it all.
 pub(crate) async fn send_task_command(
     ctx: &Context<'_>,
     task_id: String,
     command: InterviewTaskCommand,
 ) -> Result<InterviewTaskPayload> {
     let state = state(ctx);
+    let guard = checks::task_guard(ctx, &task_id).await?;
     let receipt = state
         .bus
-        .execute::<InterviewTask>(&task_id, command, &request(ctx).command_context()?)
+        .execute_guarded::<InterviewTask>(
+            &task_id,
+            command,
+            &request(ctx).command_context()?,
+            &guard,
+        )
         .await
         .map_err(ApiError::from)?;
     // Settle, not just project: a conclusion or decision sets process managers
@@ -557,21 +585,6 @@ pub(crate) async fn send_task_command(
         None => true,
     };
     payload(ctx, task_id, receipt, projected).await
-}
-
-/// A customer may only touch tasks they are a participant of.
-pub(crate) fn customer_owns(ctx: &Context<'_>, row: &TaskBoardRow) -> bool {
-    if viewer(ctx) != Some(domain::role::Role::Customer) {
-        return true;
-    }
-    let me = request(ctx)
-        .actor
-        .as_ref()
-        .map(|a| a.id.as_str())
-        .unwrap_or_default();
-    serde_json::from_str::<Vec<task::Participant>>(&row.participants)
-        .map(|people| people.iter().any(|p| p.id_number == me))
-        .unwrap_or(false)
 }
 
 fn error_code(code: &str) -> Option<domain::ErrorCode> {
@@ -745,7 +758,8 @@ impl TaskMutation {
         .await
     }
 
-    /// The seat starts the interview inside its window (处理中).
+    /// The seat connects the interview inside its window (处理中) and holds the
+    /// task until it concludes or puts it back (000).
     async fn start_interview(
         &self,
         ctx: &Context<'_>,
@@ -753,7 +767,21 @@ impl TaskMutation {
         seat_no: String,
     ) -> Result<InterviewTaskPayload> {
         let id = task_uuid(&task_id)?;
+        checks::own_seat(ctx, &seat_no)?;
         self.send(ctx, id, InterviewTaskCommand::StartInterview { seat_no })
+            .await
+    }
+
+    /// 放回 (000): the seat holding the interview puts the task back; it is
+    /// 待面谈 again for another seat, and what was recorded stays.
+    async fn release_task(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        reason: String,
+    ) -> Result<InterviewTaskPayload> {
+        let id = task_uuid(&task_id)?;
+        self.send(ctx, id, InterviewTaskCommand::PutBack { reason })
             .await
     }
 
@@ -814,27 +842,51 @@ impl TaskSubscription {
     ) -> Result<impl Stream<Item = InterviewTaskView>> {
         access::authorize(ctx.data_opt::<RequestContext>(), "Subscription.taskChanged")?;
         let state = state(ctx).clone();
+        let caller = checks::caller(ctx)?;
+        let (role, me) = (caller.role, caller.id.to_string());
         let changes = state.task_board.subscribe_changes();
         Ok(async_graphql::futures_util::stream::unfold(
             (changes, state, id),
-            |(mut changes, state, id)| async move {
-                loop {
-                    let changed = match changes.recv().await {
-                        Ok(changed) => changed,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    };
-                    if changed.aggregate_type != task::AGGREGATE_TYPE
-                        || id
-                            .as_ref()
-                            .is_some_and(|id| id.as_str() != changed.aggregate_id)
-                    {
-                        continue;
-                    }
-                    if let Ok(Some(row)) =
-                        TaskBoard::get(state.database.read_models(), &changed.aggregate_id).await
-                    {
-                        return Some((InterviewTaskView(row), (changes, state, id)));
+            move |(mut changes, state, id)| {
+                let me = me.clone();
+                async move {
+                    loop {
+                        let changed = match changes.recv().await {
+                            Ok(changed) => changed,
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                        };
+                        if changed.aggregate_type != task::AGGREGATE_TYPE
+                            || id
+                                .as_ref()
+                                .is_some_and(|id| id.as_str() != changed.aggregate_id)
+                        {
+                            continue;
+                        }
+                        let Ok(Some(row)) =
+                            TaskBoard::get(state.database.read_models(), &changed.aggregate_id)
+                                .await
+                        else {
+                            continue;
+                        };
+                        // Only changes of tasks the subscriber reaches.
+                        let seats = if role == domain::role::Role::Seat {
+                            projections::CallQueue::seats_called_for(
+                                state.database.read_models(),
+                                &row.task_id,
+                            )
+                            .await
+                            .unwrap_or_default()
+                        } else {
+                            Vec::new()
+                        };
+                        let facts = access::ownership::TaskFacts::of_row(&row, seats);
+                        let caller = access::ownership::Caller { role, id: &me };
+                        if access::ownership::task(caller, &facts, access::ownership::Intent::Read)
+                            .is_ok()
+                        {
+                            return Some((InterviewTaskView(row), (changes, state, id)));
+                        }
                     }
                 }
             },

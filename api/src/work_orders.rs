@@ -5,6 +5,7 @@ use domain::work_order::{WorkOrder, WorkOrderCommand, WorkOrderDetails};
 use projections::admin_catalog::{AdminCatalog, WorkOrderRow};
 
 use crate::access;
+use crate::access::checks;
 use crate::error::ApiError;
 use crate::schema::{request, state};
 use crate::tasks::viewer;
@@ -119,6 +120,12 @@ pub struct WorkOrderCount {
     pub count: i64,
 }
 
+/// A seat lists only the work orders it reaches (docs/security.md, ownership).
+fn seat_reach(ctx: &Context<'_>) -> Result<Option<String>, ApiError> {
+    let caller = checks::caller(ctx)?;
+    Ok((caller.role == domain::role::Role::Seat).then(|| caller.id.to_string()))
+}
+
 /// Work-order queries.
 #[derive(Default)]
 pub struct WorkOrderQuery;
@@ -132,9 +139,11 @@ impl WorkOrderQuery {
         status: Option<WorkOrderStatus>,
     ) -> Result<Vec<WorkOrderView>> {
         let state = state(ctx);
+        let seat = seat_reach(ctx)?;
         let rows = AdminCatalog::work_orders(
             state.database.read_models(),
             status.map(WorkOrderStatus::wire),
+            seat.as_deref(),
             state.config.max_page_size,
         )
         .await
@@ -144,9 +153,11 @@ impl WorkOrderQuery {
 
     /// 全部 / 待处理 / 处理中 / 已处理 / 已撤销 counts.
     async fn work_order_counts(&self, ctx: &Context<'_>) -> Result<Vec<WorkOrderCount>> {
-        let rows = AdminCatalog::work_order_counts(state(ctx).database.read_models())
-            .await
-            .map_err(ApiError::from)?;
+        let seat = seat_reach(ctx)?;
+        let rows =
+            AdminCatalog::work_order_counts(state(ctx).database.read_models(), seat.as_deref())
+                .await
+                .map_err(ApiError::from)?;
         Ok(rows
             .into_iter()
             .map(|(status, count)| WorkOrderCount { status, count })
@@ -166,17 +177,16 @@ impl WorkOrderMutation {
         command: WorkOrderCommand,
     ) -> Result<WorkOrderView> {
         let state = state(ctx);
+        checks::work_order(ctx, id).await?;
         state
             .bus
             .execute::<WorkOrder>(id, command, &request(ctx).command_context()?)
             .await
             .map_err(ApiError::from)?;
         state.settle().await;
-        let rows = AdminCatalog::work_orders(state.database.read_models(), None, i64::MAX)
+        AdminCatalog::work_order(state.database.read_models(), id)
             .await
-            .map_err(ApiError::from)?;
-        rows.into_iter()
-            .find(|r| r.work_order_id == id)
+            .map_err(ApiError::from)?
             .map(|r| view(ctx, r))
             .ok_or_else(|| ApiError::not_found(format!("no work order {id}")).into())
     }

@@ -379,6 +379,34 @@ impl Projection for AdminCatalog {
 
 const ACCOUNT_COLUMNS: &str = "login, name, phone, email, role, status, valid_from, created_at";
 
+const WORK_ORDER_COLUMNS: &str = "work_order_id, business_type, customer_name, phone, id_number,
+    case_no, policy_no, status, seat_no, created_by, created_at, updated_at";
+
+/// The work orders a seat reaches (created, connected, or had a call offered
+/// for), or all when the five placeholders from `$first` are NULL.
+fn seat_reach(first: usize) -> String {
+    let n: Vec<String> = (first..first + 5).map(|i| format!("${i}")).collect();
+    format!(
+        "({} IS NULL OR created_by = {} OR seat_no = {} OR work_order_id IN
+            (SELECT task_id FROM inbound_calls WHERE seat_no = {}
+                AND status IN ('DISPATCHED', 'ANSWERED', 'ENDED') AND {} IS NOT NULL))",
+        n[0], n[1], n[2], n[3], n[4]
+    )
+}
+
+fn bind_seat<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    seat: Option<&str>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    let seat = seat.map(str::to_string);
+    query
+        .bind(seat.clone())
+        .bind(seat.clone())
+        .bind(seat.clone())
+        .bind(seat.clone())
+        .bind(seat)
+}
+
 impl AdminCatalog {
     /// Scripts by code.
     pub async fn scripts(pool: &AnyPool) -> Result<Vec<ScriptRow>, sqlx::Error> {
@@ -419,30 +447,46 @@ impl AdminCatalog {
         .await
     }
 
-    /// Work orders, newest first, optionally in one status.
+    /// Work orders, newest first, optionally in one status, and for a seat only
+    /// those it reaches (created, connected, or had a call offered for).
     pub async fn work_orders(
         pool: &AnyPool,
         status: Option<&str>,
+        seat: Option<&str>,
         limit: i64,
     ) -> Result<Vec<WorkOrderRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT work_order_id, business_type, customer_name, phone, id_number, case_no, policy_no,
-                    status, seat_no, created_by, created_at, updated_at
-               FROM work_orders WHERE ($1 IS NULL OR status = $2)
-              ORDER BY created_at DESC, work_order_id LIMIT $3",
-        )
-        .bind(status.map(str::to_string))
-        .bind(status.map(str::to_string))
-        .bind(limit)
-        .fetch_all(pool)
+        let sql = format!(
+            "SELECT {WORK_ORDER_COLUMNS} FROM work_orders
+              WHERE ($1 IS NULL OR status = $2) AND {}
+              ORDER BY created_at DESC, work_order_id LIMIT $8",
+            seat_reach(3)
+        );
+        let status = status.map(str::to_string);
+        let query = sqlx::query_as(&sql).bind(status.clone()).bind(status);
+        bind_seat(query, seat).bind(limit).fetch_all(pool).await
+    }
+
+    /// One work order.
+    pub async fn work_order(pool: &AnyPool, id: &str) -> Result<Option<WorkOrderRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {WORK_ORDER_COLUMNS} FROM work_orders WHERE work_order_id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
         .await
     }
 
-    /// Work orders per status (全部 / 待处理 / 处理中 / 已处理 / 已撤销 tabs).
-    pub async fn work_order_counts(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        sqlx::query_as("SELECT status, COUNT(*) FROM work_orders GROUP BY status ORDER BY status")
-            .fetch_all(pool)
-            .await
+    /// Work orders per status (全部 / 待处理 / 处理中 / 已处理 / 已撤销 tabs),
+    /// for a seat only those it reaches.
+    pub async fn work_order_counts(
+        pool: &AnyPool,
+        seat: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let sql = format!(
+            "SELECT status, COUNT(*) FROM work_orders WHERE {} GROUP BY status ORDER BY status",
+            seat_reach(1)
+        );
+        bind_seat(sqlx::query_as(&sql), seat).fetch_all(pool).await
     }
 
     /// Every row of every table, as JSON lines: what a rebuild must reproduce.
@@ -454,7 +498,7 @@ impl AdminCatalog {
         Ok(lines(Self::scripts(pool).await?)
             .chain(lines(Self::media(pool).await?))
             .chain(lines(Self::accounts(pool).await?))
-            .chain(lines(Self::work_orders(pool, None, i64::MAX).await?))
+            .chain(lines(Self::work_orders(pool, None, None, i64::MAX).await?))
             .collect())
     }
 }

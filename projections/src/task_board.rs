@@ -68,13 +68,16 @@ pub struct TaskBoardRow {
     pub booking_error_code: Option<String>,
     /// Why a request was refused.
     pub booking_error: Option<String>,
+    /// The seat that connected the interview (000: it holds the task while in
+    /// progress); cleared when it puts the task back.
+    pub interview_seat: Option<String>,
 }
 
 const COLUMNS: &str = "task_id, contract_no, kind, status, product_code, channel_code, manager_id,
     borrower_name, borrower_id_number, borrower_phone, participants, required_steps,
     cancel_reason, created_at, updated_at, created_position, last_sequence, seat_no,
     appointment_start, appointment_end, reschedule_count, booking_id, booking_status,
-    booking_error_code, booking_error";
+    booking_error_code, booking_error, interview_seat";
 
 async fn set_status(
     conn: &mut AnyConnection,
@@ -91,6 +94,19 @@ async fn set_status(
     .bind(&event.aggregate_id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+async fn set_interview_seat(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    seat_no: Option<&str>,
+) -> Result<(), ProjectionError> {
+    sqlx::query("UPDATE task_board SET interview_seat = $1 WHERE task_id = $2")
+        .bind(seat_no)
+        .bind(&event.aggregate_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -212,8 +228,13 @@ impl Projection for TaskBoard {
             InterviewTaskEvent::AppointmentExpired { .. } => {
                 set_status(conn, event, TaskStatus::Expired, &updated_at).await?;
             }
-            InterviewTaskEvent::InterviewStarted { .. } => {
+            InterviewTaskEvent::InterviewStarted { seat_no, .. } => {
                 set_status(conn, event, TaskStatus::InProgress, &updated_at).await?;
+                set_interview_seat(conn, event, Some(&seat_no)).await?;
+            }
+            InterviewTaskEvent::InterviewPutBack { .. } => {
+                set_status(conn, event, TaskStatus::Pending, &updated_at).await?;
+                set_interview_seat(conn, event, None).await?;
             }
             InterviewTaskEvent::InterviewConcluded { outcome, .. } => {
                 let status = match outcome {
@@ -263,6 +284,11 @@ pub struct TaskFilter {
     pub from: Option<String>,
     /// Only appointments starting before this RFC 3339 instant.
     pub to: Option<String>,
+    /// Only tasks this account manager manages (000 J010).
+    pub manager_id: Option<String>,
+    /// Only tasks this seat reaches: booked on it, connected by it, or with a
+    /// call offered to or answered by it.
+    pub seat_reach: Option<String>,
 }
 
 /// One page of the board, newest first.
@@ -300,7 +326,7 @@ impl TaskBoard {
             n += 1;
             n
         };
-        let conditions: [(&str, Option<String>); 7] = [
+        let conditions: [(&str, Option<String>); 8] = [
             ("status = ", filter.status.map(|s| s.as_str().to_string())),
             ("contract_no = ", filter.contract_no.clone()),
             ("seat_no = ", filter.seat_no.clone()),
@@ -308,6 +334,7 @@ impl TaskBoard {
             ("channel_code = ", filter.channel_code.clone()),
             ("appointment_start >= ", filter.from.clone()),
             ("appointment_start < ", filter.to.clone()),
+            ("manager_id = ", filter.manager_id.clone()),
         ];
         let mut binds = Vec::new();
         for (condition, value) in conditions {
@@ -315,6 +342,17 @@ impl TaskBoard {
                 sql.push_str(&format!(" AND {condition}${}", next()));
                 binds.push(value);
             }
+        }
+        if let Some(seat) = &filter.seat_reach {
+            sql.push_str(&format!(
+                " AND (seat_no = ${} OR interview_seat = ${} OR task_id IN
+                   (SELECT task_id FROM inbound_calls WHERE seat_no = ${}
+                       AND status IN ('DISPATCHED', 'ANSWERED', 'ENDED')))",
+                next(),
+                next(),
+                next()
+            ));
+            binds.extend([seat.clone(), seat.clone(), seat.clone()]);
         }
         if before_position.is_some() {
             sql.push_str(&format!(" AND created_position < ${}", next()));

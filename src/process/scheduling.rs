@@ -307,12 +307,14 @@ impl ProcessManager for SchedulingProcess {
                 }
                 Ok(())
             }
-            // 004 3.1: 忙碌 when the call is answered, 话后处理 when it ends. A seat
-            // not signed in keeps its presence (the refusal is expected).
+            // 004 3.1: 忙碌 when the call is answered, 话后处理 when it ends or the
+            // seat puts the task back. A seat not signed in keeps its presence
+            // (the refusal is expected).
             InterviewTaskEvent::InterviewStarted { seat_no, .. } => {
                 self.set_presence(&seat_no, Presence::Busy, &context).await
             }
-            InterviewTaskEvent::Session(SessionEvent::CallEnded { seat_no, .. }) => {
+            InterviewTaskEvent::Session(SessionEvent::CallEnded { seat_no, .. })
+            | InterviewTaskEvent::InterviewPutBack { seat_no, .. } => {
                 self.set_presence(&seat_no, Presence::AfterCall, &context)
                     .await
             }

@@ -328,7 +328,7 @@ async fn a_subscription_on_one_instance_sees_changes_made_through_another() {
     let follower = 1 - leader;
     let mut changes = crate::support::Subscription::start_at(
         &bases[follower],
-        ("S1", "SEAT"),
+        ("SV1", "SUPERVISOR"),
         "subscription { taskChanged { id contractNo } }",
         json!({}),
     )

@@ -301,6 +301,7 @@ async fn task(app: &TestApp, id: &str) -> Value {
 /// and the auditor's trail and feed show the events; every page is shot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
+    let _machine = crate::support::WHOLE_MACHINE.lock().await;
     let (app, clock) = app_with_clock(Backend::Sqlite, 0).await;
     seat(&app, "S1").await;
     let browser = Browser::start(&app.base).await;
@@ -795,6 +796,7 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
 /// admin retries it there and it is delivered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_callback_is_retried_from_the_incidents_page() {
+    let _machine = crate::support::WHOLE_MACHINE.lock().await;
     let broker = Broker::start().await;
     let partner = FakePartner::default();
     partner.always_fail.store(true, Ordering::SeqCst);
@@ -875,6 +877,7 @@ async fn the_console_is_served_with_a_same_origin_policy() {
 /// chain with the transition and reason on the arrow, and both tasks open.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reversed_loan_flow_is_drawn_as_a_chain_of_tasks() {
+    let _machine = crate::support::WHOLE_MACHINE.lock().await;
     let (app, clock) = app_with_clock(Backend::Sqlite, 0).await;
     let first = passed_at_interview(&app, &clock, "LA-CONSOLE-1", "HT-LOAN-C").await;
     data(&advance(&app, "LA-CONSOLE-1", "SIGNING").await);

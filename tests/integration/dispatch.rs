@@ -39,10 +39,11 @@ async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
     data(&response)["joinQueue"].clone()
 }
 
+/// A call as the supervisor sees it (a seat reads only calls given to it).
 async fn call(app: &TestApp, id: &Value) -> Value {
     let response = app
         .graphql_as(
-            ("S1", "SEAT"),
+            ("SV1", "SUPERVISOR"),
             &format!("query($id: ID!) {{ inboundCall(callId: $id) {{ {CALL_FIELDS} }} }}"),
             json!({ "id": id }),
         )

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::hardening::reported_requests;
 use crate::support::{
     free_port, start_server_process, task_input, token, Backend, TempDir, TestDb, CREATE_TASK,
+    WHOLE_MACHINE,
 };
 
 /// The server's request deadline in this test; every answer must come sooner.
@@ -357,6 +358,7 @@ async fn barrage(
 }
 
 async fn hostile_load(backend: Backend, generated: usize) {
+    let _machine = WHOLE_MACHINE.lock().await;
     let db = TestDb::new(backend).await;
     let dir = TempDir::new();
     let port = free_port();

@@ -174,7 +174,8 @@ async fn book_reschedule_twice_then_the_third_is_refused(backend: Backend) {
             slot_vars(&id, "S1", tomorrow_at(11, 0)),
         )
         .await;
-    assert_eq!(error_code(&stranger), "FORBIDDEN");
+    // Someone else's task does not exist for a customer (docs/security.md, ownership).
+    assert_eq!(error_code(&stranger), "NOT_FOUND");
 
     let first = app
         .graphql_as(

@@ -133,6 +133,11 @@ pub fn settings(url: &str) -> Settings {
     settings
 }
 
+/// Held by the tests that load the whole machine (the hostile loads) and by
+/// those whose browser waits are timed (the console), so that on a 2-core
+/// machine they never run at the same time.
+pub static WHOLE_MACHINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The face-compare service: the only source of identity-check and face-check verdicts.
 pub const VERIFIER: (&str, &str) = ("FACE-COMPARE", "VERIFICATION_SERVICE");
 

@@ -155,6 +155,7 @@ pub struct InterviewTask {
     id: String,
     loan_id: Option<String>,
     contract_no: String,
+    manager_id: String,
     kind: TaskKind,
     status: TaskStatus,
     participants: Vec<Participant>,
@@ -211,9 +212,27 @@ impl InterviewTask {
         self.loan_id.as_deref()
     }
 
-    /// The seat that ran the interview.
+    /// The seat that connected the interview (000: it holds the task while
+    /// the interview is in progress).
     pub fn seat_no(&self) -> Option<&str> {
         self.seat_no.as_deref()
+    }
+
+    /// The seat holding the task: the one that connected it, while in progress.
+    pub fn holder(&self) -> Option<&str> {
+        self.seat_no
+            .as_deref()
+            .filter(|_| self.status == TaskStatus::InProgress)
+    }
+
+    /// The account manager who owns the case (000 J010: their task list).
+    pub fn manager_id(&self) -> &str {
+        &self.manager_id
+    }
+
+    /// Whether the task exists (was created).
+    pub fn exists(&self) -> bool {
+        self.created
     }
 
     /// What the session has produced.
@@ -534,6 +553,16 @@ impl Aggregate for InterviewTask {
                     started_at: now,
                 }
             }
+            InterviewTaskCommand::PutBack { reason } => {
+                let Some(seat_no) = self.holder() else {
+                    return Err(self.transition("put back"));
+                };
+                InterviewTaskEvent::InterviewPutBack {
+                    seat_no: seat_no.to_string(),
+                    reason: required_text(&reason, "reason", 500)?,
+                    put_back_at: now,
+                }
+            }
             InterviewTaskCommand::ConcludeInterview { outcome } => {
                 if self.status != TaskStatus::InProgress {
                     return Err(self.transition("conclude"));
@@ -619,6 +648,7 @@ impl Aggregate for InterviewTask {
                 self.id = created.task_id;
                 self.loan_id = created.lineage.map(|l| l.loan_id);
                 self.contract_no = created.contract_no;
+                self.manager_id = created.manager_id;
                 self.kind = created.kind;
                 self.participants = created.participants;
                 self.required_steps = created.required_steps;
@@ -654,6 +684,10 @@ impl Aggregate for InterviewTask {
             InterviewTaskEvent::InterviewStarted { seat_no, .. } => {
                 self.status = TaskStatus::InProgress;
                 self.seat_no = Some(seat_no);
+            }
+            InterviewTaskEvent::InterviewPutBack { .. } => {
+                self.status = TaskStatus::Pending;
+                self.seat_no = None;
             }
             InterviewTaskEvent::InterviewConcluded {
                 outcome,

@@ -40,6 +40,12 @@ pub enum InterviewTaskCommand {
         /// Seat no of the agent.
         seat_no: String,
     },
+    /// The seat that holds the interview puts the task back (000 放回): it is
+    /// 待面谈 again and another seat may connect it; what was recorded stays.
+    PutBack {
+        /// Why, kept for audit.
+        reason: String,
+    },
     /// The seat concludes: 通过 or 存疑.
     ConcludeInterview {
         /// The seat's conclusion.

@@ -32,6 +32,15 @@ pub enum InterviewTaskEvent {
         /// When.
         started_at: DateTime<Utc>,
     },
+    /// The seat holding the interview put the task back (000 放回): PENDING again.
+    InterviewPutBack {
+        /// The seat that held it.
+        seat_no: String,
+        /// Why.
+        reason: String,
+        /// When.
+        put_back_at: DateTime<Utc>,
+    },
     /// The seat concluded (PASSED or PENDING_QC).
     InterviewConcluded {
         /// 通过 or 存疑.
@@ -203,6 +212,7 @@ impl DomainEvent for InterviewTaskEvent {
             InterviewTaskEvent::AppointmentRefused(_) => "AppointmentRefused",
             InterviewTaskEvent::AppointmentExpired { .. } => "AppointmentExpired",
             InterviewTaskEvent::InterviewStarted { .. } => "InterviewStarted",
+            InterviewTaskEvent::InterviewPutBack { .. } => "InterviewPutBack",
             InterviewTaskEvent::InterviewConcluded { .. } => "InterviewConcluded",
             InterviewTaskEvent::Session(event) => event.event_type(),
             InterviewTaskEvent::QcPassed { .. } => "QcPassed",

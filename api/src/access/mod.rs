@@ -14,6 +14,9 @@ use domain::role::Role;
 use crate::error::ApiError;
 use crate::request::RequestContext;
 
+pub(crate) mod checks;
+pub mod ownership;
+
 use Role::*;
 
 const STAFF_READERS: &[Role] = &[AccountManager, Seat, QcReviewer, Supervisor, Admin, Auditor];
@@ -79,6 +82,7 @@ pub const RULES: &[(&str, &[Role])] = &[
     ),
     ("Mutation.startInterview", &[Seat]),
     ("Mutation.concludeInterview", &[Seat]),
+    ("Mutation.releaseTask", &[Seat, Supervisor]),
     // The interview session (seat workstation; 展业APP for the field investigation).
     ("Mutation.recordFieldInvestigation", &[AccountManager, Seat]),
     // Verdicts come from the verification service, never from a person's client.
