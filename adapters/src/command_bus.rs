@@ -37,6 +37,9 @@ pub struct CommandContext {
     /// The request's idempotency key, when it was sent with one: each command
     /// it commits is recorded, and a retry is handed the record instead.
     pub idempotency: Option<Arc<IdempotentRequest>>,
+    /// The person whose command started the flow, when `actor` is the engine
+    /// acting for them (process managers); recorded on every event.
+    pub on_behalf_of: Option<Actor>,
 }
 
 impl CommandContext {
@@ -48,6 +51,7 @@ impl CommandContext {
             causation_id: request_id.clone(),
             request_id,
             idempotency: None,
+            on_behalf_of: None,
         }
     }
 }
@@ -409,6 +413,7 @@ impl CommandBus {
                     causation_id: context.causation_id.clone(),
                     request_id: context.request_id.clone(),
                     recorded_at,
+                    on_behalf_of: context.on_behalf_of.clone(),
                 };
                 let payload = serde_json::to_value(event).map_err(|e| {
                     StoreError::Database(sqlx::Error::Protocol(format!("serialize event: {e}")))

@@ -57,7 +57,7 @@ const WORDS = {
     "incidents.title": "异常回调（失败的回调）", "incidents.help": "回调多次失败后成为异常；修复对方系统后可重试。",
     "admin.title": "系统管理", "admin.channels": "渠道", "admin.scripts": "话术", "admin.media": "营销视频", "admin.accounts": "账号",
     "admin.makeDefault": "设为默认",
-    "audit.title": "审计", "audit.feed": "全局事件流", "audit.trail": "聚合轨迹", "audit.asOf": "某一时刻的状态",
+    "f.onBehalfOf": "代", "audit.title": "审计", "audit.feed": "全局事件流", "audit.trail": "聚合轨迹", "audit.asOf": "某一时刻的状态",
     "audit.at": "时刻（北京时间）", "audit.actor": "操作人轨迹", "audit.feedAfter": "从日志位置之后", "audit.show": "查看", "audit.payload": "事件内容", "audit.state": "当时状态",
     "dashboard.title": "统计看板", "dashboard.outcomes": "每日面谈结论", "dashboard.calls": "每日通话量",
     "dashboard.durations": "平均排队与通话时长（秒）", "dashboard.created": "新建任务",
@@ -108,7 +108,7 @@ const WORDS = {
     "incidents.title": "Incidents (failed callbacks)", "incidents.help": "A callback that kept failing becomes an incident; retry once the partner is fixed.",
     "admin.title": "Administration", "admin.channels": "Channels", "admin.scripts": "Scripts", "admin.media": "Media", "admin.accounts": "Accounts",
     "admin.makeDefault": "Make default",
-    "audit.title": "Audit", "audit.feed": "Global event feed", "audit.trail": "Aggregate trail", "audit.asOf": "State as of a moment",
+    "f.onBehalfOf": "for", "audit.title": "Audit", "audit.feed": "Global event feed", "audit.trail": "Aggregate trail", "audit.asOf": "State as of a moment",
     "audit.at": "Moment (Beijing time)", "audit.actor": "What one actor did", "audit.feedAfter": "After log position", "audit.show": "Show", "audit.payload": "Payload", "audit.state": "State then",
     "dashboard.title": "Dashboard", "dashboard.outcomes": "Interview outcomes per day", "dashboard.calls": "Calls per day",
     "dashboard.durations": "Average queue and talk time (s)", "dashboard.created": "Tasks created",
@@ -129,7 +129,8 @@ const ENUMS = {
     CallbackStatus: { PENDING: "待发送", DELIVERED: "已送达", FAILED: "失败" },
     Outcome: { PASS: "通过", DOUBTFUL: "存疑" },
     Role: { CUSTOMER: "客户", ACCOUNT_MANAGER: "客户经理", SEAT: "视频坐席", QC_REVIEWER: "质检员", SUPERVISOR: "主管",
-      ADMIN: "管理员", AUDITOR: "审计员", PARTNER: "合作平台", CREDIT_SYSTEM: "信贷系统" },
+      ADMIN: "管理员", AUDITOR: "审计员", PARTNER: "合作平台", CREDIT_SYSTEM: "信贷系统",
+      VERIFICATION_SERVICE: "核身服务", SYSTEM: "系统" },
     MediaCategory: { PRODUCT_INTRO: "产品介绍", MARKETING: "营销", RISK_NOTICE: "风险提示" },
     AccountStatus: { ACTIVE: "启用", DISABLED: "禁用", DELETED: "已删除" },
     Presence: { IDLE: "空闲", PAUSED: "暂放", BUSY: "忙碌", AFTER_CALL: "话后处理" },
@@ -148,7 +149,8 @@ const ENUMS = {
     CallbackStatus: { PENDING: "Pending", DELIVERED: "Delivered", FAILED: "Failed" },
     Outcome: { PASS: "Pass", DOUBTFUL: "Doubtful" },
     Role: { CUSTOMER: "Customer", ACCOUNT_MANAGER: "Account manager", SEAT: "Seat", QC_REVIEWER: "QC reviewer",
-      SUPERVISOR: "Supervisor", ADMIN: "Admin", AUDITOR: "Auditor", PARTNER: "Partner", CREDIT_SYSTEM: "Credit system" },
+      SUPERVISOR: "Supervisor", ADMIN: "Admin", AUDITOR: "Auditor", PARTNER: "Partner", CREDIT_SYSTEM: "Credit system",
+      VERIFICATION_SERVICE: "Verification service", SYSTEM: "System" },
     MediaCategory: { PRODUCT_INTRO: "Product intro", MARKETING: "Marketing", RISK_NOTICE: "Risk notice" },
     AccountStatus: { ACTIVE: "Active", DISABLED: "Disabled", DELETED: "Deleted" },
     Presence: { IDLE: "Idle", PAUSED: "Paused", BUSY: "Busy", AFTER_CALL: "After call" },
@@ -710,7 +712,7 @@ function newTaskPage() {
 
 async function taskPage(id) {
   const data = await gql(
-    `query($id: ID!) { taskDetail(id: $id) { task { ${TASK_FIELDS} } detail timeline { at eventType actorId actorRole } } }`,
+    `query($id: ID!) { taskDetail(id: $id) { task { ${TASK_FIELDS} } detail timeline { at eventType actorId actorRole onBehalfOfId onBehalfOfRole } } }`,
     { id },
   );
   if (!data.taskDetail) throw new ApiError(`${t("task.title")} ${id}`, "NOT_FOUND");
@@ -772,7 +774,7 @@ async function taskPage(id) {
   const right = [
     panel(t("task.actions"), await taskActions(task, timeline)),
     panel(t("task.timeline"), h("ol", { class: "timeline", id: "timeline" }, timeline.map((e) =>
-      h("li", { "data-event": e.eventType }, h("b", {}, e.eventType), h("br"), h("span", { class: "muted" }, `${fmt(e.at)} · ${e.actorId} (${enumLabel("Role", e.actorRole)})`))))),
+      h("li", { "data-event": e.eventType }, h("b", {}, e.eventType), h("br"), h("span", { class: "muted" }, `${fmt(e.at)} · ${who(e)}`))))),
   ];
   return [
     h("h1", {}, `${t("task.title")} ${task.contractNo} `, badge(task.status, statusLabel(task.status))),
@@ -1161,10 +1163,17 @@ function eventRows(events) {
     h("td", { class: "mono" }, e.position), h("td", {}, fmt(e.recordedAt)),
     h("td", {}, h("a", { href: `#/audit?type=${encodeURIComponent(e.aggregateType)}&id=${encodeURIComponent(e.aggregateId)}` }, `${e.aggregateType} ${e.aggregateId.slice(0, 24)}`), ` #${e.sequence}`),
     h("td", {}, h("details", {}, h("summary", {}, e.eventType), h("pre", { class: "json" }, JSON.stringify(e.payload, null, 2)))),
-    h("td", {}, `${e.actorId} (${enumLabel("Role", e.actorRole)})`)));
+    h("td", {}, who(e))));
 }
 
-const EVENT_FIELDS = "position aggregateType aggregateId sequence eventType actorId actorRole recordedAt payload";
+// Who wrote an event: the actor, and the person the engine acted for.
+function who(e) {
+  const actor = `${e.actorId} (${enumLabel("Role", e.actorRole)})`;
+  if (!e.onBehalfOfId) return actor;
+  return `${actor} ${t("f.onBehalfOf")} ${e.onBehalfOfId} (${enumLabel("Role", e.onBehalfOfRole)})`;
+}
+
+const EVENT_FIELDS = "position aggregateType aggregateId sequence eventType actorId actorRole onBehalfOfId onBehalfOfRole recordedAt payload";
 
 async function auditPage(_arg, params) {
   const type = params.get("type") ?? "interview-task";
@@ -1226,11 +1235,11 @@ async function auditPage(_arg, params) {
 
 // What one person or system did, newest first (the last 50 events).
 async function actorTrail(actorId) {
-  const actions = (await gql(`query($a: String!) { actorTrail(actorId: $a, first: 50) { globalPosition recordedAt aggregateType aggregateId eventType actorRole } }`, { a: actorId })).actorTrail;
-  return h("div", { id: "actor-trail" }, table([t("f.position"), t("f.at"), t("f.aggregate"), t("f.event"), t("f.role")], actions.map((a) =>
+  const actions = (await gql(`query($a: String!) { actorTrail(actorId: $a, first: 50) { globalPosition recordedAt aggregateType aggregateId eventType actorId actorRole onBehalfOfId onBehalfOfRole } }`, { a: actorId })).actorTrail;
+  return h("div", { id: "actor-trail" }, table([t("f.position"), t("f.at"), t("f.aggregate"), t("f.event"), t("f.actor")], actions.map((a) =>
     h("tr", { "data-event": a.eventType }, h("td", { class: "mono" }, String(a.globalPosition)), h("td", {}, fmt(a.recordedAt)),
       h("td", {}, h("a", { href: `#/audit?type=${encodeURIComponent(a.aggregateType)}&id=${encodeURIComponent(a.aggregateId)}` }, `${a.aggregateType} ${a.aggregateId.slice(0, 24)}`)),
-      h("td", {}, a.eventType), h("td", {}, enumLabel("Role", a.actorRole))))));
+      h("td", {}, a.eventType), h("td", {}, who(a))))));
 }
 
 // ---------------------------------------------------------------- dashboard

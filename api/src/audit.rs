@@ -33,6 +33,10 @@ pub struct AuditEvent {
     pub actor_id: String,
     /// In which role.
     pub actor_role: String,
+    /// The person the engine acted for, when a process manager wrote it.
+    pub on_behalf_of_id: Option<String>,
+    /// Their role.
+    pub on_behalf_of_role: Option<String>,
     /// Business flow.
     pub correlation_id: String,
     /// What caused it.
@@ -60,6 +64,8 @@ impl AuditEvent {
             event_version: event.event_version,
             actor_id: m.actor_id,
             actor_role: m.actor_role,
+            on_behalf_of_id: m.on_behalf_of.as_ref().map(|a| a.id.clone()),
+            on_behalf_of_role: m.on_behalf_of.map(|a| a.role),
             correlation_id: m.correlation_id,
             causation_id: m.causation_id,
             request_id: m.request_id,
@@ -91,8 +97,14 @@ pub struct ActorAction {
     pub aggregate_id: String,
     /// Event type.
     pub event_type: String,
+    /// Who wrote the event: the actor asked about, or the engine acting for them.
+    pub actor_id: String,
     /// Role the actor acted in.
     pub actor_role: String,
+    /// The person the engine acted for, when a process manager wrote it.
+    pub on_behalf_of_id: Option<String>,
+    /// Their role.
+    pub on_behalf_of_role: Option<String>,
     /// Business flow.
     pub correlation_id: String,
     /// What caused it.
@@ -111,7 +123,10 @@ impl From<AuditRow> for ActorAction {
             aggregate_type: row.aggregate_type,
             aggregate_id: row.aggregate_id,
             event_type: row.event_type,
+            actor_id: row.actor_id,
             actor_role: row.actor_role,
+            on_behalf_of_id: row.on_behalf_of_id,
+            on_behalf_of_role: row.on_behalf_of_role,
             correlation_id: row.correlation_id,
             causation_id: row.causation_id,
             request_id: row.request_id,

@@ -136,6 +136,10 @@ pub struct TimelineEntry {
     pub actor_id: String,
     /// In which role.
     pub actor_role: String,
+    /// The person the engine acted for (e.g. the QC reviewer behind a rejection).
+    pub on_behalf_of_id: Option<String>,
+    /// Their role.
+    pub on_behalf_of_role: Option<String>,
 }
 
 /// A task with everything the workstation and QC show.
@@ -303,6 +307,8 @@ impl QualityQuery {
             .map(|e| TimelineEntry {
                 at: e.metadata.recorded_at,
                 event_type: e.event_type,
+                on_behalf_of_id: e.metadata.on_behalf_of.as_ref().map(|a| a.id.clone()),
+                on_behalf_of_role: e.metadata.on_behalf_of.as_ref().map(|a| a.role.clone()),
                 actor_id: e.metadata.actor_id,
                 actor_role: e.metadata.actor_role,
             })

@@ -135,6 +135,7 @@ impl RequestContext {
             causation_id: self.request_id.clone(),
             request_id: self.request_id.clone(),
             idempotency: self.idempotency.clone(),
+            on_behalf_of: None,
         })
     }
 

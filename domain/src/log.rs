@@ -73,11 +73,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The role of the engine itself.
+    pub const SYSTEM_ROLE: &'static str = "SYSTEM";
+
     /// An actor for work the engine does itself (timers, process managers, demo seeding).
     pub fn system(id: &str) -> Self {
         Self {
             id: id.to_string(),
-            role: "SYSTEM".to_string(),
+            role: Self::SYSTEM_ROLE.to_string(),
         }
     }
 }
@@ -99,6 +102,9 @@ pub struct EventMetadata {
     pub request_id: String,
     /// When the event was recorded, from the injected clock.
     pub recorded_at: DateTime<Utc>,
+    /// The person whose command started the flow, when the actor is the
+    /// engine acting for them (a process manager): who an auditor must see.
+    pub on_behalf_of: Option<Actor>,
 }
 
 impl EventMetadata {
@@ -124,11 +130,27 @@ impl EventMetadata {
             self.recorded_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         ];
-        Self::KEYS
+        let mut map: HashMap<String, String> = Self::KEYS
             .iter()
             .map(|k| k.to_string())
             .zip(values)
-            .collect()
+            .collect();
+        if let Some(person) = &self.on_behalf_of {
+            map.insert("on_behalf_of_id".into(), person.id.clone());
+            map.insert("on_behalf_of_role".into(), person.role.clone());
+        }
+        map
+    }
+
+    /// The person this event's flow was started by: the on-behalf-of person,
+    /// else the actor when a person (not the engine) wrote it.
+    pub fn originator(&self) -> Option<Actor> {
+        self.on_behalf_of.clone().or_else(|| {
+            (self.actor_role != Actor::SYSTEM_ROLE).then(|| Actor {
+                id: self.actor_id.clone(),
+                role: self.actor_role.clone(),
+            })
+        })
     }
 
     /// Reads the metadata back from its stored JSON form.
@@ -152,6 +174,11 @@ impl EventMetadata {
             recorded_at: DateTime::parse_from_rfc3339(&get("recorded_at")?)
                 .map_err(|e| format!("event metadata has a bad recorded_at: {e}"))?
                 .with_timezone(&Utc),
+            // Absent from events written before on-behalf-of was recorded.
+            on_behalf_of: get("on_behalf_of_id")
+                .ok()
+                .zip(get("on_behalf_of_role").ok())
+                .map(|(id, role)| Actor { id, role }),
         })
     }
 }

@@ -43,10 +43,15 @@ pub struct AuditRow {
     pub request_id: String,
     /// When (RFC 3339).
     pub recorded_at: String,
+    /// The person the engine acted for, when a process manager wrote the event.
+    pub on_behalf_of_id: Option<String>,
+    /// Their role.
+    pub on_behalf_of_role: Option<String>,
 }
 
 const COLUMNS: &str = "global_position, tx_id, event_id, aggregate_type, aggregate_id, sequence,
-    event_type, actor_id, actor_role, correlation_id, causation_id, request_id, recorded_at";
+    event_type, actor_id, actor_role, correlation_id, causation_id, request_id, recorded_at,
+    on_behalf_of_id, on_behalf_of_role";
 
 impl Projection for AuditLog {
     fn name(&self) -> &'static str {
@@ -65,7 +70,7 @@ impl Projection for AuditLog {
         let m = &event.metadata;
         sqlx::query(&format!(
             "INSERT INTO audit_log ({COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(event.position.global_position)
         .bind(event.position.tx_id)
@@ -83,6 +88,8 @@ impl Projection for AuditLog {
             m.recorded_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         )
+        .bind(m.on_behalf_of.as_ref().map(|a| a.id.clone()))
+        .bind(m.on_behalf_of.as_ref().map(|a| a.role.clone()))
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -90,7 +97,8 @@ impl Projection for AuditLog {
 }
 
 impl AuditLog {
-    /// What `actor_id` did, newest first, before the position `before` when given.
+    /// What `actor_id` did, or the engine did on their behalf, newest first,
+    /// before the position `before` when given.
     pub async fn by_actor(
         pool: &AnyPool,
         actor_id: &str,
@@ -100,9 +108,11 @@ impl AuditLog {
         match before {
             Some(before) => {
                 sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM audit_log WHERE actor_id = $1 AND global_position < $2
-                      ORDER BY global_position DESC LIMIT $3"
+                    "SELECT {COLUMNS} FROM audit_log
+                      WHERE (actor_id = $1 OR on_behalf_of_id = $2) AND global_position < $3
+                      ORDER BY global_position DESC LIMIT $4"
                 ))
+                .bind(actor_id)
                 .bind(actor_id)
                 .bind(before)
                 .bind(first)
@@ -111,9 +121,10 @@ impl AuditLog {
             }
             None => {
                 sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM audit_log WHERE actor_id = $1
-                      ORDER BY global_position DESC LIMIT $2"
+                    "SELECT {COLUMNS} FROM audit_log WHERE actor_id = $1 OR on_behalf_of_id = $2
+                      ORDER BY global_position DESC LIMIT $3"
                 ))
+                .bind(actor_id)
                 .bind(actor_id)
                 .bind(first)
                 .fetch_all(pool)

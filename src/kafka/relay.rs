@@ -54,6 +54,7 @@ pub fn message_value(event: &StoredEvent) -> serde_json::Value {
         "recordedAt": event.metadata.recorded_at,
         "actorId": event.metadata.actor_id,
         "actorRole": event.metadata.actor_role,
+        "onBehalfOf": event.metadata.on_behalf_of.as_ref().map(|a| json!({ "id": a.id, "role": a.role })),
         "correlationId": event.metadata.correlation_id,
         "causationId": event.metadata.causation_id,
         "requestId": event.metadata.request_id,
@@ -139,6 +140,19 @@ impl Relay {
                     key: "correlation-id",
                     value: Some(event.metadata.correlation_id.as_str()),
                 });
+            // The person the engine acted for, when a process manager wrote it.
+            let headers = match &event.metadata.on_behalf_of {
+                Some(person) => headers
+                    .insert(Header {
+                        key: "on-behalf-of-id",
+                        value: Some(person.id.as_str()),
+                    })
+                    .insert(Header {
+                        key: "on-behalf-of-role",
+                        value: Some(person.role.as_str()),
+                    }),
+                None => headers,
+            };
             let record = FutureRecord::to(&topic)
                 .key(event.aggregate_id.as_str())
                 .payload(value.as_str())

@@ -32,6 +32,7 @@ pub fn caused_by(event: &StoredEvent, actor: &str) -> adapters::CommandContext {
         causation_id: event.metadata.event_id.to_string(),
         request_id: event.metadata.request_id.clone(),
         idempotency: None,
+        on_behalf_of: event.metadata.originator(),
     }
 }
 

@@ -525,6 +525,13 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
             )
             .await;
     }
+    // The engine rejected the task for the reviewer, and says so.
+    browser
+        .wait_until(
+            "document.querySelector('#timeline li[data-event=QcRejected]').textContent.includes('代 R1')",
+            "the rejection names the reviewer it was made for",
+        )
+        .await;
     browser.shot("07-task-rejected").await;
 
     // The auditor: the task's trail, its state before the conclusion, the feed.
@@ -561,6 +568,8 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
     browser.open("#/audit?actor=R1").await;
     browser.wait_text("#actor-trail", "QcCaseClaimed").await;
     browser.wait_text("#actor-trail", "QcCaseDecided").await;
+    // ...including the task's rejection the engine wrote for them.
+    browser.wait_text("#actor-trail", "QcRejected").await;
     let after = conclusion["position"].as_str().unwrap();
     browser.open(&format!("#/audit?feedAfter={after}")).await;
     browser.wait_text("#feed", "QcCaseOpened").await;

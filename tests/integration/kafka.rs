@@ -8,7 +8,7 @@ use facesign::kafka::{topic_for, KafkaSettings};
 use serde_json::Value;
 
 use crate::scheduling::{seat, task_with};
-use crate::support::{read_topics, settings, Backend, Broker, TestApp, TestDb};
+use crate::support::{data, read_topics, settings, Backend, Broker, TestApp, TestDb};
 
 async fn app_publishing_to(backend: Backend, brokers: &str, create_topics: bool) -> TestApp {
     let brokers = brokers.to_string();
@@ -51,7 +51,7 @@ pub(crate) async fn assert_topics_hold_the_log(
     pool: &sqlx::AnyPool,
     brokers: &str,
     partitions: i32,
-) {
+) -> usize {
     let (stored, ids) = stored_events(pool).await;
     let topics: Vec<String> = stored
         .keys()
@@ -67,10 +67,18 @@ pub(crate) async fn assert_topics_hold_the_log(
             .unwrap();
     let mut seen = HashSet::new();
     let mut order: HashMap<(String, String), Vec<i64>> = HashMap::new();
+    let mut on_behalf = 0;
     for (topic, key, headers, value) in &messages {
         for header in ["event-id", "event-type", "event-version", "correlation-id"] {
             assert!(headers.contains_key(header), "{header} missing on {value}");
         }
+        // Events a process manager wrote carry the person it acted for.
+        assert_eq!(
+            headers.get("on-behalf-of-id").map(String::as_str),
+            value["onBehalfOf"]["id"].as_str(),
+            "{value}"
+        );
+        on_behalf += usize::from(headers.contains_key("on-behalf-of-id"));
         assert_eq!(*topic, topic_for(value["aggregateType"].as_str().unwrap()));
         assert_eq!(key, value["aggregateId"].as_str().unwrap());
         if seen.insert(headers["event-id"].clone()) {
@@ -91,6 +99,7 @@ pub(crate) async fn assert_topics_hold_the_log(
             "{aggregate:?} in order"
         );
     }
+    on_behalf
 }
 
 /// The Kafka issue: broker stopped during the relay, then back → every event on
@@ -103,13 +112,17 @@ async fn the_relay_delivers_every_event_in_order_across_a_broker_stop() {
     let broker = Broker::start().await;
     let app = app_publishing_to(Backend::Postgres, &broker.address, true).await;
     seat(&app, "S1").await;
+    let mut first = String::new();
     for n in 0..5 {
-        task_with(
+        let id = task_with(
             &app,
             &format!("HT-KAFKA-{n}"),
             &crate::scheduling::resident_id(20 + n),
         )
         .await;
+        if n == 0 {
+            first = id;
+        }
     }
     broker.stop();
     for n in 5..15 {
@@ -131,7 +144,22 @@ async fn the_relay_delivers_every_event_in_order_across_a_broker_stop() {
         )
         .await;
     }
-    assert_topics_hold_the_log(&app.any_pool().await, &broker.address, 3).await;
+    // A booking: the scheduler books the seat and the agenda for the manager.
+    let booked = app
+        .graphql(
+            &crate::scheduling::book_mutation(),
+            crate::scheduling::slot_vars(&first, "S1", crate::scheduling::tomorrow_at(10, 0)),
+        )
+        .await;
+    assert_eq!(
+        data(&booked)["bookAppointment"]["task"]["bookingStatus"],
+        "CONFIRMED"
+    );
+    let on_behalf = assert_topics_hold_the_log(&app.any_pool().await, &broker.address, 3).await;
+    assert!(
+        on_behalf > 0,
+        "the scheduler's events name the manager it booked for"
+    );
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("facesign_relay_events_published_total"),

@@ -309,7 +309,7 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
     let trail = app
         .graphql_as(
             auditor,
-            r#"query($id: String!) { auditTrail(aggregateType: "interview-task", aggregateId: $id) { eventType actorId actorRole causationId payload } }"#,
+            r#"query($id: String!) { auditTrail(aggregateType: "interview-task", aggregateId: $id) { eventType actorId actorRole onBehalfOfId onBehalfOfRole causationId payload } }"#,
             json!({ "id": id }),
         )
         .await;
@@ -317,6 +317,32 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
     let last = trail.last().unwrap();
     assert_eq!(last["eventType"], "QcRejected");
     assert_eq!(last["actorRole"], "SYSTEM");
+    // The engine wrote it for the reviewer: the task's own trail names them.
+    assert_eq!(
+        (&last["onBehalfOfId"], &last["onBehalfOfRole"]),
+        (&json!("R1"), &json!("QC_REVIEWER"))
+    );
+    let reviewer_did = app
+        .graphql_as(
+            auditor,
+            r#"{ actorTrail(actorId: "R1") { aggregateType aggregateId eventType actorId onBehalfOfId } }"#,
+            json!({}),
+        )
+        .await;
+    let reviewer_did = data(&reviewer_did)["actorTrail"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        reviewer_did
+            .iter()
+            .any(|a| a["aggregateType"] == "interview-task"
+                && a["aggregateId"] == id.as_str()
+                && a["eventType"] == "QcRejected"
+                && a["actorId"] == "quality-control"
+                && a["onBehalfOfId"] == "R1"),
+        "what R1 did includes the task's rejection: {reviewer_did:?}"
+    );
     assert_eq!(
         last["payload"]["QcRejected"]["reasons"],
         json!(["FORGED_DOCUMENTS", "NO_STABLE_INCOME"])
