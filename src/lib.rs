@@ -241,6 +241,7 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     shutdown_grace: std::time::Duration,
     cancel_requests: watch::Sender<bool>,
+    stop_operation_log: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
     database: Database,
@@ -275,6 +276,7 @@ impl RunningServer {
                 }
             }
         };
+        let _ = self.stop_operation_log.send(true);
         for mut worker in self.workers {
             let limit = grace_over.max(Instant::now()) + STOP_STEP;
             if let Ok(joined) = timeout_at(limit, &mut worker).await {
@@ -543,7 +545,17 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         engine.bus.services().clock.clone(),
         shutdown_rx.clone(),
     )));
+    // The operation log's writer stops after the server, so that what
+    // in-flight requests record during the grace is stored too.
+    let (stop_operation_log, operation_log_stop) = watch::channel(false);
+    let (operation_log, operation_log_writer) = adapters::operation_log::OperationLog::start(
+        engine.database.read_models().clone(),
+        engine.metrics.clone(),
+        operation_log_stop,
+    );
+    workers.push(operation_log_writer);
     let state = AppState {
+        operation_log,
         idempotency,
         stopping,
         optional_workers,
@@ -602,6 +614,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         shutdown,
         shutdown_grace: settings.shutdown_grace,
         cancel_requests,
+        stop_operation_log,
         server,
         workers,
         database: engine.database,

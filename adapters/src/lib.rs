@@ -9,6 +9,7 @@ pub mod database;
 pub mod global_log;
 pub mod idempotency;
 pub mod metrics;
+pub mod operation_log;
 pub mod partners;
 pub mod sms;
 pub mod system;

@@ -44,6 +44,7 @@ const WORDS = {
     "task.snapshots": "抓拍照片", "task.documents": "推送文档", "task.remarks": "备注", "task.chat": "聊天记录",
     "task.calls": "通话记录", "task.conclusion": "面谈结论", "task.timeline": "事件时间线", "task.actions": "操作",
     "task.book": "预约面谈", "task.reschedule": "改约", "task.slots": "可预约时段（未来 7 天）", "task.noSlots": "没有可预约的时段",
+    "task.release": "放回", "task.releaseReason": "放回原因", "task.heldBy": "由坐席 {seat} 处理中",
     "task.start": "开始面谈", "task.endCall": "结束通话", "task.conclude": "提交面谈结论", "task.pass": "通过",
     "task.doubtful": "存疑", "task.cancelTask": "撤销任务", "task.cancelReasonPrompt": "撤销原因",
     "task.addRemark": "添加备注", "task.remarkText": "备注内容", "task.signed": "已签署", "task.unsigned": "待签署",
@@ -57,7 +58,9 @@ const WORDS = {
     "incidents.title": "异常回调（失败的回调）", "incidents.help": "回调多次失败后成为异常；修复对方系统后可重试。",
     "admin.title": "系统管理", "admin.channels": "渠道", "admin.scripts": "话术", "admin.media": "营销视频", "admin.accounts": "账号",
     "admin.makeDefault": "设为默认",
-    "f.onBehalfOf": "代", "audit.title": "审计", "audit.feed": "全局事件流", "audit.trail": "聚合轨迹", "audit.asOf": "某一时刻的状态",
+    "f.onBehalfOf": "代", "audit.title": "审计",
+    "oplog.title": "操作留痕", "oplog.kind": "类别", "oplog.REFUSED": "被拒绝的操作", "oplog.PERSONAL_DATA_READ": "查看个人信息",
+    "oplog.operation": "操作", "oplog.target": "对象", "oplog.code": "错误码", "oplog.detail": "说明", "audit.feed": "全局事件流", "audit.trail": "聚合轨迹", "audit.asOf": "某一时刻的状态",
     "audit.at": "时刻（北京时间）", "audit.actor": "操作人轨迹", "audit.feedAfter": "从日志位置之后", "audit.show": "查看", "audit.payload": "事件内容", "audit.state": "当时状态",
     "dashboard.title": "统计看板", "dashboard.outcomes": "每日面谈结论", "dashboard.calls": "每日通话量",
     "dashboard.durations": "平均排队与通话时长（秒）", "dashboard.created": "新建任务",
@@ -95,6 +98,7 @@ const WORDS = {
     "task.snapshots": "Snapshots", "task.documents": "Documents", "task.remarks": "Remarks", "task.chat": "Chat",
     "task.calls": "Calls", "task.conclusion": "Conclusion", "task.timeline": "Timeline", "task.actions": "Actions",
     "task.book": "Book an appointment", "task.reschedule": "Reschedule", "task.slots": "Free slots (next 7 days)", "task.noSlots": "No free slot",
+    "task.release": "Put back", "task.releaseReason": "Why put back", "task.heldBy": "Held by seat {seat}",
     "task.start": "Start interview", "task.endCall": "End call", "task.conclude": "Conclude", "task.pass": "Pass",
     "task.doubtful": "Doubtful", "task.cancelTask": "Cancel task", "task.cancelReasonPrompt": "Reason",
     "task.addRemark": "Add remark", "task.remarkText": "Remark", "task.signed": "signed", "task.unsigned": "awaiting signature",
@@ -108,7 +112,9 @@ const WORDS = {
     "incidents.title": "Incidents (failed callbacks)", "incidents.help": "A callback that kept failing becomes an incident; retry once the partner is fixed.",
     "admin.title": "Administration", "admin.channels": "Channels", "admin.scripts": "Scripts", "admin.media": "Media", "admin.accounts": "Accounts",
     "admin.makeDefault": "Make default",
-    "f.onBehalfOf": "for", "audit.title": "Audit", "audit.feed": "Global event feed", "audit.trail": "Aggregate trail", "audit.asOf": "State as of a moment",
+    "f.onBehalfOf": "for", "audit.title": "Audit",
+    "oplog.title": "Operation log", "oplog.kind": "Kind", "oplog.REFUSED": "Refused", "oplog.PERSONAL_DATA_READ": "Personal data read",
+    "oplog.operation": "Operation", "oplog.target": "Target", "oplog.code": "Code", "oplog.detail": "Detail", "audit.feed": "Global event feed", "audit.trail": "Aggregate trail", "audit.asOf": "State as of a moment",
     "audit.at": "Moment (Beijing time)", "audit.actor": "What one actor did", "audit.feedAfter": "After log position", "audit.show": "Show", "audit.payload": "Payload", "audit.state": "State then",
     "dashboard.title": "Dashboard", "dashboard.outcomes": "Interview outcomes per day", "dashboard.calls": "Calls per day",
     "dashboard.durations": "Average queue and talk time (s)", "dashboard.created": "Tasks created",
@@ -537,7 +543,7 @@ function loginPage() {
 
 // ---------------------------------------------------------------- task board
 
-const TASK_FIELDS = `id contractNo kind status statusLabel productCode channelCode managerId borrowerName seatNo
+const TASK_FIELDS = `id contractNo kind status statusLabel productCode channelCode managerId borrowerName seatNo interviewSeatNo
   appointmentStart appointmentEnd rescheduleCount bookingStatus bookingError cancelReason createdAt updatedAt version
   requiredSteps participants { name idType idNumber phone roles isMainBorrower }`;
 
@@ -797,6 +803,13 @@ function remarkForm(task) {
 
 async function taskActions(task, timeline) {
   const actions = [];
+  // 000: the seat that connected the interview holds the task; other seats
+  // see who holds it and are offered nothing to do on it.
+  const holder = task.status === "IN_PROGRESS" ? task.interviewSeatNo : null;
+  const works = session.claims.role !== "SEAT" || holder === session.claims.sub;
+  if (holder && !works) {
+    actions.push(h("p", { class: "muted", id: "held-by" }, t("task.heldBy").replace("{seat}", holder)));
+  }
   if (task.status === "PENDING" && !task.appointmentStart && may("Mutation.bookAppointment")) {
     actions.push(h("h2", {}, t("task.book")), await slotPicker(task, "bookAppointment"));
   }
@@ -808,10 +821,10 @@ async function taskActions(task, timeline) {
   }
   if (task.status === "PENDING" && task.appointmentStart && may("Mutation.startInterview")) {
     actions.push(commandButton("startInterview", t("task.start"),
-      `mutation($id: ID!, $seat: String!) { startInterview(taskId: $id, seatNo: $seat) { taskId } }`, { id: task.id, seat: task.seatNo ?? session.claims.sub },
+      `mutation($id: ID!, $seat: String!) { startInterview(taskId: $id, seatNo: $seat) { taskId } }`, { id: task.id, seat: session.claims.sub },
       { id: "start-interview", class: "primary" }));
   }
-  if (task.status === "IN_PROGRESS" && may("Mutation.endCall")) {
+  if (task.status === "IN_PROGRESS" && works && may("Mutation.endCall")) {
     // The video platform reports the queue and answer times; here the seat ends
     // the call it answered when the interview started.
     const started = [...timeline].reverse().find((e) => e.eventType === "InterviewStarted")?.at ?? new Date().toISOString();
@@ -819,12 +832,18 @@ async function taskActions(task, timeline) {
       `mutation($id: ID!, $q: DateTime!, $a: DateTime!) { endCall(taskId: $id, end: NORMAL, queuedAt: $q, answeredAt: $a) { taskId } }`,
       { id: task.id, q: started, a: started }, { id: "end-call" }));
   }
-  if (task.status === "IN_PROGRESS" && may("Mutation.concludeInterview")) {
+  if (task.status === "IN_PROGRESS" && works && may("Mutation.concludeInterview")) {
     const conclude = `mutation($id: ID!, $outcome: InterviewOutcome!) { concludeInterview(taskId: $id, outcome: $outcome) { taskId } }`;
     actions.push(h("h2", {}, t("task.conclude")),
       h("div", { class: "toolbar" },
         commandButton("concludeInterview", t("task.pass"), conclude, { id: task.id, outcome: "PASS" }, { id: "conclude-pass", class: "primary" }),
         commandButton("concludeInterview", t("task.doubtful"), conclude, { id: task.id, outcome: "DOUBTFUL" }, { id: "conclude-doubtful" })));
+  }
+  if (holder && works && may("Mutation.releaseTask")) {
+    const reason = h("input", { name: "releaseReason", size: 18, placeholder: t("task.releaseReason") });
+    actions.push(h("div", { class: "toolbar" }, reason, commandButton("releaseTask", t("task.release"),
+      `mutation($id: ID!, $reason: String!) { releaseTask(taskId: $id, reason: $reason) { taskId } }`,
+      () => ({ id: task.id, reason: reason.value }), { id: "release-task" })));
   }
   if (["PENDING", "IN_PROGRESS"].includes(task.status) && may("Mutation.cancelInterviewTask")) {
     const reason = h("input", { name: "cancelReason", size: 18, placeholder: t("task.cancelReasonPrompt") });
@@ -1224,6 +1243,7 @@ async function auditPage(_arg, params) {
     go("audit", "", { ...here, actor: actorInput.value.trim() });
   } }, field(t("f.actor"), actorInput), h("button", { type: "submit", class: "primary" }, t("audit.show"))),
   actor ? await actorTrail(actor) : null));
+  if (may("Query.operationLog")) sections.push(await operationLogPanel(params, here));
   const afterInput = h("input", { name: "feedAfter", value: feedAfter, size: 12, placeholder: "TX:POSITION" });
   sections.push(panel(t("audit.feed"), h("form", { class: "inline", onsubmit: (e) => {
     e.preventDefault();
@@ -1231,6 +1251,34 @@ async function auditPage(_arg, params) {
   } }, field(t("audit.feedAfter"), afterInput), h("button", { type: "submit" }, t("audit.show"))),
   h("table", { id: "feed" }, tableHead(headers), feedBody), h("p", {}, more)));
   return sections;
+}
+
+// 操作留痕: refused operations and reads of personal data, newest first,
+// filtered by actor, target, operation and kind (the last 100).
+async function operationLogPanel(params, here) {
+  const filter = {
+    actorId: params.get("opActor") || null,
+    target: params.get("opTarget") || null,
+    operation: params.get("opOperation") || null,
+    kind: params.get("opKind") || null,
+  };
+  const entries = (await gql(`query($f: OperationLogFilter!) { operationLog(filter: $f, first: 100) { entryId recordedAt kind actorId actorRole operation target code detail requestId } }`, { f: filter })).operationLog;
+  const actorInput = h("input", { name: "opActor", value: filter.actorId ?? "", size: 14 });
+  const targetInput = h("input", { name: "opTarget", value: filter.target ?? "", size: 20 });
+  const operationInput = h("input", { name: "opOperation", value: filter.operation ?? "", size: 24 });
+  const kindSelect = h("select", { name: "opKind" }, ["", "REFUSED", "PERSONAL_DATA_READ"].map((k) =>
+    h("option", { value: k, selected: k === (filter.kind ?? "") }, k ? t(`oplog.${k}`) : t("f.all"))));
+  const form = h("form", { class: "inline", id: "oplog-form", onsubmit: (e) => {
+    e.preventDefault();
+    go("audit", "", { ...here, opActor: actorInput.value.trim(), opTarget: targetInput.value.trim(), opOperation: operationInput.value.trim(), opKind: kindSelect.value });
+  } }, field(t("f.actor"), actorInput), field(t("oplog.target"), targetInput), field(t("oplog.operation"), operationInput),
+  field(t("oplog.kind"), kindSelect), h("button", { type: "submit", class: "primary" }, t("audit.show")));
+  const rows = entries.map((e) => h("tr", { "data-kind": e.kind, "data-operation": e.operation },
+    h("td", { class: "mono" }, String(e.entryId)), h("td", {}, fmt(e.recordedAt)), h("td", {}, t(`oplog.${e.kind}`)),
+    h("td", {}, `${e.actorId} (${enumLabel("Role", e.actorRole)})`), h("td", { class: "mono" }, e.operation),
+    h("td", { class: "mono" }, e.target), h("td", {}, e.code ?? ""), h("td", {}, e.detail)));
+  return panel(t("oplog.title"), form, h("div", { id: "operation-log" }, table([t("f.position"), t("f.at"), t("oplog.kind"),
+    t("f.actor"), t("oplog.operation"), t("oplog.target"), t("oplog.code"), t("oplog.detail")], rows)));
 }
 
 // What one person or system did, newest first (the last 50 events).

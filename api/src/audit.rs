@@ -1,6 +1,7 @@
 //! The auditor API: an aggregate's whole trail, what one actor did, the global
 //! event feed, and an aggregate's state as of a moment, rebuilt from the log.
 
+use adapters::operation_log::{OperationFilter, OperationLog, OperationRow};
 use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
@@ -52,7 +53,10 @@ pub struct AuditEvent {
 impl AuditEvent {
     fn new(event: StoredEvent, ctx: &Context<'_>) -> Self {
         let mut payload = event.payload;
-        access::json(viewer(ctx), &mut payload);
+        access::json(
+            access::reveals(viewer(ctx), access::Showing::Listed),
+            &mut payload,
+        );
         let m = event.metadata;
         Self {
             position: event.position.to_string(),
@@ -131,6 +135,83 @@ impl From<AuditRow> for ActorAction {
             causation_id: row.causation_id,
             request_id: row.request_id,
             recorded_at: row.recorded_at,
+        }
+    }
+}
+
+/// What an operation-log entry records.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+pub enum OperationKind {
+    /// A command or an access to a record that was refused.
+    Refused,
+    /// Personal data shown unmasked.
+    PersonalDataRead,
+}
+
+impl From<OperationKind> for adapters::operation_log::OperationKind {
+    fn from(kind: OperationKind) -> Self {
+        match kind {
+            OperationKind::Refused => Self::Refused,
+            OperationKind::PersonalDataRead => Self::PersonalDataRead,
+        }
+    }
+}
+
+/// Narrows `operationLog`.
+#[derive(async_graphql::InputObject, Default)]
+pub struct OperationLogFilter {
+    /// Only this actor (token subject).
+    pub actor_id: Option<String>,
+    /// Only targets containing this text (an id, a contract no).
+    pub target: Option<String>,
+    /// Only this operation (`Mutation.cancelInterviewTask`, `task`, `partner/orders`).
+    pub operation: Option<String>,
+    /// Only refusals, or only reads of personal data.
+    pub kind: Option<OperationKind>,
+    /// At or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One entry of the operation log (操作留痕).
+#[derive(SimpleObject)]
+pub struct OperationLogEntry {
+    /// Entry id, increasing (a `before` cursor).
+    pub entry_id: i64,
+    /// When.
+    pub recorded_at: String,
+    /// REFUSED or PERSONAL_DATA_READ.
+    pub kind: String,
+    /// Who (token subject), or `anonymous`.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// The operation.
+    pub operation: String,
+    /// The record it addressed (`taskId=…`, `interview-task:…`).
+    pub target: String,
+    /// The error code of a refusal.
+    pub code: Option<String>,
+    /// The refusal's message, or the personal-data fields shown.
+    pub detail: String,
+    /// The inbound request.
+    pub request_id: String,
+}
+
+impl From<OperationRow> for OperationLogEntry {
+    fn from(row: OperationRow) -> Self {
+        Self {
+            entry_id: row.entry_id,
+            recorded_at: row.recorded_at,
+            kind: row.kind,
+            actor_id: row.actor_id,
+            actor_role: row.actor_role,
+            operation: row.operation,
+            target: row.target,
+            code: row.code,
+            detail: row.detail,
+            request_id: row.request_id,
         }
     }
 }
@@ -265,6 +346,37 @@ impl AuditQuery {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// 操作留痕: refused operations and reads of unmasked personal data, newest
+    /// first (paged by `before`, an entry id).
+    async fn operation_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: OperationLogFilter,
+        #[graphql(default = 50)] first: i32,
+        before: Option<i64>,
+    ) -> Result<Vec<OperationLogEntry>> {
+        if !(1..=500).contains(&first) {
+            return Err(ApiError::validation("first must be between 1 and 500").into());
+        }
+        let filter = OperationFilter {
+            actor_id: filter.actor_id.filter(|a| !a.trim().is_empty()),
+            target: filter.target.filter(|t| !t.trim().is_empty()),
+            operation: filter.operation.filter(|o| !o.trim().is_empty()),
+            kind: filter.kind.map(Into::into),
+            from: filter.from,
+            to: filter.to,
+        };
+        let rows = OperationLog::read(
+            state(ctx).database.read_models(),
+            &filter,
+            before,
+            i64::from(first),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// The global feed: events strictly after `after` (`TX:POSITION`), in log order.
     async fn events(
         &self,
@@ -311,7 +423,10 @@ impl AuditQuery {
         };
         let (sequence, as_of) = (last.sequence, last.metadata.recorded_at);
         let mut document = fold_by_type(&aggregate_type, &events)?;
-        access::json(viewer(ctx), &mut document);
+        access::json(
+            access::reveals(viewer(ctx), access::Showing::Listed),
+            &mut document,
+        );
         Ok(AggregateState {
             aggregate_type,
             aggregate_id,

@@ -286,9 +286,10 @@ pub struct AccountView {
 }
 
 fn account_view(ctx: &Context<'_>, r: AccountRow) -> AccountView {
-    let viewer = crate::tasks::viewer(ctx);
+    // Staff phones: masked for the roles that read accounts (admins, auditors).
+    let reveal = crate::access::reveals(crate::tasks::viewer(ctx), crate::access::Showing::Listed);
     AccountView {
-        phone: r.phone.map(|p| crate::access::phone(viewer, &p)),
+        phone: r.phone.map(|p| crate::access::phone(reveal, &p)),
         login: r.login,
         name: r.name,
         email: r.email,

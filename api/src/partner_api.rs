@@ -23,8 +23,10 @@ use rust_decimal::Decimal;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
+use crate::access::record;
 use crate::error::{http_status, ApiError};
 use crate::state::AppState;
+use domain::role::Role;
 
 fn refuse(error: ApiError) -> Response {
     (
@@ -250,21 +252,47 @@ pub async fn partner_request(
     Path(operation): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
+    let request_id = state.bus.services().ids.new_id().to_string();
+    // 操作留痕: every refused partner request, with who it claimed to be.
+    let refused = |partner: &str, target: String, error: ApiError| {
+        let who = (
+            partner.to_string(),
+            Role::Partner.as_str().to_string(),
+            request_id.clone(),
+        );
+        let operation = format!("partner/{operation}");
+        record::refusal_by(
+            &state,
+            who,
+            &operation,
+            target,
+            error.code.as_str(),
+            &error.message,
+        );
+        refuse(error)
+    };
     let envelope = match SignedRequest::parse(&body) {
         Ok(envelope) => envelope,
         Err(reason) => {
-            return refuse(ApiError {
+            let error = ApiError {
                 code: domain::error::DomainError::code(&reason),
                 message: reason.to_string(),
-            })
+            };
+            return refused("anonymous", String::new(), error);
         }
     };
     let (partner, content) = match authenticate(&state, &envelope).await {
         Ok(ok) => ok,
-        Err(e) => return refuse(e),
+        Err(e) => return refused(&envelope.partner, String::new(), e),
     };
     match handle(&state, &operation, &partner, &content).await {
         Ok(data) => ok(data),
-        Err(e) => refuse(e),
+        Err(e) => {
+            let target = content["orderNo"]
+                .as_str()
+                .map(|order| format!("orderNo={order}"))
+                .unwrap_or_default();
+            refused(&partner, target, e)
+        }
     }
 }

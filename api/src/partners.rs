@@ -47,11 +47,19 @@ fn order_view(ctx: &Context<'_>, r: PartnerOrderRow) -> PartnerOrderView {
         4 | 5 => "6004",
         _ => "6003",
     };
+    let reveal = access::reveals(viewer(ctx), access::Showing::Alone);
+    if reveal {
+        access::record::personal_data(
+            ctx,
+            format!("partner-order:{}", r.order_id),
+            &["customerName"],
+        );
+    }
     PartnerOrderView {
         id: ID(r.order_id),
         partner: r.partner,
         order_no: r.order_no,
-        customer_name: access::name(viewer(ctx), &r.customer_name),
+        customer_name: access::name(reveal, &r.customer_name),
         status: r.status,
         status_code: r.status_code,
         audit_result_code: audit.to_string(),

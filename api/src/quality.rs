@@ -13,7 +13,7 @@ use crate::access::checks;
 use crate::audit::read_log_page;
 use crate::error::ApiError;
 use crate::schema::{request, state};
-use crate::tasks::{task_uuid, viewer, InterviewTaskView};
+use crate::tasks::{task_uuid, InterviewTaskView};
 
 /// 拒件原因 of 001, plus OTHER.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -293,11 +293,16 @@ impl QualityQuery {
             return Ok(None);
         };
         checks::read_task(ctx, &row).await?;
+        let task = InterviewTaskView::alone(ctx, row).await?;
         let mut detail = InterviewRecords::task_detail(state.database.read_models(), &id)
             .await
             .map_err(ApiError::from)?
             .unwrap_or_default();
-        access::json(viewer(ctx), &mut detail);
+        let reveal = task.reveals();
+        if reveal && ctx.look_ahead().field("detail").exists() {
+            access::record::personal_data(ctx, format!("interview-task:{id}"), &["detail"]);
+        }
+        access::json(reveal, &mut detail);
         let timeline = state
             .log
             .stream(domain::interview_task::AGGREGATE_TYPE, &id)
@@ -314,7 +319,7 @@ impl QualityQuery {
             })
             .collect();
         Ok(Some(TaskDetail {
-            task: InterviewTaskView(row),
+            task,
             detail: Json(detail),
             timeline,
         }))
@@ -470,11 +475,14 @@ impl QualityMutation {
         let case = InterviewRecords::qc_case(state.database.read_models(), case_id)
             .await
             .map_err(ApiError::from)?;
-        let task = match &case {
+        let row = match &case {
             Some(case) => TaskBoard::get(state.database.read_models(), &case.task_id)
                 .await
-                .map_err(ApiError::from)?
-                .map(InterviewTaskView),
+                .map_err(ApiError::from)?,
+            None => None,
+        };
+        let task = match row {
+            Some(row) => Some(InterviewTaskView::alone(ctx, row).await?),
             None => None,
         };
         Ok(QcCasePayload {

@@ -126,6 +126,8 @@ pub async fn graphql_handler(
         RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
             .check_account(state.database.read_models())
             .await;
+    let variables = crate::access::record::RequestVariables(request.variables.clone());
+    let request = request.data(variables);
     match key {
         // Queries are safe to repeat: a key on one is ignored.
         Some(key) if admitted.is_mutation => {
@@ -181,7 +183,10 @@ impl BoundedSchema {
 impl Executor for BoundedSchema {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
         match self.limits.admit(&mut request) {
-            Ok(_) => self.schema.execute(request).await,
+            Ok(_) => {
+                let variables = crate::access::record::RequestVariables(request.variables.clone());
+                self.schema.execute(request.data(variables)).await
+            }
             Err(refusal) => refused_response(&refusal),
         }
     }
@@ -192,9 +197,13 @@ impl Executor for BoundedSchema {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
         match self.limits.admit(&mut request) {
-            Ok(_) => self
-                .schema
-                .execute_stream_with_session_data(request, session_data.unwrap_or_default()),
+            Ok(_) => {
+                let variables = crate::access::record::RequestVariables(request.variables.clone());
+                self.schema.execute_stream_with_session_data(
+                    request.data(variables),
+                    session_data.unwrap_or_default(),
+                )
+            }
             Err(refusal) => {
                 futures_util::stream::once(std::future::ready(refused_response(&refusal))).boxed()
             }

@@ -97,6 +97,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Idempotency keys of mutations and their first answers.
     pub idempotency: adapters::idempotency::IdempotencyStore,
+    /// The operation log (操作留痕): refusals and reads of personal data.
+    pub operation_log: adapters::operation_log::OperationLog,
 }
 
 impl AppState {

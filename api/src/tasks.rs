@@ -164,22 +164,64 @@ pub struct Participant {
     pub is_main_borrower: bool,
 }
 
-/// An interview task as the task board shows it.
-pub struct InterviewTaskView(pub(crate) TaskBoardRow);
+/// An interview task as the task board shows it, with personal data masked
+/// unless this caller sees it in clear where it is shown (access::reveals).
+pub struct InterviewTaskView {
+    pub(crate) row: TaskBoardRow,
+    reveal: bool,
+}
+
+impl InterviewTaskView {
+    /// A task shown as a row of a list.
+    pub(crate) fn listed(ctx: &Context<'_>, row: TaskBoardRow) -> Self {
+        Self {
+            reveal: access::reveals(viewer(ctx), access::Showing::Listed),
+            row,
+        }
+    }
+
+    /// A task shown on its own (a seat sees it in clear when serving it).
+    pub(crate) async fn alone(ctx: &Context<'_>, row: TaskBoardRow) -> Result<Self, ApiError> {
+        let held_by = (row.status == task::TaskStatus::InProgress.as_str())
+            .then_some(row.interview_seat.as_deref())
+            .flatten();
+        let showing = checks::showing(ctx, &row.task_id, held_by).await?;
+        Ok(Self {
+            reveal: access::reveals(viewer(ctx), showing),
+            row,
+        })
+    }
+
+    /// Whether the caller sees this task's personal data in clear.
+    pub(crate) fn reveals(&self) -> bool {
+        self.reveal
+    }
+
+    /// 操作留痕: the personal data this field resolves in clear.
+    fn record_reveal(&self, ctx: &Context<'_>, fields: &[&str]) {
+        if self.reveal {
+            access::record::personal_data(
+                ctx,
+                format!("interview-task:{}", self.row.task_id),
+                fields,
+            );
+        }
+    }
+}
 
 #[Object(name = "InterviewTask")]
 impl InterviewTaskView {
     /// Task id.
     async fn id(&self) -> ID {
-        ID(self.0.task_id.clone())
+        ID(self.row.task_id.clone())
     }
     /// Loan contract number.
     async fn contract_no(&self) -> &str {
-        &self.0.contract_no
+        &self.row.contract_no
     }
     /// Interview flow.
     async fn kind(&self) -> Result<TaskKind> {
-        parse_stored::<task::TaskKind>(&self.0.kind).map(Into::into)
+        parse_stored::<task::TaskKind>(&self.row.kind).map(Into::into)
     }
     /// Current status.
     async fn status(&self) -> Result<TaskStatus> {
@@ -191,32 +233,44 @@ impl InterviewTaskView {
     }
     /// Product code.
     async fn product_code(&self) -> &str {
-        &self.0.product_code
+        &self.row.product_code
     }
     /// Channel code.
     async fn channel_code(&self) -> &str {
-        &self.0.channel_code
+        &self.row.channel_code
     }
     /// Account manager staff no.
     async fn manager_id(&self) -> &str {
-        &self.0.manager_id
+        &self.row.manager_id
     }
     /// Main borrower's name (masked for roles without need, 邓*闲).
     async fn borrower_name(&self, ctx: &Context<'_>) -> String {
-        access::name(viewer(ctx), &self.0.borrower_name)
+        self.record_reveal(ctx, &["borrowerName"]);
+        access::name(self.reveal, &self.row.borrower_name)
     }
     /// Everyone on the contract, de-duplicated (masked for roles without need).
     async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Participant>> {
-        let role = viewer(ctx);
-        let participants: Vec<task::Participant> = serde_json::from_str(&self.0.participants)
+        let reveal = self.reveal;
+        let participants: Vec<task::Participant> = serde_json::from_str(&self.row.participants)
             .map_err(|e| ApiError::internal(format!("task_board.participants: {e}")))?;
+        let asked = ctx.look_ahead();
+        let fields: Vec<&str> = [
+            ("name", "participants.name"),
+            ("idNumber", "participants.idNumber"),
+            ("phone", "participants.phone"),
+        ]
+        .into_iter()
+        .filter(|(field, _)| asked.field(field).exists())
+        .map(|(_, recorded)| recorded)
+        .collect();
+        self.record_reveal(ctx, &fields);
         Ok(participants
             .into_iter()
             .map(|p| Participant {
-                name: access::name(role, &p.name),
+                name: access::name(reveal, &p.name),
                 id_type: p.id_type.into(),
-                id_number: access::id_number(role, &p.id_number),
-                phone: access::phone(role, &p.phone),
+                id_number: access::id_number(reveal, &p.id_number),
+                phone: access::phone(reveal, &p.phone),
                 is_main_borrower: p.is_main_borrower(),
                 roles: p.roles.into_iter().map(Into::into).collect(),
             })
@@ -224,33 +278,38 @@ impl InterviewTaskView {
     }
     /// Steps the kind requires, in order.
     async fn required_steps(&self) -> Result<Vec<TaskStep>> {
-        let steps: Vec<task::TaskStep> = serde_json::from_str(&self.0.required_steps)
+        let steps: Vec<task::TaskStep> = serde_json::from_str(&self.row.required_steps)
             .map_err(|e| ApiError::internal(format!("task_board.required_steps: {e}")))?;
         Ok(steps.into_iter().map(Into::into).collect())
     }
     /// Why the task was cancelled.
     async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
+        self.row.cancel_reason.as_deref()
     }
     /// When the task was opened.
     async fn created_at(&self) -> Result<DateTime<Utc>> {
-        parse_time(&self.0.created_at)
+        parse_time(&self.row.created_at)
     }
     /// When the task last changed.
     async fn updated_at(&self) -> Result<DateTime<Utc>> {
-        parse_time(&self.0.updated_at)
+        parse_time(&self.row.updated_at)
     }
     /// Sequence of the last event applied (the aggregate version).
     async fn version(&self) -> i64 {
-        self.0.last_sequence
+        self.row.last_sequence
     }
     /// Seat of the current appointment.
     async fn seat_no(&self) -> Option<&str> {
-        self.0.seat_no.as_deref()
+        self.row.seat_no.as_deref()
+    }
+    /// The seat that connected the interview; while it is in progress this
+    /// seat holds the task (000) until it concludes or puts it back.
+    async fn interview_seat_no(&self) -> Option<&str> {
+        self.row.interview_seat.as_deref()
     }
     /// Start of the current appointment.
     async fn appointment_start(&self) -> Result<Option<DateTime<Utc>>> {
-        self.0
+        self.row
             .appointment_start
             .as_deref()
             .map(parse_time)
@@ -258,7 +317,7 @@ impl InterviewTaskView {
     }
     /// End of the current appointment.
     async fn appointment_end(&self) -> Result<Option<DateTime<Utc>>> {
-        self.0
+        self.row
             .appointment_end
             .as_deref()
             .map(parse_time)
@@ -266,22 +325,22 @@ impl InterviewTaskView {
     }
     /// Reschedules used (at most 2 by default).
     async fn reschedule_count(&self) -> i64 {
-        self.0.reschedule_count
+        self.row.reschedule_count
     }
     /// The latest appointment request: REQUESTED, CONFIRMED or REFUSED.
     async fn booking_status(&self) -> Option<&str> {
-        self.0.booking_status.as_deref()
+        self.row.booking_status.as_deref()
     }
     /// Why the latest appointment request was refused.
     async fn booking_error(&self) -> Option<&str> {
-        self.0.booking_error.as_deref()
+        self.row.booking_error.as_deref()
     }
 }
 
 impl InterviewTaskView {
     fn stored_status(&self) -> Result<task::TaskStatus, ApiError> {
-        task::TaskStatus::parse(&self.0.status)
-            .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", self.0.status)))
+        task::TaskStatus::parse(&self.row.status)
+            .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", self.row.status)))
     }
 }
 
@@ -343,11 +402,20 @@ pub struct TaskQuery;
 impl TaskQuery {
     /// Messages sent about a task, oldest first.
     async fn sms_messages(&self, ctx: &Context<'_>, task_id: ID) -> Result<Vec<SmsMessage>> {
+        let mut reveal = access::reveals(viewer(ctx), access::Showing::Alone);
         if let Some(row) = TaskBoard::get(state(ctx).database.read_models(), &task_id)
             .await
             .map_err(ApiError::from)?
         {
             checks::read_task(ctx, &row).await?;
+            reveal = InterviewTaskView::alone(ctx, row).await?.reveal;
+        }
+        if reveal {
+            access::record::personal_data(
+                ctx,
+                format!("interview-task:{}", task_id.as_str()),
+                &["smsMessages.phone"],
+            );
         }
         let sent = adapters::sms::sent_for_task(state(ctx).database.read_models(), &task_id)
             .await
@@ -357,7 +425,7 @@ impl TaskQuery {
                 Ok(SmsMessage {
                     id: ID(m.message_id),
                     task_id: ID(m.task_id),
-                    phone: access::phone(viewer(ctx), &m.phone),
+                    phone: access::phone(reveal, &m.phone),
                     template: m.template,
                     body: m.body,
                     sent_at: parse_time(&m.sent_at)?,
@@ -376,7 +444,7 @@ impl TaskQuery {
             return Ok(None);
         };
         match checks::read_task(ctx, &row).await {
-            Ok(()) => Ok(Some(InterviewTaskView(row))),
+            Ok(()) => Ok(Some(InterviewTaskView::alone(ctx, row).await?)),
             Err(e) if e.code == domain::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -427,11 +495,12 @@ impl TaskQuery {
             .await
             .map_err(ApiError::from)?;
         let mut connection = Connection::new(before.is_some(), page.has_next_page);
-        connection.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|row| Edge::new(BoardCursor(row.created_position), InterviewTaskView(row))),
-        );
+        connection.edges.extend(page.rows.into_iter().map(|row| {
+            Edge::new(
+                BoardCursor(row.created_position),
+                InterviewTaskView::listed(ctx, row),
+            )
+        }));
         Ok(connection)
     }
 }
@@ -611,13 +680,16 @@ async fn payload(
     receipt: adapters::CommandReceipt,
     projected: bool,
 ) -> Result<InterviewTaskPayload> {
-    let task = if projected {
+    let row = if projected {
         TaskBoard::get(state(ctx).database.read_models(), &task_id)
             .await
             .map_err(ApiError::from)?
-            .map(InterviewTaskView)
     } else {
         None
+    };
+    let task = match row {
+        Some(row) => Some(InterviewTaskView::alone(ctx, row).await?),
+        None => None,
     };
     Ok(InterviewTaskPayload {
         task_id: ID(task_id),
@@ -885,7 +957,8 @@ impl TaskSubscription {
                         if access::ownership::task(caller, &facts, access::ownership::Intent::Read)
                             .is_ok()
                         {
-                            return Some((InterviewTaskView(row), (changes, state, id)));
+                            let reveal = access::reveals(Some(role), access::Showing::Listed);
+                            return Some((InterviewTaskView { row, reveal }, (changes, state, id)));
                         }
                     }
                 }

@@ -93,14 +93,23 @@ pub struct WorkOrderView {
     pub updated_at: String,
 }
 
-fn view(ctx: &Context<'_>, r: WorkOrderRow) -> WorkOrderView {
-    let role = viewer(ctx);
+/// A work order as shown; its customer's data in clear only where the caller
+/// sees it (a seat: on the work order it is serving, not in its list, 004 3.4).
+fn view(ctx: &Context<'_>, r: WorkOrderRow, showing: access::Showing) -> WorkOrderView {
+    let reveal = access::reveals(viewer(ctx), showing);
+    if reveal {
+        access::record::personal_data(
+            ctx,
+            format!("work-order:{}", r.work_order_id),
+            &["customerName", "phone", "idNumber"],
+        );
+    }
     WorkOrderView {
         id: ID(r.work_order_id),
         business_type: r.business_type,
-        customer_name: access::name(role, &r.customer_name),
-        phone: access::phone(role, &r.phone),
-        id_number: r.id_number.map(|v| access::id_number(role, &v)),
+        customer_name: access::name(reveal, &r.customer_name),
+        phone: access::phone(reveal, &r.phone),
+        id_number: r.id_number.map(|v| access::id_number(reveal, &v)),
         case_no: r.case_no,
         policy_no: r.policy_no,
         status: r.status,
@@ -148,7 +157,10 @@ impl WorkOrderQuery {
         )
         .await
         .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|r| view(ctx, r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| view(ctx, r, access::Showing::Listed))
+            .collect())
     }
 
     /// 全部 / 待处理 / 处理中 / 已处理 / 已撤销 counts.
@@ -184,11 +196,16 @@ impl WorkOrderMutation {
             .await
             .map_err(ApiError::from)?;
         state.settle().await;
-        AdminCatalog::work_order(state.database.read_models(), id)
+        let row = AdminCatalog::work_order(state.database.read_models(), id)
             .await
             .map_err(ApiError::from)?
-            .map(|r| view(ctx, r))
-            .ok_or_else(|| ApiError::not_found(format!("no work order {id}")).into())
+            .ok_or_else(|| ApiError::not_found(format!("no work order {id}")))?;
+        let connected = row
+            .seat_no
+            .as_deref()
+            .filter(|_| row.status == "IN_PROGRESS");
+        let showing = checks::showing(ctx, id, connected).await?;
+        Ok(view(ctx, row, showing))
     }
 
     fn id(id: &ID) -> Result<String> {

@@ -315,6 +315,21 @@ impl CallQueue {
         Ok(rows.into_iter().map(|(seat,)| seat).collect())
     }
 
+    /// The seats a call for `record_id` is ringing at or answered by now.
+    pub async fn seats_serving(
+        pool: &AnyPool,
+        record_id: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT seat_no FROM inbound_calls
+              WHERE task_id = $1 AND seat_no IS NOT NULL AND status IN ('DISPATCHED', 'ANSWERED')",
+        )
+        .bind(record_id)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.into_iter().map(|(seat,)| seat).collect())
+    }
+
     /// Calls waiting now.
     pub async fn waiting_count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
         let (n,): (i64,) =

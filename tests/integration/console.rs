@@ -570,6 +570,18 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
     browser.wait_text("#actor-trail", "QcCaseDecided").await;
     // ...including the task's rejection the engine wrote for them.
     browser.wait_text("#actor-trail", "QcRejected").await;
+    // 操作留痕: the reviewer's refused decision (no reasons) is in the
+    // operation log, and so are the reads of the borrower's personal data.
+    browser.open("#/audit?opActor=R1&opKind=REFUSED").await;
+    browser
+        .wait_text("#operation-log", "Mutation.decideQcCase")
+        .await;
+    browser.wait_text("#operation-log", "VALIDATION").await;
+    browser.open("#/audit?opKind=PERSONAL_DATA_READ").await;
+    browser
+        .wait_text("#operation-log", "participants.name")
+        .await;
+    browser.shot("08b-operation-log").await;
     let after = conclusion["position"].as_str().unwrap();
     browser.open(&format!("#/audit?feedAfter={after}")).await;
     browser.wait_text("#feed", "QcCaseOpened").await;

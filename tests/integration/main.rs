@@ -18,6 +18,7 @@ mod idempotency;
 mod kafka;
 mod loans;
 mod operations;
+mod ownership;
 mod partners;
 mod quality;
 mod replay;

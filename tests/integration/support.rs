@@ -4,6 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use facesign::{RunningServer, Settings};
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
 
@@ -599,4 +601,138 @@ pub fn assert_projections_equal_a_rebuild(database_url: &str) {
         "projections equal a rebuild: {}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+/// The introspection query the schema walkers use.
+pub const INTROSPECT: &str = r#"{ __schema {
+  queryType { name } mutationType { name } subscriptionType { name }
+  types { name kind enumValues { name }
+    inputFields { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }
+    fields { name
+      type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }
+      args { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }"#;
+
+/// Every type of the schema by name, from introspection.
+pub struct SchemaTypes(pub BTreeMap<String, Value>);
+
+impl SchemaTypes {
+    /// A value for a required argument of type `ty`.
+    pub fn sample(&self, ty: &Value) -> Value {
+        match ty["kind"].as_str().unwrap() {
+            "NON_NULL" => self.sample(&ty["ofType"]),
+            "LIST" => json!([self.sample(&ty["ofType"])]),
+            "ENUM" => self.0[ty["name"].as_str().unwrap()]["enumValues"][0]["name"].clone(),
+            "INPUT_OBJECT" => {
+                let input = &self.0[ty["name"].as_str().unwrap()];
+                let mut object = serde_json::Map::new();
+                for field in input["inputFields"].as_array().unwrap() {
+                    if field["type"]["kind"] == "NON_NULL" {
+                        object.insert(
+                            field["name"].as_str().unwrap().to_string(),
+                            self.sample(&field["type"]),
+                        );
+                    }
+                }
+                Value::Object(object)
+            }
+            _ => match ty["name"].as_str().unwrap() {
+                "Int" => json!(1),
+                "Float" => json!(0.5),
+                "Boolean" => json!(false),
+                "ID" => json!(uuid::Uuid::now_v7().to_string()),
+                "DateTime" => json!((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()),
+                "NaiveTime" => json!("09:00:00"),
+                _ => json!("x"),
+            },
+        }
+    }
+
+    pub fn is_object(&self, ty: &Value) -> bool {
+        match ty["kind"].as_str().unwrap() {
+            "NON_NULL" | "LIST" => self.is_object(&ty["ofType"]),
+            kind => kind == "OBJECT",
+        }
+    }
+
+    /// `(operation name, GraphQL document, variables)` for every root field of `root`.
+    pub fn operations(&self, keyword: &str, root: &str) -> Vec<(String, String, Value)> {
+        let mut operations = Vec::new();
+        for field in self.0[root]["fields"].as_array().unwrap() {
+            let name = field["name"].as_str().unwrap();
+            let mut arguments = Vec::new();
+            let mut variables = serde_json::Map::new();
+            for arg in field["args"].as_array().unwrap() {
+                if arg["type"]["kind"] == "NON_NULL" {
+                    let arg_name = arg["name"].as_str().unwrap();
+                    arguments.push(format!(
+                        "{arg_name}: {}",
+                        to_literal(&self.sample(&arg["type"]))
+                    ));
+                    variables.insert(arg_name.to_string(), Value::Null);
+                }
+            }
+            let arguments = if arguments.is_empty() {
+                String::new()
+            } else {
+                format!("({})", arguments.join(", "))
+            };
+            let selection = if self.is_object(&field["type"]) {
+                " { __typename }"
+            } else {
+                ""
+            };
+            operations.push((
+                format!("{root}.{name}"),
+                format!("{keyword} {{ {name}{arguments}{selection} }}"),
+                json!({}),
+            ));
+        }
+        operations
+    }
+}
+
+/// A JSON value as a GraphQL literal (enum values unquoted).
+pub fn to_literal(value: &Value) -> String {
+    match value {
+        Value::String(s)
+            if s.chars().all(|c| c.is_ascii_uppercase() || c == '_') && s.len() > 1 =>
+        {
+            s.clone()
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(to_literal).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{k}: {}", to_literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The schema's types and its query, mutation and subscription root names.
+pub async fn schema_types(app: &TestApp) -> (SchemaTypes, [String; 3]) {
+    let response = app
+        .graphql_as(("A001", "ADMIN"), INTROSPECT, json!({}))
+        .await;
+    let schema = &data(&response)["__schema"];
+    let types = schema["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_string(), t.clone()))
+        .collect();
+    let roots = [
+        schema["queryType"]["name"].as_str().unwrap().to_string(),
+        schema["mutationType"]["name"].as_str().unwrap().to_string(),
+        schema["subscriptionType"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    ];
+    (SchemaTypes(types), roots)
 }

@@ -182,3 +182,26 @@ pub(crate) async fn call(ctx: &Context<'_>, call_id: &str) -> Result<(), ApiErro
         }
     }
 }
+
+/// How a record the caller reads on its own is shown, for the masking rule: a
+/// seat serves a task it holds (in progress on it) or whose call is ringing
+/// at or answered by it; a work order it connected likewise.
+pub(crate) async fn showing(
+    ctx: &Context<'_>,
+    record_id: &str,
+    held_by: Option<&str>,
+) -> Result<super::Showing, ApiError> {
+    let caller = caller(ctx)?;
+    if caller.role != Role::Seat {
+        return Ok(super::Showing::Alone);
+    }
+    if held_by == Some(caller.id) {
+        return Ok(super::Showing::Serving);
+    }
+    let serving = CallQueue::seats_serving(state(ctx).database.read_models(), record_id).await?;
+    Ok(if serving.iter().any(|s| s == caller.id) {
+        super::Showing::Serving
+    } else {
+        super::Showing::Alone
+    })
+}

@@ -8,14 +8,17 @@ use async_graphql::extensions::{
 };
 use async_graphql::{ServerResult, Value};
 use domain::error::ErrorCode;
-use domain::pii;
 use domain::role::Role;
 
 use crate::error::ApiError;
 use crate::request::RequestContext;
 
 pub(crate) mod checks;
+mod masking;
 pub mod ownership;
+pub(crate) mod record;
+
+pub use masking::{id_number, json, name, phone, reveals, Showing};
 
 use Role::*;
 
@@ -58,6 +61,8 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Query.actorTrail", AUDITORS),
     ("Query.events", AUDITORS),
     ("Query.aggregateAt", AUDITORS),
+    // 操作留痕: who was refused, who saw personal data.
+    ("Query.operationLog", &[Auditor]),
     // Task commands.
     (
         "Mutation.createInterviewTask",
@@ -267,61 +272,6 @@ fn unauthenticated(caller: Option<&RequestContext>) -> ApiError {
     }
 }
 
-/// Roles whose work needs names, ID numbers and phones in clear: the people who
-/// verify identity and own or review the case. Everybody else sees them masked.
-pub fn sees_personal_data(role: Option<Role>) -> bool {
-    matches!(role, Some(Seat | AccountManager | QcReviewer | Supervisor))
-}
-
-/// Masks a name for `role` unless it may see it.
-pub fn name(role: Option<Role>, value: &str) -> String {
-    if sees_personal_data(role) {
-        value.to_string()
-    } else {
-        pii::mask_name(value)
-    }
-}
-
-/// Masks an ID number for `role` unless it may see it.
-pub fn id_number(role: Option<Role>, value: &str) -> String {
-    if sees_personal_data(role) {
-        value.to_string()
-    } else {
-        pii::mask_id_number(value)
-    }
-}
-
-/// Masks a phone number for `role` unless it may see it.
-pub fn phone(role: Option<Role>, value: &str) -> String {
-    if sees_personal_data(role) {
-        value.to_string()
-    } else {
-        pii::mask_phone(value)
-    }
-}
-
-/// Masks personal data anywhere in an event payload or state document
-/// (fields `name`, `id_number`, `phone`), for roles that may not see it.
-pub fn json(role: Option<Role>, value: &mut serde_json::Value) {
-    if sees_personal_data(role) {
-        return;
-    }
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, field) in map.iter_mut() {
-                match (key.as_str(), field.as_str()) {
-                    ("name", Some(text)) => *field = pii::mask_name(text).into(),
-                    ("id_number", Some(text)) => *field = pii::mask_id_number(text).into(),
-                    ("phone", Some(text)) => *field = pii::mask_phone(text).into(),
-                    _ => json(role, field),
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| json(role, item)),
-        _ => {}
-    }
-}
-
 /// Enforces `RULES` on every root query and mutation field before it resolves.
 /// (Subscriptions call [`authorize`] themselves: their fields are not resolved
 /// through this hook.)
@@ -344,36 +294,61 @@ impl Extension for AccessControlExtension {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let root = info.path_node.parent.is_none();
+        let caller = ctx.data_opt::<RequestContext>();
         if root && matches!(info.name, "__schema" | "__type") {
             // The schema is described to authenticated callers only.
-            let caller = ctx.data_opt::<RequestContext>();
             if caller.and_then(|c| c.actor.as_ref()).is_none() {
                 let error: async_graphql::Error = unauthenticated(caller).into();
                 return Err(error.into_server_error(info.field.name.pos));
             }
         }
-        if root && !info.is_for_introspection && !info.name.starts_with("__") {
-            // Subscription roots are merged from parts (TaskSubscription, …);
-            // their rules are listed under the merged root's name.
-            let parent = if info.parent_type.ends_with("Subscription") {
-                "Subscription"
-            } else {
-                info.parent_type
-            };
-            let operation = format!("{parent}.{}", info.name);
-            if let Err(error) = authorize(ctx.data_opt::<RequestContext>(), &operation) {
+        if !root || info.is_for_introspection || info.name.starts_with("__") {
+            return next.run(ctx, info).await;
+        }
+        // Subscription roots are merged from parts (TaskSubscription, …);
+        // their rules are listed under the merged root's name.
+        let parent = if info.parent_type.ends_with("Subscription") {
+            "Subscription"
+        } else {
+            info.parent_type
+        };
+        let operation = format!("{parent}.{}", info.name);
+        let (field, pos) = (info.field, info.field.name.pos);
+        let outcome = match authorize(caller, &operation) {
+            Ok(_) => next.run(ctx, info).await,
+            Err(error) => {
                 let error: async_graphql::Error = error.into();
-                return Err(error.into_server_error(info.field.name.pos));
+                Err(error.into_server_error(pos))
+            }
+        };
+        if let Err(error) = &outcome {
+            // 操作留痕: every refused command, and every refused access to a record.
+            let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+                Some(Value::String(code)) => code.clone(),
+                _ => ErrorCode::Validation.as_str().to_string(),
+            };
+            let access = code == ErrorCode::Forbidden.as_str()
+                || code == ErrorCode::Unauthenticated.as_str();
+            if parent == "Mutation" || access {
+                if let Some(state) = ctx.data_opt::<crate::state::AppState>() {
+                    let variables = ctx.data_opt::<record::RequestVariables>().map(|v| &v.0);
+                    record::refusal(
+                        state,
+                        caller,
+                        &operation,
+                        record::target(field, variables),
+                        &code,
+                        &error.message,
+                    );
+                }
             }
         }
-        next.run(ctx, info).await
+        outcome
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json as j;
-
     use super::*;
 
     #[test]
@@ -383,20 +358,5 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len());
-    }
-
-    /// 004_448cd5ace309d8b2.txt 3.4: names shown like 邓*闲 to those without need.
-    #[test]
-    fn payloads_are_masked_for_roles_without_need() {
-        let mut payload = j!({ "InterviewTaskCreated": { "participants": [
-            { "name": "邓小闲", "id_number": "410102198503121017", "phone": "15618293093" } ] } });
-        let original = payload.clone();
-        json(Some(Seat), &mut payload);
-        assert_eq!(payload, original);
-        json(Some(Auditor), &mut payload);
-        assert_eq!(
-            payload["InterviewTaskCreated"]["participants"][0],
-            j!({ "name": "邓*闲", "id_number": "410102********1017", "phone": "156****3093" })
-        );
     }
 }

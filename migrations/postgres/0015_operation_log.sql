@@ -1,0 +1,31 @@
+-- The operation log (操作留痕, 001 2.3.1.3, 2.4.2.3, 2.4.3.3): refused commands
+-- and reads of unmasked personal data. Not events: nothing happened to any
+-- aggregate. Append-only, like the event log.
+CREATE TABLE operation_log
+(
+    entry_id    BIGSERIAL PRIMARY KEY,
+    recorded_at TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    actor_id    TEXT NOT NULL,
+    actor_role  TEXT NOT NULL,
+    operation   TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    code        TEXT,
+    detail      TEXT NOT NULL,
+    request_id  TEXT NOT NULL
+);
+CREATE INDEX operation_log_actor ON operation_log (actor_id, entry_id);
+CREATE INDEX operation_log_operation ON operation_log (operation, entry_id);
+CREATE INDEX operation_log_time ON operation_log (recorded_at);
+
+CREATE FUNCTION operation_log_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+BEGIN
+    RAISE EXCEPTION 'the operation log is append-only: % refused', TG_OP;
+END;
+$$;
+
+CREATE TRIGGER operation_log_append_only
+    BEFORE UPDATE OR DELETE ON operation_log
+    FOR EACH ROW EXECUTE FUNCTION operation_log_append_only();
