@@ -157,6 +157,7 @@ on_both_backends!(
     a_customer_cannot_disburse_someone_elses_loan,
     a_manager_lists_and_reads_only_the_tasks_they_manage,
     a_refusal_and_a_read_of_personal_data_are_in_the_operation_log,
+    a_seat_holds_the_task_it_connected_until_it_puts_it_back,
 );
 
 async fn every_record_mutation_refuses_a_non_owner_of_each_role_and_changes_nothing(
@@ -427,9 +428,8 @@ async fn a_refusal_and_a_read_of_personal_data_are_in_the_operation_log(backend:
 /// 000: the seat that connects a task holds it — another seat cannot conclude
 /// or record on it — until it puts it back (放回); then the task is 待面谈
 /// again and the seat (or another it is offered to) may connect it again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_seat_holds_the_task_it_connected_until_it_puts_it_back() {
-    let (app, clock) = app_with_clock(Backend::Postgres, 0).await;
+async fn a_seat_holds_the_task_it_connected_until_it_puts_it_back(backend: Backend) {
+    let (app, clock) = app_with_clock(backend, 0).await;
     seat(&app, "S1").await;
     seat(&app, "S2").await;
     let id = task_with(&app, "HT-HOLD-1", OWNER_CUSTOMER).await;
