@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::scheduling::seat;
+use crate::support::scheduling::seat;
 use crate::support::{data, error_code, token, Backend, TestApp};
 
 const ADMIN: (&str, &str) = ("A001", "ADMIN");
@@ -202,7 +202,7 @@ async fn work_orders_follow_the_platform_manual() {
     const ID_NO: &str = "654646464646565";
     let seat_s1 = ("S1", "SEAT");
     seat(&app, "S1").await;
-    crate::dispatch::open_channel(&app, true).await;
+    crate::support::dispatch::open_channel(&app, true).await;
     const CREATE: &str = r#"mutation($id: String) { createWorkOrder(input: { businessType: "YXD", customerName: "邓小闲", phone: "15618293093", idNumber: $id, caseNo: "646464644664", policyNo: "65464564" }) { id status customerName } }"#;
     let created = app
         .graphql_as(seat_s1, CREATE, json!({ "id": ID_NO }))

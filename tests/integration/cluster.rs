@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::kafka::assert_topics_hold_the_log;
+use crate::support::kafka::assert_topics_hold_the_log;
 use crate::support::{
     free_port, start_server_process, task_input, token, Backend, Broker, TempDir, TestDb,
     CREATE_TASK,

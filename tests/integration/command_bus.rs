@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::Barrier;
 
-use crate::graphql_tasks::on_both_backends;
+use crate::support::on_both_backends;
 use crate::support::{create_task, data, error_code, Backend, TestApp, TestDb, CANCEL_TASK};
 
 /// Holds the first `parties` handlers at a barrier, so they all load the same

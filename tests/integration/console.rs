@@ -19,10 +19,10 @@ use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::loans::{advance, passed_at_interview};
-use crate::partners::{self, eventually, order_in_credit, produce, FakePartner};
-use crate::quality::app_with_clock;
-use crate::scheduling::seat;
+use crate::support::loans::{advance, passed_at_interview};
+use crate::support::partners::{self, eventually, order_in_credit, produce, FakePartner};
+use crate::support::scheduling::seat;
+use crate::support::session::app_with_clock;
 use crate::support::{data, token, Backend, Broker, TestApp};
 
 const WAIT: Duration = Duration::from_secs(20);

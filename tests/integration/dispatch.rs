@@ -2,8 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::graphql_tasks::on_both_backends;
-use crate::scheduling::{seat, task_with};
+use crate::support::dispatch::open_channel;
+use crate::support::on_both_backends;
+use crate::support::scheduling::{seat, task_with};
 use crate::support::{data, error_code, Backend, Subscription, TestApp};
 
 const BORROWER: &str = "410102198503121017";
@@ -16,17 +17,6 @@ const CALL_FIELDS: &str =
 on_both_backends!(
     a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat
 );
-
-/// The 原银在线 channel, created (disabled) and, when `enabled`, enabled.
-pub(crate) async fn open_channel(app: &TestApp, enabled: bool) {
-    let create =
-        r#"mutation { createChannel(code: "YYZX", input: { name: "原银在线" }) { enabled } }"#;
-    data(&app.graphql_as(ADMIN, create, json!({})).await);
-    if enabled {
-        let enable = r#"mutation { enableChannel(code: "YYZX") { enabled } }"#;
-        data(&app.graphql_as(ADMIN, enable, json!({})).await);
-    }
-}
 
 async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
     let response = app

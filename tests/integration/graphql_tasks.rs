@@ -2,23 +2,10 @@
 
 use serde_json::json;
 
+use crate::support::on_both_backends;
 use crate::support::{
     create_task, data, error_code, task_input, Backend, TestApp, CANCEL_TASK, CREATE_TASK,
 };
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Postgres).await; })*
-        }
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
-        }
-    };
-}
-pub(crate) use on_both_backends;
 
 on_both_backends!(
     create_query_cancel_round_trip,

@@ -9,51 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+use crate::support::hardening::reported_requests;
 use crate::support::{
     settings, task_input, token, Backend, TestApp, TestDb, CREATE_TASK, TEST_JWT_SECRET,
 };
-
-/// The requests from the issue that crashed the landed server (a list literal
-/// 1,800 deep, nested input objects, a list in a variable's default value) or
-/// ran for seconds and gigabytes (fragment trees of 24 and 26 levels).
-pub fn reported_requests() -> Vec<(&'static str, Value)> {
-    let fragment_tree = |levels: usize| {
-        let mut query = String::from("query { ...L0 }\n");
-        for level in 0..levels - 1 {
-            query.push_str(&format!(
-                "fragment L{level} on Query {{ ...L{next} ...L{next} }}\n",
-                next = level + 1
-            ));
-        }
-        query.push_str(&format!(
-            "fragment L{} on Query {{ __typename }}",
-            levels - 1
-        ));
-        query
-    };
-    vec![
-        (
-            "maxValueDepth",
-            json!({ "query": format!("{{ task(id: {}\"x\"{}) {{ id }} }}", "[".repeat(1800), "]".repeat(1800)) }),
-        ),
-        (
-            "maxValueDepth",
-            json!({ "query": format!("{{ tasks(filter: {}\"x\"{}) {{ edges {{ cursor }} }} }}", "{contractNo: ".repeat(1800), "}".repeat(1800)) }),
-        ),
-        (
-            "maxValueDepth",
-            json!({ "query": format!("query($x: [[ID]] = {}\"x\"{}) {{ __typename }}", "[".repeat(1800), "]".repeat(1800)) }),
-        ),
-        (
-            "maxExpandedSelections",
-            json!({ "query": fragment_tree(24) }),
-        ),
-        (
-            "maxExpandedSelections",
-            json!({ "query": fragment_tree(26) }),
-        ),
-    ]
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reported_requests_are_refused_by_name_with_or_without_a_token() {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::hardening::reported_requests;
+use crate::support::hardening::reported_requests;
 use crate::support::{
     free_port, start_server_process, task_input, token, Backend, TempDir, TestDb, CREATE_TASK,
     WHOLE_MACHINE,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-use crate::graphql_tasks::on_both_backends;
+use crate::support::on_both_backends;
 use crate::support::{settings, task_input, token, Backend, TestApp, TestDb, CREATE_TASK};
 
 on_both_backends!(

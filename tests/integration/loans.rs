@@ -2,99 +2,15 @@
 
 use serde_json::{json, Value};
 
-use crate::graphql_tasks::on_both_backends;
-use crate::quality::{app_with_clock, book_and_start, conclude, end_call, session, SEAT};
-use crate::scheduling::seat;
+use crate::support::loans::{advance, passed_at_interview, LOAN};
+use crate::support::on_both_backends;
+use crate::support::session::app_with_clock;
 use crate::support::VERIFIER;
 use crate::support::{data, error_code, Backend, TestApp};
 
 const BORROWER_ID: &str = "410102198503121017";
-const LOAN: &str =
-    "loanId: id contractNo node interviewTaskId history { kind from to reason actorId actorRole }";
 
 on_both_backends!(rolling_back_from_signing_opens_a_new_interview_task_with_lineage);
-
-pub(crate) async fn advance(app: &TestApp, loan: &str, to: &str) -> Value {
-    app.graphql_as(
-        ("M0001", "ACCOUNT_MANAGER"),
-        &format!("mutation {{ advanceLoanApplication(id: \"{loan}\", to: {to}) {{ loan {{ {LOAN} }} }} }}"),
-        json!({}),
-    )
-    .await
-}
-
-/// A 永续贷 loan submitted and moved to 面谈, whose interview task then passed;
-/// returns the task. 面签 is refused until the pass.
-pub(crate) async fn passed_at_interview(
-    app: &TestApp,
-    clock: &adapters::ShiftableClock,
-    loan: &str,
-    contract: &str,
-) -> String {
-    seat(app, "S1").await;
-    let submitted = app
-        .graphql_as(
-            ("CORE", "CREDIT_SYSTEM"),
-            &format!("mutation($input: SubmitLoanInput!) {{ submitLoanApplication(input: $input) {{ loan {{ {LOAN} }} }} }}"),
-            json!({ "input": {
-                "applicationNo": loan, "contractNo": contract, "amount": "500000.00",
-                "taskKind": "YONGXU_VIDEO_INTERVIEW", "productCode": "YXD", "channelCode": "YYZX", "managerId": "M0001",
-                "participants": [{ "name": "借款人", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"] }]
-            } }),
-        )
-        .await;
-    assert_eq!(
-        data(&submitted)["submitLoanApplication"]["loan"]["node"],
-        "SUBMITTED"
-    );
-    data(&advance(app, loan, "PRELIMINARY_REVIEW").await);
-    let skipped = advance(app, loan, "INTERVIEW").await;
-    assert_eq!(
-        error_code(&skipped),
-        "INVALID_TRANSITION",
-        "nodes are not skipped"
-    );
-    data(&advance(app, loan, "HOME_VISIT").await);
-    let at_interview = advance(app, loan, "INTERVIEW").await;
-    let state = &data(&at_interview)["advanceLoanApplication"]["loan"];
-    assert_eq!(state["node"], "INTERVIEW");
-    let task = state["interviewTaskId"]
-        .as_str()
-        .expect("面谈 opens a task")
-        .to_string();
-    let too_early = advance(app, loan, "SIGNING").await;
-    assert_eq!(
-        error_code(&too_early),
-        "INVALID_TRANSITION",
-        "面签 waits for 已面谈（待提交面签）"
-    );
-
-    book_and_start(app, clock, &task).await;
-    let vars = json!({ "id": task });
-    data(
-        &session(
-            app,
-            VERIFIER,
-            "recordIdentityCheck",
-            &format!(", idNumber: \"{BORROWER_ID}\", livenessPassed: true, similarity: 0.91"),
-            vars.clone(),
-        )
-        .await,
-    );
-    data(
-        &session(
-            app,
-            SEAT,
-            "recordVideoWitness",
-            ", storageRef: \"blob://video-1\"",
-            vars,
-        )
-        .await,
-    );
-    end_call(app, clock, &task).await;
-    data(&conclude(app, &task, "PASS").await);
-    task
-}
 
 /// 001_d165f826565a3102.txt 2.4.3 with the loan issue: a QC reject of a sampled
 /// pass rolls the loan back past 面谈 by the same path: the task is superseded

@@ -8,9 +8,9 @@
 use domain::role::Role;
 use serde_json::{json, Value};
 
-use crate::graphql_tasks::on_both_backends;
-use crate::quality::{app_with_clock, book_and_start};
-use crate::scheduling::{book_mutation, seat, slot_vars, task_with, tomorrow_at};
+use crate::support::on_both_backends;
+use crate::support::scheduling::{book_mutation, seat, slot_vars, task_with, tomorrow_at};
+use crate::support::session::{app_with_clock, book_and_start};
 use crate::support::{data, error_code, schema_types, to_literal, token, Backend, TestApp};
 
 /// The customer on every record of the fixture, and a stranger.

@@ -1,34 +1,14 @@
 //! The interview session, conclusions and quality control end to end (000, 001, 004).
 
-use std::sync::Arc;
-
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::graphql_tasks::on_both_backends;
-use crate::scheduling::{book_mutation, seat, slot_vars, task_with, tomorrow_at};
-use crate::support::{data, error_code, settings, Backend, TestApp, TestDb, VERIFIER};
+use crate::support::on_both_backends;
+use crate::support::scheduling::{seat, task_with, tomorrow_at};
+use crate::support::session::{app_with_clock, book_and_start, conclude, end_call, session, SEAT};
+use crate::support::{data, error_code, Backend, TestApp, VERIFIER};
 
 const BORROWER_ID: &str = "410102198503121017";
-pub(crate) const SEAT: (&str, &str) = ("S1", "SEAT");
-const TASK_FIELDS: &str = "taskId task { status statusLabel version }";
-
-/// A server whose clock a test can move, on `backend`, with QC sampling at `per_mille`.
-pub(crate) async fn app_with_clock(
-    backend: Backend,
-    per_mille: u32,
-) -> (TestApp, Arc<adapters::ShiftableClock>) {
-    let clock = Arc::new(adapters::ShiftableClock::default());
-    let server_clock = clock.clone();
-    let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
-        let mut settings = settings(url);
-        settings.clock = server_clock;
-        settings.session.qc_sample_per_mille = per_mille;
-        settings
-    })
-    .await;
-    (app, clock)
-}
 
 /// A task booked with S1 tomorrow at 10:00, the clock moved into the window and
 /// the interview started by the seat.
@@ -37,65 +17,6 @@ async fn started_interview(app: &TestApp, clock: &adapters::ShiftableClock, kind
     let id = task_with(app, &format!("HT-QC-{kind}"), BORROWER_ID).await;
     book_and_start(app, clock, &id).await;
     id
-}
-
-/// Books `id` with S1 tomorrow at 10:00, moves the clock into the window and
-/// starts the interview.
-pub(crate) async fn book_and_start(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
-    data(
-        &app.graphql(&book_mutation(), slot_vars(id, "S1", tomorrow_at(10, 0)))
-            .await,
-    );
-    clock.advance(tomorrow_at(10, 1) - Utc::now());
-    let started = app
-        .graphql_as(
-            SEAT,
-            &format!("mutation($id: ID!) {{ startInterview(taskId: $id, seatNo: \"S1\") {{ {TASK_FIELDS} }} }}"),
-            json!({ "id": id }),
-        )
-        .await;
-    assert_eq!(
-        data(&started)["startInterview"]["task"]["status"],
-        "IN_PROGRESS"
-    );
-}
-
-pub(crate) async fn session(
-    app: &TestApp,
-    as_who: (&str, &str),
-    mutation: &str,
-    args: &str,
-    vars: Value,
-) -> Value {
-    app.graphql_as(
-        as_who,
-        &format!("mutation($id: ID!) {{ {mutation}(taskId: $id{args}) {{ {TASK_FIELDS} }} }}"),
-        vars,
-    )
-    .await
-}
-
-pub(crate) async fn end_call(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
-    use domain::services::Clock as _;
-    let answered: DateTime<Utc> = clock.now() - chrono::Duration::seconds(30);
-    let queued = answered - chrono::Duration::seconds(45);
-    let ended = app
-        .graphql_as(
-            SEAT,
-            &format!("mutation($id: ID!, $q: DateTime!, $a: DateTime!) {{ endCall(taskId: $id, end: NORMAL, queuedAt: $q, answeredAt: $a) {{ {TASK_FIELDS} }} }}"),
-            json!({ "id": id, "q": queued.to_rfc3339(), "a": answered.to_rfc3339() }),
-        )
-        .await;
-    data(&ended);
-}
-
-pub(crate) async fn conclude(app: &TestApp, id: &str, outcome: &str) -> Value {
-    app.graphql_as(
-        SEAT,
-        &format!("mutation($id: ID!) {{ concludeInterview(taskId: $id, outcome: {outcome}) {{ {TASK_FIELDS} }} }}"),
-        json!({ "id": id }),
-    )
-    .await
 }
 
 const QUEUE: &str = r#"query($task: ID) { qcCases(filter: { taskId: $task }) { id origin status reviewer passed reasons comment } }"#;

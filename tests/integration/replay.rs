@@ -4,7 +4,7 @@ use facesign::Engine;
 use projections::task_board::TaskBoard;
 use serde_json::json;
 
-use crate::graphql_tasks::on_both_backends;
+use crate::support::on_both_backends;
 use crate::support::{create_task, data, settings, Backend, TestApp, CANCEL_TASK};
 
 on_both_backends!(rebuilt_task_board_equals_live);

@@ -3,26 +3,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use domain::customer_agenda::{agenda_id, CustomerAgenda};
 use domain::interview_task::{IdType, Participant};
 use serde_json::{json, Value};
 
-use crate::graphql_tasks::on_both_backends;
-use crate::support::{data, error_code, settings, task_input, Backend, TestApp, CREATE_TASK};
+use crate::support::on_both_backends;
+use crate::support::scheduling::{
+    book_mutation, resident_id, seat, slot_vars, task_with, tomorrow_at, HOURS, TASK_FIELDS,
+};
+use crate::support::{data, error_code, settings, Backend, TestApp};
 
 const BORROWER_ID: &str = "410102198503121017";
 
-const REGISTER: &str = r#"mutation($input: RegisterSeatInput!) { registerSeat(input: $input) { seatNo projected seat { seatNo enabled skills } } }"#;
-const HOURS: &str = r#"mutation($seats: [String!]!, $hours: [WorkingPeriodInput!]!) { setWorkingHours(seatNos: $seats, hours: $hours) { seatNo seat { workingHours { weekday start end } } } }"#;
-const TASK_FIELDS: &str = "taskId task { id status seatNo appointmentStart appointmentEnd rescheduleCount bookingStatus bookingError version }";
 const CALENDAR: &str = r#"query($seat: String!, $from: DateTime!, $to: DateTime!) { seatCalendar(seatNo: $seat, from: $from, to: $to) { taskId start end } }"#;
 const TASK: &str = r#"query($id: ID!) { task(id: $id) { id status seatNo appointmentStart rescheduleCount bookingStatus version } }"#;
 const SMS: &str = r#"query($id: ID!) { smsMessages(taskId: $id) { phone template body } }"#;
-
-pub(crate) fn book_mutation() -> String {
-    format!("mutation($taskId: ID!, $seat: String!, $start: DateTime!, $end: DateTime!) {{ bookAppointment(taskId: $taskId, seatNo: $seat, start: $start, end: $end) {{ {TASK_FIELDS} }} }}")
-}
 
 fn reschedule_mutation() -> String {
     format!("mutation($taskId: ID!, $start: DateTime!, $end: DateTime!, $behalf: Boolean = false) {{ rescheduleAppointment(taskId: $taskId, start: $start, end: $end, onBehalfOfBorrower: $behalf) {{ {TASK_FIELDS} }} }}")
@@ -30,73 +26,6 @@ fn reschedule_mutation() -> String {
 
 fn reassign_mutation() -> String {
     format!("mutation($taskId: ID!, $seat: String!) {{ reassignAppointment(taskId: $taskId, seatNo: $seat) {{ {TASK_FIELDS} }} }}")
-}
-
-/// Tomorrow (Asia/Shanghai) at `hour:minute`, as UTC.
-pub(crate) fn tomorrow_at(hour: u32, minute: u32) -> DateTime<Utc> {
-    let shanghai = domain::schedule::shanghai();
-    let day = (Utc::now().with_timezone(&shanghai) + chrono::Duration::days(1)).date_naive();
-    shanghai
-        .from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap()))
-        .unwrap()
-        .to_utc()
-}
-
-pub(crate) fn slot_vars(task_id: &str, seat: &str, start: DateTime<Utc>) -> Value {
-    json!({
-        "taskId": task_id, "seat": seat,
-        "start": start.to_rfc3339(), "end": (start + chrono::Duration::minutes(30)).to_rfc3339(),
-    })
-}
-
-/// A resident ID with a valid check digit, distinct for each `n`.
-pub(crate) fn resident_id(n: u32) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let base = format!("4101021990{n:07}");
-    let sum: u32 = base
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!(
-        "{base}{}",
-        "10X98765432".as_bytes()[(sum % 11) as usize] as char
-    )
-}
-
-pub(crate) async fn seat(app: &TestApp, seat_no: &str) {
-    let registered = app
-        .graphql_as(
-            ("A001", "ADMIN"),
-            REGISTER,
-            json!({ "input": { "seatNo": seat_no, "name": format!("坐席{seat_no}"), "groups": ["永续贷组"], "skills": ["YXD", "YYZX"] } }),
-        )
-        .await;
-    assert_eq!(data(&registered)["registerSeat"]["seat"]["enabled"], true);
-    let every_day: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-        .iter()
-        .map(|d| json!({ "weekday": d, "start": "00:00:00", "end": "23:59:00" }))
-        .collect();
-    let hours = app
-        .graphql_as(
-            ("A001", "SUPERVISOR"),
-            HOURS,
-            json!({ "seats": [seat_no], "hours": every_day }),
-        )
-        .await;
-    data(&hours);
-}
-
-pub(crate) async fn task_with(app: &TestApp, contract_no: &str, borrower: &str) -> String {
-    let mut input = task_input(contract_no);
-    input["participants"] = json!([
-        { "name": "借款人", "idNumber": borrower, "phone": "13800138000", "roles": ["BORROWER"] }
-    ]);
-    let response = app.graphql(CREATE_TASK, json!({ "input": input })).await;
-    data(&response)["createInterviewTask"]["taskId"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 async fn calendar(app: &TestApp, seat_no: &str) -> Vec<Value> {

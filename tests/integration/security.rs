@@ -6,7 +6,7 @@ use std::process::Command;
 use domain::role::Role;
 use serde_json::{json, Value};
 
-use crate::graphql_tasks::on_both_backends;
+use crate::support::on_both_backends;
 use crate::support::{
     create_task, data, error_code, schema_types, settings, token, Backend, TestApp, TestDb,
 };

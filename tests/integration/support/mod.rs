@@ -1,4 +1,13 @@
-//! Test fixtures: a fresh database per test and a running server.
+//! Test fixtures: a fresh database per test and a running server, and the
+//! helpers every test module shares (each test module imports from here only).
+
+pub mod dispatch;
+pub mod hardening;
+pub mod kafka;
+pub mod loans;
+pub mod partners;
+pub mod scheduling;
+pub mod session;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -736,3 +745,19 @@ pub async fn schema_types(app: &TestApp) -> (SchemaTypes, [String; 3]) {
     ];
     (SchemaTypes(types), roots)
 }
+
+/// Runs each listed test on Postgres and on SQLite.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Backend::Postgres).await; })*
+        }
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
+        }
+    };
+}
+
+pub(crate) use on_both_backends;
