@@ -2,10 +2,8 @@
 //! database, the HTTP server, replay and demo data. The `facesign` binary and the
 //! integration tests both start the engine through here.
 
-pub mod bench;
 mod cluster;
 pub mod demo;
-pub mod kafka;
 pub mod process;
 pub mod settings;
 mod verify;
@@ -487,7 +485,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     }
     let mut optional_workers = Vec::new();
     if let Some(kafka) = &settings.kafka {
-        let relay = kafka::relay::Relay::new(
+        let relay = adapters::kafka::relay::Relay::new(
             kafka,
             engine.database.read_models().clone(),
             engine.log.clone(),
@@ -496,7 +494,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .context("cannot configure the Kafka relay")?;
         optional_workers.push(relay.handle());
         // Consumers share partitions through their group: no lock needed.
-        let consumer = kafka::consumer::CreditDecisionConsumer::new(
+        let consumer = adapters::kafka::consumer::CreditDecisionConsumer::new(
             kafka,
             engine.bus.clone(),
             engine.metrics.clone(),

@@ -173,23 +173,6 @@ enum Command {
     },
     /// Seed demo data into an empty log and exit.
     SeedDemo,
-    /// Measure throughput, latency, lag, rebuild speed and memory against the
-    /// raw database in one run and write the report (BENCHMARKS.md).
-    Bench {
-        /// Shrink every run (CI proves the harness; the figures mean little).
-        #[arg(long)]
-        quick: bool,
-        /// A Postgres database to create the bench database from.
-        #[arg(
-            long,
-            env = "FACESIGN_BENCH_ADMIN_URL",
-            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-        )]
-        admin_url: String,
-        /// Where the report goes.
-        #[arg(long, default_value = "BENCHMARKS.md")]
-        out: PathBuf,
-    },
 }
 
 /// The bounds of every request and the retention of idempotency keys (docs/security.md).
@@ -344,7 +327,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|b| b.trim().to_string())
                 .filter(|b| !b.is_empty())
                 .map(|brokers| {
-                    let mut kafka = facesign::kafka::KafkaSettings::for_brokers(brokers);
+                    let mut kafka = adapters::kafka::KafkaSettings::for_brokers(brokers);
                     kafka.partitions = kafka_partitions.max(1);
                     kafka.replication = kafka_replication.max(1);
                     kafka.create_topics = kafka_create_topics;
@@ -440,25 +423,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema { out } => {
             std::fs::write(&out, api::schema::sdl())?;
             eprintln!("schema written to {}", out.display());
-            Ok(())
-        }
-        Command::Bench {
-            quick,
-            admin_url,
-            out,
-        } => {
-            let scale = if quick {
-                facesign::bench::Scale::QUICK
-            } else {
-                facesign::bench::Scale::FULL
-            };
-            let report = facesign::bench::run(&admin_url, scale, quick).await?;
-            std::fs::write(&out, &report)?;
-            eprintln!(
-                "{report}
-report written to {}",
-                out.display()
-            );
             Ok(())
         }
         Command::SeedDemo => {

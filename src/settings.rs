@@ -49,7 +49,7 @@ pub struct Settings {
     /// Burst above the sustained rate (FACESIGN_RATE_LIMIT_BURST).
     pub rate_limit_burst: u32,
     /// Kafka brokers and topics; no relay and no consumer when None.
-    pub kafka: Option<crate::kafka::KafkaSettings>,
+    pub kafka: Option<adapters::kafka::KafkaSettings>,
     /// Partner platforms: secrets and callback addresses (FACESIGN_PARTNERS).
     pub partners: adapters::partners::PartnerDirectory,
     /// Attempts of a callback before it becomes an incident (FACESIGN_CALLBACK_MAX_ATTEMPTS).

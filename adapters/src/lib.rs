@@ -1,6 +1,6 @@
 //! Adapters of facesign: the event stores on Postgres and SQLite, the command bus
-//! that writes through them, the gap-safe global log reader, and the system clock
-//! and id generator.
+//! that writes through them, the gap-safe global log reader, the Kafka relay and
+//! consumer, and the system clock and id generator.
 
 mod append;
 pub mod cluster;
@@ -8,6 +8,7 @@ pub mod command_bus;
 pub mod database;
 pub mod global_log;
 pub mod idempotency;
+pub mod kafka;
 pub mod metrics;
 pub mod operation_log;
 pub mod partners;

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use facesign::kafka::CREDIT_DECISIONS_DLQ;
+use adapters::kafka::CREDIT_DECISIONS_DLQ;
 use serde_json::{json, Value};
 
 use crate::support::partners::{

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use facesign::kafka::topic_for;
+use adapters::kafka::topic_for;
 use serde_json::Value;
 
 use super::read_topics;

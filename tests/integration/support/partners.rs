@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use adapters::kafka::{KafkaSettings, CREDIT_DECISIONS};
 use axum::http::HeaderMap;
-use facesign::kafka::{KafkaSettings, CREDIT_DECISIONS};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::{json, Value};
 

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::{CommandBus, CommandContext, CommandError, Metrics};
+use crate::{CommandBus, CommandContext, CommandError, Metrics};
 use domain::log::Actor;
 use domain::partner_order::{order_id, PartnerOrder, PartnerOrderCommand};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -227,7 +227,7 @@ impl CreditDecisionConsumer {
         self.metrics.increment(
             "facesign_credit_decisions_total",
             "Credit decisions consumed from Kafka, by outcome.",
-            adapters::metrics::labels(&[("outcome", outcome)]),
+            crate::metrics::labels(&[("outcome", outcome)]),
             1,
         );
     }

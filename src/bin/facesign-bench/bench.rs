@@ -1,4 +1,4 @@
-//! `facesign bench`: measures, in one run on one machine, what the database
+//! `facesign-bench`: measures, in one run on one machine, what the database
 //! itself commits (the raw baseline) and what facesign does on top of it, and
 //! writes BENCHMARKS.md with the machine, the raw figures, the ratios and the
 //! targets of the benchmarks issue. `--quick` shrinks every run so CI proves
@@ -21,7 +21,7 @@ use projections::task_board::{TaskBoard, TaskFilter};
 use sqlx::{Connection, PgConnection};
 use tokio::sync::watch;
 
-use crate::{Engine, Settings};
+use facesign::{Engine, Settings};
 
 /// How big each run is.
 #[derive(Debug, Clone, Copy)]
@@ -363,7 +363,7 @@ pub async fn run(admin_url: &str, scale: Scale, quick: bool) -> anyhow::Result<S
     writeln!(out, "# Benchmarks\n")?;
     writeln!(
         out,
-        "Measured by `facesign bench{}` on {} — {}, {} build. Raw figures and the database's own baseline come from the same run; targets are those of the benchmarks issue. See docs/benchmarks.md for how to run and read it.\n",
+        "Measured by `facesign-bench{}` on {} — {}, {} build. Raw figures and the database's own baseline come from the same run; targets are those of the benchmarks issue. See docs/benchmarks.md for how to run and read it.\n",
         if quick { " --quick" } else { "" },
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         machine(),
@@ -591,7 +591,7 @@ async fn graphql_latency(url: &str, scale: Scale) -> anyhow::Result<Vec<Row>> {
     settings.max_connections = 20;
     settings.rate_limit_per_second = 1_000_000;
     settings.rate_limit_burst = 1_000_000;
-    let server = crate::serve(&settings).await?;
+    let server = facesign::serve(&settings).await?;
     let base = format!("http://{}/graphql", server.addr);
     let keys = api::auth::JwtKeys::new(&settings.jwt_secret);
     let token = keys.mint("M0001", domain::role::Role::AccountManager, 3600);
@@ -683,7 +683,7 @@ async fn graphql_latency(url: &str, scale: Scale) -> anyhow::Result<Vec<Row>> {
 
 /// Relay throughput over the log and end-to-end lag, against tansu.
 async fn relay(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row>> {
-    let Some(tansu) = crate::kafka::find_tansu() else {
+    let Some(tansu) = adapters::kafka::find_tansu() else {
         return Ok(vec![row(
             "Kafka relay",
             "not measured: tansu is not installed",
@@ -722,10 +722,10 @@ async fn relay(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row>> {
 }
 
 async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Result<Vec<Row>> {
-    let mut kafka = crate::kafka::KafkaSettings::for_brokers(brokers);
+    let mut kafka = adapters::kafka::KafkaSettings::for_brokers(brokers);
     kafka.partitions = 3;
     kafka.relay_batch_size = 5_000;
-    let relay = crate::kafka::relay::Relay::new(
+    let relay = adapters::kafka::relay::Relay::new(
         &kafka,
         engine.database.read_models().clone(),
         engine.log.clone(),
@@ -733,7 +733,7 @@ async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Resul
     )?;
     // The log holds everything the earlier runs wrote; publish its last part.
     let pool = engine.database.read_models();
-    projections::runner::load_checkpoint(pool, crate::kafka::relay::NAME).await?;
+    projections::runner::load_checkpoint(pool, adapters::kafka::relay::NAME).await?;
     let from: Option<(String, i64)> = sqlx::query_as(
         "SELECT CAST(tx_id AS TEXT), global_position FROM events
           ORDER BY events.tx_id DESC, events.global_position DESC OFFSET $1 LIMIT 1",
@@ -747,7 +747,7 @@ async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Resul
         )
         .bind(tx_id.parse::<i64>()?)
         .bind(position)
-        .bind(crate::kafka::relay::NAME)
+        .bind(adapters::kafka::relay::NAME)
         .execute(pool)
         .await?;
     }

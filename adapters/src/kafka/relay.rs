@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::{GlobalLog, Metrics};
+use crate::{GlobalLog, Metrics};
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::{
     advance_checkpoint, load_checkpoint, publish_status, run_until_shutdown,
