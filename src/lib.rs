@@ -4,25 +4,24 @@
 
 mod cluster;
 pub mod demo;
-pub mod process;
 pub mod settings;
 mod verify;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use adapters::flows::{FlowParts, FlowRunner, QueueReader};
 use adapters::sms::SmsOutbox;
+use adapters::timers::TimerWorker;
 use adapters::{CommandBus, Database, GlobalLog, Metrics, UuidV7Ids};
 use anyhow::Context as _;
 use api::{ApiConfig, AppState};
+use domain::flows::dispatch::DispatchFlow;
+use domain::flows::loan::LoanFlow;
+use domain::flows::partner::PartnerFlow;
+use domain::flows::quality::QualityFlow;
+use domain::flows::scheduling::SchedulingFlow;
 use domain::services::DomainServices;
-use process::loan_flow::LoanFlowProcess;
-use process::operations::OperationsProcess;
-use process::partners::PartnerProcess;
-use process::quality::QualityProcess;
-use process::scheduling::SchedulingProcess;
-use process::timers::TimerWorker;
-use process::{ProcessManager, ProcessRunner};
 use projections::{
     AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Partners,
     Projection, ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard,
@@ -86,12 +85,18 @@ impl Engine {
         )
     }
 
-    fn process_runner<P: ProcessManager>(&self, process: P) -> ProcessRunner<P> {
-        ProcessRunner::new(
-            process,
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.settings.projection_batch_size,
+    fn flow_runner<F: domain::flows::Flow>(&self, flow: F, actor: &'static str) -> FlowRunner<F> {
+        FlowRunner::new(
+            flow,
+            actor,
+            FlowParts {
+                bus: self.bus.clone(),
+                pool: self.database.read_models().clone(),
+                log: self.log.clone(),
+                sms: self.sms(),
+                metrics: self.metrics.clone(),
+                batch_size: self.settings.projection_batch_size,
+            },
         )
     }
 
@@ -135,19 +140,17 @@ impl Engine {
         self.projection_runner(AdminCatalog)
     }
 
-    /// A runner of the operations-centre process manager (dispatch, work-order
-    /// SMS); it decides once `read_models` (call queue, seat calendar) are current.
+    /// A runner of the operations-centre flow (dispatch, work-order SMS); it
+    /// decides once `read_models` (call queue, seat calendar) are current.
     pub fn operations_runner(
         &self,
         read_models: Vec<ProjectionHandle>,
-    ) -> ProcessRunner<OperationsProcess> {
-        self.process_runner(OperationsProcess::new(
-            self.bus.clone(),
-            self.database.read_models().clone(),
-            self.log.clone(),
-            self.sms(),
-            read_models,
-        ))
+    ) -> FlowRunner<DispatchFlow> {
+        self.flow_runner(DispatchFlow, "dispatcher")
+            .with_queue(QueueReader {
+                read_models,
+                timeout: std::time::Duration::from_secs(10),
+            })
     }
 
     /// A runner of the partner orders and callbacks projection.
@@ -155,25 +158,26 @@ impl Engine {
         self.projection_runner(Partners)
     }
 
-    /// A runner of the partner process manager (callbacks, the account check).
-    pub fn partner_process_runner(&self) -> ProcessRunner<PartnerProcess> {
-        self.process_runner(PartnerProcess::new(
-            self.bus.clone(),
-            self.database.read_models().clone(),
-            self.settings.partners.clone(),
-            self.settings.callback_max_attempts,
-            self.settings.account_check_after,
-        ))
+    /// A runner of the partner flow (callbacks, the account check).
+    pub fn partner_process_runner(&self) -> FlowRunner<PartnerFlow> {
+        self.flow_runner(
+            PartnerFlow {
+                callback_urls: self.settings.partners.callback_urls(),
+                max_attempts: self.settings.callback_max_attempts,
+                account_check_after: self.settings.account_check_after,
+            },
+            "partner-process",
+        )
     }
 
-    /// A runner of the loan-flow process manager.
-    pub fn loan_flow_runner(&self) -> ProcessRunner<LoanFlowProcess> {
-        self.process_runner(LoanFlowProcess::new(self.bus.clone()))
+    /// A runner of the loan flow.
+    pub fn loan_flow_runner(&self) -> FlowRunner<LoanFlow> {
+        self.flow_runner(LoanFlow, "loan-flow")
     }
 
-    /// A runner of the quality-control process manager.
-    pub fn quality_runner(&self) -> ProcessRunner<QualityProcess> {
-        self.process_runner(QualityProcess::new(self.bus.clone()))
+    /// A runner of the quality-control flow.
+    pub fn quality_runner(&self) -> FlowRunner<QualityFlow> {
+        self.flow_runner(QualityFlow, "quality-control")
     }
 
     /// The SMS outbox.
@@ -185,14 +189,14 @@ impl Engine {
         )
     }
 
-    /// A runner of the scheduling process manager.
-    pub fn scheduling_runner(&self) -> ProcessRunner<SchedulingProcess> {
-        self.process_runner(SchedulingProcess::new(
-            self.bus.clone(),
-            self.database.read_models().clone(),
-            self.sms(),
-            self.settings.reminder_lead,
-        ))
+    /// A runner of the scheduling flow.
+    pub fn scheduling_runner(&self) -> FlowRunner<SchedulingFlow> {
+        self.flow_runner(
+            SchedulingFlow {
+                reminder_lead: self.settings.reminder_lead,
+            },
+            "scheduler",
+        )
     }
 
     /// The timer worker.

@@ -6,6 +6,7 @@ mod append;
 pub mod cluster;
 pub mod command_bus;
 pub mod database;
+pub mod flows;
 pub mod global_log;
 pub mod idempotency;
 pub mod kafka;
@@ -14,6 +15,7 @@ pub mod operation_log;
 pub mod partners;
 pub mod sms;
 pub mod system;
+pub mod timers;
 
 pub use command_bus::{CommandBus, CommandContext, CommandError, CommandReceipt, Denied, Guard};
 pub use database::{Backend, Database, StoreError};

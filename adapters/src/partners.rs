@@ -74,6 +74,14 @@ impl PartnerDirectory {
         }
     }
 
+    /// Each partner's callback address, by (upper-case) code.
+    pub fn callback_urls(&self) -> std::collections::HashMap<String, String> {
+        self.partners
+            .values()
+            .map(|p| (p.code.clone(), p.callback_url.clone()))
+            .collect()
+    }
+
     /// The partner with this code.
     pub fn get(&self, code: &str) -> Option<&Partner> {
         self.partners.get(&code.trim().to_uppercase())

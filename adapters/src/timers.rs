@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use adapters::partners::PartnerDirectory;
-use adapters::sms::SmsOutbox;
-use adapters::{CommandBus, CommandContext, CommandError};
+use crate::partners::PartnerDirectory;
+use crate::sms::{SmsMessage, SmsOutbox};
+use crate::{CommandBus, CommandContext, CommandError};
 use chrono::{DateTime, Utc};
 use domain::callback::{Callback, CallbackCommand, CallbackRequest, CallbackStatus};
+use domain::flows::{Effect, TimerKind};
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
 use domain::log::{Actor, LogPosition};
 use domain::partner_order::{PartnerOrder, PartnerOrderCommand};
@@ -18,45 +19,6 @@ use sqlx::AnyPool;
 use tokio::sync::watch;
 use tracing::warn;
 use uuid::Uuid;
-
-use super::scheduling::send_notice;
-
-/// What a timer does when due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimerKind {
-    /// Expire the appointment when its window has passed.
-    Expiry,
-    /// Text the participants before the window opens.
-    Reminder,
-    /// Attempt an outbound callback (subject: the callback id).
-    CallbackAttempt,
-    /// 002 item 13: make a deferred borrow once the 新网 account is open
-    /// (subject: the partner order id).
-    AccountOpenCheck,
-}
-
-impl TimerKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            TimerKind::Expiry => "EXPIRY",
-            TimerKind::Reminder => "REMINDER",
-            TimerKind::CallbackAttempt => "CALLBACK_ATTEMPT",
-            TimerKind::AccountOpenCheck => "ACCOUNT_OPEN_CHECK",
-        }
-    }
-}
-
-/// Stores a timer once per (kind, booking).
-pub async fn schedule_timer(
-    pool: &AnyPool,
-    kind: TimerKind,
-    task_id: &str,
-    booking_id: Uuid,
-    due_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    schedule_job(pool, kind, task_id, &booking_id.to_string(), due_at, now).await
-}
 
 /// Stores a job once per (kind, key) for `subject` (an aggregate id).
 pub async fn schedule_job(
@@ -273,7 +235,25 @@ impl TimerWorker {
                     Err(other) => Err(other.into()),
                 }
             }
-            "REMINDER" => send_notice(&self.bus, &self.sms, task_id, booking_id, "reminder").await,
+            "REMINDER" => {
+                let (task, _) = self.bus.load::<InterviewTask>(task_id).await?;
+                let texts =
+                    domain::flows::scheduling::notice_texts(task_id, &task, booking_id, "reminder");
+                for effect in texts {
+                    if let Effect::Text(text) = effect {
+                        self.sms
+                            .send(&SmsMessage {
+                                dedup_key: text.dedup_key,
+                                task_id: text.subject_id,
+                                phone: text.phone,
+                                template: text.template,
+                                body: text.body,
+                            })
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
             other => anyhow::bail!("unknown timer kind {other}"),
         }
     }

@@ -1,0 +1,285 @@
+//! The loan flow (001 逆向业务操作, 003): reaching 面谈 opens the interview
+//! task; a roll-back to or past 面谈 supersedes the current task and opens its
+//! successor with the same participants, linked both ways (既往数据落库存档备调);
+//! a passed task tells the loan; QC rejecting a sampled pass rolls the loan
+//! back past 面谈.
+
+use super::{Body, Effect, Facts, Flow, FlowEvent, Need, Order};
+use crate::interview_task::{
+    CreateInterviewTask, InterviewOutcome, InterviewTaskCommand, InterviewTaskEvent,
+    ParticipantInput, TaskLineage,
+};
+use crate::loan_application::{LoanApplication, LoanCommand, LoanEvent, Node};
+use crate::services::derived_id;
+
+/// Drives interview tasks from loan transitions and back.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoanFlow;
+
+/// The commands that open `task_id` for `loan` with `lineage`.
+fn open_task(
+    loan_id: &str,
+    loan: &LoanApplication,
+    task_id: String,
+    lineage: TaskLineage,
+) -> Vec<Effect> {
+    let (product, channel, manager) = loan.product_channel_manager();
+    let participants = loan
+        .participants()
+        .iter()
+        .map(|p| ParticipantInput {
+            name: p.name.clone(),
+            id_type: p.id_type,
+            id_number: p.id_number.clone(),
+            phone: p.phone.clone(),
+            roles: p.roles.iter().copied().collect(),
+        })
+        .collect();
+    vec![
+        Effect::send(Order::Task(
+            task_id.clone(),
+            InterviewTaskCommand::Create(CreateInterviewTask {
+                task_id: task_id.clone(),
+                contract_no: loan.contract_no().to_string(),
+                kind: loan.task_kind(),
+                product_code: product.to_string(),
+                channel_code: channel.to_string(),
+                manager_id: manager.to_string(),
+                participants,
+                lineage: Some(lineage),
+            }),
+        )),
+        Effect::send(Order::Loan(
+            loan_id.to_string(),
+            LoanCommand::AttachInterviewTask { task_id },
+        )),
+    ]
+}
+
+/// Whether a task event concerns its loan: a pass, or a QC reject of a sampled pass.
+fn concerns_loan(event: &InterviewTaskEvent) -> bool {
+    matches!(
+        event,
+        InterviewTaskEvent::InterviewConcluded {
+            outcome: InterviewOutcome::Pass,
+            ..
+        } | InterviewTaskEvent::QcPassed { .. }
+            | InterviewTaskEvent::QcRejected {
+                rollback_loan: true,
+                ..
+            }
+    )
+}
+
+impl Flow for LoanFlow {
+    fn name(&self) -> &'static str {
+        "loan_flow_process"
+    }
+
+    fn needs(&self, event: &FlowEvent) -> Vec<Need> {
+        match &event.body {
+            Body::Loan(LoanEvent::LoanAdvanced {
+                to: Node::Interview,
+                ..
+            })
+            | Body::Loan(LoanEvent::LoanRolledBack { .. }) => {
+                vec![Need::Loan(event.aggregate_id.clone())]
+            }
+            Body::Task(task_event) if concerns_loan(task_event) => {
+                vec![Need::Task(event.aggregate_id.clone())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn react(&self, event: &FlowEvent, facts: &Facts) -> Vec<Effect> {
+        let loan_id = &event.aggregate_id;
+        // Derived from the loan event: a redelivery opens the same task, not a second.
+        let task_id = || derived_id(&format!("{loan_id}:{}", event.sequence)).to_string();
+        match &event.body {
+            Body::Loan(LoanEvent::LoanAdvanced {
+                from,
+                to: Node::Interview,
+            }) => {
+                let Some(loan) = facts.loans.get(loan_id) else {
+                    return Vec::new();
+                };
+                if loan.interview_task().is_some() {
+                    return Vec::new(); // back at 面谈 after a roll-back: its task exists
+                }
+                let lineage = TaskLineage {
+                    loan_id: loan_id.clone(),
+                    supersedes: None,
+                    transition: format!("{}→{}", from.label_zh(), Node::Interview.label_zh()),
+                    reason: None,
+                    actor_id: event.actor.id.clone(),
+                    actor_role: event.actor.role.clone(),
+                };
+                open_task(loan_id, loan, task_id(), lineage)
+            }
+            Body::Loan(LoanEvent::LoanRolledBack {
+                from,
+                to,
+                reason,
+                interview_task,
+            }) if *to <= Node::Interview && *from >= Node::Interview => {
+                let Some(loan) = facts.loans.get(loan_id) else {
+                    return Vec::new();
+                };
+                let transition = format!("{}→{}", from.label_zh(), to.label_zh());
+                let successor = task_id();
+                let mut effects = Vec::new();
+                if let Some(old) = interview_task {
+                    effects.push(Effect::send(Order::Task(
+                        old.clone(),
+                        InterviewTaskCommand::Supersede {
+                            successor_id: successor.clone(),
+                            transition: transition.clone(),
+                            reason: reason.clone(),
+                        },
+                    )));
+                }
+                let lineage = TaskLineage {
+                    loan_id: loan_id.clone(),
+                    supersedes: interview_task.clone(),
+                    transition,
+                    reason: Some(reason.clone()),
+                    actor_id: event.actor.id.clone(),
+                    actor_role: event.actor.role.clone(),
+                };
+                effects.extend(open_task(loan_id, loan, successor, lineage));
+                effects
+            }
+            Body::Task(task_event) if concerns_loan(task_event) => {
+                let Some(loan_id) = facts
+                    .tasks
+                    .get(&event.aggregate_id)
+                    .and_then(|task| task.loan_id())
+                else {
+                    return Vec::new(); // a task no loan flow opened
+                };
+                let command = match task_event {
+                    InterviewTaskEvent::QcRejected { reasons, .. } => LoanCommand::RollBack {
+                        to: Node::Interview,
+                        reason: format!("质检拒件（抽样通过）: {}", reasons.join(", ")),
+                    },
+                    _ => LoanCommand::RecordInterviewPassed {
+                        task_id: event.aggregate_id.clone(),
+                    },
+                };
+                vec![Effect::send(Order::Loan(loan_id.to_string(), command))]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::super::testing::{event, facts, rebuilt};
+    use super::*;
+    use crate::interview_task::{IdType, Participant, ParticipantRole, TaskKind};
+    use crate::loan_application::Product;
+
+    fn loan(task: Option<&str>) -> LoanApplication {
+        let mut events = vec![LoanEvent::LoanSubmitted {
+            product: Product::Yongxu,
+            contract_no: "HT-9".into(),
+            amount: Decimal::new(50_000_000, 2),
+            task_kind: TaskKind::YongxuVideoInterview,
+            product_code: "YXD".into(),
+            channel_code: "YYZX".into(),
+            manager_id: "M1".into(),
+            participants: vec![Participant {
+                name: "邓小闲".into(),
+                id_type: IdType::IdCard,
+                id_number: "410102198503121017".into(),
+                phone: "15618293093".into(),
+                roles: [ParticipantRole::Borrower].into_iter().collect(),
+            }],
+        }];
+        if let Some(task) = task {
+            events.push(LoanEvent::InterviewTaskAttached {
+                task_id: task.into(),
+            });
+        }
+        rebuilt(events)
+    }
+
+    /// 001: reaching 面谈 opens the task with the loan's people, linked to the loan.
+    #[test]
+    fn reaching_the_interview_opens_a_task_and_attaches_it() {
+        let advanced = event(
+            "L1",
+            Body::Loan(LoanEvent::LoanAdvanced {
+                from: Node::HomeVisit,
+                to: Node::Interview,
+            }),
+        );
+        assert_eq!(LoanFlow.needs(&advanced), vec![Need::Loan("L1".into())]);
+        let mut facts = facts();
+        facts.loans.insert("L1".into(), loan(None));
+        let effects = LoanFlow.react(&advanced, &facts);
+        let task_id = derived_id("L1:3").to_string();
+        let Effect::Send(Order::Task(id, InterviewTaskCommand::Create(create)), _) = &effects[0]
+        else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(id, &task_id);
+        assert_eq!(create.contract_no, "HT-9");
+        assert_eq!(create.manager_id, "M1");
+        assert_eq!(create.participants.len(), 1);
+        let lineage = create.lineage.as_ref().unwrap();
+        assert_eq!(
+            (lineage.transition.as_str(), lineage.actor_id.as_str()),
+            ("家访→面谈", "M1")
+        );
+        assert_eq!(
+            effects[1],
+            Effect::send(Order::Loan(
+                "L1".into(),
+                LoanCommand::AttachInterviewTask { task_id }
+            ))
+        );
+        // Back at 面谈 after a roll-back, the task exists: nothing more.
+        facts.loans.insert("L1".into(), loan(Some("t0")));
+        assert!(LoanFlow.react(&advanced, &facts).is_empty());
+    }
+
+    /// 001 逆向业务操作: a roll-back past 面谈 supersedes the task and opens its successor.
+    #[test]
+    fn a_roll_back_past_the_interview_supersedes_and_opens_a_successor() {
+        let rolled = event(
+            "L1",
+            Body::Loan(LoanEvent::LoanRolledBack {
+                from: Node::Signing,
+                to: Node::Interview,
+                reason: "客户对方案有异议".into(),
+                interview_task: Some("t0".into()),
+            }),
+        );
+        let mut facts = facts();
+        facts.loans.insert("L1".into(), loan(Some("t0")));
+        let effects = LoanFlow.react(&rolled, &facts);
+        let successor = derived_id("L1:3").to_string();
+        assert_eq!(
+            effects[0],
+            Effect::send(Order::Task(
+                "t0".into(),
+                InterviewTaskCommand::Supersede {
+                    successor_id: successor.clone(),
+                    transition: "面签→面谈".into(),
+                    reason: "客户对方案有异议".into(),
+                }
+            ))
+        );
+        assert!(matches!(
+            &effects[1],
+            Effect::Send(Order::Task(id, InterviewTaskCommand::Create(c)), _)
+                if *id == successor && c.lineage.as_ref().unwrap().supersedes.as_deref() == Some("t0")
+        ));
+        assert_eq!(effects.len(), 3);
+    }
+}
