@@ -4,28 +4,21 @@
 
 mod cluster;
 pub mod demo;
+pub mod registry;
 pub mod settings;
 mod verify;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use adapters::flows::{FlowParts, FlowRunner, QueueReader};
+use adapters::flows::{FlowParts, FlowRunner};
 use adapters::sms::SmsOutbox;
 use adapters::timers::TimerWorker;
 use adapters::{CommandBus, Database, GlobalLog, Metrics, UuidV7Ids};
 use anyhow::Context as _;
 use api::{ApiConfig, AppState};
-use domain::flows::dispatch::DispatchFlow;
-use domain::flows::loan::LoanFlow;
-use domain::flows::partner::PartnerFlow;
-use domain::flows::quality::QualityFlow;
-use domain::flows::scheduling::SchedulingFlow;
 use domain::services::DomainServices;
-use projections::{
-    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Partners,
-    Projection, ProjectionHandle, ProjectionRunner, SeatCalendar, TaskBoard,
-};
+use projections::{ConsumerKind, Projection, ProjectionRunner};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
@@ -76,7 +69,11 @@ impl Engine {
         })
     }
 
-    fn projection_runner<P: Projection>(&self, projection: P) -> ProjectionRunner<P, GlobalLog> {
+    /// A runner of `projection` over this engine's database and log.
+    pub fn projection_runner<P: Projection>(
+        &self,
+        projection: P,
+    ) -> ProjectionRunner<P, GlobalLog> {
         ProjectionRunner::new(
             projection,
             self.database.read_models().clone(),
@@ -85,7 +82,12 @@ impl Engine {
         )
     }
 
-    fn flow_runner<F: domain::flows::Flow>(&self, flow: F, actor: &'static str) -> FlowRunner<F> {
+    /// A runner of `flow`, whose commands name `actor`.
+    pub fn flow_runner<F: domain::flows::Flow>(
+        &self,
+        flow: F,
+        actor: &'static str,
+    ) -> FlowRunner<F> {
         FlowRunner::new(
             flow,
             actor,
@@ -100,84 +102,18 @@ impl Engine {
         )
     }
 
-    /// A runner of the task board projection over this engine's database.
-    pub fn task_board_runner(&self) -> ProjectionRunner<TaskBoard, GlobalLog> {
-        self.projection_runner(TaskBoard)
-    }
-
-    /// A runner of the seat calendar projection.
-    pub fn seat_calendar_runner(&self) -> ProjectionRunner<SeatCalendar, GlobalLog> {
-        self.projection_runner(SeatCalendar)
-    }
-
-    /// A runner of the audit projection.
-    pub fn audit_log_runner(&self) -> ProjectionRunner<AuditLog, GlobalLog> {
-        self.projection_runner(AuditLog)
-    }
-
-    /// A runner of the interview records projection (QC queue, calls, statistics, task detail).
-    pub fn interview_records_runner(&self) -> ProjectionRunner<InterviewRecords, GlobalLog> {
-        self.projection_runner(InterviewRecords)
-    }
-
-    /// A runner of the loan and lineage projection.
-    pub fn loan_lineage_runner(&self) -> ProjectionRunner<LoanLineage, GlobalLog> {
-        self.projection_runner(LoanLineage)
-    }
-
-    /// A runner of the channel list projection.
-    pub fn channels_runner(&self) -> ProjectionRunner<Channels, GlobalLog> {
-        self.projection_runner(Channels)
-    }
-
-    /// A runner of the call queue projection.
-    pub fn call_queue_runner(&self) -> ProjectionRunner<CallQueue, GlobalLog> {
-        self.projection_runner(CallQueue)
-    }
-
-    /// A runner of the admin catalog projection (scripts, media, accounts, work orders).
-    pub fn admin_catalog_runner(&self) -> ProjectionRunner<AdminCatalog, GlobalLog> {
-        self.projection_runner(AdminCatalog)
-    }
-
-    /// A runner of the operations-centre flow (dispatch, work-order SMS); it
-    /// decides once `read_models` (call queue, seat calendar) are current.
-    pub fn operations_runner(
-        &self,
-        read_models: Vec<ProjectionHandle>,
-    ) -> FlowRunner<DispatchFlow> {
-        self.flow_runner(DispatchFlow, "dispatcher")
-            .with_queue(QueueReader {
-                read_models,
-                timeout: std::time::Duration::from_secs(10),
-            })
-    }
-
-    /// A runner of the partner orders and callbacks projection.
-    pub fn partners_runner(&self) -> ProjectionRunner<Partners, GlobalLog> {
-        self.projection_runner(Partners)
-    }
-
-    /// A runner of the partner flow (callbacks, the account check).
-    pub fn partner_process_runner(&self) -> FlowRunner<PartnerFlow> {
-        self.flow_runner(
-            PartnerFlow {
-                callback_urls: self.settings.partners.callback_urls(),
-                max_attempts: self.settings.callback_max_attempts,
-                account_check_after: self.settings.account_check_after,
-            },
-            "partner-process",
-        )
-    }
-
-    /// A runner of the loan flow.
-    pub fn loan_flow_runner(&self) -> FlowRunner<LoanFlow> {
-        self.flow_runner(LoanFlow, "loan-flow")
-    }
-
-    /// A runner of the quality-control flow.
-    pub fn quality_runner(&self) -> FlowRunner<QualityFlow> {
-        self.flow_runner(QualityFlow, "quality-control")
+    /// The registered consumer of the log named `name` (see [`registry`]).
+    pub fn consumer(&self, name: &str) -> anyhow::Result<registry::Entry> {
+        let entries = registry::consumers(self)?;
+        let known = entries
+            .iter()
+            .map(|e| e.name)
+            .collect::<Vec<_>>()
+            .join(", ");
+        entries
+            .into_iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| anyhow::anyhow!("unknown consumer `{name}`; known: {known}"))
     }
 
     /// The SMS outbox.
@@ -186,16 +122,6 @@ impl Engine {
             self.database.read_models().clone(),
             self.bus.services().clock.clone(),
             self.bus.services().ids.clone(),
-        )
-    }
-
-    /// A runner of the scheduling flow.
-    pub fn scheduling_runner(&self) -> FlowRunner<SchedulingFlow> {
-        self.flow_runner(
-            SchedulingFlow {
-                reminder_lead: self.settings.reminder_lead,
-            },
-            "scheduler",
         )
     }
 
@@ -209,25 +135,21 @@ impl Engine {
         )
     }
 
-    /// Rebuilds the named projection from position 0; returns the events applied.
-    pub async fn replay(&self, projection: &str) -> anyhow::Result<usize> {
-        match projection {
-            projections::task_board::NAME => Ok(self.task_board_runner().rebuild().await?),
-            projections::seat_calendar::NAME => Ok(self.seat_calendar_runner().rebuild().await?),
-            projections::audit_log::NAME => Ok(self.audit_log_runner().rebuild().await?),
-            projections::interview_records::NAME => {
-                Ok(self.interview_records_runner().rebuild().await?)
-            }
-            projections::loan_lineage::NAME => Ok(self.loan_lineage_runner().rebuild().await?),
-            projections::channels::NAME => Ok(self.channels_runner().rebuild().await?),
-            projections::call_queue::NAME => Ok(self.call_queue_runner().rebuild().await?),
-            projections::admin_catalog::NAME => Ok(self.admin_catalog_runner().rebuild().await?),
-            projections::partners::NAME => Ok(self.partners_runner().rebuild().await?),
-            other => anyhow::bail!(
-                "unknown projection `{other}`; known: {}",
-                projections::PROJECTION_NAMES.join(", ")
-            ),
-        }
+    /// Rebuilds the named read model from position 0; returns the events applied.
+    pub async fn replay(&self, name: &str) -> anyhow::Result<usize> {
+        let entries = registry::consumers(self)?;
+        let read_models = entries
+            .iter()
+            .filter(|e| e.kind == ConsumerKind::ReadModel)
+            .map(|e| e.name)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rebuild = entries
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.worker.rebuild())
+            .ok_or_else(|| anyhow::anyhow!("unknown projection `{name}`; known: {read_models}"))?;
+        rebuild.await
     }
 }
 
@@ -238,8 +160,8 @@ const STOP_STEP: std::time::Duration = std::time::Duration::from_secs(2);
 pub struct RunningServer {
     /// The address it listens on.
     pub addr: SocketAddr,
-    /// The task board projection's progress.
-    pub task_board: ProjectionHandle,
+    /// Every consumer of the log and its progress.
+    pub consumers: projections::Consumers,
     shutdown: watch::Sender<bool>,
     shutdown_grace: std::time::Duration,
     cancel_requests: watch::Sender<bool>,
@@ -337,206 +259,45 @@ fn lock_sqlite_instance(database_url: &str) -> anyhow::Result<Option<std::fs::Fi
     }
 }
 
-/// Opens the engine, starts the projection runner and serves HTTP on `settings.bind`.
+/// Opens the engine, starts every worker and serves HTTP on `settings.bind`.
 pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let instance_lock = lock_sqlite_instance(&settings.database_url)?;
     let engine = Engine::open(settings).await?;
-    // On SQLite (one instance) projections catch up before traffic is served;
-    // in a cluster only a worker's leader may run it, so that waits for the lock.
-    let clustered = engine.database.backend() == adapters::Backend::Postgres;
     if settings.demo {
         demo::seed(&engine).await?;
     }
-    let task_board_runner = engine.task_board_runner();
-    let seat_calendar_runner = engine.seat_calendar_runner();
-    let audit_log_runner = engine.audit_log_runner();
-    let task_board = task_board_runner.handle();
-    let seat_calendar = seat_calendar_runner.handle();
-    let audit_log = audit_log_runner.handle();
-    let interview_records_runner = engine.interview_records_runner();
-    let interview_records = interview_records_runner.handle();
-    if !clustered {
-        interview_records_runner
-            .catch_up()
-            .await
-            .context("interview records catch-up")?;
-    }
-    let loan_lineage_runner = engine.loan_lineage_runner();
-    let loan_lineage = loan_lineage_runner.handle();
-    if !clustered {
-        loan_lineage_runner
-            .catch_up()
-            .await
-            .context("loan lineage catch-up")?;
-    }
-    let channels_runner = engine.channels_runner();
-    let channels = channels_runner.handle();
-    if !clustered {
-        channels_runner
-            .catch_up()
-            .await
-            .context("channels catch-up")?;
-    }
-    let call_queue_runner = engine.call_queue_runner();
-    let call_queue = call_queue_runner.handle();
-    if !clustered {
-        call_queue_runner
-            .catch_up()
-            .await
-            .context("call queue catch-up")?;
-    }
-    let admin_catalog_runner = engine.admin_catalog_runner();
-    let admin_catalog = admin_catalog_runner.handle();
-    if !clustered {
-        admin_catalog_runner
-            .catch_up()
-            .await
-            .context("admin catalog catch-up")?;
-    }
-    let partners_runner = engine.partners_runner();
-    let partners = partners_runner.handle();
-    if !clustered {
-        partners_runner
-            .catch_up()
-            .await
-            .context("partners catch-up")?;
-    }
-    let partner_process_runner = engine.partner_process_runner();
-    let partner_process = partner_process_runner.handle();
-    let quality_runner = engine.quality_runner();
-    let quality = quality_runner.handle();
-    let loan_flow_runner = engine.loan_flow_runner();
-    let loan_flow = loan_flow_runner.handle();
-    if !clustered {
-        task_board_runner
-            .catch_up()
-            .await
-            .context("task board catch-up")?;
-    }
-    if !clustered {
-        seat_calendar_runner
-            .catch_up()
-            .await
-            .context("seat calendar catch-up")?;
-    }
-    if !clustered {
-        audit_log_runner
-            .catch_up()
-            .await
-            .context("audit log catch-up")?;
-    }
-    let scheduling_runner = engine.scheduling_runner();
-    let scheduling = scheduling_runner.handle();
-    let operations_runner =
-        engine.operations_runner(vec![call_queue.clone(), seat_calendar.clone()]);
-    let operations = operations_runner.handle();
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let poll = settings.projection_poll_interval;
+    let consumers = registry::consumers(&engine)?;
     let leadership = adapters::cluster::Leadership::new(
         &settings.database_url,
         settings.instance_id.clone(),
         settings.lease_poll_interval,
     )?;
-    // Each worker runs where this instance holds its lock (always, on SQLite),
-    // restarted from its checkpoint whenever leadership comes back.
-    macro_rules! led {
-        ($runner:expr) => {{
-            let runner = Arc::new($runner);
-            let name = runner.handle().name();
-            let leadership = leadership.clone();
-            let bus = engine.bus.clone();
-            let shutdown = shutdown_rx.clone();
-            tokio::spawn(async move {
-                leadership
-                    .lead(name, shutdown, |stop| {
-                        let runner = runner.clone();
-                        let commits = bus.subscribe_commits();
-                        async move { runner.run(commits, poll, stop).await }
-                    })
-                    .await
-            })
-        }};
+    // On SQLite (one instance) read models catch up before traffic is served;
+    // in a cluster only a worker's leader may run it, so that waits for the lock.
+    if !leadership.is_clustered() {
+        catch_up_read_models(&consumers).await?;
     }
-    let mut workers = vec![
-        led!(task_board_runner),
-        led!(seat_calendar_runner),
-        led!(audit_log_runner),
-        led!(interview_records_runner),
-        led!(loan_lineage_runner),
-        led!(channels_runner),
-        led!(call_queue_runner),
-        led!(admin_catalog_runner),
-        led!(partners_runner),
-        led!(partner_process_runner),
-        led!(operations_runner),
-        led!(loan_flow_runner),
-        led!(quality_runner),
-        led!(scheduling_runner),
-    ];
-    {
-        let timers = Arc::new(engine.timer_worker());
-        let leadership = leadership.clone();
-        let shutdown = shutdown_rx.clone();
-        let interval = settings.timer_poll_interval;
-        workers.push(tokio::spawn(async move {
-            leadership
-                .lead("timers", shutdown, |stop| {
-                    let timers = timers.clone();
-                    async move { timers.run(interval, stop).await }
-                })
-                .await
-        }));
-    }
-    let mut optional_workers = Vec::new();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut workers: Vec<JoinHandle<()>> = consumers
+        .iter()
+        .map(|entry| lead_consumer(&engine, &leadership, entry, shutdown_rx.clone()))
+        .collect();
+    workers.push(lead_timers(&engine, &leadership, shutdown_rx.clone()));
     if let Some(kafka) = &settings.kafka {
-        let relay = adapters::kafka::relay::Relay::new(
-            kafka,
-            engine.database.read_models().clone(),
-            engine.log.clone(),
-            engine.metrics.clone(),
-        )
-        .context("cannot configure the Kafka relay")?;
-        optional_workers.push(relay.handle());
-        // Consumers share partitions through their group: no lock needed.
-        let consumer = adapters::kafka::consumer::CreditDecisionConsumer::new(
-            kafka,
-            engine.bus.clone(),
-            engine.metrics.clone(),
-        )
-        .await
-        .context("cannot start the credit decision consumer")?;
-        workers.push(tokio::spawn(consumer.run(shutdown_rx.clone())));
-        workers.push(led!(relay));
+        workers.push(consume_credit_decisions(&engine, kafka, shutdown_rx.clone()).await?);
     }
+    let handles = registry::handles(&consumers);
     if leadership.is_clustered() {
-        let mut handles = vec![
-            task_board.clone(),
-            seat_calendar.clone(),
-            audit_log.clone(),
-            interview_records.clone(),
-            loan_lineage.clone(),
-            channels.clone(),
-            call_queue.clone(),
-            admin_catalog.clone(),
-            partners.clone(),
-            partner_process.clone(),
-            operations.clone(),
-            loan_flow.clone(),
-            quality.clone(),
-            scheduling.clone(),
-        ];
-        handles.extend(optional_workers.iter().cloned());
         workers.push(tokio::spawn(cluster::follow(
             settings.database_url.clone(),
             leadership.clone(),
             engine.bus.clone(),
             engine.database.read_models().clone(),
-            handles,
-            poll,
+            handles.handles(),
+            settings.projection_poll_interval,
             shutdown_rx.clone(),
         )));
     }
-    let (cancel_requests, stopping) = watch::channel(false);
     let idempotency = adapters::idempotency::IdempotencyStore::new(
         engine.database.read_models().clone(),
         chrono::Duration::from_std(settings.idempotency_retention)
@@ -556,63 +317,28 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         operation_log_stop,
     );
     workers.push(operation_log_writer);
+    let (cancel_requests, stopping) = watch::channel(false);
     let state = AppState {
         operation_log,
         idempotency,
         stopping,
-        optional_workers,
-        leadership: leadership.clone(),
+        consumers: handles.clone(),
+        leadership,
         database: engine.database.clone(),
         bus: engine.bus.clone(),
         log: engine.log.clone(),
-        task_board: task_board.clone(),
-        seat_calendar,
-        audit_log,
-        interview_records,
-        loan_lineage,
-        channels,
-        call_queue,
-        admin_catalog,
-        operations,
-        partners,
-        partner_process,
         partner_directory: settings.partners.clone(),
         partner_timestamp_window: settings.partner_timestamp_window,
-        scheduling,
-        quality,
-        loan_flow,
         keys: api::auth::JwtKeys::new(&settings.jwt_secret)
             .with_max_lifetime(settings.token_max_lifetime.as_secs()),
         metrics: engine.metrics.clone(),
-        config: ApiConfig {
-            read_your_writes_timeout: settings.read_your_writes_timeout,
-            introspection: settings.introspection,
-            rate_limit_per_second: settings.rate_limit_per_second,
-            rate_limit_burst: settings.rate_limit_burst,
-            query_limits: settings.query_limits,
-            request_deadline: settings.request_deadline,
-            ..ApiConfig::default()
-        },
+        config: api_config(settings),
     };
-    let listener = tokio::net::TcpListener::bind(&settings.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.bind))?;
-    let addr = listener.local_addr()?;
-    let mut stop = shutdown_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stop| *stop).await;
-        })
-        .await
-    });
+    let (addr, server) = listen(settings, state, shutdown_rx).await?;
     info!(%addr, backend = engine.database.backend().as_str(), "facesign listening; GraphiQL at http://{addr}/graphql");
     Ok(RunningServer {
         addr,
-        task_board,
+        consumers: handles,
         shutdown,
         shutdown_grace: settings.shutdown_grace,
         cancel_requests,
@@ -622,6 +348,115 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         database: engine.database,
         _instance_lock: instance_lock,
     })
+}
+
+/// Brings every read model up to the log head.
+async fn catch_up_read_models(consumers: &[registry::Entry]) -> anyhow::Result<()> {
+    for entry in consumers
+        .iter()
+        .filter(|e| e.kind == ConsumerKind::ReadModel)
+    {
+        entry
+            .worker
+            .catch_up()
+            .await
+            .with_context(|| format!("{} catch-up", entry.name))?;
+    }
+    Ok(())
+}
+
+/// Runs `entry` wherever this instance holds its lock (always, on SQLite),
+/// restarted from its checkpoint whenever leadership comes back.
+fn lead_consumer(
+    engine: &Engine,
+    leadership: &adapters::cluster::Leadership,
+    entry: &registry::Entry,
+    shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let (name, worker) = (entry.name, entry.worker.clone());
+    let (leadership, bus) = (leadership.clone(), engine.bus.clone());
+    let poll = engine.settings.projection_poll_interval;
+    tokio::spawn(async move {
+        leadership
+            .lead(name, shutdown, |stop| {
+                let worker = worker.clone();
+                let commits = bus.subscribe_commits();
+                async move { worker.run(commits, poll, stop).await }
+            })
+            .await
+    })
+}
+
+/// Runs the timer worker where this instance holds its lock.
+fn lead_timers(
+    engine: &Engine,
+    leadership: &adapters::cluster::Leadership,
+    shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let timers = Arc::new(engine.timer_worker());
+    let leadership = leadership.clone();
+    let interval = engine.settings.timer_poll_interval;
+    tokio::spawn(async move {
+        leadership
+            .lead("timers", shutdown, |stop| {
+                let timers = timers.clone();
+                async move { timers.run(interval, stop).await }
+            })
+            .await
+    })
+}
+
+/// Starts the credit decision consumer; consumers share partitions through
+/// their group, so every instance runs one (no lock).
+async fn consume_credit_decisions(
+    engine: &Engine,
+    kafka: &adapters::kafka::KafkaSettings,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<JoinHandle<()>> {
+    let consumer = adapters::kafka::consumer::CreditDecisionConsumer::new(
+        kafka,
+        engine.bus.clone(),
+        engine.metrics.clone(),
+    )
+    .await
+    .context("cannot start the credit decision consumer")?;
+    Ok(tokio::spawn(consumer.run(shutdown)))
+}
+
+/// The API's tunables from the settings.
+fn api_config(settings: &Settings) -> ApiConfig {
+    ApiConfig {
+        read_your_writes_timeout: settings.read_your_writes_timeout,
+        introspection: settings.introspection,
+        rate_limit_per_second: settings.rate_limit_per_second,
+        rate_limit_burst: settings.rate_limit_burst,
+        query_limits: settings.query_limits,
+        request_deadline: settings.request_deadline,
+        ..ApiConfig::default()
+    }
+}
+
+/// Binds `settings.bind` and serves the API until `shutdown`.
+async fn listen(
+    settings: &Settings,
+    state: AppState,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+    Ok((addr, server))
 }
 
 /// Deletes idempotency keys past their retention, at start and every ten

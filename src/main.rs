@@ -136,7 +136,7 @@ enum Command {
     Migrate,
     /// Rebuild a projection from the start of the log, or verify them all.
     Replay {
-        /// Projection to rebuild (task_board, seat_calendar, audit_log).
+        /// Read model to rebuild (task_board, seat_calendar, …; an unknown name lists them all).
         #[arg(long, required_unless_present = "verify", conflicts_with = "verify")]
         projection: Option<String>,
         /// Rebuild every projection into scratch tables and compare with the live

@@ -6,16 +6,10 @@
 //! rebuild stops at the live projection's checkpoint, so the two are compared at
 //! the same point of the log; if the live one moves meanwhile, it is tried again.
 
-use std::fmt::Debug;
-use std::future::Future;
-
 use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use projections::runner::load_checkpoint;
-use projections::{
-    AdminCatalog, AuditLog, CallQueue, Channels, InterviewRecords, LoanLineage, Partners,
-    Projection, ProjectionRunner, SeatCalendar, TaskBoard,
-};
+use projections::{Projection, ProjectionRunner};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use tracing::info;
@@ -61,25 +55,19 @@ async fn scratch() -> anyhow::Result<AnyPool> {
     Ok(pool)
 }
 
-async fn verify_one<P, R, F, Fut>(
+/// Rebuilds the read model `P` into a scratch database up to the live
+/// checkpoint and compares its snapshot with the live one.
+pub(crate) async fn verify_read_model<P: Projection + Default>(
     engine: &Engine,
-    projection: impl Fn() -> P,
-    rows: F,
-) -> anyhow::Result<Option<String>>
-where
-    P: Projection,
-    R: PartialEq + Debug,
-    F: Fn(AnyPool) -> Fut,
-    Fut: Future<Output = Result<Vec<R>, sqlx::Error>>,
-{
+) -> anyhow::Result<Option<String>> {
     let live = engine.database.read_models().clone();
-    let name = projection().name();
+    let name = P::default().name();
     for _attempt in 0..3 {
         let (checkpoint, _) = load_checkpoint(&live, name).await?;
-        let live_rows = rows(live.clone()).await?;
+        let live_rows = P::snapshot(&live).await?;
         let scratch = scratch().await?;
         let runner = ProjectionRunner::new(
-            projection(),
+            P::default(),
             scratch.clone(),
             LogUpTo {
                 log: engine.log.clone(),
@@ -88,7 +76,7 @@ where
             engine.settings.projection_batch_size,
         );
         let applied = runner.catch_up().await?;
-        let rebuilt = rows(scratch.clone()).await?;
+        let rebuilt = P::snapshot(&scratch).await?;
         scratch.close().await;
         if load_checkpoint(&live, name).await?.0 != checkpoint {
             info!(
@@ -182,79 +170,16 @@ async fn verify_reservations(engine: &Engine) -> anyhow::Result<Option<String>> 
 }
 
 impl Engine {
-    /// Rebuilds every projection into scratch tables and compares them with the
-    /// live ones; returns one line per projection that differs.
+    /// Rebuilds every read model into scratch tables and compares them with the
+    /// live ones, and the reservations with the log; one line per difference.
     pub async fn verify(&self) -> anyhow::Result<Vec<String>> {
-        let results = [
-            verify_one(
-                self,
-                || TaskBoard,
-                |pool| async move { TaskBoard::all_rows(&pool).await },
-            )
-            .await?,
-            verify_one(
-                self,
-                || SeatCalendar,
-                |pool| async move {
-                    SeatCalendar::all_rows(&pool)
-                        .await
-                        .map(|(seats, bookings)| {
-                            vec![(format!("{seats:?}"), format!("{bookings:?}"))]
-                        })
-                },
-            )
-            .await?,
-            verify_one(
-                self,
-                || AuditLog,
-                |pool| async move { AuditLog::all_rows(&pool).await },
-            )
-            .await?,
-            verify_one(
-                self,
-                || Channels,
-                |pool| async move { Channels::all_rows(&pool).await },
-            )
-            .await?,
-            verify_one(
-                self,
-                || LoanLineage,
-                |pool| async move { LoanLineage::all_rows(&pool).await },
-            )
-            .await?,
-            verify_one(
-                self,
-                || InterviewRecords,
-                |pool| async move { InterviewRecords::all_rows(&pool).await },
-            )
-            .await?,
-            verify_one(
-                self,
-                || CallQueue,
-                |pool| async move {
-                    CallQueue::all_rows(&pool)
-                        .await
-                        .map(|rows| vec![format!("{rows:?}")])
-                },
-            )
-            .await?,
-            verify_one(
-                self,
-                || AdminCatalog,
-                |pool| async move { AdminCatalog::all_rows(&pool).await },
-            )
-            .await?,
-            verify_one(
-                self,
-                || Partners,
-                |pool| async move { Partners::all_rows(&pool).await },
-            )
-            .await?,
-        ];
-        Ok(results
-            .into_iter()
-            .chain([verify_reservations(self).await?])
-            .flatten()
-            .collect())
+        let mut differences = Vec::new();
+        for entry in crate::registry::consumers(self)? {
+            if let Some(verify) = entry.worker.verify(self) {
+                differences.extend(verify.await?);
+            }
+        }
+        differences.extend(verify_reservations(self).await?);
+        Ok(differences)
     }
 }

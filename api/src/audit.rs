@@ -5,13 +5,13 @@ use adapters::operation_log::{OperationFilter, OperationLog, OperationRow};
 use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::log::{EventLogReader, LogPosition, StoredEvent};
+use domain::log::StoredEvent;
 use projections::audit_log::{AuditLog, AuditRow};
 
 use crate::access;
+use crate::context::{state, viewer};
 use crate::error::ApiError;
-use crate::schema::state;
-use crate::tasks::viewer;
+use crate::log_page::read_log_page;
 
 /// One event of the log with its envelope; personal data masked per role.
 #[derive(SimpleObject)]
@@ -229,31 +229,6 @@ pub struct AggregateState {
     pub as_of: DateTime<Utc>,
     /// The state, as the write side holds it; personal data masked per role.
     pub state: Json<serde_json::Value>,
-}
-
-/// Up to `limit` (1 to `max`) events of the log after the cursor `after`
-/// (`TX:POSITION`, or the start); returns the position read from with them.
-pub(crate) async fn read_log_page(
-    ctx: &Context<'_>,
-    after: Option<String>,
-    limit: i32,
-    max: i32,
-) -> Result<(LogPosition, Vec<StoredEvent>)> {
-    if !(1..=max).contains(&limit) {
-        return Err(ApiError::validation(format!("page size must be between 1 and {max}")).into());
-    }
-    let after = match after {
-        Some(cursor) => cursor
-            .parse::<LogPosition>()
-            .map_err(ApiError::validation)?,
-        None => LogPosition::START,
-    };
-    let events = state(ctx)
-        .log
-        .read_after(after, limit as u32)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok((after, events))
 }
 
 fn fold<A: Aggregate>(events: &[StoredEvent]) -> Result<serde_json::Value, ApiError> {

@@ -3,9 +3,7 @@
 //! (004 3.17 账号管理).
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use cqrs_es::Aggregate;
 use domain::account::{Account, AccountCommand, AccountProfile};
-use domain::error::DomainError;
 use domain::media_asset::{MediaAsset, MediaCommand, MediaSettings};
 use domain::role::Role;
 use domain::script_catalog::{Script, ScriptCatalog, ScriptCommand, CATALOG_ID};
@@ -13,8 +11,9 @@ use domain::seat_group::{SeatGroup, SeatGroupCommand, SeatGroupSettings};
 use projections::admin_catalog::{AccountRow, AdminCatalog, MediaRow, ScriptRow};
 use projections::call_queue::{CallQueue, SeatGroupRow};
 
+use crate::command;
+use crate::context::state;
 use crate::error::ApiError;
-use crate::schema::{request, state};
 
 fn code(value: &str) -> Result<String, ApiError> {
     let value = value.trim();
@@ -22,24 +21,6 @@ fn code(value: &str) -> Result<String, ApiError> {
         return Err(ApiError::validation("code must be 1 to 32 characters"));
     }
     Ok(value.to_string())
-}
-
-/// Sends an admin command and waits until the read models show it.
-async fn send<A>(ctx: &Context<'_>, id: &str, command: A::Command) -> Result<(), ApiError>
-where
-    A: Aggregate<Services = domain::services::DomainServices> + domain::reservation::Reservations,
-    A::Command: Clone,
-    A::Error: DomainError,
-{
-    let state = state(ctx);
-    let receipt = state
-        .bus
-        .execute::<A>(id, command, &request(ctx).command_context()?)
-        .await?;
-    if receipt.position.is_some() {
-        state.settle().await;
-    }
-    Ok(())
 }
 
 /// A script (标准话术).
@@ -287,7 +268,8 @@ pub struct AccountView {
 
 fn account_view(ctx: &Context<'_>, r: AccountRow) -> AccountView {
     // Staff phones: masked for the roles that read accounts (admins, auditors).
-    let reveal = crate::access::reveals(crate::tasks::viewer(ctx), crate::access::Showing::Listed);
+    let reveal =
+        crate::access::reveals(crate::context::viewer(ctx), crate::access::Showing::Listed);
     AccountView {
         phone: r.phone.map(|p| crate::access::phone(reveal, &p)),
         login: r.login,
@@ -387,13 +369,17 @@ impl CatalogMutation {
     }
 
     async fn media(ctx: &Context<'_>, code: &str) -> Result<Option<MediaView>> {
-        let rows = CatalogQuery.media_assets(ctx, false).await?;
-        Ok(rows.into_iter().find(|m| m.code == code))
+        let row = AdminCatalog::media_asset(state(ctx).database.read_models(), code)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(Into::into))
     }
 
     async fn group(ctx: &Context<'_>, code: &str) -> Result<Option<SeatGroupView>> {
-        let rows = CatalogQuery.seat_groups(ctx).await?;
-        Ok(rows.into_iter().find(|g| g.code == code))
+        let row = CallQueue::group(state(ctx).database.read_models(), code)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(Into::into))
     }
 
     async fn account(ctx: &Context<'_>, login: &str) -> Result<Option<AccountView>> {
@@ -414,7 +400,7 @@ impl CatalogMutation {
         input: ScriptInput,
     ) -> Result<Vec<ScriptView>> {
         let code = self::code(&code)?;
-        send::<ScriptCatalog>(
+        command::send_unguarded::<ScriptCatalog>(
             ctx,
             CATALOG_ID,
             ScriptCommand::Add {
@@ -434,7 +420,7 @@ impl CatalogMutation {
         input: ScriptInput,
     ) -> Result<Vec<ScriptView>> {
         let code = self::code(&code)?;
-        send::<ScriptCatalog>(
+        command::send_unguarded::<ScriptCatalog>(
             ctx,
             CATALOG_ID,
             ScriptCommand::Edit {
@@ -449,7 +435,8 @@ impl CatalogMutation {
     /// Removes a script; the default only when it is the last.
     async fn remove_script(&self, ctx: &Context<'_>, code: String) -> Result<Vec<ScriptView>> {
         let code = self::code(&code)?;
-        send::<ScriptCatalog>(ctx, CATALOG_ID, ScriptCommand::Remove { code }).await?;
+        command::send_unguarded::<ScriptCatalog>(ctx, CATALOG_ID, ScriptCommand::Remove { code })
+            .await?;
         Self::scripts(ctx).await
     }
 
@@ -460,7 +447,12 @@ impl CatalogMutation {
         code: String,
     ) -> Result<Vec<ScriptView>> {
         let code = self::code(&code)?;
-        send::<ScriptCatalog>(ctx, CATALOG_ID, ScriptCommand::MakeDefault { code }).await?;
+        command::send_unguarded::<ScriptCatalog>(
+            ctx,
+            CATALOG_ID,
+            ScriptCommand::MakeDefault { code },
+        )
+        .await?;
         Self::scripts(ctx).await
     }
 
@@ -472,7 +464,8 @@ impl CatalogMutation {
         input: MediaInput,
     ) -> Result<Option<MediaView>> {
         let code = self::code(&code)?;
-        send::<MediaAsset>(ctx, &code, MediaCommand::Create(input.into())).await?;
+        command::send_unguarded::<MediaAsset>(ctx, &code, MediaCommand::Create(input.into()))
+            .await?;
         Self::media(ctx, &code).await
     }
 
@@ -484,28 +477,28 @@ impl CatalogMutation {
         input: MediaInput,
     ) -> Result<Option<MediaView>> {
         let code = self::code(&code)?;
-        send::<MediaAsset>(ctx, &code, MediaCommand::Edit(input.into())).await?;
+        command::send_unguarded::<MediaAsset>(ctx, &code, MediaCommand::Edit(input.into())).await?;
         Self::media(ctx, &code).await
     }
 
     /// 启用 a clip.
     async fn enable_media(&self, ctx: &Context<'_>, code: String) -> Result<Option<MediaView>> {
         let code = self::code(&code)?;
-        send::<MediaAsset>(ctx, &code, MediaCommand::Enable).await?;
+        command::send_unguarded::<MediaAsset>(ctx, &code, MediaCommand::Enable).await?;
         Self::media(ctx, &code).await
     }
 
     /// 停用 a clip.
     async fn disable_media(&self, ctx: &Context<'_>, code: String) -> Result<Option<MediaView>> {
         let code = self::code(&code)?;
-        send::<MediaAsset>(ctx, &code, MediaCommand::Disable).await?;
+        command::send_unguarded::<MediaAsset>(ctx, &code, MediaCommand::Disable).await?;
         Self::media(ctx, &code).await
     }
 
     /// 删除 a clip.
     async fn delete_media(&self, ctx: &Context<'_>, code: String) -> Result<Option<MediaView>> {
         let code = self::code(&code)?;
-        send::<MediaAsset>(ctx, &code, MediaCommand::Delete).await?;
+        command::send_unguarded::<MediaAsset>(ctx, &code, MediaCommand::Delete).await?;
         Self::media(ctx, &code).await
     }
 
@@ -517,7 +510,8 @@ impl CatalogMutation {
         input: SeatGroupInput,
     ) -> Result<Option<SeatGroupView>> {
         let code = self::code(&code)?;
-        send::<SeatGroup>(ctx, &code, SeatGroupCommand::Create(input.into())).await?;
+        command::send_unguarded::<SeatGroup>(ctx, &code, SeatGroupCommand::Create(input.into()))
+            .await?;
         Self::group(ctx, &code).await
     }
 
@@ -529,7 +523,8 @@ impl CatalogMutation {
         input: SeatGroupInput,
     ) -> Result<Option<SeatGroupView>> {
         let code = self::code(&code)?;
-        send::<SeatGroup>(ctx, &code, SeatGroupCommand::Edit(input.into())).await?;
+        command::send_unguarded::<SeatGroup>(ctx, &code, SeatGroupCommand::Edit(input.into()))
+            .await?;
         Self::group(ctx, &code).await
     }
 
@@ -540,7 +535,7 @@ impl CatalogMutation {
         code: String,
     ) -> Result<Option<SeatGroupView>> {
         let code = self::code(&code)?;
-        send::<SeatGroup>(ctx, &code, SeatGroupCommand::Delete).await?;
+        command::send_unguarded::<SeatGroup>(ctx, &code, SeatGroupCommand::Delete).await?;
         Self::group(ctx, &code).await
     }
 
@@ -552,7 +547,8 @@ impl CatalogMutation {
         input: AccountInput,
     ) -> Result<Option<AccountView>> {
         let login = self::code(&login)?;
-        send::<Account>(ctx, &login, AccountCommand::Create(input.try_into()?)).await?;
+        command::send_unguarded::<Account>(ctx, &login, AccountCommand::Create(input.try_into()?))
+            .await?;
         Self::account(ctx, &login).await
     }
 
@@ -564,7 +560,8 @@ impl CatalogMutation {
         input: AccountInput,
     ) -> Result<Option<AccountView>> {
         let login = self::code(&login)?;
-        send::<Account>(ctx, &login, AccountCommand::Edit(input.try_into()?)).await?;
+        command::send_unguarded::<Account>(ctx, &login, AccountCommand::Edit(input.try_into()?))
+            .await?;
         Self::account(ctx, &login).await
     }
 
@@ -575,7 +572,7 @@ impl CatalogMutation {
         login: String,
     ) -> Result<Option<AccountView>> {
         let login = self::code(&login)?;
-        send::<Account>(ctx, &login, AccountCommand::Disable).await?;
+        command::send_unguarded::<Account>(ctx, &login, AccountCommand::Disable).await?;
         Self::account(ctx, &login).await
     }
 
@@ -586,7 +583,7 @@ impl CatalogMutation {
         login: String,
     ) -> Result<Option<AccountView>> {
         let login = self::code(&login)?;
-        send::<Account>(ctx, &login, AccountCommand::Enable).await?;
+        command::send_unguarded::<Account>(ctx, &login, AccountCommand::Enable).await?;
         Self::account(ctx, &login).await
     }
 
@@ -597,14 +594,14 @@ impl CatalogMutation {
         login: String,
     ) -> Result<Option<AccountView>> {
         let login = self::code(&login)?;
-        send::<Account>(ctx, &login, AccountCommand::Delete).await?;
+        command::send_unguarded::<Account>(ctx, &login, AccountCommand::Delete).await?;
         Self::account(ctx, &login).await
     }
 
     /// 踢出: every token issued so far stops working; the user signs in again.
     async fn kick_account(&self, ctx: &Context<'_>, login: String) -> Result<Option<AccountView>> {
         let login = self::code(&login)?;
-        send::<Account>(ctx, &login, AccountCommand::Kick).await?;
+        command::send_unguarded::<Account>(ctx, &login, AccountCommand::Kick).await?;
         Self::account(ctx, &login).await
     }
 }

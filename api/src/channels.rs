@@ -4,8 +4,9 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use domain::channel::{Admission, CallerPlace, Channel, ChannelCommand, ChannelSettings, GpsArea};
 use projections::channels::{ChannelRow, Channels};
 
+use crate::command;
+use crate::context::state;
 use crate::error::ApiError;
-use crate::schema::{request, state};
 
 /// A GPS area a channel admits from.
 #[derive(InputObject, SimpleObject, Clone)]
@@ -170,21 +171,11 @@ impl ChannelMutation {
             return Err(ApiError::validation("code must be 1 to 32 characters").into());
         }
         let state = state(ctx);
-        let receipt = state
-            .bus
-            .execute::<Channel>(code, command, &request(ctx).command_context()?)
+        command::send_unguarded::<Channel>(ctx, code, command).await?;
+        let row = Channels::get(state.database.read_models(), code)
             .await
             .map_err(ApiError::from)?;
-        if let Some(position) = receipt.position {
-            state.read_models_reach(position).await;
-        }
-        let rows = Channels::search(state.database.read_models(), "", code)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .into_iter()
-            .find(|r| r.channel_code == code)
-            .map(Into::into))
+        Ok(row.map(Into::into))
     }
 }
 

@@ -21,9 +21,10 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::access::checks;
+use crate::command;
+use crate::context::{request, state};
 use crate::error::ApiError;
 use crate::request::RequestContext;
-use crate::schema::{request, state};
 use crate::state::AppState;
 
 /// Talk time assumed for the wait estimate until calls have been recorded.
@@ -276,12 +277,7 @@ impl DispatchMutation {
             // checks the seat against the offer.
             checks::call(ctx, call_id).await?;
         }
-        state
-            .bus
-            .execute::<InboundCall>(call_id, command, &request(ctx).command_context()?)
-            .await
-            .map_err(ApiError::from)?;
-        state.settle().await;
+        command::send_unguarded::<InboundCall>(ctx, call_id, command).await?;
         Ok(call_view(state, call_id).await?)
     }
 }
@@ -322,16 +318,14 @@ impl DispatchMutation {
             wifi: input.wifi,
         });
         let call_id = request(ctx).new_id(state.bus.services().ids.as_ref());
-        state
-            .bus
-            .execute::<InboundCall>(
-                &call_id.to_string(),
-                InboundCallCommand::Request { call, admission },
-                &context,
-            )
-            .await
-            .map_err(ApiError::from)?;
-        state.settle().await;
+        command::send_as::<InboundCall>(
+            state,
+            &call_id.to_string(),
+            InboundCallCommand::Request { call, admission },
+            &context,
+            &|_| Ok(()),
+        )
+        .await?;
         Ok(call_view(state, &call_id.to_string()).await?)
     }
 
@@ -428,7 +422,8 @@ impl DispatchMutation {
             }
         };
         // The new seat accepts first (the guard); if the call then refuses (it
-        // was answered or cancelled meanwhile) the seat is given back.
+        // was answered or cancelled meanwhile) the seat is given back. Three
+        // commands, one wait: the bus directly, then the one wait policy.
         state
             .bus
             .execute::<Seat>(&to_seat, SeatCommand::OfferCall { call_id: id }, &context)
@@ -466,19 +461,14 @@ impl DispatchMutation {
         ctx: &Context<'_>,
         idle_seat_rule: IdleSeatRule,
     ) -> Result<IdleSeatRule> {
-        let state = state(ctx);
-        state
-            .bus
-            .execute::<DispatchRule>(
-                RULE_ID,
-                DispatchRuleCommand::Configure {
-                    idle_seat_rule: idle_seat_rule.into(),
-                },
-                &request(ctx).command_context()?,
-            )
-            .await
-            .map_err(ApiError::from)?;
-        state.settle().await;
+        command::send_unguarded::<DispatchRule>(
+            ctx,
+            RULE_ID,
+            DispatchRuleCommand::Configure {
+                idle_seat_rule: idle_seat_rule.into(),
+            },
+        )
+        .await?;
         Ok(idle_seat_rule)
     }
 }
@@ -501,7 +491,7 @@ impl DispatchSubscription {
         checks::call(ctx, &call_id).await?;
         let state = state(ctx).clone();
         let first = call_view(&state, &call_id).await?;
-        let changes = state.call_queue.subscribe_changes();
+        let changes = state.row_changes(projections::call_queue::NAME)?;
         let rest = async_graphql::futures_util::stream::unfold(
             (changes, state, call_id),
             |(mut changes, state, call_id)| async move {

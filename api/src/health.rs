@@ -23,13 +23,15 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
     let head = state.log.head().await.ok();
     let mut ready = store.is_ok();
     let projections: Vec<_> = state
-        .projections()
-        .into_iter()
-        .map(|handle| {
+        .consumers
+        .iter()
+        .map(|consumer| {
+            let handle = &consumer.handle;
             let status = handle.status();
             ready &= status.last_error.is_none();
             json!({
                 "name": handle.name(),
+                "kind": consumer.kind.as_str(),
                 "ledHere": state.leadership.leads(handle.name()),
                 "checkpoint": status.checkpoint.to_string(),
                 "lagEvents": head.map(|h| (h.global_position - status.checkpoint.global_position).max(0)),
@@ -66,7 +68,8 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
             head.global_position,
         );
     }
-    for handle in state.projections() {
+    for consumer in state.consumers.iter() {
+        let handle = &consumer.handle;
         let status = handle.status();
         let labels = adapters::metrics::labels(&[("projection", handle.name())]);
         state.metrics.set(

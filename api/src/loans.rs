@@ -10,9 +10,10 @@ use projections::loan_lineage::{LineageRow, LoanLineage, NodeChangeRow};
 use rust_decimal::Decimal;
 
 use crate::access::checks;
+use crate::command;
+use crate::context::{request, state};
 use crate::error::ApiError;
-use crate::schema::{request, state};
-use crate::tasks::{ParticipantInput, TaskKind};
+use crate::interview_task::{ParticipantInput, TaskKind};
 use projections::task_board::TaskBoard;
 
 /// A node of the 永续贷 pipeline (001 2.7.1).
@@ -364,22 +365,11 @@ pub struct LoanMutation;
 
 impl LoanMutation {
     async fn send(&self, ctx: &Context<'_>, id: &str, command: LoanCommand) -> Result<LoanPayload> {
-        let state = state(ctx);
         let guard = checks::loan_guard(ctx)?;
-        state
-            .bus
-            .execute_guarded::<LoanApplication>(
-                id,
-                command,
-                &request(ctx).command_context()?,
-                &guard,
-            )
-            .await
-            .map_err(ApiError::from)?;
-        let projected = state.settle().await;
+        let sent = command::send::<LoanApplication>(ctx, id, command, &guard).await?;
         Ok(LoanPayload {
             loan: loan_view(ctx, id).await?,
-            projected,
+            projected: sent.projected,
         })
     }
 }

@@ -111,14 +111,7 @@ async fn send(
         },
         state.bus.services().ids.new_id().to_string(),
     );
-    let receipt = state
-        .bus
-        .execute::<PartnerOrder>(id, command, &context)
-        .await?;
-    // Read-your-writes for whoever looks next (staff, the partner's queries).
-    if receipt.position.is_some() {
-        state.settle().await;
-    }
+    crate::command::send_as::<PartnerOrder>(state, id, command, &context, &|_| Ok(())).await?;
     Ok(())
 }
 

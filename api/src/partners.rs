@@ -6,9 +6,10 @@ use domain::partner_order::{order_id, PartnerOrder, PartnerOrderCommand};
 use projections::partners::{CallbackRow, PartnerOrderRow, Partners};
 
 use crate::access;
+use crate::command;
+use crate::context::state;
+use crate::context::viewer;
 use crate::error::ApiError;
-use crate::schema::{request, state};
-use crate::tasks::viewer;
 
 /// A partner order.
 #[derive(SimpleObject)]
@@ -194,13 +195,7 @@ impl PartnerMutation {
         command: PartnerOrderCommand,
     ) -> Result<Option<PartnerOrderView>> {
         let id = order_id(partner, order_no);
-        let state = state(ctx);
-        state
-            .bus
-            .execute::<PartnerOrder>(&id, command, &request(ctx).command_context()?)
-            .await
-            .map_err(ApiError::from)?;
-        state.settle().await;
+        command::send_unguarded::<PartnerOrder>(ctx, &id, command).await?;
         PartnerQuery
             .partner_order(ctx, partner.to_string(), order_no.to_string())
             .await
@@ -277,16 +272,7 @@ impl PartnerMutation {
     /// Retries a FAILED callback (an incident) with a fresh budget of attempts.
     async fn retry_callback(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CallbackView>> {
         let state = state(ctx);
-        state
-            .bus
-            .execute::<Callback>(
-                &id,
-                CallbackCommand::Retry,
-                &request(ctx).command_context()?,
-            )
-            .await
-            .map_err(ApiError::from)?;
-        state.settle().await;
+        command::send_unguarded::<Callback>(ctx, &id, CallbackCommand::Retry).await?;
         let row = Partners::callback(state.database.read_models(), &id)
             .await
             .map_err(ApiError::from)?;

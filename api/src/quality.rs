@@ -10,10 +10,11 @@ use projections::task_board::TaskBoard;
 
 use crate::access;
 use crate::access::checks;
-use crate::audit::read_log_page;
+use crate::command;
+use crate::context::{request, state};
 use crate::error::ApiError;
-use crate::schema::{request, state};
-use crate::tasks::{task_uuid, InterviewTaskView};
+use crate::interview_task::{task_uuid, InterviewTaskView};
+use crate::log_page::read_log_page;
 
 /// 拒件原因 of 001, plus OTHER.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -466,12 +467,9 @@ impl QualityMutation {
         command: QcCaseCommand,
     ) -> Result<QcCasePayload> {
         let state = state(ctx);
-        state
-            .bus
-            .execute::<QcCase>(case_id, command, &request(ctx).command_context()?)
-            .await
-            .map_err(ApiError::from)?;
-        let projected = state.settle().await;
+        let projected = command::send_unguarded::<QcCase>(ctx, case_id, command)
+            .await?
+            .projected;
         let case = InterviewRecords::qc_case(state.database.read_models(), case_id)
             .await
             .map_err(ApiError::from)?;

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{
-    futures_util, Context, Data, ErrorExtensions, Executor, MergedObject, MergedSubscription,
-    Schema,
+    futures_util, Data, ErrorExtensions, Executor, MergedObject, MergedSubscription, Schema,
 };
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
@@ -219,12 +218,4 @@ pub async fn graphiql() -> impl IntoResponse {
             .subscription_endpoint("/graphql/ws")
             .finish(),
     )
-}
-
-pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
-    ctx.data_unchecked::<AppState>()
-}
-
-pub(crate) fn request<'a>(ctx: &Context<'a>) -> &'a RequestContext {
-    ctx.data_unchecked::<RequestContext>()
 }

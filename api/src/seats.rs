@@ -8,8 +8,9 @@ use domain::seat::{Seat, SeatCommand};
 use projections::seat_calendar::{SeatCalendar, SeatRow};
 
 use crate::access::checks;
+use crate::command;
+use crate::context::state;
 use crate::error::ApiError;
-use crate::schema::{request, state};
 
 /// Day of the week.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -270,17 +271,9 @@ impl SeatMutation {
         command: SeatCommand,
     ) -> Result<SeatPayload> {
         let state = state(ctx);
-        let receipt = state
-            .bus
-            .execute::<Seat>(seat_no, command, &request(ctx).command_context()?)
-            .await
-            .map_err(ApiError::from)?;
-        // A seat that changes may take a queued call (dispatch), so wait for the
-        // process managers too, not only the read models.
-        let projected = match receipt.position {
-            Some(_) => state.settle().await,
-            None => true,
-        };
+        let projected = command::send_unguarded::<Seat>(ctx, seat_no, command)
+            .await?
+            .projected;
         let seat = if projected {
             SeatCalendar::seat(state.database.read_models(), seat_no)
                 .await

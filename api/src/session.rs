@@ -7,7 +7,8 @@ use domain::interview_task::session::{self, SessionCommand};
 use domain::interview_task::InterviewTaskCommand;
 use domain::role::Role;
 
-use crate::tasks::{send_task_command, task_uuid, viewer, InterviewTaskPayload};
+use crate::context::viewer;
+use crate::interview_task::{send_to_task, task_uuid, InterviewTaskPayload};
 
 /// Where the field investigation looked.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -112,7 +113,7 @@ async fn send(
     command: SessionCommand,
 ) -> Result<InterviewTaskPayload> {
     let id = task_uuid(&task_id)?;
-    send_task_command(ctx, id, InterviewTaskCommand::Session(command)).await
+    send_to_task(ctx, id, InterviewTaskCommand::Session(command)).await
 }
 
 #[Object]

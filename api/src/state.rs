@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters::{CommandBus, Database, GlobalLog, Metrics};
-use projections::ProjectionHandle;
+use projections::ConsumerKind;
 
 use crate::auth::JwtKeys;
 
@@ -51,42 +51,14 @@ pub struct AppState {
     pub bus: Arc<CommandBus>,
     /// Reader of the global log.
     pub log: GlobalLog,
-    /// The task board projection's progress.
-    pub task_board: ProjectionHandle,
-    /// The seat calendar projection's progress.
-    pub seat_calendar: ProjectionHandle,
-    /// The audit projection's progress.
-    pub audit_log: ProjectionHandle,
-    /// The interview records projection's progress (QC queue, calls, statistics, detail).
-    pub interview_records: ProjectionHandle,
-    /// The loan and lineage projection's progress.
-    pub loan_lineage: ProjectionHandle,
-    /// The channel list projection's progress.
-    pub channels: ProjectionHandle,
-    /// The call queue projection's progress.
-    pub call_queue: ProjectionHandle,
-    /// The admin catalog projection's progress (scripts, media, accounts, work orders).
-    pub admin_catalog: ProjectionHandle,
-    /// The operations-centre process manager's progress (dispatch, work-order SMS).
-    pub operations: ProjectionHandle,
-    /// The partner orders and callbacks projection's progress.
-    pub partners: ProjectionHandle,
-    /// The partner process manager's progress (callbacks, account checks).
-    pub partner_process: ProjectionHandle,
+    /// Every consumer of the log this instance runs or follows, and its progress.
+    pub consumers: projections::Consumers,
     /// Partner platforms: secrets of the signed partner API.
     pub partner_directory: adapters::partners::PartnerDirectory,
     /// Accepted clock difference of signed partner requests.
     pub partner_timestamp_window: chrono::Duration,
-    /// The scheduling process manager's progress.
-    pub scheduling: ProjectionHandle,
-    /// The quality-control process manager's progress.
-    pub quality: ProjectionHandle,
-    /// The loan-flow process manager's progress.
-    pub loan_flow: ProjectionHandle,
     /// Which workers this instance leads.
     pub leadership: adapters::cluster::Leadership,
-    /// Optional workers (the Kafka relay and consumer when brokers are configured).
-    pub optional_workers: Vec<ProjectionHandle>,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
@@ -102,9 +74,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Waits, bounded by the read-your-writes timeout, until the process
-    /// managers have handled everything committed so far (and what that caused)
-    /// and every read model reflects it. False when the time ran out.
+    /// Waits, bounded by the read-your-writes timeout, until the flows have
+    /// handled everything committed so far (and what that caused) and every
+    /// awaited read model reflects it. False when the time ran out.
     pub async fn settle(&self) -> bool {
         let timeout = self.config.read_your_writes_timeout;
         // A decision can cause commands that cause others (QC reject → loan
@@ -113,14 +85,8 @@ impl AppState {
             let Ok(head) = self.log.latest_committed().await else {
                 return false;
             };
-            for process in [
-                &self.scheduling,
-                &self.quality,
-                &self.loan_flow,
-                &self.operations,
-                &self.partner_process,
-            ] {
-                if !process.wait_for(head, timeout).await {
+            for flow in self.consumers.awaited(ConsumerKind::Flow) {
+                if !flow.wait_for(head, timeout).await {
                     return false;
                 }
             }
@@ -131,47 +97,27 @@ impl AppState {
         self.read_models_reach(head).await
     }
 
-    /// Waits, bounded, until every read model reflects `position`, so any query
-    /// after a mutation sees it (read-your-writes across projections).
+    /// Waits, bounded, until every awaited read model reflects `position`, so
+    /// any query after a mutation sees it (read-your-writes across projections).
     pub async fn read_models_reach(&self, position: domain::log::LogPosition) -> bool {
         let timeout = self.config.read_your_writes_timeout;
-        for projection in [
-            &self.task_board,
-            &self.seat_calendar,
-            &self.audit_log,
-            &self.interview_records,
-            &self.loan_lineage,
-            &self.channels,
-            &self.call_queue,
-            &self.admin_catalog,
-            &self.partners,
-        ] {
-            if !projection.wait_for(position, timeout).await {
+        for read_model in self.consumers.awaited(ConsumerKind::ReadModel) {
+            if !read_model.wait_for(position, timeout).await {
                 return false;
             }
         }
         true
     }
 
-    /// Every projection handle, for readiness and metrics.
-    pub fn projections(&self) -> Vec<&ProjectionHandle> {
-        let mut all = vec![
-            &self.task_board,
-            &self.seat_calendar,
-            &self.audit_log,
-            &self.interview_records,
-            &self.loan_lineage,
-            &self.channels,
-            &self.call_queue,
-            &self.admin_catalog,
-            &self.partners,
-            &self.scheduling,
-            &self.operations,
-            &self.partner_process,
-            &self.quality,
-            &self.loan_flow,
-        ];
-        all.extend(self.optional_workers.iter());
-        all
+    /// Notices of rows the read model `name` changed, for subscriptions.
+    pub(crate) fn row_changes(
+        &self,
+        name: &str,
+    ) -> Result<tokio::sync::broadcast::Receiver<projections::runner::RowsChanged>, crate::ApiError>
+    {
+        self.consumers
+            .handle(name)
+            .map(|handle| handle.subscribe_changes())
+            .ok_or_else(|| crate::ApiError::internal(format!("no read model `{name}` runs here")))
     }
 }

@@ -6,9 +6,10 @@ use projections::admin_catalog::{AdminCatalog, WorkOrderRow};
 
 use crate::access;
 use crate::access::checks;
+use crate::command;
+use crate::context::viewer;
+use crate::context::{request, state};
 use crate::error::ApiError;
-use crate::schema::{request, state};
-use crate::tasks::viewer;
 
 /// 工单状态.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -190,12 +191,7 @@ impl WorkOrderMutation {
     ) -> Result<WorkOrderView> {
         let state = state(ctx);
         checks::work_order(ctx, id).await?;
-        state
-            .bus
-            .execute::<WorkOrder>(id, command, &request(ctx).command_context()?)
-            .await
-            .map_err(ApiError::from)?;
-        state.settle().await;
+        command::send_unguarded::<WorkOrder>(ctx, id, command).await?;
         let row = AdminCatalog::work_order(state.database.read_models(), id)
             .await
             .map_err(ApiError::from)?

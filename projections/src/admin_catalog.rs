@@ -228,6 +228,10 @@ impl Projection for AdminCatalog {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Self::all_rows(pool).await
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["scripts", "media_assets", "accounts", "work_orders"]
     }
@@ -425,6 +429,17 @@ impl AdminCatalog {
                FROM media_assets ORDER BY media_code",
         )
         .fetch_all(pool)
+        .await
+    }
+
+    /// One media clip.
+    pub async fn media_asset(pool: &AnyPool, code: &str) -> Result<Option<MediaRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT media_code, title, category, url, autoplay, no_skip, enabled, created_at
+               FROM media_assets WHERE media_code = $1",
+        )
+        .bind(code)
+        .fetch_optional(pool)
         .await
     }
 

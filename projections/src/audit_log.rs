@@ -58,6 +58,10 @@ impl Projection for AuditLog {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Ok(crate::runner::lines(Self::all_rows(pool).await?))
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["audit_log"]
     }

@@ -144,6 +144,10 @@ impl Projection for CallQueue {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Ok(vec![format!("{:?}", Self::all_rows(pool).await?)])
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["inbound_calls", "seat_customers", "seat_groups"]
     }
@@ -374,6 +378,16 @@ impl CallQueue {
             "SELECT group_code, name, skills, seats FROM seat_groups ORDER BY group_code",
         )
         .fetch_all(pool)
+        .await
+    }
+
+    /// One seat group.
+    pub async fn group(pool: &AnyPool, code: &str) -> Result<Option<SeatGroupRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT group_code, name, skills, seats FROM seat_groups WHERE group_code = $1",
+        )
+        .bind(code)
+        .fetch_optional(pool)
         .await
     }
 

@@ -38,6 +38,10 @@ impl Projection for Channels {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Ok(crate::runner::lines(Self::all_rows(pool).await?))
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["channels"]
     }
@@ -109,6 +113,16 @@ impl Channels {
         .bind(like(name_like))
         .bind(like(code_like))
         .fetch_all(pool)
+        .await
+    }
+
+    /// One channel.
+    pub async fn get(pool: &AnyPool, code: &str) -> Result<Option<ChannelRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM channels WHERE channel_code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(pool)
         .await
     }
 

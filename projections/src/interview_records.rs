@@ -426,6 +426,10 @@ impl Projection for InterviewRecords {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Self::all_rows(pool).await
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &[
             "qc_cases",

@@ -5,6 +5,7 @@ pub mod admin_catalog;
 pub mod audit_log;
 pub mod call_queue;
 pub mod channels;
+pub mod consumers;
 pub mod interview_records;
 pub mod loan_lineage;
 pub mod partners;
@@ -16,6 +17,7 @@ pub use admin_catalog::AdminCatalog;
 pub use audit_log::AuditLog;
 pub use call_queue::CallQueue;
 pub use channels::Channels;
+pub use consumers::{Consumer, ConsumerKind, Consumers};
 pub use interview_records::InterviewRecords;
 pub use loan_lineage::LoanLineage;
 pub use partners::Partners;
@@ -24,16 +26,3 @@ pub use runner::{
 };
 pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;
-
-/// Names of every projection, as accepted by `facesign replay --projection`.
-pub const PROJECTION_NAMES: [&str; 9] = [
-    task_board::NAME,
-    seat_calendar::NAME,
-    audit_log::NAME,
-    interview_records::NAME,
-    loan_lineage::NAME,
-    channels::NAME,
-    call_queue::NAME,
-    admin_catalog::NAME,
-    partners::NAME,
-];

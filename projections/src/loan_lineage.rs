@@ -131,6 +131,10 @@ impl Projection for LoanLineage {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Self::all_rows(pool).await
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["loan_applications", "loan_node_history", "task_lineage"]
     }

@@ -99,6 +99,10 @@ impl Projection for Partners {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Self::all_rows(pool).await
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["partner_orders", "callbacks"]
     }

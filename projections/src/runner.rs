@@ -48,6 +48,17 @@ pub trait Projection: Send + Sync + 'static {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> impl std::future::Future<Output = Result<(), ProjectionError>> + Send;
+
+    /// Every row of every table it owns, in a fixed order, one line each: what
+    /// a rebuild must reproduce exactly (`replay --verify` compares these).
+    fn snapshot(
+        pool: &AnyPool,
+    ) -> impl std::future::Future<Output = Result<Vec<String>, sqlx::Error>> + Send;
+}
+
+/// Rows as the lines of a [`Projection::snapshot`].
+pub fn lines<T: std::fmt::Debug>(rows: impl IntoIterator<Item = T>) -> Vec<String> {
+    rows.into_iter().map(|row| format!("{row:?}")).collect()
 }
 
 /// What a runner has done so far; published to readers waiting for their writes.

@@ -89,6 +89,13 @@ impl Projection for SeatCalendar {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        let (seats, bookings) = Self::all_rows(pool).await?;
+        let mut lines = crate::runner::lines(seats);
+        lines.extend(crate::runner::lines(bookings));
+        Ok(lines)
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["seats", "seat_bookings"]
     }

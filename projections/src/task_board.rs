@@ -115,6 +115,10 @@ impl Projection for TaskBoard {
         NAME
     }
 
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        Ok(crate::runner::lines(Self::all_rows(pool).await?))
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["task_board"]
     }

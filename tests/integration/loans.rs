@@ -431,7 +431,13 @@ async fn the_loan_flow_is_idempotent_under_redelivery() {
     .execute(engine.database.read_models())
     .await
     .unwrap();
-    let redelivered = engine.loan_flow_runner().catch_up().await.unwrap();
+    let redelivered = engine
+        .consumer("loan_flow_process")
+        .unwrap()
+        .worker
+        .catch_up()
+        .await
+        .unwrap();
     assert!(redelivered > 10, "every event again: {redelivered}");
     engine.database.close().await;
 

@@ -11,8 +11,8 @@ use projections::task_board::TaskBoardRow;
 use projections::CallQueue;
 
 use super::ownership::{self, Caller, Intent, LoanFacts, TaskFacts, WorkOrderFacts};
+use crate::context::{request, state};
 use crate::error::ApiError;
-use crate::schema::{request, state};
 
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> Self {

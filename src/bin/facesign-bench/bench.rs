@@ -558,7 +558,7 @@ async fn lag_under_load(
 
 /// Commit-to-projection lag of the task board under a sustained load.
 async fn projection_lag(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row>> {
-    let runner = Arc::new(engine.task_board_runner());
+    let runner = Arc::new(engine.projection_runner(projections::TaskBoard));
     runner.catch_up().await?;
     let handle = runner.handle();
     let (stop, stopped) = watch::channel(false);
