@@ -4,11 +4,14 @@
 //! its successor (a process manager does it).
 
 mod aggregate;
+mod commands;
+mod error;
+mod events;
 
-pub use aggregate::{
-    ApprovalRoute, LoanApplication, LoanCommand, LoanError, LoanEvent, Node, Product,
-    WhitelistResult,
-};
+pub use aggregate::{ApprovalRoute, LoanApplication, Node, Product, WhitelistResult};
+pub use commands::LoanCommand;
+pub use error::LoanError;
+pub use events::LoanEvent;
 
 /// Aggregate type name in the event log.
 pub const AGGREGATE_TYPE: &str = "loan-application";

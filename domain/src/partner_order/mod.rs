@@ -4,12 +4,18 @@
 //! Also the partner API's request signature (MD5, 002 item 1).
 
 mod aggregate;
+mod commands;
+mod error;
+mod events;
 pub mod signature;
 
 pub use aggregate::{
     AuditResultCode, BorrowRequest, BorrowStatus, LoanResultCode, OrderDetails, PartnerOrder,
-    PartnerOrderCommand, PartnerOrderError, PartnerOrderEvent, PartnerOrderStatus,
+    PartnerOrderStatus,
 };
+pub use commands::PartnerOrderCommand;
+pub use error::PartnerOrderError;
+pub use events::PartnerOrderEvent;
 
 /// Aggregate type name in the event log.
 pub const AGGREGATE_TYPE: &str = "partner-order";

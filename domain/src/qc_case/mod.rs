@@ -2,10 +2,12 @@
 
 mod aggregate;
 mod commands;
+mod error;
 mod events;
 
-pub use aggregate::{QcCase, QcCaseError, QcStatus};
+pub use aggregate::{QcCase, QcStatus};
 pub use commands::{QcCaseCommand, QcDecision, QcOrigin, RejectReason};
+pub use error::QcCaseError;
 pub use events::QcCaseEvent;
 
 /// Aggregate type name in the event log.

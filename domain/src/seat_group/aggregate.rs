@@ -1,11 +1,10 @@
-//! `SeatGroup`: a group of seats (客服组) with the business types and skills
-//! they serve; only seats of a group that covers a call take it (004 3.18).
-
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, ErrorCode};
+use super::commands::SeatGroupCommand;
+use super::error::SeatGroupError;
+use super::events::SeatGroupEvent;
 use crate::services::DomainServices;
 
 /// Aggregate type name in the event log.
@@ -20,67 +19,6 @@ pub struct SeatGroupSettings {
     pub skills: Vec<String>,
     /// Seat numbers in the group.
     pub seats: Vec<String>,
-}
-
-/// Commands of a group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum SeatGroupCommand {
-    /// 新建.
-    Create(SeatGroupSettings),
-    /// 编辑.
-    Edit(SeatGroupSettings),
-    /// 删除.
-    Delete,
-}
-
-/// Facts of a group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum SeatGroupEvent {
-    /// Created.
-    SeatGroupCreated(SeatGroupSettings),
-    /// Settings replaced.
-    SeatGroupEdited(SeatGroupSettings),
-    /// Deleted.
-    SeatGroupDeleted,
-}
-
-impl DomainEvent for SeatGroupEvent {
-    fn event_type(&self) -> String {
-        match self {
-            SeatGroupEvent::SeatGroupCreated(_) => "SeatGroupCreated",
-            SeatGroupEvent::SeatGroupEdited(_) => "SeatGroupEdited",
-            SeatGroupEvent::SeatGroupDeleted => "SeatGroupDeleted",
-        }
-        .to_string()
-    }
-
-    fn event_version(&self) -> String {
-        "1.0".to_string()
-    }
-}
-
-/// Why a group command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-pub enum SeatGroupError {
-    /// No such group.
-    #[error("seat group not found")]
-    NotFound,
-    /// The code is taken.
-    #[error("a seat group with this code exists")]
-    AlreadyExists,
-    /// Bad settings.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl DomainError for SeatGroupError {
-    fn code(&self) -> ErrorCode {
-        match self {
-            SeatGroupError::NotFound => ErrorCode::NotFound,
-            SeatGroupError::AlreadyExists => ErrorCode::Conflict,
-            SeatGroupError::Invalid(_) => ErrorCode::Validation,
-        }
-    }
 }
 
 /// A group's write-side state.
@@ -158,29 +96,4 @@ impl Aggregate for SeatGroup {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-    use cqrs_es::test::TestFramework;
-
-    use super::*;
-
-    /// 004_448cd5ace309d8b2.txt 3.18: 新建/编辑客服组名称、业务类型/技能、坐席管理 —
-    /// entries are trimmed and de-duplicated.
-    #[test]
-    fn a_group_holds_distinct_skills_and_seats() {
-        TestFramework::<SeatGroup>::with(DomainServices::fixed_at(
-            Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap(),
-        ))
-        .given_no_previous_events()
-        .when(SeatGroupCommand::Create(SeatGroupSettings {
-            name: " 永续贷组 ".into(),
-            skills: vec!["YXD".into(), "YXD ".into()],
-            seats: vec!["S1".into(), "S2".into(), "S1".into()],
-        }))
-        .then_expect_events(vec![SeatGroupEvent::SeatGroupCreated(SeatGroupSettings {
-            name: "永续贷组".into(),
-            skills: vec!["YXD".into()],
-            seats: vec!["S1".into(), "S2".into()],
-        })]);
-    }
-}
+mod tests;

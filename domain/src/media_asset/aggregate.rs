@@ -1,11 +1,10 @@
-//! `MediaAsset`: a standard audio or video clip (制式音视频) played during the
-//! interview: product introductions, marketing and risk notices (001 2.4.8).
-
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, ErrorCode};
+use super::commands::MediaCommand;
+use super::error::MediaError;
+use super::events::MediaEvent;
 use crate::services::DomainServices;
 
 /// Aggregate type name in the event log.
@@ -38,77 +37,6 @@ pub struct MediaSettings {
     pub autoplay: bool,
     /// The customer cannot skip it.
     pub no_skip: bool,
-}
-
-/// Commands of a clip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum MediaCommand {
-    /// 增: a new clip, disabled until enabled.
-    Create(MediaSettings),
-    /// 改.
-    Edit(MediaSettings),
-    /// 启用.
-    Enable,
-    /// 停用.
-    Disable,
-    /// 删.
-    Delete,
-}
-
-/// Facts of a clip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum MediaEvent {
-    /// Created, disabled.
-    MediaCreated(MediaSettings),
-    /// Settings replaced.
-    MediaEdited(MediaSettings),
-    /// Enabled.
-    MediaEnabled,
-    /// Disabled.
-    MediaDisabled,
-    /// Deleted.
-    MediaDeleted,
-}
-
-impl DomainEvent for MediaEvent {
-    fn event_type(&self) -> String {
-        match self {
-            MediaEvent::MediaCreated(_) => "MediaCreated",
-            MediaEvent::MediaEdited(_) => "MediaEdited",
-            MediaEvent::MediaEnabled => "MediaEnabled",
-            MediaEvent::MediaDisabled => "MediaDisabled",
-            MediaEvent::MediaDeleted => "MediaDeleted",
-        }
-        .to_string()
-    }
-
-    fn event_version(&self) -> String {
-        "1.0".to_string()
-    }
-}
-
-/// Why a clip command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-pub enum MediaError {
-    /// No such clip.
-    #[error("media not found")]
-    NotFound,
-    /// The code is taken.
-    #[error("media with this code exists")]
-    AlreadyExists,
-    /// Bad settings.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl DomainError for MediaError {
-    fn code(&self) -> ErrorCode {
-        match self {
-            MediaError::NotFound => ErrorCode::NotFound,
-            MediaError::AlreadyExists => ErrorCode::Conflict,
-            MediaError::Invalid(_) => ErrorCode::Validation,
-        }
-    }
 }
 
 /// A clip's write-side state.
@@ -192,43 +120,4 @@ impl Aggregate for MediaAsset {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-    use cqrs_es::test::TestFramework;
-
-    use super::*;
-
-    fn services() -> DomainServices {
-        DomainServices::fixed_at(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap())
-    }
-
-    fn risk_notice() -> MediaSettings {
-        MediaSettings {
-            title: "贷款不得用于股票投资".into(),
-            category: MediaCategory::RiskNotice,
-            url: "https://media.example/risk.mp4".into(),
-            autoplay: true,
-            no_skip: true,
-        }
-    }
-
-    /// 001_d165f826565a3102.txt 2.4.8: 增、删、改、查、启用、停用; a new clip plays
-    /// nowhere until enabled.
-    #[test]
-    fn a_clip_is_enabled_by_hand() {
-        let mut asset = MediaAsset::default();
-        asset.apply(MediaEvent::MediaCreated(risk_notice()));
-        assert!(!asset.is_enabled());
-        TestFramework::<MediaAsset>::with(services())
-            .given(vec![MediaEvent::MediaCreated(risk_notice())])
-            .when(MediaCommand::Enable)
-            .then_expect_events(vec![MediaEvent::MediaEnabled]);
-        let mut bad = risk_notice();
-        bad.url = "javascript:alert(1)".into();
-        let refused = TestFramework::<MediaAsset>::with(services())
-            .given_no_previous_events()
-            .when(MediaCommand::Create(bad))
-            .inspect_result();
-        assert!(matches!(refused, Err(MediaError::Invalid(_))));
-    }
-}
+mod tests;

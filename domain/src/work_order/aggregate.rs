@@ -1,12 +1,10 @@
-//! `WorkOrder`: a video task a seat opens by hand (新建工单) for a customer
-//! outside the loan flows; creating it texts the customer the guide link
-//! (004 3.3–3.5, 3.13).
-
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, ErrorCode};
+use super::commands::WorkOrderCommand;
+use super::error::WorkOrderError;
+use super::events::WorkOrderEvent;
 use crate::pii::valid_phone;
 use crate::services::DomainServices;
 
@@ -61,106 +59,6 @@ impl WorkOrderStatus {
     /// 004 3.3 工单状态呼叫限制: 可呼入状态：待处理、处理中.
     pub fn accepts_calls(self) -> bool {
         matches!(self, WorkOrderStatus::Pending | WorkOrderStatus::InProgress)
-    }
-}
-
-/// Commands of a work order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum WorkOrderCommand {
-    /// 新建: sends the guide SMS.
-    Create(WorkOrderDetails),
-    /// 保存: details edited.
-    Edit(WorkOrderDetails),
-    /// The seat connected (坐席接通后自动变更 → 处理中).
-    Start {
-        /// The seat.
-        seat_no: String,
-    },
-    /// 回传 succeeded (→ 已处理).
-    Complete,
-    /// 撤销 (→ 已撤销), only from 待处理 or 处理中.
-    Cancel,
-    /// 发送短信 again (004 3.5).
-    ResendSms,
-    /// 提交备注 (004 3.13).
-    AddRemark {
-        /// The remark.
-        text: String,
-    },
-}
-
-/// Facts of a work order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum WorkOrderEvent {
-    /// Created, 待处理; the guide SMS goes out.
-    WorkOrderCreated(WorkOrderDetails),
-    /// Details edited.
-    WorkOrderEdited(WorkOrderDetails),
-    /// 处理中.
-    WorkOrderStarted {
-        /// The seat.
-        seat_no: String,
-    },
-    /// 已处理.
-    WorkOrderCompleted,
-    /// 已撤销.
-    WorkOrderCancelled,
-    /// The guide SMS was asked for again (the `n`th time).
-    GuideSmsRequested {
-        /// Serial of the request, 1 for the first resend.
-        n: u32,
-    },
-    /// A remark.
-    WorkOrderRemarked {
-        /// The remark.
-        text: String,
-    },
-}
-
-impl DomainEvent for WorkOrderEvent {
-    fn event_type(&self) -> String {
-        match self {
-            WorkOrderEvent::WorkOrderCreated(_) => "WorkOrderCreated",
-            WorkOrderEvent::WorkOrderEdited(_) => "WorkOrderEdited",
-            WorkOrderEvent::WorkOrderStarted { .. } => "WorkOrderStarted",
-            WorkOrderEvent::WorkOrderCompleted => "WorkOrderCompleted",
-            WorkOrderEvent::WorkOrderCancelled => "WorkOrderCancelled",
-            WorkOrderEvent::GuideSmsRequested { .. } => "GuideSmsRequested",
-            WorkOrderEvent::WorkOrderRemarked { .. } => "WorkOrderRemarked",
-        }
-        .to_string()
-    }
-
-    fn event_version(&self) -> String {
-        "1.0".to_string()
-    }
-}
-
-/// Why a work-order command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-pub enum WorkOrderError {
-    /// No such work order.
-    #[error("work order not found")]
-    NotFound,
-    /// The id is taken.
-    #[error("a work order with this id exists")]
-    AlreadyExists,
-    /// Not allowed in the current status.
-    #[error("not allowed while the work order is {0:?}")]
-    InvalidTransition(WorkOrderStatus),
-    /// Bad input.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl DomainError for WorkOrderError {
-    fn code(&self) -> ErrorCode {
-        match self {
-            WorkOrderError::NotFound => ErrorCode::NotFound,
-            WorkOrderError::AlreadyExists => ErrorCode::Conflict,
-            WorkOrderError::InvalidTransition(_) => ErrorCode::InvalidTransition,
-            WorkOrderError::Invalid(_) => ErrorCode::Validation,
-        }
     }
 }
 
@@ -292,76 +190,4 @@ impl Aggregate for WorkOrder {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-    use cqrs_es::test::TestFramework;
-
-    use super::*;
-
-    fn services() -> DomainServices {
-        DomainServices::fixed_at(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap())
-    }
-
-    fn details() -> WorkOrderDetails {
-        WorkOrderDetails {
-            business_type: "保全/变更投保人".into(),
-            customer_name: "邓小闲".into(),
-            phone: "15618293093".into(),
-            id_number: None,
-            case_no: "646464644664".into(),
-            policy_no: Some("65464564".into()),
-        }
-    }
-
-    /// 004_448cd5ace309d8b2.txt 3.3: 待处理 → 处理中 (坐席接通) → 已处理 (回传); 已撤销 only
-    /// from 待处理 or 处理中; only those two accept calls.
-    #[test]
-    fn work_order_states_follow_the_manual() {
-        let created = WorkOrderEvent::WorkOrderCreated(details());
-        let started = WorkOrderEvent::WorkOrderStarted {
-            seat_no: "S1".into(),
-        };
-        for given in [
-            vec![created.clone()],
-            vec![created.clone(), started.clone()],
-        ] {
-            TestFramework::<WorkOrder>::with(services())
-                .given(given)
-                .when(WorkOrderCommand::Cancel)
-                .then_expect_events(vec![WorkOrderEvent::WorkOrderCancelled]);
-        }
-        for (last, status) in [
-            (WorkOrderEvent::WorkOrderCompleted, WorkOrderStatus::Done),
-            (
-                WorkOrderEvent::WorkOrderCancelled,
-                WorkOrderStatus::Cancelled,
-            ),
-        ] {
-            assert!(!status.accepts_calls());
-            TestFramework::<WorkOrder>::with(services())
-                .given(vec![created.clone(), started.clone(), last])
-                .when(WorkOrderCommand::Cancel)
-                .then_expect_error(WorkOrderError::InvalidTransition(status));
-        }
-        TestFramework::<WorkOrder>::with(services())
-            .given(vec![created.clone()])
-            .when(WorkOrderCommand::Complete)
-            .then_expect_error(WorkOrderError::InvalidTransition(WorkOrderStatus::Pending));
-        assert!(
-            WorkOrderStatus::Pending.accepts_calls() && WorkOrderStatus::InProgress.accepts_calls()
-        );
-    }
-
-    /// 004_448cd5ace309d8b2.txt 3.5: 点击【发送短信】按钮，会再次发送短信 — each request is
-    /// numbered so each is sent once.
-    #[test]
-    fn resend_requests_are_numbered() {
-        TestFramework::<WorkOrder>::with(services())
-            .given(vec![
-                WorkOrderEvent::WorkOrderCreated(details()),
-                WorkOrderEvent::GuideSmsRequested { n: 1 },
-            ])
-            .when(WorkOrderCommand::ResendSms)
-            .then_expect_events(vec![WorkOrderEvent::GuideSmsRequested { n: 2 }]);
-    }
-}
+mod tests;

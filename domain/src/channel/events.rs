@@ -1,0 +1,38 @@
+//! What happened to a `Channel`.
+
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::ChannelSettings;
+
+/// Facts recorded about a `Channel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ChannelEvent {
+    /// Created, disabled.
+    ChannelCreated(ChannelSettings),
+    /// Settings replaced.
+    ChannelEdited(ChannelSettings),
+    /// Enabled.
+    ChannelEnabled,
+    /// Disabled.
+    ChannelDisabled,
+    /// Deleted.
+    ChannelDeleted,
+}
+
+impl DomainEvent for ChannelEvent {
+    fn event_type(&self) -> String {
+        match self {
+            ChannelEvent::ChannelCreated(_) => "ChannelCreated",
+            ChannelEvent::ChannelEdited(_) => "ChannelEdited",
+            ChannelEvent::ChannelEnabled => "ChannelEnabled",
+            ChannelEvent::ChannelDisabled => "ChannelDisabled",
+            ChannelEvent::ChannelDeleted => "ChannelDeleted",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

@@ -1,0 +1,22 @@
+//! Why a `CustomerAgenda` refuses a command, each with its stable code.
+
+use serde::Serialize;
+
+use crate::error::{DomainError, ErrorCode};
+
+/// Why an agenda refused a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub enum AgendaError {
+    /// The person is already booked on another task at an overlapping time.
+    #[error("a participant already has an interview at that time (task {task_id})")]
+    PersonBusy {
+        /// The other task.
+        task_id: String,
+    },
+}
+
+impl DomainError for AgendaError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::Conflict
+    }
+}

@@ -1,0 +1,74 @@
+//! Why a `LoanApplication` refuses a command, each with its stable code.
+
+use serde::Serialize;
+
+use super::aggregate::{ApprovalRoute, Node, Product};
+use crate::error::{DomainError, ErrorCode};
+
+/// Why a command on a `LoanApplication` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub enum LoanError {
+    /// No such application.
+    #[error("loan application not found")]
+    NotFound,
+    /// Already submitted.
+    #[error("the loan application already exists")]
+    AlreadySubmitted,
+    /// Bad input.
+    #[error("{0}")]
+    Invalid(String),
+    /// Not a transition of the pipeline.
+    #[error("cannot move from {from:?} to {to:?}")]
+    InvalidTransition {
+        /// Current node.
+        from: Node,
+        /// Requested node.
+        to: Node,
+    },
+    /// 001 2.7.2 rule 4: 面签 only after 已面谈（待提交面签）.
+    #[error("the interview has not passed (已面谈（待提交面签）) yet")]
+    InterviewNotPassed,
+    /// The command belongs to the other product's pipeline.
+    #[error("not a step of the {product:?} pipeline")]
+    WrongProduct {
+        /// The application's product.
+        product: Product,
+    },
+    /// 003: 无资格 — the applicant is not eligible.
+    #[error("the applicant is not eligible (无资格)")]
+    NotEligible,
+    /// A step 003 requires first (whitelist check, face check, e-sign).
+    #[error("{0} is required first")]
+    StepMissing(&'static str),
+    /// 003: 当日人脸识别上限次数 reached; the next day allows new attempts.
+    #[error("the face check failed {cap} times today (Asia/Shanghai); try again tomorrow")]
+    FaceCheckCapReached {
+        /// The cap.
+        cap: u32,
+    },
+    /// The approver's role may not approve on this route.
+    #[error("a {route:?} approval cannot be given by {role}")]
+    WrongApprover {
+        /// The route.
+        route: ApprovalRoute,
+        /// The role that tried.
+        role: String,
+    },
+}
+
+impl DomainError for LoanError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            LoanError::NotFound => ErrorCode::NotFound,
+            LoanError::AlreadySubmitted => ErrorCode::Conflict,
+            LoanError::Invalid(_) => ErrorCode::Validation,
+            LoanError::InvalidTransition { .. }
+            | LoanError::InterviewNotPassed
+            | LoanError::WrongProduct { .. }
+            | LoanError::NotEligible
+            | LoanError::StepMissing(_)
+            | LoanError::FaceCheckCapReached { .. } => ErrorCode::InvalidTransition,
+            LoanError::WrongApprover { .. } => ErrorCode::Forbidden,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! What happened to a `MediaAsset`.
+
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::MediaSettings;
+
+/// Facts of a clip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MediaEvent {
+    /// Created, disabled.
+    MediaCreated(MediaSettings),
+    /// Settings replaced.
+    MediaEdited(MediaSettings),
+    /// Enabled.
+    MediaEnabled,
+    /// Disabled.
+    MediaDisabled,
+    /// Deleted.
+    MediaDeleted,
+}
+
+impl DomainEvent for MediaEvent {
+    fn event_type(&self) -> String {
+        match self {
+            MediaEvent::MediaCreated(_) => "MediaCreated",
+            MediaEvent::MediaEdited(_) => "MediaEdited",
+            MediaEvent::MediaEnabled => "MediaEnabled",
+            MediaEvent::MediaDisabled => "MediaDisabled",
+            MediaEvent::MediaDeleted => "MediaDeleted",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
