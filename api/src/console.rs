@@ -19,8 +19,40 @@ use serde_json::{json, Map, Value};
 use crate::access::RULES;
 
 const PAGE: &str = include_str!("../console/index.html");
-const SCRIPT: &str = include_str!("../console/console.js");
 const STYLE: &str = include_str!("../console/console.css");
+
+/// The script's ES modules by path under `/console/`: words, session, DOM, the
+/// API client, the router and one module per page; `console.js` starts it.
+const MODULES: &[(&str, &str)] = &[
+    ("console.js", include_str!("../console/console.js")),
+    ("words.js", include_str!("../console/words.js")),
+    ("session.js", include_str!("../console/session.js")),
+    ("dom.js", include_str!("../console/dom.js")),
+    ("api.js", include_str!("../console/api.js")),
+    ("router.js", include_str!("../console/router.js")),
+    ("pages/login.js", include_str!("../console/pages/login.js")),
+    ("pages/board.js", include_str!("../console/pages/board.js")),
+    ("pages/task.js", include_str!("../console/pages/task.js")),
+    (
+        "pages/lineage.js",
+        include_str!("../console/pages/lineage.js"),
+    ),
+    (
+        "pages/calendar.js",
+        include_str!("../console/pages/calendar.js"),
+    ),
+    ("pages/qc.js", include_str!("../console/pages/qc.js")),
+    (
+        "pages/incidents.js",
+        include_str!("../console/pages/incidents.js"),
+    ),
+    ("pages/admin.js", include_str!("../console/pages/admin.js")),
+    ("pages/audit.js", include_str!("../console/pages/audit.js")),
+    (
+        "pages/dashboard.js",
+        include_str!("../console/pages/dashboard.js"),
+    ),
+];
 
 /// Same-origin only: the console loads nothing from elsewhere and runs no
 /// inline script, so an injected string in a read model cannot run as code.
@@ -32,7 +64,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/console", get(page))
         .route("/console/", get(page))
-        .route("/console/console.js", get(script))
+        .route("/console/{*module}", get(module))
         .route("/console/console.css", get(style))
         .route("/console/labels.json", get(labels))
 }
@@ -63,8 +95,11 @@ async fn page() -> Response {
     asset("text/html; charset=utf-8", PAGE)
 }
 
-async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", SCRIPT)
+async fn module(axum::extract::Path(path): axum::extract::Path<String>) -> Response {
+    match MODULES.iter().find(|(name, _)| *name == path) {
+        Some((_, body)) => asset("text/javascript; charset=utf-8", body),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn style() -> Response {

@@ -36,6 +36,26 @@ pub enum TaskStatus {
     Superseded,
 }
 
+/// A step a person can take on a task.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::TaskAction")]
+pub enum TaskAction {
+    /// 面谈预约: book the first appointment.
+    BookAppointment,
+    /// 改约: move the appointment.
+    RescheduleAppointment,
+    /// Connect the interview (the seat then holds the task).
+    StartInterview,
+    /// End the call of the interview.
+    EndCall,
+    /// 面谈结论: pass or doubtful.
+    ConcludeInterview,
+    /// 放回: put the task back for another seat.
+    ReleaseTask,
+    /// 撤销.
+    CancelTask,
+}
+
 /// Interview flow of a task.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::interview_task::TaskKind")]
@@ -263,6 +283,16 @@ impl InterviewTaskView {
                 is_main_borrower: p.is_main_borrower(),
                 roles: p.roles.into_iter().map(Into::into).collect(),
             })
+            .collect())
+    }
+    /// What the caller may do to the task now: what its state opens, narrowed
+    /// by the caller's role and ownership (a seat: only the task it holds while
+    /// it is in progress). Clients offer exactly these.
+    async fn allowed_actions(&self, ctx: &Context<'_>) -> Result<Vec<TaskAction>> {
+        Ok(checks::task_actions(ctx, &self.row)
+            .await?
+            .into_iter()
+            .map(Into::into)
             .collect())
     }
     /// Steps the kind requires, in order.

@@ -26,6 +26,7 @@ mod request;
 pub mod schema;
 mod seats;
 mod session;
+mod session_record;
 mod state;
 mod tasks;
 mod work_orders;

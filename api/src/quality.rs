@@ -15,6 +15,7 @@ use crate::context::{request, state};
 use crate::error::ApiError;
 use crate::interview_task::{task_uuid, InterviewTaskView};
 use crate::log_page::read_log_page;
+use crate::session_record::SessionRecord;
 
 /// 拒件原因 of 001, plus OTHER.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -148,8 +149,12 @@ pub struct TimelineEntry {
 pub struct TaskDetail {
     /// The task board row.
     pub task: InterviewTaskView,
-    /// Steps, identity checks, snapshots, documents, chat, remarks, recordings,
-    /// calls and loan information (personal data masked per role).
+    /// What the session recorded: identity checks, snapshots, documents, chat,
+    /// remarks, recordings, calls and loan information (personal data masked
+    /// per role).
+    pub record: SessionRecord,
+    /// The same as untyped JSON with the event payloads' snake_case keys.
+    #[graphql(deprecation = "use `record`, typed")]
     pub detail: Json<serde_json::Value>,
     /// Every event of the task, in order.
     pub timeline: Vec<TimelineEntry>,
@@ -300,10 +305,12 @@ impl QualityQuery {
             .map_err(ApiError::from)?
             .unwrap_or_default();
         let reveal = task.reveals();
-        if reveal && ctx.look_ahead().field("detail").exists() {
+        let look_ahead = ctx.look_ahead();
+        if reveal && (look_ahead.field("detail").exists() || look_ahead.field("record").exists()) {
             access::record::personal_data(ctx, format!("interview-task:{id}"), &["detail"]);
         }
         access::json(reveal, &mut detail);
+        let record = SessionRecord::from_document(detail.clone())?;
         let timeline = state
             .log
             .stream(domain::interview_task::AGGREGATE_TYPE, &id)
@@ -321,6 +328,7 @@ impl QualityQuery {
             .collect();
         Ok(Some(TaskDetail {
             task,
+            record,
             detail: Json(detail),
             timeline,
         }))

@@ -869,6 +869,8 @@ async fn the_console_is_served_with_a_same_origin_policy() {
     for (path, content_type) in [
         ("/console", "text/html"),
         ("/console/console.js", "text/javascript"),
+        ("/console/router.js", "text/javascript"),
+        ("/console/pages/task.js", "text/javascript"),
         ("/console/console.css", "text/css"),
     ] {
         let response = app.get(path).await;
@@ -890,6 +892,29 @@ async fn the_console_is_served_with_a_same_origin_policy() {
         .unwrap()
         .contains(&json!("qc-case")));
     assert_eq!(app.get("/console/nothing-here").await.status(), 404);
+    // Every module the script imports is served.
+    let mut pending = vec!["console.js".to_string()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(module) = pending.pop() {
+        if !seen.insert(module.clone()) {
+            continue;
+        }
+        let response = app.get(&format!("/console/{module}")).await;
+        assert_eq!(response.status(), 200, "{module}");
+        let text = response.text().await.unwrap();
+        let base = module.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
+        for line in text.lines().filter(|l| l.starts_with("import ")) {
+            let target = line.split('"').nth(1).expect("an import path");
+            let path = match (base, target.strip_prefix("./"), target.strip_prefix("../")) {
+                (_, _, Some(up)) => up.to_string(),
+                ("", Some(here), _) => here.to_string(),
+                (dir, Some(here), _) => format!("{dir}/{here}"),
+                _ => panic!("unexpected import {target} in {module}"),
+            };
+            pending.push(path);
+        }
+    }
+    assert!(seen.len() >= 15, "{seen:?}");
     app.stop().await;
 }
 

@@ -462,6 +462,42 @@ async fn a_seat_holds_the_task_it_connected_until_it_puts_it_back(backend: Backe
     let held = &data(&held)["task"];
     assert_eq!(held["interviewSeatNo"], "S1");
     assert_eq!(held["participants"][0]["idNumber"], OWNER_CUSTOMER);
+    // The actions the API offers follow the same rules (000: the holder ends,
+    // concludes or puts back; a seat never cancels; another seat gets nothing;
+    // a supervisor may put it back or cancel it).
+    let actions = |who: (&'static str, &'static str)| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let answer = app
+                .graphql_as(
+                    who,
+                    "query($id: ID!) { taskDetail(id: $id) { task { allowedActions } } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            data(&answer)["taskDetail"]["task"]["allowedActions"].clone()
+        }
+    };
+    assert_eq!(
+        actions(("S1", "SEAT")).await,
+        json!(["END_CALL", "CONCLUDE_INTERVIEW", "RELEASE_TASK"])
+    );
+    assert_eq!(
+        actions(("SUP1", "SUPERVISOR")).await,
+        json!(["RELEASE_TASK", "CANCEL_TASK"])
+    );
+    let other = app
+        .graphql_as(
+            ("S2", "SEAT"),
+            "query($id: ID!) { task(id: $id) { allowedActions } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        other["data"]["task"].is_null() || other["data"]["task"]["allowedActions"] == json!([]),
+        "another seat is offered nothing: {other}"
+    );
     let listed = app
         .graphql_as(
             ("S1", "SEAT"),

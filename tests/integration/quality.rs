@@ -284,7 +284,9 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
     let detail = app
         .graphql_as(
             ("SUP1", "SUPERVISOR"),
-            r#"query($id: ID!) { taskDetail(id: $id) { detail timeline { eventType actorRole } task { status } } }"#,
+            r#"query($id: ID!) { taskDetail(id: $id) { detail timeline { eventType actorRole } task { status allowedActions }
+                record { snapshots { category storageRef } documents { documentId signedRef } chat { sender text }
+                         remarks { text } identityChecks { passed similarity threshold } loanInfo { amount } } } }"#,
             json!({ "id": id }),
         )
         .await;
@@ -296,6 +298,19 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
     assert_eq!(document["remarks"][0]["text"], "客户对利率有异议");
     assert_eq!(document["identityChecks"][0]["passed"], false);
     assert_eq!(document["loanInfo"]["amount"], "500000.00");
+    // The same, typed (camelCase, no untyped JSON).
+    let record = &detail["record"];
+    assert_eq!(record["snapshots"][0]["category"], "HOLDING_ID_CARD");
+    assert_eq!(record["documents"][0]["signedRef"], "blob://signed-1");
+    assert_eq!(record["chat"][0]["sender"], "SEAT");
+    assert_eq!(record["remarks"][0]["text"], "客户对利率有异议");
+    assert_eq!(record["identityChecks"][0]["passed"], false);
+    assert_eq!(record["loanInfo"]["amount"], "500000.00");
+    assert_eq!(
+        detail["task"]["allowedActions"],
+        json!([]),
+        "a task rejected by QC offers nothing"
+    );
     let day = tomorrow_at(10, 1)
         .with_timezone(&domain::schedule::shanghai())
         .format("%Y%m%d");

@@ -4,7 +4,7 @@
 
 use adapters::Denied;
 use async_graphql::Context;
-use domain::interview_task::InterviewTask;
+use domain::interview_task::{InterviewTask, TaskAction, TaskStatus};
 use domain::loan_application::LoanApplication;
 use domain::role::Role;
 use projections::task_board::TaskBoardRow;
@@ -204,4 +204,38 @@ pub(crate) async fn showing(
     } else {
         super::Showing::Alone
     })
+}
+
+/// The steps the caller may take on the task of `row` now: those its state
+/// opens (domain `TaskAction`), that the caller's role may run, on a task the
+/// caller may act on (a seat: one it reaches and, while in progress, holds).
+pub(crate) async fn task_actions(
+    ctx: &Context<'_>,
+    row: &TaskBoardRow,
+) -> Result<Vec<TaskAction>, ApiError> {
+    let Ok(caller) = caller(ctx) else {
+        return Ok(Vec::new());
+    };
+    let status = TaskStatus::parse(&row.status)
+        .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", row.status)))?;
+    let open = TaskAction::available(status, row.appointment_start.is_some());
+    if open.is_empty() {
+        return Ok(open);
+    }
+    let seats = if caller.role == Role::Seat {
+        CallQueue::seats_called_for(state(ctx).database.read_models(), &row.task_id).await?
+    } else {
+        Vec::new()
+    };
+    let facts = TaskFacts::of_row(row, seats);
+    if ownership::task(caller, &facts, Intent::Act).is_err() {
+        return Ok(Vec::new());
+    }
+    Ok(open
+        .into_iter()
+        .filter(|action| {
+            super::allowed_roles(&format!("Mutation.{}", action.operation()))
+                .is_some_and(|roles| roles.contains(&caller.role))
+        })
+        .collect())
 }

@@ -1,5 +1,6 @@
 //! `InterviewTask`: one remote interview for a loan contract (requirements 001 and 000).
 
+mod actions;
 mod aggregate;
 mod commands;
 mod error;
@@ -7,6 +8,7 @@ mod events;
 mod participants;
 pub mod session;
 
+pub use actions::TaskAction;
 pub use aggregate::{Appointment, InterviewTask, TaskKind, TaskStatus, TaskStep};
 pub use commands::{
     AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewOutcome,
