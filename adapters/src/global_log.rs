@@ -170,6 +170,35 @@ impl GlobalLog {
         }
     }
 
+    /// The last committed event of the request correlated as `correlation_id`
+    /// (its own events and every command a flow sent for them): how far what
+    /// one request set going has got.
+    pub async fn latest_of_correlation(
+        &self,
+        correlation_id: &str,
+    ) -> Result<Option<LogPosition>, StoreError> {
+        Ok(match &self.pool {
+            StorePool::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
+                "SELECT tx_id::text, global_position FROM events
+                  WHERE metadata ->> 'correlation_id' = $1
+                  ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+            )
+            .bind(correlation_id)
+            .fetch_optional(pool)
+            .await?
+            .and_then(|(tx, pos)| Some(LogPosition::new(tx.parse().ok()?, pos))),
+            StorePool::Sqlite(pool) => sqlx::query_as::<_, (i64,)>(
+                "SELECT global_position FROM events
+                  WHERE json_extract(metadata, '$.correlation_id') = $1
+                  ORDER BY global_position DESC LIMIT 1",
+            )
+            .bind(correlation_id)
+            .fetch_optional(pool)
+            .await?
+            .map(|(pos,)| LogPosition::new(0, pos)),
+        })
+    }
+
     /// The newest committed event, whether or not readers may take it yet: the
     /// position to wait for when "everything committed so far" must be reflected.
     /// (`head` is the gap-safe horizon, which lags while older transactions run.)

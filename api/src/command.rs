@@ -8,6 +8,7 @@ use adapters::{CommandContext, CommandReceipt};
 use async_graphql::Context;
 use cqrs_es::Aggregate;
 use domain::error::DomainError;
+use domain::log::LogPosition;
 use domain::reservation::Reservations;
 use domain::services::DomainServices;
 
@@ -20,6 +21,14 @@ pub(crate) struct Sent {
     /// What the bus wrote (event ids, log position; none for a no-op).
     pub receipt: CommandReceipt,
     /// Whether the read models showed it, and what it set going, in time.
+    pub projected: bool,
+}
+
+/// How far a command's effects were followed, and whether all is reflected.
+pub(crate) struct Settled {
+    /// The last event of the request the wait followed (none for a no-op).
+    pub reached: Option<LogPosition>,
+    /// Whether every awaited read model reflects it.
     pub projected: bool,
 }
 
@@ -36,8 +45,21 @@ where
     A::Command: Clone,
     A::Error: DomainError,
 {
-    let context = request(ctx).command_context()?;
-    send_as::<A>(state(ctx), id, command, &context, guard).await
+    let caller = request(ctx);
+    let context = caller.command_context()?;
+    let state = state(ctx);
+    let receipt = state
+        .bus
+        .execute_guarded::<A>(id, command, &context, guard)
+        .await?;
+    let settled = settle(state, &receipt, &context.correlation_id).await;
+    if let Some(reached) = settled.reached {
+        caller.reach(reached);
+    }
+    Ok(Sent {
+        receipt,
+        projected: settled.projected,
+    })
 }
 
 /// [`send`] for an aggregate that has no ownership rule beyond the role's.
@@ -72,18 +94,35 @@ where
         .bus
         .execute_guarded::<A>(id, command, context, guard)
         .await?;
-    let projected = settle(state, &receipt).await;
+    let projected = settle(state, &receipt, &context.correlation_id)
+        .await
+        .projected;
     Ok(Sent { receipt, projected })
 }
 
 /// The wait policy of every mutation: a command that wrote events answers once
-/// the flows it set going have run (a QC decision rolls a loan back, which
-/// supersedes the task and creates its successor) and every awaited read
-/// model reflects it all, bounded by the read-your-writes timeout; a no-op
+/// what it caused has run — the flows that react to its events and to the
+/// commands they sent in turn (a QC decision rolls a loan back, which
+/// supersedes the task and creates its successor) — and every awaited read
+/// model reflects it, bounded by the read-your-writes timeout. It waits for
+/// nothing else: not for other requests' work, not for the log's head. A no-op
 /// (a retried step already taken) waits for nothing.
-pub(crate) async fn settle(state: &AppState, receipt: &CommandReceipt) -> bool {
+pub(crate) async fn settle(
+    state: &AppState,
+    receipt: &CommandReceipt,
+    correlation_id: &str,
+) -> Settled {
     match receipt.position {
-        Some(_) => state.settle().await,
-        None => true,
+        Some(position) => {
+            let (reached, projected) = state.settle_after(position, correlation_id).await;
+            Settled {
+                reached: Some(reached),
+                projected,
+            }
+        }
+        None => Settled {
+            reached: None,
+            projected: true,
+        },
     }
 }

@@ -429,7 +429,7 @@ impl DispatchMutation {
             .execute::<Seat>(&to_seat, SeatCommand::OfferCall { call_id: id }, &context)
             .await
             .map_err(ApiError::from)?;
-        if let Err(refused) = state
+        let transferred = state
             .bus
             .execute::<InboundCall>(
                 &call_id,
@@ -438,20 +438,26 @@ impl DispatchMutation {
                 },
                 &context,
             )
-            .await
-        {
-            state
-                .bus
-                .execute::<Seat>(
-                    &to_seat,
-                    SeatCommand::WithdrawOffer { call_id: id },
-                    &context,
-                )
-                .await
-                .map_err(ApiError::from)?;
-            return Err(ApiError::from(refused).into());
+            .await;
+        let receipt = match transferred {
+            Ok(receipt) => receipt,
+            Err(refused) => {
+                state
+                    .bus
+                    .execute::<Seat>(
+                        &to_seat,
+                        SeatCommand::WithdrawOffer { call_id: id },
+                        &context,
+                    )
+                    .await
+                    .map_err(ApiError::from)?;
+                return Err(ApiError::from(refused).into());
+            }
+        };
+        let settled = command::settle(state, &receipt, &context.correlation_id).await;
+        if let Some(reached) = settled.reached {
+            request(ctx).reach(reached);
         }
-        state.settle().await;
         Ok(call_view(state, &call_id).await?)
     }
 

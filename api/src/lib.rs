@@ -8,6 +8,7 @@ pub mod auth;
 mod catalog;
 mod channels;
 mod command;
+mod consistency;
 mod console;
 mod context;
 mod dispatch;

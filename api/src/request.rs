@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use adapters::idempotency::IdempotentRequest;
 use axum::http::HeaderMap;
-use domain::log::Actor;
+use domain::log::{Actor, LogPosition};
 use domain::role::Role;
 use domain::services::IdGen;
 
@@ -24,6 +24,9 @@ pub struct RequestContext {
     pub issued_at: Option<u64>,
     /// The request's `Idempotency-Key`, once claimed for a mutation.
     pub idempotency: Option<Arc<IdempotentRequest>>,
+    /// How far the log is known to reflect this request's commands (and what
+    /// they caused): the consistency token it answers with.
+    pub reached: Arc<std::sync::Mutex<Option<LogPosition>>>,
 }
 
 fn header(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
@@ -77,6 +80,7 @@ impl RequestContext {
             correlation_id,
             issued_at,
             idempotency: None,
+            reached: Arc::default(),
         }
     }
 
@@ -137,6 +141,17 @@ impl RequestContext {
             idempotency: self.idempotency.clone(),
             on_behalf_of: None,
         })
+    }
+
+    /// Notes that this request's commands reached `position` of the log.
+    pub fn reach(&self, position: LogPosition) {
+        let mut reached = self.reached.lock().unwrap_or_else(|e| e.into_inner());
+        *reached = (*reached).max(Some(position));
+    }
+
+    /// The furthest position this request's commands reached, if any wrote.
+    pub fn reached(&self) -> Option<LogPosition> {
+        *self.reached.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A new aggregate id for this request: derived from the idempotency key

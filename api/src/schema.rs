@@ -121,19 +121,60 @@ pub async fn graphql_handler(
         Ok(key) => key,
         Err(malformed) => return malformed.into_response(),
     };
+    let after = match crate::consistency::sent(&headers) {
+        Ok(after) => after,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({
+                    "data": null,
+                    "errors": [{ "message": error.message, "extensions": { "code": error.code.as_str() } }]
+                })),
+            )
+                .into_response()
+        }
+    };
     let context =
         RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
             .check_account(state.database.read_models())
             .await;
+    // Read your own writes made through any instance: wait, bounded, until
+    // the read models reflect what the token names.
+    let caught_up = match after {
+        Some(position) => state.read_models_reach(position).await,
+        None => true,
+    };
+    let reached = context.reached.clone();
     let variables = crate::access::record::RequestVariables(request.variables.clone());
     let request = request.data(variables);
-    match key {
+    let mut response = match key {
         // Queries are safe to repeat: a key on one is ignored.
         Some(key) if admitted.is_mutation => {
             crate::idempotency::execute(&state, &schema, request, context, key).await
         }
-        _ => GraphQLResponse::from(schema.execute(request.data(context)).await).into_response(),
+        _ => {
+            let mut response = schema.execute(request.data(context)).await;
+            if let Some(position) = *reached.lock().unwrap_or_else(|e| e.into_inner()) {
+                response.extensions.insert(
+                    "consistencyToken".into(),
+                    async_graphql::Value::from(crate::consistency::token(position)),
+                );
+            }
+            if !caught_up {
+                response
+                    .extensions
+                    .insert("projected".into(), async_graphql::Value::from(false));
+            }
+            GraphQLResponse::from(response).into_response()
+        }
+    };
+    if let Some(position) = *reached.lock().unwrap_or_else(|e| e.into_inner()) {
+        response.headers_mut().insert(
+            crate::consistency::HEADER,
+            crate::consistency::header_value(position),
+        );
     }
+    response
 }
 
 /// 400 with `VALIDATION`, naming the limit a request broke.

@@ -74,35 +74,55 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Waits, bounded by the read-your-writes timeout, until the flows have
-    /// handled everything committed so far (and what that caused) and every
-    /// awaited read model reflects it. False when the time ran out.
-    pub async fn settle(&self) -> bool {
-        let timeout = self.config.read_your_writes_timeout;
-        // A decision can cause commands that cause others (QC reject → loan
-        // roll-back → supersede → successor); three rounds cover the flows that exist.
-        for _ in 0..3 {
-            let Ok(head) = self.log.latest_committed().await else {
-                return false;
-            };
+    /// Waits, bounded by the read-your-writes timeout, for what one request
+    /// caused and nothing else: every flow handles the log up to the request's
+    /// own `position`, then up to the last event its commands caused (the
+    /// flows carry the request's correlation id), until no flow adds one; then
+    /// every awaited read model reflects that last event. Returns how far it
+    /// got and whether all of it is reflected (false when the time ran out).
+    pub async fn settle_after(
+        &self,
+        position: domain::log::LogPosition,
+        correlation_id: &str,
+    ) -> (domain::log::LogPosition, bool) {
+        let deadline = tokio::time::Instant::now() + self.config.read_your_writes_timeout;
+        let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+        let mut target = position;
+        loop {
             for flow in self.consumers.awaited(ConsumerKind::Flow) {
-                if !flow.wait_for(head, timeout).await {
-                    return false;
+                if !flow.wait_for(target, left()).await {
+                    return (target, false);
+                }
+            }
+            match self.log.latest_of_correlation(correlation_id).await {
+                Ok(Some(latest)) if latest > target => target = latest,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot follow the request's correlation");
+                    return (target, false);
                 }
             }
         }
-        let Ok(head) = self.log.latest_committed().await else {
-            return false;
-        };
-        self.read_models_reach(head).await
+        (target, self.read_models_reach_by(target, deadline).await)
     }
 
-    /// Waits, bounded, until every awaited read model reflects `position`, so
-    /// any query after a mutation sees it (read-your-writes across projections).
+    /// Waits, bounded by the read-your-writes timeout, until every awaited
+    /// read model reflects `position` (a consistency token a query brought).
     pub async fn read_models_reach(&self, position: domain::log::LogPosition) -> bool {
-        let timeout = self.config.read_your_writes_timeout;
+        let deadline = tokio::time::Instant::now() + self.config.read_your_writes_timeout;
+        self.read_models_reach_by(position, deadline).await
+    }
+
+    /// Waits until `deadline` for every awaited read model to reflect
+    /// `position`, so any query after a mutation sees it.
+    async fn read_models_reach_by(
+        &self,
+        position: domain::log::LogPosition,
+        deadline: tokio::time::Instant,
+    ) -> bool {
         for read_model in self.consumers.awaited(ConsumerKind::ReadModel) {
-            if !read_model.wait_for(position, timeout).await {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if !read_model.wait_for(position, left).await {
                 return false;
             }
         }

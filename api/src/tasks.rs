@@ -13,6 +13,7 @@ use projections::task_board::{TaskBoard, TaskFilter};
 
 use crate::access;
 use crate::access::checks;
+use crate::command;
 use crate::context::{request, state, viewer};
 use crate::error::ApiError;
 use crate::interview_task::{
@@ -220,7 +221,6 @@ impl TaskMutation {
         let caller = request(ctx);
         let context = caller.command_context()?;
         let booking_id = caller.new_id(state.bus.services().ids.as_ref());
-        let mut changes = state.row_changes(projections::task_board::NAME)?;
         let command = InterviewTaskCommand::RequestAppointment(RequestAppointment {
             booking_id,
             purpose,
@@ -234,45 +234,31 @@ impl TaskMutation {
             },
         });
         let guard = checks::task_guard(ctx, &task_id).await?;
-        let receipt = state
-            .bus
-            .execute_guarded::<InterviewTask>(&task_id, command, &context, &guard)
+        // The wait follows what the request caused: the scheduling flow
+        // confirms or refuses the booking (and, once confirmed, releases the
+        // old slot), so the row read afterwards holds the answer.
+        let sent = command::send::<InterviewTask>(ctx, &task_id, command, &guard).await?;
+        let row = TaskBoard::get(state.database.read_models(), &task_id)
             .await
-            .map_err(ApiError::from)?;
-        let deadline = tokio::time::Instant::now() + state.config.read_your_writes_timeout;
-        let booking = booking_id.to_string();
-        loop {
-            let row = TaskBoard::get(state.database.read_models(), &task_id)
-                .await
-                .map_err(ApiError::from)?;
-            if let Some(row) = row.filter(|r| r.booking_id.as_deref() == Some(booking.as_str())) {
-                match row.booking_status.as_deref() {
-                    Some("CONFIRMED") => {
-                        // The old slot is released after the confirmation: wait
-                        // for that too, so the calendars read right afterwards agree.
-                        let settled = state.settle().await;
-                        return payload(ctx, task_id, receipt, settled).await;
-                    }
-                    Some("REFUSED") => {
-                        state.settle().await;
-                        let code = row
-                            .booking_error_code
-                            .as_deref()
-                            .and_then(error_code)
-                            .unwrap_or(domain::ErrorCode::Conflict);
-                        return Err(ApiError {
-                            code,
-                            message: row.booking_error.unwrap_or_default(),
-                        }
-                        .into());
-                    }
-                    _ => {}
+            .map_err(ApiError::from)?
+            .filter(|r| r.booking_id.as_deref() == Some(booking_id.to_string().as_str()));
+        match row {
+            Some(row) if sent.projected && row.booking_status.as_deref() == Some("REFUSED") => {
+                let code = row
+                    .booking_error_code
+                    .as_deref()
+                    .and_then(error_code)
+                    .unwrap_or(domain::ErrorCode::Conflict);
+                Err(ApiError {
+                    code,
+                    message: row.booking_error.unwrap_or_default(),
                 }
+                .into())
             }
-            let notice = tokio::time::timeout_at(deadline, changes.recv()).await;
-            if notice.is_err() {
-                return payload(ctx, task_id, receipt, false).await;
+            Some(row) if row.booking_status.as_deref() == Some("CONFIRMED") => {
+                payload(ctx, task_id, sent.receipt, sent.projected).await
             }
+            _ => payload(ctx, task_id, sent.receipt, false).await,
         }
     }
 }

@@ -343,6 +343,26 @@ async fn a_subscription_on_one_instance_sees_changes_made_through_another() {
     let payload = &through_follower["data"]["createInterviewTask"];
     assert_eq!(payload["projected"], true, "{through_follower}");
     assert_eq!(payload["task"]["contractNo"], "HT-ACROSS-2");
+    // Read your writes on the other instance: the token a mutation answered
+    // with, sent to the leader, makes its read models reflect the command.
+    let consistency = through_follower["extensions"]["consistencyToken"]
+        .as_str()
+        .expect("a mutation that wrote answers with a consistency token")
+        .to_string();
+    let id = payload["taskId"].as_str().unwrap().to_string();
+    let read: Value = client
+        .post(format!("{}/graphql", bases[leader]))
+        .bearer_auth(token("SV1", "SUPERVISOR"))
+        .header("facesign-consistency-token", &consistency)
+        .json(&json!({ "query": "query($id: ID!) { task(id: $id) { contractNo } }", "variables": { "id": id } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["data"]["task"]["contractNo"], "HT-ACROSS-2", "{read}");
+    assert!(read["extensions"].get("projected").is_none(), "{read}");
     second.stop().await.unwrap();
     first.stop().await.unwrap();
 }

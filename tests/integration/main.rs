@@ -7,6 +7,7 @@ mod admin_catalog;
 mod channels;
 mod cluster;
 mod command_bus;
+mod consistency;
 mod console;
 mod dispatch;
 mod faults;

@@ -343,28 +343,38 @@ fn row(
 }
 
 /// Runs every benchmark and returns the report (Markdown).
-pub async fn run(admin_url: &str, scale: Scale, quick: bool) -> anyhow::Result<String> {
-    // Each part runs on a database of its own, so no part pays for the rows of
-    // another (the server would otherwise project the baseline's events too).
-    let names: Vec<String> = ["writes", "lag", "http", "log"]
-        .iter()
-        .map(|part| format!("facesign_bench_{}_{part}", std::process::id()))
-        .collect();
-    let mut urls = Vec::new();
-    for name in &names {
-        urls.push(create_database(admin_url, name).await?);
-    }
-    let result = run_on(&urls, scale).await;
-    for name in &names {
-        drop_database(admin_url, name).await;
-    }
-    let rows = result?;
+pub async fn run(
+    admin_url: &str,
+    scale: Scale,
+    quick: bool,
+    only_mutations: bool,
+) -> anyhow::Result<String> {
+    let rows = if only_mutations {
+        run_mutations(admin_url, scale).await?
+    } else {
+        // Each part runs on a database of its own, so no part pays for the rows
+        // of another (the server would otherwise project the baseline's events too).
+        let names: Vec<String> = ["writes", "lag", "http", "log"]
+            .iter()
+            .map(|part| format!("facesign_bench_{}_{part}", std::process::id()))
+            .collect();
+        let mut urls = Vec::new();
+        for name in &names {
+            urls.push(create_database(admin_url, name).await?);
+        }
+        let result = run_on(&urls, scale).await;
+        for name in &names {
+            drop_database(admin_url, name).await;
+        }
+        result?
+    };
     let mut out = String::new();
     writeln!(out, "# Benchmarks\n")?;
     writeln!(
         out,
-        "Measured by `facesign-bench{}` on {} — {}, {} build. Raw figures and the database's own baseline come from the same run; targets are those of the benchmarks issue. See docs/benchmarks.md for how to run and read it.\n",
+        "Measured by `facesign-bench{}{}` on {} — {}, {} build. Raw figures and the database's own baseline come from the same run; targets are those of the benchmarks issue. See docs/benchmarks.md for how to run and read it.\n",
         if quick { " --quick" } else { "" },
+        if only_mutations { " --only mutations" } else { "" },
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         machine(),
         if cfg!(debug_assertions) { "debug" } else { "release" },
@@ -468,7 +478,7 @@ async fn run_on(urls: &[String], scale: Scale) -> anyhow::Result<Vec<Row>> {
     rows.extend(projection_lag(&lag_engine, scale).await?);
     lag_engine.database.close().await;
     tracing::info!("graphql latency");
-    rows.extend(graphql_latency(&urls[2], scale).await?);
+    rows.extend(graphql_latency(&urls[2], scale, &baselines).await?);
     let url = urls[3].as_str();
     let mut settings = Settings::for_database(url);
     settings.max_connections = 16;
@@ -585,7 +595,7 @@ async fn projection_lag(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row
 }
 
 /// GraphQL mutation latency over HTTP at fixed rates and at saturation.
-async fn graphql_latency(url: &str, scale: Scale) -> anyhow::Result<Vec<Row>> {
+async fn graphql_latency(url: &str, scale: Scale, baselines: &[f64]) -> anyhow::Result<Vec<Row>> {
     let mut settings = Settings::for_database(url);
     settings.bind = "127.0.0.1:0".into();
     settings.max_connections = 20;
@@ -653,32 +663,81 @@ async fn graphql_latency(url: &str, scale: Scale) -> anyhow::Result<Vec<Row>> {
             (rate == 500).then_some(p99 < Duration::from_millis(25) && failed == 0),
         ));
     }
-    let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let kept = samples.clone();
-    let send_closed = send.clone();
-    let counter_closed = counter.clone();
-    let per_second = throughput(32, scale.seconds, move |_| {
-        let (send, kept, counter) = (send_closed.clone(), kept.clone(), counter_closed.clone());
-        async move {
-            let (ok, took) = send(counter.fetch_add(1, Ordering::Relaxed)).await;
-            kept.lock().expect("samples").push(took);
-            ok
-        }
-    })
-    .await;
-    let mut all = samples.lock().expect("samples").clone();
-    rows.push(row(
-        "GraphQL createInterviewTask at saturation (32 clients)",
-        format!(
-            "{per_second:.0} req/s, p50 {}, p99 {}",
-            ms(percentile(&mut all, 0.5)),
-            ms(percentile(&mut all, 0.99))
-        ),
-        "—",
-        None,
-    ));
+    // Closed-loop clients, side by side with what the database commits alone
+    // at the same concurrency (measured in this run).
+    for (&clients, &raw) in CLIENTS.iter().zip(baselines) {
+        let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = samples.clone();
+        let send_closed = send.clone();
+        let counter_closed = counter.clone();
+        let per_second = throughput(clients, scale.seconds, move |_| {
+            let (send, kept, counter) = (send_closed.clone(), kept.clone(), counter_closed.clone());
+            async move {
+                let (ok, took) = send(counter.fetch_add(1, Ordering::Relaxed)).await;
+                kept.lock().expect("samples").push(took);
+                ok
+            }
+        })
+        .await;
+        let mut all = samples.lock().expect("samples").clone();
+        rows.push(row(
+            format!("GraphQL createInterviewTask, {clients} clients"),
+            format!(
+                "{per_second:.0} mutations/s ({:.3}× the {raw:.0} raw commits/s), p50 {}, p99 {}",
+                per_second / raw.max(1.0),
+                ms(percentile(&mut all, 0.5)),
+                ms(percentile(&mut all, 0.99))
+            ),
+            "—",
+            None,
+        ));
+    }
     server.stop().await?;
     Ok(rows)
+}
+
+/// The client counts of the throughput runs.
+const CLIENTS: [usize; 3] = [1, 8, 32];
+
+/// Only the write path over HTTP against the raw baseline (`--only mutations`):
+/// minutes instead of the full run's hour.
+async fn run_mutations(admin_url: &str, scale: Scale) -> anyhow::Result<Vec<Row>> {
+    let names: Vec<String> = ["raw", "http"]
+        .iter()
+        .map(|part| format!("facesign_bench_{}_{part}", std::process::id()))
+        .collect();
+    let mut urls = Vec::new();
+    for name in &names {
+        urls.push(create_database(admin_url, name).await?);
+    }
+    let result = async {
+        // The baseline inserts into a migrated events table.
+        let engine = Engine::open(&Settings::for_database(urls[0].as_str())).await?;
+        let mut rows = Vec::new();
+        let mut baselines = Vec::new();
+        for clients in CLIENTS {
+            let tps = baseline(&urls[0], clients, scale.seconds).await?;
+            rows.push(row(
+                format!("Postgres baseline: one-row insert transactions, {clients} connections"),
+                format!("{tps:.0}/s"),
+                "—",
+                None,
+            ));
+            baselines.push(tps);
+        }
+        engine.database.close().await;
+        let scale = Scale {
+            rates: &[],
+            ..scale
+        };
+        rows.extend(graphql_latency(&urls[1], scale, &baselines).await?);
+        anyhow::Ok(rows)
+    }
+    .await;
+    for name in &names {
+        drop_database(admin_url, name).await;
+    }
+    result
 }
 
 /// Relay throughput over the log and end-to-end lag, against tansu.

@@ -28,6 +28,10 @@ struct Cli {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     admin_url: String,
+    /// Run one part only: `mutations` (GraphQL createInterviewTask at 1, 8
+    /// and 32 clients against the raw-commit baseline of the same run).
+    #[arg(long, value_parser = ["mutations"])]
+    only: Option<String>,
     /// Where the report goes.
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
@@ -47,7 +51,8 @@ async fn main() -> ExitCode {
     } else {
         bench::Scale::FULL
     };
-    match bench::run(&cli.admin_url, scale, cli.quick).await {
+    let only_mutations = cli.only.as_deref() == Some("mutations");
+    match bench::run(&cli.admin_url, scale, cli.quick, only_mutations).await {
         Ok(report) => match std::fs::write(&cli.out, &report) {
             Ok(()) => {
                 eprintln!("{report}\nreport written to {}", cli.out.display());

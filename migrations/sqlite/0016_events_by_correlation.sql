@@ -1,0 +1,4 @@
+-- A mutation waits until what its request set going is quiet: the flows follow
+-- the correlation id, so the last event of a correlation says how far it got.
+CREATE INDEX events_by_correlation
+    ON events (json_extract(metadata, '$.correlation_id'), global_position);
