@@ -176,7 +176,25 @@ pub struct CommandBus {
     /// Wakes the task that NOTIFYs other instances; commits made while a
     /// notice is on its way share the next one.
     announcer: Option<Arc<tokio::sync::Notify>>,
+    /// Commands on one aggregate inside this instance queue here instead of
+    /// racing to the same sequence and retrying; the optimistic check stays
+    /// for writers in other instances. Striped: an aggregate maps to one lock.
+    queues: Arc<[tokio::sync::Mutex<()>]>,
+    /// Aggregates as the last command here left them, so the next command
+    /// skips reading their events. Bounded (least recently used goes); a hit
+    /// is trusted only as far as the append's sequence check: a conflict, a
+    /// refusal or a denial on a cached state is decided again on a fresh load.
+    cache: Arc<std::sync::Mutex<AggregateCache>>,
 }
+
+/// Aggregates by (type, id): their state as JSON and their version.
+type AggregateCache = hashlink::LruCache<(&'static str, String), (i64, serde_json::Value)>;
+
+/// How many aggregates the cache holds.
+const CACHED_AGGREGATES: usize = 4096;
+
+/// How many locks the per-aggregate queues share (a power of two).
+const QUEUE_STRIPES: usize = 1024;
 
 impl CommandBus {
     /// A bus over `database` that tries each command at most `max_attempts` times.
@@ -216,7 +234,41 @@ impl CommandBus {
             metrics,
             committed: watch::channel(LogPosition::START).0,
             announcer,
+            queues: (0..QUEUE_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            cache: Arc::new(std::sync::Mutex::new(hashlink::LruCache::new(
+                CACHED_AGGREGATES,
+            ))),
         }
+    }
+
+    fn cached<A: Aggregate>(&self, aggregate_id: &str) -> Option<(A, i64)> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let (version, state) = cache.get(&(A::TYPE, aggregate_id.to_string()))?;
+        let aggregate = serde_json::from_value(state.clone()).ok()?;
+        Some((aggregate, *version))
+    }
+
+    fn remember<A: Aggregate>(&self, aggregate_id: &str, aggregate: &A, version: i64) {
+        let Ok(state) = serde_json::to_value(aggregate) else {
+            return self.forget::<A>(aggregate_id);
+        };
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert((A::TYPE, aggregate_id.to_string()), (version, state));
+    }
+
+    fn forget<A: Aggregate>(&self, aggregate_id: &str) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.remove(&(A::TYPE, aggregate_id.to_string()));
+    }
+
+    /// The queue of commands on `aggregate_id` of `aggregate_type`.
+    fn queue(&self, aggregate_type: &str, aggregate_id: &str) -> &tokio::sync::Mutex<()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (aggregate_type, aggregate_id).hash(&mut hasher);
+        &self.queues[hasher.finish() as usize & (QUEUE_STRIPES - 1)]
     }
 
     /// Notified with the position of every commit made through this bus.
@@ -371,7 +423,13 @@ impl CommandBus {
         A::Command: Clone,
         A::Error: DomainError,
     {
-        for attempt in 1..=self.max_attempts {
+        // Held across load, handle and append: the next command on this
+        // aggregate in this instance loads what this one wrote.
+        let _queued = self.queue(A::TYPE, aggregate_id).lock().await;
+        let mut trust_cache = true;
+        let mut attempt = 0;
+        while attempt < self.max_attempts {
+            attempt += 1;
             if attempt > 1 {
                 // A conflict on the step itself means another attempt of the
                 // same keyed request committed it meanwhile.
@@ -381,15 +439,36 @@ impl CommandBus {
                     }
                 }
             }
-            let (mut aggregate, sequence) = self.load::<A>(aggregate_id).await?;
-            guard(&aggregate).map_err(CommandError::Denied)?;
+            let cached = if trust_cache {
+                self.cached::<A>(aggregate_id)
+            } else {
+                None
+            };
+            let hit = cached.is_some();
+            let (mut aggregate, sequence) = match cached {
+                Some(cached) => cached,
+                None => self.load::<A>(aggregate_id).await?,
+            };
             let sink = EventSink::default();
-            aggregate
-                .handle(command.clone(), &self.services, &sink)
-                .await
-                .map_err(CommandError::Domain)?;
+            let handled = match guard(&aggregate) {
+                Err(denied) => Err(CommandError::Denied(denied)),
+                Ok(()) => aggregate
+                    .handle(command.clone(), &self.services, &sink)
+                    .await
+                    .map_err(CommandError::Domain),
+            };
             let events = sink.collect().await;
+            if hit && (handled.is_err() || events.is_empty()) {
+                // Another instance may have moved it on: decide on the store's
+                // state, not on what this instance last saw.
+                self.forget::<A>(aggregate_id);
+                trust_cache = false;
+                attempt -= 1;
+                continue;
+            }
+            handled?;
             if events.is_empty() {
+                self.remember(aggregate_id, &aggregate, sequence);
                 return Ok(CommandReceipt {
                     aggregate_id: aggregate_id.to_string(),
                     event_ids: Vec::new(),
@@ -442,6 +521,7 @@ impl CommandBus {
             .await;
             match appended {
                 Ok(position) => {
+                    self.remember(aggregate_id, &aggregate, sequence + events.len() as i64);
                     if let Some(announcer) = &self.announcer {
                         announcer.notify_one();
                     }
@@ -468,6 +548,8 @@ impl CommandBus {
                         1,
                     );
                     debug!(attempt, "concurrent append on the same aggregate; retrying");
+                    self.forget::<A>(aggregate_id);
+                    trust_cache = false;
                     tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(AppendError::Taken { scope, key, holder }) => {

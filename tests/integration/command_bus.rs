@@ -121,8 +121,26 @@ async fn bus(
     (db, database, bus, metrics)
 }
 
+/// Another bus on the same database: a second instance. Commands on one
+/// aggregate queue inside a bus, so only buses of different instances race.
+fn instance(database: &Database, max_attempts: u32, metrics: &Arc<Metrics>) -> Arc<CommandBus> {
+    Arc::new(CommandBus::new(
+        database,
+        DomainServices::new(
+            Arc::new(adapters::SystemClock),
+            Arc::new(SequentialIds::default()),
+        ),
+        max_attempts,
+        metrics.clone(),
+    ))
+}
+
+/// `parties` instances send one command each to the same aggregate, all
+/// loading the same version before any appends.
 async fn race(
-    bus: &Arc<CommandBus>,
+    database: &Database,
+    max_attempts: u32,
+    metrics: &Arc<Metrics>,
     parties: usize,
 ) -> Vec<Result<adapters::CommandReceipt, CommandError<Never>>> {
     let gate = Arc::new(Gate {
@@ -132,7 +150,7 @@ async fn race(
     let context = CommandContext::for_request(Actor::system("test"), "race".into());
     let handles: Vec<_> = (0..parties)
         .map(|_| {
-            let bus = bus.clone();
+            let bus = instance(database, max_attempts, metrics);
             let command = Increment(gate.clone());
             let context = context.clone();
             tokio::spawn(
@@ -148,12 +166,71 @@ async fn race(
 }
 
 on_both_backends!(
+    commands_on_one_aggregate_in_one_instance_queue_without_conflicts,
     conflicts_are_retried_and_no_event_is_lost,
     conflict_beyond_the_retry_budget_answers_conflict,
     concurrent_cancels_of_one_task_append_exactly_one_event,
     one_open_task_per_contract_holds_under_concurrent_creates,
     a_committed_step_of_a_keyed_request_is_handed_back_not_run_again,
+    a_stale_cached_aggregate_is_decided_again_on_the_stores_state,
 );
+
+/// The bus caches aggregates; another instance moving one on is caught by the
+/// append's sequence check, and the command is decided again on the store's
+/// state: a cancel the other instance made first is refused, never doubled.
+async fn a_stale_cached_aggregate_is_decided_again_on_the_stores_state(backend: Backend) {
+    let (_db, database, here, metrics) = bus(backend, 3).await;
+    let there = instance(&database, 3, &metrics);
+    let context = CommandContext::for_request(Actor::system("test"), "stale".into());
+    let id = "0190a8b4-0000-7000-8000-00000000c0de";
+    here.execute::<InterviewTask>(id, create(id, "HT-STALE-1"), &context)
+        .await
+        .unwrap();
+    let cancel = |reason: &str| {
+        InterviewTaskCommand::Cancel(CancelInterviewTask {
+            reason: reason.into(),
+        })
+    };
+    there
+        .execute::<InterviewTask>(id, cancel("other instance"), &context)
+        .await
+        .unwrap();
+    // `here` still holds the task as PENDING.
+    let refused = here
+        .execute::<InterviewTask>(id, cancel("this instance"), &context)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidTransition, "{refused}");
+    let log = GlobalLog::new(database.store().clone());
+    let types: Vec<String> = log
+        .stream(domain::interview_task::AGGREGATE_TYPE, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(types, ["InterviewTaskCreated", "InterviewTaskCancelled"]);
+    // Counters: an increment on a stale cache lands after a reload.
+    let gate = Arc::new(Gate {
+        waiting: AtomicUsize::new(0),
+        barrier: Barrier::new(1),
+    });
+    here.execute::<Counter>("counter-2", Increment(gate.clone()), &context)
+        .await
+        .unwrap();
+    there
+        .execute::<Counter>("counter-2", Increment(gate.clone()), &context)
+        .await
+        .unwrap();
+    let third = here
+        .execute::<Counter>("counter-2", Increment(gate), &context)
+        .await
+        .unwrap();
+    assert_eq!(third.attempts, 2, "the cached version conflicted once");
+    let (counter, version) = here.load::<Counter>("counter-2").await.unwrap();
+    assert_eq!((counter.value, version), (3, 3));
+    database.close().await;
+}
 
 fn create(task_id: &str, contract_no: &str) -> InterviewTaskCommand {
     InterviewTaskCommand::Create(CreateInterviewTask {
@@ -297,9 +374,41 @@ async fn a_committed_step_of_a_keyed_request_is_handed_back_not_run_again(backen
     database.close().await;
 }
 
+async fn commands_on_one_aggregate_in_one_instance_queue_without_conflicts(backend: Backend) {
+    // One attempt each: a collision would answer CONFLICT.
+    let (_db, database, bus, metrics) = bus(backend, 1).await;
+    let gate = Arc::new(Gate {
+        waiting: AtomicUsize::new(0),
+        barrier: Barrier::new(1),
+    });
+    let context = CommandContext::for_request(Actor::system("test"), "queue".into());
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let (bus, command, context) = (bus.clone(), Increment(gate.clone()), context.clone());
+            tokio::spawn(
+                async move { bus.execute::<Counter>("counter-1", command, &context).await },
+            )
+        })
+        .collect();
+    for handle in handles {
+        let receipt = handle.await.unwrap().expect("queued, never refused");
+        assert_eq!(receipt.attempts, 1);
+    }
+    let (counter, version) = bus.load::<Counter>("counter-1").await.unwrap();
+    assert_eq!((counter.value, version), (16, 16));
+    assert_eq!(
+        metrics.counter(
+            "facesign_command_conflicts_total",
+            &adapters::metrics::labels(&[("aggregate_type", "test-counter")])
+        ),
+        0
+    );
+    database.close().await;
+}
+
 async fn conflicts_are_retried_and_no_event_is_lost(backend: Backend) {
     let (_db, database, bus, metrics) = bus(backend, 5).await;
-    let results = race(&bus, 4).await;
+    let results = race(&database, 5, &metrics, 4).await;
     assert!(
         results.iter().all(Result::is_ok),
         "every command lands after retries"
@@ -321,8 +430,8 @@ async fn conflicts_are_retried_and_no_event_is_lost(backend: Backend) {
 }
 
 async fn conflict_beyond_the_retry_budget_answers_conflict(backend: Backend) {
-    let (_db, database, bus, _) = bus(backend, 1).await;
-    let results = race(&bus, 2).await;
+    let (_db, database, _bus, metrics) = bus(backend, 1).await;
+    let results = race(&database, 1, &metrics, 2).await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let conflicts: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert_eq!(ok, 1);
