@@ -6,7 +6,7 @@
 //! `target/console-screenshots/` (docs/console.md shows them).
 //!
 //! Needs `chromium` and `chromedriver` (`apt-get install chromium
-//! chromium-driver`; `.ci/run` installs them) and fails, never skips, without.
+//! chromium-driver`; `scripts/test` installs them) and fails, never skips, without.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -42,7 +42,7 @@ fn executable(env: &str, name: &str) -> PathBuf {
         .find(|candidate| candidate.is_file());
     found.unwrap_or_else(|| {
         panic!(
-            "{name} not found (set {env} or `apt-get install chromium chromium-driver`; .ci/run installs it)"
+            "{name} not found (set {env} or `apt-get install chromium chromium-driver`; scripts/test installs it)"
         )
     })
 }

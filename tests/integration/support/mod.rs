@@ -404,7 +404,7 @@ impl Subscription {
 }
 
 /// A tansu broker (a Kafka-protocol broker) on a free port, memory storage,
-/// killed on drop. Fails loudly when tansu is not installed: `.ci/run`
+/// killed on drop. Fails loudly when tansu is not installed: `scripts/test`
 /// installs it (`cargo install tansu --locked --features dynostore`).
 pub struct Broker {
     child: std::process::Child,
@@ -426,7 +426,7 @@ impl Broker {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start tansu ({e}); install it with `cargo install tansu --locked --features dynostore` (.ci/run does)")
+                panic!("cannot start tansu ({e}); install it with `cargo install tansu --locked --features dynostore` (scripts/test does)")
             });
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(&address).await.is_ok() {
