@@ -22,6 +22,8 @@ pub(crate) struct Sent {
     pub receipt: CommandReceipt,
     /// Whether the read models showed it, and what it set going, in time.
     pub projected: bool,
+    /// The last event of the request the wait followed (none for a no-op).
+    pub reached: Option<LogPosition>,
 }
 
 /// How far a command's effects were followed, and whether all is reflected.
@@ -46,20 +48,11 @@ where
     A::Error: DomainError,
 {
     let caller = request(ctx);
-    let context = caller.command_context()?;
-    let state = state(ctx);
-    let receipt = state
-        .bus
-        .execute_guarded::<A>(id, command, &context, guard)
-        .await?;
-    let settled = settle(state, &receipt, &context.correlation_id).await;
-    if let Some(reached) = settled.reached {
+    let sent = send_as::<A>(state(ctx), id, command, &caller.command_context()?, guard).await?;
+    if let Some(reached) = sent.reached {
         caller.reach(reached);
     }
-    Ok(Sent {
-        receipt,
-        projected: settled.projected,
-    })
+    Ok(sent)
 }
 
 /// [`send`] for an aggregate that has no ownership rule beyond the role's.
@@ -94,10 +87,12 @@ where
         .bus
         .execute_guarded::<A>(id, command, context, guard)
         .await?;
-    let projected = settle(state, &receipt, &context.correlation_id)
-        .await
-        .projected;
-    Ok(Sent { receipt, projected })
+    let settled = settle(state, &receipt, &context.correlation_id).await;
+    Ok(Sent {
+        receipt,
+        projected: settled.projected,
+        reached: settled.reached,
+    })
 }
 
 /// The wait policy of every mutation: a command that wrote events answers once
