@@ -3,7 +3,7 @@
 //! decide, and performs the effects — commands through the bus (within the
 //! causing event's correlation, on behalf of the person who started it),
 //! texts through the outbox, timers into the timer table — then advances the
-//! checkpoint. Delivery is at least once: every effect is idempotent (ids and
+//! checkpoint (for events that needed nothing, once per batch). Delivery is at least once: every effect is idempotent (ids and
 //! keys derived from the causing event). A refused command is logged with its
 //! code (and counted in `facesign_flow_refusals_total`); anything else fails the
 //! event, which is tried again from the checkpoint.
@@ -154,28 +154,49 @@ impl<F: Flow> FlowRunner<F> {
         let name = self.flow.name();
         let mut handled = 0;
         loop {
-            let (mut from, mut applied) = load_checkpoint(&self.pool, name).await?;
+            let (mut from, applied) = load_checkpoint(&self.pool, name).await?;
             let events = self.log.read_after(from, self.batch_size).await?;
             if events.is_empty() {
                 publish_status(&self.status, from, applied, None);
                 return Ok(handled);
             }
+            // Events the flow has nothing to do for move the checkpoint in
+            // memory only; it is written after the next event that acted, or at
+            // the end of the batch (a crash redelivers them: still nothing to do).
+            let (mut seen, mut seen_applied) = (from, applied);
+            let mut moved = false;
             for event in &events {
                 if *stop.borrow() {
-                    return Ok(handled);
+                    break;
                 }
-                self.handle_event(event).await?;
+                let acted = self.handle_event(event).await?;
+                seen = event.position;
+                seen_applied += 1;
+                handled += 1;
+                if acted {
+                    let mut conn = self.pool.acquire().await?;
+                    match advance_checkpoint(&mut conn, name, from, seen, seen_applied).await {
+                        Ok(()) => {}
+                        // Another runner took over; start again from its checkpoint.
+                        Err(ProjectionError::CheckpointMoved(_)) => {
+                            moved = true;
+                            break;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    from = seen;
+                }
+                publish_status(&self.status, seen, seen_applied, None);
+            }
+            if !moved && seen != from {
                 let mut conn = self.pool.acquire().await?;
-                match advance_checkpoint(&mut conn, name, from, event.position, applied + 1).await {
-                    Ok(()) => {}
-                    // Another runner took over; start again from its checkpoint.
-                    Err(ProjectionError::CheckpointMoved(_)) => break,
+                match advance_checkpoint(&mut conn, name, from, seen, seen_applied).await {
+                    Ok(()) | Err(ProjectionError::CheckpointMoved(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
-                from = event.position;
-                applied += 1;
-                handled += 1;
-                publish_status(&self.status, from, applied, None);
+            }
+            if *stop.borrow() {
+                return Ok(handled);
             }
             // Other instances learn of the progress once per batch.
             let mut conn = self.pool.acquire().await?;
@@ -206,18 +227,20 @@ impl<F: Flow> FlowRunner<F> {
         .await;
     }
 
-    async fn handle_event(&self, stored: &StoredEvent) -> anyhow::Result<()> {
+    /// Handles one event; whether the flow acted on it.
+    async fn handle_event(&self, stored: &StoredEvent) -> anyhow::Result<bool> {
         let event = FlowEvent::decode(stored)?;
         let needs = self.flow.needs(&event);
         let facts = self.load(&needs).await?;
         let effects = self.flow.react(&event, &facts);
         if effects.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let context = caused_by(stored, self.actor);
         let mut history = History::default();
         self.perform(&event, &facts, effects, &context, &mut history, 0)
-            .await
+            .await?;
+        Ok(true)
     }
 
     /// Performs `effects` in order; a refused `Recover` step stops them and
