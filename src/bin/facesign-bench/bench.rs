@@ -186,6 +186,22 @@ async fn baseline(url: &str, clients: usize, seconds: f64) -> anyhow::Result<f64
     Ok(per_second)
 }
 
+/// The baseline at each of [`CLIENTS`], reported in `rows`.
+async fn baselines(url: &str, scale: Scale, rows: &mut Vec<Row>) -> anyhow::Result<Vec<f64>> {
+    let mut per_second = Vec::new();
+    for clients in CLIENTS {
+        let tps = baseline(url, clients, scale.seconds).await?;
+        rows.push(row(
+            format!("Postgres baseline: one-row insert transactions, {clients} connections"),
+            format!("{tps:.0}/s"),
+            "—",
+            None,
+        ));
+        per_second.push(tps);
+    }
+    Ok(per_second)
+}
+
 /// Commands on distinct aggregates through the bus.
 async fn commands(engine: &Engine, clients: usize, seconds: f64) -> f64 {
     let bus = engine.bus.clone();
@@ -410,17 +426,7 @@ async fn run_on(urls: &[String], scale: Scale) -> anyhow::Result<Vec<Row>> {
     settings.max_connections = 16;
     let engine = Engine::open(&settings).await?;
     tracing::info!("baseline");
-    let mut baselines = Vec::new();
-    for clients in [1, 8, 32] {
-        let tps = baseline(url, clients, scale.seconds).await?;
-        rows.push(row(
-            format!("Postgres baseline: one-row insert transactions, {clients} connections"),
-            format!("{tps:.0}/s"),
-            "—",
-            None,
-        ));
-        baselines.push(tps);
-    }
+    let baselines = baselines(url, scale, &mut rows).await?;
     tracing::info!("commands");
     let mut single = 0.0;
     for clients in [1, 8, 32] {
@@ -714,17 +720,7 @@ async fn run_mutations(admin_url: &str, scale: Scale) -> anyhow::Result<Vec<Row>
         // The baseline inserts into a migrated events table.
         let engine = Engine::open(&Settings::for_database(urls[0].as_str())).await?;
         let mut rows = Vec::new();
-        let mut baselines = Vec::new();
-        for clients in CLIENTS {
-            let tps = baseline(&urls[0], clients, scale.seconds).await?;
-            rows.push(row(
-                format!("Postgres baseline: one-row insert transactions, {clients} connections"),
-                format!("{tps:.0}/s"),
-                "—",
-                None,
-            ));
-            baselines.push(tps);
-        }
+        let baselines = baselines(&urls[0], scale, &mut rows).await?;
         engine.database.close().await;
         let scale = Scale {
             rates: &[],
