@@ -1,7 +1,8 @@
 //! Consistency tokens: read-your-writes across requests and instances without
 //! waiting for the whole log. Every request whose commands wrote answers with
-//! a token (header `Facesign-Consistency-Token` and the response extension
-//! `consistencyToken`) naming the last event it caused; a request that sends
+//! a token (header `Facesign-Consistency-Token`; also the response extension
+//! `consistencyToken` when it carried no idempotency key, whose stored answer
+//! is replayed as it was) naming the last event it caused; a request that sends
 //! one back in the same header first waits, bounded by the read-your-writes
 //! timeout, until every read model reflects it, on whichever instance answers.
 //! A wait that runs out still answers, with the extension `projected: false`.
