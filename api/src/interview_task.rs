@@ -177,14 +177,20 @@ pub struct Participant {
 /// unless this caller sees it in clear where it is shown (access::reveals).
 pub struct InterviewTaskView {
     pub(crate) row: TaskBoardRow,
-    pub(crate) reveal: bool,
+    reveal: bool,
 }
 
 impl InterviewTaskView {
     /// A task shown as a row of a list.
     pub(crate) fn listed(ctx: &Context<'_>, row: TaskBoardRow) -> Self {
+        Self::listed_for(viewer(ctx), row)
+    }
+
+    /// A task shown as a row of a list to a caller of `role` (a subscription,
+    /// which outlives the request's context).
+    pub(crate) fn listed_for(role: Option<domain::role::Role>, row: TaskBoardRow) -> Self {
         Self {
-            reveal: access::reveals(viewer(ctx), access::Showing::Listed),
+            reveal: access::reveals(role, access::Showing::Listed),
             row,
         }
     }

@@ -123,16 +123,7 @@ pub async fn graphql_handler(
     };
     let after = match crate::consistency::sent(&headers) {
         Ok(after) => after,
-        Err(error) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(serde_json::json!({
-                    "data": null,
-                    "errors": [{ "message": error.message, "extensions": { "code": error.code.as_str() } }]
-                })),
-            )
-                .into_response()
-        }
+        Err(error) => return bad_request(&error.message, None).into_response(),
     };
     let context =
         RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
@@ -179,15 +170,23 @@ pub async fn graphql_handler(
 
 /// 400 with `VALIDATION`, naming the limit a request broke.
 fn refused(refusal: &Refusal) -> (StatusCode, Json<serde_json::Value>) {
+    bad_request(
+        &refusal.to_string(),
+        refusal.limit().map(|limit| limit.name()),
+    )
+}
+
+/// 400 with `VALIDATION` and `message`, naming `limit` when one was broken.
+fn bad_request(message: &str, limit: Option<&str>) -> (StatusCode, Json<serde_json::Value>) {
     let mut extensions = serde_json::json!({ "code": ErrorCode::Validation.as_str() });
-    if let Some(limit) = refusal.limit() {
-        extensions["limit"] = limit.name().into();
+    if let Some(limit) = limit {
+        extensions["limit"] = limit.into();
     }
     (
         StatusCode::BAD_REQUEST,
         Json(serde_json::json!({
             "data": null,
-            "errors": [{ "message": refusal.to_string(), "extensions": extensions }]
+            "errors": [{ "message": message, "extensions": extensions }]
         })),
     )
 }

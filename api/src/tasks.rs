@@ -524,8 +524,8 @@ impl TaskSubscription {
                         if access::ownership::task(caller, &facts, access::ownership::Intent::Read)
                             .is_ok()
                         {
-                            let reveal = access::reveals(Some(role), access::Showing::Listed);
-                            return Some((InterviewTaskView { row, reveal }, (changes, state, id)));
+                            let task = InterviewTaskView::listed_for(Some(role), row);
+                            return Some((task, (changes, state, id)));
                         }
                     }
                 }

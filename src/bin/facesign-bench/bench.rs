@@ -429,12 +429,12 @@ async fn run_on(urls: &[String], scale: Scale) -> anyhow::Result<Vec<Row>> {
     let baselines = baselines(url, scale, &mut rows).await?;
     tracing::info!("commands");
     let mut single = 0.0;
-    for clients in [1, 8, 32] {
+    for (&clients, &raw) in CLIENTS.iter().zip(&baselines) {
         let cps = commands(&engine, clients, scale.seconds).await;
         if clients == 1 {
             single = cps;
         }
-        let ratio = cps / baselines[[1, 8, 32].iter().position(|c| *c == clients).unwrap_or(0)];
+        let ratio = cps / raw;
         let target = if clients == 32 {
             "≥ 0.5× baseline"
         } else {
@@ -455,7 +455,7 @@ async fn run_on(urls: &[String], scale: Scale) -> anyhow::Result<Vec<Row>> {
         sqlite_dir.display()
     )))
     .await?;
-    for clients in [1, 8, 32] {
+    for clients in CLIENTS {
         let cps = commands(&sqlite, clients, scale.seconds).await;
         rows.push(row(
             format!("SQLite commands, {clients} clients, distinct aggregates"),
