@@ -3,14 +3,17 @@
 //! mutations can wait for read-your-writes and its subscriptions see changes
 //! made anywhere. Wake-ups come by LISTEN/NOTIFY; polling is the fallback.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use adapters::cluster::Leadership;
 use adapters::global_log::COMMITS_CHANNEL;
-use adapters::CommandBus;
+use adapters::{CommandBus, GlobalLog};
 use domain::log::LogPosition;
-use projections::runner::{RowsChanged, PROGRESS_CHANNEL, ROWS_CHANNEL};
+use projections::runner::{
+    announce_progress as announce, parse_progress, RowsChanged, PROGRESS_CHANNEL, ROWS_CHANNEL,
+};
 use projections::ProjectionHandle;
 use sqlx::postgres::PgListener;
 use sqlx::AnyPool;
@@ -46,9 +49,8 @@ pub async fn follow(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut listener: Option<PgListener> = None;
-    // Progress notices come per batch of every worker; one read of the
-    // checkpoints serves all that arrive within this window.
-    let coalesce = Duration::from_millis(5);
+    // Progress notices carry the positions; the stored checkpoints are read
+    // at start, every `poll` and after a lost connection (notices may be lost).
     let mut dirty = true;
     let mut last_refresh = Instant::now();
     loop {
@@ -68,9 +70,9 @@ pub async fn follow(
             }
         }
         let wait = if dirty {
-            coalesce.saturating_sub(last_refresh.elapsed())
+            Duration::ZERO
         } else {
-            poll
+            poll.saturating_sub(last_refresh.elapsed())
         };
         let notice = match listener.as_mut() {
             Some(l) => tokio::select! {
@@ -85,8 +87,17 @@ pub async fn follow(
         };
         match notice {
             Some(Ok(Some(n))) => match n.channel() {
-                COMMITS_CHANNEL => bus.wake(),
-                PROGRESS_CHANNEL => dirty = true,
+                COMMITS_CHANNEL => bus.wake(n.payload().parse().ok()),
+                PROGRESS_CHANNEL => {
+                    for (worker, checkpoint, applied) in parse_progress(n.payload()) {
+                        if leadership.leads(worker) {
+                            continue;
+                        }
+                        if let Some(handle) = handles.iter().find(|h| h.name() == worker) {
+                            handle.follow(checkpoint, applied);
+                        }
+                    }
+                }
                 ROWS_CHANNEL => {
                     for line in n.payload().lines() {
                         let mut parts = line.splitn(3, '|');
@@ -113,15 +124,86 @@ pub async fn follow(
                 listener = None;
                 dirty = true;
             }
-            // The wait ended: the coalescing window closed, or the poll fallback.
+            // The poll fallback.
             None => dirty = true,
         }
-        if dirty && last_refresh.elapsed() >= coalesce {
+        if dirty {
             if let Err(e) = refresh(&pool, &handles).await {
                 warn!(error = %e, "cannot read worker checkpoints");
             }
             last_refresh = Instant::now();
             dirty = false;
+        }
+    }
+}
+
+/// Asks the store for the newest commit every `interval` until shutdown, so a
+/// commit notice lost between instances delays readers by one beat at most.
+pub async fn heartbeat(log: GlobalLog, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = log.heartbeat().await {
+            warn!(error = %e, "heartbeat cannot read the newest commit");
+        }
+    }
+}
+
+/// How long progress is gathered before one notice tells the cluster.
+const PROGRESS_COALESCE: Duration = Duration::from_millis(5);
+
+/// Tells other instances, in one notice per few milliseconds at most, where
+/// the workers this instance leads stand (they wait on them for
+/// read-your-writes). A worker that passed events needing nothing has not
+/// written its checkpoint yet; the notice is how the others learn of it.
+pub async fn announce_progress(
+    leadership: Leadership,
+    pool: AnyPool,
+    handles: Vec<ProjectionHandle>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut statuses: Vec<_> = handles.iter().map(|h| h.subscribe_status()).collect();
+    let mut sent: HashMap<&'static str, LogPosition> = HashMap::new();
+    if statuses.is_empty() {
+        return;
+    }
+    loop {
+        let changed =
+            futures_util::future::select_all(statuses.iter_mut().map(|s| Box::pin(s.changed())));
+        tokio::select! {
+            (result, _, _) = changed => {
+                if result.is_err() {
+                    // A worker is gone (the engine is stopping).
+                    return;
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+        tokio::time::sleep(PROGRESS_COALESCE).await;
+        for status in &mut statuses {
+            status.borrow_and_update();
+        }
+        let progress: Vec<(&str, LogPosition, i64)> = handles
+            .iter()
+            .filter(|h| leadership.leads(h.name()))
+            .filter_map(|h| {
+                let (checkpoint, applied) = h.status().into_parts();
+                (sent.get(h.name()) != Some(&checkpoint)).then_some((h.name(), checkpoint, applied))
+            })
+            .collect();
+        match announce(&pool, &progress).await {
+            Ok(()) => {
+                for (name, checkpoint, _) in &progress {
+                    if let Some(h) = handles.iter().find(|h| h.name() == *name) {
+                        sent.insert(h.name(), *checkpoint);
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot announce progress; other instances read it at their next poll")
+            }
         }
     }
 }

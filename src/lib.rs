@@ -59,7 +59,8 @@ impl Engine {
             settings.command_max_attempts,
             metrics.clone(),
         ));
-        let log = GlobalLog::new(database.store().clone());
+        // The engine's readers share the bus's log: its tail hears every commit.
+        let log = bus.log().clone();
         Ok(Self {
             database,
             bus,
@@ -287,6 +288,11 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         workers.push(consume_credit_decisions(&engine, kafka, shutdown_rx.clone()).await?);
     }
     let handles = registry::handles(&consumers);
+    workers.push(tokio::spawn(cluster::heartbeat(
+        engine.log.clone(),
+        settings.heartbeat_interval,
+        shutdown_rx.clone(),
+    )));
     if leadership.is_clustered() {
         workers.push(tokio::spawn(cluster::follow(
             settings.database_url.clone(),
@@ -294,7 +300,13 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             engine.bus.clone(),
             engine.database.read_models().clone(),
             handles.handles(),
-            settings.projection_poll_interval,
+            settings.heartbeat_interval,
+            shutdown_rx.clone(),
+        )));
+        workers.push(tokio::spawn(cluster::announce_progress(
+            leadership.clone(),
+            engine.database.read_models().clone(),
+            handles.handles(),
             shutdown_rx.clone(),
         )));
     }

@@ -126,6 +126,9 @@ enum Command {
         /// How often (ms) a follower tries to take a worker's lock and a leader checks it.
         #[arg(long, env = "FACESIGN_LEASE_POLL_MS", default_value_t = 1000)]
         lease_poll_ms: u64,
+        /// How often (ms) the instance asks for the newest commit, in case a notice was lost.
+        #[arg(long, env = "FACESIGN_HEARTBEAT_MS", default_value_t = 2000)]
+        heartbeat_ms: u64,
         /// Whether facesign creates missing topics (off where operators do).
         #[arg(long, env = "FACESIGN_KAFKA_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
         kafka_create_topics: bool,
@@ -313,6 +316,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             callback_max_attempts,
             instance_id,
             lease_poll_ms,
+            heartbeat_ms,
             bounds,
         } => {
             bounds.apply(&mut settings)?;
@@ -320,6 +324,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.instance_id = instance_id.trim().to_string();
             }
             settings.lease_poll_interval = Duration::from_millis(lease_poll_ms.clamp(50, 60_000));
+            settings.heartbeat_interval = Duration::from_millis(heartbeat_ms.clamp(50, 600_000));
             settings.partners = adapters::partners::PartnerDirectory::parse(&partners)
                 .map_err(|e| anyhow::anyhow!("FACESIGN_PARTNERS: {e}"))?;
             settings.callback_max_attempts = callback_max_attempts.clamp(1, 50);

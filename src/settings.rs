@@ -62,6 +62,10 @@ pub struct Settings {
     pub instance_id: String,
     /// How often a follower tries to take a worker's lock, and a leader checks it holds it.
     pub lease_poll_interval: Duration,
+    /// How often an instance asks the store for the newest commit, in case a
+    /// notice from another instance was lost (FACESIGN_HEARTBEAT_MS); with
+    /// nothing to do, the only query an idle server runs besides the timers'.
+    pub heartbeat_interval: Duration,
     /// Caps of every GraphQL document (FACESIGN_GRAPHQL_MAX_*).
     pub query_limits: api::query_limits::QueryLimits,
     /// How long a request may run before it is cancelled (FACESIGN_REQUEST_DEADLINE_MS).
@@ -111,6 +115,7 @@ impl Settings {
             partner_timestamp_window: chrono::Duration::minutes(5),
             instance_id: default_instance_id(),
             lease_poll_interval: Duration::from_secs(1),
+            heartbeat_interval: Duration::from_secs(2),
             query_limits: api::query_limits::QueryLimits::default(),
             request_deadline: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),

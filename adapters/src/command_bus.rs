@@ -172,7 +172,8 @@ pub struct CommandBus {
     services: DomainServices,
     max_attempts: u32,
     metrics: Arc<Metrics>,
-    committed: watch::Sender<LogPosition>,
+    /// The log this bus appends to; its tail hears of every commit made here.
+    log: GlobalLog,
     /// Wakes the task that NOTIFYs other instances; commits made while a
     /// notice is on its way share the next one.
     announcer: Option<Arc<tokio::sync::Notify>>,
@@ -210,11 +211,13 @@ impl CommandBus {
             }
             StorePool::Sqlite(pool) => Repository::Sqlite(SqliteEventRepository::new(pool.clone())),
         };
-        let log = GlobalLog::new(database.store().clone());
+        let log = GlobalLog::with_metrics(database.store().clone(), metrics.clone());
         let announcer = match (database.store(), tokio::runtime::Handle::try_current()) {
             (StorePool::Postgres(_), Ok(runtime)) => {
                 let notify = Arc::new(tokio::sync::Notify::new());
                 let (wake, log) = (notify.clone(), log.clone());
+                // The notice carries the newest position at sending time, so
+                // commits made while it is on its way are covered by it.
                 // Lives as long as the runtime: one per engine.
                 runtime.spawn(async move {
                     loop {
@@ -232,7 +235,7 @@ impl CommandBus {
             services,
             max_attempts: max_attempts.max(1),
             metrics,
-            committed: watch::channel(LogPosition::START).0,
+            log,
             announcer,
             queues: (0..QUEUE_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
@@ -271,15 +274,24 @@ impl CommandBus {
         &self.queues[hasher.finish() as usize & (QUEUE_STRIPES - 1)]
     }
 
-    /// Notified with the position of every commit made through this bus.
+    /// Notified with the newest commit heard of: made through this bus, or
+    /// announced by another instance.
     pub fn subscribe_commits(&self) -> watch::Receiver<LogPosition> {
-        self.committed.subscribe()
+        self.log.tail().subscribe()
     }
 
-    /// Wakes this instance's readers as if a commit had happened here: another
-    /// instance committed (a LISTEN/NOTIFY notice).
-    pub fn wake(&self) {
-        self.committed.send_modify(|_| {});
+    /// The log this bus writes (its clones share what is known of its end).
+    pub fn log(&self) -> &GlobalLog {
+        &self.log
+    }
+
+    /// Another instance committed up to `position` (a LISTEN/NOTIFY notice;
+    /// `None` when the notice carried no position): wakes this instance's readers.
+    pub fn wake(&self, position: Option<LogPosition>) {
+        match position {
+            Some(position) => self.log.tail().heard(position),
+            None => self.log.tail().nudge(),
+        }
     }
 
     /// The services handed to aggregates (clock, ids).
@@ -522,16 +534,10 @@ impl CommandBus {
             match appended {
                 Ok(position) => {
                     self.remember(aggregate_id, &aggregate, sequence + events.len() as i64);
+                    self.log.tail().heard(position);
                     if let Some(announcer) = &self.announcer {
                         announcer.notify_one();
                     }
-                    self.committed.send_if_modified(|current| {
-                        let newer = position > *current;
-                        if newer {
-                            *current = position;
-                        }
-                        newer
-                    });
                     return Ok(CommandReceipt {
                         aggregate_id: aggregate_id.to_string(),
                         event_ids,

@@ -18,10 +18,9 @@ use domain::flows::{Effect, Facts, Flow, FlowEvent, History, Need, OnRefusal, Or
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
 use domain::schedule::shanghai_day_start;
 use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 use projections::call_queue::CallQueue;
-use projections::runner::{
-    advance_checkpoint, load_checkpoint, publish_status, run_until_shutdown,
-};
+use projections::runner::{publish_status, run_until_shutdown, Cursor};
 use projections::seat_calendar::SeatCalendar;
 use projections::{ProjectionError, ProjectionHandle, ProjectionStatus};
 use sqlx::AnyPool;
@@ -93,6 +92,7 @@ pub struct FlowRunner<F> {
     queue: Option<QueueReader>,
     metrics: Arc<Metrics>,
     batch_size: u32,
+    cursor: Cursor,
     status: watch::Sender<ProjectionStatus>,
 }
 
@@ -115,6 +115,7 @@ pub struct FlowParts {
 impl<F: Flow> FlowRunner<F> {
     /// A runner of `flow`, whose commands name `actor` (e.g. `scheduler`).
     pub fn new(flow: F, actor: &'static str, parts: FlowParts) -> Self {
+        let cursor = Cursor::new(flow.name());
         Self {
             flow: Arc::new(flow),
             actor,
@@ -125,6 +126,7 @@ impl<F: Flow> FlowRunner<F> {
             queue: None,
             metrics: parts.metrics,
             batch_size: parts.batch_size.max(1),
+            cursor,
             status: watch::channel(ProjectionStatus::default()).0,
         }
     }
@@ -151,60 +153,45 @@ impl<F: Flow> FlowRunner<F> {
 
     /// Like [`Self::catch_up`], but returns between events once `stop` is set.
     pub async fn catch_up_unless(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<usize> {
-        let name = self.flow.name();
         let mut handled = 0;
         loop {
-            let (mut from, applied) = load_checkpoint(&self.pool, name).await?;
+            let (from, applied) = self.cursor.place(&self.pool).await?;
             let events = self.log.read_after(from, self.batch_size).await?;
             if events.is_empty() {
                 publish_status(&self.status, from, applied, None);
                 return Ok(handled);
             }
-            // Events the flow has nothing to do for move the checkpoint in
-            // memory only; it is written after the next event that acted, or at
-            // the end of the batch (a crash redelivers them: still nothing to do).
-            let (mut seen, mut seen_applied) = (from, applied);
-            let mut moved = false;
+            // Events the flow has nothing to do for move the cursor in memory
+            // only (written later, see `Cursor`); one that acted is written at
+            // once, so a crash does not perform its effects again.
+            let mut seen_applied = applied;
             for event in &events {
                 if *stop.borrow() {
-                    break;
+                    return Ok(handled);
                 }
                 let acted = self.handle_event(event).await?;
-                seen = event.position;
                 seen_applied += 1;
                 handled += 1;
                 if acted {
                     let mut conn = self.pool.acquire().await?;
-                    match advance_checkpoint(&mut conn, name, from, seen, seen_applied).await {
-                        Ok(()) => {}
+                    match self
+                        .cursor
+                        .write(&mut conn, event.position, seen_applied)
+                        .await
+                    {
+                        Ok(()) => self.cursor.written(event.position, seen_applied),
                         // Another runner took over; start again from its checkpoint.
-                        Err(ProjectionError::CheckpointMoved(_)) => {
-                            moved = true;
-                            break;
-                        }
+                        Err(ProjectionError::CheckpointMoved(_)) => break,
                         Err(e) => return Err(e.into()),
                     }
-                    from = seen;
+                } else {
+                    self.cursor.pass(event.position, seen_applied);
                 }
-                publish_status(&self.status, seen, seen_applied, None);
+                publish_status(&self.status, event.position, seen_applied, None);
             }
-            if !moved && seen != from {
-                let mut conn = self.pool.acquire().await?;
-                match advance_checkpoint(&mut conn, name, from, seen, seen_applied).await {
-                    Ok(()) | Err(ProjectionError::CheckpointMoved(_)) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            if *stop.borrow() {
-                return Ok(handled);
-            }
-            // Other instances learn of the progress once per batch.
-            let mut conn = self.pool.acquire().await?;
-            projections::runner::announce_progress(&mut conn, name, &[]).await?;
         }
     }
 
-    /// Runs until shutdown.
     pub async fn run(
         &self,
         commits: watch::Receiver<LogPosition>,
@@ -212,22 +199,29 @@ impl<F: Flow> FlowRunner<F> {
         shutdown: watch::Receiver<bool>,
     ) {
         let stop = shutdown.clone();
+        let known = commits.clone();
         run_until_shutdown(
             self.flow.name(),
-            || async {
-                self.catch_up_unless(&stop)
-                    .await
-                    .map(drop)
-                    .map_err(|e| format!("{e:#}"))
+            || {
+                async {
+                    if self.cursor.is_past(*known.borrow()) {
+                        self.catch_up_unless(&stop).await?;
+                    }
+                    self.cursor.flush(&self.pool, false).await?;
+                    anyhow::Ok(())
+                }
+                .map(|r| r.map_err(|e| format!("{e:#}")))
             },
             commits,
             poll_interval,
             shutdown,
         )
         .await;
+        if let Err(e) = self.cursor.flush(&self.pool, true).await {
+            warn!(flow = self.flow.name(), error = %e, "cannot save the checkpoint at shutdown; the events after it will be read again");
+        }
     }
 
-    /// Handles one event; whether the flow acted on it.
     async fn handle_event(&self, stored: &StoredEvent) -> anyhow::Result<bool> {
         let event = FlowEvent::decode(stored)?;
         let needs = self.flow.needs(&event);

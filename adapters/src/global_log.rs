@@ -14,7 +14,11 @@ use domain::log::{EventLogReader, EventMetadata, LogPosition, StoredEvent};
 use serde_json::Value;
 use sqlx::Row;
 
+use std::sync::Arc;
+
 use crate::database::{StoreError, StorePool};
+use crate::log_tail::LogTail;
+use crate::metrics::Metrics;
 
 const PG_READ_AFTER: &str = "
 SELECT tx_id::text AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
@@ -47,10 +51,13 @@ SELECT '0' AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
  WHERE aggregate_type = $1 AND aggregate_id = $2
  ORDER BY sequence";
 
-/// Reader of the global event log.
+/// Reader of the global event log. Clones share one [`LogTail`]: the newest
+/// commit heard of and the most recent events read.
 #[derive(Debug, Clone)]
 pub struct GlobalLog {
     pool: StorePool,
+    tail: Arc<LogTail>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 struct RawRow {
@@ -116,7 +123,67 @@ impl RawRow {
 impl GlobalLog {
     /// A reader over the event store pool.
     pub fn new(pool: StorePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            tail: Arc::default(),
+            metrics: None,
+        }
+    }
+
+    /// A reader that counts its reads in `metrics` (`facesign_log_reads_total`).
+    pub fn with_metrics(pool: StorePool, metrics: Arc<Metrics>) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..Self::new(pool)
+        }
+    }
+
+    fn count_read(&self, source: &str) {
+        if let Some(metrics) = &self.metrics {
+            metrics.increment(
+                "facesign_log_reads_total",
+                "Reads of the global log by consumers, by source: the store, or the tail shared in memory.",
+                crate::metrics::labels(&[("source", source)]),
+                1,
+            );
+        }
+    }
+
+    /// What the clones of this reader know about the end of the log.
+    pub fn tail(&self) -> &LogTail {
+        &self.tail
+    }
+
+    /// Reads after `after` from the store, bypassing the shared tail.
+    async fn read_stored(
+        &self,
+        after: LogPosition,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = match &self.pool {
+            StorePool::Postgres(pool) => {
+                let rows = sqlx::query(PG_READ_AFTER)
+                    .bind(after.tx_id.to_string())
+                    .bind(after.global_position)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok(raw_row!(row)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+            StorePool::Sqlite(pool) => {
+                let rows = sqlx::query(SQLITE_READ_AFTER)
+                    .bind(after.global_position)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok(raw_row!(row)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+        };
+        rows.into_iter().map(RawRow::into_event).collect()
     }
 
     /// Every event of one aggregate instance, in sequence order.
@@ -151,23 +218,37 @@ impl GlobalLog {
     }
 }
 
-/// The Postgres channel on which writers announce commits to every instance.
+/// The least a read at the end of the shared tail asks for, so one read
+/// serves every consumer, whatever its batch size.
+const TAIL_READ: u32 = 500;
+
+/// The Postgres channel on which writers announce commits to every instance
+/// (payload: the newest committed position, `tx_id:global_position`).
 pub const COMMITS_CHANNEL: &str = "facesign_commits";
 
 impl GlobalLog {
-    /// Tells readers on every instance that the log grew (Postgres NOTIFY; a
-    /// no-op on SQLite, which has one instance). Failure only delays readers
-    /// until their next poll, so it is logged, not returned.
+    /// Tells readers on every instance that the log grew, and up to where
+    /// (Postgres NOTIFY; a no-op on SQLite, which has one instance). Failure
+    /// only delays readers until the heartbeat, so it is logged, not returned.
     pub async fn announce_commit(&self) {
         if let StorePool::Postgres(pool) = &self.pool {
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(COMMITS_CHANNEL)
+                .bind(self.tail.committed().to_string())
                 .execute(pool)
                 .await
             {
-                tracing::warn!(error = %e, "cannot announce a commit; readers will poll");
+                tracing::warn!(error = %e, "cannot announce a commit; readers will learn of it at the heartbeat");
             }
         }
+    }
+
+    /// Asks the store for the newest committed position and wakes readers if
+    /// it is news: the heartbeat that catches a notice lost between instances.
+    pub async fn heartbeat(&self) -> Result<LogPosition, StoreError> {
+        let latest = self.latest_committed().await?;
+        self.tail.heard(latest);
+        Ok(latest)
     }
 
     /// The last committed event of the request correlated as `correlation_id`
@@ -225,30 +306,31 @@ impl EventLogReader for GlobalLog {
         after: LogPosition,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = match &self.pool {
-            StorePool::Postgres(pool) => {
-                let rows = sqlx::query(PG_READ_AFTER)
-                    .bind(after.tx_id.to_string())
-                    .bind(after.global_position)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| Ok(raw_row!(row)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            }
-            StorePool::Sqlite(pool) => {
-                let rows = sqlx::query(SQLITE_READ_AFTER)
-                    .bind(after.global_position)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| Ok(raw_row!(row)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            }
-        };
-        rows.into_iter().map(RawRow::into_event).collect()
+        if let Some(events) = self.tail.cached(after, limit as usize) {
+            self.count_read("memory");
+            return Ok(events);
+        }
+        if !self.tail.ends_at(after) {
+            // Catching up from behind what memory holds: a reader of its own.
+            self.count_read("store");
+            let events = self.read_stored(after, limit).await?;
+            self.tail.keep(after, &events);
+            return Ok(events);
+        }
+        // At the end of the run: one reader goes to the store for everybody.
+        let _reading = self.tail.reading().await;
+        if let Some(events) = self.tail.cached(after, limit as usize) {
+            self.count_read("memory");
+            return Ok(events);
+        }
+        if self.tail.found_nothing_at(after) {
+            self.count_read("memory");
+            return Ok(Vec::new());
+        }
+        self.count_read("store");
+        let events = self.read_stored(after, limit.max(TAIL_READ)).await?;
+        self.tail.keep(after, &events);
+        Ok(events.into_iter().take(limit as usize).collect())
     }
 
     async fn head(&self) -> Result<LogPosition, StoreError> {

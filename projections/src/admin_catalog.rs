@@ -236,6 +236,10 @@ impl Projection for AdminCatalog {
         &["scripts", "media_assets", "accounts", "work_orders"]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [SCRIPTS, MEDIA, ACCOUNT, WORK_ORDER].contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

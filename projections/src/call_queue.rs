@@ -152,6 +152,10 @@ impl Projection for CallQueue {
         &["inbound_calls", "seat_customers", "seat_groups"]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [GROUP, CALL].contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

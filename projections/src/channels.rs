@@ -46,6 +46,10 @@ impl Projection for Channels {
         &["channels"]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [AGGREGATE_TYPE].contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -439,6 +439,14 @@ impl Projection for InterviewRecords {
         ]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [
+            domain::interview_task::AGGREGATE_TYPE,
+            domain::qc_case::AGGREGATE_TYPE,
+        ]
+        .contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -139,6 +139,14 @@ impl Projection for LoanLineage {
         &["loan_applications", "loan_node_history", "task_lineage"]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [
+            domain::loan_application::AGGREGATE_TYPE,
+            domain::interview_task::AGGREGATE_TYPE,
+        ]
+        .contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

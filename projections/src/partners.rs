@@ -107,6 +107,10 @@ impl Projection for Partners {
         &["partner_orders", "callbacks"]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [ORDER, CALLBACK].contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

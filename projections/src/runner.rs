@@ -49,6 +49,13 @@ pub trait Projection: Send + Sync + 'static {
         event: &StoredEvent,
     ) -> impl std::future::Future<Output = Result<(), ProjectionError>> + Send;
 
+    /// Whether `event` can change this read model. The runner passes over the
+    /// rest without opening a transaction; `replay --verify` rebuilds with
+    /// every event, so a filter that drops one the model needs shows there.
+    fn reads(&self, _event: &StoredEvent) -> bool {
+        true
+    }
+
     /// Every row of every table it owns, in a fixed order, one line each: what
     /// a rebuild must reproduce exactly (`replay --verify` compares these).
     fn snapshot(
@@ -108,6 +115,11 @@ impl ProjectionHandle {
         self.name
     }
 
+    /// Notified whenever the status changes.
+    pub fn subscribe_status(&self) -> watch::Receiver<ProjectionStatus> {
+        self.status.subscribe()
+    }
+
     /// Latest status.
     pub fn status(&self) -> ProjectionStatus {
         self.status.borrow().clone()
@@ -154,6 +166,8 @@ pub struct ProjectionRunner<P, L> {
     pool: AnyPool,
     log: L,
     batch_size: u32,
+    cursor: Cursor,
+    every_event: bool,
     status: watch::Sender<ProjectionStatus>,
     changes: broadcast::Sender<RowsChanged>,
 }
@@ -161,14 +175,24 @@ pub struct ProjectionRunner<P, L> {
 impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     /// A runner for `projection`, writing through `pool`, reading `log`.
     pub fn new(projection: P, pool: AnyPool, log: L, batch_size: u32) -> Self {
+        let cursor = Cursor::new(projection.name());
         Self {
             projection: Arc::new(projection),
             pool,
             log,
             batch_size: batch_size.max(1),
+            cursor,
+            every_event: false,
             status: watch::channel(ProjectionStatus::default()).0,
             changes: broadcast::channel(1024).0,
         }
+    }
+
+    /// Applies every event, ignoring [`Projection::reads`]: the rebuild that
+    /// `replay --verify` compares the live read model with.
+    pub fn every_event(mut self) -> Self {
+        self.every_event = true;
+        self
     }
 
     /// A handle for readers.
@@ -180,12 +204,13 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         }
     }
 
-    /// The durable checkpoint, creating it at the start of the log when missing.
+    /// Where the runner stands: the durable checkpoint (created at the start of
+    /// the log when missing), or ahead of it over events that needed nothing.
     pub async fn checkpoint(&self) -> Result<(LogPosition, i64), ProjectionError> {
-        Ok(load_checkpoint(&self.pool, self.projection.name()).await?)
+        Ok(self.cursor.place(&self.pool).await?)
     }
 
-    /// Applies one batch after the checkpoint; returns how many events it applied.
+    /// Applies one batch after the checkpoint; returns how many events it read.
     pub async fn step(&self) -> Result<usize, ProjectionError> {
         let (from, applied) = self.checkpoint().await?;
         let events = self
@@ -197,31 +222,41 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
             self.publish(from, applied, None);
             return Ok(0);
         };
+        let total = applied + events.len() as i64;
+        let read: Vec<&StoredEvent> = events
+            .iter()
+            .filter(|e| self.every_event || self.projection.reads(e))
+            .collect();
+        if read.is_empty() {
+            // Nothing here changes the model: no transaction, the checkpoint
+            // moves in memory and is written later (see `Cursor`).
+            self.cursor.pass(last, total);
+            self.publish(last, total, None);
+            return Ok(events.len());
+        }
         let mut tx = self.pool.begin().await?;
         // The checkpoint is moved first: on SQLite this takes the write lock before
         // any read, and the compare-and-set makes a concurrent runner or rebuild
         // roll this batch back instead of applying it twice.
         let name = self.projection.name();
-        advance_checkpoint(&mut tx, name, from, last, applied + events.len() as i64).await?;
-        for event in &events {
+        self.cursor.write(&mut tx, last, total).await?;
+        for event in &read {
             self.projection.apply(&mut tx, event).await?;
         }
-        let changed: std::collections::BTreeSet<(&str, &str)> = events
+        let changed: std::collections::BTreeSet<(&str, &str)> = read
             .iter()
             .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
             .collect();
-        announce_progress(&mut tx, name, &changed.into_iter().collect::<Vec<_>>()).await?;
+        announce_rows(&mut tx, name, &changed.iter().copied().collect::<Vec<_>>()).await?;
         tx.commit().await?;
-        self.publish(last, applied + events.len() as i64, None);
-        let mut seen = std::collections::HashSet::new();
-        for event in &events {
-            if seen.insert((&event.aggregate_type, &event.aggregate_id)) {
-                // Nobody listening is fine: the notice only speeds up waiters.
-                let _ = self.changes.send(RowsChanged {
-                    aggregate_type: event.aggregate_type.clone(),
-                    aggregate_id: event.aggregate_id.clone(),
-                });
-            }
+        self.cursor.written(last, total);
+        self.publish(last, total, None);
+        for (aggregate_type, aggregate_id) in changed {
+            // Nobody listening is fine: the notice only speeds up waiters.
+            let _ = self.changes.send(RowsChanged {
+                aggregate_type: aggregate_type.to_string(),
+                aggregate_id: aggregate_id.to_string(),
+            });
         }
         Ok(events.len())
     }
@@ -271,6 +306,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
                 .await?;
         }
         tx.commit().await?;
+        self.cursor.forget();
         info!("read model emptied; re-deriving from the start of the log");
         let applied = self.catch_up().await?;
         info!(applied, "rebuild finished");
@@ -278,7 +314,8 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     }
 
     /// Runs until `shutdown` fires: catches up, then waits for a commit notice or
-    /// the poll interval. Failures are logged, published and retried with backoff.
+    /// the poll interval. A round with no commit past the checkpoint runs no
+    /// query. Failures are logged, published and retried with backoff.
     pub async fn run(
         &self,
         commits: watch::Receiver<LogPosition>,
@@ -287,10 +324,17 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     ) {
         let name = self.projection.name();
         let stop = shutdown.clone();
+        let known = commits.clone();
         run_until_shutdown(
             name,
             || async {
-                let result = self.catch_up_unless(&stop).await.map(drop);
+                let result = async {
+                    if self.cursor.is_past(*known.borrow()) {
+                        self.catch_up_unless(&stop).await?;
+                    }
+                    self.cursor.flush(&self.pool, false).await
+                }
+                .await;
                 if let Err(e) = &result {
                     let (checkpoint, applied) = self.status.borrow().clone().into_parts();
                     self.publish(checkpoint, applied, Some(e.to_string()));
@@ -302,6 +346,9 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
             shutdown,
         )
         .await;
+        if let Err(e) = self.cursor.flush(&self.pool, true).await {
+            error!(worker = name, error = %e, "cannot save the checkpoint at shutdown; the events after it will be read again");
+        }
     }
 
     fn publish(&self, checkpoint: LogPosition, events_applied: i64, last_error: Option<String>) {
@@ -316,7 +363,8 @@ impl ProjectionStatus {
     }
 }
 
-/// The Postgres channel on which a worker announces progress (payload: its name).
+/// The Postgres channel on which an instance announces the progress of the
+/// workers it leads (payload: lines of `worker tx_id:global_position applied`).
 pub const PROGRESS_CHANNEL: &str = "facesign_progress";
 
 /// The Postgres channel on which a projection announces changed rows
@@ -332,9 +380,9 @@ async fn notify(conn: &mut AnyConnection, channel: &str, payload: &str) -> Resul
     Ok(())
 }
 
-/// Announces, on Postgres, that `worker` advanced and which aggregates' rows
-/// changed; inside a transaction the notices go out when it commits.
-pub async fn announce_progress(
+/// Announces, on Postgres, which aggregates' rows `worker` changed; inside a
+/// transaction the notices go out when it commits.
+pub async fn announce_rows(
     conn: &mut AnyConnection,
     worker: &str,
     changed: &[(&str, &str)],
@@ -342,7 +390,6 @@ pub async fn announce_progress(
     if conn.backend_name() != "PostgreSQL" {
         return Ok(());
     }
-    notify(conn, PROGRESS_CHANNEL, worker).await?;
     // One notice per ~7 KB of lines (Postgres caps a payload at 8000 bytes).
     let mut payload = String::new();
     for (aggregate_type, aggregate_id) in changed {
@@ -357,6 +404,37 @@ pub async fn announce_progress(
         notify(conn, ROWS_CHANNEL, &payload).await?;
     }
     Ok(())
+}
+
+/// Announces, in one notice, where the workers an instance leads stand
+/// (`(name, checkpoint, events applied)`), so other instances' waiters see it.
+pub async fn announce_progress(
+    pool: &AnyPool,
+    progress: &[(&str, LogPosition, i64)],
+) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    if conn.backend_name() != "PostgreSQL" || progress.is_empty() {
+        return Ok(());
+    }
+    let payload: String = progress
+        .iter()
+        .map(|(name, position, applied)| format!("{name} {position} {applied}\n"))
+        .collect();
+    notify(&mut conn, PROGRESS_CHANNEL, &payload).await
+}
+
+/// Reads a progress notice: the `(name, checkpoint, events applied)` lines.
+pub fn parse_progress(payload: &str) -> Vec<(&str, LogPosition, i64)> {
+    payload
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split(' ');
+            let name = parts.next()?;
+            let position = parts.next()?.parse().ok()?;
+            let applied = parts.next()?.parse().ok()?;
+            Some((name, position, applied))
+        })
+        .collect()
 }
 
 /// Decodes an event's payload, or says which event could not be read.
@@ -392,6 +470,141 @@ pub fn publish_status(
         *current = next;
         changed
     });
+}
+
+/// How long a checkpoint moved in memory only may trail before it is written.
+pub const CHECKPOINT_TRAIL: Duration = Duration::from_secs(1);
+
+/// A consumer's place in the log. The durable checkpoint (a row of
+/// `projection_checkpoints`) moves in the transaction of the rows a batch
+/// wrote; over events that needed nothing it moves in memory only and is
+/// written once it has trailed for [`CHECKPOINT_TRAIL`] or at shutdown. After
+/// a crash those events are read again, and again need nothing.
+#[derive(Debug)]
+pub struct Cursor {
+    name: &'static str,
+    place: std::sync::Mutex<Option<Place>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    durable: (LogPosition, i64),
+    current: (LogPosition, i64),
+    trailing_since: Option<std::time::Instant>,
+}
+
+impl Cursor {
+    /// The cursor of the consumer `name`, loaded from its row on first use.
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            place: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn get(&self) -> Option<Place> {
+        *self.place.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set(&self, place: Option<Place>) {
+        *self.place.lock().unwrap_or_else(|e| e.into_inner()) = place;
+    }
+
+    /// Where the consumer stands, with the events it has read so far.
+    pub async fn place(&self, pool: &AnyPool) -> Result<(LogPosition, i64), sqlx::Error> {
+        if let Some(place) = self.get() {
+            return Ok(place.current);
+        }
+        let durable = load_checkpoint(pool, self.name).await?;
+        self.set(Some(Place {
+            durable,
+            current: durable,
+            trailing_since: None,
+        }));
+        Ok(durable)
+    }
+
+    /// Whether the log holds something past the consumer (`committed` is the
+    /// newest commit heard of); an unloaded cursor does not know, so yes.
+    pub fn is_past(&self, committed: LogPosition) -> bool {
+        self.get().is_none_or(|place| committed > place.current.0)
+    }
+
+    /// Moves past events that needed nothing, in memory.
+    pub fn pass(&self, to: LogPosition, applied: i64) {
+        let mut place = self.place.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(place) = place.as_mut() {
+            place.current = (to, applied);
+            place
+                .trailing_since
+                .get_or_insert_with(std::time::Instant::now);
+        }
+    }
+
+    /// Writes the move from the durable checkpoint to `to` on `conn` (inside
+    /// the caller's transaction); [`Self::written`] once that commits. A
+    /// checkpoint moved by somebody else makes the cursor load it again.
+    pub async fn write(
+        &self,
+        conn: &mut AnyConnection,
+        to: LogPosition,
+        applied: i64,
+    ) -> Result<(), ProjectionError> {
+        let Some(place) = self.get() else {
+            return Err(ProjectionError::CheckpointMoved(self.name));
+        };
+        let result = advance_checkpoint(conn, self.name, place.durable.0, to, applied).await;
+        if matches!(result, Err(ProjectionError::CheckpointMoved(_))) {
+            self.forget();
+        }
+        result
+    }
+
+    /// The write of `to` committed.
+    pub fn written(&self, to: LogPosition, applied: i64) {
+        self.set(Some(Place {
+            durable: (to, applied),
+            current: (to, applied),
+            trailing_since: None,
+        }));
+    }
+
+    /// Writes a checkpoint that moved in memory only, once it has trailed for
+    /// [`CHECKPOINT_TRAIL`] (or now, with `force`).
+    pub async fn flush(&self, pool: &AnyPool, force: bool) -> Result<(), ProjectionError> {
+        let Some(place) = self.get() else {
+            return Ok(());
+        };
+        let Some(since) = place.trailing_since else {
+            return Ok(());
+        };
+        if !force && since.elapsed() < CHECKPOINT_TRAIL {
+            return Ok(());
+        }
+        let mut conn = pool.acquire().await?;
+        let (to, applied) = place.current;
+        match self.write(&mut conn, to, applied).await {
+            Ok(()) => {
+                // Only what was written: the cursor may have moved meanwhile.
+                let mut current = self.place.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(now) = current.as_mut() {
+                    now.durable = (to, applied);
+                    if now.current == (to, applied) {
+                        now.trailing_since = None;
+                    }
+                }
+                Ok(())
+            }
+            // Somebody else moved it (a rebuild, a new leader): theirs stands.
+            Err(ProjectionError::CheckpointMoved(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drops what is in memory; the next use loads the durable checkpoint.
+    pub fn forget(&self) {
+        self.set(None);
+    }
 }
 
 /// Reads a consumer's durable checkpoint, creating it at the start of the log.

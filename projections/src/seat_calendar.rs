@@ -100,6 +100,10 @@ impl Projection for SeatCalendar {
         &["seats", "seat_bookings"]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [AGGREGATE_TYPE].contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -123,6 +123,10 @@ impl Projection for TaskBoard {
         &["task_board"]
     }
 
+    fn reads(&self, event: &StoredEvent) -> bool {
+        [AGGREGATE_TYPE].contains(&event.aggregate_type.as_str())
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

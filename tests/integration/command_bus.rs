@@ -232,7 +232,7 @@ async fn a_stale_cached_aggregate_is_decided_again_on_the_stores_state(backend: 
     database.close().await;
 }
 
-fn create(task_id: &str, contract_no: &str) -> InterviewTaskCommand {
+pub(crate) fn create(task_id: &str, contract_no: &str) -> InterviewTaskCommand {
     InterviewTaskCommand::Create(CreateInterviewTask {
         task_id: task_id.to_string(),
         contract_no: contract_no.to_string(),

@@ -22,6 +22,7 @@ mod operations;
 mod ownership;
 mod partners;
 mod quality;
+mod quiet;
 mod replay;
 mod scheduling;
 mod security;

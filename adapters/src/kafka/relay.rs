@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use crate::{GlobalLog, Metrics};
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
-use projections::runner::{
-    advance_checkpoint, load_checkpoint, publish_status, run_until_shutdown,
-};
+use projections::runner::{publish_status, run_until_shutdown, Cursor};
 use projections::{ProjectionHandle, ProjectionStatus};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -38,6 +36,7 @@ pub struct Relay {
     log: GlobalLog,
     metrics: Arc<Metrics>,
     batch_size: u32,
+    cursor: Cursor,
     status: watch::Sender<ProjectionStatus>,
 }
 
@@ -87,6 +86,7 @@ impl Relay {
             log,
             metrics,
             batch_size: settings.relay_batch_size,
+            cursor: Cursor::new(NAME),
             status: watch::channel(ProjectionStatus::default()).0,
         })
     }
@@ -104,7 +104,7 @@ impl Relay {
     /// the acknowledged prefix; returns how many events it published. An error
     /// means part of the batch was not acknowledged; it is sent again.
     pub async fn step(&self) -> anyhow::Result<usize> {
-        let (from, applied) = load_checkpoint(&self.pool, NAME).await?;
+        let (from, applied) = self.cursor.place(&self.pool).await?;
         let events = self.log.read_after(from, self.batch_size).await?;
         if events.is_empty() {
             self.report(from, applied).await;
@@ -188,8 +188,8 @@ impl Relay {
         }
         if let Some(last) = acknowledged {
             let mut conn = self.pool.acquire().await?;
-            advance_checkpoint(&mut conn, NAME, from, last, applied + count).await?;
-            projections::runner::announce_progress(&mut conn, NAME, &[]).await?;
+            self.cursor.write(&mut conn, last, applied + count).await?;
+            self.cursor.written(last, applied + count);
             self.metrics.increment(
                 "facesign_relay_events_published_total",
                 "Events the Kafka relay published and the broker acknowledged.",
@@ -211,14 +211,14 @@ impl Relay {
 
     async fn report(&self, checkpoint: LogPosition, applied: i64) {
         publish_status(&self.status, checkpoint, applied, None);
-        if let Ok(head) = self.log.latest_committed().await {
-            self.metrics.set(
-                "facesign_relay_lag_events",
-                "Events committed to the log and not yet acknowledged by Kafka (approximate).",
-                String::new(),
-                (head.global_position - checkpoint.global_position).max(0),
-            );
-        }
+        // The newest commit heard of, not a query: the relay runs per batch.
+        let head = self.log.tail().committed();
+        self.metrics.set(
+            "facesign_relay_lag_events",
+            "Events committed to the log and not yet acknowledged by Kafka (approximate).",
+            String::new(),
+            (head.global_position - checkpoint.global_position).max(0),
+        );
     }
 
     /// Publishes everything after the checkpoint.
@@ -249,9 +249,13 @@ impl Relay {
     ) {
         info!("Kafka relay started");
         let stop = shutdown.clone();
+        let known = commits.clone();
         run_until_shutdown(
             NAME,
             || async {
+                if !self.cursor.is_past(*known.borrow()) {
+                    return Ok(());
+                }
                 self.catch_up_unless(&stop).await.map(drop).map_err(|e| {
                     let (checkpoint, applied) = self.status.borrow().clone().into_parts();
                     publish_status(&self.status, checkpoint, applied, Some(format!("{e:#}")));
