@@ -4,6 +4,7 @@
 //! the report (BENCHMARKS.md; docs/benchmarks.md says how to read it).
 
 mod bench;
+mod server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
