@@ -330,7 +330,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     );
     workers.push(operation_log_writer);
     let (cancel_requests, stopping) = watch::channel(false);
+    let accounts = handles
+        .handle(projections::admin_catalog::NAME)
+        .map(|catalog| api::accounts::AccountCache::following(catalog.subscribe_changes()))
+        .context("the admin catalog is not registered")?;
     let state = AppState {
+        accounts,
         operation_log,
         idempotency,
         stopping,

@@ -186,7 +186,12 @@ pub struct CommandBus {
     /// is trusted only as far as the append's sequence check: a conflict, a
     /// refusal or a denial on a cached state is decided again on a fresh load.
     cache: Arc<std::sync::Mutex<AggregateCache>>,
+    /// The newest position each recent correlation reached through this bus.
+    correlations: Arc<std::sync::Mutex<hashlink::LruCache<String, LogPosition>>>,
 }
+
+/// How many correlations the bus remembers.
+const REMEMBERED_CORRELATIONS: usize = 16_384;
 
 /// Aggregates by (type, id): their state as JSON and their version.
 type AggregateCache = hashlink::LruCache<(&'static str, String), (i64, serde_json::Value)>;
@@ -243,6 +248,9 @@ impl CommandBus {
             cache: Arc::new(std::sync::Mutex::new(hashlink::LruCache::new(
                 CACHED_AGGREGATES,
             ))),
+            correlations: Arc::new(std::sync::Mutex::new(hashlink::LruCache::new(
+                REMEMBERED_CORRELATIONS,
+            ))),
         }
     }
 
@@ -264,6 +272,24 @@ impl CommandBus {
     fn forget<A: Aggregate>(&self, aggregate_id: &str) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.remove(&(A::TYPE, aggregate_id.to_string()));
+    }
+
+    fn reached(&self, correlation_id: &str, position: LogPosition) {
+        let mut correlations = self.correlations.lock().unwrap_or_else(|e| e.into_inner());
+        match correlations.get_mut(correlation_id) {
+            Some(reached) => *reached = (*reached).max(position),
+            None => {
+                correlations.insert(correlation_id.to_string(), position);
+            }
+        }
+    }
+
+    /// The newest position commands of `correlation_id` reached through this
+    /// bus (while it is among the most recent correlations): where what one
+    /// request set going has got, when the flows acting for it run here.
+    pub fn latest_of_correlation(&self, correlation_id: &str) -> Option<LogPosition> {
+        let mut correlations = self.correlations.lock().unwrap_or_else(|e| e.into_inner());
+        correlations.get(correlation_id).copied()
     }
 
     /// The queue of commands on `aggregate_id` of `aggregate_type`.
@@ -534,6 +560,7 @@ impl CommandBus {
             match appended {
                 Ok(position) => {
                     self.remember(aggregate_id, &aggregate, sequence + events.len() as i64);
+                    self.reached(&context.correlation_id, position);
                     self.log.tail().heard(position);
                     if let Some(announcer) = &self.announcer {
                         announcer.notify_one();

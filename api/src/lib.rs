@@ -3,6 +3,7 @@
 //! the binary, the tests and `facesign schema` all see the same one.
 
 pub mod access;
+pub mod accounts;
 mod audit;
 pub mod auth;
 mod catalog;
@@ -136,7 +137,9 @@ async fn subscriptions(
                         ),
                         None => header_context,
                     };
-                    let context = context.check_account(state.database.read_models()).await;
+                    let context = context
+                        .check_account(&state.accounts, state.database.read_models())
+                        .await;
                     let mut data = Data::default();
                     data.insert(context);
                     Ok(data)

@@ -88,12 +88,15 @@ impl RequestContext {
     /// account is active, names its role, and was issued after its creation and
     /// its last 踢出. Subjects without an account (customers, partners, systems)
     /// are not affected. Fails closed when the account cannot be read.
-    pub async fn check_account(mut self, pool: &sqlx::AnyPool) -> Self {
+    pub async fn check_account(
+        mut self,
+        accounts: &crate::accounts::AccountCache,
+        pool: &sqlx::AnyPool,
+    ) -> Self {
         let Some(actor) = &self.actor else {
             return self;
         };
-        let refusal = match projections::admin_catalog::AdminCatalog::account(pool, &actor.id).await
-        {
+        let refusal = match accounts.account(pool, &actor.id).await {
             Ok(None) => None,
             Ok(Some(account)) if account.status != "ACTIVE" => {
                 Some("the account is disabled or deleted".to_string())

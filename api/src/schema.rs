@@ -127,7 +127,7 @@ pub async fn graphql_handler(
     };
     let context =
         RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
-            .check_account(state.database.read_models())
+            .check_account(&state.accounts, state.database.read_models())
             .await;
     // Read your own writes made through any instance: wait, bounded, until
     // the read models reflect what the token names.

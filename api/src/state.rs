@@ -71,6 +71,8 @@ pub struct AppState {
     pub idempotency: adapters::idempotency::IdempotencyStore,
     /// The operation log (操作留痕): refusals and reads of personal data.
     pub operation_log: adapters::operation_log::OperationLog,
+    /// Staff accounts of recent callers, emptied by every account change.
+    pub accounts: crate::accounts::AccountCache,
 }
 
 impl AppState {
@@ -88,13 +90,24 @@ impl AppState {
         let deadline = tokio::time::Instant::now() + self.config.read_your_writes_timeout;
         let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
         let mut target = position;
+        let flows_here = self
+            .consumers
+            .awaited(ConsumerKind::Flow)
+            .all(|flow| self.leadership.leads(flow.name()));
         loop {
             for flow in self.consumers.awaited(ConsumerKind::Flow) {
                 if !flow.wait_for(target, left()).await {
                     return (target, false);
                 }
             }
-            match self.log.latest_of_correlation(correlation_id).await {
+            // When every flow runs here, their commands went through this
+            // instance's bus, which remembers where each correlation got to.
+            let latest = if flows_here {
+                Ok(self.bus.latest_of_correlation(correlation_id))
+            } else {
+                self.log.latest_of_correlation(correlation_id).await
+            };
+            match latest {
                 Ok(Some(latest)) if latest > target => target = latest,
                 Ok(_) => break,
                 Err(e) => {

@@ -250,14 +250,16 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         announce_rows(&mut tx, name, &changed.iter().copied().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         self.cursor.written(last, total);
-        self.publish(last, total, None);
+        // Row notices go out before waiters are released, so whoever a waiter
+        // answers finds them already sent (the account cache relies on it).
         for (aggregate_type, aggregate_id) in changed {
-            // Nobody listening is fine: the notice only speeds up waiters.
+            // Nobody listening is fine.
             let _ = self.changes.send(RowsChanged {
                 aggregate_type: aggregate_type.to_string(),
                 aggregate_id: aggregate_id.to_string(),
             });
         }
+        self.publish(last, total, None);
         Ok(events.len())
     }
 
