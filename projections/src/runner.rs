@@ -311,7 +311,13 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         self.cursor.forget();
         info!("read model emptied; re-deriving from the start of the log");
         let applied = self.catch_up().await?;
-        info!(applied, "rebuild finished");
+        // The planner's statistics describe the emptied tables until refreshed.
+        for table in self.projection.tables() {
+            sqlx::query(&format!("ANALYZE {table}"))
+                .execute(&self.pool)
+                .await?;
+        }
+        info!(applied, "rebuild finished; statistics refreshed");
         Ok(applied)
     }
 

@@ -299,6 +299,72 @@ pub struct TaskFilter {
     pub seat_reach: Option<String>,
 }
 
+/// A value bound to a search.
+enum Bind {
+    Text(String),
+    Number(i64),
+}
+
+/// The search of `filter`: its SQL, newest first, at most `limit` rows
+/// created before `before_position`, and what it binds, in order.
+fn search(filter: &TaskFilter, before_position: Option<i64>, limit: i64) -> (String, Vec<Bind>) {
+    // Placeholders are numbered in the order they appear: SQLite binds `$n`
+    // by order of appearance, Postgres by number, and this keeps both right.
+    let mut sql = format!("SELECT {COLUMNS} FROM task_board WHERE 1 = 1");
+    let mut binds = Vec::new();
+    let mut bind = |sql: &mut String, template: &str, value: Bind| {
+        binds.push(value);
+        sql.push_str(&template.replace("$?", &format!("${}", binds.len())));
+    };
+    let conditions: [(&str, Option<String>); 8] = [
+        (
+            " AND status = $?",
+            filter.status.map(|s| s.as_str().to_string()),
+        ),
+        (" AND contract_no = $?", filter.contract_no.clone()),
+        (" AND seat_no = $?", filter.seat_no.clone()),
+        (" AND product_code = $?", filter.product_code.clone()),
+        (" AND channel_code = $?", filter.channel_code.clone()),
+        (" AND appointment_start >= $?", filter.from.clone()),
+        (" AND appointment_start < $?", filter.to.clone()),
+        (" AND manager_id = $?", filter.manager_id.clone()),
+    ];
+    for (condition, value) in conditions {
+        if let Some(value) = value {
+            bind(&mut sql, condition, Bind::Text(value));
+        }
+    }
+    if let Some(seat) = &filter.seat_reach {
+        // A union rather than ORs, so that each way of reaching a task is
+        // looked up by its own index.
+        bind(
+            &mut sql,
+            " AND task_id IN (SELECT task_id FROM task_board WHERE seat_no = $?",
+            Bind::Text(seat.clone()),
+        );
+        bind(
+            &mut sql,
+            " UNION SELECT task_id FROM task_board WHERE interview_seat = $?",
+            Bind::Text(seat.clone()),
+        );
+        bind(
+            &mut sql,
+            " UNION SELECT task_id FROM inbound_calls WHERE seat_no = $?
+                 AND status IN ('DISPATCHED', 'ANSWERED', 'ENDED'))",
+            Bind::Text(seat.clone()),
+        );
+    }
+    if let Some(before) = before_position {
+        bind(&mut sql, " AND created_position < $?", Bind::Number(before));
+    }
+    bind(
+        &mut sql,
+        " ORDER BY created_position DESC LIMIT $?",
+        Bind::Number(limit),
+    );
+    (sql, binds)
+}
+
 /// One page of the board, newest first.
 #[derive(Debug, Clone)]
 pub struct TaskPage {
@@ -326,63 +392,53 @@ impl TaskBoard {
         before_position: Option<i64>,
         first: i64,
     ) -> Result<TaskPage, sqlx::Error> {
-        // Placeholders are numbered in the order they appear: SQLite binds `$n`
-        // by order of appearance, Postgres by number, and this keeps both right.
-        let mut sql = format!("SELECT {COLUMNS} FROM task_board WHERE 1 = 1");
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            n
-        };
-        let conditions: [(&str, Option<String>); 8] = [
-            ("status = ", filter.status.map(|s| s.as_str().to_string())),
-            ("contract_no = ", filter.contract_no.clone()),
-            ("seat_no = ", filter.seat_no.clone()),
-            ("product_code = ", filter.product_code.clone()),
-            ("channel_code = ", filter.channel_code.clone()),
-            ("appointment_start >= ", filter.from.clone()),
-            ("appointment_start < ", filter.to.clone()),
-            ("manager_id = ", filter.manager_id.clone()),
-        ];
-        let mut binds = Vec::new();
-        for (condition, value) in conditions {
-            if let Some(value) = value {
-                sql.push_str(&format!(" AND {condition}${}", next()));
-                binds.push(value);
-            }
-        }
-        if let Some(seat) = &filter.seat_reach {
-            sql.push_str(&format!(
-                " AND (seat_no = ${} OR interview_seat = ${} OR task_id IN
-                   (SELECT task_id FROM inbound_calls WHERE seat_no = ${}
-                       AND status IN ('DISPATCHED', 'ANSWERED', 'ENDED')))",
-                next(),
-                next(),
-                next()
-            ));
-            binds.extend([seat.clone(), seat.clone(), seat.clone()]);
-        }
-        if before_position.is_some() {
-            sql.push_str(&format!(" AND created_position < ${}", next()));
-        }
-        sql.push_str(&format!(
-            " ORDER BY created_position DESC LIMIT ${}",
-            next()
-        ));
+        let (sql, binds) = search(filter, before_position, first + 1);
         let mut query = sqlx::query_as::<_, TaskBoardRow>(&sql);
         for value in binds {
-            query = query.bind(value);
+            query = match value {
+                Bind::Text(text) => query.bind(text),
+                Bind::Number(number) => query.bind(number),
+            };
         }
-        if let Some(before) = before_position {
-            query = query.bind(before);
-        }
-        let mut rows = query.bind(first + 1).fetch_all(pool).await?;
+        let mut rows = query.fetch_all(pool).await?;
         let has_next_page = rows.len() as i64 > first;
         rows.truncate(first.max(0) as usize);
         Ok(TaskPage {
             rows,
             has_next_page,
         })
+    }
+
+    /// The database's plan for the first page of `filter` (`EXPLAIN`, one line
+    /// per row), so benchmarks and tests can check that an index serves it.
+    pub async fn plan(
+        conn: &mut sqlx::AnyConnection,
+        filter: &TaskFilter,
+    ) -> Result<String, sqlx::Error> {
+        let (sql, binds) = search(filter, None, 21);
+        let explain = if conn.backend_name() == "PostgreSQL" {
+            format!("EXPLAIN {sql}")
+        } else {
+            format!("EXPLAIN QUERY PLAN {sql}")
+        };
+        let mut query = sqlx::query(&explain);
+        for value in binds {
+            query = match value {
+                Bind::Text(text) => query.bind(text),
+                Bind::Number(number) => query.bind(number),
+            };
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
+        // Postgres answers one text column; SQLite (id, parent, notused, detail).
+        Ok(rows
+            .iter()
+            .map(|row| {
+                use sqlx::Row;
+                let last = row.len().saturating_sub(1);
+                row.try_get::<String, _>(last).unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\n"))
     }
 
     /// Every row ordered by task id: what a rebuild must reproduce exactly.
