@@ -152,7 +152,7 @@ pub async fn heartbeat(log: GlobalLog, interval: Duration, mut shutdown: watch::
 }
 
 /// How long progress is gathered before one notice tells the cluster.
-const PROGRESS_COALESCE: Duration = Duration::from_millis(5);
+const PROGRESS_COALESCE: Duration = Duration::from_millis(10);
 
 /// Tells other instances, in one notice per few milliseconds at most, where
 /// the workers this instance leads stand (they wait on them for

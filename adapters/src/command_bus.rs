@@ -196,6 +196,9 @@ const REMEMBERED_CORRELATIONS: usize = 16_384;
 /// Aggregates by (type, id): their state as JSON and their version.
 type AggregateCache = hashlink::LruCache<(&'static str, String), (i64, serde_json::Value)>;
 
+/// The shortest time between two commit notices to other instances.
+const COMMIT_NOTICE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// How many aggregates the cache holds.
 const CACHED_AGGREGATES: usize = 4096;
 
@@ -228,6 +231,9 @@ impl CommandBus {
                     loop {
                         wake.notified().await;
                         log.announce_commit().await;
+                        // At most one notice per interval: under load, the
+                        // commits of the next interval share one.
+                        tokio::time::sleep(COMMIT_NOTICE_INTERVAL).await;
                     }
                 });
                 Some(notify)
@@ -267,6 +273,20 @@ impl CommandBus {
         };
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert((A::TYPE, aggregate_id.to_string()), (version, state));
+    }
+
+    /// Tells the bus that `aggregate_id` was just minted (a fresh UUID), so its
+    /// first command need not read its (absent) events: it starts from the
+    /// empty aggregate. Should the id exist after all, the append's sequence
+    /// check conflicts and the command runs again on a fresh load.
+    pub fn expect_new<A: Aggregate>(&self, aggregate_id: &str) {
+        let known = {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.contains_key(&(A::TYPE, aggregate_id.to_string()))
+        };
+        if !known {
+            self.remember::<A>(aggregate_id, &A::default(), 0);
+        }
     }
 
     fn forget<A: Aggregate>(&self, aggregate_id: &str) {

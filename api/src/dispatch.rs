@@ -317,10 +317,10 @@ impl DispatchMutation {
             position: input.latitude.zip(input.longitude),
             wifi: input.wifi,
         });
-        let call_id = request(ctx).new_id(state.bus.services().ids.as_ref());
+        let call_id = request(ctx).new_aggregate_id::<InboundCall>(&state.bus);
         command::send_as::<InboundCall>(
             state,
-            &call_id.to_string(),
+            &call_id,
             InboundCallCommand::Request { call, admission },
             &context,
             &|_| Ok(()),

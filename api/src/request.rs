@@ -166,4 +166,14 @@ impl RequestContext {
             None => ids.new_id(),
         }
     }
+
+    /// [`Self::new_id`] for a new aggregate of type `A`: when the id is fresh
+    /// (no key it could be a retry of), the bus skips reading its events.
+    pub fn new_aggregate_id<A: cqrs_es::Aggregate>(&self, bus: &adapters::CommandBus) -> String {
+        let id = self.new_id(bus.services().ids.as_ref()).to_string();
+        if self.idempotency.is_none() {
+            bus.expect_new::<A>(&id);
+        }
+        id
+    }
 }

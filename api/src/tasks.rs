@@ -275,9 +275,7 @@ impl TaskMutation {
         ctx: &Context<'_>,
         input: CreateInterviewTaskInput,
     ) -> Result<InterviewTaskPayload> {
-        let task_id = request(ctx)
-            .new_id(state(ctx).bus.services().ids.as_ref())
-            .to_string();
+        let task_id = request(ctx).new_aggregate_id::<InterviewTask>(&state(ctx).bus);
         let command = InterviewTaskCommand::Create(CreateInterviewTask {
             lineage: None,
             task_id: task_id.clone(),

@@ -219,9 +219,7 @@ impl WorkOrderMutation {
         ctx: &Context<'_>,
         input: WorkOrderInput,
     ) -> Result<WorkOrderView> {
-        let id = request(ctx)
-            .new_id(state(ctx).bus.services().ids.as_ref())
-            .to_string();
+        let id = request(ctx).new_aggregate_id::<WorkOrder>(&state(ctx).bus);
         self.send(ctx, &id, WorkOrderCommand::Create(input.into()))
             .await
     }

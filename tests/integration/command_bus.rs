@@ -173,7 +173,38 @@ on_both_backends!(
     one_open_task_per_contract_holds_under_concurrent_creates,
     a_committed_step_of_a_keyed_request_is_handed_back_not_run_again,
     a_stale_cached_aggregate_is_decided_again_on_the_stores_state,
+    an_id_expected_new_that_exists_is_decided_on_the_stores_state,
 );
+
+/// `expect_new` lets a create skip reading events of an id just minted; an id
+/// that exists after all conflicts on append and is decided again on a load:
+/// the second create of one task is refused, and the first stands alone.
+async fn an_id_expected_new_that_exists_is_decided_on_the_stores_state(backend: Backend) {
+    let (_db, database, bus, metrics) = bus(backend, 5).await;
+    let context = CommandContext::for_request(Actor::system("test"), "fresh".into());
+    bus.expect_new::<InterviewTask>("task-fresh");
+    let first = bus
+        .execute::<InterviewTask>("task-fresh", create("task-fresh", "HT-FRESH-1"), &context)
+        .await
+        .unwrap();
+    assert_eq!((first.sequence, first.attempts), (1, 1));
+
+    // Another instance's bus knows nothing of it and is told it is new.
+    let other = instance(&database, 5, &metrics);
+    other.expect_new::<InterviewTask>("task-fresh");
+    let refused = other
+        .execute::<InterviewTask>("task-fresh", create("task-fresh", "HT-FRESH-2"), &context)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Conflict, "{refused}");
+    let log = GlobalLog::new(database.store().clone());
+    let stored = log
+        .stream(domain::interview_task::AGGREGATE_TYPE, "task-fresh")
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1, "one creation, never two");
+    database.close().await;
+}
 
 /// The bus caches aggregates; another instance moving one on is caught by the
 /// append's sequence check, and the command is decided again on the store's
