@@ -26,9 +26,9 @@ pub(crate) struct NewEvent {
 pub(crate) struct Append<'a> {
     pub aggregate_type: &'a str,
     pub aggregate_id: &'a str,
-    pub events: Vec<NewEvent>,
+    pub events: &'a [NewEvent],
     pub event_ids: &'a [Uuid],
-    pub reservations: Vec<Reservation>,
+    pub reservations: &'a [Reservation],
     pub step: Option<(&'a IdempotentRequest, u32)>,
     pub recorded_at: chrono::DateTime<chrono::Utc>,
 }
@@ -93,7 +93,7 @@ macro_rules! write_extras {
     ($tx:expr, $append:expr, $position:expr) => {{
         let append: &Append<'_> = $append;
         let at = rfc3339(append.recorded_at);
-        for reservation in &append.reservations {
+        for reservation in append.reservations {
             match reservation {
                 Reservation::Claim { scope, key } => {
                     let inserted = sqlx::query(INSERT_RESERVATION)
@@ -155,7 +155,7 @@ async fn append_postgres(
     append: &Append<'_>,
 ) -> Result<LogPosition, AppendError> {
     let mut position = LogPosition::START;
-    for event in &append.events {
+    for event in append.events {
         let (tx_id, global_position): (String, i64) = sqlx::query_as(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
                                  event_version, payload, metadata)
@@ -186,7 +186,7 @@ async fn append_sqlite(
     tx: &mut Transaction<'_, Sqlite>,
     append: &Append<'_>,
 ) -> Result<LogPosition, AppendError> {
-    for event in &append.events {
+    for event in append.events {
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
                                  event_version, payload, metadata)
@@ -284,4 +284,177 @@ pub(crate) async fn find_step(
         },
     )
     .transpose()
+}
+
+/// An append that owns what it writes, to hand to the group committer
+/// (keyed requests, whose receipt borrows the request, commit alone).
+pub(crate) struct OwnedAppend {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: String,
+    pub events: Vec<NewEvent>,
+    pub event_ids: Vec<Uuid>,
+    pub reservations: Vec<Reservation>,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl OwnedAppend {
+    fn borrowed(&self) -> Append<'_> {
+        Append {
+            aggregate_type: self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            events: &self.events,
+            event_ids: &self.event_ids,
+            reservations: &self.reservations,
+            step: None,
+            recorded_at: self.recorded_at,
+        }
+    }
+}
+
+struct Job {
+    append: OwnedAppend,
+    done: tokio::sync::oneshot::Sender<Result<LogPosition, AppendError>>,
+}
+
+/// Group commit: the appends of concurrent commands on different aggregates
+/// share one Postgres transaction. Each append runs inside a savepoint, so a
+/// conflict or a taken reservation fails that command alone; each command is
+/// acknowledged only once the shared transaction committed. A group forms by
+/// itself: what arrives while one group commits goes into the next, so a
+/// lone command commits at once, as before.
+#[derive(Clone)]
+pub(crate) struct GroupCommitter {
+    jobs: tokio::sync::mpsc::Sender<Job>,
+}
+
+/// The most appends one transaction carries.
+const MAX_GROUP: usize = 64;
+
+/// Transactions committing groups at the same time: one gathers while another commits.
+const COMMITTERS: usize = 2;
+
+impl GroupCommitter {
+    /// Committers over `pool`, running on the current runtime for as long as it lives.
+    pub(crate) fn start(
+        pool: sqlx::PgPool,
+        metrics: std::sync::Arc<crate::Metrics>,
+        runtime: &tokio::runtime::Handle,
+    ) -> Self {
+        let (jobs, receiver) = tokio::sync::mpsc::channel(1024);
+        let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
+        for _ in 0..COMMITTERS {
+            let (pool, receiver, metrics) = (pool.clone(), receiver.clone(), metrics.clone());
+            runtime.spawn(async move {
+                loop {
+                    let mut group = Vec::new();
+                    {
+                        let mut receiver = receiver.lock().await;
+                        match receiver.recv().await {
+                            Some(job) => group.push(job),
+                            None => return,
+                        }
+                        while group.len() < MAX_GROUP {
+                            match receiver.try_recv() {
+                                Ok(job) => group.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    metrics.increment(
+                        "facesign_group_commits_total",
+                        "Transactions of the group committer (appends per transaction = appends / commits).",
+                        String::new(),
+                        1,
+                    );
+                    metrics.increment(
+                        "facesign_group_commit_appends_total",
+                        "Command appends committed through the group committer.",
+                        String::new(),
+                        group.len() as u64,
+                    );
+                    commit_group(&pool, group).await;
+                }
+            });
+        }
+        Self { jobs }
+    }
+
+    /// Appends through the next group; the position of the last event once
+    /// its transaction committed.
+    pub(crate) async fn append(&self, append: OwnedAppend) -> Result<LogPosition, AppendError> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let lost = || {
+            AppendError::Store(StoreError::Database(sqlx::Error::Protocol(
+                "the group committer stopped".into(),
+            )))
+        };
+        self.jobs
+            .send(Job { append, done })
+            .await
+            .map_err(|_| lost())?;
+        answer.await.map_err(|_| lost())?
+    }
+}
+
+async fn commit_group(pool: &sqlx::PgPool, group: Vec<Job>) {
+    if group.len() == 1 {
+        for job in group {
+            let result = append(&StorePool::Postgres(pool.clone()), &job.append.borrowed()).await;
+            let _ = job.done.send(result);
+        }
+        return;
+    }
+    // Each append in a savepoint; a failure of the store (not of one append)
+    // abandons the group, and every append is then made on its own.
+    let staged = async {
+        let mut tx = pool.begin().await?;
+        let mut results = Vec::with_capacity(group.len());
+        for job in &group {
+            sqlx::query("SAVEPOINT one_append")
+                .execute(&mut *tx)
+                .await?;
+            match append_postgres(&mut tx, &job.append.borrowed()).await {
+                Ok(position) => {
+                    sqlx::query("RELEASE SAVEPOINT one_append")
+                        .execute(&mut *tx)
+                        .await?;
+                    results.push(Ok(position));
+                }
+                Err(AppendError::Store(StoreError::Database(e))) => return Err(e),
+                Err(AppendError::Store(e)) => return Err(sqlx::Error::Protocol(e.to_string())),
+                Err(refused) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT one_append")
+                        .execute(&mut *tx)
+                        .await?;
+                    results.push(Err(refused));
+                }
+            }
+        }
+        Ok::<_, sqlx::Error>((tx, results))
+    }
+    .await;
+    match staged {
+        Ok((tx, results)) => {
+            // A failed COMMIT may or may not have committed: like a lone
+            // append's, it is reported, never retried here.
+            let committed = tx.commit().await;
+            for (job, result) in group.into_iter().zip(results) {
+                let result = match (&committed, result) {
+                    (Err(e), Ok(_)) => Err(AppendError::Store(StoreError::Database(
+                        sqlx::Error::Protocol(format!("commit of a group: {e}")),
+                    ))),
+                    (_, result) => result,
+                };
+                let _ = job.done.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, appends = group.len(), "a group commit failed before committing; appending one by one");
+            for job in group {
+                let result =
+                    append(&StorePool::Postgres(pool.clone()), &job.append.borrowed()).await;
+                let _ = job.done.send(result);
+            }
+        }
+    }
 }

@@ -17,7 +17,9 @@ use tokio::sync::watch;
 use tracing::{debug, instrument};
 use uuid::Uuid;
 
-use crate::append::{append, find_step, Append, AppendError, NewEvent, StepReceipt};
+use crate::append::{
+    append, find_step, Append, AppendError, GroupCommitter, NewEvent, OwnedAppend, StepReceipt,
+};
 use crate::database::{Database, StoreError, StorePool};
 use crate::global_log::GlobalLog;
 use crate::idempotency::IdempotentRequest;
@@ -186,6 +188,8 @@ pub struct CommandBus {
     /// is trusted only as far as the append's sequence check: a conflict, a
     /// refusal or a denial on a cached state is decided again on a fresh load.
     cache: Arc<std::sync::Mutex<AggregateCache>>,
+    /// Shares transactions between the appends of concurrent commands (Postgres).
+    committer: Option<GroupCommitter>,
     /// The newest position each recent correlation reached through this bus.
     correlations: Arc<std::sync::Mutex<hashlink::LruCache<String, LogPosition>>>,
 }
@@ -220,6 +224,14 @@ impl CommandBus {
             StorePool::Sqlite(pool) => Repository::Sqlite(SqliteEventRepository::new(pool.clone())),
         };
         let log = GlobalLog::with_metrics(database.store().clone(), metrics.clone());
+        let committer = match (database.store(), tokio::runtime::Handle::try_current()) {
+            (StorePool::Postgres(pool), Ok(runtime)) => Some(GroupCommitter::start(
+                pool.clone(),
+                metrics.clone(),
+                &runtime,
+            )),
+            _ => None,
+        };
         let announcer = match (database.store(), tokio::runtime::Handle::try_current()) {
             (StorePool::Postgres(_), Ok(runtime)) => {
                 let notify = Arc::new(tokio::sync::Notify::new());
@@ -247,6 +259,7 @@ impl CommandBus {
             max_attempts: max_attempts.max(1),
             metrics,
             log,
+            committer,
             announcer,
             queues: (0..QUEUE_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
@@ -564,19 +577,35 @@ impl CommandBus {
                     metadata: serde_json::to_value(metadata.to_map()).unwrap_or_default(),
                 });
             }
-            let appended = append(
-                &self.store,
-                &Append {
-                    aggregate_type: A::TYPE,
-                    aggregate_id,
-                    events: new_events,
-                    event_ids: &event_ids,
-                    reservations,
-                    step,
-                    recorded_at,
-                },
-            )
-            .await;
+            let appended = match (&self.committer, step) {
+                (Some(committer), None) => {
+                    committer
+                        .append(OwnedAppend {
+                            aggregate_type: A::TYPE,
+                            aggregate_id: aggregate_id.to_string(),
+                            events: new_events,
+                            event_ids: event_ids.clone(),
+                            reservations,
+                            recorded_at,
+                        })
+                        .await
+                }
+                _ => {
+                    append(
+                        &self.store,
+                        &Append {
+                            aggregate_type: A::TYPE,
+                            aggregate_id,
+                            events: &new_events,
+                            event_ids: &event_ids,
+                            reservations: &reservations,
+                            step,
+                            recorded_at,
+                        },
+                    )
+                    .await
+                }
+            };
             match appended {
                 Ok(position) => {
                     self.remember(aggregate_id, &aggregate, sequence + events.len() as i64);

@@ -176,6 +176,66 @@ on_both_backends!(
     an_id_expected_new_that_exists_is_decided_on_the_stores_state,
 );
 
+/// Group commit (issue 20 item 2): 64 creates on distinct tasks at once share
+/// transactions, and every acknowledged one is stored, exactly once; the
+/// eight of them that claim one contract still leave exactly one holder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commands_share_commits_and_each_stands_alone() {
+    let (_db, database, bus, metrics) = bus(Backend::Postgres, 5).await;
+    let context = CommandContext::for_request(Actor::system("test"), "group".into());
+    let handles: Vec<_> = (0..64)
+        .map(|n| {
+            let (bus, context) = (bus.clone(), context.clone());
+            // Tasks 0–7 claim one contract: one may hold it.
+            let contract = if n < 8 {
+                "HT-GROUP-SHARED".to_string()
+            } else {
+                format!("HT-GROUP-{n}")
+            };
+            tokio::spawn(async move {
+                let id = format!("task-group-{n}");
+                bus.execute::<InterviewTask>(&id, create(&id, &contract), &context)
+                    .await
+            })
+        })
+        .collect();
+    let mut acknowledged = Vec::new();
+    let mut refused = 0;
+    for (n, handle) in handles.into_iter().enumerate() {
+        match handle.await.unwrap() {
+            Ok(receipt) => acknowledged.push((n, receipt.sequence)),
+            Err(e) => {
+                assert!(n < 8, "task {n} was refused: {e}");
+                assert_eq!(e.code(), ErrorCode::Conflict, "{e}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((acknowledged.len(), refused), (57, 7));
+    let log = GlobalLog::new(database.store().clone());
+    for (n, sequence) in &acknowledged {
+        let stored = log
+            .stream(
+                domain::interview_task::AGGREGATE_TYPE,
+                &format!("task-group-{n}"),
+            )
+            .await
+            .unwrap();
+        assert_eq!((stored.len(), *sequence), (1, 1), "task {n}");
+    }
+    let appends = metrics.counter("facesign_group_commit_appends_total", "");
+    let commits = metrics.counter("facesign_group_commits_total", "");
+    assert!(
+        appends >= 64,
+        "every append went through the committer: {appends}"
+    );
+    assert!(
+        commits < appends,
+        "{appends} appends in {commits} transactions"
+    );
+    database.close().await;
+}
+
 /// `expect_new` lets a create skip reading events of an id just minted; an id
 /// that exists after all conflicts on append and is decided again on a load:
 /// the second create of one task is refused, and the first stands alone.
