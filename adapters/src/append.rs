@@ -396,65 +396,101 @@ impl GroupCommitter {
     }
 }
 
+/// Appends one job alone, unless (or until) its command is abandoned: a
+/// request cancelled at its deadline must change nothing, so dropping the
+/// append rolls its transaction back, as when the request ran it itself.
+async fn alone(pool: &sqlx::PgPool, one: &OwnedAppend, done: &mut Done) -> Option<AppendResult> {
+    if done.is_closed() {
+        return None;
+    }
+    let (store, borrowed) = (StorePool::Postgres(pool.clone()), one.borrowed());
+    tokio::select! {
+        result = append(&store, &borrowed) => Some(result),
+        () = done.closed() => None,
+    }
+}
+
+type AppendResult = Result<LogPosition, AppendError>;
+type Done = tokio::sync::oneshot::Sender<AppendResult>;
+
+/// Every append of a group inside one transaction, each in a savepoint; a
+/// failure of the store (not of one append) abandons the group.
+async fn stage(
+    pool: &sqlx::PgPool,
+    appends: &[OwnedAppend],
+) -> Result<(sqlx::Transaction<'static, Postgres>, Vec<AppendResult>), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut results = Vec::with_capacity(appends.len());
+    for one in appends {
+        sqlx::query("SAVEPOINT one_append")
+            .execute(&mut *tx)
+            .await?;
+        match append_postgres(&mut tx, &one.borrowed()).await {
+            Ok(position) => {
+                sqlx::query("RELEASE SAVEPOINT one_append")
+                    .execute(&mut *tx)
+                    .await?;
+                results.push(Ok(position));
+            }
+            Err(AppendError::Store(StoreError::Database(e))) => return Err(e),
+            Err(AppendError::Store(e)) => return Err(sqlx::Error::Protocol(e.to_string())),
+            Err(refused) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT one_append")
+                    .execute(&mut *tx)
+                    .await?;
+                results.push(Err(refused));
+            }
+        }
+    }
+    Ok((tx, results))
+}
+
 async fn commit_group(pool: &sqlx::PgPool, group: Vec<Job>) {
-    if group.len() == 1 {
-        for job in group {
-            let result = append(&StorePool::Postgres(pool.clone()), &job.append.borrowed()).await;
-            let _ = job.done.send(result);
-        }
-        return;
-    }
-    // Each append in a savepoint; a failure of the store (not of one append)
-    // abandons the group, and every append is then made on its own.
-    let staged = async {
-        let mut tx = pool.begin().await?;
-        let mut results = Vec::with_capacity(group.len());
-        for job in &group {
-            sqlx::query("SAVEPOINT one_append")
-                .execute(&mut *tx)
-                .await?;
-            match append_postgres(&mut tx, &job.append.borrowed()).await {
-                Ok(position) => {
-                    sqlx::query("RELEASE SAVEPOINT one_append")
-                        .execute(&mut *tx)
-                        .await?;
-                    results.push(Ok(position));
+    // Commands already abandoned (their requests cancelled) are dropped.
+    let (appends, mut dones): (Vec<OwnedAppend>, Vec<Done>) = group
+        .into_iter()
+        .filter(|job| !job.done.is_closed())
+        .map(|job| (job.append, job.done))
+        .unzip();
+    if appends.len() > 1 {
+        let staged = {
+            let staged = stage(pool, &appends);
+            let abandoned = futures_util::future::select_all(
+                dones.iter_mut().map(|done| Box::pin(done.closed())),
+            );
+            tokio::select! {
+                staged = staged => Some(staged),
+                // A command abandoned mid-way: drop the transaction (rollback).
+                _ = abandoned => None,
+            }
+        };
+        match staged {
+            Some(Ok((tx, results))) if !dones.iter().any(|d| d.is_closed()) => {
+                // A failed COMMIT may or may not have committed: like a lone
+                // append's, it is reported, never retried here.
+                let committed = tx.commit().await;
+                for (done, result) in dones.into_iter().zip(results) {
+                    let result = match (&committed, result) {
+                        (Err(e), Ok(_)) => Err(AppendError::Store(StoreError::Database(
+                            sqlx::Error::Protocol(format!("commit of a group: {e}")),
+                        ))),
+                        (_, result) => result,
+                    };
+                    let _ = done.send(result);
                 }
-                Err(AppendError::Store(StoreError::Database(e))) => return Err(e),
-                Err(AppendError::Store(e)) => return Err(sqlx::Error::Protocol(e.to_string())),
-                Err(refused) => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT one_append")
-                        .execute(&mut *tx)
-                        .await?;
-                    results.push(Err(refused));
-                }
+                return;
             }
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, appends = appends.len(), "a group commit failed before committing; appending one by one");
+            }
+            // Abandoned by one of its commands before COMMIT: rolled back.
+            _ => {}
         }
-        Ok::<_, sqlx::Error>((tx, results))
     }
-    .await;
-    match staged {
-        Ok((tx, results)) => {
-            // A failed COMMIT may or may not have committed: like a lone
-            // append's, it is reported, never retried here.
-            let committed = tx.commit().await;
-            for (job, result) in group.into_iter().zip(results) {
-                let result = match (&committed, result) {
-                    (Err(e), Ok(_)) => Err(AppendError::Store(StoreError::Database(
-                        sqlx::Error::Protocol(format!("commit of a group: {e}")),
-                    ))),
-                    (_, result) => result,
-                };
-                let _ = job.done.send(result);
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, appends = group.len(), "a group commit failed before committing; appending one by one");
-            for job in group {
-                let result =
-                    append(&StorePool::Postgres(pool.clone()), &job.append.borrowed()).await;
-                let _ = job.done.send(result);
-            }
+    // Nothing of the group committed: each command still waiting on its own.
+    for (one, mut done) in appends.iter().zip(dones) {
+        if let Some(result) = alone(pool, one, &mut done).await {
+            let _ = done.send(result);
         }
     }
 }

@@ -20,7 +20,7 @@ use domain::schedule::shanghai_day_start;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use projections::call_queue::CallQueue;
-use projections::runner::{publish_status, run_until_shutdown, Cursor};
+use projections::runner::{catch_up_to_known, publish_status, run_until_shutdown, Cursor};
 use projections::seat_calendar::SeatCalendar;
 use projections::{ProjectionError, ProjectionHandle, ProjectionStatus};
 use sqlx::AnyPool;
@@ -204,9 +204,10 @@ impl<F: Flow> FlowRunner<F> {
             self.flow.name(),
             || {
                 async {
-                    if self.cursor.is_past(*known.borrow()) {
-                        self.catch_up_unless(&stop).await?;
-                    }
+                    catch_up_to_known(&self.cursor, &known, poll_interval, &stop, || {
+                        self.catch_up_unless(&stop)
+                    })
+                    .await?;
                     self.cursor.flush(&self.pool, false).await?;
                     anyhow::Ok(())
                 }

@@ -40,7 +40,7 @@ struct Run {
 }
 
 /// How long "nothing past the end" is taken as the answer without asking again.
-const NOTHING_NEW_FOR: std::time::Duration = std::time::Duration::from_millis(20);
+const NOTHING_NEW_FOR: std::time::Duration = std::time::Duration::from_millis(5);
 
 impl Run {
     fn end(&self) -> LogPosition {

@@ -351,9 +351,10 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
             name,
             || async {
                 let result = async {
-                    if self.cursor.is_past(*known.borrow()) {
-                        self.catch_up_unless(&stop).await?;
-                    }
+                    catch_up_to_known(&self.cursor, &known, poll_interval, &stop, || {
+                        self.catch_up_unless(&stop)
+                    })
+                    .await?;
                     self.cursor.flush(&self.pool, false).await
                 }
                 .await;
@@ -492,6 +493,37 @@ pub fn publish_status(
         *current = next;
         changed
     });
+}
+
+/// How soon a worker that knows of commits it cannot read yet looks again.
+pub const HIDDEN_COMMIT_RETRY: Duration = Duration::from_millis(3);
+
+/// Catches up while the newest commit heard of (`known`) is past the cursor.
+/// On Postgres a committed event stays hidden from the log's readers while an
+/// older transaction is still open (see `global_log`), and when that one ends
+/// nobody announces it: rather than wait for the next notice — which under a
+/// closed-loop load may never come, every client waiting for this very event —
+/// the worker looks again every few milliseconds, for up to `patience`.
+pub async fn catch_up_to_known<F, Fut, T, E>(
+    cursor: &Cursor,
+    known: &watch::Receiver<LogPosition>,
+    patience: Duration,
+    stop: &watch::Receiver<bool>,
+    mut catch_up: F,
+) -> Result<(), E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let started = std::time::Instant::now();
+    while cursor.is_past(*known.borrow()) && !*stop.borrow() {
+        catch_up().await?;
+        if !cursor.is_past(*known.borrow()) || started.elapsed() >= patience {
+            break;
+        }
+        tokio::time::sleep(HIDDEN_COMMIT_RETRY).await;
+    }
+    Ok(())
 }
 
 /// How long a checkpoint moved in memory only may trail before it is written.

@@ -255,6 +255,30 @@ async fn a_request_past_its_deadline_is_cancelled_and_changes_nothing(backend: B
     lock.release().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(created_events_for(&app, "HT-DEADLINE-1").await, 0);
+    // Several at once (on Postgres their appends share a group commit): all
+    // cancelled, none appended once the lock is gone.
+    let lock = WriteLock::take(&app.db.url).await;
+    let stuck: Vec<_> = (0..4)
+        .map(|n| {
+            let (client, base) = (app.client.clone(), app.base.clone());
+            tokio::spawn(async move {
+                client
+                    .post(format!("{base}/graphql"))
+                    .bearer_auth(token("M0001", "ACCOUNT_MANAGER"))
+                    .json(&json!({ "query": CREATE_TASK, "variables": { "input": task_input(&format!("HT-DEADLINE-GROUP-{n}")) } }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    for request in stuck {
+        assert_eq!(request.await.unwrap(), 503);
+    }
+    lock.release().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(created_events_for(&app, "HT-DEADLINE-GROUP").await, 0);
     // The server goes on serving, with the same pool.
     crate::support::create_task(&app, "HT-DEADLINE-2").await;
     app.stop().await;

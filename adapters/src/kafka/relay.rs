@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::{GlobalLog, Metrics};
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
-use projections::runner::{publish_status, run_until_shutdown, Cursor};
+use projections::runner::{catch_up_to_known, publish_status, run_until_shutdown, Cursor};
 use projections::{ProjectionHandle, ProjectionStatus};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -253,10 +253,11 @@ impl Relay {
         run_until_shutdown(
             NAME,
             || async {
-                if !self.cursor.is_past(*known.borrow()) {
-                    return Ok(());
-                }
-                self.catch_up_unless(&stop).await.map(drop).map_err(|e| {
+                catch_up_to_known(&self.cursor, &known, poll_interval, &stop, || {
+                    self.catch_up_unless(&stop)
+                })
+                .await
+                .map_err(|e| {
                     let (checkpoint, applied) = self.status.borrow().clone().into_parts();
                     publish_status(&self.status, checkpoint, applied, Some(format!("{e:#}")));
                     format!("{e:#}")
