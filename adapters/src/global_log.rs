@@ -88,6 +88,17 @@ macro_rules! raw_row {
     };
 }
 
+/// Runs `$sql` with `$bind`s on `$pool` and reads every row as a [`RawRow`]
+/// (the same code for both backends' row types).
+macro_rules! fetch_raw {
+    ($pool:expr, $sql:expr $(, $bind:expr)*) => {{
+        let rows = sqlx::query($sql)$(.bind($bind))*.fetch_all($pool).await?;
+        rows.iter()
+            .map(|row| Ok(raw_row!(row)))
+            .collect::<Result<Vec<RawRow>, sqlx::Error>>()?
+    }};
+}
+
 impl RawRow {
     fn into_event(mut self) -> Result<StoredEvent, StoreError> {
         self.event_version = domain::upcast::upcast(
@@ -161,27 +172,19 @@ impl GlobalLog {
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = match &self.pool {
-            StorePool::Postgres(pool) => {
-                let rows = sqlx::query(PG_READ_AFTER)
-                    .bind(after.tx_id.to_string())
-                    .bind(after.global_position)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| Ok(raw_row!(row)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            }
-            StorePool::Sqlite(pool) => {
-                let rows = sqlx::query(SQLITE_READ_AFTER)
-                    .bind(after.global_position)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| Ok(raw_row!(row)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            }
+            StorePool::Postgres(pool) => fetch_raw!(
+                pool,
+                PG_READ_AFTER,
+                after.tx_id.to_string(),
+                after.global_position,
+                i64::from(limit)
+            ),
+            StorePool::Sqlite(pool) => fetch_raw!(
+                pool,
+                SQLITE_READ_AFTER,
+                after.global_position,
+                i64::from(limit)
+            ),
         };
         rows.into_iter().map(RawRow::into_event).collect()
     }
@@ -193,25 +196,9 @@ impl GlobalLog {
         aggregate_id: &str,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = match &self.pool {
-            StorePool::Postgres(pool) => {
-                let rows = sqlx::query(PG_STREAM)
-                    .bind(aggregate_type)
-                    .bind(aggregate_id)
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| Ok(raw_row!(row)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            }
+            StorePool::Postgres(pool) => fetch_raw!(pool, PG_STREAM, aggregate_type, aggregate_id),
             StorePool::Sqlite(pool) => {
-                let rows = sqlx::query(SQLITE_STREAM)
-                    .bind(aggregate_type)
-                    .bind(aggregate_id)
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| Ok(raw_row!(row)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+                fetch_raw!(pool, SQLITE_STREAM, aggregate_type, aggregate_id)
             }
         };
         rows.into_iter().map(RawRow::into_event).collect()

@@ -126,6 +126,89 @@ fn amortize(
     schedule
 }
 
+/// How a loan is repaid (003 §二(一): 还款方式, 等额本息 unless the product
+/// says otherwise).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RepaymentMethod {
+    /// 等额本息: a level installment.
+    #[default]
+    EqualInstallments,
+    /// 等额本金: a level share of the principal plus the interest on the balance.
+    EqualPrincipal,
+}
+
+/// The 等额本金 schedule: every period repays the principal divided by the
+/// term, half-up to the fen (the last period the remainder), plus the balance
+/// times the monthly rate, half-up to the fen.
+pub fn equal_principal(
+    principal: Decimal,
+    annual_rate: Decimal,
+    months: u32,
+) -> Result<Vec<Installment>, RepaymentError> {
+    check(principal, annual_rate, months)?;
+    let r = annual_rate / Decimal::from(12);
+    let share = fen(principal / Decimal::from(months));
+    let mut balance = principal;
+    Ok((1..=months)
+        .map(|period| {
+            let interest = fen(balance * r);
+            let repaid = if period == months {
+                balance
+            } else {
+                share.min(balance)
+            };
+            balance -= repaid;
+            Installment {
+                period,
+                amount: repaid + interest,
+                principal: repaid,
+                interest,
+                balance_after: balance,
+            }
+        })
+        .collect())
+}
+
+/// One period of a loan's plan: the Shanghai calendar day it falls due, and
+/// what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedInstallment {
+    /// The day it is due (Asia/Shanghai).
+    pub due_date: chrono::NaiveDate,
+    /// What is due.
+    #[serde(flatten)]
+    pub installment: Installment,
+}
+
+/// A loan's repayment plan (003 §二(七) 还款计划: 期数、还款日期、应还本金、应还利息、
+/// 本息合计): the schedule of `method`, period k due k − 1 months after
+/// `first_due`, on the same day of the month or, in a shorter month, its last day.
+pub fn repayment_plan(
+    principal: Decimal,
+    annual_rate: Decimal,
+    months: u32,
+    method: RepaymentMethod,
+    first_due: chrono::NaiveDate,
+) -> Result<Vec<PlannedInstallment>, RepaymentError> {
+    let schedule = match method {
+        RepaymentMethod::EqualInstallments => equal_installments(principal, annual_rate, months)?,
+        RepaymentMethod::EqualPrincipal => equal_principal(principal, annual_rate, months)?,
+    };
+    schedule
+        .into_iter()
+        .map(|installment| {
+            let due_date = first_due
+                .checked_add_months(chrono::Months::new(installment.period - 1))
+                .ok_or(RepaymentError::BadTerm)?;
+            Ok(PlannedInstallment {
+                due_date,
+                installment,
+            })
+        })
+        .collect()
+}
+
 /// What a partial prepayment changes (003 提前还款: 部分提前还款).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -300,6 +383,62 @@ mod tests {
                 outstanding: after_three
             })
         );
+    }
+
+    #[test]
+    /// 003 §二(一) 还款方式, 等额本金 where the product says so: 120,000 over 12
+    /// months at 6 % repays 10,000 a month and interest on the balance —
+    /// 600.00 first, 50.00 last, 3,900.00 in all (0.005 × 10,000 × 78).
+    fn equal_principal_repays_a_level_share_and_interest_on_the_balance() {
+        let plan = equal_principal(d("120000"), d("0.06"), 12).unwrap();
+        assert_eq!(plan.len(), 12);
+        assert!(plan.iter().all(|p| p.principal == d("10000")));
+        assert_eq!(
+            (plan[0].interest, plan[0].amount),
+            (d("600.00"), d("10600.00"))
+        );
+        assert_eq!(
+            (plan[11].interest, plan[11].amount),
+            (d("50.00"), d("10050.00"))
+        );
+        let interest: Decimal = plan.iter().map(|p| p.interest).sum();
+        assert_eq!(interest, d("3900.00"));
+        assert_eq!(plan[11].balance_after, Decimal::ZERO);
+        // A share that does not divide: the last period takes the remainder.
+        let uneven = equal_principal(d("100000"), d("0.0435"), 3).unwrap();
+        let shares: Vec<_> = uneven.iter().map(|p| p.principal).collect();
+        assert_eq!(shares, [d("33333.33"), d("33333.33"), d("33333.34")]);
+        // 100,000 × 0.0435 / 12 = 362.50; then 66,666.67 × … = 241.666… → 241.67.
+        assert_eq!(uneven[0].interest, d("362.50"));
+        assert_eq!(uneven[1].interest, d("241.67"));
+    }
+
+    #[test]
+    /// 003 §二(七) 还款计划: period k is due k − 1 months after the first
+    /// repayment date, on its day of the month or the last day of a shorter month.
+    fn the_plan_falls_due_monthly_from_the_first_repayment_date() {
+        let first = chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
+        let plan = repayment_plan(
+            d("3000"),
+            d("0.0435"),
+            3,
+            RepaymentMethod::EqualInstallments,
+            first,
+        )
+        .unwrap();
+        let days: Vec<String> = plan.iter().map(|p| p.due_date.to_string()).collect();
+        assert_eq!(days, ["2027-01-31", "2027-02-28", "2027-03-31"]);
+        let level = level_installment(d("3000"), d("0.0435"), 3).unwrap();
+        assert_eq!(plan[0].installment.amount, level, "等额本息 by default");
+        let by_principal = repayment_plan(
+            d("3000"),
+            d("0.0435"),
+            3,
+            RepaymentMethod::EqualPrincipal,
+            first,
+        )
+        .unwrap();
+        assert_eq!(by_principal[0].installment.principal, d("1000.00"));
     }
 
     #[test]

@@ -526,14 +526,18 @@ async fn run_on(admin_url: &str, urls: &[String], scale: Scale) -> anyhow::Resul
 fn indexes_of(plan: &str) -> String {
     let mut indexes: Vec<&str> = Vec::new();
     for line in plan.lines() {
-        let name = [
-            "Index Scan using ",
-            "Index Only Scan using ",
-            "Bitmap Index Scan on ",
-        ]
-        .iter()
-        .find_map(|marker| line.split_once(marker))
-        .and_then(|(_, rest)| rest.split_whitespace().next());
+        // "Index Scan using i", "Index Scan Backward using i",
+        // "Index Only Scan using i", "Bitmap Index Scan on i".
+        let marker = if line.contains("Bitmap Index Scan on ") {
+            Some("Bitmap Index Scan on ")
+        } else if line.contains("Index Scan") || line.contains("Index Only Scan") {
+            Some(" using ")
+        } else {
+            None
+        };
+        let name = marker
+            .and_then(|marker| line.split_once(marker))
+            .and_then(|(_, rest)| rest.split_whitespace().next());
         if let Some(name) = name.filter(|n| !indexes.contains(n)) {
             indexes.push(name);
         }
