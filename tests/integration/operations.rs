@@ -102,7 +102,7 @@ fn published_schema_is_current() {
             .expect("docs/schema.graphql exists; run `facesign schema`");
     assert!(
         published == api::schema::sdl(),
-        "docs/schema.graphql is stale; run `cargo run -- schema`"
+        "docs/schema.graphql is stale; run `cargo run -- schema --out docs/schema.graphql`"
     );
 }
 
