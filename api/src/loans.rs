@@ -443,11 +443,29 @@ impl LoanMutation {
         self.send(ctx, &id, LoanCommand::SubmitForApproval).await
     }
 
-    /// 融信秒贷: approves on the application's route (the credit system online, a manager offline).
-    async fn approve_loan_application(&self, ctx: &Context<'_>, id: ID) -> Result<LoanPayload> {
+    /// 融信秒贷: approves on the application's route (the credit system online, a
+    /// manager offline), with the approved credit limit (授信额度, a decimal
+    /// string in CNY): the credit system must give it, and the amount asked for
+    /// may not exceed it (003 §二(一)).
+    async fn approve_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        credit_limit: Option<String>,
+    ) -> Result<LoanPayload> {
         let approver_role = request(ctx).command_context()?.actor.role;
-        self.send(ctx, &id, LoanCommand::Approve { approver_role })
-            .await
+        let credit_limit = credit_limit
+            .map(|l| decimal(&l, "creditLimit"))
+            .transpose()?;
+        self.send(
+            ctx,
+            &id,
+            LoanCommand::Approve {
+                approver_role,
+                credit_limit,
+            },
+        )
+        .await
     }
 
     /// 融信秒贷: declines (未通过).

@@ -307,7 +307,31 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
         "FORBIDDEN",
         "an online loan is approved by the credit system"
     );
-    let approved = step(core, "RX-1", "approveLoanApplication", "").await;
+    let without_limit = step(core, "RX-1", "approveLoanApplication", "").await;
+    assert_eq!(
+        error_code(&without_limit),
+        "VALIDATION",
+        "the credit system approves with the limit it granted"
+    );
+    let above_limit = step(
+        core,
+        "RX-1",
+        "approveLoanApplication",
+        ", creditLimit: \"299999.99\"",
+    )
+    .await;
+    assert_eq!(
+        error_code(&above_limit),
+        "VALIDATION",
+        "003: 期望额度小于等于授信审批额度"
+    );
+    let approved = step(
+        core,
+        "RX-1",
+        "approveLoanApplication",
+        ", creditLimit: \"300000.00\"",
+    )
+    .await;
     assert_eq!(
         data(&approved)["approveLoanApplication"]["loan"]["node"],
         "AWAITING_DISBURSEMENT"
@@ -398,6 +422,32 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
     )
     .await;
     assert_eq!(error_code(&bad_amount), "VALIDATION");
+
+    // Above 300,000 a manager approves, and signing and disbursement go offline
+    // (003 §二(一): 后续签约流程以及放款流程转成线下).
+    data(&submit("RX-4", "450000.00").await);
+    data(&step(core, "RX-4", "recordWhitelistResult", ", result: MIAODAI").await);
+    data(&step(verifier, "RX-4", "recordLoanFaceCheck", ", passed: true").await);
+    data(&step(customer, "RX-4", "submitForApproval", "").await);
+    let by_manager = step(
+        ("M0001", "ACCOUNT_MANAGER"),
+        "RX-4",
+        "approveLoanApplication",
+        ", creditLimit: \"500000.00\"",
+    )
+    .await;
+    assert_eq!(
+        data(&by_manager)["approveLoanApplication"]["loan"]["node"],
+        "AWAITING_DISBURSEMENT"
+    );
+    let signed_online = step(
+        customer,
+        "RX-4",
+        "signLoanContract",
+        ", signatureRef: \"sig://RX-4\"",
+    )
+    .await;
+    assert_eq!(error_code(&signed_online), "INVALID_TRANSITION");
     app.stop().await;
 }
 

@@ -175,6 +175,16 @@ impl LoanApplication {
         }
     }
 
+    /// 003 §二(一): 如果期望额度大于30万元，则后续签约流程以及放款流程转成线下 —
+    /// a manually approved loan is signed and paid out offline.
+    fn online(&self) -> Result<(), LoanError> {
+        if self.route == Some(ApprovalRoute::Manual) {
+            Err(LoanError::OfflineRoute)
+        } else {
+            Ok(())
+        }
+    }
+
     fn at(&self, node: Node) -> Result<(), LoanError> {
         let current = self.node.unwrap_or(Node::Submitted);
         if current == node {
@@ -327,7 +337,10 @@ impl Aggregate for LoanApplication {
                     auto_approval_limit: services.loans.auto_approval_limit,
                 }
             }
-            LoanCommand::Approve { approver_role } => {
+            LoanCommand::Approve {
+                approver_role,
+                credit_limit,
+            } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::Approving)?;
                 let route = self.route.unwrap_or(ApprovalRoute::Manual);
@@ -343,7 +356,31 @@ impl Aggregate for LoanApplication {
                         role: approver_role,
                     });
                 }
-                LoanEvent::LoanApproved { route }
+                // 003 §二(一): 期望额度小于等于授信审批额度. The credit system
+                // approves with the limit it granted; a manager may record it.
+                let credit_limit = match (route, credit_limit) {
+                    (ApprovalRoute::Automatic, None) => {
+                        return Err(LoanError::Invalid(
+                            "the credit system approves with the creditLimit it granted".into(),
+                        ))
+                    }
+                    (_, Some(limit)) if limit <= Decimal::ZERO || limit.round_dp(2) != limit => {
+                        return Err(LoanError::Invalid(
+                            "creditLimit must be positive, in fen".into(),
+                        ))
+                    }
+                    (_, Some(limit)) if self.amount > limit => {
+                        return Err(LoanError::AboveCreditLimit {
+                            amount: self.amount,
+                            limit,
+                        })
+                    }
+                    (_, limit) => limit,
+                };
+                LoanEvent::LoanApproved {
+                    route,
+                    credit_limit,
+                }
             }
             LoanCommand::Decline { reason } => {
                 self.require(Product::RongxinMiaodai)?;
@@ -368,6 +405,7 @@ impl Aggregate for LoanApplication {
             LoanCommand::SignContract { signature_ref } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::AwaitingDisbursement)?;
+                self.online()?;
                 if self.contract_signed {
                     return Ok(());
                 }
@@ -382,6 +420,7 @@ impl Aggregate for LoanApplication {
             LoanCommand::ConfirmDisbursement { account } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::AwaitingDisbursement)?;
+                self.online()?;
                 if !self.contract_signed {
                     return Err(LoanError::StepMissing("the e-signed contract"));
                 }

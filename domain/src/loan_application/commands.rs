@@ -67,6 +67,9 @@ pub enum LoanCommand {
     Approve {
         /// Role of the approver.
         approver_role: String,
+        /// The approved credit limit (授信额度, 003 §二(一)); the credit system
+        /// always gives it, a manager when known.
+        credit_limit: Option<Decimal>,
     },
     /// 融信秒贷: declined (未通过).
     Decline {

@@ -46,6 +46,19 @@ pub enum LoanError {
         /// The cap.
         cap: u32,
     },
+    /// 003 §二(一): 期望额度小于等于授信审批额度 — the amount asked for is above
+    /// the approved credit limit.
+    #[error("the amount {amount} is above the approved credit limit {limit}")]
+    AboveCreditLimit {
+        /// The amount asked for.
+        amount: rust_decimal::Decimal,
+        /// The approved limit (授信额度).
+        limit: rust_decimal::Decimal,
+    },
+    /// 003 §二(一): above 300,000 the contract is signed and the loan paid out
+    /// offline (原"融信贷"后续审批流程), not through the online 秒贷 steps.
+    #[error("a manually approved 融信贷 loan is signed and disbursed offline, not online")]
+    OfflineRoute,
     /// The approver's role may not approve on this route.
     #[error("a {route:?} approval cannot be given by {role}")]
     WrongApprover {
@@ -61,13 +74,14 @@ impl DomainError for LoanError {
         match self {
             LoanError::NotFound => ErrorCode::NotFound,
             LoanError::AlreadySubmitted => ErrorCode::Conflict,
-            LoanError::Invalid(_) => ErrorCode::Validation,
+            LoanError::Invalid(_) | LoanError::AboveCreditLimit { .. } => ErrorCode::Validation,
             LoanError::InvalidTransition { .. }
             | LoanError::InterviewNotPassed
             | LoanError::WrongProduct { .. }
             | LoanError::NotEligible
             | LoanError::StepMissing(_)
-            | LoanError::FaceCheckCapReached { .. } => ErrorCode::InvalidTransition,
+            | LoanError::FaceCheckCapReached { .. }
+            | LoanError::OfflineRoute => ErrorCode::InvalidTransition,
             LoanError::WrongApprover { .. } => ErrorCode::Forbidden,
         }
     }

@@ -86,6 +86,10 @@ pub enum LoanEvent {
     LoanApproved {
         /// The route.
         route: ApprovalRoute,
+        /// The approved credit limit (授信额度), when given (absent in events
+        /// stored before it was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit_limit: Option<Decimal>,
     },
     /// Declined (未通过).
     LoanDeclined {

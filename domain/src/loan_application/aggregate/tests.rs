@@ -262,6 +262,7 @@ mod miaodai {
             .given(given.clone())
             .when(LoanCommand::Approve {
                 approver_role: "ACCOUNT_MANAGER".into(),
+                credit_limit: None,
             })
             .then_expect_error(LoanError::WrongApprover {
                 route: ApprovalRoute::Automatic,
@@ -271,10 +272,76 @@ mod miaodai {
             .given(given)
             .when(LoanCommand::Approve {
                 approver_role: "CREDIT_SYSTEM".into(),
+                credit_limit: Some(Decimal::from_str("5000.00").unwrap()),
             })
             .then_expect_events(vec![LoanEvent::LoanApproved {
                 route: ApprovalRoute::Automatic,
+                credit_limit: Some(Decimal::from_str("5000.00").unwrap()),
             }]);
+    }
+
+    /// 003 §二(一): 期望额度小于等于授信审批额度 — the credit system approves
+    /// with its limit, and an amount above it is refused.
+    #[test]
+    fn the_amount_must_be_within_the_credit_limit() {
+        let mut given = ready("1000.00", WhitelistResult::Miaodai);
+        given.push(LoanEvent::ApprovalRequested {
+            amount: Decimal::from_str("1000.00").unwrap(),
+            route: ApprovalRoute::Automatic,
+            auto_approval_limit: Decimal::new(300_000, 0),
+        });
+        let approve = |limit: Option<&str>| LoanCommand::Approve {
+            approver_role: "CREDIT_SYSTEM".into(),
+            credit_limit: limit.map(|l| Decimal::from_str(l).unwrap()),
+        };
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(approve(Some("999.99")))
+            .then_expect_error(LoanError::AboveCreditLimit {
+                amount: Decimal::from_str("1000.00").unwrap(),
+                limit: Decimal::from_str("999.99").unwrap(),
+            });
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(approve(None))
+            .then_expect_error(LoanError::Invalid(
+                "the credit system approves with the creditLimit it granted".into(),
+            ));
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given)
+            .when(approve(Some("1000.00")))
+            .then_expect_events(vec![LoanEvent::LoanApproved {
+                route: ApprovalRoute::Automatic,
+                credit_limit: Some(Decimal::from_str("1000.00").unwrap()),
+            }]);
+    }
+
+    /// 003 §二(一): 如果期望额度大于30万元，则后续签约流程以及放款流程转成线下 — a
+    /// manually approved loan cannot be e-signed or disbursed online.
+    #[test]
+    fn a_manually_approved_loan_signs_and_disburses_offline() {
+        let mut given = ready("300000.01", WhitelistResult::Miaodai);
+        given.push(LoanEvent::ApprovalRequested {
+            amount: Decimal::from_str("300000.01").unwrap(),
+            route: ApprovalRoute::Manual,
+            auto_approval_limit: Decimal::new(300_000, 0),
+        });
+        given.push(LoanEvent::LoanApproved {
+            route: ApprovalRoute::Manual,
+            credit_limit: None,
+        });
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(LoanCommand::SignContract {
+                signature_ref: "sig://1".into(),
+            })
+            .then_expect_error(LoanError::OfflineRoute);
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given)
+            .when(LoanCommand::ConfirmDisbursement {
+                account: "6217000000000000".into(),
+            })
+            .then_expect_error(LoanError::OfflineRoute);
     }
 
     /// 003_b9ff603350013dbe.txt: 客户签订完合同…“确认放款” — no disbursement before the e-sign.
@@ -288,6 +355,7 @@ mod miaodai {
         });
         given.push(LoanEvent::LoanApproved {
             route: ApprovalRoute::Automatic,
+            credit_limit: Some(Decimal::from_str("1000.00").unwrap()),
         });
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())
