@@ -145,25 +145,12 @@ async fn handle(
         }
         "confirm-borrow" => {
             let id = order_id(partner, order_no()?);
-            let amount: Decimal = text(content, "amount")?
-                .parse()
-                .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))?;
-            let term_months = content["termMonths"]
-                .as_u64()
-                .and_then(|t| u32::try_from(t).ok())
-                .ok_or_else(|| {
-                    ApiError::validation("bizContent.termMonths must be a whole number")
-                })?;
+            let request = borrow_request(content)?;
             send(
                 state,
                 partner,
                 &id,
-                PartnerOrderCommand::ConfirmBorrow {
-                    request: BorrowRequest {
-                        amount,
-                        term_months,
-                    },
-                },
+                PartnerOrderCommand::ConfirmBorrow { request },
             )
             .await?;
             Ok(match pushed(state, &id).await?.borrow() {
@@ -185,18 +172,61 @@ async fn handle(
         }
         "repayment-plan" => {
             let (order, request, _) = borrowed(state, &order_id(partner, order_no()?)).await?;
-            let rate = order.annual_rate().unwrap_or_default();
-            let plan =
-                domain::repayment::equal_installments(request.amount, rate, request.term_months)
-                    .map_err(|e| ApiError::validation(e.to_string()))?;
-            Ok(
-                json!({ "annualRate": rate.to_string(), "installments": plan.iter().map(|i| json!({
-                "period": i.period, "amount": i.amount.to_string(), "principal": i.principal.to_string(),
-                "interest": i.interest.to_string(), "balanceAfter": i.balance_after.to_string() })).collect::<Vec<_>>() }),
-            )
+            installments(order.annual_rate().unwrap_or_default(), &request)
+        }
+        // 002 item 2 (借款试算): what a borrow of `amount` over `termMonths`
+        // would cost at the order's approved rate, within its approved limit.
+        "loan-trial" => {
+            let order = pushed(state, &order_id(partner, order_no()?)).await?;
+            let (Some(rate), Some(limit)) = (order.annual_rate(), order.limit()) else {
+                return Err(ApiError {
+                    code: domain::ErrorCode::InvalidTransition,
+                    message: "the order has no approved credit yet (授信未通过)".into(),
+                });
+            };
+            let request = borrow_request(content)?;
+            if request.amount > limit {
+                return Err(ApiError::validation(format!(
+                    "bizContent.amount {} is above the approved limit {limit}",
+                    request.amount
+                )));
+            }
+            installments(rate, &request)
         }
         other => Err(ApiError::not_found(format!("no partner operation {other}"))),
     }
+}
+
+/// The amount and term of a borrow (`bizContent.amount`, `termMonths`).
+fn borrow_request(content: &Value) -> Result<BorrowRequest, ApiError> {
+    let amount: Decimal = text(content, "amount")?
+        .parse()
+        .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))?;
+    let term_months = content["termMonths"]
+        .as_u64()
+        .and_then(|t| u32::try_from(t).ok())
+        .ok_or_else(|| ApiError::validation("bizContent.termMonths must be a whole number"))?;
+    Ok(BorrowRequest {
+        amount,
+        term_months,
+    })
+}
+
+/// The 等额本息 schedule of `request` at `rate`, with its totals.
+fn installments(rate: Decimal, request: &BorrowRequest) -> Result<Value, ApiError> {
+    let plan = domain::repayment::equal_installments(request.amount, rate, request.term_months)
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+    let interest: Decimal = plan.iter().map(|i| i.interest).sum();
+    Ok(json!({
+        "annualRate": rate.to_string(),
+        "amount": request.amount.to_string(),
+        "termMonths": request.term_months,
+        "totalInterest": interest.to_string(),
+        "totalRepayment": (request.amount + interest).to_string(),
+        "installments": plan.iter().map(|i| json!({
+            "period": i.period, "amount": i.amount.to_string(), "principal": i.principal.to_string(),
+            "interest": i.interest.to_string(), "balanceAfter": i.balance_after.to_string() })).collect::<Vec<_>>(),
+    }))
 }
 
 /// The order `id`, NOT_FOUND unless the partner pushed it.

@@ -203,6 +203,35 @@ async fn a_deferred_borrow_is_made_once_and_a_failed_callback_is_retried() {
         call(&app, "loan-result", json!({ "orderNo": "RS-2" })).await["resultCode"],
         "7002"
     );
+    // 002 item 2 (借款试算) at the approved rate, within the approved limit;
+    // figures from Python's decimal: 2750.40 a month, 3004.80 interest in all.
+    let trial = call(
+        &app,
+        "loan-trial",
+        json!({ "orderNo": "RS-2", "amount": "30000", "termMonths": 12 }),
+    )
+    .await;
+    assert_eq!(trial["installments"][0]["amount"], "2750.40");
+    assert_eq!(
+        (&trial["totalInterest"], &trial["totalRepayment"]),
+        (&json!("3004.80"), &json!("33004.80"))
+    );
+    let (status, above) = partner_call(
+        &app,
+        "loan-trial",
+        &envelope(
+            json!({ "orderNo": "RS-2", "amount": "50000.01", "termMonths": 12 }),
+            "trial-above-limit",
+            chrono::Utc::now().timestamp_millis(),
+            SECRET,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, &above["code"]),
+        (400, &json!("VALIDATION")),
+        "above the 50000 limit: {above}"
+    );
     let plan = call(&app, "repayment-plan", json!({ "orderNo": "RS-2" })).await;
     assert_eq!(plan["installments"].as_array().unwrap().len(), 12);
     assert_eq!(

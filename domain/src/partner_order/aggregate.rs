@@ -195,6 +195,11 @@ impl PartnerOrder {
         self.annual_rate
     }
 
+    /// The approved credit limit (授信额度).
+    pub fn limit(&self) -> Option<Decimal> {
+        self.limit
+    }
+
     /// A confirm-borrow waiting for the account to open.
     pub fn deferred_borrow(&self) -> Option<&BorrowRequest> {
         self.deferred.as_ref()
