@@ -170,6 +170,25 @@ async fn handle(
             let (_, _, borrow) = borrowed(state, &order_id(partner, order_no()?)).await?;
             Ok(json!({ "resultCode": LoanResultCode::from(borrow).code() }))
         }
+        // 002 item 11 (绑卡, without an SMS code): the first card becomes the
+        // default disbursement and repayment card; binding it again makes it
+        // the default again with a new bind time; authInfo turns 已绑卡.
+        "bind-card" => {
+            let id = order_id(partner, order_no()?);
+            let command = PartnerOrderCommand::BindCard {
+                card_no: text(content, "cardNo")?.to_string(),
+                bank_code: text(content, "bankCode")?.to_string(),
+            };
+            send(state, partner, &id, command).await?;
+            let order = pushed(state, &id).await?;
+            let default = order.cards().iter().find(|c| c.default);
+            Ok(json!({
+                "authInfo": "BOUND",
+                "cards": order.cards().len(),
+                "defaultCard": default.map(|c| domain::pii::mask_card(&c.card_no)),
+                "boundAt": default.map(|c| domain::log::rfc3339(c.bound_at)),
+            }))
+        }
         "repayment-plan" => {
             let (order, request, _) = borrowed(state, &order_id(partner, order_no()?)).await?;
             installments(order.annual_rate().unwrap_or_default(), &request)

@@ -27,6 +27,11 @@ pub fn mask_phone(phone: &str) -> String {
     keep_ends(phone, 3, 4)
 }
 
+/// Masks a bank card number: keeps the first 6 (the bank's BIN) and last 4 digits.
+pub fn mask_card(card_no: &str) -> String {
+    keep_ends(card_no, 6, 4)
+}
+
 fn keep_ends(value: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
     if chars.len() <= head + tail {

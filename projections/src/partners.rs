@@ -183,6 +183,8 @@ impl Projection for Partners {
                     };
                     run(conn, "UPDATE partner_orders SET borrow_status = $1, updated_at = $2 WHERE order_id = $3", &[Some(borrow.into()), at, id]).await?;
                 }
+                // Cards are answered from the order itself (the bind-card operation).
+                PartnerOrderEvent::CardBound { .. } => {}
             }
         } else if event.aggregate_type == CALLBACK {
             match decode::<CallbackEvent>(event)? {

@@ -203,6 +203,28 @@ async fn a_deferred_borrow_is_made_once_and_a_failed_callback_is_retried() {
         call(&app, "loan-result", json!({ "orderNo": "RS-2" })).await["resultCode"],
         "7002"
     );
+    // 002 item 11 (绑卡): the first card is the default; authInfo 已绑卡.
+    let bound = call(
+        &app,
+        "bind-card",
+        json!({ "orderNo": "RS-2", "cardNo": "6222020200112233445", "bankCode": "ICBC" }),
+    )
+    .await;
+    assert_eq!(
+        (&bound["authInfo"], &bound["cards"], &bound["defaultCard"]),
+        (&json!("BOUND"), &json!(1), &json!("622202*********3445"))
+    );
+    let second = call(
+        &app,
+        "bind-card",
+        json!({ "orderNo": "RS-2", "cardNo": "6217000000000000001", "bankCode": "CCB" }),
+    )
+    .await;
+    assert_eq!(
+        (&second["cards"], &second["defaultCard"]),
+        (&json!(2), &json!("622202*********3445")),
+        "a further card does not take the default"
+    );
     // 002 item 2 (借款试算) at the approved rate, within the approved limit;
     // figures from Python's decimal: 2750.40 a month, 3004.80 interest in all.
     let trial = call(

@@ -161,6 +161,19 @@ pub struct BorrowRequest {
     pub term_months: u32,
 }
 
+/// A bank card bound to an order (002 item 11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundCard {
+    /// Card number.
+    pub card_no: String,
+    /// Bank code.
+    pub bank_code: String,
+    /// When it was last bound.
+    pub bound_at: chrono::DateTime<chrono::Utc>,
+    /// The default disbursement and repayment card.
+    pub default: bool,
+}
+
 /// The write-side state of one partner order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PartnerOrder {
@@ -172,6 +185,8 @@ pub struct PartnerOrder {
     account_opened: bool,
     deferred: Option<BorrowRequest>,
     borrow: Option<(BorrowRequest, BorrowStatus)>,
+    #[serde(default)]
+    cards: Vec<BoundCard>,
 }
 
 impl PartnerOrder {
@@ -198,6 +213,11 @@ impl PartnerOrder {
     /// The approved credit limit (授信额度).
     pub fn limit(&self) -> Option<Decimal> {
         self.limit
+    }
+
+    /// The cards bound to the order; `authInfo` is 已绑卡 once there is one.
+    pub fn cards(&self) -> &[BoundCard] {
+        &self.cards
     }
 
     /// A confirm-borrow waiting for the account to open.
@@ -259,7 +279,7 @@ impl Aggregate for PartnerOrder {
     async fn handle(
         &mut self,
         command: PartnerOrderCommand,
-        _: &DomainServices,
+        services: &DomainServices,
         sink: &EventSink<Self>,
     ) -> Result<(), PartnerOrderError> {
         use PartnerOrderStatus as S;
@@ -343,6 +363,39 @@ impl Aggregate for PartnerOrder {
                 Some((_, BorrowStatus::Disbursed)) => return Ok(()),
                 _ => return Err(self.refuse()),
             },
+            // 002: 授信 → 用款确认 → 绑卡; a card is bound once the credit is approved.
+            PartnerOrderCommand::BindCard { card_no, bank_code }
+                if matches!(self.status, S::CreditApproved | S::Processed) =>
+            {
+                let card_no = card_no.trim().to_string();
+                let bank_code = bank_code.trim().to_uppercase();
+                if !(12..=30).contains(&card_no.len())
+                    || !card_no.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(PartnerOrderError::Invalid(
+                        "cardNo must be 12 to 30 digits".into(),
+                    ));
+                }
+                if bank_code.is_empty()
+                    || bank_code.len() > 20
+                    || !bank_code.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    return Err(PartnerOrderError::Invalid(
+                        "bankCode must be 1 to 20 letters or digits".into(),
+                    ));
+                }
+                // 首次绑卡: the default card; 重复绑卡 (a card bound before): the
+                // default again, with a new bind time; another new card: bound,
+                // the default unchanged.
+                let default =
+                    self.cards.is_empty() || self.cards.iter().any(|c| c.card_no == card_no);
+                PartnerOrderEvent::CardBound {
+                    card_no,
+                    bank_code,
+                    bound_at: services.clock.now(),
+                    default,
+                }
+            }
             _ => return Err(self.refuse()),
         };
         sink.write(event, self).await;
@@ -388,6 +441,25 @@ impl Aggregate for PartnerOrder {
                 if let Some((_, status)) = &mut self.borrow {
                     *status = BorrowStatus::Disbursed;
                 }
+            }
+            PartnerOrderEvent::CardBound {
+                card_no,
+                bank_code,
+                bound_at,
+                default,
+            } => {
+                if default {
+                    for card in &mut self.cards {
+                        card.default = false;
+                    }
+                }
+                self.cards.retain(|c| c.card_no != card_no);
+                self.cards.push(BoundCard {
+                    card_no,
+                    bank_code,
+                    bound_at,
+                    default,
+                });
             }
         }
     }

@@ -48,4 +48,11 @@ pub enum PartnerOrderCommand {
     },
     /// 放款 done.
     RecordDisbursed,
+    /// 002 item 11 (绑卡, without an SMS code): binds a bank card to the order.
+    BindCard {
+        /// Card number, 12 to 30 digits.
+        card_no: String,
+        /// The bank's code (from the supported-bank list).
+        bank_code: String,
+    },
 }

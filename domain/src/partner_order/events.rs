@@ -44,6 +44,19 @@ pub enum PartnerOrderEvent {
     BorrowAuditRejected,
     /// Disbursed: a success callback.
     BorrowDisbursed,
+    /// 002 item 11: a card was bound (again). `default`: it is now the
+    /// default disbursement and repayment card (the first card; a card bound
+    /// again); the bind time is `bound_at`.
+    CardBound {
+        /// Card number.
+        card_no: String,
+        /// Bank code.
+        bank_code: String,
+        /// When it was bound.
+        bound_at: chrono::DateTime<chrono::Utc>,
+        /// Whether it is now the default card.
+        default: bool,
+    },
 }
 
 impl DomainEvent for PartnerOrderEvent {
@@ -60,6 +73,7 @@ impl DomainEvent for PartnerOrderEvent {
             PartnerOrderEvent::BorrowConfirmed(_) => "BorrowConfirmed",
             PartnerOrderEvent::BorrowAuditRejected => "BorrowAuditRejected",
             PartnerOrderEvent::BorrowDisbursed => "BorrowDisbursed",
+            PartnerOrderEvent::CardBound { .. } => "CardBound",
         }
         .to_string()
     }

@@ -10,8 +10,8 @@ mod events;
 pub mod signature;
 
 pub use aggregate::{
-    AuditResultCode, BorrowRequest, BorrowStatus, LoanResultCode, OrderDetails, PartnerOrder,
-    PartnerOrderStatus,
+    AuditResultCode, BorrowRequest, BorrowStatus, BoundCard, LoanResultCode, OrderDetails,
+    PartnerOrder, PartnerOrderStatus,
 };
 pub use commands::PartnerOrderCommand;
 pub use error::PartnerOrderError;

@@ -172,3 +172,64 @@ fn confirm_borrow_is_idempotent_and_made_once() {
         .inspect_result();
     assert!(matches!(over, Err(PartnerOrderError::BorrowRefused(_))));
 }
+
+/// 002 item 11 (绑卡): the first card is the default disbursement and
+/// repayment card; binding it again updates the default flag and bind time; a
+/// further new card is bound without becoming the default; before the credit
+/// is approved, or with a malformed card, nothing is bound.
+#[test]
+fn cards_are_bound_first_as_the_default() {
+    let bind = |card: &str| PartnerOrderCommand::BindCard {
+        card_no: card.into(),
+        bank_code: "icbc".into(),
+    };
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap();
+    let bound = |card: &str, default: bool| PartnerOrderEvent::CardBound {
+        card_no: card.into(),
+        bank_code: "ICBC".into(),
+        bound_at: now,
+        default,
+    };
+    TestFramework::<PartnerOrder>::with(services())
+        .given(in_credit())
+        .when(bind("6222020200112233445"))
+        .then_expect_error(PartnerOrderError::InvalidTransition {
+            status: PartnerOrderStatus::CreditInProgress,
+            code: PartnerOrderStatus::CreditInProgress.code(),
+        });
+    TestFramework::<PartnerOrder>::with(services())
+        .given(approved())
+        .when(bind("6222-0202"))
+        .then_expect_error(PartnerOrderError::Invalid(
+            "cardNo must be 12 to 30 digits".into(),
+        ));
+    TestFramework::<PartnerOrder>::with(services())
+        .given(approved())
+        .when(bind("6222020200112233445"))
+        .then_expect_events(vec![bound("6222020200112233445", true)]);
+    let mut with_two = approved();
+    with_two.push(bound("6222020200112233445", true));
+    TestFramework::<PartnerOrder>::with(services())
+        .given(with_two.clone())
+        .when(bind("6217000000000000001"))
+        .then_expect_events(vec![bound("6217000000000000001", false)]);
+    with_two.push(bound("6217000000000000001", false));
+    TestFramework::<PartnerOrder>::with(services())
+        .given(with_two.clone())
+        .when(bind("6217000000000000001"))
+        .then_expect_events(vec![bound("6217000000000000001", true)]);
+    // Applied: the card bound again is the one default.
+    let mut order = PartnerOrder::default();
+    with_two.push(bound("6217000000000000001", true));
+    for event in with_two {
+        cqrs_es::Aggregate::apply(&mut order, event);
+    }
+    let defaults: Vec<&str> = order
+        .cards()
+        .iter()
+        .filter(|c| c.default)
+        .map(|c| c.card_no.as_str())
+        .collect();
+    assert_eq!(defaults, ["6217000000000000001"]);
+    assert_eq!(order.cards().len(), 2);
+}
