@@ -71,33 +71,66 @@ impl Projection for AuditLog {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
-        let m = &event.metadata;
-        sqlx::query(&format!(
-            "INSERT INTO audit_log ({COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        ))
-        .bind(event.position.global_position)
-        .bind(event.position.tx_id)
-        .bind(m.event_id.to_string())
-        .bind(&event.aggregate_type)
-        .bind(&event.aggregate_id)
-        .bind(event.sequence)
-        .bind(&event.event_type)
-        .bind(&m.actor_id)
-        .bind(&m.actor_role)
-        .bind(&m.correlation_id)
-        .bind(&m.causation_id)
-        .bind(&m.request_id)
-        .bind(
-            m.recorded_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        )
-        .bind(m.on_behalf_of.as_ref().map(|a| a.id.clone()))
-        .bind(m.on_behalf_of.as_ref().map(|a| a.role.clone()))
-        .execute(&mut *conn)
-        .await?;
+        insert(conn, &[event]).await
+    }
+
+    /// Every event is a row: a batch goes in one INSERT per 200 rows.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for rows in events.chunks(INSERT_ROWS) {
+            insert(conn, rows).await?;
+        }
         Ok(())
     }
+}
+
+/// Rows per INSERT (15 values each, far under either backend's limit).
+const INSERT_ROWS: usize = 200;
+
+/// Inserts one row per event, in one statement.
+async fn insert(conn: &mut AnyConnection, events: &[&StoredEvent]) -> Result<(), ProjectionError> {
+    const WIDTH: usize = 15;
+    if events.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..events.len())
+        .map(|r| {
+            let row: Vec<String> = (1..=WIDTH).map(|c| format!("${}", r * WIDTH + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for event in events {
+        let m = &event.metadata;
+        query = query
+            .bind(event.position.global_position)
+            .bind(event.position.tx_id)
+            .bind(m.event_id.to_string())
+            .bind(event.aggregate_type.clone())
+            .bind(event.aggregate_id.clone())
+            .bind(event.sequence)
+            .bind(event.event_type.clone())
+            .bind(m.actor_id.clone())
+            .bind(m.actor_role.clone())
+            .bind(m.correlation_id.clone())
+            .bind(m.causation_id.clone())
+            .bind(m.request_id.clone())
+            .bind(
+                m.recorded_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            )
+            .bind(m.on_behalf_of.as_ref().map(|a| a.id.clone()))
+            .bind(m.on_behalf_of.as_ref().map(|a| a.role.clone()));
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
 
 impl AuditLog {
