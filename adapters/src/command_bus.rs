@@ -224,21 +224,16 @@ impl CommandBus {
             StorePool::Sqlite(pool) => Repository::Sqlite(SqliteEventRepository::new(pool.clone())),
         };
         let log = GlobalLog::with_metrics(database.store().clone(), metrics.clone());
-        let committer = match (database.store(), tokio::runtime::Handle::try_current()) {
-            (StorePool::Postgres(pool), Ok(runtime)) => Some(GroupCommitter::start(
-                pool.clone(),
-                metrics.clone(),
-                &runtime,
-            )),
-            _ => None,
-        };
-        let announcer = match (database.store(), tokio::runtime::Handle::try_current()) {
-            (StorePool::Postgres(_), Ok(runtime)) => {
+        // On Postgres, with a runtime: the group committer, and the task that
+        // NOTIFYs other instances of commits (both live as long as the runtime).
+        let (committer, announcer) = match (database.store(), tokio::runtime::Handle::try_current())
+        {
+            (StorePool::Postgres(pool), Ok(runtime)) => {
+                let committer = GroupCommitter::start(pool.clone(), metrics.clone(), &runtime);
                 let notify = Arc::new(tokio::sync::Notify::new());
                 let (wake, log) = (notify.clone(), log.clone());
-                // The notice carries the newest position at sending time, so
-                // commits made while it is on its way are covered by it.
-                // Lives as long as the runtime: one per engine.
+                // The notice carries the newest position at sending time,
+                // so commits made while it is on its way are covered by it.
                 runtime.spawn(async move {
                     loop {
                         wake.notified().await;
@@ -248,9 +243,9 @@ impl CommandBus {
                         tokio::time::sleep(COMMIT_NOTICE_INTERVAL).await;
                     }
                 });
-                Some(notify)
+                (Some(committer), Some(notify))
             }
-            _ => None,
+            _ => (None, None),
         };
         Self {
             repository,

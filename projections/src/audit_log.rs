@@ -96,15 +96,9 @@ async fn insert(conn: &mut AnyConnection, events: &[&StoredEvent]) -> Result<(),
     if events.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..events.len())
-        .map(|r| {
-            let row: Vec<String> = (1..=WIDTH).map(|c| format!("${}", r * WIDTH + c)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
-        values.join(", ")
+        crate::runner::values_list(events.len(), WIDTH)
     );
     let mut query = sqlx::query(&sql);
     for event in events {

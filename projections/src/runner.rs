@@ -460,6 +460,18 @@ pub fn parse_progress(payload: &str) -> Vec<(&str, LogPosition, i64)> {
         .collect()
 }
 
+/// The `VALUES` list of a multi-row INSERT of `rows` rows of `width` values,
+/// placeholders numbered in order (`($1, $2), ($3, $4)`), as both backends bind.
+pub fn values_list(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Decodes an event's payload, or says which event could not be read.
 pub fn decode<T: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<T, ProjectionError> {
     serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))

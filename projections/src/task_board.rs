@@ -353,15 +353,9 @@ async fn insert_created(conn: &mut AnyConnection, rows: &[CreatedRow]) -> Result
     if rows.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..rows.len())
-        .map(|r| {
-            let row: Vec<String> = (1..=WIDTH).map(|c| format!("${}", r * WIDTH + c)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO task_board ({CREATED_COLUMNS}) VALUES {}",
-        values.join(", ")
+        crate::runner::values_list(rows.len(), WIDTH)
     );
     let mut query = sqlx::query(&sql);
     for row in rows {

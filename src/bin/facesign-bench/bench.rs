@@ -305,13 +305,6 @@ async fn generate_events(url: &str, engine: &Engine, count: i64) -> anyhow::Resu
     Ok(())
 }
 
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -508,7 +501,7 @@ async fn run_on(admin_url: &str, urls: &[String], scale: Scale) -> anyhow::Resul
     rows.extend(search_board(url, &engine, scale).await?);
     tracing::info!("relay");
     rows.extend(relay(&engine, scale).await?);
-    let rss = peak_rss_mb();
+    let rss = server::peak_rss_mb("self");
     rows.push(row(
         format!(
             "Peak RSS of the bench process (engine and the rebuild over {} events)",

@@ -83,10 +83,7 @@ impl ServerProcess {
 
     /// Peak resident memory so far (VmHWM), MB.
     fn memory(&self) -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb / 1024.0)
+        peak_rss_mb(&self.child.id().to_string())
     }
 
     /// Stops the server (SIGTERM, then its graceful shutdown) and says what it used.
@@ -107,6 +104,14 @@ impl ServerProcess {
         self.child.wait()?;
         Ok(Used { peak_rss_mb })
     }
+}
+
+/// The peak resident memory (VmHWM) of `process` (a pid, or `self`), MB.
+pub fn peak_rss_mb(process: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Transactions committed and rolled back in database `name`, once no
