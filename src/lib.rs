@@ -134,6 +134,7 @@ impl Engine {
             self.sms(),
             self.settings.partners.clone(),
         )
+        .with_ledger_review(self.settings.repayment_reminder_days)
     }
 
     /// Rebuilds the named read model from position 0; returns the events applied.
@@ -285,7 +286,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .collect();
     workers.push(lead_timers(&engine, &leadership, shutdown_rx.clone()));
     if let Some(kafka) = &settings.kafka {
-        workers.push(consume_credit_decisions(&engine, kafka, shutdown_rx.clone()).await?);
+        workers.push(consume_inbound(&engine, kafka, shutdown_rx.clone()).await?);
     }
     let handles = registry::handles(&consumers);
     workers.push(tokio::spawn(cluster::heartbeat(
@@ -423,20 +424,20 @@ fn lead_timers(
     })
 }
 
-/// Starts the credit decision consumer; consumers share partitions through
-/// their group, so every instance runs one (no lock).
-async fn consume_credit_decisions(
+/// Starts the consumer of credit decisions and the core's results; consumers
+/// share partitions through their group, so every instance runs one (no lock).
+async fn consume_inbound(
     engine: &Engine,
     kafka: &adapters::kafka::KafkaSettings,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let consumer = adapters::kafka::consumer::CreditDecisionConsumer::new(
+    let consumer = adapters::kafka::consumer::InboundConsumer::new(
         kafka,
         engine.bus.clone(),
         engine.metrics.clone(),
     )
     .await
-    .context("cannot start the credit decision consumer")?;
+    .context("cannot start the inbound Kafka consumer")?;
     Ok(tokio::spawn(consumer.run(shutdown)))
 }
 

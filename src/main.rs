@@ -96,6 +96,13 @@ enum Command {
         /// Failed face checks allowed per Asia/Shanghai day (003: 当日上限次数).
         #[arg(long, env = "FACESIGN_FACE_CHECK_DAILY_CAP", default_value_t = 5)]
         face_check_daily_cap: u32,
+        /// 罚息年利率 written into contracts signed from now on, e.g. 0.18 (003:
+        /// 目前我行不进行罚息, so 0 by default).
+        #[arg(long, env = "FACESIGN_PENALTY_ANNUAL_RATE", default_value = "0")]
+        penalty_annual_rate: String,
+        /// Days before a due date the repayment reminder SMS goes out (003: 还款日前X天; 0: none).
+        #[arg(long, env = "FACESIGN_REPAYMENT_REMINDER_DAYS", default_value_t = 3)]
+        repayment_reminder_days: u32,
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
@@ -308,6 +315,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             qc_sample_percent,
             auto_approval_limit,
             face_check_daily_cap,
+            penalty_annual_rate,
+            repayment_reminder_days,
             kafka_brokers,
             kafka_partitions,
             kafka_replication,
@@ -343,6 +352,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::anyhow!("FACESIGN_AUTO_APPROVAL_LIMIT must be a decimal amount")
                 })?;
             settings.loans.face_check_daily_cap = face_check_daily_cap;
+            settings.loans.penalty_annual_rate = penalty_annual_rate
+                .trim()
+                .parse()
+                .ok()
+                .filter(|r: &rust_decimal::Decimal| {
+                    *r >= rust_decimal::Decimal::ZERO && *r < rust_decimal::Decimal::ONE
+                })
+                .ok_or_else(|| {
+                    anyhow::anyhow!("FACESIGN_PENALTY_ANNUAL_RATE must be a decimal within 0 and 1")
+                })?;
+            settings.repayment_reminder_days = repayment_reminder_days.min(60);
             if !(0.0..=1.0).contains(&face_similarity_threshold)
                 || !(0.0..=100.0).contains(&qc_sample_percent)
             {

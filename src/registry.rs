@@ -21,7 +21,7 @@ use domain::flows::Flow;
 use domain::log::LogPosition;
 use projections::{
     call_queue, seat_calendar, AdminCatalog, AuditLog, CallQueue, Channels, Consumer, ConsumerKind,
-    Consumers, InterviewRecords, LoanLineage, Partners, Projection, ProjectionHandle,
+    Consumers, InterviewRecords, LoanLedger, LoanLineage, Partners, Projection, ProjectionHandle,
     ProjectionRunner, SeatCalendar, TaskBoard,
 };
 use tokio::sync::watch;
@@ -196,6 +196,7 @@ pub fn consumers(engine: &Engine) -> anyhow::Result<Vec<Entry>> {
         Entry::read_model(engine, AuditLog),
         Entry::read_model(engine, InterviewRecords),
         Entry::read_model(engine, LoanLineage),
+        Entry::read_model(engine, LoanLedger),
         Entry::read_model(engine, Channels),
         Entry::read_model(engine, CallQueue),
         Entry::read_model(engine, AdminCatalog),

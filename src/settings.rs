@@ -34,6 +34,9 @@ pub struct Settings {
     /// Auto-approval limit and face-check cap
     /// (FACESIGN_AUTO_APPROVAL_LIMIT, FACESIGN_FACE_CHECK_DAILY_CAP).
     pub loans: LoanPolicy,
+    /// Days before a due date the repayment reminder goes out
+    /// (FACESIGN_REPAYMENT_REMINDER_DAYS; 0: none).
+    pub repayment_reminder_days: u32,
     /// How long before the window the reminder SMS goes out (FACESIGN_REMINDER_LEAD_MINUTES).
     pub reminder_lead: chrono::Duration,
     /// How often the timer worker looks for due timers.
@@ -101,6 +104,7 @@ impl Settings {
             scheduling: SchedulingPolicy::default(),
             session: SessionPolicy::default(),
             loans: LoanPolicy::default(),
+            repayment_reminder_days: 3,
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),
             clock: Arc::new(adapters::SystemClock),

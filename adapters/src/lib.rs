@@ -10,6 +10,7 @@ pub mod flows;
 pub mod global_log;
 pub mod idempotency;
 pub mod kafka;
+pub mod loan_review;
 pub mod log_tail;
 pub mod metrics;
 pub mod operation_log;

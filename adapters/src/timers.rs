@@ -54,9 +54,20 @@ pub struct TimerWorker {
     sms: SmsOutbox,
     partners: PartnerDirectory,
     http: reqwest::Client,
+    ledger_review: Option<crate::loan_review::LedgerReview>,
 }
 
 impl TimerWorker {
+    /// Also reviews loan ledgers once a day, reminding `reminder_days` before a due date.
+    pub fn with_ledger_review(mut self, reminder_days: u32) -> Self {
+        self.ledger_review = Some(crate::loan_review::LedgerReview::new(
+            self.bus.clone(),
+            self.pool.clone(),
+            reminder_days,
+        ));
+        self
+    }
+
     /// A worker sending commands through `bus` and callbacks to `partners`.
     pub fn new(
         bus: Arc<CommandBus>,
@@ -73,6 +84,7 @@ impl TimerWorker {
                 .timeout(StdDuration::from_secs(10))
                 .build()
                 .expect("an HTTP client with default TLS"),
+            ledger_review: None,
         }
     }
 
@@ -265,10 +277,14 @@ impl TimerWorker {
         run_until_shutdown(
             "timers",
             || async {
-                self.fire_due()
-                    .await
-                    .map(drop)
-                    .map_err(|e| format!("{e:#}"))
+                self.fire_due().await.map_err(|e| format!("{e:#}"))?;
+                if let Some(review) = &self.ledger_review {
+                    review
+                        .run_once_today()
+                        .await
+                        .map_err(|e| format!("loan ledger review: {e:#}"))?;
+                }
+                Ok(())
             },
             commits,
             poll_interval,

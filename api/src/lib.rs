@@ -18,6 +18,7 @@ mod health;
 pub mod idempotency;
 mod interview_task;
 mod limits;
+mod loan_servicing;
 mod loans;
 mod log_page;
 mod partner_api;

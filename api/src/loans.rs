@@ -44,6 +44,10 @@ pub enum LoanNode {
     AwaitingDisbursement,
     /// 融信秒贷 未通过.
     Declined,
+    /// 融信秒贷 放款中: the core has been asked to pay out.
+    Disbursing,
+    /// 已结清.
+    Settled,
 }
 
 /// The product of an application.
@@ -139,6 +143,8 @@ pub struct LoanApplicationView {
     pub node: String,
     /// The interview task it waits on.
     pub interview_task_id: Option<ID>,
+    /// 放款中: the request the core has not answered yet (its `requestId`).
+    pub disbursement_request_id: Option<String>,
     /// Every move, in order.
     pub history: Vec<NodeChange>,
 }
@@ -225,6 +231,7 @@ async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplication
         amount: loan.amount,
         node: loan.node,
         interview_task_id: loan.interview_task.map(ID),
+        disbursement_request_id: loan.disbursement_request,
         history: history.into_iter().map(Into::into).collect(),
     }))
 }
@@ -364,7 +371,12 @@ pub struct LoanPayload {
 pub struct LoanMutation;
 
 impl LoanMutation {
-    async fn send(&self, ctx: &Context<'_>, id: &str, command: LoanCommand) -> Result<LoanPayload> {
+    pub(crate) async fn send(
+        &self,
+        ctx: &Context<'_>,
+        id: &str,
+        command: LoanCommand,
+    ) -> Result<LoanPayload> {
         let guard = checks::loan_guard(ctx)?;
         let sent = command::send::<LoanApplication>(ctx, id, command, &guard).await?;
         Ok(LoanPayload {
@@ -489,18 +501,36 @@ impl LoanMutation {
         self.send(ctx, &id, LoanCommand::Resubmit { amount }).await
     }
 
-    /// 融信秒贷: the customer e-signs the contract.
+    /// 融信秒贷: the customer e-signs the contract with its terms (执行年利率, e.g.
+    /// "0.0435"; 期限 in months; 还款方式, 等额本息 by default), from which the
+    /// plan is made at disbursement. The penalty rate is the bank's
+    /// (`FACESIGN_PENALTY_ANNUAL_RATE`, 0 by default: 003 目前我行不进行罚息).
     async fn sign_loan_contract(
         &self,
         ctx: &Context<'_>,
         id: ID,
         signature_ref: String,
+        annual_rate: String,
+        term_months: u32,
+        #[graphql(default)] repayment_method: crate::loan_servicing::RepaymentMethod,
     ) -> Result<LoanPayload> {
-        self.send(ctx, &id, LoanCommand::SignContract { signature_ref })
-            .await
+        // Whose loan it is is answered before what is wrong with the figures.
+        checks::read_loan(ctx, &id).await?;
+        self.send(
+            ctx,
+            &id,
+            LoanCommand::SignContract {
+                signature_ref,
+                annual_rate: decimal(&annual_rate, "annualRate")?,
+                term_months,
+                method: repayment_method.into(),
+            },
+        )
+        .await
     }
 
-    /// 融信秒贷: the customer confirms disbursement (确认放款) after signing.
+    /// 融信秒贷: the customer confirms disbursement (确认放款) after signing; the
+    /// core is asked to pay out (放款中) and the loan is 已放款 when it confirms.
     async fn confirm_disbursement(
         &self,
         ctx: &Context<'_>,

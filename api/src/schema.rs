@@ -20,6 +20,7 @@ use crate::audit::AuditQuery;
 use crate::catalog::{CatalogMutation, CatalogQuery};
 use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
+use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::partners::{PartnerMutation, PartnerQuery};
 use crate::quality::{QualityMutation, QualityQuery};
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     SeatQuery,
     QualityQuery,
     LoanQuery,
+    LoanServicingQuery,
     ChannelQuery,
     DispatchQuery,
     CatalogQuery,
@@ -55,6 +57,7 @@ pub struct MutationRoot(
     SessionMutation,
     QualityMutation,
     LoanMutation,
+    LoanServicingMutation,
     SeatMutation,
     ChannelMutation,
     DispatchMutation,

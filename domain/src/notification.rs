@@ -26,6 +26,39 @@ pub fn interview_notice(name: &str, applied_at: DateTime<Utc>, window: &Slot) ->
     )
 }
 
+/// Template name of the repayment reminder.
+pub const REPAYMENT_REMINDER: &str = "REPAYMENT_REMINDER";
+
+/// Template name of the funds-arrived notice.
+pub const DISBURSEMENT_NOTICE: &str = "DISBURSEMENT_NOTICE";
+
+/// 003 贷后: 还款日前X天…短信平台自动推送短信给客户…提醒客户还款日、本月需还款金额.
+pub fn repayment_reminder(
+    name: &str,
+    contract_no: &str,
+    period: u32,
+    due: chrono::NaiveDate,
+    amount: rust_decimal::Decimal,
+) -> String {
+    format!(
+        "尊敬的{name}, 您的贷款（合同号{contract_no}）第{period}期将于{} 到期, 本期应还{amount}元, 请于还款日前确保还款账户余额充足。",
+        due.format("%Y年%m月%d日"),
+    )
+}
+
+/// 003 放款完成: 客户资金到账同步有短信提醒.
+pub fn disbursement_notice(
+    name: &str,
+    contract_no: &str,
+    amount: rust_decimal::Decimal,
+    first_due: chrono::NaiveDate,
+) -> String {
+    format!(
+        "尊敬的{name}, 您的贷款（合同号{contract_no}）{amount}元已放款至您的账户, 首期还款日为{}。",
+        first_due.format("%Y年%m月%d日"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

@@ -5,7 +5,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// Why a schedule or a repayment cannot be computed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 pub enum RepaymentError {
     /// Principal must be positive, at most two decimals.
     #[error("principal must be a positive amount in fen")]
@@ -242,47 +242,6 @@ pub fn after_partial_prepayment(
     })
 }
 
-/// The kind of a repayment record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RepaymentKind {
-    /// A scheduled installment.
-    Installment,
-    /// 部分提前还款.
-    PartialPrepayment,
-    /// 全部提前还款: the outstanding principal (003: no penalty interest, 目前我行不进行罚息).
-    FullPrepayment,
-}
-
-/// A repayment as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RepaymentRecord {
-    /// What kind.
-    pub kind: RepaymentKind,
-    /// Amount paid.
-    pub amount: Decimal,
-    /// Principal part.
-    pub principal: Decimal,
-    /// Interest part.
-    pub interest: Decimal,
-    /// Principal owed afterwards.
-    pub balance_after: Decimal,
-}
-
-/// The record of repaying everything outstanding (no penalty).
-pub fn full_repayment(outstanding: Decimal) -> Result<RepaymentRecord, RepaymentError> {
-    if outstanding <= Decimal::ZERO || fen(outstanding) != outstanding {
-        return Err(RepaymentError::BadPrincipal);
-    }
-    Ok(RepaymentRecord {
-        kind: RepaymentKind::FullPrepayment,
-        amount: outstanding,
-        principal: outstanding,
-        interest: Decimal::ZERO,
-        balance_after: Decimal::ZERO,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -439,14 +398,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(by_principal[0].installment.principal, d("1000.00"));
-    }
-
-    #[test]
-    fn a_full_repayment_pays_the_outstanding_principal_without_penalty() {
-        let record = full_repayment(d("41234.56")).unwrap();
-        assert_eq!(record.amount, d("41234.56"));
-        assert_eq!(record.interest, Decimal::ZERO);
-        assert_eq!(record.balance_after, Decimal::ZERO);
     }
 
     proptest! {

@@ -41,6 +41,8 @@ pub struct LoanPolicy {
     pub auto_approval_limit: rust_decimal::Decimal,
     /// 当日人脸识别上限次数: failed face checks allowed per Asia/Shanghai day.
     pub face_check_daily_cap: u32,
+    /// 罚息年利率 written into contracts signed from now on (0: 003 目前我行不进行罚息).
+    pub penalty_annual_rate: rust_decimal::Decimal,
 }
 
 impl Default for LoanPolicy {
@@ -48,6 +50,7 @@ impl Default for LoanPolicy {
         Self {
             auto_approval_limit: rust_decimal::Decimal::new(300_000, 0),
             face_check_daily_cap: 5,
+            penalty_annual_rate: rust_decimal::Decimal::ZERO,
         }
     }
 }

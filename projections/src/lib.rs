@@ -7,6 +7,7 @@ pub mod call_queue;
 pub mod channels;
 pub mod consumers;
 pub mod interview_records;
+pub mod loan_ledger;
 pub mod loan_lineage;
 pub mod partners;
 pub mod runner;
@@ -19,6 +20,7 @@ pub use call_queue::CallQueue;
 pub use channels::Channels;
 pub use consumers::{Consumer, ConsumerKind, Consumers};
 pub use interview_records::InterviewRecords;
+pub use loan_ledger::LoanLedger;
 pub use loan_lineage::LoanLineage;
 pub use partners::Partners;
 pub use runner::{

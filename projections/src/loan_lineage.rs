@@ -32,6 +32,8 @@ pub struct LoanRow {
     pub interview_task: Option<String>,
     /// RFC 3339.
     pub updated_at: String,
+    /// The disbursement request the core has not answered yet (放款中).
+    pub disbursement_request: Option<String>,
 }
 
 /// One move of a loan.
@@ -121,6 +123,20 @@ async fn history(
         .bind(to)
         .bind(&at)
         .bind(&event.aggregate_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Records the disbursement request waiting for the core (or none).
+async fn pending_request(
+    conn: &mut AnyConnection,
+    loan_id: &str,
+    request_id: Option<&str>,
+) -> Result<(), ProjectionError> {
+    sqlx::query("UPDATE loan_applications SET disbursement_request = $1 WHERE loan_id = $2")
+        .bind(request_id.map(str::to_string))
+        .bind(loan_id)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -234,20 +250,55 @@ impl Projection for LoanLineage {
                             .await?;
                         history(conn, event, "RESUBMIT", "DECLINED", "APPLYING", None).await?;
                     }
-                    LoanEvent::LoanDisbursed { .. } => {
+                    LoanEvent::DisbursementRequested { request_id, .. } => {
+                        pending_request(conn, &event.aggregate_id, Some(&request_id)).await?;
                         history(
                             conn,
                             event,
-                            "DISBURSE",
+                            "REQUEST_DISBURSEMENT",
                             "AWAITING_DISBURSEMENT",
-                            "DISBURSED",
+                            "DISBURSING",
                             None,
                         )
                         .await?;
                     }
+                    LoanEvent::DisbursementFailed { reason, .. } => {
+                        pending_request(conn, &event.aggregate_id, None).await?;
+                        history(
+                            conn,
+                            event,
+                            "DISBURSEMENT_FAILED",
+                            "DISBURSING",
+                            "AWAITING_DISBURSEMENT",
+                            Some(&reason),
+                        )
+                        .await?;
+                    }
+                    LoanEvent::LoanDisbursed { disbursement, .. } => {
+                        pending_request(conn, &event.aggregate_id, None).await?;
+                        // Before disbursement went through the core, the
+                        // confirmation disbursed at once.
+                        let from = if disbursement.is_some() {
+                            "DISBURSING"
+                        } else {
+                            "AWAITING_DISBURSEMENT"
+                        };
+                        history(conn, event, "DISBURSE", from, "DISBURSED", None).await?;
+                    }
+                    LoanEvent::LoanSettled { .. } => {
+                        history(conn, event, "SETTLE", "DISBURSED", "SETTLED", None).await?;
+                    }
                     LoanEvent::WhitelistChecked { .. }
                     | LoanEvent::FaceChecked { .. }
-                    | LoanEvent::ContractSigned { .. } => {}
+                    | LoanEvent::ContractSigned { .. }
+                    | LoanEvent::RepaymentReceived { .. }
+                    | LoanEvent::PlanRecalculated { .. }
+                    | LoanEvent::AutoDebitFailed { .. }
+                    | LoanEvent::InstallmentOverdue { .. }
+                    | LoanEvent::RepaymentReminderDue { .. }
+                    | LoanEvent::PrepaymentRequested { .. }
+                    | LoanEvent::PrepaymentApproved { .. }
+                    | LoanEvent::PrepaymentRefused { .. } => {}
                     LoanEvent::LoanAdvanced { from, to } => {
                         history(
                             conn,
@@ -365,7 +416,7 @@ impl LoanLineage {
     /// A loan application.
     pub async fn loan(pool: &AnyPool, loan_id: &str) -> Result<Option<LoanRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at
+            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at, disbursement_request
                FROM loan_applications WHERE loan_id = $1",
         )
         .bind(loan_id)
@@ -400,7 +451,7 @@ impl LoanLineage {
     /// Every row, in a stable order: what a rebuild must reproduce.
     pub async fn all_rows(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
         let loans: Vec<LoanRow> = sqlx::query_as(
-            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at FROM loan_applications ORDER BY loan_id",
+            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at, disbursement_request FROM loan_applications ORDER BY loan_id",
         )
         .fetch_all(pool)
         .await?;

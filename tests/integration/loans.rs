@@ -349,7 +349,7 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
             customer,
             "RX-1",
             "signLoanContract",
-            ", signatureRef: \"sig://RX-1\"",
+            ", signatureRef: \"sig://RX-1\", annualRate: \"0.0435\", termMonths: 12",
         )
         .await,
     );
@@ -362,7 +362,8 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
     .await;
     assert_eq!(
         data(&paid)["confirmDisbursement"]["loan"]["node"],
-        "DISBURSED"
+        "DISBURSING",
+        "003 放款完成: 等待系统自动放款 — the core pays out (tests/integration/loan_servicing.rs)"
     );
 
     let offline = submit("RX-2", "300000.01").await;
@@ -444,7 +445,7 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
         customer,
         "RX-4",
         "signLoanContract",
-        ", signatureRef: \"sig://RX-4\"",
+        ", signatureRef: \"sig://RX-4\", annualRate: \"0.0435\", termMonths: 12",
     )
     .await;
     assert_eq!(error_code(&signed_online), "INVALID_TRANSITION");

@@ -17,6 +17,7 @@ mod hardening;
 mod hostile;
 mod idempotency;
 mod kafka;
+mod loan_servicing;
 mod loans;
 mod operations;
 mod ownership;

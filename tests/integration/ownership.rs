@@ -59,6 +59,9 @@ fn kind_of(mutation: &str, args: &[&str]) -> Option<Kind> {
         "submitForApproval",
         "signLoanContract",
         "confirmDisbursement",
+        "Prepayment",
+        "recordDisbursementResult",
+        "recordLoanRepayment",
     ];
     loan.iter()
         .any(|l| mutation.contains(l))

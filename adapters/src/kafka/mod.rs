@@ -1,5 +1,5 @@
 //! Kafka: the relay that publishes the global log to `facesign.<aggregate-type>.v1`,
-//! and the consumer of `credit.decisions.v1`. Both are off unless brokers are
+//! and the consumer of `credit.decisions.v1` and the core system's topics. Both are off unless brokers are
 //! configured (`FACESIGN_KAFKA_BROKERS`). The message formats are in docs/kafka.md.
 
 pub mod consumer;
@@ -82,6 +82,12 @@ pub const CREDIT_DECISIONS: &str = "credit.decisions.v1";
 
 /// Where unreadable or refused credit decisions go, with the reason.
 pub const CREDIT_DECISIONS_DLQ: &str = "credit.decisions.v1.dlq";
+
+/// The topic the core system writes disbursement results to (issue 21).
+pub const CORE_DISBURSEMENTS: &str = "core.disbursements.v1";
+
+/// The topic the core system writes received repayments and failed auto-debits to.
+pub const CORE_REPAYMENTS: &str = "core.repayments.v1";
 
 /// Creates topics that are missing (brokers like tansu do not auto-create),
 /// remembering which exist so each is asked for once per process.

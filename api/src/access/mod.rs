@@ -155,6 +155,23 @@ pub const RULES: &[(&str, &[Role])] = &[
     ),
     ("Mutation.signLoanContract", &[Customer]),
     ("Mutation.confirmDisbursement", &[Customer]),
+    // The loan after the money (issue 21).
+    (
+        "Query.loanLedger",
+        &[
+            Customer,
+            AccountManager,
+            Supervisor,
+            Admin,
+            Auditor,
+            CreditSystem,
+        ],
+    ),
+    ("Query.loanStatistics", &[Supervisor, Admin, Auditor]),
+    ("Mutation.requestPrepayment", &[Customer, AccountManager]),
+    ("Mutation.decidePrepayment", &[AccountManager, Supervisor]),
+    ("Mutation.recordDisbursementResult", &[CreditSystem]),
+    ("Mutation.recordLoanRepayment", &[CreditSystem]),
     // Channels (001 2.4.9).
     ("Query.channels", &[Admin, Supervisor, Auditor]),
     ("Query.channelAdmission", &[Customer, Seat]),

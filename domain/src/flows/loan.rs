@@ -4,7 +4,7 @@
 //! a passed task tells the loan; QC rejecting a sampled pass rolls the loan
 //! back past 面谈.
 
-use super::{Body, Effect, Facts, Flow, FlowEvent, Need, Order};
+use super::{Body, Effect, Facts, Flow, FlowEvent, Need, Order, Text};
 use crate::interview_task::{
     CreateInterviewTask, InterviewOutcome, InterviewTaskCommand, InterviewTaskEvent,
     ParticipantInput, TaskLineage,
@@ -56,6 +56,35 @@ fn open_task(
     ]
 }
 
+/// Texts the loan's borrower (once per `dedup_key`, through the SMS outbox).
+fn text_borrower(
+    loan: Option<&LoanApplication>,
+    dedup_key: String,
+    loan_id: &str,
+    template: &str,
+    body: impl Fn(&str, &str) -> String,
+) -> Vec<Effect> {
+    let Some(loan) = loan else {
+        return Vec::new();
+    };
+    loan.participants()
+        .iter()
+        .filter(|p| {
+            p.roles
+                .contains(&crate::interview_task::ParticipantRole::Borrower)
+        })
+        .map(|p| {
+            Effect::Text(Text {
+                dedup_key: format!("{dedup_key}:{}", p.phone),
+                subject_id: loan_id.to_string(),
+                phone: p.phone.clone(),
+                template: template.to_string(),
+                body: body(&p.name, loan.contract_no()),
+            })
+        })
+        .collect()
+}
+
 /// Whether a task event concerns its loan: a pass, or a QC reject of a sampled pass.
 fn concerns_loan(event: &InterviewTaskEvent) -> bool {
     matches!(
@@ -82,7 +111,12 @@ impl Flow for LoanFlow {
                 to: Node::Interview,
                 ..
             })
-            | Body::Loan(LoanEvent::LoanRolledBack { .. }) => {
+            | Body::Loan(LoanEvent::LoanRolledBack { .. })
+            | Body::Loan(LoanEvent::RepaymentReminderDue { .. })
+            | Body::Loan(LoanEvent::LoanDisbursed {
+                disbursement: Some(_),
+                ..
+            }) => {
                 vec![Need::Loan(event.aggregate_id.clone())]
             }
             Body::Task(task_event) if concerns_loan(task_event) => {
@@ -150,6 +184,34 @@ impl Flow for LoanFlow {
                 effects.extend(open_task(loan_id, loan, successor, lineage));
                 effects
             }
+            Body::Loan(LoanEvent::RepaymentReminderDue {
+                period,
+                due_date,
+                amount,
+            }) => text_borrower(
+                facts.loans.get(loan_id),
+                format!("repayment-reminder:{loan_id}:{period}:{due_date}"),
+                loan_id,
+                crate::notification::REPAYMENT_REMINDER,
+                |name, contract| {
+                    crate::notification::repayment_reminder(
+                        name, contract, *period, *due_date, *amount,
+                    )
+                },
+            ),
+            Body::Loan(LoanEvent::LoanDisbursed {
+                disbursement: Some(d),
+                ..
+            }) => text_borrower(
+                facts.loans.get(loan_id),
+                format!("disbursed:{loan_id}:{}", d.request_id),
+                loan_id,
+                crate::notification::DISBURSEMENT_NOTICE,
+                |name, contract| {
+                    let first = d.plan.first().map(|p| p.due_date).unwrap_or(d.value_date);
+                    crate::notification::disbursement_notice(name, contract, d.amount, first)
+                },
+            ),
             Body::Task(task_event) if concerns_loan(task_event) => {
                 let Some(loan_id) = facts
                     .tasks

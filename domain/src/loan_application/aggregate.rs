@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::commands::LoanCommand;
 use super::error::LoanError;
 use super::events::LoanEvent;
+use super::ledger::{Ledger, LoanTerms, PrepaymentQuote};
 use crate::interview_task::{merge_participants, Participant, TaskKind};
+use crate::repayment::PrepaymentChoice;
 use crate::services::DomainServices;
 
 /// A node of the 永续贷 pipeline (001 2.7.1), in order.
@@ -37,6 +39,10 @@ pub enum Node {
     AwaitingDisbursement,
     /// 融信秒贷 未通过 (may be resubmitted).
     Declined,
+    /// 融信秒贷 放款中: the core has been asked to pay out.
+    Disbursing,
+    /// 已结清: every period repaid.
+    Settled,
 }
 
 /// The product, which decides the pipeline.
@@ -106,6 +112,8 @@ impl Node {
             Node::Approving => "审批中",
             Node::AwaitingDisbursement => "待放款",
             Node::Declined => "未通过",
+            Node::Disbursing => "放款中",
+            Node::Settled => "已结清",
         }
     }
 }
@@ -130,6 +138,24 @@ pub struct LoanApplication {
     face_failures: (String, u32),
     route: Option<ApprovalRoute>,
     contract_signed: bool,
+    terms: Option<LoanTerms>,
+    account: String,
+    disbursement_request: Option<String>,
+    ledger: Option<Ledger>,
+    seen_messages: std::collections::BTreeSet<String>,
+    overdue_marked: std::collections::BTreeSet<u32>,
+    reminded: std::collections::BTreeSet<u32>,
+    prepayment_ids: std::collections::BTreeSet<String>,
+    prepayment: Option<OpenPrepayment>,
+}
+
+/// A prepayment application not yet settled or refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct OpenPrepayment {
+    id: String,
+    choice: Option<PrepaymentChoice>,
+    quote: PrepaymentQuote,
+    approved: bool,
 }
 
 impl LoanApplication {
@@ -156,6 +182,11 @@ impl LoanApplication {
     /// Participants, de-duplicated.
     pub fn participants(&self) -> &[Participant] {
         &self.participants
+    }
+
+    /// The ledger of a disbursed loan.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
     }
 
     /// Product, channel and account manager of the application.
@@ -214,6 +245,15 @@ impl Aggregate for LoanApplication {
         if !self.submitted && !matches!(command, LoanCommand::Submit { .. }) {
             return Err(LoanError::NotFound);
         }
+        let command = match self.servicing(command, services)? {
+            Ok(events) => {
+                for event in events {
+                    sink.write(event, self).await;
+                }
+                return Ok(());
+            }
+            Err(other) => other,
+        };
         let current = self.node.unwrap_or(Node::Submitted);
         let event = match command {
             LoanCommand::Submit {
@@ -402,7 +442,12 @@ impl Aggregate for LoanApplication {
                 }
                 LoanEvent::LoanResubmitted { amount }
             }
-            LoanCommand::SignContract { signature_ref } => {
+            LoanCommand::SignContract {
+                signature_ref,
+                annual_rate,
+                term_months,
+                method,
+            } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::AwaitingDisbursement)?;
                 self.online()?;
@@ -415,10 +460,23 @@ impl Aggregate for LoanApplication {
                         "signatureRef must be 1 to 500 characters".into(),
                     ));
                 }
-                LoanEvent::ContractSigned { signature_ref }
+                let terms = LoanTerms {
+                    annual_rate,
+                    term_months,
+                    method,
+                    penalty_annual_rate: services.loans.penalty_annual_rate,
+                };
+                terms.check().map_err(super::ledger::LedgerError::from)?;
+                LoanEvent::ContractSigned {
+                    signature_ref,
+                    terms: Some(terms),
+                }
             }
             LoanCommand::ConfirmDisbursement { account } => {
                 self.require(Product::RongxinMiaodai)?;
+                if current == Node::Disbursing && self.account == account.trim() {
+                    return Ok(()); // the customer clicked again; the request is out
+                }
                 self.at(Node::AwaitingDisbursement)?;
                 self.online()?;
                 if !self.contract_signed {
@@ -430,7 +488,23 @@ impl Aggregate for LoanApplication {
                         "account must be 1 to 40 characters".into(),
                     ));
                 }
-                LoanEvent::LoanDisbursed { account }
+                let Some(terms) = self.terms else {
+                    return Err(LoanError::StepMissing("a contract signed with its terms"));
+                };
+                LoanEvent::DisbursementRequested {
+                    request_id: services.ids.new_id().to_string(),
+                    account,
+                    amount: self.amount,
+                    terms,
+                }
+            }
+            LoanCommand::RecordDisbursementResult { .. }
+            | LoanCommand::RecordRepayment { .. }
+            | LoanCommand::RecordAutoDebitFailure { .. }
+            | LoanCommand::ReviewLedger { .. }
+            | LoanCommand::RequestPrepayment { .. }
+            | LoanCommand::DecidePrepayment { .. } => {
+                unreachable!("servicing commands are handled above")
             }
             LoanCommand::RecordInterviewPassed { task_id } => {
                 if self.interview_task.as_deref() != Some(task_id.as_str()) || self.interview_passed
@@ -503,11 +577,83 @@ impl Aggregate for LoanApplication {
                 self.route = None;
                 self.node = Some(Node::Applying);
             }
-            LoanEvent::ContractSigned { .. } => self.contract_signed = true,
-            LoanEvent::LoanDisbursed { .. } => self.node = Some(Node::Disbursed),
+            LoanEvent::ContractSigned { terms, .. } => {
+                self.contract_signed = true;
+                self.terms = terms;
+            }
+            LoanEvent::DisbursementRequested {
+                request_id,
+                account,
+                ..
+            } => {
+                self.disbursement_request = Some(request_id);
+                self.account = account;
+                self.node = Some(Node::Disbursing);
+            }
+            LoanEvent::DisbursementFailed { message_id, .. } => {
+                self.seen_messages.insert(message_id);
+                self.disbursement_request = None;
+                self.node = Some(Node::AwaitingDisbursement);
+            }
+            LoanEvent::LoanDisbursed { disbursement, .. } => {
+                self.node = Some(Node::Disbursed);
+                self.disbursement_request = None;
+                if let Some(d) = disbursement {
+                    self.seen_messages.insert(d.message_id);
+                    self.ledger = Some(Ledger::open(d.terms, d.value_date, &d.plan));
+                }
+            }
+            LoanEvent::RepaymentReceived { .. } | LoanEvent::PlanRecalculated { .. } => {
+                if let Some(ledger) = self.ledger.as_mut() {
+                    ledger.apply(&event);
+                }
+                if let LoanEvent::RepaymentReceived {
+                    message_id,
+                    prepayment_id,
+                    ..
+                } = event
+                {
+                    self.seen_messages.insert(message_id);
+                    if prepayment_id.is_some() {
+                        self.prepayment = None;
+                    }
+                }
+            }
+            LoanEvent::LoanSettled { .. } => self.node = Some(Node::Settled),
+            LoanEvent::AutoDebitFailed { message_id, .. } => {
+                self.seen_messages.insert(message_id);
+            }
+            LoanEvent::InstallmentOverdue { period, .. } => {
+                self.overdue_marked.insert(period);
+            }
+            LoanEvent::RepaymentReminderDue { period, .. } => {
+                self.reminded.insert(period);
+            }
+            LoanEvent::PrepaymentRequested {
+                prepayment_id,
+                choice,
+                quote,
+            } => {
+                self.prepayment_ids.insert(prepayment_id.clone());
+                self.prepayment = Some(OpenPrepayment {
+                    id: prepayment_id,
+                    choice,
+                    quote,
+                    approved: false,
+                });
+            }
+            LoanEvent::PrepaymentApproved { quote, .. } => {
+                if let Some(open) = self.prepayment.as_mut() {
+                    open.quote = quote;
+                    open.approved = true;
+                }
+            }
+            LoanEvent::PrepaymentRefused { .. } => self.prepayment = None,
         }
     }
 }
+
+mod servicing;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Node, Product, WhitelistResult};
+use super::ledger::RepaymentChannel;
 use crate::interview_task::{ParticipantInput, TaskKind};
+use crate::repayment::{PrepaymentChoice, RepaymentMethod};
 
 /// Commands a `LoanApplication` accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,10 +87,94 @@ pub enum LoanCommand {
     SignContract {
         /// Reference of the signed contract.
         signature_ref: String,
+        /// 执行年利率 of the contract, e.g. 0.0435.
+        annual_rate: Decimal,
+        /// 额度期限 in months.
+        term_months: u32,
+        /// 还款方式 (等额本息 unless the product says otherwise).
+        method: RepaymentMethod,
     },
     /// 融信秒贷: the customer confirmed disbursement (确认放款).
     ConfirmDisbursement {
         /// Account the loan is paid into.
         account: String,
+    },
+    /// The core system's answer to a disbursement request (a consumed message).
+    RecordDisbursementResult {
+        /// The core's message id; a repeat changes nothing.
+        message_id: String,
+        /// The request answered.
+        request_id: String,
+        /// Paid out or failed.
+        outcome: DisbursementOutcome,
+    },
+    /// The core received a repayment (自动还款 or 主动还款, or a prepayment's settlement).
+    RecordRepayment {
+        /// The core's message id; a repeat changes nothing.
+        message_id: String,
+        /// The Asia/Shanghai day the money was received.
+        received_on: chrono::NaiveDate,
+        /// Amount received.
+        amount: Decimal,
+        /// Auto-debit, active repayment or prepayment.
+        channel: RepaymentChannel,
+        /// The prepayment application settled (channel PREPAYMENT).
+        prepayment_id: Option<String>,
+    },
+    /// The core's auto-debit (自动还款) failed (a consumed message).
+    RecordAutoDebitFailure {
+        /// The core's message id; a repeat changes nothing.
+        message_id: String,
+        /// The day it was attempted.
+        attempted_on: chrono::NaiveDate,
+        /// What it tried to debit.
+        amount: Decimal,
+        /// Why it failed (e.g. 余额不足).
+        reason: String,
+    },
+    /// The daily review: periods now overdue, reminders now due.
+    ReviewLedger {
+        /// The Asia/Shanghai day.
+        today: chrono::NaiveDate,
+        /// 还款日前X天: remind this many days before a due date (0: no reminders).
+        reminder_days: u32,
+    },
+    /// The customer applies for a prepayment (提前还款申请), quoted for today.
+    RequestPrepayment {
+        /// The application's id (the caller's idempotency).
+        application_id: String,
+        /// Principal to prepay; none for a full prepayment (全部提前还款).
+        principal: Option<Decimal>,
+        /// For a partial one: shorter term or lower installment.
+        choice: Option<PrepaymentChoice>,
+    },
+    /// A manager approves (with the debit day, 提前还款扣款日) or refuses the application.
+    DecidePrepayment {
+        /// The application.
+        application_id: String,
+        /// Approve or refuse.
+        approve: bool,
+        /// The day the core debits the prepayment (approval only).
+        debit_date: Option<chrono::NaiveDate>,
+        /// Why refused.
+        reason: Option<String>,
+    },
+}
+
+/// What the core system answered to a disbursement request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DisbursementOutcome {
+    /// The funds arrived (已放款).
+    Paid {
+        /// 起息日: the day the funds arrived (Asia/Shanghai).
+        value_date: chrono::NaiveDate,
+        /// 首次还款日; a month after the value date when the core does not say.
+        first_due_date: Option<chrono::NaiveDate>,
+    },
+    /// 放款失败.
+    Failed {
+        /// The core's reason.
+        reason: String,
     },
 }

@@ -59,6 +59,33 @@ pub enum LoanError {
     /// offline (原"融信贷"后续审批流程), not through the online 秒贷 steps.
     #[error("a manually approved 融信贷 loan is signed and disbursed offline, not online")]
     OfflineRoute,
+    /// A ledger figure was refused (an amount, a prepayment).
+    #[error("{0}")]
+    Ledger(#[from] super::ledger::LedgerError),
+    /// A result or settlement names a request or prepayment that is not open.
+    #[error("{kind} {id} is not open on this loan")]
+    NotOpen {
+        /// `disbursement request` or `prepayment`.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// One prepayment application at a time.
+    #[error("prepayment {0} is still open")]
+    PrepaymentOpen(String),
+    /// The settlement does not match the approved quote (another payment came
+    /// first, or another day or amount): nothing is booked.
+    #[error("the settlement of {amount} on {on} does not match the approved quote of {quoted} on {quoted_on}")]
+    QuoteMismatch {
+        /// Received.
+        amount: rust_decimal::Decimal,
+        /// Received on.
+        on: chrono::NaiveDate,
+        /// The quote's total.
+        quoted: rust_decimal::Decimal,
+        /// The quote's day.
+        quoted_on: chrono::NaiveDate,
+    },
     /// The approver's role may not approve on this route.
     #[error("a {route:?} approval cannot be given by {role}")]
     WrongApprover {
@@ -74,7 +101,12 @@ impl DomainError for LoanError {
         match self {
             LoanError::NotFound => ErrorCode::NotFound,
             LoanError::AlreadySubmitted => ErrorCode::Conflict,
-            LoanError::Invalid(_) | LoanError::AboveCreditLimit { .. } => ErrorCode::Validation,
+            LoanError::Invalid(_) | LoanError::AboveCreditLimit { .. } | LoanError::Ledger(_) => {
+                ErrorCode::Validation
+            }
+            LoanError::NotOpen { .. }
+            | LoanError::PrepaymentOpen(_)
+            | LoanError::QuoteMismatch { .. } => ErrorCode::Conflict,
             LoanError::InvalidTransition { .. }
             | LoanError::InterviewNotPassed
             | LoanError::WrongProduct { .. }

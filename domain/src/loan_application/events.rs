@@ -5,7 +5,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{ApprovalRoute, Node, Product, WhitelistResult};
+use super::ledger::{LoanTerms, PenaltyAccrual, PrepaymentQuote, RepaymentChannel, RepaymentPart};
 use crate::interview_task::{Participant, TaskKind};
+use crate::repayment::{PlannedInstallment, PrepaymentChoice};
 
 /// Facts recorded about a `LoanApplication`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,12 +107,148 @@ pub enum LoanEvent {
     ContractSigned {
         /// Reference of the signed contract.
         signature_ref: String,
+        /// The contract's terms (absent in events stored before they were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        terms: Option<LoanTerms>,
     },
-    /// Paid out (待放款 → 已放款).
+    /// The customer confirmed disbursement; the core is asked to pay out
+    /// (待放款 → 放款中). Downstream: the core reads it from the loan topic.
+    DisbursementRequested {
+        /// Quoted back by the core's result.
+        request_id: String,
+        /// The account to pay into.
+        account: String,
+        /// The amount.
+        amount: Decimal,
+        /// The contract's terms.
+        terms: LoanTerms,
+    },
+    /// The core could not pay out (放款失败; 放款中 → 待放款, the customer may confirm again).
+    DisbursementFailed {
+        /// The request.
+        request_id: String,
+        /// The core's message.
+        message_id: String,
+        /// The core's reason.
+        reason: String,
+    },
+    /// Paid out (放款中 → 已放款), with the plan the loan is repaid by.
     LoanDisbursed {
         /// The account.
         account: String,
+        /// What the core confirmed and the plan made from it (absent in events
+        /// stored before disbursement went through the core).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        disbursement: Option<Disbursement>,
     },
+    /// The core received a repayment, booked penalty, interest, principal per period.
+    RepaymentReceived {
+        /// The core's message.
+        message_id: String,
+        /// The day received.
+        received_on: chrono::NaiveDate,
+        /// Amount received.
+        amount: Decimal,
+        /// Auto-debit, active or prepayment.
+        channel: RepaymentChannel,
+        /// The prepayment settled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prepayment_id: Option<String>,
+        /// Penalty accrued through the day before booking.
+        accruals: Vec<PenaltyAccrual>,
+        /// What it paid of each period.
+        parts: Vec<RepaymentPart>,
+        /// Principal prepaid ahead of the plan.
+        prepaid_principal: Decimal,
+        /// Interest on the prepaid principal.
+        prepaid_interest: Decimal,
+    },
+    /// The periods not yet due were re-planned after a prepayment.
+    PlanRecalculated {
+        /// The prepayment.
+        prepayment_id: String,
+        /// The first period replaced.
+        from_period: u32,
+        /// The new periods (none after a full prepayment).
+        plan: Vec<PlannedInstallment>,
+    },
+    /// Everything is repaid (已结清).
+    LoanSettled {
+        /// The day.
+        on: chrono::NaiveDate,
+    },
+    /// The core's auto-debit failed.
+    AutoDebitFailed {
+        /// The core's message.
+        message_id: String,
+        /// The day attempted.
+        attempted_on: chrono::NaiveDate,
+        /// Amount attempted.
+        amount: Decimal,
+        /// The oldest unpaid period.
+        period: Option<u32>,
+        /// Why.
+        reason: String,
+    },
+    /// A period is overdue (逾期: not fully paid by its due date).
+    InstallmentOverdue {
+        /// The period.
+        period: u32,
+        /// Its due date.
+        due_date: chrono::NaiveDate,
+        /// Principal and interest unpaid.
+        unpaid: Decimal,
+    },
+    /// A repayment reminder is due (还款日前X天短信提醒).
+    RepaymentReminderDue {
+        /// The period.
+        period: u32,
+        /// Its due date.
+        due_date: chrono::NaiveDate,
+        /// What it asks for.
+        amount: Decimal,
+    },
+    /// The customer applied for a prepayment, quoted for the day.
+    PrepaymentRequested {
+        /// The application.
+        prepayment_id: String,
+        /// Partial: shorter term or lower installment; none: full.
+        choice: Option<PrepaymentChoice>,
+        /// Today's quote.
+        quote: PrepaymentQuote,
+    },
+    /// Approved, quoted for the debit day.
+    PrepaymentApproved {
+        /// The application.
+        prepayment_id: String,
+        /// The binding quote (its `quotedOn` is the debit day).
+        quote: PrepaymentQuote,
+    },
+    /// Refused.
+    PrepaymentRefused {
+        /// The application.
+        prepayment_id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What the core confirmed at disbursement, and the plan made from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disbursement {
+    /// The request answered.
+    pub request_id: String,
+    /// The core's message.
+    pub message_id: String,
+    /// 起息日.
+    pub value_date: chrono::NaiveDate,
+    /// Amount paid out.
+    pub amount: Decimal,
+    /// The contract's terms.
+    pub terms: LoanTerms,
+    /// 还款计划: every period with its due date.
+    pub plan: Vec<PlannedInstallment>,
 }
 
 impl DomainEvent for LoanEvent {
@@ -129,6 +267,17 @@ impl DomainEvent for LoanEvent {
             LoanEvent::LoanResubmitted { .. } => "LoanResubmitted",
             LoanEvent::ContractSigned { .. } => "ContractSigned",
             LoanEvent::LoanDisbursed { .. } => "LoanDisbursed",
+            LoanEvent::DisbursementRequested { .. } => "DisbursementRequested",
+            LoanEvent::DisbursementFailed { .. } => "DisbursementFailed",
+            LoanEvent::RepaymentReceived { .. } => "RepaymentReceived",
+            LoanEvent::PlanRecalculated { .. } => "PlanRecalculated",
+            LoanEvent::LoanSettled { .. } => "LoanSettled",
+            LoanEvent::AutoDebitFailed { .. } => "AutoDebitFailed",
+            LoanEvent::InstallmentOverdue { .. } => "InstallmentOverdue",
+            LoanEvent::RepaymentReminderDue { .. } => "RepaymentReminderDue",
+            LoanEvent::PrepaymentRequested { .. } => "PrepaymentRequested",
+            LoanEvent::PrepaymentApproved { .. } => "PrepaymentApproved",
+            LoanEvent::PrepaymentRefused { .. } => "PrepaymentRefused",
         }
         .to_string()
     }

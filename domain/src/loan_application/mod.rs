@@ -7,11 +7,12 @@ mod aggregate;
 mod commands;
 mod error;
 mod events;
+pub mod ledger;
 
 pub use aggregate::{ApprovalRoute, LoanApplication, Node, Product, WhitelistResult};
-pub use commands::LoanCommand;
+pub use commands::{DisbursementOutcome, LoanCommand};
 pub use error::LoanError;
-pub use events::LoanEvent;
+pub use events::{Disbursement, LoanEvent};
 
 /// Aggregate type name in the event log.
 pub const AGGREGATE_TYPE: &str = "loan-application";

@@ -130,7 +130,7 @@ fn a_superseded_tasks_pass_does_not_count() {
         .then_expect_events(vec![]);
 }
 
-mod miaodai {
+pub(super) mod miaodai {
     use std::str::FromStr;
 
     use super::*;
@@ -144,7 +144,7 @@ mod miaodai {
         )
     }
 
-    fn applied(amount: &str) -> LoanEvent {
+    pub(super) fn applied(amount: &str) -> LoanEvent {
         let LoanEvent::LoanSubmitted {
             contract_no,
             task_kind,
@@ -169,7 +169,7 @@ mod miaodai {
         }
     }
 
-    fn ready(amount: &str, whitelist: WhitelistResult) -> Vec<LoanEvent> {
+    pub(super) fn ready(amount: &str, whitelist: WhitelistResult) -> Vec<LoanEvent> {
         vec![
             applied(amount),
             LoanEvent::WhitelistChecked { result: whitelist },
@@ -334,6 +334,9 @@ mod miaodai {
             .given(given.clone())
             .when(LoanCommand::SignContract {
                 signature_ref: "sig://1".into(),
+                annual_rate: Decimal::from_str("0.06").unwrap(),
+                term_months: 12,
+                method: crate::repayment::RepaymentMethod::EqualInstallments,
             })
             .then_expect_error(LoanError::OfflineRoute);
         TestFramework::<LoanApplication>::with(on(23, 10))
@@ -363,17 +366,34 @@ mod miaodai {
                 account: "6217000000000000".into(),
             })
             .then_expect_error(LoanError::StepMissing("the e-signed contract"));
-        given.push(LoanEvent::ContractSigned {
-            signature_ref: "sig://1".into(),
-        });
+        given.push(signed());
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given)
             .when(LoanCommand::ConfirmDisbursement {
                 account: "6217000000000000".into(),
             })
-            .then_expect_events(vec![LoanEvent::LoanDisbursed {
+            .then_expect_events(vec![LoanEvent::DisbursementRequested {
+                request_id: "00000000-0000-0000-0000-000000000001".into(),
                 account: "6217000000000000".into(),
+                amount: Decimal::from_str("1000.00").unwrap(),
+                terms: terms("0"),
             }]);
+    }
+
+    pub(super) fn terms(penalty: &str) -> LoanTerms {
+        LoanTerms {
+            annual_rate: Decimal::from_str("0.06").unwrap(),
+            term_months: 12,
+            method: crate::repayment::RepaymentMethod::EqualInstallments,
+            penalty_annual_rate: Decimal::from_str(penalty).unwrap(),
+        }
+    }
+
+    pub(super) fn signed() -> LoanEvent {
+        LoanEvent::ContractSigned {
+            signature_ref: "sig://1".into(),
+            terms: Some(terms("0")),
+        }
     }
 
     /// 003_b9ff603350013dbe.txt: 未通过 may be submitted again.
@@ -416,3 +436,5 @@ mod miaodai {
             });
     }
 }
+
+mod servicing;

@@ -1,0 +1,88 @@
+//! The daily review of disbursed loans (issue 21, 003 贷后): once per Asia/Shanghai
+//! day, every loan with a period due within the reminder horizon is sent
+//! `ReviewLedger`, which marks periods overdue the day after their due date and
+//! raises the repayment reminder X days before it (the loan flow texts it).
+//! Both are recorded once per period by the loan itself, so a review repeated
+//! after a restart, or by two instances, changes nothing.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use domain::loan_application::{LoanApplication, LoanCommand};
+use domain::log::Actor;
+use projections::LoanLedger;
+use sqlx::AnyPool;
+use tracing::info;
+
+use crate::{CommandBus, CommandContext, CommandError};
+
+/// Loans read per page.
+const PAGE: i64 = 500;
+
+/// Reviews loan ledgers once a day.
+pub struct LedgerReview {
+    bus: Arc<CommandBus>,
+    pool: AnyPool,
+    reminder_days: u32,
+    reviewed: Mutex<Option<NaiveDate>>,
+}
+
+impl LedgerReview {
+    /// A review reminding `reminder_days` before a due date (0: no reminders).
+    pub fn new(bus: Arc<CommandBus>, pool: AnyPool, reminder_days: u32) -> Self {
+        Self {
+            bus,
+            pool,
+            reminder_days,
+            reviewed: Mutex::new(None),
+        }
+    }
+
+    /// Reviews every loan due within the horizon unless today was reviewed;
+    /// returns the loans reviewed.
+    pub async fn run_once_today(&self) -> anyhow::Result<usize> {
+        let today = self
+            .bus
+            .services()
+            .clock
+            .now()
+            .with_timezone(&domain::schedule::shanghai())
+            .date_naive();
+        if *self.reviewed.lock().expect("review day") == Some(today) {
+            return Ok(0);
+        }
+        let horizon = today + chrono::Days::new(self.reminder_days.into());
+        let context = CommandContext::for_request(
+            Actor::system("ledger-review"),
+            format!("ledger-review:{today}"),
+        );
+        let mut after = String::new();
+        let mut reviewed = 0;
+        loop {
+            let page = LoanLedger::due_by(&self.pool, horizon, &after, PAGE).await?;
+            for loan_id in &page {
+                let command = LoanCommand::ReviewLedger {
+                    today,
+                    reminder_days: self.reminder_days,
+                };
+                match self
+                    .bus
+                    .execute::<LoanApplication>(loan_id, command, &context)
+                    .await
+                {
+                    Ok(_) | Err(CommandError::Domain(_)) => reviewed += 1,
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() as i64 == PAGE => after = last.clone(),
+                _ => break,
+            }
+        }
+        *self.reviewed.lock().expect("review day") = Some(today);
+        if reviewed > 0 {
+            info!(%today, reviewed, "loan ledgers reviewed");
+        }
+        Ok(reviewed)
+    }
+}

@@ -1,0 +1,506 @@
+//! The loan after the money: disbursement through the core, the ledger and
+//! prepayment. Expected figures were computed outside the code (Python's
+//! `decimal`, ROUND_HALF_UP), not by the functions under test.
+
+use std::str::FromStr;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+
+use super::miaodai::{ready, terms};
+use super::*;
+use crate::loan_application::commands::DisbursementOutcome;
+use crate::loan_application::events::Disbursement;
+use crate::loan_application::ledger::{PeriodState, RepaymentChannel, RepaymentPart};
+use crate::repayment::{repayment_plan, PrepaymentChoice, RepaymentMethod};
+
+fn d(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap()
+}
+
+fn day(m: u32, dd: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2027, m, dd).unwrap()
+}
+
+/// Services at 10:00 Shanghai on 2027-`m`-`dd`.
+fn at(m: u32, dd: u32) -> DomainServices {
+    DomainServices::fixed_at(
+        crate::schedule::shanghai()
+            .with_ymd_and_hms(2027, m, dd, 10, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc),
+    )
+}
+
+/// 12,000.00 approved, signed at 6 % over 12 months (等额本息), disbursement requested.
+fn requested(penalty: &str) -> Vec<LoanEvent> {
+    let mut events = ready("12000.00", WhitelistResult::Miaodai);
+    events.extend([
+        LoanEvent::ApprovalRequested {
+            amount: d("12000.00"),
+            route: ApprovalRoute::Automatic,
+            auto_approval_limit: Decimal::new(300_000, 0),
+        },
+        LoanEvent::LoanApproved {
+            route: ApprovalRoute::Automatic,
+            credit_limit: Some(d("20000.00")),
+        },
+        LoanEvent::ContractSigned {
+            signature_ref: "sig://1".into(),
+            terms: Some(terms(penalty)),
+        },
+        LoanEvent::DisbursementRequested {
+            request_id: "REQ-1".into(),
+            account: "6217000000000000".into(),
+            amount: d("12000.00"),
+            terms: terms(penalty),
+        },
+    ]);
+    events
+}
+
+/// Paid out on 2027-01-10, first due 2027-02-10.
+fn disbursed(penalty: &str) -> Vec<LoanEvent> {
+    let mut events = requested(penalty);
+    events.push(LoanEvent::LoanDisbursed {
+        account: "6217000000000000".into(),
+        disbursement: Some(Disbursement {
+            request_id: "REQ-1".into(),
+            message_id: "core-1".into(),
+            value_date: day(1, 10),
+            amount: d("12000.00"),
+            terms: terms(penalty),
+            plan: repayment_plan(
+                d("12000.00"),
+                d("0.06"),
+                12,
+                RepaymentMethod::EqualInstallments,
+                day(2, 10),
+            )
+            .unwrap(),
+        }),
+    });
+    events
+}
+
+/// Runs `command` on the aggregate made of `given`, returns the events and the
+/// aggregate after them.
+fn run(
+    given: &[LoanEvent],
+    services: DomainServices,
+    command: LoanCommand,
+) -> (Vec<LoanEvent>, LoanApplication) {
+    let events = TestFramework::<LoanApplication>::with(services)
+        .given(given.to_vec())
+        .when(command)
+        .inspect_result()
+        .expect("the command is accepted");
+    let mut loan = LoanApplication::default();
+    for e in given.iter().chain(&events) {
+        loan.apply(e.clone());
+    }
+    (events, loan)
+}
+
+fn paid(message: &str, on: NaiveDate, amount: &str) -> LoanCommand {
+    LoanCommand::RecordRepayment {
+        message_id: message.into(),
+        received_on: on,
+        amount: d(amount),
+        channel: RepaymentChannel::AutoDebit,
+        prepayment_id: None,
+    }
+}
+
+/// Issue 21 item 1, 003 §二(六) 放款完成: 等待系统自动放款 — the customer's
+/// confirmation asks the core and the loan is 放款中; a second click changes nothing.
+#[test]
+fn confirming_asks_the_core_once() {
+    let mut given = requested("0");
+    given.pop();
+    let (events, loan) = run(
+        &given,
+        at(1, 10),
+        LoanCommand::ConfirmDisbursement {
+            account: "6217000000000000".into(),
+        },
+    );
+    assert!(matches!(
+        events.as_slice(),
+        [LoanEvent::DisbursementRequested { amount, .. }] if *amount == d("12000.00")
+    ));
+    assert_eq!(loan.node(), Some(Node::Disbursing));
+    TestFramework::<LoanApplication>::with(at(1, 10))
+        .given(requested("0"))
+        .when(LoanCommand::ConfirmDisbursement {
+            account: "6217000000000000".into(),
+        })
+        .then_expect_events(vec![]);
+}
+
+/// Issue 21 item 1: 已放款 only when the core's result arrives; the plan is made
+/// then, from the contract's amount, rate and term and the first repayment date
+/// (12,000.00 at 6 % over 12 months: 1,032.80 a month, the last 1,032.78).
+#[test]
+fn the_cores_result_disburses_with_the_plan_once() {
+    let result = LoanCommand::RecordDisbursementResult {
+        message_id: "core-1".into(),
+        request_id: "REQ-1".into(),
+        outcome: DisbursementOutcome::Paid {
+            value_date: day(1, 10),
+            first_due_date: None,
+        },
+    };
+    let (events, loan) = run(&requested("0"), at(1, 10), result.clone());
+    let [LoanEvent::LoanDisbursed {
+        disbursement: Some(disbursement),
+        ..
+    }] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    let plan = &disbursement.plan;
+    assert_eq!(plan.len(), 12);
+    assert_eq!(plan[0].due_date, day(2, 10));
+    assert_eq!(
+        plan[11].due_date,
+        NaiveDate::from_ymd_opt(2028, 1, 10).unwrap()
+    );
+    assert_eq!(
+        (plan[0].installment.principal, plan[0].installment.interest),
+        (d("972.80"), d("60.00"))
+    );
+    assert_eq!(
+        (
+            plan[11].installment.principal,
+            plan[11].installment.interest
+        ),
+        (d("1027.64"), d("5.14"))
+    );
+    assert_eq!(loan.node(), Some(Node::Disbursed));
+    // The same message again (a redelivery) changes nothing.
+    TestFramework::<LoanApplication>::with(at(1, 10))
+        .given(events.iter().fold(requested("0"), |mut all, e| {
+            all.push(e.clone());
+            all
+        }))
+        .when(result)
+        .then_expect_events(vec![]);
+    // A result for a request that is not open is refused (dead-lettered).
+    TestFramework::<LoanApplication>::with(at(1, 10))
+        .given(requested("0"))
+        .when(LoanCommand::RecordDisbursementResult {
+            message_id: "core-9".into(),
+            request_id: "REQ-OLD".into(),
+            outcome: DisbursementOutcome::Failed { reason: "x".into() },
+        })
+        .then_expect_error(LoanError::NotOpen {
+            kind: "disbursement request",
+            id: "REQ-OLD".into(),
+        });
+}
+
+/// Issue 21 item 1: 放款失败 — the loan goes back to 待放款 and the customer may
+/// confirm again, which asks the core anew.
+#[test]
+fn a_failed_disbursement_can_be_confirmed_again() {
+    let (events, loan) = run(
+        &requested("0"),
+        at(1, 10),
+        LoanCommand::RecordDisbursementResult {
+            message_id: "core-1".into(),
+            request_id: "REQ-1".into(),
+            outcome: DisbursementOutcome::Failed {
+                reason: "账户状态异常".into(),
+            },
+        },
+    );
+    assert!(
+        matches!(events.as_slice(), [LoanEvent::DisbursementFailed { reason, .. }] if reason == "账户状态异常")
+    );
+    assert_eq!(loan.node(), Some(Node::AwaitingDisbursement));
+    let mut given = requested("0");
+    given.extend(events);
+    let (again, loan) = run(
+        &given,
+        at(1, 11),
+        LoanCommand::ConfirmDisbursement {
+            account: "6217000000000001".into(),
+        },
+    );
+    assert!(
+        matches!(again.as_slice(), [LoanEvent::DisbursementRequested { account, .. }] if account == "6217000000000001")
+    );
+    assert_eq!(loan.node(), Some(Node::Disbursing));
+}
+
+/// Issue 21 item 2: overdue from the day after the due date, penalty at the
+/// contract's rate (18 % a year here) on the unpaid principal and interest:
+/// 1,032.80 × 0.18 × 3 / 360 = 1.55 by 02-13; a 500.00 payment then pays the
+/// penalty, the interest 60.00 and 438.45 of principal; 534.35 stays unpaid and
+/// accrues 0.80 more by 02-16, when 535.15 is owed.
+#[test]
+fn an_overdue_period_accrues_penalty_and_a_payment_splits() {
+    let given = disbursed("0.18");
+    let (events, loan) = run(&given, at(2, 13), paid("core-2", day(2, 13), "500.00"));
+    let [LoanEvent::RepaymentReceived {
+        accruals, parts, ..
+    }] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(accruals[0].amount, d("1.55"));
+    assert_eq!(
+        parts,
+        &[RepaymentPart {
+            period: 1,
+            principal: d("438.45"),
+            interest: d("60.00"),
+            penalty: d("1.55"),
+        }]
+    );
+    let ledger = loan.ledger().unwrap();
+    let owed = ledger.owed_on(day(2, 16));
+    assert_eq!(owed.total(), d("535.15"));
+    assert_eq!((owed.penalty, owed.overdue), (d("0.80"), d("534.35")));
+    assert_eq!(ledger.periods[0].state(day(2, 16)), PeriodState::Overdue);
+    // Paying it off on 02-16 settles the period; the next is still pending.
+    let mut after = given.clone();
+    after.extend(events);
+    let (_, loan) = run(&after, at(2, 16), paid("core-3", day(2, 16), "535.15"));
+    let ledger = loan.ledger().unwrap();
+    assert_eq!(ledger.periods[0].state(day(2, 16)), PeriodState::Paid);
+    assert_eq!(ledger.periods[1].state(day(2, 16)), PeriodState::Pending);
+    assert_eq!(ledger.owed_on(day(2, 16)).total(), Decimal::ZERO);
+    // The same message again is not booked twice.
+    TestFramework::<LoanApplication>::with(at(2, 16))
+        .given(after)
+        .when(paid("core-2", day(2, 13), "500.00"))
+        .then_expect_events(vec![]);
+    // More than everything owed (12,000.00, the plan's 393.58 interest and
+    // 1.55 penalty) is refused.
+    TestFramework::<LoanApplication>::with(at(2, 13))
+        .given(disbursed("0.18"))
+        .when(paid("core-9", day(2, 13), "20000.00"))
+        .then_expect_error(LoanError::Ledger(
+            crate::loan_application::ledger::LedgerError::AboveOutstanding {
+                amount: d("20000.00"),
+                owed: d("12395.13"),
+            },
+        ));
+}
+
+/// 003 §二(七): 目前我行不进行罚息 — at the default penalty rate of 0 an overdue
+/// period owes only its principal and interest.
+#[test]
+fn no_penalty_at_a_zero_rate() {
+    let (_, loan) = run(
+        &disbursed("0"),
+        at(3, 1),
+        LoanCommand::ReviewLedger {
+            today: day(3, 1),
+            reminder_days: 0,
+        },
+    );
+    let owed = loan.ledger().unwrap().owed_on(day(3, 1));
+    assert_eq!((owed.total(), owed.penalty), (d("1032.80"), Decimal::ZERO));
+}
+
+/// Issue 21 item 2 and 003 贷后: 还款日前X天…短信 — the daily review marks a period
+/// overdue the day after its due date and a reminder X days before, each once.
+#[test]
+fn the_daily_review_marks_overdue_and_reminders_once() {
+    let review = |today| LoanCommand::ReviewLedger {
+        today,
+        reminder_days: 3,
+    };
+    let (events, loan) = run(&disbursed("0"), at(2, 7), review(day(2, 7)));
+    assert_eq!(
+        events,
+        vec![LoanEvent::RepaymentReminderDue {
+            period: 1,
+            due_date: day(2, 10),
+            amount: d("1032.80"),
+        }]
+    );
+    let mut given = disbursed("0");
+    given.extend(events);
+    let (none, _) = run(&given, at(2, 8), review(day(2, 8)));
+    assert!(none.is_empty(), "{none:?}");
+    let (events, _) = run(&given, at(2, 11), review(day(2, 11)));
+    assert_eq!(
+        events,
+        vec![LoanEvent::InstallmentOverdue {
+            period: 1,
+            due_date: day(2, 10),
+            unpaid: d("1032.80"),
+        }]
+    );
+    assert!(loan.ledger().is_some());
+}
+
+/// Periods 1 and 2 paid on their due dates.
+fn two_paid() -> Vec<LoanEvent> {
+    let mut given = disbursed("0");
+    for (m, message) in [(2, "core-2"), (3, "core-3")] {
+        let (events, _) = run(&given, at(m, 10), paid(message, day(m, 10), "1032.80"));
+        given.extend(events);
+    }
+    given
+}
+
+fn prepay(
+    principal: Option<&str>,
+    choice: Option<PrepaymentChoice>,
+    settle: &str,
+) -> (Vec<LoanEvent>, LoanApplication) {
+    let mut given = two_paid();
+    let (requested, _) = run(
+        &given,
+        at(3, 20),
+        LoanCommand::RequestPrepayment {
+            application_id: "PP-1".into(),
+            principal: principal.map(d),
+            choice,
+        },
+    );
+    given.extend(requested);
+    let (approved, _) = run(
+        &given,
+        at(3, 20),
+        LoanCommand::DecidePrepayment {
+            application_id: "PP-1".into(),
+            approve: true,
+            debit_date: Some(day(3, 25)),
+            reason: None,
+        },
+    );
+    let [LoanEvent::PrepaymentApproved { quote, .. }] = approved.as_slice() else {
+        panic!("{approved:?}")
+    };
+    assert_eq!(quote.total, d(settle), "the quote for the debit day");
+    given.extend(approved);
+    let (settled, loan) = run(
+        &given,
+        at(3, 25),
+        LoanCommand::RecordRepayment {
+            message_id: "core-pp".into(),
+            received_on: day(3, 25),
+            amount: d(settle),
+            channel: RepaymentChannel::Prepayment,
+            prepayment_id: Some("PP-1".into()),
+        },
+    );
+    (settled, loan)
+}
+
+/// Issue 21 item 3, 003 提前还款 部分提前还款 缩短期限: 3,000.00 prepaid on 03-25
+/// pays 7.50 of interest (3,000 × 0.06 × 15 / 360) and leaves 7,049.54 repaid at
+/// the same 1,032.80 over 7 periods, the last 993.86, interest 141.12.
+#[test]
+fn a_partial_prepayment_shortens_the_term() {
+    let (events, loan) = prepay(
+        Some("3000.00"),
+        Some(PrepaymentChoice::ShorterTerm),
+        "3007.50",
+    );
+    assert!(
+        matches!(&events[0], LoanEvent::RepaymentReceived { prepaid_principal, prepaid_interest, .. }
+        if *prepaid_principal == d("3000.00") && *prepaid_interest == d("7.50"))
+    );
+    let LoanEvent::PlanRecalculated {
+        from_period, plan, ..
+    } = &events[1]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*from_period, 3);
+    assert_eq!(plan.len(), 7);
+    assert_eq!(plan[0].due_date, day(4, 10));
+    assert!(plan[..6]
+        .iter()
+        .all(|p| p.installment.amount == d("1032.80")));
+    assert_eq!(plan[6].installment.amount, d("993.86"));
+    let interest: Decimal = plan.iter().map(|p| p.installment.interest).sum();
+    assert_eq!(interest, d("141.12"));
+    assert_eq!(loan.ledger().unwrap().outstanding_principal(), d("7049.54"));
+}
+
+/// Issue 21 item 3, 减少月供: the same prepayment keeps the 10 remaining periods
+/// at 724.49 (the last 724.44), interest 195.31.
+#[test]
+fn a_partial_prepayment_lowers_the_installment() {
+    let (events, _) = prepay(
+        Some("3000.00"),
+        Some(PrepaymentChoice::LowerInstallment),
+        "3007.50",
+    );
+    let LoanEvent::PlanRecalculated { plan, .. } = &events[1] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(plan.len(), 10);
+    assert!(plan[..9]
+        .iter()
+        .all(|p| p.installment.amount == d("724.49")));
+    assert_eq!(plan[9].installment.amount, d("724.44"));
+    let interest: Decimal = plan.iter().map(|p| p.installment.interest).sum();
+    assert_eq!(interest, d("195.31"));
+}
+
+/// Issue 21 item 3, 全部提前还款: 10,049.54 principal and 25.12 interest for 15
+/// days settle the loan (已结清).
+#[test]
+fn a_full_prepayment_settles_the_loan() {
+    let (events, loan) = prepay(None, None, "10074.66");
+    assert!(matches!(events.last(), Some(LoanEvent::LoanSettled { on }) if *on == day(3, 25)));
+    assert_eq!(loan.node(), Some(Node::Settled));
+    assert!(loan.ledger().unwrap().settled());
+}
+
+/// Issue 21 item 3: the quote and the settlement agree to the fen — any other
+/// amount or day is refused and nothing is booked.
+#[test]
+fn a_settlement_must_match_the_quote() {
+    let mut given = two_paid();
+    given.push(LoanEvent::PrepaymentRequested {
+        prepayment_id: "PP-1".into(),
+        choice: None,
+        quote: loan_of(&two_paid())
+            .ledger()
+            .unwrap()
+            .quote(day(3, 20), None)
+            .unwrap(),
+    });
+    let quote = loan_of(&given)
+        .ledger()
+        .unwrap()
+        .quote(day(3, 25), None)
+        .unwrap();
+    given.push(LoanEvent::PrepaymentApproved {
+        prepayment_id: "PP-1".into(),
+        quote,
+    });
+    TestFramework::<LoanApplication>::with(at(3, 25))
+        .given(given)
+        .when(LoanCommand::RecordRepayment {
+            message_id: "core-pp".into(),
+            received_on: day(3, 25),
+            amount: d("10074.65"),
+            channel: RepaymentChannel::Prepayment,
+            prepayment_id: Some("PP-1".into()),
+        })
+        .then_expect_error(LoanError::QuoteMismatch {
+            amount: d("10074.65"),
+            on: day(3, 25),
+            quoted: d("10074.66"),
+            quoted_on: day(3, 25),
+        });
+}
+
+fn loan_of(events: &[LoanEvent]) -> LoanApplication {
+    let mut loan = LoanApplication::default();
+    for e in events {
+        loan.apply(e.clone());
+    }
+    loan
+}

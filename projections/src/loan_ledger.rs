@@ -1,0 +1,462 @@
+//! The ledger of every disbursed loan (issue 21, 003 贷后): its current plan
+//! and what is paid (the domain's `Ledger`, so "owed today" is computed with
+//! the same functions the aggregate books with), any open prepayment, and one
+//! row per money movement — disbursement, each period a payment paid, penalty
+//! accrued, prepaid principal, failed auto-debits, overdue periods — from which
+//! statements and the back office's statistics by day are read.
+
+use domain::loan_application::ledger::{Ledger, PrepaymentQuote};
+use domain::loan_application::LoanEvent;
+use domain::log::StoredEvent;
+use domain::repayment::PrepaymentChoice;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+use crate::runner::{bad_event, Projection, ProjectionError};
+
+/// Projection name in checkpoints and `facesign replay --projection`.
+pub const NAME: &str = "loan_ledger";
+
+/// The event types this read model is made of.
+const READS: [&str; 9] = [
+    "LoanDisbursed",
+    "RepaymentReceived",
+    "PlanRecalculated",
+    "LoanSettled",
+    "AutoDebitFailed",
+    "InstallmentOverdue",
+    "PrepaymentRequested",
+    "PrepaymentApproved",
+    "PrepaymentRefused",
+];
+
+/// The loan ledger projection.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoanLedger;
+
+/// A prepayment application not yet settled or refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenPrepayment {
+    /// Its id.
+    pub prepayment_id: String,
+    /// Partial (with the choice) or full (none).
+    pub choice: Option<PrepaymentChoice>,
+    /// The quote in force: today's at the application, the debit day's once approved.
+    pub quote: PrepaymentQuote,
+    /// Whether a manager approved it.
+    pub approved: bool,
+}
+
+/// One money movement of a loan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct TransactionRow {
+    /// The loan.
+    pub loan_id: String,
+    /// The event's sequence.
+    pub sequence: i64,
+    /// Line within the event.
+    pub line: i32,
+    /// DISBURSEMENT, REPAYMENT, PREPAYMENT, PENALTY_ACCRUED, AUTO_DEBIT_FAILED, OVERDUE, SETTLED.
+    pub kind: String,
+    /// The Asia/Shanghai day (YYYY-MM-DD).
+    pub day: String,
+    /// Amount in fen.
+    pub amount_fen: i64,
+    /// Principal part in fen.
+    pub principal_fen: i64,
+    /// Interest part in fen.
+    pub interest_fen: i64,
+    /// Penalty part in fen.
+    pub penalty_fen: i64,
+    /// AUTO_DEBIT, ACTIVE or PREPAYMENT.
+    pub channel: Option<String>,
+    /// The period.
+    pub period: Option<i32>,
+    /// A reason or reference.
+    pub detail: Option<String>,
+    /// When recorded (RFC 3339).
+    pub at: String,
+}
+
+/// Amounts of one day (003 后台管理: 放款、还款、逾期 statistics).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTotals {
+    /// YYYY-MM-DD.
+    pub day: String,
+    /// Disbursed, in fen.
+    pub disbursed_fen: i64,
+    /// Repaid (periods and prepaid principal and interest), in fen.
+    pub repaid_fen: i64,
+    /// Principal and interest that fell overdue that day, in fen.
+    pub overdue_fen: i64,
+}
+
+/// Fen of an amount in CNY.
+pub fn fen_of(amount: Decimal) -> i64 {
+    (amount * Decimal::ONE_HUNDRED)
+        .round()
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
+/// A row to insert.
+struct Line<'a> {
+    kind: &'a str,
+    day: chrono::NaiveDate,
+    amount: Decimal,
+    parts: (Decimal, Decimal, Decimal),
+    channel: Option<String>,
+    period: Option<u32>,
+    detail: Option<String>,
+}
+
+impl<'a> Line<'a> {
+    fn of(kind: &'a str, day: chrono::NaiveDate, amount: Decimal) -> Self {
+        Self {
+            kind,
+            day,
+            amount,
+            parts: (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
+            channel: None,
+            period: None,
+            detail: None,
+        }
+    }
+}
+
+fn lines(decoded: &LoanEvent) -> Vec<Line<'static>> {
+    match decoded {
+        LoanEvent::LoanDisbursed {
+            disbursement: Some(d),
+            ..
+        } => vec![Line {
+            detail: Some(d.request_id.clone()),
+            ..Line::of("DISBURSEMENT", d.value_date, d.amount)
+        }],
+        LoanEvent::RepaymentReceived {
+            received_on,
+            channel,
+            accruals,
+            parts,
+            prepaid_principal,
+            prepaid_interest,
+            prepayment_id,
+            ..
+        } => {
+            let channel = Some(domain::wire_name(channel));
+            let mut out: Vec<Line<'static>> = accruals
+                .iter()
+                .map(|a| Line {
+                    parts: (Decimal::ZERO, Decimal::ZERO, a.amount),
+                    period: Some(a.period),
+                    ..Line::of("PENALTY_ACCRUED", a.through, a.amount)
+                })
+                .collect();
+            out.extend(parts.iter().map(|p| Line {
+                parts: (p.principal, p.interest, p.penalty),
+                channel: channel.clone(),
+                period: Some(p.period),
+                ..Line::of("REPAYMENT", *received_on, p.total())
+            }));
+            if !(prepaid_principal.is_zero() && prepaid_interest.is_zero()) {
+                out.push(Line {
+                    parts: (*prepaid_principal, *prepaid_interest, Decimal::ZERO),
+                    channel,
+                    detail: prepayment_id.clone(),
+                    ..Line::of(
+                        "PREPAYMENT",
+                        *received_on,
+                        *prepaid_principal + *prepaid_interest,
+                    )
+                });
+            }
+            out
+        }
+        LoanEvent::AutoDebitFailed {
+            attempted_on,
+            amount,
+            period,
+            reason,
+            ..
+        } => vec![Line {
+            channel: Some("AUTO_DEBIT".into()),
+            period: *period,
+            detail: Some(reason.clone()),
+            ..Line::of("AUTO_DEBIT_FAILED", *attempted_on, *amount)
+        }],
+        LoanEvent::InstallmentOverdue {
+            period,
+            due_date,
+            unpaid,
+        } => vec![Line {
+            period: Some(*period),
+            ..Line::of("OVERDUE", due_date.succ_opt().unwrap_or(*due_date), *unpaid)
+        }],
+        LoanEvent::LoanSettled { on } => vec![Line::of("SETTLED", *on, Decimal::ZERO)],
+        _ => Vec::new(),
+    }
+}
+
+async fn insert_lines(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    lines: Vec<Line<'_>>,
+    at: &str,
+) -> Result<(), ProjectionError> {
+    for (n, line) in lines.into_iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO loan_transactions (loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, period, detail, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&event.aggregate_id)
+        .bind(event.sequence)
+        .bind(n as i32)
+        .bind(line.kind)
+        .bind(line.day.to_string())
+        .bind(fen_of(line.amount))
+        .bind(fen_of(line.parts.0))
+        .bind(fen_of(line.parts.1))
+        .bind(fen_of(line.parts.2))
+        .bind(line.channel)
+        .bind(line.period.map(|p| p as i32))
+        .bind(line.detail)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn stored(
+    conn: &mut AnyConnection,
+    loan_id: &str,
+) -> Result<Option<(Ledger, Option<OpenPrepayment>)>, ProjectionError> {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT ledger, prepayment FROM loan_ledgers WHERE loan_id = $1")
+            .bind(loan_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((ledger, prepayment)) = row else {
+        return Ok(None);
+    };
+    let decode = |e: serde_json::Error| ProjectionError::BadEvent {
+        event_type: "loan_ledgers row".into(),
+        position: domain::log::LogPosition::default(),
+        reason: e.to_string(),
+    };
+    let ledger = serde_json::from_str(&ledger).map_err(decode)?;
+    let prepayment = prepayment
+        .map(|p| serde_json::from_str(&p))
+        .transpose()
+        .map_err(decode)?;
+    Ok(Some((ledger, prepayment)))
+}
+
+async fn store(
+    conn: &mut AnyConnection,
+    loan_id: &str,
+    ledger: &Ledger,
+    prepayment: Option<&OpenPrepayment>,
+    at: &str,
+) -> Result<(), ProjectionError> {
+    let next_due = ledger
+        .periods
+        .iter()
+        .filter(|p| !p.settled())
+        .map(|p| p.due_date)
+        .min()
+        .map(|d| d.to_string());
+    sqlx::query(
+        "INSERT INTO loan_ledgers (loan_id, ledger, next_due_date, prepayment, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (loan_id) DO UPDATE SET ledger = excluded.ledger,
+           next_due_date = excluded.next_due_date, prepayment = excluded.prepayment,
+           updated_at = excluded.updated_at",
+    )
+    .bind(loan_id)
+    .bind(to_json(ledger))
+    .bind(next_due)
+    .bind(prepayment.map(to_json))
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored JSON of plain data (cannot fail).
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serializes")
+}
+
+impl Projection for LoanLedger {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+        let ledgers: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT loan_id, ledger, next_due_date, prepayment FROM loan_ledgers ORDER BY loan_id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let rows: Vec<TransactionRow> = sqlx::query_as(
+            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, period, detail, at
+               FROM loan_transactions ORDER BY loan_id, sequence, line",
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(ledgers
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .chain(rows.iter().map(|r| format!("{r:?}")))
+            .collect())
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["loan_ledgers", "loan_transactions"]
+    }
+
+    fn reads(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == domain::loan_application::AGGREGATE_TYPE
+            && READS.contains(&event.event_type.as_str())
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if !self.reads(event) {
+            return Ok(());
+        }
+        let decoded: LoanEvent =
+            serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
+        let at = domain::log::rfc3339(event.metadata.recorded_at);
+        insert_lines(conn, event, lines(&decoded), &at).await?;
+        let loan = event.aggregate_id.as_str();
+        let (mut ledger, mut prepayment) = match (&decoded, stored(conn, loan).await?) {
+            (
+                LoanEvent::LoanDisbursed {
+                    disbursement: Some(d),
+                    ..
+                },
+                _,
+            ) => (Ledger::open(d.terms, d.value_date, &d.plan), None),
+            (_, Some(current)) => current,
+            // Events of a loan disbursed before the ledger existed.
+            (_, None) => return Ok(()),
+        };
+        ledger.apply(&decoded);
+        match decoded {
+            LoanEvent::PrepaymentRequested {
+                prepayment_id,
+                choice,
+                quote,
+            } => {
+                prepayment = Some(OpenPrepayment {
+                    prepayment_id,
+                    choice,
+                    quote,
+                    approved: false,
+                })
+            }
+            LoanEvent::PrepaymentApproved { quote, .. } => {
+                if let Some(open) = prepayment.as_mut() {
+                    open.quote = quote;
+                    open.approved = true;
+                }
+            }
+            LoanEvent::PrepaymentRefused { .. }
+            | LoanEvent::RepaymentReceived {
+                prepayment_id: Some(_),
+                ..
+            } => prepayment = None,
+            _ => {}
+        }
+        store(conn, loan, &ledger, prepayment.as_ref(), &at).await
+    }
+}
+
+impl LoanLedger {
+    /// A loan's ledger and open prepayment, if it was disbursed through the core.
+    pub async fn get(
+        pool: &AnyPool,
+        loan_id: &str,
+    ) -> Result<Option<(Ledger, Option<OpenPrepayment>)>, ProjectionError> {
+        let mut conn = pool.acquire().await?;
+        stored(&mut conn, loan_id).await
+    }
+
+    /// A loan's money movements in order.
+    pub async fn transactions(
+        pool: &AnyPool,
+        loan_id: &str,
+    ) -> Result<Vec<TransactionRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, period, detail, at
+               FROM loan_transactions WHERE loan_id = $1 ORDER BY sequence, line LIMIT 5000",
+        )
+        .bind(loan_id)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Loans after `after` (by id) with a period due on or before `day` not
+    /// fully paid, at most `limit` (the daily review pages through them).
+    pub async fn due_by(
+        pool: &AnyPool,
+        day: chrono::NaiveDate,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT loan_id FROM loan_ledgers
+              WHERE next_due_date IS NOT NULL AND next_due_date <= $1 AND loan_id > $2
+              ORDER BY loan_id LIMIT $3",
+        )
+        .bind(day.to_string())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Totals per Asia/Shanghai day from `from` to `to` inclusive, days without
+    /// a movement left out.
+    pub async fn daily_totals(
+        pool: &AnyPool,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<DayTotals>, sqlx::Error> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT day, kind, CAST(SUM(amount_fen) AS BIGINT) FROM loan_transactions
+              WHERE day >= $1 AND day <= $2
+                AND kind IN ('DISBURSEMENT', 'REPAYMENT', 'PREPAYMENT', 'OVERDUE')
+              GROUP BY day, kind ORDER BY day",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(pool)
+        .await?;
+        let mut days: Vec<DayTotals> = Vec::new();
+        for (day, kind, total) in rows {
+            if days.last().map(|d| d.day.as_str()) != Some(day.as_str()) {
+                days.push(DayTotals {
+                    day: day.clone(),
+                    ..DayTotals::default()
+                });
+            }
+            let totals = days.last_mut().expect("pushed above");
+            match kind.as_str() {
+                "DISBURSEMENT" => totals.disbursed_fen += total,
+                "OVERDUE" => totals.overdue_fen += total,
+                _ => totals.repaid_fen += total,
+            }
+        }
+        Ok(days)
+    }
+}
