@@ -96,13 +96,9 @@ enum Command {
         /// Failed face checks allowed per Asia/Shanghai day (003: 当日上限次数).
         #[arg(long, env = "FACESIGN_FACE_CHECK_DAILY_CAP", default_value_t = 5)]
         face_check_daily_cap: u32,
-        /// 罚息年利率 written into contracts signed from now on, e.g. 0.18 (003:
-        /// 目前我行不进行罚息, so 0 by default).
-        #[arg(long, env = "FACESIGN_PENALTY_ANNUAL_RATE", default_value = "0")]
-        penalty_annual_rate: String,
-        /// Days before a due date the repayment reminder SMS goes out (003: 还款日前X天; 0: none).
-        #[arg(long, env = "FACESIGN_REPAYMENT_REMINDER_DAYS", default_value_t = 3)]
-        repayment_reminder_days: u32,
+        /// The loan after the money: penalty rate and repayment reminders.
+        #[command(flatten)]
+        servicing: Box<ServicingArgs>,
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
@@ -124,6 +120,10 @@ enum Command {
             hide_env_values = true
         )]
         partners: String,
+        /// JSON file of partner product settings (002 item 25), by partner code
+        /// (docs/partners.md); unset: the defaults.
+        #[arg(long, env = "FACESIGN_PARTNER_SETTINGS")]
+        partner_settings: Option<std::path::PathBuf>,
         /// Attempts of a callback before it becomes an incident.
         #[arg(long, env = "FACESIGN_CALLBACK_MAX_ATTEMPTS", default_value_t = 8)]
         callback_max_attempts: u32,
@@ -183,6 +183,18 @@ enum Command {
     },
     /// Seed demo data into an empty log and exit.
     SeedDemo,
+}
+
+/// The loan after the money (docs/loans.md).
+#[derive(Args)]
+struct ServicingArgs {
+    /// 罚息年利率 written into contracts signed from now on, e.g. 0.18 (003:
+    /// 目前我行不进行罚息, so 0 by default).
+    #[arg(long, env = "FACESIGN_PENALTY_ANNUAL_RATE", default_value = "0")]
+    penalty_annual_rate: String,
+    /// Days before a due date the repayment reminder SMS goes out (003: 还款日前X天; 0: none).
+    #[arg(long, env = "FACESIGN_REPAYMENT_REMINDER_DAYS", default_value_t = 3)]
+    repayment_reminder_days: u32,
 }
 
 /// The bounds of every request and the retention of idempotency keys (docs/security.md).
@@ -315,13 +327,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             qc_sample_percent,
             auto_approval_limit,
             face_check_daily_cap,
-            penalty_annual_rate,
-            repayment_reminder_days,
+            servicing,
             kafka_brokers,
             kafka_partitions,
             kafka_replication,
             kafka_create_topics,
             partners,
+            partner_settings,
             callback_max_attempts,
             instance_id,
             lease_poll_ms,
@@ -336,6 +348,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.heartbeat_interval = Duration::from_millis(heartbeat_ms.clamp(50, 600_000));
             settings.partners = adapters::partners::PartnerDirectory::parse(&partners)
                 .map_err(|e| anyhow::anyhow!("FACESIGN_PARTNERS: {e}"))?;
+            if let Some(path) = partner_settings {
+                let json = std::fs::read_to_string(&path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "FACESIGN_PARTNER_SETTINGS: cannot read {}: {e}",
+                        path.display()
+                    )
+                })?;
+                settings.partners = settings.partners.with_settings(&json).map_err(|e| {
+                    anyhow::anyhow!("FACESIGN_PARTNER_SETTINGS ({}): {e}", path.display())
+                })?;
+            }
             settings.callback_max_attempts = callback_max_attempts.clamp(1, 50);
             settings.kafka = kafka_brokers
                 .map(|b| b.trim().to_string())
@@ -352,7 +375,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::anyhow!("FACESIGN_AUTO_APPROVAL_LIMIT must be a decimal amount")
                 })?;
             settings.loans.face_check_daily_cap = face_check_daily_cap;
-            settings.loans.penalty_annual_rate = penalty_annual_rate
+            settings.loans.penalty_annual_rate = servicing
+                .penalty_annual_rate
                 .trim()
                 .parse()
                 .ok()
@@ -362,7 +386,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .ok_or_else(|| {
                     anyhow::anyhow!("FACESIGN_PENALTY_ANNUAL_RATE must be a decimal within 0 and 1")
                 })?;
-            settings.repayment_reminder_days = repayment_reminder_days.min(60);
+            settings.repayment_reminder_days = servicing.repayment_reminder_days.min(60);
             if !(0.0..=1.0).contains(&face_similarity_threshold)
                 || !(0.0..=100.0).contains(&qc_sample_percent)
             {

@@ -502,6 +502,7 @@ impl LoanServicingMutation {
                     amount: decimal(&input.amount, "amount")?,
                     channel,
                     prepayment_id: input.prepayment_id,
+                    repayment_no: input.repayment_no,
                 },
             )
             .await
@@ -538,4 +539,6 @@ pub struct LoanRepaymentInput {
     pub channel: RepaymentChannel,
     /// The prepayment settled (channel PREPAYMENT).
     pub prepayment_id: Option<String>,
+    /// The partner's active repayment answered (channel ACTIVE).
+    pub repayment_no: Option<String>,
 }

@@ -59,6 +59,9 @@ pub enum LoanProduct {
     Yongxu,
     /// 融信秒贷 (003).
     RongxinMiaodai,
+    /// A partner platform's loan (002): opened when its partner order is
+    /// disbursed, never submitted here.
+    Partner,
 }
 
 /// 集团ERP验证 result (003).

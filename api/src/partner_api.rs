@@ -18,6 +18,7 @@ use domain::partner_order::{
     order_id, BorrowRequest, LoanResultCode, OrderDetails, PartnerOrder, PartnerOrderCommand,
 };
 use domain::ErrorCode;
+use projections::loan_ledger::LoanLedger;
 use projections::partners::Partners;
 use rust_decimal::Decimal;
 use secrecy::ExposeSecret;
@@ -98,12 +99,20 @@ fn text<'a>(content: &'a Value, field: &str) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ApiError::validation(format!("bizContent.{field} is required")))
 }
 
-async fn send(
+/// Sends `command` to aggregate `id` as the partner (its own orders and loans
+/// only: their ids carry the partner's code).
+async fn send_to<A>(
     state: &AppState,
     partner: &str,
     id: &str,
-    command: PartnerOrderCommand,
-) -> Result<(), ApiError> {
+    command: A::Command,
+) -> Result<(), ApiError>
+where
+    A: cqrs_es::Aggregate<Services = domain::services::DomainServices>
+        + domain::reservation::Reservations,
+    A::Command: Clone,
+    A::Error: domain::error::DomainError,
+{
     let context = adapters::CommandContext::for_request(
         Actor {
             id: partner.to_string(),
@@ -111,8 +120,91 @@ async fn send(
         },
         state.bus.services().ids.new_id().to_string(),
     );
-    crate::command::send_as::<PartnerOrder>(state, id, command, &context, &|_| Ok(())).await?;
+    crate::command::send_as::<A>(state, id, command, &context, &|_| Ok(())).await?;
     Ok(())
+}
+
+async fn send(
+    state: &AppState,
+    partner: &str,
+    id: &str,
+    command: PartnerOrderCommand,
+) -> Result<(), ApiError> {
+    send_to::<PartnerOrder>(state, partner, id, command).await
+}
+
+/// The ledger of the order's loan (opened when the order was disbursed).
+async fn loan_ledger(
+    state: &AppState,
+    id: &str,
+) -> Result<domain::loan_application::ledger::Ledger, ApiError> {
+    match LoanLedger::get(state.database.read_models(), id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Some((ledger, _)) => Ok(ledger),
+        None => Err(ApiError {
+            code: ErrorCode::InvalidTransition,
+            message: "the order's loan has not been disbursed (放款) yet".into(),
+        }),
+    }
+}
+
+fn today(state: &AppState) -> chrono::NaiveDate {
+    state
+        .bus
+        .services()
+        .clock
+        .now()
+        .with_timezone(&domain::schedule::shanghai())
+        .date_naive()
+}
+
+/// The partner's product settings (002 item 25).
+fn settings_of(
+    state: &AppState,
+    partner: &str,
+) -> Result<adapters::partners::PartnerSettings, ApiError> {
+    state
+        .partner_directory
+        .get(partner)
+        .map(|p| p.settings.clone())
+        .ok_or_else(|| unauthenticated("unknown partner"))
+}
+
+/// The age on `day` of the holder of an 18-digit ID number (birth date at 7–14).
+fn age_on(id_number: &str, day: chrono::NaiveDate) -> Option<u32> {
+    use chrono::Datelike;
+    let born = chrono::NaiveDate::parse_from_str(id_number.get(6..14)?, "%Y%m%d").ok()?;
+    day.years_since(born).filter(|_| born.year() > 1900)
+}
+
+/// An amount as the partner reads it: CNY with two decimals.
+fn money(amount: Decimal) -> String {
+    format!("{amount:.2}")
+}
+
+/// The plan with each period's state on `day`.
+fn plan_of(ledger: &domain::loan_application::ledger::Ledger, day: chrono::NaiveDate) -> Value {
+    let rate = ledger.terms.penalty_annual_rate;
+    Value::Array(
+        ledger
+            .periods
+            .iter()
+            .map(|p| {
+                let penalty = p.penalty + p.penalty_to(day, rate);
+                json!({
+                    "period": p.period, "dueDate": p.due_date,
+                    "principal": money(p.principal), "interest": money(p.interest),
+                    "penalty": money(penalty),
+                    "paidPrincipal": money(p.paid_principal), "paidInterest": money(p.paid_interest),
+                    "paidPenalty": money(p.paid_penalty),
+                    "owed": money(p.unpaid_scheduled() + penalty - p.paid_penalty),
+                    "state": domain::wire_name(&p.state(day)),
+                })
+            })
+            .collect(),
+    )
 }
 
 async fn handle(
@@ -136,11 +228,63 @@ async fn handle(
             send(state, partner, &id, PartnerOrderCommand::Push(details)).await?;
             status_of(state, &id).await
         }
+        // 用户过滤 with the partner's 准入规则 and 可借日期 (item 25).
         "user-filter" => {
             let id_number = text(content, "idNumber")?.to_uppercase();
-            let open = Partners::open_orders_of(state.database.read_models(), &id_number).await?;
+            let settings = &settings_of(state, partner)?;
+            let pool = state.database.read_models();
+            let refuse = |reason: String| Ok(json!({ "accept": false, "reason": reason }));
+            let age = age_on(&id_number, today(state)).ok_or_else(|| {
+                ApiError::validation("bizContent.idNumber has no valid birth date")
+            })?;
+            let admission = &settings.admission;
+            if !(admission.min_age..=admission.max_age).contains(&age) {
+                return refuse(format!(
+                    "age {age} is outside the admitted {} to {}",
+                    admission.min_age, admission.max_age
+                ));
+            }
+            if !Partners::open_orders_of(pool, &id_number).await?.is_empty() {
+                return refuse("the customer has an order in progress".into());
+            }
+            if settings.reborrow_days > 0 {
+                let since = state.bus.services().clock.now()
+                    - chrono::Duration::days(settings.reborrow_days.into());
+                let refused =
+                    Partners::refused_since(pool, &id_number, &crate::rfc3339(since)).await?;
+                if let Some(last) = refused.first() {
+                    let again = chrono::DateTime::parse_from_rfc3339(&last.updated_at)
+                        .map(|at| {
+                            (at + chrono::Duration::days(settings.reborrow_days.into()))
+                                .with_timezone(&domain::schedule::shanghai())
+                                .date_naive()
+                                .to_string()
+                        })
+                        .unwrap_or_default();
+                    return Ok(
+                        json!({ "accept": false, "reason": "refused recently (可借日期)", "borrowableFrom": again }),
+                    );
+                }
+            }
+            Ok(json!({ "accept": true, "reason": null }))
+        }
+        // 002 item 10 (支持银行卡列表).
+        "banks" => {
+            let settings = settings_of(state, partner)?;
+            Ok(json!({ "banks": settings.banks }))
+        }
+        // 002 item 3 (协议列表).
+        "agreements" => {
+            let order_no = order_no()?;
+            pushed(state, &order_id(partner, order_no)).await?;
+            let settings = settings_of(state, partner)?;
+            let agreements: Vec<Value> = settings
+                .agreements
+                .iter()
+                .map(|a| json!({ "code": a.code, "name": a.name, "url": a.url.replace("{orderNo}", order_no) }))
+                .collect();
             Ok(
-                json!({ "accept": open.is_empty(), "reason": (!open.is_empty()).then_some("the customer has an order in progress") }),
+                json!({ "productCode": settings.product_code, "productName": settings.product_name, "agreements": agreements }),
             )
         }
         "confirm-borrow" => {
@@ -157,7 +301,7 @@ async fn handle(
                 Some(_) => json!({ "result": "BORROW_CONFIRMED", "statusCode": 1 }),
                 // 002 item 12 2.b: 接口中返回新网开户页地址.
                 None => {
-                    json!({ "result": "OPEN_ACCOUNT", "accountOpenUrl": format!("/xinwang/open-account?orderNo={}", order_no()?) })
+                    json!({ "result": "OPEN_ACCOUNT", "accountOpenUrl": settings_of(state, partner)?.account_open_url(order_no()?) })
                 }
             })
         }
@@ -175,6 +319,12 @@ async fn handle(
         // the default again with a new bind time; authInfo turns 已绑卡.
         "bind-card" => {
             let id = order_id(partner, order_no()?);
+            let bank_code = text(content, "bankCode")?;
+            if !settings_of(state, partner)?.supports_bank(bank_code) {
+                return Err(ApiError::validation(format!(
+                    "bizContent.bankCode {bank_code} is not a supported bank (see the banks operation)"
+                )));
+            }
             let command = PartnerOrderCommand::BindCard {
                 card_no: text(content, "cardNo")?.to_string(),
                 bank_code: text(content, "bankCode")?.to_string(),
@@ -189,9 +339,86 @@ async fn handle(
                 "boundAt": default.map(|c| domain::log::rfc3339(c.bound_at)),
             }))
         }
+        // 002 item 18: the disbursed loan's own plan with each period's state;
+        // before disbursement, the plan the confirmed borrow would have.
         "repayment-plan" => {
-            let (order, request, _) = borrowed(state, &order_id(partner, order_no()?)).await?;
+            let id = order_id(partner, order_no()?);
+            if let Some((ledger, _)) = LoanLedger::get(state.database.read_models(), &id)
+                .await
+                .map_err(ApiError::internal)?
+            {
+                return Ok(
+                    json!({ "valueDate": ledger.value_date, "plan": plan_of(&ledger, today(state)) }),
+                );
+            }
+            let (order, request, _) = borrowed(state, &id).await?;
             installments(order.annual_rate().unwrap_or_default(), &request)
+        }
+        // 002 item 21 (主动还款试算): what is owed today (the current and
+        // overdue periods, penalty included) and the full payoff.
+        "repay-trial" => {
+            let ledger = loan_ledger(state, &order_id(partner, order_no()?)).await?;
+            let day = today(state);
+            let owed = ledger.owed_on(day);
+            Ok(json!({
+                "day": day,
+                "owedToday": { "principal": money(owed.principal), "interest": money(owed.interest),
+                               "penalty": money(owed.penalty), "overdue": money(owed.overdue),
+                               "total": money(owed.total()) },
+                "payoff": money(ledger.payoff_on(day)),
+                "outstandingPrincipal": money(ledger.outstanding_principal()),
+                "plan": plan_of(&ledger, day),
+            }))
+        }
+        // 002 item 22 (主动还款): the core is asked to debit `amount` from the
+        // bound card; idempotent by `repayNo`; the result comes from the core
+        // and is called back (item 23) and queried (item 24).
+        "repay" => {
+            let id = order_id(partner, order_no()?);
+            loan_ledger(state, &id).await?;
+            let repayment_no = text(content, "repayNo")?.to_string();
+            let amount: Decimal = text(content, "amount")?
+                .parse()
+                .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))?;
+            let command = domain::loan_application::LoanCommand::RequestRepayment {
+                repayment_no: repayment_no.clone(),
+                amount,
+            };
+            send_to::<domain::loan_application::LoanApplication>(state, partner, &id, command)
+                .await?;
+            Ok(json!({ "repayNo": repayment_no, "status": "PROCESSING" }))
+        }
+        // 002 item 24 (还款结果查询).
+        "repay-result" => {
+            let id = order_id(partner, order_no()?);
+            let repayment_no = text(content, "repayNo")?;
+            let rows =
+                LoanLedger::by_reference(state.database.read_models(), &id, repayment_no).await?;
+            if rows.is_empty() {
+                return Err(ApiError::not_found(format!(
+                    "no repayment {repayment_no} on this order"
+                )));
+            }
+            let fen = |fen: i64| money(Decimal::new(fen, 2));
+            let paid: Vec<_> = rows.iter().filter(|r| r.kind == "REPAYMENT").collect();
+            let failed = rows.iter().find(|r| r.kind == "AUTO_DEBIT_FAILED");
+            let status = match (paid.is_empty(), failed) {
+                (false, _) => "SUCCESS",
+                (true, Some(_)) => "FAILED",
+                (true, None) => "PROCESSING",
+            };
+            Ok(json!({
+                "repayNo": repayment_no,
+                "status": status,
+                "amount": fen(rows[0].amount_fen),
+                "paid": {
+                    "principal": fen(paid.iter().map(|r| r.principal_fen).sum()),
+                    "interest": fen(paid.iter().map(|r| r.interest_fen).sum()),
+                    "penalty": fen(paid.iter().map(|r| r.penalty_fen).sum()),
+                },
+                "day": paid.first().map(|r| r.day.clone()).or_else(|| failed.map(|r| r.day.clone())),
+                "reason": failed.and_then(|r| r.detail.clone()),
+            }))
         }
         // 002 item 2 (借款试算): what a borrow of `amount` over `termMonths`
         // would cost at the order's approved rate, within its approved limit.

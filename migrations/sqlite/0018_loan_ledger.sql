@@ -24,12 +24,15 @@ CREATE TABLE loan_transactions
     interest_fen  BIGINT NOT NULL,
     penalty_fen   BIGINT NOT NULL,
     channel       TEXT,
+    -- The request, prepayment or partner repayment no the movement belongs to.
+    reference     TEXT,
     period        INTEGER,
     detail        TEXT,
     at            TEXT   NOT NULL,
     PRIMARY KEY (loan_id, sequence, line)
 );
 CREATE INDEX loan_transactions_day ON loan_transactions (day, kind);
+CREATE INDEX loan_transactions_reference ON loan_transactions (loan_id, reference);
 
 -- The disbursement request a loan waits on (放款中), for the core and the console.
 ALTER TABLE loan_applications ADD COLUMN disbursement_request TEXT;

@@ -20,7 +20,8 @@ use crate::runner::{bad_event, Projection, ProjectionError};
 pub const NAME: &str = "loan_ledger";
 
 /// The event types this read model is made of.
-const READS: [&str; 9] = [
+const READS: [&str; 10] = [
+    "RepaymentRequested",
     "LoanDisbursed",
     "RepaymentReceived",
     "PlanRecalculated",
@@ -59,7 +60,8 @@ pub struct TransactionRow {
     pub sequence: i64,
     /// Line within the event.
     pub line: i32,
-    /// DISBURSEMENT, REPAYMENT, PREPAYMENT, PENALTY_ACCRUED, AUTO_DEBIT_FAILED, OVERDUE, SETTLED.
+    /// DISBURSEMENT, REPAYMENT, PREPAYMENT, PENALTY_ACCRUED, AUTO_DEBIT_FAILED,
+    /// REPAYMENT_REQUESTED, OVERDUE, SETTLED.
     pub kind: String,
     /// The Asia/Shanghai day (YYYY-MM-DD).
     pub day: String,
@@ -73,6 +75,8 @@ pub struct TransactionRow {
     pub penalty_fen: i64,
     /// AUTO_DEBIT, ACTIVE or PREPAYMENT.
     pub channel: Option<String>,
+    /// The disbursement request, prepayment or partner repayment no.
+    pub reference: Option<String>,
     /// The period.
     pub period: Option<i32>,
     /// A reason or reference.
@@ -109,6 +113,7 @@ struct Line<'a> {
     amount: Decimal,
     parts: (Decimal, Decimal, Decimal),
     channel: Option<String>,
+    reference: Option<String>,
     period: Option<u32>,
     detail: Option<String>,
 }
@@ -121,20 +126,30 @@ impl<'a> Line<'a> {
             amount,
             parts: (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
             channel: None,
+            reference: None,
             period: None,
             detail: None,
         }
     }
 }
 
-fn lines(decoded: &LoanEvent) -> Vec<Line<'static>> {
+/// The rows of an event recorded on Asia/Shanghai day `recorded_on`.
+fn lines(decoded: &LoanEvent, recorded_on: chrono::NaiveDate) -> Vec<Line<'static>> {
     match decoded {
         LoanEvent::LoanDisbursed {
             disbursement: Some(d),
             ..
         } => vec![Line {
-            detail: Some(d.request_id.clone()),
+            reference: Some(d.request_id.clone()),
             ..Line::of("DISBURSEMENT", d.value_date, d.amount)
+        }],
+        LoanEvent::RepaymentRequested {
+            repayment_no,
+            amount,
+        } => vec![Line {
+            channel: Some("ACTIVE".into()),
+            reference: Some(repayment_no.clone()),
+            ..Line::of("REPAYMENT_REQUESTED", recorded_on, *amount)
         }],
         LoanEvent::RepaymentReceived {
             received_on,
@@ -144,9 +159,11 @@ fn lines(decoded: &LoanEvent) -> Vec<Line<'static>> {
             prepaid_principal,
             prepaid_interest,
             prepayment_id,
+            repayment_no,
             ..
         } => {
             let channel = Some(domain::wire_name(channel));
+            let reference = repayment_no.clone().or_else(|| prepayment_id.clone());
             let mut out: Vec<Line<'static>> = accruals
                 .iter()
                 .map(|a| Line {
@@ -158,6 +175,7 @@ fn lines(decoded: &LoanEvent) -> Vec<Line<'static>> {
             out.extend(parts.iter().map(|p| Line {
                 parts: (p.principal, p.interest, p.penalty),
                 channel: channel.clone(),
+                reference: reference.clone(),
                 period: Some(p.period),
                 ..Line::of("REPAYMENT", *received_on, p.total())
             }));
@@ -165,7 +183,7 @@ fn lines(decoded: &LoanEvent) -> Vec<Line<'static>> {
                 out.push(Line {
                     parts: (*prepaid_principal, *prepaid_interest, Decimal::ZERO),
                     channel,
-                    detail: prepayment_id.clone(),
+                    reference,
                     ..Line::of(
                         "PREPAYMENT",
                         *received_on,
@@ -180,9 +198,18 @@ fn lines(decoded: &LoanEvent) -> Vec<Line<'static>> {
             amount,
             period,
             reason,
+            repayment_no,
             ..
         } => vec![Line {
-            channel: Some("AUTO_DEBIT".into()),
+            channel: Some(
+                if repayment_no.is_some() {
+                    "ACTIVE"
+                } else {
+                    "AUTO_DEBIT"
+                }
+                .into(),
+            ),
+            reference: repayment_no.clone(),
             period: *period,
             detail: Some(reason.clone()),
             ..Line::of("AUTO_DEBIT_FAILED", *attempted_on, *amount)
@@ -208,8 +235,8 @@ async fn insert_lines(
 ) -> Result<(), ProjectionError> {
     for (n, line) in lines.into_iter().enumerate() {
         sqlx::query(
-            "INSERT INTO loan_transactions (loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, period, detail, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "INSERT INTO loan_transactions (loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, reference, period, detail, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&event.aggregate_id)
         .bind(event.sequence)
@@ -221,6 +248,7 @@ async fn insert_lines(
         .bind(fen_of(line.parts.1))
         .bind(fen_of(line.parts.2))
         .bind(line.channel)
+        .bind(line.reference)
         .bind(line.period.map(|p| p as i32))
         .bind(line.detail)
         .bind(at)
@@ -303,7 +331,7 @@ impl Projection for LoanLedger {
         .fetch_all(pool)
         .await?;
         let rows: Vec<TransactionRow> = sqlx::query_as(
-            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, period, detail, at
+            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, reference, period, detail, at
                FROM loan_transactions ORDER BY loan_id, sequence, line",
         )
         .fetch_all(pool)
@@ -335,7 +363,12 @@ impl Projection for LoanLedger {
         let decoded: LoanEvent =
             serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
         let at = domain::log::rfc3339(event.metadata.recorded_at);
-        insert_lines(conn, event, lines(&decoded), &at).await?;
+        let recorded_on = event
+            .metadata
+            .recorded_at
+            .with_timezone(&domain::schedule::shanghai())
+            .date_naive();
+        insert_lines(conn, event, lines(&decoded, recorded_on), &at).await?;
         let loan = event.aggregate_id.as_str();
         let (mut ledger, mut prepayment) = match (&decoded, stored(conn, loan).await?) {
             (
@@ -396,10 +429,26 @@ impl LoanLedger {
         loan_id: &str,
     ) -> Result<Vec<TransactionRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, period, detail, at
+            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, reference, period, detail, at
                FROM loan_transactions WHERE loan_id = $1 ORDER BY sequence, line LIMIT 5000",
         )
         .bind(loan_id)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// The movements of a loan that belong to `reference` (e.g. a partner's repayment no).
+    pub async fn by_reference(
+        pool: &AnyPool,
+        loan_id: &str,
+        reference: &str,
+    ) -> Result<Vec<TransactionRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, reference, period, detail, at
+               FROM loan_transactions WHERE loan_id = $1 AND reference = $2 ORDER BY sequence, line LIMIT 100",
+        )
+        .bind(loan_id)
+        .bind(reference)
         .fetch_all(pool)
         .await
     }

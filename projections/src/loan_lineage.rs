@@ -186,6 +186,7 @@ impl Projection for LoanLineage {
                         let first = match product {
                             Product::Yongxu => Node::Submitted,
                             Product::RongxinMiaodai => Node::Applying,
+                            Product::Partner => Node::Disbursing,
                         };
                         sqlx::query(
                             "INSERT INTO loan_applications (loan_id, contract_no, amount, node, updated_at)
@@ -294,6 +295,7 @@ impl Projection for LoanLineage {
                     | LoanEvent::RepaymentReceived { .. }
                     | LoanEvent::PlanRecalculated { .. }
                     | LoanEvent::AutoDebitFailed { .. }
+                    | LoanEvent::RepaymentRequested { .. }
                     | LoanEvent::InstallmentOverdue { .. }
                     | LoanEvent::RepaymentReminderDue { .. }
                     | LoanEvent::PrepaymentRequested { .. }

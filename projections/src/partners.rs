@@ -251,6 +251,24 @@ impl Partners {
         .await
     }
 
+    /// Orders of a person (by ID number) refused (授信 4/5, or 人工复审拒绝) at
+    /// or after `since` (RFC 3339): 002 item 25 可借日期.
+    pub async fn refused_since(
+        pool: &AnyPool,
+        id_number: &str,
+        since: &str,
+    ) -> Result<Vec<PartnerOrderRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {ORDER_COLUMNS} FROM partner_orders WHERE id_number = $1
+               AND (status_code IN (4, 5) OR borrow_status = 'MANUAL_REVIEW_REJECTED')
+               AND updated_at >= $2 ORDER BY updated_at DESC"
+        ))
+        .bind(id_number)
+        .bind(since)
+        .fetch_all(pool)
+        .await
+    }
+
     /// Orders of a person (by ID number) not yet finished: open in 0/2/10/11/12.
     pub async fn open_orders_of(
         pool: &AnyPool,

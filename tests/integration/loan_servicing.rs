@@ -57,7 +57,7 @@ async fn app(backend: Backend, kafka: Option<&str>) -> (TestApp, Arc<adapters::S
     (app, clock)
 }
 
-fn shanghai_today(clock: &adapters::ShiftableClock) -> NaiveDate {
+pub(crate) fn shanghai_today(clock: &adapters::ShiftableClock) -> NaiveDate {
     use domain::services::Clock;
     clock
         .now()
@@ -66,7 +66,7 @@ fn shanghai_today(clock: &adapters::ShiftableClock) -> NaiveDate {
 }
 
 /// Moves the clock to noon (Asia/Shanghai) of `day`.
-fn move_to(clock: &adapters::ShiftableClock, day: NaiveDate) {
+pub(crate) fn move_to(clock: &adapters::ShiftableClock, day: NaiveDate) {
     use domain::services::Clock;
     let noon = domain::schedule::shanghai()
         .from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap())
@@ -460,7 +460,7 @@ async fn dead_letters(brokers: &str, topic: &str) -> Vec<String> {
         .collect()
 }
 
-async fn produce(brokers: &str, topic: &str, key: &str, value: &Value) {
+pub(crate) async fn produce(brokers: &str, topic: &str, key: &str, value: &Value) {
     let producer: FutureProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
@@ -523,7 +523,9 @@ async fn the_cores_messages_disburse_and_repay_on_a_real_broker() {
     let due = today.checked_add_months(chrono::Months::new(1)).unwrap();
     let received = json!({ "messageId": "CORE-R-1", "applicationNo": id, "kind": "RECEIVED", "channel": "AUTO_DEBIT", "day": due.to_string(), "amount": "1032.80" });
     produce(&broker.address, CORE_REPAYMENTS, id, &received).await;
-    produce(&broker.address, CORE_REPAYMENTS, id, &json!({ "messageId": "CORE-R-2", "applicationNo": id, "kind": "AUTO_DEBIT_FAILED", "day": due.to_string(), "amount": "1032.80", "reason": "余额不足" })).await;
+    let failed = json!({ "messageId": "CORE-R-2", "applicationNo": id, "kind": "AUTO_DEBIT_FAILED", "day": due.to_string(), "amount": "1032.80", "reason": "余额不足" });
+    produce(&broker.address, CORE_REPAYMENTS, id, &failed).await;
+    produce(&broker.address, CORE_REPAYMENTS, id, &failed).await;
     produce(&broker.address, CORE_REPAYMENTS, id, &received).await;
     produce(&broker.address, CORE_REPAYMENTS, id, &json!({ "messageId": "CORE-R-3", "applicationNo": id, "kind": "RECEIVED", "channel": "ACTIVE", "day": due.to_string(), "amount": "99999.00" })).await;
     eventually("the repayment and the failed debit booked", async || {

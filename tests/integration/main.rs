@@ -21,6 +21,7 @@ mod loan_servicing;
 mod loans;
 mod operations;
 mod ownership;
+mod partner_loans;
 mod partners;
 mod quality;
 mod quiet;

@@ -85,6 +85,8 @@ pub struct CoreRepayment {
     pub amount: String,
     /// The prepayment settled (channel PREPAYMENT).
     pub prepayment_id: Option<String>,
+    /// The active repayment (a partner's 主动还款, channel ACTIVE) answered.
+    pub repayment_no: Option<String>,
     /// Why the auto-debit failed.
     pub reason: Option<String>,
 }
@@ -206,12 +208,14 @@ fn inbound(topic: &str, payload: Option<&[u8]>) -> Result<(String, Inbound), Str
                         }
                     },
                     prepayment_id: repayment.prepayment_id,
+                    repayment_no: repayment.repayment_no,
                 },
                 "AUTO_DEBIT_FAILED" => LoanCommand::RecordAutoDebitFailure {
                     message_id: repayment.message_id.clone(),
                     attempted_on: day,
                     amount,
                     reason: repayment.reason.unwrap_or_default(),
+                    repayment_no: repayment.repayment_no,
                 },
                 other => {
                     return Err(format!(

@@ -54,6 +54,10 @@ pub enum Product {
     Yongxu,
     /// 融信秒贷 (003): 申请中 → 审批中 → 待放款 → 已放款, or 未通过.
     RongxinMiaodai,
+    /// A partner platform's 大额授信 loan (002): its order runs the partner
+    /// flow; the loan is opened, already paid out, when the order is disbursed,
+    /// and carries the ledger.
+    Partner,
 }
 
 /// 集团ERP验证 result (003).
@@ -147,6 +151,8 @@ pub struct LoanApplication {
     reminded: std::collections::BTreeSet<u32>,
     prepayment_ids: std::collections::BTreeSet<String>,
     prepayment: Option<OpenPrepayment>,
+    repayment_nos: std::collections::BTreeSet<String>,
+    open_repayments: std::collections::BTreeSet<String>,
 }
 
 /// A prepayment application not yet settled or refused.
@@ -182,6 +188,11 @@ impl LoanApplication {
     /// Participants, de-duplicated.
     pub fn participants(&self) -> &[Participant] {
         &self.participants
+    }
+
+    /// The product.
+    pub fn product(&self) -> Product {
+        self.product
     }
 
     /// The ledger of a disbursed loan.
@@ -242,7 +253,12 @@ impl Aggregate for LoanApplication {
         services: &DomainServices,
         sink: &EventSink<Self>,
     ) -> Result<(), LoanError> {
-        if !self.submitted && !matches!(command, LoanCommand::Submit { .. }) {
+        if !self.submitted
+            && !matches!(
+                command,
+                LoanCommand::Submit { .. } | LoanCommand::OpenPartnerLoan { .. }
+            )
+        {
             return Err(LoanError::NotFound);
         }
         let command = match self.servicing(command, services)? {
@@ -268,6 +284,11 @@ impl Aggregate for LoanApplication {
             } => {
                 if self.submitted {
                     return Err(LoanError::AlreadySubmitted);
+                }
+                if product == Product::Partner {
+                    return Err(LoanError::Invalid(
+                        "a partner loan opens when its partner order is disbursed".into(),
+                    ));
                 }
                 let contract_no = contract_no.trim().to_string();
                 if contract_no.is_empty() || contract_no.chars().count() > 64 {
@@ -503,7 +524,9 @@ impl Aggregate for LoanApplication {
             | LoanCommand::RecordAutoDebitFailure { .. }
             | LoanCommand::ReviewLedger { .. }
             | LoanCommand::RequestPrepayment { .. }
-            | LoanCommand::DecidePrepayment { .. } => {
+            | LoanCommand::DecidePrepayment { .. }
+            | LoanCommand::OpenPartnerLoan { .. }
+            | LoanCommand::RequestRepayment { .. } => {
                 unreachable!("servicing commands are handled above")
             }
             LoanCommand::RecordInterviewPassed { task_id } => {
@@ -543,6 +566,7 @@ impl Aggregate for LoanApplication {
                 self.node = Some(match product {
                     Product::Yongxu => Node::Submitted,
                     Product::RongxinMiaodai => Node::Applying,
+                    Product::Partner => Node::Disbursing,
                 });
             }
             LoanEvent::LoanAdvanced { to, .. } => self.node = Some(to),
@@ -610,6 +634,7 @@ impl Aggregate for LoanApplication {
                 if let LoanEvent::RepaymentReceived {
                     message_id,
                     prepayment_id,
+                    repayment_no,
                     ..
                 } = event
                 {
@@ -617,11 +642,25 @@ impl Aggregate for LoanApplication {
                     if prepayment_id.is_some() {
                         self.prepayment = None;
                     }
+                    if let Some(no) = repayment_no {
+                        self.open_repayments.remove(&no);
+                    }
                 }
             }
+            LoanEvent::RepaymentRequested { repayment_no, .. } => {
+                self.repayment_nos.insert(repayment_no.clone());
+                self.open_repayments.insert(repayment_no);
+            }
             LoanEvent::LoanSettled { .. } => self.node = Some(Node::Settled),
-            LoanEvent::AutoDebitFailed { message_id, .. } => {
+            LoanEvent::AutoDebitFailed {
+                message_id,
+                repayment_no,
+                ..
+            } => {
                 self.seen_messages.insert(message_id);
+                if let Some(no) = repayment_no {
+                    self.open_repayments.remove(&no);
+                }
             }
             LoanEvent::InstallmentOverdue { period, .. } => {
                 self.overdue_marked.insert(period);

@@ -120,6 +120,8 @@ pub enum LoanCommand {
         channel: RepaymentChannel,
         /// The prepayment application settled (channel PREPAYMENT).
         prepayment_id: Option<String>,
+        /// The active repayment requested (a partner's 主动还款) this answers.
+        repayment_no: Option<String>,
     },
     /// The core's auto-debit (自动还款) failed (a consumed message).
     RecordAutoDebitFailure {
@@ -131,6 +133,8 @@ pub enum LoanCommand {
         amount: Decimal,
         /// Why it failed (e.g. 余额不足).
         reason: String,
+        /// The active repayment requested whose debit failed, if not the scheduled one.
+        repayment_no: Option<String>,
     },
     /// The daily review: periods now overdue, reminders now due.
     ReviewLedger {
@@ -138,6 +142,16 @@ pub enum LoanCommand {
         today: chrono::NaiveDate,
         /// 还款日前X天: remind this many days before a due date (0: no reminders).
         reminder_days: u32,
+    },
+    /// A partner loan is opened, paid out, when its order is disbursed (002).
+    OpenPartnerLoan(OpenPartnerLoan),
+    /// 主动还款 (002 item 22): the core is asked to debit `amount` from the
+    /// bound card; idempotent by `repayment_no`.
+    RequestRepayment {
+        /// The partner's repayment no.
+        repayment_no: String,
+        /// Amount to debit.
+        amount: Decimal,
     },
     /// The customer applies for a prepayment (提前还款申请), quoted for today.
     RequestPrepayment {
@@ -159,6 +173,27 @@ pub enum LoanCommand {
         /// Why refused.
         reason: Option<String>,
     },
+}
+
+/// The partner order was disbursed: the loan opens paid out, with its plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenPartnerLoan {
+    /// Partner code (the loan's channel).
+    pub partner: String,
+    /// The partner's order no (the loan's contract no).
+    pub order_no: String,
+    /// Amount borrowed.
+    pub amount: Decimal,
+    /// 执行年利率 of the credit approval.
+    pub annual_rate: Decimal,
+    /// Term in months.
+    pub term_months: u32,
+    /// 起息日.
+    pub value_date: chrono::NaiveDate,
+    /// The borrower.
+    pub borrower: ParticipantInput,
+    /// The order event that disbursed it (the disbursement's message id).
+    pub disbursed_by: String,
 }
 
 /// What the core system answered to a disbursement request.

@@ -154,6 +154,9 @@ pub enum LoanEvent {
         /// The prepayment settled.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prepayment_id: Option<String>,
+        /// The active repayment requested this answers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repayment_no: Option<String>,
         /// Penalty accrued through the day before booking.
         accruals: Vec<PenaltyAccrual>,
         /// What it paid of each period.
@@ -189,6 +192,16 @@ pub enum LoanEvent {
         period: Option<u32>,
         /// Why.
         reason: String,
+        /// The active repayment requested whose debit failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repayment_no: Option<String>,
+    },
+    /// 主动还款: the core is asked to debit the amount (published for the core).
+    RepaymentRequested {
+        /// The partner's repayment no.
+        repayment_no: String,
+        /// Amount.
+        amount: Decimal,
     },
     /// A period is overdue (逾期: not fully paid by its due date).
     InstallmentOverdue {
@@ -273,6 +286,7 @@ impl DomainEvent for LoanEvent {
             LoanEvent::PlanRecalculated { .. } => "PlanRecalculated",
             LoanEvent::LoanSettled { .. } => "LoanSettled",
             LoanEvent::AutoDebitFailed { .. } => "AutoDebitFailed",
+            LoanEvent::RepaymentRequested { .. } => "RepaymentRequested",
             LoanEvent::InstallmentOverdue { .. } => "InstallmentOverdue",
             LoanEvent::RepaymentReminderDue { .. } => "RepaymentReminderDue",
             LoanEvent::PrepaymentRequested { .. } => "PrepaymentRequested",

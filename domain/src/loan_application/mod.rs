@@ -10,7 +10,7 @@ mod events;
 pub mod ledger;
 
 pub use aggregate::{ApprovalRoute, LoanApplication, Node, Product, WhitelistResult};
-pub use commands::{DisbursementOutcome, LoanCommand};
+pub use commands::{DisbursementOutcome, LoanCommand, OpenPartnerLoan};
 pub use error::LoanError;
 pub use events::{Disbursement, LoanEvent};
 

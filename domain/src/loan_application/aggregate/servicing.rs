@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{LoanApplication, Node, Product};
-use crate::loan_application::commands::{DisbursementOutcome, LoanCommand};
+use crate::loan_application::commands::{DisbursementOutcome, LoanCommand, OpenPartnerLoan};
 use crate::loan_application::error::LoanError;
 use crate::loan_application::events::{Disbursement, LoanEvent};
-use crate::loan_application::ledger::{Ledger, LedgerError, RepaymentChannel};
+use crate::loan_application::ledger::{Ledger, LedgerError, LoanTerms, RepaymentChannel};
 use crate::repayment::{fen, repayment_plan};
 use crate::services::DomainServices;
 
@@ -121,21 +121,34 @@ impl LoanApplication {
                 amount,
                 channel,
                 prepayment_id,
+                repayment_no,
             } => {
                 if self.seen(&message_id)? {
                     return Ok(Ok(Vec::new()));
                 }
-                self.repayment(message_id, received_on, amount, channel, prepayment_id)?
+                self.open_repayment(repayment_no.as_deref())?;
+                let mut events =
+                    self.repayment(message_id, received_on, amount, channel, prepayment_id)?;
+                if let Some(LoanEvent::RepaymentReceived {
+                    repayment_no: answered,
+                    ..
+                }) = events.first_mut()
+                {
+                    *answered = repayment_no;
+                }
+                events
             }
             LoanCommand::RecordAutoDebitFailure {
                 message_id,
                 attempted_on,
                 amount,
                 reason,
+                repayment_no,
             } => {
                 if self.seen(&message_id)? {
                     return Ok(Ok(Vec::new()));
                 }
+                self.open_repayment(repayment_no.as_deref())?;
                 let ledger = self.disbursed_ledger()?;
                 if amount <= Decimal::ZERO || fen(amount) != amount {
                     return Err(LedgerError::BadAmount.into());
@@ -150,6 +163,29 @@ impl LoanApplication {
                         .find(|p| !p.settled())
                         .map(|p| p.period),
                     reason: text(&reason, "reason")?,
+                    repayment_no,
+                }]
+            }
+            LoanCommand::OpenPartnerLoan(open) => {
+                if self.submitted {
+                    return Ok(Ok(Vec::new())); // the order's event delivered again
+                }
+                self.open_partner_loan(open, services)?
+            }
+            LoanCommand::RequestRepayment {
+                repayment_no,
+                amount,
+            } => {
+                let ledger = self.disbursed_ledger()?;
+                let repayment_no = text(&repayment_no, "repayNo")?;
+                if self.repayment_nos.contains(&repayment_no) {
+                    return Ok(Ok(Vec::new())); // the partner sent it again
+                }
+                // What could be booked today: positive, in fen, not above everything owed.
+                ledger.book(shanghai_today(services), amount)?;
+                vec![LoanEvent::RepaymentRequested {
+                    repayment_no,
+                    amount,
                 }]
             }
             LoanCommand::ReviewLedger {
@@ -251,6 +287,70 @@ impl LoanApplication {
         Ok(Ok(events))
     }
 
+    /// A result naming an active repayment must name an open one.
+    fn open_repayment(&self, repayment_no: Option<&str>) -> Result<(), LoanError> {
+        match repayment_no {
+            Some(no) if !self.open_repayments.contains(no) => Err(LoanError::NotOpen {
+                kind: "repayment request",
+                id: no.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The partner loan's submission and disbursement, with its plan (first
+    /// due a month after the value date).
+    fn open_partner_loan(
+        &self,
+        open: OpenPartnerLoan,
+        services: &DomainServices,
+    ) -> Result<Vec<LoanEvent>, LoanError> {
+        let terms = LoanTerms {
+            annual_rate: open.annual_rate,
+            term_months: open.term_months,
+            method: crate::repayment::RepaymentMethod::EqualInstallments,
+            penalty_annual_rate: services.loans.penalty_annual_rate,
+        };
+        terms.check().map_err(LedgerError::from)?;
+        let first_due = open
+            .value_date
+            .checked_add_months(chrono::Months::new(1))
+            .ok_or_else(|| LoanError::Invalid("valueDate".into()))?;
+        let plan = repayment_plan(
+            open.amount,
+            terms.annual_rate,
+            terms.term_months,
+            terms.method,
+            first_due,
+        )
+        .map_err(LedgerError::from)?;
+        let participants = crate::interview_task::merge_participants(&[open.borrower])
+            .map_err(|e| LoanError::Invalid(e.to_string()))?;
+        Ok(vec![
+            LoanEvent::LoanSubmitted {
+                product: Product::Partner,
+                contract_no: open.order_no,
+                amount: open.amount,
+                task_kind: Default::default(),
+                product_code: String::new(),
+                channel_code: open.partner,
+                manager_id: String::new(),
+                participants,
+            },
+            LoanEvent::LoanDisbursed {
+                account: String::new(),
+                disbursement: Some(Disbursement {
+                    request_id: open.disbursed_by.clone(),
+                    message_id: open.disbursed_by,
+                    value_date: open.value_date,
+                    amount: open.amount,
+                    terms,
+                    plan,
+                }),
+            },
+        ])
+    }
+
     /// Books a received payment; a prepayment's settlement must match its
     /// approved quote to the fen, and re-plans the periods not yet due.
     fn repayment(
@@ -318,6 +418,7 @@ impl LoanApplication {
                     parts: booking.parts,
                     prepaid_principal: quote.principal,
                     prepaid_interest: quote.interest,
+                    repayment_no: None,
                 });
                 events.push(LoanEvent::PlanRecalculated {
                     prepayment_id: id,
@@ -344,6 +445,7 @@ impl LoanApplication {
                     parts: booking.parts,
                     prepaid_principal: Decimal::ZERO,
                     prepaid_interest: Decimal::ZERO,
+                    repayment_no: None,
                 });
             }
         }

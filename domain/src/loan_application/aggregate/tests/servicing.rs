@@ -109,6 +109,7 @@ fn paid(message: &str, on: NaiveDate, amount: &str) -> LoanCommand {
         amount: d(amount),
         channel: RepaymentChannel::AutoDebit,
         prepayment_id: None,
+        repayment_no: None,
     }
 }
 
@@ -389,6 +390,7 @@ fn prepay(
             amount: d(settle),
             channel: RepaymentChannel::Prepayment,
             prepayment_id: Some("PP-1".into()),
+            repayment_no: None,
         },
     );
     (settled, loan)
@@ -488,6 +490,7 @@ fn a_settlement_must_match_the_quote() {
             amount: d("10074.65"),
             channel: RepaymentChannel::Prepayment,
             prepayment_id: Some("PP-1".into()),
+            repayment_no: None,
         })
         .then_expect_error(LoanError::QuoteMismatch {
             amount: d("10074.65"),
@@ -503,4 +506,57 @@ fn loan_of(events: &[LoanEvent]) -> LoanApplication {
         loan.apply(e.clone());
     }
     loan
+}
+
+/// 002 item 22 (主动还款): a request is recorded once per repayment no, must be
+/// bookable today, and only an open request can be answered.
+#[test]
+fn an_active_repayment_is_requested_once_and_answered_once() {
+    let request = |no: &str, amount: &str| LoanCommand::RequestRepayment {
+        repayment_no: no.into(),
+        amount: d(amount),
+    };
+    let (events, _) = run(&disbursed("0"), at(1, 20), request("RP-1", "1032.80"));
+    assert_eq!(
+        events,
+        vec![LoanEvent::RepaymentRequested {
+            repayment_no: "RP-1".into(),
+            amount: d("1032.80"),
+        }]
+    );
+    let mut given = disbursed("0");
+    given.extend(events);
+    TestFramework::<LoanApplication>::with(at(1, 20))
+        .given(given.clone())
+        .when(request("RP-1", "1032.80"))
+        .then_expect_events(vec![]);
+    TestFramework::<LoanApplication>::with(at(1, 20))
+        .given(disbursed("0"))
+        .when(request("RP-2", "0"))
+        .then_expect_error(LoanError::Ledger(
+            crate::loan_application::ledger::LedgerError::BadAmount,
+        ));
+    let answer = |no: &str| LoanCommand::RecordRepayment {
+        message_id: format!("core-{no}"),
+        received_on: day(1, 20),
+        amount: d("1032.80"),
+        channel: RepaymentChannel::Active,
+        prepayment_id: None,
+        repayment_no: Some(no.into()),
+    };
+    let (paid, loan) = run(&given, at(1, 20), answer("RP-1"));
+    assert!(
+        matches!(&paid[0], LoanEvent::RepaymentReceived { repayment_no: Some(no), .. } if no == "RP-1")
+    );
+    assert_eq!(
+        loan.ledger().unwrap().periods[0].state(day(1, 20)),
+        PeriodState::Paid
+    );
+    TestFramework::<LoanApplication>::with(at(1, 20))
+        .given(given)
+        .when(answer("RP-7"))
+        .then_expect_error(LoanError::NotOpen {
+            kind: "repayment request",
+            id: "RP-7".into(),
+        });
 }
