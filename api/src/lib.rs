@@ -56,6 +56,17 @@ pub use state::{ApiConfig, AppState};
 /// The stored text form of an instant (fixed width, so it sorts as it compares).
 pub(crate) use projections::runner::rfc3339;
 
+/// Today in Asia/Shanghai by the engine's clock: the day of every ledger figure.
+pub(crate) fn shanghai_today(state: &AppState) -> chrono::NaiveDate {
+    state
+        .bus
+        .services()
+        .clock
+        .now()
+        .with_timezone(&domain::schedule::shanghai())
+        .date_naive()
+}
+
 /// The whole HTTP application. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: rate limiting keys
 /// anonymous clients by their address.

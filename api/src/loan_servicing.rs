@@ -217,13 +217,7 @@ fn date(text: &str, field: &str) -> Result<NaiveDate, ApiError> {
 }
 
 fn today(ctx: &Context<'_>) -> NaiveDate {
-    state(ctx)
-        .bus
-        .services()
-        .clock
-        .now()
-        .with_timezone(&domain::schedule::shanghai())
-        .date_naive()
+    crate::shanghai_today(state(ctx))
 }
 
 impl From<&PrepaymentQuote> for PrepaymentQuoteView {
@@ -268,7 +262,6 @@ impl From<TransactionRow> for LoanTransactionView {
 }
 
 fn period_view(p: &LedgerPeriod, day: NaiveDate, penalty_rate: Decimal) -> LedgerPeriodView {
-    let penalty = p.penalty + p.penalty_to(day, penalty_rate);
     let state: DomainPeriodState = p.state(day);
     LedgerPeriodView {
         period: p.period,
@@ -277,8 +270,8 @@ fn period_view(p: &LedgerPeriod, day: NaiveDate, penalty_rate: Decimal) -> Ledge
         interest: p.interest.to_string(),
         paid_principal: p.paid_principal.to_string(),
         paid_interest: p.paid_interest.to_string(),
-        owed: (p.unpaid_scheduled() + penalty - p.paid_penalty).to_string(),
-        penalty: penalty.to_string(),
+        owed: p.owed_through(day, penalty_rate).to_string(),
+        penalty: p.penalty_through(day, penalty_rate).to_string(),
         paid_penalty: p.paid_penalty.to_string(),
         state: state.into(),
     }

@@ -151,13 +151,7 @@ async fn loan_ledger(
 }
 
 fn today(state: &AppState) -> chrono::NaiveDate {
-    state
-        .bus
-        .services()
-        .clock
-        .now()
-        .with_timezone(&domain::schedule::shanghai())
-        .date_naive()
+    crate::shanghai_today(state)
 }
 
 /// The partner's product settings (002 item 25).
@@ -192,14 +186,13 @@ fn plan_of(ledger: &domain::loan_application::ledger::Ledger, day: chrono::Naive
             .periods
             .iter()
             .map(|p| {
-                let penalty = p.penalty + p.penalty_to(day, rate);
                 json!({
                     "period": p.period, "dueDate": p.due_date,
                     "principal": money(p.principal), "interest": money(p.interest),
-                    "penalty": money(penalty),
+                    "penalty": money(p.penalty_through(day, rate)),
                     "paidPrincipal": money(p.paid_principal), "paidInterest": money(p.paid_interest),
                     "paidPenalty": money(p.paid_penalty),
-                    "owed": money(p.unpaid_scheduled() + penalty - p.paid_penalty),
+                    "owed": money(p.owed_through(day, rate)),
                     "state": domain::wire_name(&p.state(day)),
                 })
             })

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use adapters::kafka::{KafkaSettings, CORE_DISBURSEMENTS, CORE_REPAYMENTS};
 use chrono::{NaiveDate, TimeZone, Utc};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::{json, Value};
 
 use crate::support::partners::eventually;
@@ -460,19 +459,9 @@ async fn dead_letters(brokers: &str, topic: &str) -> Vec<String> {
         .collect()
 }
 
+/// Writes `value` to `topic` as the core system would.
 pub(crate) async fn produce(brokers: &str, topic: &str, key: &str, value: &Value) {
-    let producer: FutureProducer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
-    producer
-        .send(
-            FutureRecord::to(topic).key(key).payload(&value.to_string()),
-            Duration::from_secs(10),
-        )
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
+    crate::support::kafka::produce_to(brokers, topic, key, &value.to_string()).await;
 }
 
 /// Issue 21 item 1 and 6 on a real broker: `DisbursementRequested` goes out on

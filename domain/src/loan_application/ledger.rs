@@ -160,6 +160,16 @@ impl LedgerPeriod {
         )
     }
 
+    /// Penalty accrued on the period through `day` (recorded and still accruing).
+    pub fn penalty_through(&self, day: NaiveDate, penalty_annual_rate: Decimal) -> Decimal {
+        self.penalty + self.penalty_to(day, penalty_annual_rate)
+    }
+
+    /// Still owed on the period on `day`, penalty through the day included.
+    pub fn owed_through(&self, day: NaiveDate, penalty_annual_rate: Decimal) -> Decimal {
+        self.unpaid_scheduled() + self.penalty_through(day, penalty_annual_rate) - self.paid_penalty
+    }
+
     /// The period's state on `day`.
     pub fn state(&self, day: NaiveDate) -> PeriodState {
         if self.settled() {

@@ -84,3 +84,21 @@ pub(crate) async fn assert_topics_hold_the_log(
     }
     on_behalf
 }
+
+/// Writes `value` with `key` to `topic` (as another system would).
+pub(crate) async fn produce_to(brokers: &str, topic: &str, key: &str, value: &str) {
+    let producer: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::to(topic)
+                .key(key)
+                .payload(value),
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+}

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use adapters::kafka::{KafkaSettings, CREDIT_DECISIONS};
 use axum::http::HeaderMap;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::{json, Value};
 
 use super::{data, settings, Backend, Broker, TestApp, TestDb};
@@ -157,17 +156,7 @@ pub(crate) async fn order_in_credit(app: &TestApp, order_no: &str, id_number: &s
     assert_eq!(order(app, order_no).await["statusCode"], 11);
 }
 
+/// Writes a credit decision to `credit.decisions.v1`.
 pub(crate) async fn produce(brokers: &str, key: &str, value: &str) {
-    let producer: FutureProducer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
-    producer
-        .send(
-            FutureRecord::to(CREDIT_DECISIONS).key(key).payload(value),
-            Duration::from_secs(10),
-        )
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
+    super::kafka::produce_to(brokers, CREDIT_DECISIONS, key, value).await;
 }
