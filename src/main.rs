@@ -80,7 +80,7 @@ enum Command {
         /// Requests a client may burst above that.
         #[arg(long, env = "FACESIGN_RATE_LIMIT_BURST", default_value_t = 100)]
         rate_limit_burst: u32,
-        /// Face similarity (0 to 1) an identity check must reach (000 客户核身).
+        /// Face similarity (0 to 1) an identity check must exceed (000 客户核身: 对比分数大于系统设定分数).
         #[arg(
             long,
             env = "FACESIGN_FACE_SIMILARITY_THRESHOLD",

@@ -58,7 +58,7 @@ impl Default for LoanPolicy {
 /// Interview rules operators configure.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SessionPolicy {
-    /// 000 客户核身: the face similarity score must reach this (0 to 1).
+    /// 000 客户核身: the face similarity score must be above this (0 to 1): 对比分数大于系统设定分数.
     pub similarity_threshold: f64,
     /// 001 质检管理: share of passes sampled into quality control, in per mille.
     pub qc_sample_per_mille: u32,

@@ -20,7 +20,7 @@ pub enum InvestigationScope {
     Home,
     /// 经营场所情况.
     Workplace,
-    /// 家庭和单位: a video witness is required (000).
+    /// 家庭和单位: two video witnesses are required (000: 展示两次视频见证).
     HomeAndWorkplace,
 }
 
@@ -206,7 +206,7 @@ pub enum SessionEvent {
         similarity: f64,
         /// The threshold in force.
         threshold: f64,
-        /// Liveness passed and similarity reached the threshold.
+        /// Liveness passed and similarity was above the threshold.
         passed: bool,
     },
     /// 视频见证 recorded under its standard name.
@@ -442,7 +442,8 @@ pub fn decide(
                 liveness_passed,
                 similarity,
                 threshold: ctx.threshold,
-                passed: liveness_passed && similarity >= ctx.threshold,
+                // 000 客户核身: 对比分数大于系统设定分数，则通过 — strictly above.
+                passed: liveness_passed && similarity > ctx.threshold,
             }
         }
         SessionCommand::RecordVideoWitness { storage_ref } => {
@@ -604,7 +605,9 @@ pub fn apply(session: &mut Session, event: &SessionEvent) {
 }
 
 /// The steps still missing before the seat may conclude 通过: every required
-/// step recorded, and for identity checks every participant passed.
+/// step recorded, for identity checks every participant passed, and for the
+/// video witness two of them when the field investigation's scope is 家庭和单位
+/// (000 现调上传: 如"现调监控范围"为"家庭和单位"…展示两次视频见证).
 pub fn missing_for_pass(
     session: &Session,
     required: &[TaskStep],
@@ -617,6 +620,7 @@ pub fn missing_for_pass(
             TaskStep::IdentityCheck => !participant_ids
                 .iter()
                 .all(|id| session.identity.get(*id) == Some(&true)),
+            TaskStep::VideoWitness if session.video_witness_required => session.recordings < 2,
             other => !session.done.contains(other),
         })
         .collect()

@@ -75,6 +75,16 @@ fn identity_check_compares_with_the_configured_threshold() {
         .then_expect_events(vec![checked(0.95, false, false)]);
 }
 
+/// 000_ae051a0847019ebb.txt 客户核身: 对比分数大于系统设定分数，则通过 — a score equal
+/// to the threshold does not pass (issue 22).
+#[test]
+fn a_score_equal_to_the_threshold_does_not_pass() {
+    TaskTest::with(services())
+        .given(in_session(TaskKind::YongxuVideoInterview))
+        .when(identity(0.8, true))
+        .then_expect_events(vec![checked(0.8, true, false)]);
+}
+
 /// 000_ae051a0847019ebb.txt: 云贷非直批任务…不需要在展业APP再次进行客户核身.
 #[test]
 fn yundai_indirect_has_no_identity_check() {
@@ -182,4 +192,49 @@ fn a_task_not_in_qc_refuses_a_decision() {
             comment: String::new(),
         })
         .then_expect_error(InterviewTaskError::NotAwaitingQc);
+}
+
+/// 000_ae051a0847019ebb.txt 现调上传: 如"现调监控范围"为"家庭和单位"，则…展示两次视频见证
+/// — a pass needs two video witnesses then, one otherwise (issue 22).
+#[test]
+fn home_and_workplace_needs_two_video_witnesses_before_a_pass() {
+    let witness = |n: u32| {
+        InterviewTaskEvent::Session(SessionEvent::VideoWitnessRecorded {
+            recording_name: format!("20261123客户S1{n:03}"),
+            storage_ref: format!("blob://w{n}"),
+        })
+    };
+    let investigated = |scope: InvestigationScope| {
+        InterviewTaskEvent::Session(SessionEvent::FieldInvestigationRecorded {
+            scope,
+            latitude: 34.75,
+            longitude: 113.62,
+            address: "郑州市金水区".into(),
+            information: "住宅自有".into(),
+            photos: vec!["blob://p1".into()],
+            video_witness_required: scope == InvestigationScope::HomeAndWorkplace,
+        })
+    };
+    let pass = || InterviewTaskCommand::ConcludeInterview {
+        outcome: InterviewOutcome::Pass,
+    };
+    let mut given = in_session(TaskKind::YongxuVideoInterview);
+    given.extend([
+        checked(0.85, true, true),
+        investigated(InvestigationScope::HomeAndWorkplace),
+        witness(1),
+        call_ended(),
+    ]);
+    TaskTest::with(services())
+        .given(given.clone())
+        .when(pass())
+        .then_expect_error(InterviewTaskError::StepsMissing {
+            missing: vec![TaskStep::VideoWitness],
+        });
+    given.push(witness(2));
+    let concluded = TaskTest::with(services())
+        .given(given)
+        .when(pass())
+        .inspect_result();
+    assert!(concluded.is_ok(), "{concluded:?}");
 }
