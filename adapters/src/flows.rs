@@ -445,7 +445,14 @@ impl<F: Flow> FlowRunner<F> {
             if !seen.insert(call.call_id.clone()) {
                 continue;
             }
-            let familiar_seats = CallQueue::familiar_seats(pool, &call.customer_key).await?;
+            let mut familiar_seats = CallQueue::familiar_seats(pool, &call.customer_key).await?;
+            // 004 3.6: 熟客优先…优先分配给创建/已处理过该任务的坐席 — the seat that
+            // created the work order is familiar too.
+            if let Some(order) = projections::AdminCatalog::work_order(pool, &call.task_id).await? {
+                if !familiar_seats.contains(&order.created_by) {
+                    familiar_seats.push(order.created_by);
+                }
+            }
             waiting.push(WaitingCall {
                 call_id: call.call_id.parse()?,
                 call: call.queued_call(),

@@ -15,7 +15,8 @@ const CALL_FIELDS: &str =
     "callId status refusal seatNo dispatchReason position waiting estimatedWaitSeconds";
 
 on_both_backends!(
-    a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat
+    a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat,
+    the_seat_that_created_a_work_order_is_familiar
 );
 
 async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
@@ -300,5 +301,38 @@ async fn a_seat_group_extends_what_its_seats_serve() {
     let dispatched = call(&app, &waiting["callId"]).await;
     assert_eq!(dispatched["status"], "DISPATCHED");
     assert_eq!(dispatched["seatNo"], "S1");
+    app.stop().await;
+}
+
+/// 004_448cd5ace309d8b2.txt 3.6: 熟客优先…优先分配给创建/已处理过该任务的坐席 — the
+/// seat that created a work order gets its first call, though another seat has
+/// been free longer (issue 22 item 4).
+async fn the_seat_that_created_a_work_order_is_familiar(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    const ID_NO: &str = "654646464646565";
+    for s in ["S1", "S2"] {
+        seat(&app, s).await;
+    }
+    open_channel(&app, true).await;
+    presence(&app, "S2", "signIn").await;
+    let created = app
+        .graphql_as(
+            ("S1", "SEAT"),
+            r#"mutation($id: String) { createWorkOrder(input: { businessType: "YXD", customerName: "邓小闲", phone: "15618293093", idNumber: $id, caseNo: "646464644664" }) { id } }"#,
+            json!({ "id": ID_NO }),
+        )
+        .await;
+    let order = data(&created)["createWorkOrder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    presence(&app, "S1", "signIn").await;
+    let joined = join(&app, ID_NO, &order).await;
+    assert_eq!(joined["status"], "DISPATCHED", "{joined}");
+    assert_eq!(
+        (&joined["seatNo"], &joined["dispatchReason"]),
+        (&json!("S1"), &json!("FAMILIAR")),
+        "the creator, not S2 which has been free longer"
+    );
     app.stop().await;
 }
