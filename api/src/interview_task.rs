@@ -224,6 +224,18 @@ impl InterviewTaskView {
     }
 }
 
+/// The three task statuses the credit system knows (001).
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::CreditTaskStatus")]
+pub enum CreditTaskStatus {
+    /// 待面谈.
+    PendingInterview,
+    /// 已面谈（待提交面签）.
+    AwaitingSigning,
+    /// 已面谈（面谈拒绝）.
+    InterviewRejected,
+}
+
 #[Object(name = "InterviewTask")]
 impl InterviewTaskView {
     /// Task id.
@@ -245,6 +257,16 @@ impl InterviewTaskView {
     /// Status name for staff (待面谈, 已撤销, ...).
     async fn status_label(&self) -> Result<&'static str> {
         Ok(self.stored_status()?.label_zh())
+    }
+    /// The status the credit system is told (001: 待面谈, 已面谈（待提交面签）,
+    /// 已面谈（面谈拒绝）) — 存疑 and expired tasks are still PENDING_INTERVIEW;
+    /// null for a cancelled or superseded task.
+    async fn credit_status(&self) -> Result<Option<CreditTaskStatus>> {
+        Ok(task::CreditTaskStatus::of(self.stored_status()?).map(Into::into))
+    }
+    /// Its name in 001.
+    async fn credit_status_label(&self) -> Result<Option<&'static str>> {
+        Ok(task::CreditTaskStatus::of(self.stored_status()?).map(|s| s.label_zh()))
     }
     /// Product code.
     async fn product_code(&self) -> &str {

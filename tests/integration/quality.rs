@@ -22,7 +22,7 @@ async fn started_interview(app: &TestApp, clock: &adapters::ShiftableClock, kind
 const QUEUE: &str = r#"query($task: ID) { qcCases(filter: { taskId: $task }) { id origin status reviewer passed reasons comment } }"#;
 const DECIDE: &str = r#"mutation($id: ID!, $verdict: QcVerdict!, $reasons: [RejectReason!] = [], $comment: String = "") {
     decideQcCase(id: $id, verdict: $verdict, reasons: $reasons, comment: $comment) {
-      projected case { status passed reasons } task { id status statusLabel } } }"#;
+      projected case { status passed reasons } task { id status statusLabel creditStatus creditStatusLabel } } }"#;
 
 on_both_backends!(a_doubtful_interview_is_rejected_by_qc_with_two_reasons);
 
@@ -160,6 +160,10 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
     let task = &data(&doubtful)["concludeInterview"]["task"];
     assert_eq!(task["status"], "PENDING_QC");
     assert_eq!(task["statusLabel"], "存疑");
+    assert_eq!(
+        task["creditStatus"], "PENDING_INTERVIEW",
+        "001: \"存疑类\"任务状态保持为\"待面谈\""
+    );
 
     let reviewer = ("R1", "QC_REVIEWER");
     // The QC process manager opens the case; the queue shows it shortly after.
@@ -215,6 +219,13 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
     );
     assert_eq!(payload["task"]["status"], "REJECTED");
     assert_eq!(payload["task"]["statusLabel"], "已面谈（面谈拒绝）");
+    assert_eq!(
+        (
+            &payload["task"]["creditStatus"],
+            &payload["task"]["creditStatusLabel"]
+        ),
+        (&json!("INTERVIEW_REJECTED"), &json!("已面谈（面谈拒绝）"))
+    );
 
     let board = app
         .graphql(

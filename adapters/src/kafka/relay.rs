@@ -42,7 +42,7 @@ pub struct Relay {
 
 /// The message value: the event with its envelope, as stored.
 pub fn message_value(event: &StoredEvent) -> serde_json::Value {
-    json!({
+    let mut value = json!({
         "eventId": event.metadata.event_id,
         "aggregateType": event.aggregate_type,
         "aggregateId": event.aggregate_id,
@@ -58,7 +58,29 @@ pub fn message_value(event: &StoredEvent) -> serde_json::Value {
         "causationId": event.metadata.causation_id,
         "requestId": event.metadata.request_id,
         "payload": event.payload,
-    })
+    });
+    if let Some((status, credit)) = task_status(event) {
+        value["taskStatus"] = json!(status.as_str());
+        value["creditStatus"] = json!(credit.map(|c| c.as_str()));
+    }
+    value
+}
+
+/// For an interview-task event that sets the task's status: that status and
+/// the one the credit system knows (001's three; none for a withdrawn task).
+pub fn task_status(
+    event: &StoredEvent,
+) -> Option<(
+    domain::interview_task::TaskStatus,
+    Option<domain::interview_task::CreditTaskStatus>,
+)> {
+    if event.aggregate_type != domain::interview_task::AGGREGATE_TYPE {
+        return None;
+    }
+    let decoded: domain::interview_task::InterviewTaskEvent =
+        serde_json::from_value(event.payload.clone()).ok()?;
+    let status = decoded.status_after()?;
+    Some((status, domain::interview_task::CreditTaskStatus::of(status)))
 }
 
 impl Relay {
@@ -140,6 +162,20 @@ impl Relay {
                     key: "correlation-id",
                     value: Some(event.metadata.correlation_id.as_str()),
                 });
+            // The task's status and the credit system's (001), when the event sets it.
+            let statuses = task_status(event);
+            let headers = match &statuses {
+                Some((status, credit)) => headers
+                    .insert(Header {
+                        key: "task-status",
+                        value: Some(status.as_str()),
+                    })
+                    .insert(Header {
+                        key: "credit-status",
+                        value: credit.map(|c| c.as_str()),
+                    }),
+                None => headers,
+            };
             // The person the engine acted for, when a process manager wrote it.
             let headers = match &event.metadata.on_behalf_of {
                 Some(person) => headers

@@ -131,6 +131,78 @@ impl TaskStatus {
     }
 }
 
+/// The three task statuses the credit system knows (001 四、信贷系统 3: 新增"待面谈、
+/// 已面谈（待提交面签）、已面谈（面谈拒绝）"3 个状态), beside the engine's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CreditTaskStatus {
+    /// 待面谈: 视频面谈未完成 — also while in session, 存疑 (「"存疑类"任务状态保持为
+    /// "待面谈"」) and expired (若任务过期（状态=待面谈）).
+    PendingInterview,
+    /// 已面谈（待提交面签）.
+    AwaitingSigning,
+    /// 已面谈（面谈拒绝）.
+    InterviewRejected,
+}
+
+impl CreditTaskStatus {
+    /// What the credit system is told for a task in `status`; none for a task
+    /// withdrawn (cancelled or superseded by a reverse flow's new task).
+    pub fn of(status: TaskStatus) -> Option<Self> {
+        match status {
+            TaskStatus::Pending
+            | TaskStatus::InProgress
+            | TaskStatus::PendingQc
+            | TaskStatus::Expired => Some(CreditTaskStatus::PendingInterview),
+            TaskStatus::Passed => Some(CreditTaskStatus::AwaitingSigning),
+            TaskStatus::Rejected => Some(CreditTaskStatus::InterviewRejected),
+            TaskStatus::Cancelled | TaskStatus::Superseded => None,
+        }
+    }
+
+    /// The wire name, e.g. `PENDING_INTERVIEW`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditTaskStatus::PendingInterview => "PENDING_INTERVIEW",
+            CreditTaskStatus::AwaitingSigning => "AWAITING_SIGNING",
+            CreditTaskStatus::InterviewRejected => "INTERVIEW_REJECTED",
+        }
+    }
+
+    /// The name of 001.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CreditTaskStatus::PendingInterview => "待面谈",
+            CreditTaskStatus::AwaitingSigning => "已面谈（待提交面签）",
+            CreditTaskStatus::InterviewRejected => "已面谈（面谈拒绝）",
+        }
+    }
+}
+
+impl InterviewTaskEvent {
+    /// The task's status after this event, when the event sets it.
+    pub fn status_after(&self) -> Option<TaskStatus> {
+        Some(match self {
+            InterviewTaskEvent::InterviewTaskCreated(_)
+            | InterviewTaskEvent::AppointmentConfirmed(_)
+            | InterviewTaskEvent::InterviewPutBack { .. } => TaskStatus::Pending,
+            InterviewTaskEvent::InterviewTaskCancelled(_) => TaskStatus::Cancelled,
+            InterviewTaskEvent::AppointmentExpired { .. } => TaskStatus::Expired,
+            InterviewTaskEvent::InterviewStarted { .. } => TaskStatus::InProgress,
+            InterviewTaskEvent::InterviewConcluded { outcome, .. } => match outcome {
+                InterviewOutcome::Pass => TaskStatus::Passed,
+                InterviewOutcome::Doubtful => TaskStatus::PendingQc,
+            },
+            InterviewTaskEvent::InterviewTaskSuperseded { .. } => TaskStatus::Superseded,
+            InterviewTaskEvent::QcPassed { .. } => TaskStatus::Passed,
+            InterviewTaskEvent::QcRejected { .. } => TaskStatus::Rejected,
+            InterviewTaskEvent::AppointmentRequested(_)
+            | InterviewTaskEvent::AppointmentRefused(_)
+            | InterviewTaskEvent::Session(_) => return None,
+        })
+    }
+}
+
 /// The appointment a task holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
@@ -642,6 +714,9 @@ impl Aggregate for InterviewTask {
     }
 
     fn apply(&mut self, event: Self::Event) {
+        if let Some(status) = event.status_after() {
+            self.status = status;
+        }
         match event {
             InterviewTaskEvent::InterviewTaskCreated(created) => {
                 self.created = true;
@@ -653,12 +728,8 @@ impl Aggregate for InterviewTask {
                 self.participants = created.participants;
                 self.required_steps = created.required_steps;
                 self.created_at = Some(created.created_at);
-                self.status = TaskStatus::Pending;
             }
-            InterviewTaskEvent::InterviewTaskCancelled(_) => {
-                self.status = TaskStatus::Cancelled;
-                self.pending = None;
-            }
+            InterviewTaskEvent::InterviewTaskCancelled(_) => self.pending = None,
             InterviewTaskEvent::AppointmentRequested(requested) => {
                 self.pending = Some(PendingRequest {
                     purpose: requested.purpose,
@@ -677,42 +748,25 @@ impl Aggregate for InterviewTask {
                     slot: confirmed.slot,
                 });
                 self.reschedule_count = confirmed.reschedule_count;
-                self.status = TaskStatus::Pending;
             }
             InterviewTaskEvent::AppointmentRefused(_) => self.pending = None,
-            InterviewTaskEvent::AppointmentExpired { .. } => self.status = TaskStatus::Expired,
-            InterviewTaskEvent::InterviewStarted { seat_no, .. } => {
-                self.status = TaskStatus::InProgress;
-                self.seat_no = Some(seat_no);
-            }
-            InterviewTaskEvent::InterviewPutBack { .. } => {
-                self.status = TaskStatus::Pending;
-                self.seat_no = None;
-            }
+            InterviewTaskEvent::AppointmentExpired { .. } => {}
+            InterviewTaskEvent::InterviewStarted { seat_no, .. } => self.seat_no = Some(seat_no),
+            InterviewTaskEvent::InterviewPutBack { .. } => self.seat_no = None,
             InterviewTaskEvent::InterviewConcluded {
                 outcome,
                 sampled_for_qc,
                 ..
             } => {
-                self.status = match outcome {
-                    InterviewOutcome::Pass => TaskStatus::Passed,
-                    InterviewOutcome::Doubtful => TaskStatus::PendingQc,
-                };
                 self.qc_pending = outcome == InterviewOutcome::Doubtful || sampled_for_qc;
                 self.sampled_pass = sampled_for_qc;
             }
             InterviewTaskEvent::Session(event) => session::apply(&mut self.session, &event),
             InterviewTaskEvent::InterviewTaskSuperseded { .. } => {
-                self.status = TaskStatus::Superseded;
                 self.pending = None;
                 self.qc_pending = false;
             }
-            InterviewTaskEvent::QcPassed { .. } => {
-                self.status = TaskStatus::Passed;
-                self.qc_pending = false;
-            }
-            InterviewTaskEvent::QcRejected { .. } => {
-                self.status = TaskStatus::Rejected;
+            InterviewTaskEvent::QcPassed { .. } | InterviewTaskEvent::QcRejected { .. } => {
                 self.qc_pending = false;
             }
         }

@@ -9,7 +9,7 @@ mod participants;
 pub mod session;
 
 pub use actions::TaskAction;
-pub use aggregate::{Appointment, InterviewTask, TaskKind, TaskStatus, TaskStep};
+pub use aggregate::{Appointment, CreditTaskStatus, InterviewTask, TaskKind, TaskStatus, TaskStep};
 pub use commands::{
     AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewOutcome,
     InterviewTaskCommand, QcVerdict, RequestAppointment, Requester,

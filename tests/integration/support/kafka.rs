@@ -62,6 +62,24 @@ pub(crate) async fn assert_topics_hold_the_log(
             "{value}"
         );
         on_behalf += usize::from(headers.contains_key("on-behalf-of-id"));
+        // 001: an event that sets a task's status carries it and the credit
+        // system's (待面谈 / 已面谈（待提交面签）/ 已面谈（面谈拒绝）) beside it.
+        assert_eq!(
+            headers.get("task-status").map(String::as_str),
+            value["taskStatus"].as_str(),
+            "{value}"
+        );
+        assert_eq!(
+            headers.get("credit-status").map(String::as_str),
+            value["creditStatus"].as_str(),
+            "{value}"
+        );
+        if value["eventType"] == "InterviewTaskCreated" {
+            assert_eq!(
+                (value["taskStatus"].as_str(), value["creditStatus"].as_str()),
+                (Some("PENDING"), Some("PENDING_INTERVIEW"))
+            );
+        }
         assert_eq!(*topic, topic_for(value["aggregateType"].as_str().unwrap()));
         assert_eq!(key, value["aggregateId"].as_str().unwrap());
         if seen.insert(headers["event-id"].clone()) {

@@ -12,7 +12,7 @@ use super::{data, settings, Backend, TestApp, TestDb};
 
 pub(crate) const SEAT: (&str, &str) = ("S1", "SEAT");
 
-pub(crate) const SESSION_FIELDS: &str = "taskId task { status statusLabel version }";
+pub(crate) const SESSION_FIELDS: &str = "taskId task { status statusLabel creditStatus version }";
 
 /// A server whose clock a test can move, on `backend`, with QC sampling at `per_mille`.
 pub(crate) async fn app_with_clock(

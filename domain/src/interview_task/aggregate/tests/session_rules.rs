@@ -238,3 +238,26 @@ fn home_and_workplace_needs_two_video_witnesses_before_a_pass() {
         .inspect_result();
     assert!(concluded.is_ok(), "{concluded:?}");
 }
+
+/// 001_d165f826565a3102.txt 四、信贷系统 3 and 2.4.1: the credit system knows three
+/// statuses — 「"存疑类"任务状态保持为"待面谈"」, an expired task is 待面谈 too
+/// (若任务过期（状态=待面谈）); a withdrawn task has none (issue 22 item 4).
+#[test]
+fn the_credit_system_sees_three_statuses() {
+    use crate::interview_task::{CreditTaskStatus as C, TaskStatus as S};
+    let expected = [
+        (S::Pending, Some(C::PendingInterview)),
+        (S::InProgress, Some(C::PendingInterview)),
+        (S::PendingQc, Some(C::PendingInterview)),
+        (S::Passed, Some(C::AwaitingSigning)),
+        (S::Rejected, Some(C::InterviewRejected)),
+        (S::Expired, Some(C::PendingInterview)),
+        (S::Cancelled, None),
+        (S::Superseded, None),
+    ];
+    assert_eq!(expected.len(), S::ALL.len());
+    for (status, credit) in expected {
+        assert_eq!(C::of(status), credit, "{status:?}");
+    }
+    assert_eq!(C::AwaitingSigning.label_zh(), "已面谈（待提交面签）");
+}
