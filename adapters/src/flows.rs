@@ -415,6 +415,7 @@ impl<F: Flow> FlowRunner<F> {
                 }),
             };
             let mut skills = seat.skill_list();
+            let mut grouped = false;
             let seat_groups: Vec<String> =
                 serde_json::from_str(&seat.seat_groups).unwrap_or_default();
             for group in &groups {
@@ -422,6 +423,7 @@ impl<F: Flow> FlowRunner<F> {
                     || seat_groups.contains(&group.group_code)
                 {
                     skills.extend(group.skill_list());
+                    grouped = true;
                 }
             }
             let load = loads.iter().find(|l| l.seat_no == seat.seat_no);
@@ -437,6 +439,7 @@ impl<F: Flow> FlowRunner<F> {
                 last_answered_at: load
                     .and_then(|l| DateTime::parse_from_rfc3339(&l.last_answered_at).ok())
                     .map(|t| t.with_timezone(&Utc)),
+                grouped,
             });
         }
         let mut waiting = Vec::new();
@@ -463,6 +466,7 @@ impl<F: Flow> FlowRunner<F> {
             seats: states,
             waiting,
             rule: rule.idle_seat_rule(),
+            groups_required: !groups.is_empty() && !rule.ungrouped_seats_answer(),
         })
     }
 }

@@ -248,6 +248,17 @@ impl DispatchQuery {
         Ok(call_view(state(ctx), &call_id).await?)
     }
 
+    /// Whether seats in no seat group answer the pool's calls once groups exist
+    /// (004 3.18; false unless configured).
+    async fn dispatch_ungrouped_seats_answer(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (rule, _) = state(ctx)
+            .bus
+            .load::<DispatchRule>(RULE_ID)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(rule.ungrouped_seats_answer())
+    }
+
     /// The configured rule for idle seats.
     async fn dispatch_rule(&self, ctx: &Context<'_>) -> Result<IdleSeatRule> {
         let (rule, _) = state(ctx)
@@ -466,12 +477,17 @@ impl DispatchMutation {
         &self,
         ctx: &Context<'_>,
         idle_seat_rule: IdleSeatRule,
+        #[graphql(
+            desc = "004 3.18: once seat groups exist only seats in a group answer the pool's calls; true lets seats in no group answer too. Omitted: unchanged (false at first)."
+        )]
+        ungrouped_seats_answer: Option<bool>,
     ) -> Result<IdleSeatRule> {
         command::send_unguarded::<DispatchRule>(
             ctx,
             RULE_ID,
             DispatchRuleCommand::Configure {
                 idle_seat_rule: idle_seat_rule.into(),
+                ungrouped_seats_answer,
             },
         )
         .await?;

@@ -16,7 +16,8 @@ const CALL_FIELDS: &str =
 
 on_both_backends!(
     a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat,
-    the_seat_that_created_a_work_order_is_familiar
+    the_seat_that_created_a_work_order_is_familiar,
+    with_seat_groups_a_seat_in_none_answers_only_when_allowed
 );
 
 async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
@@ -333,6 +334,55 @@ async fn the_seat_that_created_a_work_order_is_familiar(backend: Backend) {
         (&joined["seatNo"], &joined["dispatchReason"]),
         (&json!("S1"), &json!("FAMILIAR")),
         "the creator, not S2 which has been free longer"
+    );
+    app.stop().await;
+}
+
+/// 004_448cd5ace309d8b2.txt 3.18: 通过将客服归入对应的客服组…客服才可以接听 — once a
+/// seat group exists, a seat in no group is not given the pool's calls; the
+/// dispatch rule's switch lets it answer (issue 22 item 4).
+async fn with_seat_groups_a_seat_in_none_answers_only_when_allowed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for s in ["S1", "S2"] {
+        seat(&app, s).await;
+    }
+    open_channel(&app, true).await;
+    data(
+        &app.graphql_as(
+            ADMIN,
+            r#"mutation { createSeatGroup(code: "G1", input: { name: "一组", skills: [], seats: ["S2"] }) { code } }"#,
+            json!({}),
+        )
+        .await,
+    );
+    presence(&app, "S1", "signIn").await;
+    let task = task_with(&app, "HT-GROUP-2", BORROWER).await;
+    let waiting = join(&app, BORROWER, &task).await;
+    assert_eq!(waiting["status"], "QUEUED", "S1 is in no group: {waiting}");
+    let allowed = app
+        .graphql_as(
+            ADMIN,
+            "mutation { configureDispatchRule(idleSeatRule: RANDOM, ungroupedSeatsAnswer: true) }",
+            json!({}),
+        )
+        .await;
+    data(&allowed);
+    let switch = app
+        .graphql_as(ADMIN, "{ dispatchUngroupedSeatsAnswer }", json!({}))
+        .await;
+    assert_eq!(data(&switch)["dispatchUngroupedSeatsAnswer"], true);
+    let mut dispatched = Value::Null;
+    for _ in 0..50 {
+        dispatched = call(&app, &waiting["callId"]).await;
+        if dispatched["status"] == "DISPATCHED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (&dispatched["status"], &dispatched["seatNo"]),
+        (&json!("DISPATCHED"), &json!("S1")),
+        "{dispatched}"
     );
     app.stop().await;
 }

@@ -187,6 +187,7 @@ pub const RULES: &[(&str, &[Role])] = &[
         &[Customer, Seat, Supervisor, Admin, Auditor],
     ),
     ("Query.dispatchRule", SEAT_MANAGERS),
+    ("Query.dispatchUngroupedSeatsAnswer", SEAT_MANAGERS),
     ("Mutation.joinQueue", &[Customer]),
     ("Mutation.cancelQueuedCall", &[Customer, Seat, Supervisor]),
     ("Mutation.answerCall", &[Seat]),

@@ -36,6 +36,8 @@ pub struct SeatState {
     pub answered_today: u32,
     /// When it last answered a call.
     pub last_answered_at: Option<DateTime<Utc>>,
+    /// Whether it belongs to a seat group.
+    pub grouped: bool,
 }
 
 /// A call waiting for a seat.
@@ -58,6 +60,8 @@ pub struct QueueSnapshot {
     pub waiting: Vec<WaitingCall>,
     /// The configured rule for idle seats.
     pub rule: IdleSeatRule,
+    /// 004 3.18: seat groups exist and only their seats answer the pool's calls.
+    pub groups_required: bool,
 }
 
 /// Dispatches calls and runs work-order side effects.
@@ -119,6 +123,13 @@ fn plan(queue: &QueueSnapshot, history: &History) -> Vec<Effect> {
                 seat_no: seat.seat_no.clone(),
                 skills: seat.skills.clone(),
                 available: seat.idle
+                    // 004 3.18: 客服归入对应的客服组…才可以接听; a seat the customer
+                    // or the booking names is still waited for.
+                    && (seat.grouped
+                        || !queue.groups_required
+                        || [&waiting.call.designated_seat, &waiting.call.preassigned_seat]
+                            .iter()
+                            .any(|named| named.as_deref() == Some(seat.seat_no.as_str())))
                     && seat.offered_call.is_none_or(|c| c == waiting.call_id)
                     && !taken.contains(seat.seat_no.as_str())
                     && !refused.contains(&(id.clone(), seat.seat_no.as_str())),
@@ -309,6 +320,7 @@ mod tests {
             skills: vec![],
             answered_today: 0,
             last_answered_at: None,
+            grouped: false,
         }
     }
 
@@ -333,6 +345,7 @@ mod tests {
             seats,
             waiting: calls,
             rule: IdleSeatRule::LeastBusy,
+            groups_required: false,
         });
         facts
     }
@@ -386,6 +399,48 @@ mod tests {
             ],
             "the third call waits: no seat is left"
         );
+    }
+
+    /// 004_448cd5ace309d8b2.txt 3.18: 通过将客服归入对应的客服组…客服才可以接听 — with
+    /// groups configured, a seat in no group takes no pool call, though the seat
+    /// a call's booking names is still given it (issue 22 item 4).
+    #[test]
+    fn with_groups_only_grouped_seats_take_pool_calls() {
+        let grouped = SeatState {
+            grouped: true,
+            answered_today: 9,
+            ..seat("S2")
+        };
+        let mut facts = queued_facts(
+            vec![seat("S1"), grouped],
+            vec![waiting(1, None), waiting(2, Some("S1"))],
+        );
+        facts.queue.as_mut().unwrap().groups_required = true;
+        let effects = DispatchFlow.react(&queued(), &facts);
+        let dispatched: Vec<(String, String)> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send(
+                    Order::Call(call, InboundCallCommand::Dispatch { seat_no, .. }),
+                    _,
+                ) => Some((call.clone(), seat_no.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            dispatched,
+            vec![
+                (Uuid::from_u128(1).to_string(), "S2".to_string()),
+                (Uuid::from_u128(2).to_string(), "S1".to_string()),
+            ],
+            "the pool call goes to the grouped seat although S1 is less busy"
+        );
+        // The switch off (or no groups): S1, the least busy, takes the pool call.
+        facts.queue.as_mut().unwrap().groups_required = false;
+        let effects = DispatchFlow.react(&queued(), &facts);
+        assert!(effects.iter().any(|e| matches!(e,
+            Effect::Send(Order::Call(call, InboundCallCommand::Dispatch { seat_no, .. }), _)
+                if *call == Uuid::from_u128(1).to_string() && seat_no == "S1")));
     }
 
     /// A seat that refuses an offer (it changed since the snapshot) is not

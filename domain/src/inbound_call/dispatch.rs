@@ -150,20 +150,28 @@ pub fn estimated_wait_seconds(position: u32, serving: u32, average_talk_seconds:
 /// Commands of the dispatch rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DispatchRuleCommand {
-    /// Set how idle seats are chosen.
+    /// Sets the rule.
     Configure {
-        /// The rule.
+        /// How an idle seat is chosen.
         idle_seat_rule: IdleSeatRule,
+        /// 004 3.18 (通过将客服归入对应的客服组…客服才可以接听): once seat groups
+        /// exist only seats in one answer the pool's calls; `true` lets seats in
+        /// no group answer too (deployments moving to groups). None keeps it.
+        ungrouped_seats_answer: Option<bool>,
     },
 }
 
-/// Facts of the dispatch rule.
+/// What happened to the rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DispatchRuleEvent {
     /// The rule was set.
     DispatchRuleConfigured {
-        /// The rule.
+        /// How an idle seat is chosen.
         idle_seat_rule: IdleSeatRule,
+        /// Whether seats in no group answer once groups exist (absent in
+        /// events stored before it existed: no).
+        #[serde(default)]
+        ungrouped_seats_answer: bool,
     },
 }
 
@@ -192,12 +200,18 @@ impl DomainError for DispatchRuleError {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DispatchRule {
     idle_seat_rule: IdleSeatRule,
+    ungrouped_seats_answer: bool,
 }
 
 impl DispatchRule {
     /// How idle seats are chosen (random until configured).
     pub fn idle_seat_rule(&self) -> IdleSeatRule {
         self.idle_seat_rule
+    }
+
+    /// Whether seats in no group answer the pool's calls once groups exist.
+    pub fn ungrouped_seats_answer(&self) -> bool {
+        self.ungrouped_seats_answer
     }
 }
 
@@ -214,9 +228,16 @@ impl Aggregate for DispatchRule {
         _: &DomainServices,
         sink: &EventSink<Self>,
     ) -> Result<(), DispatchRuleError> {
-        let DispatchRuleCommand::Configure { idle_seat_rule } = command;
+        let DispatchRuleCommand::Configure {
+            idle_seat_rule,
+            ungrouped_seats_answer,
+        } = command;
+        let ungrouped_seats_answer = ungrouped_seats_answer.unwrap_or(self.ungrouped_seats_answer);
         sink.write(
-            DispatchRuleEvent::DispatchRuleConfigured { idle_seat_rule },
+            DispatchRuleEvent::DispatchRuleConfigured {
+                idle_seat_rule,
+                ungrouped_seats_answer,
+            },
             self,
         )
         .await;
@@ -224,8 +245,12 @@ impl Aggregate for DispatchRule {
     }
 
     fn apply(&mut self, event: DispatchRuleEvent) {
-        let DispatchRuleEvent::DispatchRuleConfigured { idle_seat_rule } = event;
+        let DispatchRuleEvent::DispatchRuleConfigured {
+            idle_seat_rule,
+            ungrouped_seats_answer,
+        } = event;
         self.idle_seat_rule = idle_seat_rule;
+        self.ungrouped_seats_answer = ungrouped_seats_answer;
     }
 }
 
