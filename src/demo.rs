@@ -251,7 +251,7 @@ async fn seed_operations_centre(engine: &Engine, actor: &Actor) -> anyhow::Resul
 
 /// 10:00 Shanghai time on the next weekday after today.
 fn next_weekday_at_ten(now: DateTime<Utc>) -> DateTime<Utc> {
-    let mut day = now.with_timezone(&shanghai()).date_naive();
+    let mut day = domain::schedule::shanghai_date(now);
     loop {
         day = day.succ_opt().expect("a next day");
         if day.weekday().number_from_monday() <= 5 {

@@ -41,13 +41,7 @@ impl LedgerReview {
     /// Reviews every loan due within the horizon unless today was reviewed;
     /// returns the loans reviewed.
     pub async fn run_once_today(&self) -> anyhow::Result<usize> {
-        let today = self
-            .bus
-            .services()
-            .clock
-            .now()
-            .with_timezone(&domain::schedule::shanghai())
-            .date_naive();
+        let today = domain::schedule::shanghai_date(self.bus.services().clock.now());
         if *self.reviewed.lock().expect("review day") == Some(today) {
             return Ok(0);
         }

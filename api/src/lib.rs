@@ -58,13 +58,7 @@ pub(crate) use projections::runner::rfc3339;
 
 /// Today in Asia/Shanghai by the engine's clock: the day of every ledger figure.
 pub(crate) fn shanghai_today(state: &AppState) -> chrono::NaiveDate {
-    state
-        .bus
-        .services()
-        .clock
-        .now()
-        .with_timezone(&domain::schedule::shanghai())
-        .date_naive()
+    domain::schedule::shanghai_date(state.bus.services().clock.now())
 }
 
 /// The whole HTTP application. Serve it with

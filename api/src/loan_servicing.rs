@@ -216,10 +216,6 @@ fn date(text: &str, field: &str) -> Result<NaiveDate, ApiError> {
         .map_err(|_| ApiError::validation(format!("{field} is not a date (YYYY-MM-DD)")))
 }
 
-fn today(ctx: &Context<'_>) -> NaiveDate {
-    crate::shanghai_today(state(ctx))
-}
-
 impl From<&PrepaymentQuote> for PrepaymentQuoteView {
     fn from(q: &PrepaymentQuote) -> Self {
         Self {
@@ -344,7 +340,7 @@ impl LoanServicingQuery {
             &ledger,
             prepayment,
             transactions,
-            today(ctx),
+            crate::shanghai_today(state(ctx)),
         )))
     }
 

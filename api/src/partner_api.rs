@@ -150,10 +150,6 @@ async fn loan_ledger(
     }
 }
 
-fn today(state: &AppState) -> chrono::NaiveDate {
-    crate::shanghai_today(state)
-}
-
 /// The partner's product settings (002 item 25).
 fn settings_of(
     state: &AppState,
@@ -227,7 +223,7 @@ async fn handle(
             let settings = &settings_of(state, partner)?;
             let pool = state.database.read_models();
             let refuse = |reason: String| Ok(json!({ "accept": false, "reason": reason }));
-            let age = age_on(&id_number, today(state)).ok_or_else(|| {
+            let age = age_on(&id_number, crate::shanghai_today(state)).ok_or_else(|| {
                 ApiError::validation("bizContent.idNumber has no valid birth date")
             })?;
             let admission = &settings.admission;
@@ -248,10 +244,8 @@ async fn handle(
                 if let Some(last) = refused.first() {
                     let again = chrono::DateTime::parse_from_rfc3339(&last.updated_at)
                         .map(|at| {
-                            (at + chrono::Duration::days(settings.reborrow_days.into()))
-                                .with_timezone(&domain::schedule::shanghai())
-                                .date_naive()
-                                .to_string()
+                            let again = at + chrono::Duration::days(settings.reborrow_days.into());
+                            domain::schedule::shanghai_date(again.to_utc()).to_string()
                         })
                         .unwrap_or_default();
                     return Ok(
@@ -341,7 +335,7 @@ async fn handle(
                 .map_err(ApiError::internal)?
             {
                 return Ok(
-                    json!({ "valueDate": ledger.value_date, "plan": plan_of(&ledger, today(state)) }),
+                    json!({ "valueDate": ledger.value_date, "plan": plan_of(&ledger, crate::shanghai_today(state)) }),
                 );
             }
             let (order, request, _) = borrowed(state, &id).await?;
@@ -351,7 +345,7 @@ async fn handle(
         // overdue periods, penalty included) and the full payoff.
         "repay-trial" => {
             let ledger = loan_ledger(state, &order_id(partner, order_no()?)).await?;
-            let day = today(state);
+            let day = crate::shanghai_today(state);
             let owed = ledger.owed_on(day);
             Ok(json!({
                 "day": day,

@@ -10,10 +10,14 @@ pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }
 
+/// The Asia/Shanghai calendar day `at` falls on.
+pub fn shanghai_date(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&shanghai()).date_naive()
+}
+
 /// Midnight (Asia/Shanghai) of the day `at` falls on, in UTC.
 pub fn shanghai_day_start(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    let local = at.with_timezone(&shanghai());
-    let midnight = local.date_naive().and_time(chrono::NaiveTime::MIN);
+    let midnight = shanghai_date(at).and_time(chrono::NaiveTime::MIN);
     (midnight - chrono::Duration::hours(8)).and_utc()
 }
 

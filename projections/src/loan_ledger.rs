@@ -363,11 +363,7 @@ impl Projection for LoanLedger {
         let decoded: LoanEvent =
             serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
         let at = domain::log::rfc3339(event.metadata.recorded_at);
-        let recorded_on = event
-            .metadata
-            .recorded_at
-            .with_timezone(&domain::schedule::shanghai())
-            .date_naive();
+        let recorded_on = domain::schedule::shanghai_date(event.metadata.recorded_at);
         insert_lines(conn, event, lines(&decoded, recorded_on), &at).await?;
         let loan = event.aggregate_id.as_str();
         let (mut ledger, mut prepayment) = match (&decoded, stored(conn, loan).await?) {

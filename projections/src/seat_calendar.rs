@@ -329,8 +329,8 @@ fn candidate_slots(
 ) -> Vec<Slot> {
     let step = Duration::minutes(minutes.max(1));
     let mut slots = Vec::new();
-    let mut day = from.with_timezone(&shanghai()).date_naive();
-    let last = to.with_timezone(&shanghai()).date_naive();
+    let mut day = domain::schedule::shanghai_date(from);
+    let last = domain::schedule::shanghai_date(to);
     while day <= last {
         for period in hours.0.iter().filter(|p| {
             use chrono::Datelike;

@@ -99,10 +99,7 @@ fn partner_loan(event: &FlowEvent, order: &PartnerOrder) -> Option<OpenPartnerLo
         amount: borrow.amount,
         annual_rate: order.annual_rate()?,
         term_months: borrow.term_months,
-        value_date: event
-            .recorded_at
-            .with_timezone(&crate::schedule::shanghai())
-            .date_naive(),
+        value_date: crate::schedule::shanghai_date(event.recorded_at),
         borrower: ParticipantInput {
             name: details.customer_name.clone(),
             id_type: IdType::IdCard,

@@ -355,12 +355,7 @@ impl Aggregate for LoanApplication {
             LoanCommand::RecordFaceCheck { passed } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::Applying)?;
-                let day = services
-                    .clock
-                    .now()
-                    .with_timezone(&crate::schedule::shanghai())
-                    .format("%Y-%m-%d")
-                    .to_string();
+                let day = crate::schedule::shanghai_date(services.clock.now()).to_string();
                 let failures = if self.face_failures.0 == day {
                     self.face_failures.1
                 } else {

@@ -28,11 +28,7 @@ fn text(value: &str, field: &str) -> Result<String, LoanError> {
 }
 
 fn shanghai_today(services: &DomainServices) -> NaiveDate {
-    services
-        .clock
-        .now()
-        .with_timezone(&crate::schedule::shanghai())
-        .date_naive()
+    crate::schedule::shanghai_date(services.clock.now())
 }
 
 impl LoanApplication {
