@@ -5,10 +5,10 @@
 //! accrued, prepaid principal, failed auto-debits, overdue periods — from which
 //! statements and the back office's statistics by day are read.
 
-use domain::loan_application::ledger::{Ledger, PrepaymentQuote};
+use domain::loan_application::ledger::Ledger;
+pub use domain::loan_application::ledger::OpenPrepayment;
 use domain::loan_application::LoanEvent;
 use domain::log::StoredEvent;
-use domain::repayment::PrepaymentChoice;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -36,20 +36,6 @@ const READS: [&str; 10] = [
 /// The loan ledger projection.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LoanLedger;
-
-/// A prepayment application not yet settled or refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OpenPrepayment {
-    /// Its id.
-    pub prepayment_id: String,
-    /// Partial (with the choice) or full (none).
-    pub choice: Option<PrepaymentChoice>,
-    /// The quote in force: today's at the application, the debit day's once approved.
-    pub quote: PrepaymentQuote,
-    /// Whether a manager approved it.
-    pub approved: bool,
-}
 
 /// One money movement of a loan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
@@ -365,6 +351,20 @@ impl Projection for LoanLedger {
         let at = domain::log::rfc3339(event.metadata.recorded_at);
         let recorded_on = domain::schedule::shanghai_date(event.metadata.recorded_at);
         insert_lines(conn, event, lines(&decoded, recorded_on), &at).await?;
+        // The other events add movements only; the plan and the open
+        // prepayment stay as they are.
+        let changes_ledger = matches!(
+            decoded,
+            LoanEvent::LoanDisbursed { .. }
+                | LoanEvent::RepaymentReceived { .. }
+                | LoanEvent::PlanRecalculated { .. }
+                | LoanEvent::PrepaymentRequested { .. }
+                | LoanEvent::PrepaymentApproved { .. }
+                | LoanEvent::PrepaymentRefused { .. }
+        );
+        if !changes_ledger {
+            return Ok(());
+        }
         let loan = event.aggregate_id.as_str();
         let (mut ledger, mut prepayment) = match (&decoded, stored(conn, loan).await?) {
             (
@@ -379,32 +379,7 @@ impl Projection for LoanLedger {
             (_, None) => return Ok(()),
         };
         ledger.apply(&decoded);
-        match decoded {
-            LoanEvent::PrepaymentRequested {
-                prepayment_id,
-                choice,
-                quote,
-            } => {
-                prepayment = Some(OpenPrepayment {
-                    prepayment_id,
-                    choice,
-                    quote,
-                    approved: false,
-                })
-            }
-            LoanEvent::PrepaymentApproved { quote, .. } => {
-                if let Some(open) = prepayment.as_mut() {
-                    open.quote = quote;
-                    open.approved = true;
-                }
-            }
-            LoanEvent::PrepaymentRefused { .. }
-            | LoanEvent::RepaymentReceived {
-                prepayment_id: Some(_),
-                ..
-            } => prepayment = None,
-            _ => {}
-        }
+        OpenPrepayment::apply(&mut prepayment, &decoded);
         store(conn, loan, &ledger, prepayment.as_ref(), &at).await
     }
 }

@@ -6,9 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::commands::LoanCommand;
 use super::error::LoanError;
 use super::events::LoanEvent;
-use super::ledger::{Ledger, LoanTerms, PrepaymentQuote};
+use super::ledger::{Ledger, LoanTerms, OpenPrepayment};
 use crate::interview_task::{merge_participants, Participant, TaskKind};
-use crate::repayment::PrepaymentChoice;
 use crate::services::DomainServices;
 
 /// A node of the 永续贷 pipeline (001 2.7.1), in order.
@@ -153,15 +152,6 @@ pub struct LoanApplication {
     prepayment: Option<OpenPrepayment>,
     repayment_nos: std::collections::BTreeSet<String>,
     open_repayments: std::collections::BTreeSet<String>,
-}
-
-/// A prepayment application not yet settled or refused.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct OpenPrepayment {
-    id: String,
-    choice: Option<PrepaymentChoice>,
-    quote: PrepaymentQuote,
-    approved: bool,
 }
 
 impl LoanApplication {
@@ -537,6 +527,7 @@ impl Aggregate for LoanApplication {
     }
 
     fn apply(&mut self, event: LoanEvent) {
+        OpenPrepayment::apply(&mut self.prepayment, &event);
         match event {
             LoanEvent::LoanSubmitted {
                 product,
@@ -628,15 +619,11 @@ impl Aggregate for LoanApplication {
                 }
                 if let LoanEvent::RepaymentReceived {
                     message_id,
-                    prepayment_id,
                     repayment_no,
                     ..
                 } = event
                 {
                     self.seen_messages.insert(message_id);
-                    if prepayment_id.is_some() {
-                        self.prepayment = None;
-                    }
                     if let Some(no) = repayment_no {
                         self.open_repayments.remove(&no);
                     }
@@ -663,26 +650,10 @@ impl Aggregate for LoanApplication {
             LoanEvent::RepaymentReminderDue { period, .. } => {
                 self.reminded.insert(period);
             }
-            LoanEvent::PrepaymentRequested {
-                prepayment_id,
-                choice,
-                quote,
-            } => {
-                self.prepayment_ids.insert(prepayment_id.clone());
-                self.prepayment = Some(OpenPrepayment {
-                    id: prepayment_id,
-                    choice,
-                    quote,
-                    approved: false,
-                });
+            LoanEvent::PrepaymentRequested { prepayment_id, .. } => {
+                self.prepayment_ids.insert(prepayment_id);
             }
-            LoanEvent::PrepaymentApproved { quote, .. } => {
-                if let Some(open) = self.prepayment.as_mut() {
-                    open.quote = quote;
-                    open.approved = true;
-                }
-            }
-            LoanEvent::PrepaymentRefused { .. } => self.prepayment = None,
+            LoanEvent::PrepaymentApproved { .. } | LoanEvent::PrepaymentRefused { .. } => {}
         }
     }
 }

@@ -258,6 +258,54 @@ pub struct PrepaymentQuote {
     pub total: Decimal,
 }
 
+/// A prepayment application not yet settled or refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenPrepayment {
+    /// Its id.
+    pub prepayment_id: String,
+    /// Partial (with the choice) or full (none).
+    pub choice: Option<PrepaymentChoice>,
+    /// The quote in force: today's at the application, the debit day's once approved.
+    pub quote: PrepaymentQuote,
+    /// Whether a manager approved it.
+    pub approved: bool,
+}
+
+impl OpenPrepayment {
+    /// The open application after `event`: opened by a request, re-quoted by
+    /// the approval, closed by a refusal or its settlement.
+    pub fn apply(open: &mut Option<Self>, event: &super::LoanEvent) {
+        use super::LoanEvent as E;
+        match event {
+            E::PrepaymentRequested {
+                prepayment_id,
+                choice,
+                quote,
+            } => {
+                *open = Some(OpenPrepayment {
+                    prepayment_id: prepayment_id.clone(),
+                    choice: *choice,
+                    quote: quote.clone(),
+                    approved: false,
+                })
+            }
+            E::PrepaymentApproved { quote, .. } => {
+                if let Some(open) = open.as_mut() {
+                    open.quote = quote.clone();
+                    open.approved = true;
+                }
+            }
+            E::PrepaymentRefused { .. }
+            | E::RepaymentReceived {
+                prepayment_id: Some(_),
+                ..
+            } => *open = None,
+            _ => {}
+        }
+    }
+}
+
 /// Why a ledger operation is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 pub enum LedgerError {

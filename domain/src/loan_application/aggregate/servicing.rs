@@ -228,7 +228,7 @@ impl LoanApplication {
                     return Ok(Ok(Vec::new())); // a retried application
                 }
                 if let Some(open) = &self.prepayment {
-                    return Err(LoanError::PrepaymentOpen(open.id.clone()));
+                    return Err(LoanError::PrepaymentOpen(open.prepayment_id.clone()));
                 }
                 if principal.is_some() != choice.is_some() {
                     return Err(LoanError::Invalid(
@@ -250,7 +250,7 @@ impl LoanApplication {
             } => {
                 let ledger = self.disbursed_ledger()?;
                 let open = match &self.prepayment {
-                    Some(open) if open.id == application_id && !open.approved => open,
+                    Some(open) if open.prepayment_id == application_id && !open.approved => open,
                     _ => {
                         return Err(LoanError::NotOpen {
                             kind: "prepayment",
@@ -363,7 +363,7 @@ impl LoanApplication {
         match (channel, prepayment_id) {
             (RepaymentChannel::Prepayment, Some(id)) => {
                 let open = match &self.prepayment {
-                    Some(open) if open.id == id && open.approved => open,
+                    Some(open) if open.prepayment_id == id && open.approved => open,
                     _ => {
                         return Err(LoanError::NotOpen {
                             kind: "prepayment",
