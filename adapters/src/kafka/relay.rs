@@ -40,8 +40,15 @@ pub struct Relay {
     status: watch::Sender<ProjectionStatus>,
 }
 
-/// The message value: the event with its envelope, as stored.
-pub fn message_value(event: &StoredEvent) -> serde_json::Value {
+/// The statuses an interview-task event sets: the task's and the credit system's.
+type TaskStatuses = (
+    domain::interview_task::TaskStatus,
+    Option<domain::interview_task::CreditTaskStatus>,
+);
+
+/// The message value: the event with its envelope, as stored, and the
+/// statuses it sets (from [`task_status`]).
+pub fn message_value(event: &StoredEvent, statuses: Option<&TaskStatuses>) -> serde_json::Value {
     let mut value = json!({
         "eventId": event.metadata.event_id,
         "aggregateType": event.aggregate_type,
@@ -59,7 +66,7 @@ pub fn message_value(event: &StoredEvent) -> serde_json::Value {
         "requestId": event.metadata.request_id,
         "payload": event.payload,
     });
-    if let Some((status, credit)) = task_status(event) {
+    if let Some((status, credit)) = statuses {
         value["taskStatus"] = json!(status.as_str());
         value["creditStatus"] = json!(credit.map(|c| c.as_str()));
     }
@@ -68,12 +75,7 @@ pub fn message_value(event: &StoredEvent) -> serde_json::Value {
 
 /// For an interview-task event that sets the task's status: that status and
 /// the one the credit system knows (001's three; none for a withdrawn task).
-pub fn task_status(
-    event: &StoredEvent,
-) -> Option<(
-    domain::interview_task::TaskStatus,
-    Option<domain::interview_task::CreditTaskStatus>,
-)> {
+pub fn task_status(event: &StoredEvent) -> Option<TaskStatuses> {
     if event.aggregate_type != domain::interview_task::AGGREGATE_TYPE {
         return None;
     }
@@ -143,7 +145,9 @@ impl Relay {
         let mut deliveries = Vec::with_capacity(events.len());
         for event in &events {
             let topic = topic_for(&event.aggregate_type);
-            let value = message_value(event).to_string();
+            // The task's status and the credit system's (001), when the event sets it.
+            let statuses = task_status(event);
+            let value = message_value(event, statuses.as_ref()).to_string();
             let event_id = event.metadata.event_id.to_string();
             let headers = OwnedHeaders::new()
                 .insert(Header {
@@ -162,8 +166,6 @@ impl Relay {
                     key: "correlation-id",
                     value: Some(event.metadata.correlation_id.as_str()),
                 });
-            // The task's status and the credit system's (001), when the event sets it.
-            let statuses = task_status(event);
             let headers = match &statuses {
                 Some((status, credit)) => headers
                     .insert(Header {
