@@ -4,8 +4,6 @@
 //! statistics by day, and the core system's results for deployments that
 //! deliver them over the API instead of Kafka (docs/loans.md).
 
-use std::str::FromStr;
-
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
 use domain::loan_application::ledger::{
@@ -19,7 +17,7 @@ use rust_decimal::Decimal;
 use crate::access::checks;
 use crate::context::state;
 use crate::error::ApiError;
-use crate::loans::{LoanMutation, LoanPayload, PrepaymentChoice};
+use crate::loans::{decimal, LoanMutation, LoanPayload, PrepaymentChoice};
 
 /// A period's state on the day asked about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -204,11 +202,6 @@ pub struct LoanDayStatistics {
 
 fn money(fen: i64) -> String {
     Decimal::new(fen, 2).to_string()
-}
-
-fn decimal(text: &str, field: &str) -> Result<Decimal, ApiError> {
-    Decimal::from_str(text.trim())
-        .map_err(|_| ApiError::validation(format!("{field} is not a decimal number")))
 }
 
 fn date(text: &str, field: &str) -> Result<NaiveDate, ApiError> {

@@ -215,9 +215,10 @@ pub struct InstallmentView {
     pub balance_after: String,
 }
 
-fn decimal(text: &str, field: &str) -> Result<Decimal> {
+/// A decimal argument, or VALIDATION naming the field.
+pub(crate) fn decimal(text: &str, field: &str) -> Result<Decimal, ApiError> {
     Decimal::from_str(text.trim())
-        .map_err(|_| ApiError::validation(format!("{field} is not a decimal number")).into())
+        .map_err(|_| ApiError::validation(format!("{field} is not a decimal number")))
 }
 
 async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplicationView>> {

@@ -364,9 +364,7 @@ async fn handle(
             let id = order_id(partner, order_no()?);
             loan_ledger(state, &id).await?;
             let repayment_no = text(content, "repayNo")?.to_string();
-            let amount: Decimal = text(content, "amount")?
-                .parse()
-                .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))?;
+            let amount = amount_of(content)?;
             let command = domain::loan_application::LoanCommand::RequestRepayment {
                 repayment_no: repayment_no.clone(),
                 amount,
@@ -430,11 +428,16 @@ async fn handle(
     }
 }
 
+/// `bizContent.amount`.
+fn amount_of(content: &Value) -> Result<Decimal, ApiError> {
+    text(content, "amount")?
+        .parse()
+        .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))
+}
+
 /// The amount and term of a borrow (`bizContent.amount`, `termMonths`).
 fn borrow_request(content: &Value) -> Result<BorrowRequest, ApiError> {
-    let amount: Decimal = text(content, "amount")?
-        .parse()
-        .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))?;
+    let amount = amount_of(content)?;
     let term_months = content["termMonths"]
         .as_u64()
         .and_then(|t| u32::try_from(t).ok())

@@ -230,6 +230,17 @@ impl LoanApplication {
     }
 }
 
+/// A free-text field, trimmed: 1 to 500 characters.
+fn text(value: &str, field: &str) -> Result<String, LoanError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 500 {
+        return Err(LoanError::Invalid(format!(
+            "{field} must be 1 to 500 characters"
+        )));
+    }
+    Ok(value.to_string())
+}
+
 impl Aggregate for LoanApplication {
     const TYPE: &'static str = super::AGGREGATE_TYPE;
     type Command = LoanCommand;
@@ -318,12 +329,7 @@ impl Aggregate for LoanApplication {
                 if !(to < current || redo_interview) {
                     return Err(LoanError::InvalidTransition { from: current, to });
                 }
-                let reason = reason.trim().to_string();
-                if reason.is_empty() || reason.chars().count() > 500 {
-                    return Err(LoanError::Invalid(
-                        "reason must be 1 to 500 characters".into(),
-                    ));
-                }
+                let reason = text(&reason, "reason")?;
                 LoanEvent::LoanRolledBack {
                     from: current,
                     to,
@@ -431,12 +437,7 @@ impl Aggregate for LoanApplication {
             LoanCommand::Decline { reason } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::Approving)?;
-                let reason = reason.trim().to_string();
-                if reason.is_empty() || reason.chars().count() > 500 {
-                    return Err(LoanError::Invalid(
-                        "reason must be 1 to 500 characters".into(),
-                    ));
-                }
+                let reason = text(&reason, "reason")?;
                 LoanEvent::LoanDeclined { reason }
             }
             LoanCommand::Resubmit { amount } => {

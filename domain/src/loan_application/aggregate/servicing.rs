@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::{LoanApplication, Node, Product};
+use super::{text, LoanApplication, Node, Product};
 use crate::loan_application::commands::{DisbursementOutcome, LoanCommand, OpenPartnerLoan};
 use crate::loan_application::error::LoanError;
 use crate::loan_application::events::{Disbursement, LoanEvent};
@@ -16,16 +16,6 @@ use crate::services::DomainServices;
 
 /// The commands handled here answer `Ok(Ok(events))`; any other comes back.
 type Servicing = Result<Result<Vec<LoanEvent>, LoanCommand>, LoanError>;
-
-fn text(value: &str, field: &str) -> Result<String, LoanError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 500 {
-        return Err(LoanError::Invalid(format!(
-            "{field} must be 1 to 500 characters"
-        )));
-    }
-    Ok(value.to_string())
-}
 
 fn shanghai_today(services: &DomainServices) -> NaiveDate {
     crate::schedule::shanghai_date(services.clock.now())
