@@ -210,6 +210,16 @@ async fn caller(
     })
 }
 
+/// The deployment's dispatch rule.
+async fn dispatch_rule(ctx: &Context<'_>) -> Result<DispatchRule, ApiError> {
+    let (rule, _) = state(ctx)
+        .bus
+        .load::<DispatchRule>(RULE_ID)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(rule)
+}
+
 /// Queue queries.
 #[derive(Default)]
 pub struct DispatchQuery;
@@ -251,22 +261,12 @@ impl DispatchQuery {
     /// Whether seats in no seat group answer the pool's calls once groups exist
     /// (004 3.18; false unless configured).
     async fn dispatch_ungrouped_seats_answer(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (rule, _) = state(ctx)
-            .bus
-            .load::<DispatchRule>(RULE_ID)
-            .await
-            .map_err(ApiError::internal)?;
-        Ok(rule.ungrouped_seats_answer())
+        Ok(dispatch_rule(ctx).await?.ungrouped_seats_answer())
     }
 
     /// The configured rule for idle seats.
     async fn dispatch_rule(&self, ctx: &Context<'_>) -> Result<IdleSeatRule> {
-        let (rule, _) = state(ctx)
-            .bus
-            .load::<DispatchRule>(RULE_ID)
-            .await
-            .map_err(ApiError::internal)?;
-        Ok(rule.idle_seat_rule().into())
+        Ok(dispatch_rule(ctx).await?.idle_seat_rule().into())
     }
 }
 

@@ -138,8 +138,8 @@ fn inbound(topic: &str, payload: Option<&[u8]>) -> Result<(String, Inbound), Str
         CREDIT_DECISIONS => {
             let decision: CreditDecision = parse(payload)?;
             required(&decision.message_id)?;
-            let limit = decimal(&decision.limit, "limit")?;
-            let annual_rate = decimal(&decision.annual_rate, "annualRate")?;
+            let limit = optional_decimal(&decision.limit, "limit")?;
+            let annual_rate = optional_decimal(&decision.annual_rate, "annualRate")?;
             Ok((
                 decision.message_id.clone(),
                 Inbound::Order(
@@ -190,8 +190,7 @@ fn inbound(topic: &str, payload: Option<&[u8]>) -> Result<(String, Inbound), Str
             let repayment: CoreRepayment = parse(payload)?;
             required(&repayment.message_id)?;
             let day = date(&repayment.day, "day")?;
-            let amount =
-                decimal(&Some(repayment.amount.clone()), "amount")?.ok_or("amount is missing")?;
+            let amount = decimal(&repayment.amount, "amount")?;
             let command = match repayment.kind.as_str() {
                 "RECEIVED" => LoanCommand::RecordRepayment {
                     message_id: repayment.message_id.clone(),
@@ -254,15 +253,15 @@ pub struct InboundConsumer {
     metrics: Arc<Metrics>,
 }
 
-fn decimal(value: &Option<String>, field: &str) -> Result<Option<Decimal>, String> {
+fn decimal(value: &str, field: &str) -> Result<Decimal, String> {
     value
-        .as_deref()
-        .map(|v| {
-            v.trim()
-                .parse::<Decimal>()
-                .map_err(|_| format!("{field} is not a decimal"))
-        })
-        .transpose()
+        .trim()
+        .parse::<Decimal>()
+        .map_err(|_| format!("{field} is not a decimal"))
+}
+
+fn optional_decimal(value: &Option<String>, field: &str) -> Result<Option<Decimal>, String> {
+    value.as_deref().map(|v| decimal(v, field)).transpose()
 }
 
 impl InboundConsumer {
