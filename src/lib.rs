@@ -52,7 +52,8 @@ impl Engine {
         let services = DomainServices::new(settings.clock.clone(), Arc::new(UuidV7Ids))
             .with_scheduling(settings.scheduling)
             .with_session(settings.session)
-            .with_loans(settings.loans);
+            .with_loans(settings.loans)
+            .with_operations(settings.operations);
         let bus = Arc::new(CommandBus::new(
             &database,
             services,

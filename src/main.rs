@@ -99,6 +99,9 @@ enum Command {
         /// The loan after the money: penalty rate and repayment reminders.
         #[command(flatten)]
         servicing: Box<ServicingArgs>,
+        /// Call-in margins and the ring timeout of the operations centre.
+        #[command(flatten)]
+        operations: Box<OperationsArgs>,
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
@@ -195,6 +198,42 @@ struct ServicingArgs {
     /// Days before a due date the repayment reminder SMS goes out (003: 还款日前X天; 0: none).
     #[arg(long, env = "FACESIGN_REPAYMENT_REMINDER_DAYS", default_value_t = 3)]
     repayment_reminder_days: u32,
+}
+
+/// The operations centre's call-in window and ring timeout (docs/operations-centre.md).
+#[derive(Args)]
+struct OperationsArgs {
+    /// Minutes before the booked window a customer may call in (001 2.6.1).
+    #[arg(long, env = "FACESIGN_CALL_IN_EARLY_MINUTES", default_value_t = 10)]
+    call_in_early_minutes: u32,
+    /// Minutes after the booked window a customer may still call in.
+    #[arg(long, env = "FACESIGN_CALL_IN_LATE_MINUTES", default_value_t = 0)]
+    call_in_late_minutes: u32,
+    /// Seconds an offered call rings at a seat before it goes to the next (004 3.6; 0: no timeout).
+    #[arg(long, env = "FACESIGN_RING_SECONDS", default_value_t = 30)]
+    ring_seconds: u32,
+    /// Unanswered offers after which a call waits for a seat to take it from the queue (at least 1).
+    #[arg(long, env = "FACESIGN_RING_ATTEMPTS", default_value_t = 3)]
+    ring_attempts: u32,
+}
+
+impl OperationsArgs {
+    fn policy(&self) -> anyhow::Result<domain::services::OperationsPolicy> {
+        if self.call_in_early_minutes > 24 * 60 || self.call_in_late_minutes > 24 * 60 {
+            anyhow::bail!("the call-in margins must be at most 1440 minutes");
+        }
+        if self.ring_attempts == 0 || self.ring_seconds > 3600 {
+            anyhow::bail!(
+                "FACESIGN_RING_ATTEMPTS must be at least 1 and FACESIGN_RING_SECONDS at most 3600"
+            );
+        }
+        Ok(domain::services::OperationsPolicy {
+            call_in_early: chrono::Duration::minutes(self.call_in_early_minutes.into()),
+            call_in_late: chrono::Duration::minutes(self.call_in_late_minutes.into()),
+            ring_timeout: chrono::Duration::seconds(self.ring_seconds.into()),
+            ring_attempts: self.ring_attempts,
+        })
+    }
 }
 
 /// The bounds of every request and the retention of idempotency keys (docs/security.md).
@@ -328,6 +367,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             auto_approval_limit,
             face_check_daily_cap,
             servicing,
+            operations,
             kafka_brokers,
             kafka_partitions,
             kafka_replication,
@@ -387,6 +427,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::anyhow!("FACESIGN_PENALTY_ANNUAL_RATE must be a decimal within 0 and 1")
                 })?;
             settings.repayment_reminder_days = servicing.repayment_reminder_days.min(60);
+            settings.operations = operations.policy()?;
             if !(0.0..=1.0).contains(&face_similarity_threshold)
                 || !(0.0..=100.0).contains(&qc_sample_percent)
             {

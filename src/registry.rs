@@ -219,7 +219,7 @@ pub fn consumers(engine: &Engine) -> anyhow::Result<Vec<Entry>> {
         Entry::flow(engine.flow_runner(LoanFlow, "loan-flow")),
         Entry::flow(
             engine
-                .flow_runner(DispatchFlow, "dispatcher")
+                .flow_runner(DispatchFlow::new(settings.operations), "dispatcher")
                 .with_queue(queue),
         ),
         Entry::flow(engine.flow_runner(

@@ -34,6 +34,9 @@ pub struct Settings {
     /// Auto-approval limit and face-check cap
     /// (FACESIGN_AUTO_APPROVAL_LIMIT, FACESIGN_FACE_CHECK_DAILY_CAP).
     pub loans: LoanPolicy,
+    /// Call-in margins and ring timeout (FACESIGN_CALL_IN_*_MINUTES,
+    /// FACESIGN_RING_SECONDS, FACESIGN_RING_ATTEMPTS).
+    pub operations: domain::services::OperationsPolicy,
     /// Days before a due date the repayment reminder goes out
     /// (FACESIGN_REPAYMENT_REMINDER_DAYS; 0: none).
     pub repayment_reminder_days: u32,
@@ -104,6 +107,7 @@ impl Settings {
             scheduling: SchedulingPolicy::default(),
             session: SessionPolicy::default(),
             loans: LoanPolicy::default(),
+            operations: domain::services::OperationsPolicy::default(),
             repayment_reminder_days: 3,
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),

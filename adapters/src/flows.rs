@@ -460,6 +460,7 @@ impl<F: Flow> FlowRunner<F> {
                 call_id: call.call_id.parse()?,
                 call: call.queued_call(),
                 familiar_seats,
+                unanswered: u32::try_from(call.unanswered_offers).unwrap_or(u32::MAX),
             });
         }
         Ok(QueueSnapshot {

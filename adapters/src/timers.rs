@@ -186,6 +186,29 @@ impl TimerWorker {
         Ok(())
     }
 
+    /// 004 3.6: the offer named by `key` (`<call id>:<offer>`) rang out; the
+    /// call withdraws it unless it was answered or moved on meanwhile.
+    async fn expire_offer(
+        &self,
+        context: &CommandContext,
+        call_id: &str,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        let offer: u32 = key.rsplit(':').next().unwrap_or_default().parse()?;
+        match self
+            .bus
+            .execute::<domain::inbound_call::InboundCall>(
+                call_id,
+                domain::inbound_call::InboundCallCommand::ExpireOffer { offer },
+                context,
+            )
+            .await
+        {
+            Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Fires every timer due by now; returns how many fired.
     pub async fn fire_due(&self) -> anyhow::Result<usize> {
         let now = self.bus.services().clock.now();
@@ -229,6 +252,7 @@ impl TimerWorker {
                 return self.attempt_callback(&context, task_id, booking_id).await
             }
             "ACCOUNT_OPEN_CHECK" => return self.check_account(&context, task_id, booking_id).await,
+            "RING_TIMEOUT" => return self.expire_offer(&context, task_id, booking_id).await,
             _ => {}
         }
         let booking_id: Uuid = booking_id.parse()?;

@@ -92,6 +92,11 @@ pub struct InboundCallView {
     pub dispatched_at: Option<String>,
     /// When the seat answered.
     pub answered_at: Option<String>,
+    /// Offers that rang out unanswered (004 3.6; FACESIGN_RING_SECONDS each).
+    pub unanswered_offers: i64,
+    /// True once FACESIGN_RING_ATTEMPTS offers rang out: the call waits for a
+    /// seat to take it (`takeQueuedCall`) instead of being offered again.
+    pub waits_to_be_taken: bool,
 }
 
 /// The queue as a seat's 队列管理 shows it.
@@ -107,6 +112,9 @@ async fn view(state: &AppState, row: CallRow) -> Result<InboundCallView, ApiErro
     let pool = state.database.read_models();
     let position = CallQueue::position(pool, &row).await?;
     let waiting = CallQueue::waiting_count(pool).await?;
+    let ring_attempts = state.bus.services().operations.ring_attempts;
+    let waits_to_be_taken =
+        row.status == "QUEUED" && row.unanswered_offers >= i64::from(ring_attempts);
     let estimated_wait_seconds = match position {
         Some(position) => {
             let serving = SeatCalendar::seats(pool)
@@ -140,6 +148,8 @@ async fn view(state: &AppState, row: CallRow) -> Result<InboundCallView, ApiErro
         requested_at: row.requested_at,
         dispatched_at: row.dispatched_at,
         answered_at: row.answered_at,
+        unanswered_offers: row.unanswered_offers,
+        waits_to_be_taken,
     })
 }
 
@@ -178,12 +188,22 @@ async fn caller(
             .iter()
             .find(|p| p.roles.contains(&ParticipantRole::Borrower))
             .ok_or_else(|| ApiError::internal(format!("task {task_id} has no main borrower")))?;
+        let at = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.to_utc())
+        };
+        // 001 2.6.1: the aggregate refuses a call outside the booked window.
+        let appointment = at(&row.appointment_start)
+            .zip(at(&row.appointment_end))
+            .map(|(start, end)| domain::schedule::Slot { start, end });
         return Ok(QueuedCall {
             task_id: task_id.to_string(),
             customer_key: agenda_id(borrower),
             channel_code: channel_code.to_string(),
             product_code: row.product_code,
             preassigned_seat: row.seat_no,
+            appointment,
             ..QueuedCall::default()
         });
     }
@@ -381,7 +401,6 @@ impl DispatchMutation {
     ) -> Result<InboundCallView> {
         let id = parse_call_id(&call_id)?;
         let state = state(ctx);
-        let context = request(ctx).command_context()?;
         let (call, _) = state
             .bus
             .load::<InboundCall>(&call_id)
@@ -432,44 +451,29 @@ impl DispatchMutation {
                     })?
             }
         };
-        // The new seat accepts first (the guard); if the call then refuses (it
-        // was answered or cancelled meanwhile) the seat is given back. Three
-        // commands, one wait: the bus directly, then the one wait policy.
-        state
-            .bus
-            .execute::<Seat>(&to_seat, SeatCommand::OfferCall { call_id: id }, &context)
-            .await
-            .map_err(ApiError::from)?;
-        let transferred = state
-            .bus
-            .execute::<InboundCall>(
-                &call_id,
-                InboundCallCommand::Transfer {
-                    to_seat: to_seat.clone(),
-                },
-                &context,
-            )
-            .await;
-        let receipt = match transferred {
-            Ok(receipt) => receipt,
-            Err(refused) => {
-                state
-                    .bus
-                    .execute::<Seat>(
-                        &to_seat,
-                        SeatCommand::WithdrawOffer { call_id: id },
-                        &context,
-                    )
-                    .await
-                    .map_err(ApiError::from)?;
-                return Err(ApiError::from(refused).into());
-            }
+        let command = InboundCallCommand::Transfer {
+            to_seat: to_seat.clone(),
         };
-        let settled = command::settle(state, &receipt, &context.correlation_id).await;
-        if let Some(reached) = settled.reached {
-            request(ctx).reach(reached);
-        }
-        Ok(call_view(state, &call_id).await?)
+        offer_then(ctx, id, &to_seat, command).await
+    }
+
+    /// 队列管理: a seat takes a waiting call (one that rang out at
+    /// FACESIGN_RING_ATTEMPTS seats waits for this), or a supervisor gives it
+    /// to `seatNo`. The seat must be free; it then answers as usual.
+    async fn take_queued_call(
+        &self,
+        ctx: &Context<'_>,
+        call_id: ID,
+        seat_no: String,
+    ) -> Result<InboundCallView> {
+        let id = parse_call_id(&call_id)?;
+        let seat_no = seat_no.trim().to_string();
+        checks::own_seat(ctx, &seat_no)?;
+        let command = InboundCallCommand::Dispatch {
+            seat_no: seat_no.clone(),
+            reason: domain::inbound_call::DispatchReason::Picked,
+        };
+        offer_then(ctx, id, &seat_no, command).await
     }
 
     /// Sets the 分案规则 for idle seats.
@@ -493,6 +497,50 @@ impl DispatchMutation {
         .await?;
         Ok(idle_seat_rule)
     }
+}
+
+/// Gives call `id` to `seat_no` by `command` (a transfer or a dispatch): the
+/// seat accepts the offer first (the guard); if the call then refuses (it was
+/// answered, cancelled or taken meanwhile) the seat is given back. Three
+/// commands, one wait: the bus directly, then the one wait policy.
+async fn offer_then(
+    ctx: &Context<'_>,
+    id: Uuid,
+    seat_no: &str,
+    command: InboundCallCommand,
+) -> Result<InboundCallView> {
+    let state = state(ctx);
+    let context = request(ctx).command_context()?;
+    let call_id = id.to_string();
+    state
+        .bus
+        .execute::<Seat>(seat_no, SeatCommand::OfferCall { call_id: id }, &context)
+        .await
+        .map_err(ApiError::from)?;
+    let receipt = match state
+        .bus
+        .execute::<InboundCall>(&call_id, command, &context)
+        .await
+    {
+        Ok(receipt) => receipt,
+        Err(refused) => {
+            state
+                .bus
+                .execute::<Seat>(
+                    seat_no,
+                    SeatCommand::WithdrawOffer { call_id: id },
+                    &context,
+                )
+                .await
+                .map_err(ApiError::from)?;
+            return Err(ApiError::from(refused).into());
+        }
+    };
+    let settled = command::settle(state, &receipt, &context.correlation_id).await;
+    if let Some(reached) = settled.reached {
+        request(ctx).reach(reached);
+    }
+    Ok(call_view(state, &call_id).await?)
 }
 
 /// Queue subscriptions.

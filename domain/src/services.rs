@@ -32,6 +32,36 @@ pub struct DomainServices {
     pub session: SessionPolicy,
     /// Loan rules operators configure (auto-approval limit, face-check cap).
     pub loans: LoanPolicy,
+    /// Operations-centre rules (call-in margins, ring timeout).
+    pub operations: OperationsPolicy,
+}
+
+/// Operations-centre rules operators configure (001 2.6.1, 004 3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationsPolicy {
+    /// How long before the booked window a customer may call in
+    /// (FACESIGN_CALL_IN_EARLY_MINUTES).
+    pub call_in_early: chrono::Duration,
+    /// How long after the booked window a customer may still call in
+    /// (FACESIGN_CALL_IN_LATE_MINUTES).
+    pub call_in_late: chrono::Duration,
+    /// How long an offered call rings at a seat before it goes to the next
+    /// one (FACESIGN_RING_SECONDS; zero: it rings until answered).
+    pub ring_timeout: chrono::Duration,
+    /// Unanswered offers after which a call waits in the queue for a seat to
+    /// take it instead of being offered again (FACESIGN_RING_ATTEMPTS).
+    pub ring_attempts: u32,
+}
+
+impl Default for OperationsPolicy {
+    fn default() -> Self {
+        Self {
+            call_in_early: chrono::Duration::minutes(10),
+            call_in_late: chrono::Duration::zero(),
+            ring_timeout: chrono::Duration::seconds(30),
+            ring_attempts: 3,
+        }
+    }
 }
 
 /// Loan rules operators configure (003).
@@ -86,6 +116,12 @@ impl DomainServices {
         self
     }
 
+    /// Replaces the operations-centre rules.
+    pub fn with_operations(mut self, operations: OperationsPolicy) -> Self {
+        self.operations = operations;
+        self
+    }
+
     /// Replaces the interview rules.
     pub fn with_session(mut self, session: SessionPolicy) -> Self {
         self.session = session;
@@ -109,6 +145,7 @@ impl DomainServices {
             scheduling: SchedulingPolicy::default(),
             session: SessionPolicy::default(),
             loans: LoanPolicy::default(),
+            operations: OperationsPolicy::default(),
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct CallRow {
     pub answered_at: Option<String>,
     /// Last change.
     pub updated_at: String,
+    /// Offers that rang out unanswered (004 3.6).
+    pub unanswered_offers: i64,
 }
 
 impl CallRow {
@@ -68,6 +70,7 @@ impl CallRow {
             region: self.region.clone(),
             designated_seat: self.designated_seat.clone(),
             preassigned_seat: self.preassigned_seat.clone(),
+            ..QueuedCall::default()
         }
     }
 }
@@ -198,7 +201,9 @@ impl Projection for CallQueue {
             InboundCallEvent::CallQueued(call) => {
                 insert_call(conn, event, &call, "QUEUED", None).await?;
             }
-            InboundCallEvent::CallDispatched { seat_no, reason } => {
+            InboundCallEvent::CallDispatched {
+                seat_no, reason, ..
+            } => {
                 update(
                     "UPDATE inbound_calls SET status = 'DISPATCHED', seat_no = $1, dispatch_reason = $2,
                         dispatched_at = $3, updated_at = $4 WHERE call_id = $5",
@@ -218,6 +223,17 @@ impl Projection for CallQueue {
                 )
                 .bind(to_seat)
                 .bind(&at)
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            InboundCallEvent::CallOfferUnanswered { unanswered, .. } => {
+                update(
+                    "UPDATE inbound_calls SET status = 'QUEUED', seat_no = NULL, dispatch_reason = NULL,
+                        dispatched_at = NULL, unanswered_offers = $1, updated_at = $2 WHERE call_id = $3",
+                )
+                .bind(i64::from(unanswered))
                 .bind(&at)
                 .bind(id)
                 .execute(&mut *conn)
@@ -260,7 +276,7 @@ impl Projection for CallQueue {
 
 const CALL_COLUMNS: &str = "call_id, task_id, customer_key, channel_code, product_code, region,
     designated_seat, preassigned_seat, status, seat_no, dispatch_reason, refusal, queue_order,
-    requested_at, dispatched_at, answered_at, updated_at";
+    requested_at, dispatched_at, answered_at, updated_at, unanswered_offers";
 
 impl CallQueue {
     /// One call.

@@ -1,11 +1,16 @@
 //! Queue and dispatch end to end (001 2.2.2, 2.4.4; 004 3.1, 3.6, 4.3).
 
+use std::sync::Arc;
+
+use chrono::{Datelike, Utc};
 use serde_json::{json, Value};
 
 use crate::support::dispatch::open_channel;
 use crate::support::on_both_backends;
+use crate::support::partners::eventually;
+use crate::support::scheduling::{book_mutation, slot_vars, tomorrow_at};
 use crate::support::scheduling::{seat, task_with};
-use crate::support::{data, error_code, Backend, Subscription, TestApp};
+use crate::support::{data, error_code, settings, Backend, Subscription, TestApp, TestDb};
 
 const BORROWER: &str = "410102198503121017";
 const OTHER_BORROWER: &str = "11010519491231002X";
@@ -17,7 +22,9 @@ const CALL_FIELDS: &str =
 on_both_backends!(
     a_refused_customer_queues_once_the_channel_is_enabled_and_reaches_the_familiar_seat,
     the_seat_that_created_a_work_order_is_familiar,
-    with_seat_groups_a_seat_in_none_answers_only_when_allowed
+    with_seat_groups_a_seat_in_none_answers_only_when_allowed,
+    a_booked_customer_calls_in_only_around_the_window,
+    a_call_that_rings_out_goes_to_the_next_seat_then_waits_to_be_taken
 );
 
 async fn join(app: &TestApp, borrower: &str, task: &str) -> Value {
@@ -385,4 +392,151 @@ async fn with_seat_groups_a_seat_in_none_answers_only_when_allowed(backend: Back
         "{dispatched}"
     );
     app.stop().await;
+}
+
+/// A server whose clock the test moves, ringing 30 s per offer and giving up
+/// offering a call after two unanswered offers.
+async fn app_with_ring(backend: Backend) -> (TestApp, Arc<adapters::ShiftableClock>) {
+    let clock = Arc::new(adapters::ShiftableClock::default());
+    let server_clock = clock.clone();
+    let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
+        let mut settings = settings(url);
+        settings.clock = server_clock;
+        settings.operations.ring_timeout = chrono::Duration::seconds(30);
+        settings.operations.ring_attempts = 2;
+        settings
+    })
+    .await;
+    (app, clock)
+}
+
+/// 001_d165f826565a3102.txt 2.6.1: 任务预约时间段内，该节点任务开放给主借人呼入…若未到时间…
+/// 不可呼入视频坐席 — before the booked window (less the 10 minutes' margin) the
+/// call is refused with the window in Beijing time and recorded; inside the
+/// margin it queues and goes to the booked seat.
+async fn a_booked_customer_calls_in_only_around_the_window(backend: Backend) {
+    let (app, clock) = app_with_ring(backend).await;
+    seat(&app, "S1").await;
+    let task = task_with(&app, "HT-WINDOW-1", BORROWER).await;
+    data(
+        &app.graphql(&book_mutation(), slot_vars(&task, "S1", tomorrow_at(10, 0)))
+            .await,
+    );
+    open_channel(&app, true).await;
+    presence(&app, "S1", "signIn").await;
+
+    let early = join(&app, BORROWER, &task).await;
+    let day = tomorrow_at(10, 0).with_timezone(&domain::schedule::shanghai());
+    assert_eq!(early["status"], "REFUSED", "{early}");
+    assert_eq!(
+        early["refusal"],
+        format!(
+            "未到面谈预约时间（{}月{}日 10:00–10:30），请于北京时间 09:50 后呼入视频面谈。",
+            day.month(),
+            day.day()
+        )
+    );
+    assert_eq!(
+        call(&app, &early["callId"]).await["status"],
+        "REFUSED",
+        "the refusal is recorded"
+    );
+
+    clock.advance(tomorrow_at(9, 51) - Utc::now());
+    let inside = join(&app, BORROWER, &task).await;
+    assert_eq!(inside["status"], "DISPATCHED", "{inside}");
+    assert_eq!(inside["seatNo"], "S1");
+    assert_eq!(inside["dispatchReason"], "PREASSIGNED");
+}
+
+async fn ring_state(app: &TestApp, id: &Value) -> Value {
+    let response = app
+        .graphql_as(
+            ("SV1", "SUPERVISOR"),
+            "query($id: ID!) { inboundCall(callId: $id) { status seatNo dispatchReason unansweredOffers waitsToBeTaken } }",
+            json!({ "id": id }),
+        )
+        .await;
+    data(&response)["inboundCall"].clone()
+}
+
+/// 004_448cd5ace309d8b2.txt 3.6 (issue 22 item 2): an offer nobody answers
+/// within FACESIGN_RING_SECONDS is withdrawn, the seat is set to 暂放 and the
+/// call goes to the next seat; after FACESIGN_RING_ATTEMPTS unanswered offers
+/// it waits in the queue, though a seat is idle, until a seat takes it.
+async fn a_call_that_rings_out_goes_to_the_next_seat_then_waits_to_be_taken(backend: Backend) {
+    let (app, clock) = app_with_ring(backend).await;
+    for s in ["S1", "S2", "S3"] {
+        seat(&app, s).await;
+    }
+    let task = task_with(&app, "HT-RING-1", BORROWER).await;
+    open_channel(&app, true).await;
+    for s in ["S1", "S2", "S3"] {
+        presence(&app, s, "signIn").await;
+    }
+    let joined = join(&app, BORROWER, &task).await;
+    assert_eq!(joined["status"], "DISPATCHED", "{joined}");
+    let first = joined["seatNo"].as_str().unwrap().to_string();
+
+    clock.advance(chrono::Duration::seconds(31));
+    let mut second = String::new();
+    eventually("the call goes to the next seat", async || {
+        let now = ring_state(&app, &joined["callId"]).await;
+        second = now["seatNo"].as_str().unwrap_or_default().to_string();
+        now["status"] == "DISPATCHED" && now["unansweredOffers"] == 1 && second != first
+    })
+    .await;
+    assert_eq!(seat_state(&app, &first).await["presence"], "PAUSED");
+    let late = on_call(&app, &first, "answerCall", &joined["callId"]).await;
+    assert_eq!(
+        error_code(&late),
+        "INVALID_TRANSITION",
+        "the rung-out seat cannot answer"
+    );
+
+    clock.advance(chrono::Duration::seconds(31));
+    eventually("the second seat is paused", async || {
+        seat_state(&app, &second).await["presence"] == "PAUSED"
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let waiting = ring_state(&app, &joined["callId"]).await;
+    assert_eq!(
+        waiting["status"], "QUEUED",
+        "not offered a third time: {waiting}"
+    );
+    assert_eq!(waiting["unansweredOffers"], 2);
+    assert_eq!(waiting["waitsToBeTaken"], true);
+    let third = ["S1", "S2", "S3"]
+        .into_iter()
+        .find(|s| *s != first && *s != second)
+        .unwrap();
+    assert_eq!(seat_state(&app, third).await["presence"], "IDLE");
+
+    let take = "mutation($id: ID!, $seat: String!) { takeQueuedCall(callId: $id, seatNo: $seat) { status seatNo dispatchReason } }";
+    let for_another = app
+        .graphql_as(
+            (&first, "SEAT"),
+            take,
+            json!({ "id": joined["callId"], "seat": third }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&for_another),
+        "FORBIDDEN",
+        "a seat takes calls for itself only"
+    );
+    let taken = app
+        .graphql_as(
+            (third, "SEAT"),
+            take,
+            json!({ "id": joined["callId"], "seat": third }),
+        )
+        .await;
+    let taken = data(&taken)["takeQueuedCall"].clone();
+    assert_eq!(taken["status"], "DISPATCHED");
+    assert_eq!(taken["seatNo"], third);
+    assert_eq!(taken["dispatchReason"], "PICKED");
+    let answered = on_call(&app, third, "answerCall", &joined["callId"]).await;
+    assert_eq!(data(&answered)["answerCall"]["status"], "ANSWERED");
 }

@@ -193,6 +193,7 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.answerCall", &[Seat]),
     ("Mutation.endInboundCall", &[Seat, Supervisor]),
     ("Mutation.transferCall", &[Seat, Supervisor]),
+    ("Mutation.takeQueuedCall", &[Seat, Supervisor]),
     ("Mutation.configureDispatchRule", SEAT_MANAGERS),
     (
         "Subscription.queueTicket",

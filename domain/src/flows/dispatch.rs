@@ -13,10 +13,13 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Body, Effect, Facts, Flow, FlowEvent, History, Need, Order, Refusal, Text};
+use super::{
+    Body, Effect, Facts, Flow, FlowEvent, History, Need, Order, Refusal, Text, Timer, TimerKind,
+};
 use crate::inbound_call::dispatch::{choose_seat, IdleSeatRule, SeatCandidate};
 use crate::inbound_call::{InboundCallCommand, InboundCallEvent, QueuedCall};
 use crate::seat::{Presence, SeatCommand, SeatEvent};
+use crate::services::OperationsPolicy;
 use crate::work_order::{guide_sms, WorkOrderCommand, WorkOrderEvent, GUIDE_SMS};
 
 /// A seat as the read models show it.
@@ -49,6 +52,8 @@ pub struct WaitingCall {
     pub call: QueuedCall,
     /// Seats that served its customer before (熟客).
     pub familiar_seats: Vec<String>,
+    /// Offers of it no seat answered in time.
+    pub unanswered: u32,
 }
 
 /// The queue and the seats, oldest call first.
@@ -66,7 +71,29 @@ pub struct QueueSnapshot {
 
 /// Dispatches calls and runs work-order side effects.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct DispatchFlow;
+pub struct DispatchFlow {
+    policy: OperationsPolicy,
+}
+
+impl DispatchFlow {
+    /// A dispatcher ringing and re-offering as `policy` says.
+    pub fn new(policy: OperationsPolicy) -> Self {
+        Self { policy }
+    }
+
+    /// The ring timeout of an offer just made, when offers time out.
+    fn ring_timer(&self, event: &FlowEvent, offer: u32) -> Vec<Effect> {
+        if self.policy.ring_timeout <= chrono::Duration::zero() {
+            return Vec::new();
+        }
+        vec![Effect::Timer(Timer {
+            kind: TimerKind::RingTimeout,
+            subject_id: event.aggregate_id.clone(),
+            key: format!("{}:{offer}", event.aggregate_id),
+            due: event.recorded_at + self.policy.ring_timeout,
+        })]
+    }
+}
 
 /// Whether the event may let a waiting call reach a seat.
 fn tries_the_queue(body: &Body) -> bool {
@@ -88,7 +115,9 @@ fn tries_the_queue(body: &Body) -> bool {
 /// Offers and dispatches for every waiting call not yet dispatched, given
 /// what this round already did (`history`): seats taken by earlier dispatches
 /// are not offered again, and a seat that refused a call is not offered it again.
-fn plan(queue: &QueueSnapshot, history: &History) -> Vec<Effect> {
+/// A call that went unanswered `ring_attempts` times is not offered again:
+/// it waits for a seat to take it from 队列管理.
+fn plan(queue: &QueueSnapshot, history: &History, ring_attempts: u32) -> Vec<Effect> {
     let mut taken: HashSet<&str> = HashSet::new();
     let mut dispatched: HashSet<&str> = HashSet::new();
     for order in &history.done {
@@ -113,8 +142,18 @@ fn plan(queue: &QueueSnapshot, history: &History) -> Vec<Effect> {
     let mut effects = Vec::new();
     for waiting in &queue.waiting {
         let id = waiting.call_id.to_string();
-        if dispatched.contains(id.as_str()) || abandoned.contains(id.as_str()) {
+        if dispatched.contains(id.as_str())
+            || abandoned.contains(id.as_str())
+            || (ring_attempts > 0 && waiting.unanswered >= ring_attempts)
+        {
             continue;
+        }
+        // A named seat that let the call ring out is not waited for again:
+        // the call goes to the pool (004 3.6 依次分配).
+        let mut call = waiting.call.clone();
+        if waiting.unanswered > 0 {
+            call.designated_seat = None;
+            call.preassigned_seat = None;
         }
         let candidates: Vec<SeatCandidate> = queue
             .seats
@@ -127,7 +166,7 @@ fn plan(queue: &QueueSnapshot, history: &History) -> Vec<Effect> {
                     // or the booking names is still waited for.
                     && (seat.grouped
                         || !queue.groups_required
-                        || [&waiting.call.designated_seat, &waiting.call.preassigned_seat]
+                        || [&call.designated_seat, &call.preassigned_seat]
                             .iter()
                             .any(|named| named.as_deref() == Some(seat.seat_no.as_str())))
                     && seat.offered_call.is_none_or(|c| c == waiting.call_id)
@@ -138,8 +177,7 @@ fn plan(queue: &QueueSnapshot, history: &History) -> Vec<Effect> {
                 served_customer: waiting.familiar_seats.contains(&seat.seat_no),
             })
             .collect();
-        let Some((seat_no, reason)) =
-            choose_seat(waiting.call_id, &waiting.call, &candidates, queue.rule)
+        let Some((seat_no, reason)) = choose_seat(waiting.call_id, &call, &candidates, queue.rule)
         else {
             continue;
         };
@@ -201,24 +239,46 @@ impl Flow for DispatchFlow {
                     })
                 })
                 .collect();
-            effects.extend(plan(queue, &History::default()));
+            effects.extend(plan(queue, &History::default(), self.policy.ring_attempts));
             return effects;
         }
         let call_id = || event.aggregate_id.parse::<Uuid>().ok();
+        let withdraw = |seat_no: &String| {
+            call_id()
+                .map(|call_id| {
+                    Effect::send(Order::Seat(
+                        seat_no.clone(),
+                        SeatCommand::WithdrawOffer { call_id },
+                    ))
+                })
+                .into_iter()
+        };
         match &event.body {
             Body::Call(InboundCallEvent::CallCancelled {
                 seat_no: Some(seat_no),
-            })
-            | Body::Call(InboundCallEvent::CallTransferred {
-                from_seat: seat_no, ..
-            }) => call_id()
-                .map(|call_id| {
-                    vec![Effect::send(Order::Seat(
-                        seat_no.clone(),
-                        SeatCommand::WithdrawOffer { call_id },
-                    ))]
-                })
-                .unwrap_or_default(),
+            }) => withdraw(seat_no).collect(),
+            Body::Call(InboundCallEvent::CallDispatched { offer, .. }) => {
+                self.ring_timer(event, *offer)
+            }
+            Body::Call(InboundCallEvent::CallTransferred {
+                from_seat, offer, ..
+            }) => withdraw(from_seat)
+                .chain(self.ring_timer(event, *offer))
+                .collect(),
+            // 004 3.6: an unanswered call goes on to the next seat; the seat
+            // that let it ring out is set to 暂放 first, so it is not offered
+            // the next call too while nobody is there.
+            Body::Call(InboundCallEvent::CallOfferUnanswered { seat_no, .. }) => {
+                std::iter::once(Effect::send(Order::Seat(
+                    seat_no.clone(),
+                    SeatCommand::SetPresence {
+                        presence: Presence::Paused,
+                        by_system: true,
+                    },
+                )))
+                .chain(withdraw(seat_no))
+                .collect()
+            }
             Body::Call(InboundCallEvent::CallAnswered { seat_no }) => {
                 let Some(call_id) = call_id() else {
                     return Vec::new();
@@ -299,7 +359,7 @@ impl Flow for DispatchFlow {
                 )));
             }
         }
-        effects.extend(plan(queue, history));
+        effects.extend(plan(queue, history, self.policy.ring_attempts));
         effects
     }
 }
@@ -336,6 +396,7 @@ mod tests {
                 ..QueuedCall::default()
             },
             familiar_seats: vec![],
+            unanswered: 0,
         }
     }
 
@@ -365,8 +426,8 @@ mod tests {
             vec![seat("S1"), seat("S2")],
             vec![waiting(1, Some("S2")), waiting(2, None), waiting(3, None)],
         );
-        assert_eq!(DispatchFlow.needs(&queued()), vec![Need::Queue]);
-        let effects = DispatchFlow.react(&queued(), &facts);
+        assert_eq!(DispatchFlow::default().needs(&queued()), vec![Need::Queue]);
+        let effects = DispatchFlow::default().react(&queued(), &facts);
         assert_eq!(
             effects,
             vec![
@@ -416,7 +477,7 @@ mod tests {
             vec![waiting(1, None), waiting(2, Some("S1"))],
         );
         facts.queue.as_mut().unwrap().groups_required = true;
-        let effects = DispatchFlow.react(&queued(), &facts);
+        let effects = DispatchFlow::default().react(&queued(), &facts);
         let dispatched: Vec<(String, String)> = effects
             .iter()
             .filter_map(|e| match e {
@@ -437,7 +498,7 @@ mod tests {
         );
         // The switch off (or no groups): S1, the least busy, takes the pool call.
         facts.queue.as_mut().unwrap().groups_required = false;
-        let effects = DispatchFlow.react(&queued(), &facts);
+        let effects = DispatchFlow::default().react(&queued(), &facts);
         assert!(effects.iter().any(|e| matches!(e,
             Effect::Send(Order::Call(call, InboundCallCommand::Dispatch { seat_no, .. }), _)
                 if *call == Uuid::from_u128(1).to_string() && seat_no == "S1")));
@@ -462,7 +523,7 @@ mod tests {
             code: crate::error::ErrorCode::InvalidTransition,
             message: "busy".into(),
         };
-        let next = DispatchFlow.recover(&queued(), &facts, &failed, &refusal, &history);
+        let next = DispatchFlow::default().recover(&queued(), &facts, &failed, &refusal, &history);
         assert_eq!(
             next[0],
             Effect::step(Order::Seat(
@@ -499,7 +560,7 @@ mod tests {
             message: "cancelled".into(),
         };
         assert_eq!(
-            DispatchFlow.recover(&queued(), &facts, &failed, &refusal, &history),
+            DispatchFlow::default().recover(&queued(), &facts, &failed, &refusal, &history),
             vec![Effect::send(Order::Seat(
                 "S1".into(),
                 SeatCommand::WithdrawOffer {
@@ -517,7 +578,7 @@ mod tests {
         stale.idle = true;
         let facts = queued_facts(vec![stale], vec![]);
         assert_eq!(
-            DispatchFlow.react(&queued(), &facts),
+            DispatchFlow::default().react(&queued(), &facts),
             vec![Effect::send(Order::Seat(
                 "S1".into(),
                 SeatCommand::WithdrawOffer {
@@ -525,5 +586,118 @@ mod tests {
                 }
             ))]
         );
+    }
+
+    fn dispatched_to(effects: &[Effect]) -> Vec<(String, String)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send(
+                    Order::Call(call, InboundCallCommand::Dispatch { seat_no, .. }),
+                    _,
+                ) => Some((call.clone(), seat_no.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// 004_448cd5ace309d8b2.txt 3.6 (issue 22 item 2): every offer rings for
+    /// the configured time — a dispatch and a transfer each set a ring timeout
+    /// named by the offer; with no timeout configured none is set.
+    #[test]
+    fn every_offer_sets_its_ring_timeout() {
+        let call = Uuid::from_u128(1).to_string();
+        let flow = DispatchFlow::new(OperationsPolicy {
+            ring_timeout: chrono::Duration::seconds(20),
+            ..OperationsPolicy::default()
+        });
+        let dispatched = event(
+            &call,
+            Body::Call(InboundCallEvent::CallDispatched {
+                seat_no: "S1".into(),
+                reason: DispatchReason::Random,
+                offer: 1,
+            }),
+        );
+        assert_eq!(
+            flow.react(&dispatched, &facts()),
+            vec![Effect::Timer(Timer {
+                kind: TimerKind::RingTimeout,
+                subject_id: call.clone(),
+                key: format!("{call}:1"),
+                due: super::super::testing::now() + chrono::Duration::seconds(20),
+            })]
+        );
+        let transferred = event(
+            &call,
+            Body::Call(InboundCallEvent::CallTransferred {
+                from_seat: "S1".into(),
+                to_seat: "S2".into(),
+                offer: 2,
+            }),
+        );
+        let effects = flow.react(&transferred, &facts());
+        assert!(matches!(&effects[..], [
+            Effect::Send(Order::Seat(from, SeatCommand::WithdrawOffer { .. }), _),
+            Effect::Timer(Timer { key, .. }),
+        ] if from == "S1" && *key == format!("{call}:2")));
+        let untimed = DispatchFlow::new(OperationsPolicy {
+            ring_timeout: chrono::Duration::zero(),
+            ..OperationsPolicy::default()
+        });
+        assert_eq!(untimed.react(&dispatched, &facts()), vec![]);
+    }
+
+    /// 004_448cd5ace309d8b2.txt 3.6: a seat that let a call ring out is set to
+    /// 暂放 and loses the offer, so the call goes on to the next seat.
+    #[test]
+    fn a_seat_that_let_a_call_ring_out_is_paused() {
+        let call_id = Uuid::from_u128(1);
+        let unanswered = event(
+            &call_id.to_string(),
+            Body::Call(InboundCallEvent::CallOfferUnanswered {
+                seat_no: "S1".into(),
+                unanswered: 1,
+            }),
+        );
+        assert_eq!(
+            DispatchFlow::default().react(&unanswered, &facts()),
+            vec![
+                Effect::send(Order::Seat(
+                    "S1".into(),
+                    SeatCommand::SetPresence {
+                        presence: Presence::Paused,
+                        by_system: true,
+                    }
+                )),
+                Effect::send(Order::Seat(
+                    "S1".into(),
+                    SeatCommand::WithdrawOffer { call_id }
+                )),
+            ]
+        );
+    }
+
+    /// After an unanswered offer the booked seat is not waited for: the call
+    /// goes to the pool; after `ring_attempts` unanswered offers it is not
+    /// offered again but waits for a seat to take it.
+    #[test]
+    fn unanswered_calls_go_to_the_pool_then_wait() {
+        let mut rang_out = waiting(1, Some("S9"));
+        rang_out.unanswered = 1;
+        let mut exhausted = waiting(2, None);
+        exhausted.unanswered = 3;
+        let facts = queued_facts(vec![seat("S1"), seat("S2")], vec![rang_out, exhausted]);
+        let effects = DispatchFlow::default().react(&queued(), &facts);
+        assert_eq!(
+            dispatched_to(&effects),
+            vec![(Uuid::from_u128(1).to_string(), "S1".to_string())],
+            "the booked S9 is not waited for; the exhausted call is left for a seat to take"
+        );
+        let patient = DispatchFlow::new(OperationsPolicy {
+            ring_attempts: 4,
+            ..OperationsPolicy::default()
+        });
+        assert_eq!(dispatched_to(&patient.react(&queued(), &facts)).len(), 2);
     }
 }

@@ -89,6 +89,9 @@ pub enum TimerKind {
     /// 002 item 13: make a deferred borrow once the 新网 account is open
     /// (subject: the partner order id).
     AccountOpenCheck,
+    /// 004 3.6: withdraw an offer nobody answered (subject: the call id; key:
+    /// `<call id>:<offer>`).
+    RingTimeout,
 }
 
 impl TimerKind {
@@ -99,6 +102,7 @@ impl TimerKind {
             TimerKind::Reminder => "REMINDER",
             TimerKind::CallbackAttempt => "CALLBACK_ATTEMPT",
             TimerKind::AccountOpenCheck => "ACCOUNT_OPEN_CHECK",
+            TimerKind::RingTimeout => "RING_TIMEOUT",
         }
     }
 }

@@ -3,8 +3,11 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use super::{InboundCallCommand, InboundCallError, InboundCallEvent, QueuedCall};
+use chrono::{DateTime, Datelike, Utc};
+
 use crate::channel::Admission;
-use crate::services::DomainServices;
+use crate::schedule::Slot;
+use crate::services::{DomainServices, OperationsPolicy};
 
 /// Where a call stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,6 +36,10 @@ pub struct InboundCall {
     status: CallStatus,
     call: QueuedCall,
     seat_no: Option<String>,
+    #[serde(default)]
+    offers: u32,
+    #[serde(default)]
+    unanswered: u32,
 }
 
 impl InboundCall {
@@ -50,6 +57,48 @@ impl InboundCall {
     pub fn seat_no(&self) -> Option<&str> {
         self.seat_no.as_deref()
     }
+
+    /// Offers of this call so far (dispatches and transfers).
+    pub fn offers(&self) -> u32 {
+        self.offers
+    }
+
+    /// Offers no seat answered in time.
+    pub fn unanswered(&self) -> u32 {
+        self.unanswered
+    }
+}
+
+/// The text a customer calling outside `window` sees, or None inside it: 001
+/// 2.6.1 任务预约时间段内…开放给主借人呼入; 若未到时间…不可呼入视频坐席. The
+/// window is widened by the operator's margins; times are Beijing time.
+pub fn call_in_refusal(
+    now: DateTime<Utc>,
+    window: &Slot,
+    policy: &OperationsPolicy,
+) -> Option<String> {
+    let local = |at: DateTime<Utc>| at.with_timezone(&crate::schedule::shanghai());
+    let (start, end) = (local(window.start), local(window.end));
+    let booked = format!(
+        "{}月{}日 {}–{}",
+        start.month(),
+        start.day(),
+        start.format("%H:%M"),
+        end.format("%H:%M")
+    );
+    let opens = window.start - policy.call_in_early;
+    if now < opens {
+        return Some(format!(
+            "未到面谈预约时间（{booked}），请于北京时间 {} 后呼入视频面谈。",
+            local(opens).format("%H:%M")
+        ));
+    }
+    if now >= window.end + policy.call_in_late {
+        return Some(format!(
+            "面谈预约时间（{booked}）已过，请在 APP 内提交改约申请。"
+        ));
+    }
+    None
 }
 
 fn seat(value: &str) -> Result<String, InboundCallError> {
@@ -72,7 +121,7 @@ impl Aggregate for InboundCall {
     async fn handle(
         &mut self,
         command: InboundCallCommand,
-        _: &DomainServices,
+        services: &DomainServices,
         sink: &EventSink<Self>,
     ) -> Result<(), InboundCallError> {
         let status = self.status;
@@ -93,9 +142,14 @@ impl Aggregate for InboundCall {
                         "a call needs a task and a channel".into(),
                     ));
                 }
-                match admission {
-                    Admission::Admitted => InboundCallEvent::CallQueued(call),
-                    Admission::Refused(message) => InboundCallEvent::CallRefused { call, message },
+                let outside_window = call.appointment.as_ref().and_then(|window| {
+                    call_in_refusal(services.clock.now(), window, &services.operations)
+                });
+                match (admission, outside_window) {
+                    (Admission::Refused(message), _) | (Admission::Admitted, Some(message)) => {
+                        InboundCallEvent::CallRefused { call, message }
+                    }
+                    (Admission::Admitted, None) => InboundCallEvent::CallQueued(call),
                 }
             }
             InboundCallCommand::Dispatch { seat_no, reason } => {
@@ -106,7 +160,11 @@ impl Aggregate for InboundCall {
                 if status != CallStatus::Queued {
                     return Err(InboundCallError::NotQueued);
                 }
-                InboundCallEvent::CallDispatched { seat_no, reason }
+                InboundCallEvent::CallDispatched {
+                    seat_no,
+                    reason,
+                    offer: self.offers + 1,
+                }
             }
             InboundCallCommand::Transfer { to_seat } => {
                 let to_seat = seat(&to_seat)?;
@@ -123,7 +181,25 @@ impl Aggregate for InboundCall {
                 if from_seat == to_seat {
                     return Err(InboundCallError::SameSeat);
                 }
-                InboundCallEvent::CallTransferred { from_seat, to_seat }
+                InboundCallEvent::CallTransferred {
+                    from_seat,
+                    to_seat,
+                    offer: self.offers + 1,
+                }
+            }
+            InboundCallCommand::ExpireOffer { offer } => {
+                // Answered, moved on or cancelled meanwhile: the timeout is stale.
+                let Some(seat_no) = self
+                    .seat_no
+                    .clone()
+                    .filter(|_| status == CallStatus::Dispatched && self.offers == offer)
+                else {
+                    return Ok(());
+                };
+                InboundCallEvent::CallOfferUnanswered {
+                    seat_no,
+                    unanswered: self.unanswered + 1,
+                }
             }
             InboundCallCommand::Answer { seat_no } => {
                 let seat_no = seat(&seat_no)?;
@@ -177,11 +253,20 @@ impl Aggregate for InboundCall {
                 self.call = call;
                 self.status = CallStatus::Queued;
             }
-            InboundCallEvent::CallDispatched { seat_no, .. } => {
+            InboundCallEvent::CallDispatched { seat_no, offer, .. } => {
                 self.seat_no = Some(seat_no);
                 self.status = CallStatus::Dispatched;
+                self.offers = offer.max(self.offers + 1);
             }
-            InboundCallEvent::CallTransferred { to_seat, .. } => self.seat_no = Some(to_seat),
+            InboundCallEvent::CallTransferred { to_seat, offer, .. } => {
+                self.seat_no = Some(to_seat);
+                self.offers = offer.max(self.offers + 1);
+            }
+            InboundCallEvent::CallOfferUnanswered { unanswered, .. } => {
+                self.seat_no = None;
+                self.status = CallStatus::Queued;
+                self.unanswered = unanswered;
+            }
             InboundCallEvent::CallAnswered { seat_no } => {
                 self.seat_no = Some(seat_no);
                 self.status = CallStatus::Answered;

@@ -32,6 +32,12 @@ pub enum InboundCallCommand {
         /// The answering seat.
         seat_no: String,
     },
+    /// The ring timeout of offer `offer` passed: if that offer is still
+    /// ringing, it is withdrawn and the call queues again.
+    ExpireOffer {
+        /// The offer the timeout was set for.
+        offer: u32,
+    },
     /// The customer leaves the queue (004 4.3 取消排队).
     Cancel,
     /// The video ended (挂断) after the answer.

@@ -33,6 +33,8 @@ pub enum DispatchReason {
     /// The idle seat that answered fewest calls today, then the one idle longest
     /// (空闲分配; 004 3.6 按客服接通会话视频的时间顺序).
     LeastBusy,
+    /// A seat took the waiting call from 队列管理 (after unanswered offers, or by choice).
+    Picked,
 }
 
 /// How an idle seat is chosen when no seat is designated, preassigned or familiar.

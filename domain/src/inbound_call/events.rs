@@ -20,6 +20,9 @@ pub struct QueuedCall {
     pub designated_seat: Option<String>,
     /// The seat booked for the task's appointment (001 2.4.4.3 预设).
     pub preassigned_seat: Option<String>,
+    /// The task's booked window: calls are accepted only around it (001 2.6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<crate::schedule::Slot>,
 }
 
 /// Facts recorded about an `InboundCall`.
@@ -40,6 +43,9 @@ pub enum InboundCallEvent {
         seat_no: String,
         /// Why.
         reason: DispatchReason,
+        /// Which offer of this call this is, from 1: its ring timeout names it.
+        #[serde(default)]
+        offer: u32,
     },
     /// The call moved to another seat before it was answered.
     CallTransferred {
@@ -47,6 +53,17 @@ pub enum InboundCallEvent {
         from_seat: String,
         /// The seat it went to.
         to_seat: String,
+        /// Which offer of this call this is, from 1.
+        #[serde(default)]
+        offer: u32,
+    },
+    /// The seat did not answer within the ring timeout: the offer is
+    /// withdrawn and the call waits in the queue again, in its place (004 3.6).
+    CallOfferUnanswered {
+        /// The seat that did not answer.
+        seat_no: String,
+        /// Unanswered offers of this call so far.
+        unanswered: u32,
     },
     /// The seat answered.
     CallAnswered {
@@ -72,6 +89,7 @@ impl DomainEvent for InboundCallEvent {
             InboundCallEvent::CallQueued(_) => "CallQueued",
             InboundCallEvent::CallDispatched { .. } => "CallDispatched",
             InboundCallEvent::CallTransferred { .. } => "CallTransferred",
+            InboundCallEvent::CallOfferUnanswered { .. } => "CallOfferUnanswered",
             InboundCallEvent::CallAnswered { .. } => "CallAnswered",
             InboundCallEvent::CallEnded { .. } => "CallEnded",
             InboundCallEvent::CallCancelled { .. } => "CallCancelled",

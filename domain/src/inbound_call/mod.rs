@@ -8,7 +8,7 @@ pub mod dispatch;
 mod error;
 mod events;
 
-pub use aggregate::{CallStatus, InboundCall};
+pub use aggregate::{call_in_refusal, CallStatus, InboundCall};
 pub use commands::InboundCallCommand;
 pub use dispatch::{
     DispatchReason, DispatchRule, DispatchRuleCommand, DispatchRuleEvent, IdleSeatRule,

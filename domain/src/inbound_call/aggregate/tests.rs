@@ -24,6 +24,7 @@ fn dispatched(seat: &str) -> Vec<InboundCallEvent> {
         InboundCallEvent::CallDispatched {
             seat_no: seat.into(),
             reason: DispatchReason::Random,
+            offer: 1,
         },
     ]
 }
@@ -64,6 +65,7 @@ fn transfer_before_the_answer_and_only_the_given_seat_answers() {
         .then_expect_events(vec![InboundCallEvent::CallTransferred {
             from_seat: "S1".into(),
             to_seat: "S2".into(),
+            offer: 2,
         }]);
     TestFramework::<InboundCall>::with(services())
         .given(dispatched("S1"))
@@ -107,6 +109,7 @@ fn a_cancelled_call_names_the_seat_it_rang_at() {
         .then_expect_events(vec![InboundCallEvent::CallDispatched {
             seat_no: "S1".into(),
             reason: DispatchReason::Familiar,
+            offer: 1,
         }]);
     TestFramework::<InboundCall>::with(services())
         .given(dispatched("S1"))
@@ -115,4 +118,122 @@ fn a_cancelled_call_names_the_seat_it_rang_at() {
             reason: DispatchReason::Random,
         })
         .then_expect_error(InboundCallError::NotQueued);
+}
+
+fn booked_at(start: chrono::DateTime<Utc>) -> QueuedCall {
+    QueuedCall {
+        appointment: Some(crate::schedule::Slot {
+            start,
+            end: start + chrono::Duration::minutes(30),
+        }),
+        ..call()
+    }
+}
+
+/// 001_d165f826565a3102.txt 2.6.1: 任务预约时间段内…开放给主借人呼入；若未到时间…不可呼入视频坐席
+/// — with the default 10 minutes' margin before and none after, a call before
+/// the margin or after the window is refused and recorded with the Beijing
+/// times; inside it the call queues.
+#[test]
+fn a_booked_task_takes_calls_only_around_its_window() {
+    // services() is 2026-11-23 02:00 UTC, 10:00 in Shanghai.
+    let at = |h, m| Utc.with_ymd_and_hms(2026, 11, 23, h, m, 0).unwrap();
+    let refused = |start| {
+        let mut services = services();
+        services.operations.call_in_late = chrono::Duration::minutes(5);
+        TestFramework::<InboundCall>::with(services)
+            .given_no_previous_events()
+            .when(InboundCallCommand::Request {
+                call: booked_at(start),
+                admission: Admission::Admitted,
+            })
+            .inspect_result()
+    };
+    let early = refused(at(2, 11)).unwrap();
+    assert_eq!(
+        early,
+        vec![InboundCallEvent::CallRefused {
+            call: booked_at(at(2, 11)),
+            message:
+                "未到面谈预约时间（11月23日 10:11–10:41），请于北京时间 10:01 后呼入视频面谈。"
+                    .into(),
+        }]
+    );
+    for start in [at(2, 10), at(1, 40), at(1, 26)] {
+        assert!(
+            matches!(
+                refused(start).unwrap()[..],
+                [InboundCallEvent::CallQueued(_)]
+            ),
+            "inside the window widened by the margins: {start}"
+        );
+    }
+    let late = refused(at(1, 25)).unwrap();
+    assert!(
+        matches!(&late[..], [InboundCallEvent::CallRefused { message, .. }]
+            if message == "面谈预约时间（11月23日 09:25–09:55）已过，请在 APP 内提交改约申请。"),
+        "{late:?}"
+    );
+    // A channel refusal keeps its own text inside the window.
+    TestFramework::<InboundCall>::with(services())
+        .given_no_previous_events()
+        .when(InboundCallCommand::Request {
+            call: booked_at(at(2, 0)),
+            admission: Admission::Refused("渠道".into()),
+        })
+        .then_expect_events(vec![InboundCallEvent::CallRefused {
+            call: booked_at(at(2, 0)),
+            message: "渠道".into(),
+        }]);
+}
+
+/// 004_448cd5ace309d8b2.txt 3.6 (issue 22 item 2): the ring timeout of the
+/// offer still ringing puts the call back in the queue and counts it; a stale
+/// timeout (transferred, answered, cancelled since) changes nothing.
+#[test]
+fn a_ring_timeout_withdraws_only_the_offer_it_was_set_for() {
+    TestFramework::<InboundCall>::with(services())
+        .given(dispatched("S1"))
+        .when(InboundCallCommand::ExpireOffer { offer: 1 })
+        .then_expect_events(vec![InboundCallEvent::CallOfferUnanswered {
+            seat_no: "S1".into(),
+            unanswered: 1,
+        }]);
+    let mut transferred = dispatched("S1");
+    transferred.push(InboundCallEvent::CallTransferred {
+        from_seat: "S1".into(),
+        to_seat: "S2".into(),
+        offer: 2,
+    });
+    TestFramework::<InboundCall>::with(services())
+        .given(transferred.clone())
+        .when(InboundCallCommand::ExpireOffer { offer: 1 })
+        .then_expect_events(vec![]);
+    let mut again = transferred;
+    again.extend([
+        InboundCallEvent::CallOfferUnanswered {
+            seat_no: "S2".into(),
+            unanswered: 1,
+        },
+        InboundCallEvent::CallDispatched {
+            seat_no: "S3".into(),
+            reason: DispatchReason::Random,
+            offer: 3,
+        },
+    ]);
+    TestFramework::<InboundCall>::with(services())
+        .given(again.clone())
+        .when(InboundCallCommand::ExpireOffer { offer: 3 })
+        .then_expect_events(vec![InboundCallEvent::CallOfferUnanswered {
+            seat_no: "S3".into(),
+            unanswered: 2,
+        }]);
+    let mut answered = again;
+    answered.push(InboundCallEvent::CallAnswered {
+        seat_no: "S3".into(),
+    });
+    TestFramework::<InboundCall>::with(services())
+        .given(answered)
+        .when(InboundCallCommand::ExpireOffer { offer: 3 })
+        .then_expect_events(vec![]);
 }
