@@ -286,6 +286,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .map(|entry| lead_consumer(&engine, &leadership, entry, shutdown_rx.clone()))
         .collect();
     workers.push(lead_timers(&engine, &leadership, shutdown_rx.clone()));
+    if let Some(gateway) = &engine.settings.sms_gateway {
+        workers.push(lead_sms_delivery(
+            &engine,
+            gateway,
+            &leadership,
+            shutdown_rx.clone(),
+        ));
+    }
     if let Some(kafka) = &settings.kafka {
         workers.push(consume_inbound(&engine, kafka, shutdown_rx.clone()).await?);
     }
@@ -352,6 +360,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             .with_max_lifetime(settings.token_max_lifetime.as_secs()),
         metrics: engine.metrics.clone(),
         config: api_config(settings),
+        sms_gateway_token: settings.sms_gateway.as_ref().map(|g| g.token.clone()),
     };
     let (addr, server) = listen(settings, state, shutdown_rx).await?;
     info!(%addr, backend = engine.database.backend().as_str(), "facesign listening; GraphiQL at http://{addr}/graphql");
@@ -420,6 +429,31 @@ fn lead_timers(
             .lead("timers", shutdown, |stop| {
                 let timers = timers.clone();
                 async move { timers.run(interval, stop).await }
+            })
+            .await
+    })
+}
+
+/// Hands the outbox's SMS to the gateway where this instance holds its lock.
+fn lead_sms_delivery(
+    engine: &Engine,
+    gateway: &adapters::sms::SmsGatewaySettings,
+    leadership: &adapters::cluster::Leadership,
+    shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let delivery = Arc::new(adapters::sms::SmsDelivery::new(
+        engine.database.read_models().clone(),
+        engine.bus.services().clock.clone(),
+        gateway.clone(),
+        engine.metrics.clone(),
+    ));
+    let leadership = leadership.clone();
+    let interval = engine.settings.timer_poll_interval;
+    tokio::spawn(async move {
+        leadership
+            .lead("sms-delivery", shutdown, |stop| {
+                let delivery = delivery.clone();
+                async move { delivery.run(interval, stop).await }
             })
             .await
     })

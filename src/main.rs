@@ -99,9 +99,9 @@ enum Command {
         /// The loan after the money: penalty rate and repayment reminders.
         #[command(flatten)]
         servicing: Box<ServicingArgs>,
-        /// Call-in margins and the ring timeout of the operations centre.
+        /// Call-in margins, the ring timeout and the SMS gateway.
         #[command(flatten)]
-        operations: Box<OperationsArgs>,
+        centre: Box<OperationsCentreArgs>,
         /// Minutes before the window that the reminder SMS goes out.
         #[arg(long, env = "FACESIGN_REMINDER_LEAD_MINUTES", default_value_t = 60)]
         reminder_lead_minutes: i64,
@@ -200,6 +200,15 @@ struct ServicingArgs {
     repayment_reminder_days: u32,
 }
 
+/// The operations centre: calls and texts (docs/operations-centre.md).
+#[derive(Args)]
+struct OperationsCentreArgs {
+    #[command(flatten)]
+    operations: OperationsArgs,
+    #[command(flatten)]
+    sms: SmsGatewayArgs,
+}
+
 /// The operations centre's call-in window and ring timeout (docs/operations-centre.md).
 #[derive(Args)]
 struct OperationsArgs {
@@ -233,6 +242,71 @@ impl OperationsArgs {
             ring_timeout: chrono::Duration::seconds(self.ring_seconds.into()),
             ring_attempts: self.ring_attempts,
         })
+    }
+}
+
+/// The bank's SMS gateway (docs/operations-centre.md "SMS delivery").
+#[derive(Args)]
+struct SmsGatewayArgs {
+    /// The gateway's send endpoint; unset: texts stay in the outbox (PENDING).
+    #[arg(long, env = "FACESIGN_SMS_GATEWAY_URL")]
+    sms_gateway_url: Option<String>,
+    /// The bank's account at the gateway.
+    #[arg(long, env = "FACESIGN_SMS_ACCOUNT", default_value = "")]
+    sms_account: String,
+    /// Bearer token of sends and of the gateway's delivery reports (required with a URL).
+    #[arg(long, env = "FACESIGN_SMS_GATEWAY_TOKEN", hide_env_values = true)]
+    sms_gateway_token: Option<String>,
+    /// 短信签名 put before every text as 【signature】.
+    #[arg(long, env = "FACESIGN_SMS_SIGNATURE", default_value = "")]
+    sms_signature: String,
+    /// Attempts before a text is FAILED.
+    #[arg(long, env = "FACESIGN_SMS_MAX_ATTEMPTS", default_value_t = 5)]
+    sms_max_attempts: u32,
+    /// Seconds after the first failed attempt, doubled after each next (at most 30 minutes).
+    #[arg(long, env = "FACESIGN_SMS_RETRY_BASE_SECONDS", default_value_t = 30)]
+    sms_retry_base_seconds: u32,
+    /// A text not handed over within this many minutes is EXPIRED, not sent late.
+    #[arg(long, env = "FACESIGN_SMS_MAX_AGE_MINUTES", default_value_t = 1440)]
+    sms_max_age_minutes: u32,
+}
+
+impl SmsGatewayArgs {
+    fn gateway(&self) -> anyhow::Result<Option<adapters::sms::SmsGatewaySettings>> {
+        let Some(url) = self
+            .sms_gateway_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("FACESIGN_SMS_GATEWAY_URL must be an http(s) URL");
+        }
+        let token = self
+            .sms_gateway_token
+            .clone()
+            .filter(|t| t.len() >= 16)
+            .ok_or_else(|| anyhow::anyhow!("FACESIGN_SMS_GATEWAY_TOKEN of at least 16 characters is required with FACESIGN_SMS_GATEWAY_URL"))?;
+        if self.sms_max_attempts == 0
+            || self.sms_retry_base_seconds == 0
+            || self.sms_max_age_minutes == 0
+        {
+            anyhow::bail!("FACESIGN_SMS_MAX_ATTEMPTS, FACESIGN_SMS_RETRY_BASE_SECONDS and FACESIGN_SMS_MAX_AGE_MINUTES must be at least 1");
+        }
+        if self.sms_signature.chars().count() > 16 {
+            anyhow::bail!("FACESIGN_SMS_SIGNATURE must be at most 16 characters");
+        }
+        Ok(Some(adapters::sms::SmsGatewaySettings {
+            url: url.to_string(),
+            account: self.sms_account.trim().to_string(),
+            token: secrecy::SecretString::from(token),
+            signature: self.sms_signature.trim().to_string(),
+            max_attempts: self.sms_max_attempts,
+            retry_base: chrono::Duration::seconds(self.sms_retry_base_seconds.into()),
+            max_age: chrono::Duration::minutes(self.sms_max_age_minutes.into()),
+        }))
     }
 }
 
@@ -367,7 +441,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             auto_approval_limit,
             face_check_daily_cap,
             servicing,
-            operations,
+            centre,
             kafka_brokers,
             kafka_partitions,
             kafka_replication,
@@ -427,7 +501,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::anyhow!("FACESIGN_PENALTY_ANNUAL_RATE must be a decimal within 0 and 1")
                 })?;
             settings.repayment_reminder_days = servicing.repayment_reminder_days.min(60);
-            settings.operations = operations.policy()?;
+            settings.operations = centre.operations.policy()?;
+            settings.sms_gateway = centre.sms.gateway()?;
             if !(0.0..=1.0).contains(&face_similarity_threshold)
                 || !(0.0..=100.0).contains(&qc_sample_percent)
             {

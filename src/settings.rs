@@ -37,6 +37,8 @@ pub struct Settings {
     /// Call-in margins and ring timeout (FACESIGN_CALL_IN_*_MINUTES,
     /// FACESIGN_RING_SECONDS, FACESIGN_RING_ATTEMPTS).
     pub operations: domain::services::OperationsPolicy,
+    /// The SMS gateway messages are handed to; None: they stay in the outbox.
+    pub sms_gateway: Option<adapters::sms::SmsGatewaySettings>,
     /// Days before a due date the repayment reminder goes out
     /// (FACESIGN_REPAYMENT_REMINDER_DAYS; 0: none).
     pub repayment_reminder_days: u32,
@@ -108,6 +110,7 @@ impl Settings {
             session: SessionPolicy::default(),
             loans: LoanPolicy::default(),
             operations: domain::services::OperationsPolicy::default(),
+            sms_gateway: None,
             repayment_reminder_days: 3,
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use domain::services::{Clock, IdGen};
 use sqlx::AnyPool;
 
@@ -44,8 +45,9 @@ impl SmsOutbox {
             .now()
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let inserted = sqlx::query(
-            "INSERT INTO sms_messages (message_id, dedup_key, task_id, phone, template, body, sent_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedup_key) DO NOTHING",
+            "INSERT INTO sms_messages (message_id, dedup_key, task_id, phone, template, body, sent_at,
+                status, next_attempt_at, status_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $7, $7) ON CONFLICT (dedup_key) DO NOTHING",
         )
         .bind(self.ids.new_id().to_string())
         .bind(&message.dedup_key)
@@ -75,15 +77,307 @@ pub struct SentSms {
     pub body: String,
     /// RFC 3339 time it was recorded.
     pub sent_at: String,
+    /// PENDING, SENT, DELIVERED, UNDELIVERED, FAILED, EXPIRED (RECORDED: from
+    /// before delivery existed).
+    pub status: String,
+    /// Attempts to hand it to the gateway.
+    pub attempts: i64,
+    /// Why the last attempt or the delivery failed.
+    pub last_error: Option<String>,
+    /// RFC 3339 time of the last status change.
+    pub status_at: Option<String>,
 }
 
 /// Messages sent about one task, oldest first.
 pub async fn sent_for_task(pool: &AnyPool, task_id: &str) -> Result<Vec<SentSms>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT message_id, task_id, phone, template, body, sent_at FROM sms_messages
+        "SELECT message_id, task_id, phone, template, body, sent_at, status, attempts, last_error,
+                status_at FROM sms_messages
           WHERE task_id = $1 ORDER BY sent_at, message_id",
     )
     .bind(task_id)
     .fetch_all(pool)
     .await
+}
+
+/// Where and how SMS are handed to the bank's gateway (docs/operations-centre.md).
+#[derive(Clone)]
+pub struct SmsGatewaySettings {
+    /// The gateway's send endpoint (FACESIGN_SMS_GATEWAY_URL).
+    pub url: String,
+    /// The bank's account at the gateway (FACESIGN_SMS_ACCOUNT).
+    pub account: String,
+    /// Bearer token of both directions: sends and delivery reports
+    /// (FACESIGN_SMS_GATEWAY_TOKEN); never logged.
+    pub token: secrecy::SecretString,
+    /// 短信签名 put before every text as 【signature】 (FACESIGN_SMS_SIGNATURE).
+    pub signature: String,
+    /// Attempts before a message is FAILED (FACESIGN_SMS_MAX_ATTEMPTS).
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt, doubled after each next one up to
+    /// 30 minutes (FACESIGN_SMS_RETRY_BASE_SECONDS).
+    pub retry_base: chrono::Duration,
+    /// A message not handed over within this long is EXPIRED, not sent late
+    /// (FACESIGN_SMS_MAX_AGE_MINUTES).
+    pub max_age: chrono::Duration,
+}
+
+/// Messages handed over per round.
+const DELIVERY_BATCH: i64 = 50;
+/// The longest wait between two attempts.
+const MAX_RETRY_WAIT_MINUTES: i64 = 30;
+
+/// One message due for an attempt.
+#[derive(sqlx::FromRow)]
+struct DueSms {
+    message_id: String,
+    phone: String,
+    template: String,
+    body: String,
+    sent_at: String,
+    attempts: i64,
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Accepted(Option<String>),
+    Refused(String),
+    Retry(String),
+}
+
+/// Hands PENDING messages to the gateway, retrying with backoff; run by the
+/// leader of `sms-delivery` only, so a message is never sent by two instances.
+pub struct SmsDelivery {
+    pool: AnyPool,
+    clock: Arc<dyn Clock>,
+    gateway: SmsGatewaySettings,
+    http: reqwest::Client,
+    metrics: Arc<crate::Metrics>,
+}
+
+impl SmsDelivery {
+    /// A worker sending what `pool`'s outbox holds through `gateway`.
+    pub fn new(
+        pool: AnyPool,
+        clock: Arc<dyn Clock>,
+        gateway: SmsGatewaySettings,
+        metrics: Arc<crate::Metrics>,
+    ) -> Self {
+        Self {
+            pool,
+            clock,
+            gateway,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .expect("an HTTP client with default TLS"),
+            metrics,
+        }
+    }
+
+    fn count(&self, outcome: &str) {
+        self.metrics.increment(
+            "facesign_sms_total",
+            "SMS by delivery outcome (sent, retry, failed, expired, delivered, undelivered)",
+            crate::metrics::labels(&[("outcome", outcome)]),
+            1,
+        );
+    }
+
+    async fn attempt(&self, message: &DueSms) -> Attempt {
+        use secrecy::ExposeSecret;
+        let content = if self.gateway.signature.is_empty() {
+            message.body.clone()
+        } else {
+            format!("【{}】{}", self.gateway.signature, message.body)
+        };
+        let sent = self
+            .http
+            .post(&self.gateway.url)
+            .bearer_auth(self.gateway.token.expose_secret())
+            .header("idempotency-key", &message.message_id)
+            .json(&serde_json::json!({
+                "account": self.gateway.account,
+                "messageId": message.message_id,
+                "phone": message.phone,
+                "template": message.template,
+                "content": content,
+            }))
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => return Attempt::Retry(format!("{}", e.without_url())),
+        };
+        let status = response.status();
+        if status.is_success() {
+            let answer: serde_json::Value = response.json().await.unwrap_or_default();
+            return Attempt::Accepted(answer["gatewayMessageId"].as_str().map(str::to_string));
+        }
+        let text: String = response
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        let error = format!("HTTP {}: {text}", status.as_u16());
+        if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
+            Attempt::Retry(error)
+        } else {
+            Attempt::Refused(error)
+        }
+    }
+
+    /// One round: every due message gets one attempt; returns how many were handed over.
+    pub async fn deliver_due(&self) -> Result<usize, sqlx::Error> {
+        let now = self.clock.now();
+        let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let expired = sqlx::query(
+            "UPDATE sms_messages SET status = 'EXPIRED', status_at = $1, next_attempt_at = NULL
+              WHERE status = 'PENDING' AND sent_at < $2",
+        )
+        .bind(stamp(now))
+        .bind(stamp(now - self.gateway.max_age))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        for _ in 0..expired {
+            self.count("expired");
+        }
+        let due: Vec<DueSms> = sqlx::query_as(
+            "SELECT message_id, phone, template, body, sent_at, attempts FROM sms_messages
+              WHERE status = 'PENDING' AND next_attempt_at <= $1
+              ORDER BY next_attempt_at, message_id LIMIT $2",
+        )
+        .bind(stamp(now))
+        .bind(DELIVERY_BATCH)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut handed_over = 0;
+        for message in due {
+            let attempts = message.attempts + 1;
+            let (status, next, error, gateway_id) = match self.attempt(&message).await {
+                Attempt::Accepted(gateway_id) => {
+                    handed_over += 1;
+                    self.count("sent");
+                    ("SENT", None, None, gateway_id)
+                }
+                Attempt::Refused(error) => {
+                    self.count("failed");
+                    ("FAILED", None, Some(error), None)
+                }
+                Attempt::Retry(error) if attempts >= i64::from(self.gateway.max_attempts) => {
+                    self.count("failed");
+                    ("FAILED", None, Some(error), None)
+                }
+                Attempt::Retry(error) => {
+                    self.count("retry");
+                    let wait = (self.gateway.retry_base * 2_i32.pow((attempts - 1).min(16) as u32))
+                        .min(chrono::Duration::minutes(MAX_RETRY_WAIT_MINUTES));
+                    ("PENDING", Some(stamp(now + wait)), Some(error), None)
+                }
+            };
+            if status == "FAILED" {
+                tracing::warn!(
+                    message_id = message.message_id,
+                    recorded_at = message.sent_at,
+                    error = error.as_deref().unwrap_or_default(),
+                    "an SMS could not be delivered"
+                );
+            }
+            sqlx::query(
+                "UPDATE sms_messages SET status = $1, attempts = $2, next_attempt_at = $3,
+                        last_error = $4, gateway_message_id = $5, status_at = $6
+                  WHERE message_id = $7 AND status = 'PENDING'",
+            )
+            .bind(status)
+            .bind(attempts)
+            .bind(next)
+            .bind(error)
+            .bind(gateway_id)
+            .bind(stamp(now))
+            .bind(&message.message_id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(handed_over)
+    }
+
+    /// Runs until shutdown, a round every `poll_interval`.
+    pub async fn run(
+        &self,
+        poll_interval: std::time::Duration,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let (_never, commits) = tokio::sync::watch::channel(domain::log::LogPosition::START);
+        projections::runner::run_until_shutdown(
+            "sms-delivery",
+            || async {
+                self.deliver_due()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            },
+            commits,
+            poll_interval,
+            shutdown,
+        )
+        .await;
+    }
+}
+
+/// A delivery report from the gateway: DELIVERED or UNDELIVERED.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryReport {
+    /// Our message id (the `messageId` of the send).
+    pub message_id: String,
+    /// DELIVERED or UNDELIVERED.
+    pub status: String,
+    /// Why it was not delivered, when it was not.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What recording a report came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// The message now has the reported status.
+    Recorded,
+    /// No message with that id was handed to the gateway.
+    UnknownMessage,
+    /// The status is neither DELIVERED nor UNDELIVERED.
+    UnknownStatus,
+}
+
+/// Records a gateway's delivery report on a message it accepted (SENT, or
+/// already reported: a repeated report is recorded again, harmlessly).
+pub async fn record_report(
+    pool: &AnyPool,
+    report: &DeliveryReport,
+    at: DateTime<Utc>,
+) -> Result<ReportOutcome, sqlx::Error> {
+    if !matches!(report.status.as_str(), "DELIVERED" | "UNDELIVERED") {
+        return Ok(ReportOutcome::UnknownStatus);
+    }
+    let reason: Option<String> = report
+        .reason
+        .as_deref()
+        .map(|r| r.chars().take(200).collect());
+    let updated = sqlx::query(
+        "UPDATE sms_messages SET status = $1, last_error = $2, status_at = $3
+          WHERE message_id = $4 AND status IN ('SENT', 'DELIVERED', 'UNDELIVERED')",
+    )
+    .bind(&report.status)
+    .bind(reason)
+    .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    .bind(&report.message_id)
+    .execute(pool)
+    .await?;
+    Ok(if updated.rows_affected() == 1 {
+        ReportOutcome::Recorded
+    } else {
+        ReportOutcome::UnknownMessage
+    })
 }

@@ -30,6 +30,7 @@ pub mod schema;
 mod seats;
 mod session;
 mod session_record;
+mod sms_reports;
 mod state;
 mod tasks;
 mod work_orders;
@@ -102,6 +103,12 @@ pub fn router(state: AppState) -> Router {
         .merge(graphql)
         .merge(partner)
         .merge(console::routes())
+        .route(
+            "/sms/reports",
+            axum::routing::post(sms_reports::delivery_report).layer(
+                middleware::from_fn_with_state(state.config.body_limit_bytes, limits::body_limit),
+            ),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

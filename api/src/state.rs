@@ -73,6 +73,9 @@ pub struct AppState {
     pub operation_log: adapters::operation_log::OperationLog,
     /// Staff accounts of recent callers, emptied by every account change.
     pub accounts: crate::accounts::AccountCache,
+    /// The SMS gateway's bearer token, which its delivery reports present;
+    /// None when no gateway is configured.
+    pub sms_gateway_token: Option<secrecy::SecretString>,
 }
 
 impl AppState {

@@ -80,6 +80,10 @@ impl TaskQuery {
                     template: m.template,
                     body: m.body,
                     sent_at: parse_time(&m.sent_at)?,
+                    delivery_status: m.status,
+                    attempts: m.attempts,
+                    delivery_error: m.last_error,
+                    status_at: m.status_at.as_deref().map(parse_time).transpose()?,
                 })
             })
             .collect()
@@ -188,6 +192,16 @@ pub struct SmsMessage {
     pub body: String,
     /// When it was recorded.
     pub sent_at: DateTime<Utc>,
+    /// PENDING (waiting for the gateway), SENT (accepted by it), DELIVERED or
+    /// UNDELIVERED (as it reported), FAILED (refused or out of attempts),
+    /// EXPIRED (too old to send); RECORDED before delivery existed.
+    pub delivery_status: String,
+    /// Attempts to hand it to the gateway.
+    pub attempts: i64,
+    /// Why the last attempt or the delivery failed.
+    pub delivery_error: Option<String>,
+    /// When the status last changed.
+    pub status_at: Option<DateTime<Utc>>,
 }
 
 /// Task mutations: one per command.

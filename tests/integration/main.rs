@@ -28,4 +28,5 @@ mod quiet;
 mod replay;
 mod scheduling;
 mod security;
+mod sms;
 mod support;

@@ -1,0 +1,199 @@
+//! SMS delivery through the bank's gateway (issue 22 item 6): the outbox
+//! worker hands every text to a fake gateway, retries what failed for the
+//! moment with backoff, gives up on what was refused, and records the
+//! gateway's delivery reports — on both backends.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{json, Value};
+
+use crate::support::on_both_backends;
+use crate::support::partners::eventually;
+use crate::support::scheduling::{book_mutation, seat, slot_vars, task_with, tomorrow_at};
+use crate::support::{data, settings, Backend, TestApp, TestDb};
+
+const TOKEN: &str = "gateway-token-0123456789";
+
+on_both_backends!(texts_reach_the_gateway_with_retries_refusals_and_delivery_reports);
+
+/// A gateway answering `unavailable` sends with 503, then 200 with its own
+/// id — or 400 to everything while `refusing`; records what it received.
+#[derive(Clone, Default)]
+struct FakeGateway {
+    unavailable: Arc<AtomicU32>,
+    refusing: Arc<AtomicBool>,
+    received: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+}
+
+impl FakeGateway {
+    async fn start(&self) -> String {
+        let me = self.clone();
+        let app = axum::Router::new().route(
+            "/send",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let me = me.clone();
+                async move {
+                    let body: Value = serde_json::from_str(&body).unwrap();
+                    let id = body["messageId"].as_str().unwrap_or_default().to_string();
+                    me.received.lock().unwrap().push((headers, body));
+                    if me.refusing.load(Ordering::SeqCst) {
+                        return (StatusCode::BAD_REQUEST, "blacklisted number".to_string());
+                    }
+                    if me
+                        .unavailable
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                        .is_ok()
+                    {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "busy".to_string());
+                    }
+                    (
+                        StatusCode::OK,
+                        json!({ "gatewayMessageId": format!("gw-{id}") }).to_string(),
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/send", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+}
+
+async fn texts(app: &TestApp, task: &str) -> Vec<Value> {
+    let response = app
+        .graphql_as(
+            ("A001", "ADMIN"),
+            "query($id: ID!) { smsMessages(taskId: $id) { id body deliveryStatus attempts deliveryError statusAt } }",
+            json!({ "id": task }),
+        )
+        .await;
+    data(&response)["smsMessages"].as_array().unwrap().clone()
+}
+
+async fn report(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}/sms/reports", app.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A booking's notice (001 2.9.3) goes out signed 【原银在线】 after one 503
+/// (the same message id and idempotency key both times); the gateway's report
+/// makes it DELIVERED (a report with the wrong token or for an unknown message
+/// is refused and changes nothing); a text the gateway refuses is FAILED after
+/// one attempt, with the gateway's answer.
+async fn texts_reach_the_gateway_with_retries_refusals_and_delivery_reports(backend: Backend) {
+    let gateway = FakeGateway::default();
+    gateway.unavailable.store(1, Ordering::SeqCst);
+    let url = gateway.start().await;
+    let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
+        let mut settings = settings(db);
+        settings.sms_gateway = Some(adapters::sms::SmsGatewaySettings {
+            url,
+            account: "YYZX-SMS".into(),
+            token: secrecy::SecretString::from(TOKEN.to_string()),
+            signature: "原银在线".into(),
+            max_attempts: 3,
+            retry_base: chrono::Duration::milliseconds(200),
+            max_age: chrono::Duration::hours(1),
+        });
+        settings
+    })
+    .await;
+    seat(&app, "S1").await;
+    let task = task_with(&app, "HT-SMS-1", "410102198503121017").await;
+    data(
+        &app.graphql(&book_mutation(), slot_vars(&task, "S1", tomorrow_at(10, 0)))
+            .await,
+    );
+    let mut sent = Vec::new();
+    eventually("the notice is handed to the gateway", async || {
+        sent = texts(&app, &task).await;
+        sent.len() == 1 && sent[0]["deliveryStatus"] == "SENT"
+    })
+    .await;
+    let notice = sent[0].clone();
+    assert_eq!(notice["attempts"], 2, "one 503, then accepted: {notice}");
+    {
+        let received = gateway.received.lock().unwrap();
+        assert_eq!(received.len(), 2);
+        for (headers, body) in received.iter() {
+            assert_eq!(headers["authorization"], format!("Bearer {TOKEN}"));
+            assert_eq!(headers["idempotency-key"], notice["id"].as_str().unwrap());
+            assert_eq!(body["messageId"], notice["id"]);
+            assert_eq!(body["account"], "YYZX-SMS");
+            assert_eq!(body["phone"], "13800138000");
+            assert_eq!(
+                body["content"],
+                format!("【原银在线】{}", notice["body"].as_str().unwrap())
+            );
+        }
+    }
+
+    let forged = report(
+        &app,
+        "not-the-token",
+        json!({ "messageId": notice["id"], "status": "DELIVERED" }),
+    )
+    .await;
+    assert_eq!(forged.status(), 401);
+    let unknown = report(
+        &app,
+        TOKEN,
+        json!({ "messageId": "nope", "status": "DELIVERED" }),
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+    let odd = report(
+        &app,
+        TOKEN,
+        json!({ "messageId": notice["id"], "status": "READ" }),
+    )
+    .await;
+    assert_eq!(odd.status(), 400);
+    assert_eq!(
+        texts(&app, &task).await[0]["deliveryStatus"],
+        "SENT",
+        "refused reports change nothing"
+    );
+    let delivered = report(
+        &app,
+        TOKEN,
+        json!({ "messageId": notice["id"], "status": "DELIVERED" }),
+    )
+    .await;
+    assert_eq!(delivered.status(), 200);
+    assert_eq!(texts(&app, &task).await[0]["deliveryStatus"], "DELIVERED");
+
+    // The gateway refuses the next text: FAILED at once, not retried.
+    gateway.refusing.store(true, Ordering::SeqCst);
+    let other = task_with(&app, "HT-SMS-2", "11010519491231002X").await;
+    data(
+        &app.graphql(
+            &book_mutation(),
+            slot_vars(&other, "S1", tomorrow_at(11, 0)),
+        )
+        .await,
+    );
+    let mut refused = Vec::new();
+    eventually("the refused text is FAILED", async || {
+        refused = texts(&app, &other).await;
+        refused.len() == 1 && refused[0]["deliveryStatus"] == "FAILED"
+    })
+    .await;
+    assert_eq!(refused[0]["attempts"], 1);
+    assert_eq!(refused[0]["deliveryError"], "HTTP 400: blacklisted number");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for outcome in ["sent", "retry", "failed", "delivered"] {
+        assert!(
+            metrics.contains(&format!("facesign_sms_total{{outcome=\"{outcome}\"}} 1")),
+            "{outcome} counted: {metrics}"
+        );
+    }
+}
