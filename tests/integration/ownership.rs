@@ -36,6 +36,7 @@ const OTHER_RECORDS: &[&str] = &[
     "answerCall",
     "endInboundCall",
     "transferCall",
+    "takeQueuedCall",
     "retryCallback",
 ];
 
