@@ -224,12 +224,18 @@ struct OperationsArgs {
     /// Unanswered offers after which a call waits for a seat to take it from the queue (at least 1).
     #[arg(long, env = "FACESIGN_RING_ATTEMPTS", default_value_t = 3)]
     ring_attempts: u32,
+    /// Seconds a participant who dropped out of an interview may rejoin the same call (001 2.2.1).
+    #[arg(long, env = "FACESIGN_REJOIN_SECONDS", default_value_t = 120)]
+    rejoin_seconds: u32,
 }
 
 impl OperationsArgs {
     fn policy(&self) -> anyhow::Result<domain::services::OperationsPolicy> {
         if self.call_in_early_minutes > 24 * 60 || self.call_in_late_minutes > 24 * 60 {
             anyhow::bail!("the call-in margins must be at most 1440 minutes");
+        }
+        if self.rejoin_seconds > 3600 {
+            anyhow::bail!("FACESIGN_REJOIN_SECONDS must be at most 3600");
         }
         if self.ring_attempts == 0 || self.ring_seconds > 3600 {
             anyhow::bail!(
@@ -241,6 +247,7 @@ impl OperationsArgs {
             call_in_late: chrono::Duration::minutes(self.call_in_late_minutes.into()),
             ring_timeout: chrono::Duration::seconds(self.ring_seconds.into()),
             ring_attempts: self.ring_attempts,
+            rejoin_window: chrono::Duration::seconds(self.rejoin_seconds.into()),
         })
     }
 }

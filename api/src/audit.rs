@@ -53,10 +53,8 @@ pub struct AuditEvent {
 impl AuditEvent {
     fn new(event: StoredEvent, ctx: &Context<'_>) -> Self {
         let mut payload = event.payload;
-        access::json(
-            access::reveals(viewer(ctx), access::Showing::Listed),
-            &mut payload,
-        );
+        let reveal = access::reveals(viewer(ctx), access::Showing::Listed);
+        access::json(reveal, &mut payload);
         let m = event.metadata;
         Self {
             position: event.position.to_string(),
@@ -66,9 +64,12 @@ impl AuditEvent {
             sequence: event.sequence,
             event_type: event.event_type,
             event_version: event.event_version,
-            actor_id: m.actor_id,
+            actor_id: access::actor_id(reveal, &m.actor_role, &m.actor_id),
             actor_role: m.actor_role,
-            on_behalf_of_id: m.on_behalf_of.as_ref().map(|a| a.id.clone()),
+            on_behalf_of_id: m
+                .on_behalf_of
+                .as_ref()
+                .map(|a| access::actor_id(reveal, &a.role, &a.id)),
             on_behalf_of_role: m.on_behalf_of.map(|a| a.role),
             correlation_id: m.correlation_id,
             causation_id: m.causation_id,

@@ -320,9 +320,13 @@ impl QualityQuery {
             .map(|e| TimelineEntry {
                 at: e.metadata.recorded_at,
                 event_type: e.event_type,
-                on_behalf_of_id: e.metadata.on_behalf_of.as_ref().map(|a| a.id.clone()),
+                on_behalf_of_id: e
+                    .metadata
+                    .on_behalf_of
+                    .as_ref()
+                    .map(|a| access::actor_id(reveal, &a.role, &a.id)),
                 on_behalf_of_role: e.metadata.on_behalf_of.as_ref().map(|a| a.role.clone()),
-                actor_id: e.metadata.actor_id,
+                actor_id: access::actor_id(reveal, &e.metadata.actor_role, &e.metadata.actor_id),
                 actor_role: e.metadata.actor_role,
             })
             .collect();

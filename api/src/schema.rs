@@ -27,7 +27,7 @@ use crate::quality::{QualityMutation, QualityQuery};
 use crate::query_limits::{QueryLimits, Refusal};
 use crate::request::RequestContext;
 use crate::seats::{SeatMutation, SeatQuery};
-use crate::session::SessionMutation;
+use crate::session::{SessionMutation, SessionQuery};
 use crate::state::AppState;
 use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
 use crate::work_orders::{WorkOrderMutation, WorkOrderQuery};
@@ -47,6 +47,7 @@ pub struct QueryRoot(
     WorkOrderQuery,
     PartnerQuery,
     AuditQuery,
+    SessionQuery,
 );
 
 /// Every mutation: one per command.

@@ -1,13 +1,17 @@
 //! The interview session in GraphQL: the seat workstation's commands (000 sub-tasks,
 //! 001 坐席工作台, 004 照片采集 / 确认书推送 / 会话结束).
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use domain::channel::{Admission, CallerPlace, Channel};
 use domain::interview_task::session::{self, SessionCommand};
-use domain::interview_task::InterviewTaskCommand;
+use domain::interview_task::{InterviewTask, InterviewTaskCommand};
 use domain::role::Role;
+use projections::task_board::TaskBoard;
 
-use crate::context::viewer;
+use crate::access::{self, checks};
+use crate::context::{state, viewer};
+use crate::error::ApiError;
 use crate::interview_task::{send_to_task, task_uuid, InterviewTaskPayload};
 
 /// Where the field investigation looked.
@@ -103,6 +107,120 @@ pub struct LoanInfoInput {
     pub first_repayment_date: Option<String>,
 }
 
+/// Input of `joinInterview`: what the channel admits a caller by.
+#[derive(InputObject)]
+pub struct JoinInterviewInput {
+    /// The channel the participant calls through (渠道代码).
+    pub channel_code: String,
+    /// Their locality, for channels restricted by 属地.
+    pub locality: Option<String>,
+    /// GPS latitude.
+    pub latitude: Option<f64>,
+    /// GPS longitude.
+    pub longitude: Option<f64>,
+    /// Wi-Fi network name.
+    pub wifi: Option<String>,
+}
+
+/// Someone in the interview room, or who was in it during this call.
+#[derive(SimpleObject)]
+pub struct RoomMember {
+    /// Their leg of the call, from 1.
+    pub leg: u32,
+    /// Name.
+    pub name: String,
+    /// ID number (masked unless revealed).
+    pub id_number: String,
+    /// Roles on the contract.
+    pub roles: Vec<String>,
+    /// Whether they are in the room now.
+    pub present: bool,
+    /// They came back after a drop.
+    pub rejoined: bool,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+    /// When they left, if they did.
+    pub left_at: Option<DateTime<Utc>>,
+    /// How their leg ended, if it did.
+    pub end: Option<CallEnd>,
+    /// Until when they may rejoin this call, if they left.
+    pub rejoin_until: Option<DateTime<Utc>>,
+}
+
+/// Session queries.
+#[derive(Default)]
+pub struct SessionQuery;
+
+#[Object]
+impl SessionQuery {
+    /// The seat's view of the interview room (001 2.2.1 多席呼入): who is in
+    /// now and who left during this call, legs in the order they joined.
+    async fn interview_room(&self, ctx: &Context<'_>, task_id: ID) -> Result<Vec<RoomMember>> {
+        let state = state(ctx);
+        let Some(row) = TaskBoard::get(state.database.read_models(), &task_id)
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::not_found(format!("no task {}", task_id.as_str())).into());
+        };
+        checks::read_task(ctx, &row).await?;
+        let reveal = crate::interview_task::InterviewTaskView::alone(ctx, row)
+            .await?
+            .reveals();
+        let (task, _) = state
+            .bus
+            .load::<InterviewTask>(&task_id)
+            .await
+            .map_err(ApiError::internal)?;
+        let room = task.session();
+        let window = state.bus.services().operations.rejoin_window;
+        let roles = |id: &str| {
+            task.participants()
+                .iter()
+                .find(|p| p.id_number == id)
+                .map(|p| p.roles.iter().map(domain::wire_name).collect())
+                .unwrap_or_default()
+        };
+        let mut members: Vec<RoomMember> = room
+            .closed_legs
+            .iter()
+            .map(|l| RoomMember {
+                leg: l.leg,
+                name: l.name.clone(),
+                id_number: access::id_number(reveal, &l.id_number),
+                roles: roles(&l.id_number),
+                present: false,
+                rejoined: l.rejoin,
+                joined_at: l.joined_at,
+                left_at: Some(l.left_at),
+                end: Some(l.end.into()),
+                rejoin_until: room.rejoin_until(&l.id_number, window),
+            })
+            .collect();
+        members.extend(room.present.iter().map(|(id, open)| RoomMember {
+            leg: open.leg,
+            name: open.name.clone(),
+            id_number: access::id_number(reveal, id),
+            roles: roles(id),
+            present: true,
+            rejoined: open.rejoin,
+            joined_at: open.joined_at,
+            left_at: None,
+            end: None,
+            rejoin_until: None,
+        }));
+        members.sort_by_key(|m| m.leg);
+        if reveal && !members.is_empty() {
+            access::record::personal_data(
+                ctx,
+                format!("interview-task:{}", task_id.as_str()),
+                &["interviewRoom.idNumber"],
+            );
+        }
+        Ok(members)
+    }
+}
+
 /// Session mutations.
 #[derive(Default)]
 pub struct SessionMutation;
@@ -153,19 +271,99 @@ impl SessionMutation {
         send(ctx, task_id, command).await
     }
 
-    /// 视频见证: the recording, named YYYYMMDD + customer + seat no + serial.
+    /// 视频见证: the recording, named YYYYMMDD + customer + seat no + serial,
+    /// of the participant `idNumber` (the main borrower when omitted).
     async fn record_video_witness(
         &self,
         ctx: &Context<'_>,
         task_id: ID,
         storage_ref: String,
+        id_number: Option<String>,
     ) -> Result<InterviewTaskPayload> {
         send(
             ctx,
             task_id,
-            SessionCommand::RecordVideoWitness { storage_ref },
+            SessionCommand::RecordVideoWitness {
+                storage_ref,
+                id_number,
+            },
         )
         .await
+    }
+
+    /// 多席呼入 (001 2.2.1): the calling participant's phone joins the
+    /// interview room of a task in progress — the main borrower first, then
+    /// the others; after a drop, again within FACESIGN_REJOIN_SECONDS. The
+    /// channel admits the caller as for the queue (准入校验); a refusal is
+    /// FORBIDDEN with the channel's text.
+    async fn join_interview(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        input: JoinInterviewInput,
+    ) -> Result<InterviewTaskPayload> {
+        let channel_code = input.channel_code.trim().to_string();
+        if channel_code.is_empty() || channel_code.len() > 32 {
+            return Err(ApiError::validation("channelCode must be 1 to 32 characters").into());
+        }
+        let id_number = checks::caller(ctx)?.id.to_string();
+        let (channel, _) = state(ctx)
+            .bus
+            .load::<Channel>(&channel_code)
+            .await
+            .map_err(ApiError::internal)?;
+        let place = CallerPlace {
+            locality: input.locality,
+            position: input.latitude.zip(input.longitude),
+            wifi: input.wifi,
+        };
+        if let Admission::Refused(text) = channel.admit(&place) {
+            return Err(ApiError {
+                code: domain::ErrorCode::Forbidden,
+                message: text,
+            }
+            .into());
+        }
+        let command = SessionCommand::JoinSession {
+            id_number,
+            channel_code,
+        };
+        send(ctx, task_id, command).await
+    }
+
+    /// A participant's phone left the interview room: a customer for
+    /// themselves, the seat for the participant `idNumber` it saw drop. They
+    /// may rejoin within FACESIGN_REJOIN_SECONDS.
+    async fn leave_interview(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        end: CallEnd,
+        id_number: Option<String>,
+    ) -> Result<InterviewTaskPayload> {
+        let caller = checks::caller(ctx)?;
+        let id_number = match (caller.role, id_number) {
+            (Role::Customer, None) => caller.id.to_string(),
+            (Role::Customer, Some(other)) if other.trim().eq_ignore_ascii_case(caller.id) => {
+                caller.id.to_string()
+            }
+            (Role::Customer, Some(_)) => {
+                return Err(ApiError {
+                    code: domain::ErrorCode::Forbidden,
+                    message: "a customer leaves the room for themselves only".into(),
+                }
+                .into())
+            }
+            (_, Some(id)) => id,
+            (_, None) => {
+                return Err(ApiError::validation("idNumber names the participant who left").into())
+            }
+        };
+        let command = SessionCommand::LeaveSession {
+            id_number,
+            end: end.into(),
+        };
+        send(ctx, task_id, command).await
     }
 
     /// 信息录入 confirmed.

@@ -109,6 +109,9 @@ pub struct IdentityCheck {
 pub struct Recording {
     /// Its name.
     pub recording_name: String,
+    /// The participant it witnesses (masked unless revealed); absent: the main borrower.
+    #[serde(default)]
+    pub id_number: Option<String>,
     /// Where it is stored.
     pub storage_ref: String,
     /// When.
@@ -248,5 +251,29 @@ pub struct SessionCall {
     /// Seconds queued.
     pub queue_seconds: i64,
     /// Seconds talked.
+    pub talk_seconds: i64,
+    /// Each participant's leg (多席呼入), in the order they joined.
+    #[serde(default)]
+    pub legs: Vec<SessionCallLeg>,
+}
+
+/// One participant's leg of a call.
+#[derive(SimpleObject, Deserialize)]
+pub struct SessionCallLeg {
+    /// Leg number within the call.
+    pub leg: u32,
+    /// Name.
+    pub name: String,
+    /// ID number (masked unless revealed).
+    pub id_number: String,
+    /// They came back after a drop.
+    pub rejoin: bool,
+    /// Joined at.
+    pub joined_at: DateTime<Utc>,
+    /// Left at.
+    pub left_at: DateTime<Utc>,
+    /// NORMAL, ABNORMAL_NETWORK, ABNORMAL_USER or ABNORMAL_OTHER.
+    pub end: String,
+    /// Seconds in the room.
     pub talk_seconds: i64,
 }

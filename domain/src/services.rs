@@ -51,6 +51,9 @@ pub struct OperationsPolicy {
     /// Unanswered offers after which a call waits in the queue for a seat to
     /// take it instead of being offered again (FACESIGN_RING_ATTEMPTS).
     pub ring_attempts: u32,
+    /// How long a participant who dropped out of an interview may rejoin the
+    /// same call (FACESIGN_REJOIN_SECONDS; 001 2.2.1).
+    pub rejoin_window: chrono::Duration,
 }
 
 impl Default for OperationsPolicy {
@@ -60,6 +63,7 @@ impl Default for OperationsPolicy {
             call_in_late: chrono::Duration::zero(),
             ring_timeout: chrono::Duration::seconds(30),
             ring_attempts: 3,
+            rejoin_window: chrono::Duration::seconds(120),
         }
     }
 }

@@ -277,6 +277,7 @@ impl InterviewRecords {
             ended_at,
             queue_seconds,
             talk_seconds,
+            ..
         } = &event
         {
             sqlx::query(
@@ -336,6 +337,9 @@ impl InterviewRecords {
                 }
             }
             "ChatMessageSent" => push(d, "chat", entry),
+            // Who is in the room is live state (interviewRoom); the legs are
+            // recorded with the call when the seat ends it.
+            "ParticipantJoined" | "ParticipantLeft" => {}
             "RemarkAdded" => push(d, "remarks", entry),
             "LoanInfoEdited" => {
                 d.insert("loanInfo".into(), entry["after"].clone());

@@ -420,6 +420,16 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
             .await,
         );
     }
+    // 001 2.2.1 多席呼入: the borrower's phone joins the room; the seat sees who is in.
+    crate::support::dispatch::open_channel(&app, true).await;
+    data(
+        &app.graphql_as(
+            ("410102198503121017", "CUSTOMER"),
+            "mutation($id: ID!) { joinInterview(taskId: $id, input: { channelCode: \"YYZX\" }) { taskId } }",
+            json!({ "id": task_id }),
+        )
+        .await,
+    );
     browser.open(&hash).await;
     browser
         .fill("#remark-form textarea", "客户对利率有异议")
@@ -428,6 +438,8 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         .click_and_redraw("#remark-form button[type=submit]")
         .await;
     browser.wait_text("#remarks", "客户对利率有异议").await;
+    browser.wait_text("#room", "邓小闲").await;
+    browser.wait_text("#room", "在场").await;
     let page = browser.text("main").await;
     assert!(
         page.contains("手持身份证照片") && page.contains("blob://snap-1"),
@@ -602,7 +614,10 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         page.contains("邓*闲") && page.contains("410102********1017"),
         "{page}"
     );
-    assert!(!page.contains("邓小闲") && !page.contains("410102198503121017"));
+    assert!(
+        !page.contains("邓小闲") && !page.contains("410102198503121017"),
+        "{page}"
+    );
 
     // The lineage, the calendar and the dashboard, as the supervisor.
     browser.logout().await;

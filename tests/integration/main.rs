@@ -16,6 +16,7 @@ mod graphql_tasks;
 mod hardening;
 mod hostile;
 mod idempotency;
+mod interview_room;
 mod kafka;
 mod loan_servicing;
 mod loans;

@@ -10,10 +10,33 @@ import { enumLabel, statusLabel, t } from "../words.js";
 
 // What the session recorded, as the API types it (TaskDetail.record).
 const RECORD_FIELDS = `conclusion { outcome at } fieldInvestigation { at } identityChecks { idNumber livenessPassed similarity threshold passed at }
-  recordings { recordingName at } infoEntry { at } snapshots { category storageRef at } documents { documentId name signedRef signedAt }
+  recordings { recordingName idNumber at } infoEntry { at } snapshots { category storageRef at } documents { documentId name signedRef signedAt }
   chat { sender text at } remarks { text at }
   loanInfo { amount termMonths annualRate disbursementMethod repaymentBank repaymentAccount repaymentDay firstRepaymentDate }
-  calls { callNo seatNo end answeredAt endedAt talkSeconds }`;
+  calls { callNo seatNo end answeredAt endedAt talkSeconds legs { leg name idNumber rejoin end talkSeconds } }`;
+
+// 001 2.2.1 多席呼入: who is in the interview room now, and who left during
+// this call (and until when they may rejoin it).
+async function roomPanel(task) {
+  if (task.status !== "IN_PROGRESS" || !may("Query.interviewRoom")) return null;
+  const data = await gql(
+    `query($id: ID!) { interviewRoom(taskId: $id) { leg name idNumber roles present rejoined joinedAt leftAt end rejoinUntil } }`,
+    { id: task.id },
+  );
+  const members = data.interviewRoom;
+  if (!members.length) return panel(t("task.room"), h("p", { class: "muted", id: "room" }, t("none")));
+  return panel(t("task.room"), h("div", { id: "room" }, table(
+    [t("f.name"), t("f.idNumber"), t("f.roles"), t("f.status"), t("f.at")],
+    members.map((m) => h("tr", { "data-leg": String(m.leg) },
+      h("td", {}, `#${m.leg} ${m.name}`, m.rejoined ? ` (${t("task.roomRejoined")})` : ""),
+      h("td", { class: "mono" }, m.idNumber),
+      h("td", {}, m.roles.map((r) => enumLabel("ParticipantRole", r)).join("、")),
+      h("td", {}, m.present ? badge("IN_PROGRESS", t("task.roomPresent")) : [t("task.roomLeft"), " ", enumLabel("CallEnd", m.end)]),
+      h("td", { class: "muted" }, fmt(m.joinedAt), m.leftAt ? `–${fmtTime(m.leftAt)}` : "",
+        m.rejoinUntil ? ` · ${t("task.roomRejoinUntil")} ${fmtTime(m.rejoinUntil)}` : ""),
+    )),
+  )));
+}
 
 async function taskPage(id) {
   const data = await gql(
@@ -61,6 +84,7 @@ async function taskPage(id) {
         ),
       ),
     ),
+    await roomPanel(task),
     panel(t("task.steps"), h("ul", { class: "steps", id: "steps" }, task.requiredSteps.map((s) => h("li", { class: done[s] ? "done" : null }, done[s] ? "✓ " : "○ ", enumLabel("TaskStep", s))))),
     panel(t("task.conclusion"), detail.conclusion
       ? facts([[t("f.result"), enumLabel("Outcome", detail.conclusion.outcome)], [t("f.at"), fmt(detail.conclusion.at)]])
@@ -73,7 +97,9 @@ async function taskPage(id) {
       ` ${t("task.similarity")} ${c.similarity} / ${c.threshold} · ${t("task.liveness")} ${c.livenessPassed ? "✓" : "✗"} `, h("span", { class: "muted" }, fmt(c.at))])),
     panel(t("task.loanInfo"), detail.loanInfo ? h("pre", { class: "json" }, JSON.stringify(detail.loanInfo, null, 2)) : h("p", { class: "muted" }, t("none"))),
     panel(t("task.calls"), list(detail.calls, (c) => [h("b", {}, `#${c.callNo} `), h("span", { class: "mono" }, c.seatNo), ` ${enumLabel("CallEnd", c.end)} `,
-      h("span", { class: "muted" }, `${fmt(c.answeredAt)}–${fmtTime(c.endedAt)} · ${c.talkSeconds}s`)])),
+      h("span", { class: "muted" }, `${fmt(c.answeredAt)}–${fmtTime(c.endedAt)} · ${c.talkSeconds}s`),
+      c.legs?.length ? h("ul", { class: "legs" }, c.legs.map((l) => h("li", {}, `#${l.leg} ${l.name} `, h("span", { class: "mono" }, l.idNumber),
+        ` ${enumLabel("CallEnd", l.end)} · ${l.talkSeconds}s`, l.rejoin ? ` (${t("task.roomRejoined")})` : ""))) : null])),
     panel(t("task.chat"), list(detail.chat, (c) => [h("span", { class: "muted" }, fmt(c.at)), " ", h("b", {}, `${enumLabel("ChatSender", c.sender)}: `), c.text])),
     panel(t("task.remarks"), h("div", { id: "remarks" }, list(detail.remarks, (r) => [h("span", { class: "muted" }, fmt(r.at)), " ", r.text])), remarkForm(task)),
   ];

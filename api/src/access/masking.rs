@@ -57,6 +57,16 @@ pub fn phone(reveal: bool, value: &str) -> String {
     }
 }
 
+/// Who acted, as shown beside an event: a customer acts under their ID
+/// number, which is masked like any other.
+pub fn actor_id(reveal: bool, role: &str, id: &str) -> String {
+    if role == domain::role::Role::Customer.as_str() {
+        id_number(reveal, id)
+    } else {
+        id.to_string()
+    }
+}
+
 /// Masks personal data anywhere in an event payload or state document
 /// (fields `name`, `id_number`, `phone`) unless revealed.
 pub fn json(reveal: bool, value: &mut serde_json::Value) {

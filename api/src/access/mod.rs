@@ -18,7 +18,7 @@ mod masking;
 pub mod ownership;
 pub(crate) mod record;
 
-pub use masking::{id_number, json, name, phone, reveals, Showing};
+pub use masking::{actor_id, id_number, json, name, phone, reveals, Showing};
 
 use Role::*;
 
@@ -101,6 +101,9 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.addRemark", &[Seat, AccountManager, Supervisor]),
     ("Mutation.editLoanInfo", &[Seat]),
     ("Mutation.endCall", &[Seat]),
+    ("Mutation.joinInterview", &[Customer]),
+    ("Mutation.leaveInterview", &[Customer, Seat]),
+    ("Query.interviewRoom", &[Seat, Supervisor, Admin, Auditor]),
     // Quality control.
     ("Query.qcCases", &[QcReviewer, Supervisor, Admin, Auditor]),
     ("Query.qcCase", &[QcReviewer, Supervisor, Admin, Auditor]),

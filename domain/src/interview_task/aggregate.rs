@@ -335,6 +335,7 @@ impl InterviewTask {
                 seat_no: self.seat_no.as_deref().unwrap_or_default(),
                 now: services.clock.now(),
                 threshold: services.session.similarity_threshold,
+                rejoin_window: services.operations.rejoin_window,
             },
         )
     }
@@ -662,6 +663,9 @@ impl Aggregate for InterviewTask {
                 }
             }
             InterviewTaskCommand::Session(command) => {
+                if self.status == TaskStatus::InProgress && self.session.already_so(&command) {
+                    return Ok(()); // a retried join or leave
+                }
                 InterviewTaskEvent::Session(self.session_command(command, services)?)
             }
             InterviewTaskCommand::Supersede {

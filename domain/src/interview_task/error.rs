@@ -101,6 +101,18 @@ pub enum InterviewTaskError {
     /// No participant of the task has that ID number.
     #[error("no participant of the task has that ID number")]
     UnknownParticipant,
+    /// 001 2.2.1: the main borrower opens the interview room; others join after.
+    #[error("the main borrower joins the interview first")]
+    BorrowerNotInSession,
+    /// Leaving a room one is not in.
+    #[error("the participant is not in the interview room")]
+    NotInSession,
+    /// The participant dropped out longer ago than the rejoin window.
+    #[error("the time to rejoin this call ended at {until}; the seat can start a new call")]
+    RejoinWindowPassed {
+        /// When the window closed.
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// The document was already pushed.
     #[error("the document was already pushed")]
     DocumentAlreadyPushed,
@@ -150,7 +162,10 @@ impl DomainError for InterviewTaskError {
             | InterviewTaskError::StepsMissing { .. }
             | InterviewTaskError::CallNotEnded
             | InterviewTaskError::NotAwaitingQc
-            | InterviewTaskError::DocumentAlreadySigned => ErrorCode::InvalidTransition,
+            | InterviewTaskError::DocumentAlreadySigned
+            | InterviewTaskError::BorrowerNotInSession
+            | InterviewTaskError::NotInSession
+            | InterviewTaskError::RejoinWindowPassed { .. } => ErrorCode::InvalidTransition,
             InterviewTaskError::DocumentAlreadyPushed => ErrorCode::Conflict,
             InterviewTaskError::UnknownDocument => ErrorCode::NotFound,
             InterviewTaskError::StepNotRequired { .. } | InterviewTaskError::UnknownParticipant => {

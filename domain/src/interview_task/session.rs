@@ -121,6 +121,25 @@ pub enum SessionCommand {
     RecordVideoWitness {
         /// Where the recording is stored.
         storage_ref: String,
+        /// The participant it witnesses (by ID number); the main borrower when absent.
+        #[serde(default)]
+        id_number: Option<String>,
+    },
+    /// 多席呼入 (001 2.2.1): a participant's phone joins the interview room —
+    /// the main borrower first, then the others; again after a drop, within
+    /// the rejoin window.
+    JoinSession {
+        /// The participant (their ID number, from their own token).
+        id_number: String,
+        /// The channel they call through (准入 already checked).
+        channel_code: String,
+    },
+    /// A participant's phone left the room (hung up, or the network dropped).
+    LeaveSession {
+        /// The participant.
+        id_number: String,
+        /// How their leg ended.
+        end: CallEnd,
     },
     /// 信息录入 confirmed.
     RecordInfoEntry {
@@ -215,6 +234,36 @@ pub enum SessionEvent {
         recording_name: String,
         /// Where it is stored.
         storage_ref: String,
+        /// The participant it witnesses (absent in events from before
+        /// participants were named: the main borrower).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id_number: Option<String>,
+    },
+    /// A participant joined the interview room (a new leg of the call).
+    ParticipantJoined {
+        /// The participant's ID number.
+        id_number: String,
+        /// Their name.
+        name: String,
+        /// Leg number within the call, from 1.
+        leg: u32,
+        /// The channel they came through.
+        channel_code: String,
+        /// They had dropped and came back within the rejoin window.
+        rejoin: bool,
+        /// When.
+        joined_at: DateTime<Utc>,
+    },
+    /// A participant left the room; they may rejoin within the rejoin window.
+    ParticipantLeft {
+        /// The participant's ID number.
+        id_number: String,
+        /// The leg that ended.
+        leg: u32,
+        /// How it ended.
+        end: CallEnd,
+        /// When.
+        left_at: DateTime<Utc>,
     },
     /// 信息录入 confirmed.
     InfoEntryRecorded {
@@ -281,7 +330,45 @@ pub enum SessionEvent {
         queue_seconds: i64,
         /// 通话时长 in seconds.
         talk_seconds: i64,
+        /// Each participant's leg of the call, in the order they joined
+        /// (empty for calls recorded before legs existed).
+        #[serde(default)]
+        legs: Vec<CallLeg>,
     },
+}
+
+/// One participant's stretch of a call, from joining the room to leaving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallLeg {
+    /// Leg number within the call.
+    pub leg: u32,
+    /// The participant's ID number.
+    pub id_number: String,
+    /// Their name.
+    pub name: String,
+    /// They came back after a drop.
+    pub rejoin: bool,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+    /// When they left (or the seat ended the call).
+    pub left_at: DateTime<Utc>,
+    /// How it ended.
+    pub end: CallEnd,
+    /// Seconds in the room.
+    pub talk_seconds: i64,
+}
+
+/// A participant in the room now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenLeg {
+    /// Leg number within the call.
+    pub leg: u32,
+    /// Their name.
+    pub name: String,
+    /// They came back after a drop.
+    pub rejoin: bool,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
 }
 
 impl SessionEvent {
@@ -299,6 +386,8 @@ impl SessionEvent {
             SessionEvent::RemarkAdded { .. } => "RemarkAdded",
             SessionEvent::LoanInfoEdited { .. } => "LoanInfoEdited",
             SessionEvent::CallEnded { .. } => "CallEnded",
+            SessionEvent::ParticipantJoined { .. } => "ParticipantJoined",
+            SessionEvent::ParticipantLeft { .. } => "ParticipantLeft",
         }
     }
 }
@@ -322,6 +411,46 @@ pub struct Session {
     pub documents: BTreeMap<String, bool>,
     /// Current loan information.
     pub loan_info: LoanInfo,
+    /// Who is in the room now, by ID number.
+    #[serde(default)]
+    pub present: BTreeMap<String, OpenLeg>,
+    /// Legs of the running call that ended, in the order they joined.
+    #[serde(default)]
+    pub closed_legs: Vec<CallLeg>,
+    /// Recordings made per participant (ID number).
+    #[serde(default)]
+    pub witnessed: BTreeMap<String, u32>,
+}
+
+impl Session {
+    /// Whether `command` asks for what is already so: a participant joining
+    /// while in the room, or leaving while out of it (a retried request).
+    pub fn already_so(&self, command: &SessionCommand) -> bool {
+        match command {
+            SessionCommand::JoinSession { id_number, .. } => {
+                self.present.contains_key(&id_number.trim().to_uppercase())
+            }
+            SessionCommand::LeaveSession { id_number, .. } => {
+                let id = id_number.trim().to_uppercase();
+                !self.present.contains_key(&id)
+                    && self.closed_legs.iter().any(|l| l.id_number == id)
+            }
+            _ => false,
+        }
+    }
+
+    /// When a participant out of the room may still rejoin it: the end of the
+    /// rejoin window after their last leg, if they left during this call.
+    pub fn rejoin_until(&self, id_number: &str, window: chrono::Duration) -> Option<DateTime<Utc>> {
+        if self.present.contains_key(id_number) {
+            return None;
+        }
+        self.closed_legs
+            .iter()
+            .rev()
+            .find(|l| l.id_number == id_number)
+            .map(|l| l.left_at + window)
+    }
 }
 
 fn merge(before: &LoanInfo, changes: LoanInfo) -> LoanInfo {
@@ -375,6 +504,8 @@ pub struct SessionContext<'a> {
     pub now: DateTime<Utc>,
     /// Similarity threshold in force.
     pub threshold: f64,
+    /// How long a participant who left may rejoin the same call.
+    pub rejoin_window: chrono::Duration,
 }
 
 /// Decides a session command.
@@ -446,14 +577,22 @@ pub fn decide(
                 passed: liveness_passed && similarity > ctx.threshold,
             }
         }
-        SessionCommand::RecordVideoWitness { storage_ref } => {
+        SessionCommand::RecordVideoWitness {
+            storage_ref,
+            id_number,
+        } => {
             requires(TaskStep::VideoWitness)?;
-            let customer = ctx
+            let id_number = id_number.map(|id| id.trim().to_uppercase());
+            let witnessed = ctx
                 .participants
                 .iter()
-                .find(|(_, _, main)| *main)
-                .map(|(_, name, _)| *name)
-                .unwrap_or_default();
+                .find(|(id, _, main)| match &id_number {
+                    Some(wanted) => id == wanted,
+                    None => *main,
+                });
+            let Some((_, customer, _)) = witnessed else {
+                return Err(InterviewTaskError::UnknownParticipant);
+            };
             SessionEvent::VideoWitnessRecorded {
                 recording_name: recording_name(
                     ctx.now,
@@ -462,6 +601,53 @@ pub fn decide(
                     ctx.session.recordings + 1,
                 ),
                 storage_ref: text(&storage_ref, "storageRef", 500)?,
+                id_number,
+            }
+        }
+        SessionCommand::JoinSession {
+            id_number,
+            channel_code,
+        } => {
+            let id_number = id_number.trim().to_uppercase();
+            let Some((_, name, main)) = ctx.participants.iter().find(|(id, _, _)| *id == id_number)
+            else {
+                return Err(InterviewTaskError::UnknownParticipant);
+            };
+            // 001 2.2.1: the main borrower opens the room; the others join it.
+            let borrower_joined = ctx.participants.iter().any(|(id, _, main)| {
+                *main
+                    && (ctx.session.present.contains_key(*id)
+                        || ctx.session.closed_legs.iter().any(|l| l.id_number == *id))
+            });
+            if !main && !borrower_joined {
+                return Err(InterviewTaskError::BorrowerNotInSession);
+            }
+            let rejoin = match ctx.session.rejoin_until(&id_number, ctx.rejoin_window) {
+                Some(until) if ctx.now > until => {
+                    return Err(InterviewTaskError::RejoinWindowPassed { until })
+                }
+                Some(_) => true,
+                None => false,
+            };
+            SessionEvent::ParticipantJoined {
+                id_number: id_number.clone(),
+                name: name.to_string(),
+                leg: ctx.session.closed_legs.len() as u32 + ctx.session.present.len() as u32 + 1,
+                channel_code: text(&channel_code, "channelCode", 32)?,
+                rejoin,
+                joined_at: ctx.now,
+            }
+        }
+        SessionCommand::LeaveSession { id_number, end } => {
+            let id_number = id_number.trim().to_uppercase();
+            let Some(open) = ctx.session.present.get(&id_number) else {
+                return Err(InterviewTaskError::NotInSession);
+            };
+            SessionEvent::ParticipantLeft {
+                id_number,
+                leg: open.leg,
+                end,
+                left_at: ctx.now,
             }
         }
         SessionCommand::RecordInfoEntry { fields } => {
@@ -552,6 +738,15 @@ pub fn decide(
                     reason: "must satisfy queuedAt <= answeredAt <= now",
                 });
             }
+            // The seat ends the session: whoever is still in leaves with it.
+            let mut legs = ctx.session.closed_legs.clone();
+            legs.extend(
+                ctx.session
+                    .present
+                    .iter()
+                    .map(|(id, open)| closed_leg(id, open, ctx.now, end)),
+            );
+            legs.sort_by_key(|l| l.leg);
             SessionEvent::CallEnded {
                 call_no: ctx.session.calls + 1,
                 seat_no: ctx.seat_no.to_string(),
@@ -561,9 +756,23 @@ pub fn decide(
                 ended_at: ctx.now,
                 queue_seconds: (answered_at - queued_at).num_seconds(),
                 talk_seconds: (ctx.now - answered_at).num_seconds(),
+                legs,
             }
         }
     })
+}
+
+fn closed_leg(id_number: &str, open: &OpenLeg, left_at: DateTime<Utc>, end: CallEnd) -> CallLeg {
+    CallLeg {
+        leg: open.leg,
+        id_number: id_number.to_string(),
+        name: open.name.clone(),
+        rejoin: open.rejoin,
+        joined_at: open.joined_at,
+        left_at,
+        end,
+        talk_seconds: (left_at - open.joined_at).num_seconds(),
+    }
 }
 
 /// Applies a session event to the session state.
@@ -586,9 +795,42 @@ pub fn apply(session: &mut Session, event: &SessionEvent) {
         } => {
             session.identity.insert(id_number.clone(), *passed);
         }
-        SessionEvent::VideoWitnessRecorded { .. } => {
+        SessionEvent::VideoWitnessRecorded { id_number, .. } => {
             session.recordings += 1;
+            if let Some(id) = id_number {
+                *session.witnessed.entry(id.clone()).or_default() += 1;
+            }
             done(TaskStep::VideoWitness, session);
+        }
+        SessionEvent::ParticipantJoined {
+            id_number,
+            name,
+            leg,
+            rejoin,
+            joined_at,
+            ..
+        } => {
+            session.present.insert(
+                id_number.clone(),
+                OpenLeg {
+                    leg: *leg,
+                    name: name.clone(),
+                    rejoin: *rejoin,
+                    joined_at: *joined_at,
+                },
+            );
+        }
+        SessionEvent::ParticipantLeft {
+            id_number,
+            end,
+            left_at,
+            ..
+        } => {
+            if let Some(open) = session.present.remove(id_number) {
+                session
+                    .closed_legs
+                    .push(closed_leg(id_number, &open, *left_at, *end));
+            }
         }
         SessionEvent::InfoEntryRecorded { .. } => done(TaskStep::InfoEntry, session),
         SessionEvent::SnapshotCaptured { .. } => session.snapshots += 1,
@@ -599,7 +841,11 @@ pub fn apply(session: &mut Session, event: &SessionEvent) {
             session.documents.insert(document_id.clone(), true);
         }
         SessionEvent::LoanInfoEdited { after, .. } => session.loan_info = (**after).clone(),
-        SessionEvent::CallEnded { .. } => session.calls += 1,
+        SessionEvent::CallEnded { .. } => {
+            session.calls += 1;
+            session.present.clear();
+            session.closed_legs.clear();
+        }
         SessionEvent::ChatMessageSent { .. } | SessionEvent::RemarkAdded { .. } => {}
     }
 }

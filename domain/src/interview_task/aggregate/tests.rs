@@ -150,6 +150,8 @@ mod booking;
 
 mod session_rules;
 
+mod room;
+
 #[test]
 fn every_status_round_trips_its_name() {
     for status in TaskStatus::ALL {

@@ -55,6 +55,7 @@ fn call_ended() -> InterviewTaskEvent {
         ended_at: now(),
         queue_seconds: 0,
         talk_seconds: 0,
+        legs: vec![],
     })
 }
 
@@ -202,6 +203,7 @@ fn home_and_workplace_needs_two_video_witnesses_before_a_pass() {
         InterviewTaskEvent::Session(SessionEvent::VideoWitnessRecorded {
             recording_name: format!("20261123客户S1{n:03}"),
             storage_ref: format!("blob://w{n}"),
+            id_number: None,
         })
     };
     let investigated = |scope: InvestigationScope| {
