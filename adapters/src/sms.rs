@@ -175,13 +175,8 @@ impl SmsDelivery {
         }
     }
 
-    fn count(&self, outcome: &str) {
-        self.metrics.increment(
-            "facesign_sms_total",
-            "SMS by delivery outcome (sent, retry, failed, expired, delivered, undelivered)",
-            crate::metrics::labels(&[("outcome", outcome)]),
-            1,
-        );
+    fn count(&self, outcome: &str, by: u64) {
+        count_sms(&self.metrics, outcome, by);
     }
 
     async fn attempt(&self, message: &DueSms) -> Attempt {
@@ -242,8 +237,8 @@ impl SmsDelivery {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        for _ in 0..expired {
-            self.count("expired");
+        if expired > 0 {
+            self.count("expired", expired);
         }
         let due: Vec<DueSms> = sqlx::query_as(
             "SELECT message_id, phone, template, body, sent_at, attempts FROM sms_messages
@@ -260,19 +255,19 @@ impl SmsDelivery {
             let (status, next, error, gateway_id) = match self.attempt(&message).await {
                 Attempt::Accepted(gateway_id) => {
                     handed_over += 1;
-                    self.count("sent");
+                    self.count("sent", 1);
                     ("SENT", None, None, gateway_id)
                 }
                 Attempt::Refused(error) => {
-                    self.count("failed");
+                    self.count("failed", 1);
                     ("FAILED", None, Some(error), None)
                 }
                 Attempt::Retry(error) if attempts >= i64::from(self.gateway.max_attempts) => {
-                    self.count("failed");
+                    self.count("failed", 1);
                     ("FAILED", None, Some(error), None)
                 }
                 Attempt::Retry(error) => {
-                    self.count("retry");
+                    self.count("retry", 1);
                     let wait = (self.gateway.retry_base * 2_i32.pow((attempts - 1).min(16) as u32))
                         .min(chrono::Duration::minutes(MAX_RETRY_WAIT_MINUTES));
                     ("PENDING", Some(stamp(now + wait)), Some(error), None)
@@ -325,6 +320,16 @@ impl SmsDelivery {
         )
         .await;
     }
+}
+
+/// Counts SMS by delivery outcome (`facesign_sms_total{outcome}`).
+pub fn count_sms(metrics: &crate::Metrics, outcome: &str, by: u64) {
+    metrics.increment(
+        "facesign_sms_total",
+        "SMS by delivery outcome (sent, retry, failed, expired, delivered, undelivered)",
+        crate::metrics::labels(&[("outcome", outcome)]),
+        by,
+    );
 }
 
 /// A delivery report from the gateway: DELIVERED or UNDELIVERED.

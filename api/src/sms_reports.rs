@@ -78,12 +78,7 @@ pub async fn delivery_report(
     let now = state.bus.services().clock.now();
     match record_report(state.database.read_models(), &report, now).await {
         Ok(ReportOutcome::Recorded) => {
-            state.metrics.increment(
-                "facesign_sms_total",
-                "SMS by delivery outcome (sent, retry, failed, expired, delivered, undelivered)",
-                adapters::metrics::labels(&[("outcome", &report.status.to_lowercase())]),
-                1,
-            );
+            adapters::sms::count_sms(&state.metrics, &report.status.to_lowercase(), 1);
             (StatusCode::OK, Json(json!({ "recorded": true }))).into_response()
         }
         Ok(ReportOutcome::UnknownMessage) => refuse(
