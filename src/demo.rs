@@ -20,6 +20,8 @@ fn person(name: &str, id: &str, phone: &str, roles: &[ParticipantRole]) -> Parti
         id_number: id.to_string(),
         phone: phone.to_string(),
         roles: roles.to_vec(),
+        marital_status: None,
+        relation_to_borrower: None,
     }
 }
 
@@ -102,6 +104,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
             channel_code: "YYZX".to_string(),
             manager_id: "M0001".to_string(),
             participants,
+            property_location: None,
         });
         engine
             .bus

@@ -53,7 +53,8 @@ impl Engine {
             .with_scheduling(settings.scheduling)
             .with_session(settings.session)
             .with_loans(settings.loans)
-            .with_operations(settings.operations);
+            .with_operations(settings.operations)
+            .with_routing(settings.routing.clone());
         let bus = Arc::new(CommandBus::new(
             &database,
             services,

@@ -227,9 +227,27 @@ struct OperationsArgs {
     /// Seconds a participant who dropped out of an interview may rejoin the same call (001 2.2.1).
     #[arg(long, env = "FACESIGN_REJOIN_SECONDS", default_value_t = 120)]
     rejoin_seconds: u32,
+    /// The bank's own province (e.g. 河南省): cases whose property lies there are
+    /// 省内 and get no video interview (001 2.5); unset, every case does.
+    #[arg(long, env = "FACESIGN_HOME_PROVINCE")]
+    home_province: Option<String>,
 }
 
 impl OperationsArgs {
+    fn routing(&self) -> anyhow::Result<domain::services::InterviewRouting> {
+        let home_province = self
+            .home_province
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        if home_province.is_some_and(|p| p.chars().count() > 32) {
+            anyhow::bail!("FACESIGN_HOME_PROVINCE must be at most 32 characters");
+        }
+        Ok(domain::services::InterviewRouting {
+            home_province: home_province.map(str::to_string),
+        })
+    }
+
     fn policy(&self) -> anyhow::Result<domain::services::OperationsPolicy> {
         if self.call_in_early_minutes > 24 * 60 || self.call_in_late_minutes > 24 * 60 {
             anyhow::bail!("the call-in margins must be at most 1440 minutes");
@@ -509,6 +527,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 })?;
             settings.repayment_reminder_days = servicing.repayment_reminder_days.min(60);
             settings.operations = centre.operations.policy()?;
+            settings.routing = centre.operations.routing()?;
             settings.sms_gateway = centre.sms.gateway()?;
             if !(0.0..=1.0).contains(&face_similarity_threshold)
                 || !(0.0..=100.0).contains(&qc_sample_percent)

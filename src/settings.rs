@@ -37,6 +37,8 @@ pub struct Settings {
     /// Call-in margins and ring timeout (FACESIGN_CALL_IN_*_MINUTES,
     /// FACESIGN_RING_SECONDS, FACESIGN_RING_ATTEMPTS).
     pub operations: domain::services::OperationsPolicy,
+    /// Which cases get a video interview (FACESIGN_HOME_PROVINCE).
+    pub routing: domain::services::InterviewRouting,
     /// The SMS gateway messages are handed to; None: they stay in the outbox.
     pub sms_gateway: Option<adapters::sms::SmsGatewaySettings>,
     /// Days before a due date the repayment reminder goes out
@@ -111,6 +113,7 @@ impl Settings {
             loans: LoanPolicy::default(),
             operations: domain::services::OperationsPolicy::default(),
             sms_gateway: None,
+            routing: domain::services::InterviewRouting::default(),
             repayment_reminder_days: 3,
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),

@@ -20,6 +20,7 @@ const WORDS = {
     "f.createdAt": "创建时间", "f.kind": "任务类型", "f.managerId": "客户经理", "f.seat": "坐席",
     "f.reschedules": "改约次数", "f.booking": "预约状态", "f.cancelReason": "撤销原因", "f.name": "姓名",
     "f.idType": "证件类型", "f.idNumber": "证件号码", "f.phone": "手机号", "f.roles": "干系人角色",
+    "f.maritalStatus": "婚姻状况", "f.relation": "与借款人关系", "f.property": "房产位置",
     "f.mainBorrower": "主借款人", "f.version": "版本", "f.code": "编码", "f.enabled": "启用",
     "f.orgName": "机构名称", "f.orgCode": "机构代码", "f.localities": "准入地区（逗号分隔）",
     "f.content": "话术内容", "f.default": "默认", "f.productName": "产品名称", "f.channelName": "渠道名称",
@@ -76,6 +77,7 @@ const WORDS = {
     "f.createdAt": "Created", "f.kind": "Kind", "f.managerId": "Account manager", "f.seat": "Seat",
     "f.reschedules": "Reschedules", "f.booking": "Booking", "f.cancelReason": "Cancel reason", "f.name": "Name",
     "f.idType": "ID type", "f.idNumber": "ID number", "f.phone": "Phone", "f.roles": "Roles",
+    "f.maritalStatus": "Marital status", "f.relation": "Relation to borrower", "f.property": "Property",
     "f.mainBorrower": "Main borrower", "f.version": "Version", "f.code": "Code", "f.enabled": "Enabled",
     "f.orgName": "Organisation", "f.orgCode": "Org code", "f.localities": "Localities (comma separated)",
     "f.content": "Script", "f.default": "Default", "f.productName": "Product name", "f.channelName": "Channel name",
@@ -123,6 +125,7 @@ const WORDS = {
 const ENUMS = {
   zh: {
     TaskKind: { YONGXU_VIDEO_INTERVIEW: "永续贷视频面谈", YUNDAI_DIRECT: "云贷直营", YUNDAI_INDIRECT: "云贷间营", YUNCE: "云测" },
+    MaritalStatus: { UNMARRIED: "未婚", MARRIED: "已婚", DIVORCED: "离异", WIDOWED: "丧偶" },
     ParticipantRole: { BORROWER: "借款人", CO_BORROWER: "共同借款人", CO_OWNER: "共有人", SPOUSE: "配偶", GUARANTOR: "担保人" },
     TaskStep: { FIELD_INVESTIGATION: "现调", IDENTITY_CHECK: "客户核身", VIDEO_WITNESS: "视频见证", INFO_ENTRY: "信息录入" },
     QcOrigin: { DOUBTFUL: "存疑", SAMPLED_PASS: "抽样检查" },
@@ -145,6 +148,7 @@ const ENUMS = {
     TaskStatusEn: { PENDING: "Pending", IN_PROGRESS: "In progress", PENDING_QC: "Doubtful (awaiting QC)", PASSED: "Passed",
       REJECTED: "Rejected", EXPIRED: "Expired", CANCELLED: "Cancelled", SUPERSEDED: "Superseded" },
     TaskKind: { YONGXU_VIDEO_INTERVIEW: "Yongxu video interview", YUNDAI_DIRECT: "Yundai direct", YUNDAI_INDIRECT: "Yundai indirect", YUNCE: "Yunce" },
+    MaritalStatus: { UNMARRIED: "Unmarried", MARRIED: "Married", DIVORCED: "Divorced", WIDOWED: "Widowed" },
     ParticipantRole: { BORROWER: "Borrower", CO_BORROWER: "Co-borrower", CO_OWNER: "Co-owner", SPOUSE: "Spouse", GUARANTOR: "Guarantor" },
     TaskStep: { FIELD_INVESTIGATION: "Field investigation", IDENTITY_CHECK: "Identity check", VIDEO_WITNESS: "Video witness", INFO_ENTRY: "Info entry" },
     QcOrigin: { DOUBTFUL: "Doubtful", SAMPLED_PASS: "Sampled pass" },

@@ -125,6 +125,10 @@ pub struct ParticipantInput {
     pub phone: String,
     /// Roles held; the same person may be listed again with other roles.
     pub roles: Vec<ParticipantRole>,
+    /// 婚姻状况.
+    pub marital_status: Option<MaritalStatus>,
+    /// 与借款人关系 (e.g. 配偶, 父母), for anyone but the main borrower.
+    pub relation_to_borrower: Option<String>,
 }
 
 impl From<ParticipantInput> for task::ParticipantInput {
@@ -135,6 +139,47 @@ impl From<ParticipantInput> for task::ParticipantInput {
             id_number: p.id_number,
             phone: p.phone,
             roles: p.roles.into_iter().map(Into::into).collect(),
+            marital_status: p.marital_status.map(Into::into),
+            relation_to_borrower: p.relation_to_borrower,
+        }
+    }
+}
+
+/// 婚姻状况 (001 2.3.1).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::MaritalStatus")]
+pub enum MaritalStatus {
+    /// 未婚.
+    Unmarried,
+    /// 已婚.
+    Married,
+    /// 离异.
+    Divorced,
+    /// 丧偶.
+    Widowed,
+}
+
+/// 房产位置 (房屋属地): decides 省内/省外 (001 2.5).
+#[derive(InputObject, SimpleObject, Clone)]
+#[graphql(input_name = "PropertyLocationInput")]
+pub struct PropertyLocation {
+    /// 省.
+    pub province: String,
+    /// 市.
+    pub city: String,
+    /// 区县.
+    pub district: String,
+    /// 详细地址.
+    pub address: Option<String>,
+}
+
+impl From<PropertyLocation> for task::PropertyLocation {
+    fn from(p: PropertyLocation) -> Self {
+        Self {
+            province: p.province,
+            city: p.city,
+            district: p.district,
+            address: p.address,
         }
     }
 }
@@ -154,6 +199,10 @@ pub struct CreateInterviewTaskInput {
     pub manager_id: String,
     /// Everyone on the contract.
     pub participants: Vec<ParticipantInput>,
+    /// 房产位置. Where FACESIGN_HOME_PROVINCE is set, a property in that
+    /// province is 省内 and the task is refused (001 2.5.1: only 省外 cases
+    /// have a video interview).
+    pub property_location: Option<PropertyLocation>,
 }
 
 /// A participant of a task; personal data masked.
@@ -171,6 +220,10 @@ pub struct Participant {
     pub roles: Vec<ParticipantRole>,
     /// Whether this person is the main borrower.
     pub is_main_borrower: bool,
+    /// 婚姻状况, when known.
+    pub marital_status: Option<MaritalStatus>,
+    /// 与借款人关系, when known (never for the main borrower).
+    pub relation_to_borrower: Option<String>,
 }
 
 /// An interview task as the task board shows it, with personal data masked
@@ -246,6 +299,31 @@ impl InterviewTaskView {
     async fn contract_no(&self) -> &str {
         &self.row.contract_no
     }
+    /// 房产位置, when the credit system sent it (the address masked like
+    /// other personal data).
+    async fn property_location(&self, ctx: &Context<'_>) -> Option<PropertyLocation> {
+        let row = &self.row;
+        let (province, city, district) = (
+            row.property_province.clone()?,
+            row.property_city.clone()?,
+            row.property_district.clone()?,
+        );
+        if row.property_address.is_some() {
+            self.record_reveal(ctx, &["propertyLocation.address"]);
+        }
+        Some(PropertyLocation {
+            province,
+            city,
+            district,
+            address: row.property_address.as_ref().map(|a| {
+                if self.reveal {
+                    a.clone()
+                } else {
+                    "***".to_string()
+                }
+            }),
+        })
+    }
     /// Interview flow.
     async fn kind(&self) -> Result<TaskKind> {
         parse_stored::<task::TaskKind>(&self.row.kind).map(Into::into)
@@ -310,6 +388,8 @@ impl InterviewTaskView {
                 phone: access::phone(reveal, &p.phone),
                 is_main_borrower: p.is_main_borrower(),
                 roles: p.roles.into_iter().map(Into::into).collect(),
+                marital_status: p.marital_status.map(Into::into),
+                relation_to_borrower: p.relation_to_borrower,
             })
             .collect())
     }

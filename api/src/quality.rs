@@ -125,6 +125,24 @@ pub struct QcFilterInput {
     pub reviewer: Option<String>,
     /// Of this task.
     pub task_id: Option<ID>,
+    /// Interviewed by this seat (面谈岗工号).
+    pub seat_no: Option<String>,
+    /// Opened at or after this instant (面谈时间 from).
+    pub from: Option<DateTime<Utc>>,
+    /// Opened before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// 客户姓名: the main borrower's name, exactly.
+    pub customer_name: Option<String>,
+    /// 客户经理工号.
+    pub manager_id: Option<String>,
+    /// 贷款类型 (product code).
+    pub product_code: Option<String>,
+    /// 房屋属地: province.
+    pub province: Option<String>,
+    /// … city.
+    pub city: Option<String>,
+    /// … district.
+    pub district: Option<String>,
 }
 
 /// One entry of a task's timeline.
@@ -263,11 +281,25 @@ impl QualityQuery {
         if !(1..=200).contains(&first) {
             return Err(ApiError::validation("first must be between 1 and 200").into());
         }
+        let text = |value: Option<String>| {
+            value
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let filter = QcFilter {
             status: filter.status,
             origin: filter.origin,
             reviewer: filter.reviewer,
             task_id: filter.task_id.map(|t| t.0),
+            seat_no: text(filter.seat_no),
+            from: filter.from.map(crate::rfc3339),
+            to: filter.to.map(crate::rfc3339),
+            customer_name: text(filter.customer_name),
+            manager_id: text(filter.manager_id),
+            product_code: text(filter.product_code),
+            province: text(filter.province),
+            city: text(filter.city),
+            district: text(filter.district),
         };
         let rows = InterviewRecords::qc_cases(
             state(ctx).database.read_models(),

@@ -46,6 +46,18 @@ pub enum SnapshotCategory {
     Other,
 }
 
+/// What a video tag marks.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::interview_task::session::VideoTagKind")]
+pub enum VideoTagKind {
+    /// 风控疑点.
+    RiskPoint,
+    /// 业务重点时点.
+    KeyPoint,
+    /// Other.
+    Other,
+}
+
 /// How a call ended (004 3.12).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::interview_task::session::CallEnd")]
@@ -145,6 +157,16 @@ pub struct RoomMember {
     pub end: Option<CallEnd>,
     /// Until when they may rejoin this call, if they left.
     pub rejoin_until: Option<DateTime<Utc>>,
+}
+
+/// Whether the caller may act on the task, checked before anything about the
+/// request itself is: a stranger is told only that (FORBIDDEN / NOT_FOUND).
+async fn may_act_on(ctx: &Context<'_>, task_id: &ID) -> Result<(), ApiError> {
+    let id = task_uuid(task_id).map_err(|_| ApiError::validation("id is not a task id"))?;
+    match TaskBoard::get(state(ctx).database.read_models(), &id).await? {
+        Some(row) => checks::act_on_task(ctx, &row).await,
+        None => Err(ApiError::not_found(format!("no task {id}"))),
+    }
 }
 
 /// Session queries.
@@ -295,7 +317,7 @@ impl SessionMutation {
     /// interview room of a task in progress — the main borrower first, then
     /// the others; after a drop, again within FACESIGN_REJOIN_SECONDS. The
     /// channel admits the caller as for the queue (准入校验); a refusal is
-    /// FORBIDDEN with the channel's text.
+    /// INVALID_TRANSITION with the channel's text.
     async fn join_interview(
         &self,
         ctx: &Context<'_>,
@@ -307,6 +329,8 @@ impl SessionMutation {
             return Err(ApiError::validation("channelCode must be 1 to 32 characters").into());
         }
         let id_number = checks::caller(ctx)?.id.to_string();
+        // Whose task it is first: a stranger learns nothing about the channel.
+        may_act_on(ctx, &task_id).await?;
         let (channel, _) = state(ctx)
             .bus
             .load::<Channel>(&channel_code)
@@ -318,8 +342,10 @@ impl SessionMutation {
             wifi: input.wifi,
         };
         if let Admission::Refused(text) = channel.admit(&place) {
+            // Not the caller's role or record but where they call from: the
+            // customer is told where to call from (001 2.2.2).
             return Err(ApiError {
-                code: domain::ErrorCode::Forbidden,
+                code: domain::ErrorCode::InvalidTransition,
                 message: text,
             }
             .into());
@@ -342,6 +368,7 @@ impl SessionMutation {
         id_number: Option<String>,
     ) -> Result<InterviewTaskPayload> {
         let caller = checks::caller(ctx)?;
+        may_act_on(ctx, &task_id).await?;
         let id_number = match (caller.role, id_number) {
             (Role::Customer, None) => caller.id.to_string(),
             (Role::Customer, Some(other)) if other.trim().eq_ignore_ascii_case(caller.id) => {
@@ -419,6 +446,22 @@ impl SessionMutation {
         let command = SessionCommand::SignDocument {
             document_id,
             signed_ref,
+        };
+        send(ctx, task_id, command).await
+    }
+
+    /// 视频标签 (001 2.3.1.1): marks this moment of the interview video — a
+    /// risk point or a key moment — so a replay finds it.
+    async fn tag_video(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+        kind: VideoTagKind,
+        note: String,
+    ) -> Result<InterviewTaskPayload> {
+        let command = SessionCommand::TagVideo {
+            kind: kind.into(),
+            note,
         };
         send(ctx, task_id, command).await
     }

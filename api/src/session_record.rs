@@ -40,6 +40,21 @@ pub struct SessionRecord {
     pub loan_info_edits: Vec<LoanInfoEdit>,
     /// Calls of the task.
     pub calls: Vec<SessionCall>,
+    /// 视频标签, in the order made.
+    pub video_tags: Vec<VideoTag>,
+}
+
+/// A tagged moment of the interview video (001 视频标签).
+#[derive(SimpleObject, Deserialize)]
+pub struct VideoTag {
+    /// Serial on the task.
+    pub serial: u32,
+    /// RISK_POINT, KEY_POINT or OTHER.
+    pub kind: String,
+    /// The note.
+    pub note: String,
+    /// The tagged moment.
+    pub tagged_at: DateTime<Utc>,
 }
 
 impl SessionRecord {

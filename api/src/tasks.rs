@@ -89,6 +89,22 @@ impl TaskQuery {
             .collect()
     }
 
+    /// 001 2.5.1 (通过客户房屋属地, 判断客户个案省内/省外归属): whether a case whose
+    /// property lies in `province` gets a video interview. 移动营销 shows
+    /// 【提交面谈】 when it does and 【提交合同信息】 when it does not.
+    async fn interview_route(&self, ctx: &Context<'_>, province: String) -> Result<InterviewRoute> {
+        let province = province.trim().to_string();
+        if province.is_empty() || province.chars().count() > 32 {
+            return Err(ApiError::validation("province must be 1 to 32 characters").into());
+        }
+        let routing = &state(ctx).bus.services().routing;
+        Ok(InterviewRoute {
+            interview_required: routing.interviews(&province),
+            home_province: routing.home_province.clone(),
+            province,
+        })
+    }
+
     /// One task by id; null when unknown (and, for a customer, when it is not
     /// theirs: it looks absent). Staff outside the ownership rule get FORBIDDEN.
     async fn task(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterviewTaskView>> {
@@ -135,9 +151,19 @@ impl TaskQuery {
         // reveal other people's tasks.
         let caller = checks::caller(ctx)?;
         let mine = |role| (caller.role == role).then(|| caller.id.to_string());
+        let text = |value: Option<String>| {
+            value
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let filter = TaskFilter {
             manager_id: mine(domain::role::Role::AccountManager),
             seat_reach: mine(domain::role::Role::Seat),
+            participant: mine(domain::role::Role::Customer),
+            borrower_name: text(filter.borrower_name),
+            province: text(filter.province),
+            city: text(filter.city),
+            district: text(filter.district),
             status: status.map(Into::into),
             contract_no: filter.contract_no,
             seat_no: filter.seat_no,
@@ -160,6 +186,18 @@ impl TaskQuery {
     }
 }
 
+/// Where a case goes (001 2.5: 省内 keeps its flow, 省外 is interviewed).
+#[derive(SimpleObject)]
+pub struct InterviewRoute {
+    /// The province asked about.
+    pub province: String,
+    /// The bank's own province (FACESIGN_HOME_PROVINCE); null: not configured,
+    /// every case is interviewed.
+    pub home_province: Option<String>,
+    /// Whether the case gets a video interview task (省外).
+    pub interview_required: bool,
+}
+
 /// Narrows the task board.
 #[derive(InputObject, Default)]
 pub struct TaskFilterInput {
@@ -175,6 +213,14 @@ pub struct TaskFilterInput {
     pub from: Option<DateTime<Utc>>,
     /// Only appointments starting before this instant.
     pub to: Option<DateTime<Utc>>,
+    /// Only tasks whose main borrower has this name (客户姓名).
+    pub borrower_name: Option<String>,
+    /// Only properties in this province (房屋属地省, 001 2.4.2).
+    pub province: Option<String>,
+    /// … in this city.
+    pub city: Option<String>,
+    /// … in this district.
+    pub district: Option<String>,
 }
 
 /// A text message the engine sent (the default SMS sink records them all).
@@ -299,6 +345,7 @@ impl TaskMutation {
             channel_code: input.channel_code,
             manager_id: input.manager_id,
             participants: input.participants.into_iter().map(Into::into).collect(),
+            property_location: input.property_location.map(|p| Box::new(p.into())),
         });
         self.send(ctx, task_id, command).await
     }

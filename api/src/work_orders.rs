@@ -142,18 +142,38 @@ pub struct WorkOrderQuery;
 
 #[Object]
 impl WorkOrderQuery {
-    /// Work orders, newest first, optionally in one status.
+    /// Work orders, newest first, optionally in one status or for one contact
+    /// phone. A customer finds their own by the phone they enter (004 4.2
+    /// 输入手机号): only orders carrying their ID number are listed.
     async fn work_orders(
         &self,
         ctx: &Context<'_>,
         status: Option<WorkOrderStatus>,
+        phone: Option<String>,
     ) -> Result<Vec<WorkOrderView>> {
         let state = state(ctx);
-        let seat = seat_reach(ctx)?;
+        let phone = phone
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty());
+        if phone
+            .as_deref()
+            .is_some_and(|p| !domain::pii::valid_phone(p))
+        {
+            return Err(
+                ApiError::validation("phone must be an 11-digit mainland mobile number").into(),
+            );
+        }
+        let caller = checks::caller(ctx)?;
+        let filter = projections::admin_catalog::WorkOrderFilter {
+            status: status.map(|s| WorkOrderStatus::wire(s).to_string()),
+            seat: seat_reach(ctx)?,
+            phone,
+            customer_id: (caller.role == domain::role::Role::Customer)
+                .then(|| caller.id.to_string()),
+        };
         let rows = AdminCatalog::work_orders(
             state.database.read_models(),
-            status.map(WorkOrderStatus::wire),
-            seat.as_deref(),
+            &filter,
             state.config.max_page_size,
         )
         .await

@@ -45,6 +45,8 @@ fn participant() -> impl Strategy<Value = ParticipantInput> {
                 id_number,
                 phone,
                 roles,
+                marital_status: None,
+                relation_to_borrower: None,
             },
         )
 }
@@ -71,6 +73,7 @@ proptest! {
                 channel_code: "YYZX".into(),
                 manager_id: "M0001".into(),
                 participants: people,
+                property_location: None,
             }))
             .inspect_result();
         if let Err(error) = result {

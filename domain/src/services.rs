@@ -34,6 +34,25 @@ pub struct DomainServices {
     pub loans: LoanPolicy,
     /// Operations-centre rules (call-in margins, ring timeout).
     pub operations: OperationsPolicy,
+    /// Which cases get a video interview (省内/省外).
+    pub routing: InterviewRouting,
+}
+
+/// Which cases get a video interview (001 2.5–2.7: only 省外 ones).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InterviewRouting {
+    /// The bank's own province (FACESIGN_HOME_PROVINCE): a case whose property
+    /// lies there is 省内 and gets no interview task. None: every case does.
+    pub home_province: Option<String>,
+}
+
+impl InterviewRouting {
+    /// Whether a case with its property in `province` gets a video interview.
+    pub fn interviews(&self, province: &str) -> bool {
+        self.home_province
+            .as_deref()
+            .is_none_or(|home| !crate::interview_task::same_province(home, province))
+    }
 }
 
 /// Operations-centre rules operators configure (001 2.6.1, 004 3.6).
@@ -120,6 +139,12 @@ impl DomainServices {
         self
     }
 
+    /// Replaces the routing of cases to video interviews.
+    pub fn with_routing(mut self, routing: InterviewRouting) -> Self {
+        self.routing = routing;
+        self
+    }
+
     /// Replaces the operations-centre rules.
     pub fn with_operations(mut self, operations: OperationsPolicy) -> Self {
         self.operations = operations;
@@ -150,6 +175,7 @@ impl DomainServices {
             session: SessionPolicy::default(),
             loans: LoanPolicy::default(),
             operations: OperationsPolicy::default(),
+            routing: InterviewRouting::default(),
         }
     }
 }

@@ -4,7 +4,7 @@
 -- of attempts), EXPIRED (too old to send). Messages recorded before delivery
 -- existed are RECORDED and never sent late.
 ALTER TABLE sms_messages ADD COLUMN status TEXT NOT NULL DEFAULT 'RECORDED';
-ALTER TABLE sms_messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sms_messages ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sms_messages ADD COLUMN next_attempt_at TEXT;
 ALTER TABLE sms_messages ADD COLUMN last_error TEXT;
 ALTER TABLE sms_messages ADD COLUMN gateway_message_id TEXT;

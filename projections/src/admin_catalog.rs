@@ -390,6 +390,19 @@ const ACCOUNT_COLUMNS: &str = "login, name, phone, email, role, status, valid_fr
 const WORK_ORDER_COLUMNS: &str = "work_order_id, business_type, customer_name, phone, id_number,
     case_no, policy_no, status, seat_no, created_by, created_at, updated_at";
 
+/// Narrows the work-order list.
+#[derive(Debug, Clone, Default)]
+pub struct WorkOrderFilter {
+    /// Only this status (stored name).
+    pub status: Option<String>,
+    /// Only those this seat reaches.
+    pub seat: Option<String>,
+    /// Only this contact phone (004 4.2 输入手机号).
+    pub phone: Option<String>,
+    /// Only this customer's (ID number).
+    pub customer_id: Option<String>,
+}
+
 /// The work orders a seat reaches (created, connected, or had a call offered
 /// for), or all when the five placeholders from `$first` are NULL.
 fn seat_reach(first: usize) -> String {
@@ -470,19 +483,29 @@ impl AdminCatalog {
     /// those it reaches (created, connected, or had a call offered for).
     pub async fn work_orders(
         pool: &AnyPool,
-        status: Option<&str>,
-        seat: Option<&str>,
+        filter: &WorkOrderFilter,
         limit: i64,
     ) -> Result<Vec<WorkOrderRow>, sqlx::Error> {
         let sql = format!(
             "SELECT {WORK_ORDER_COLUMNS} FROM work_orders
               WHERE ($1 IS NULL OR status = $2) AND {}
-              ORDER BY created_at DESC, work_order_id LIMIT $8",
+                AND ($8 IS NULL OR phone = $9) AND ($10 IS NULL OR id_number = $11)
+              ORDER BY created_at DESC, work_order_id LIMIT $12",
             seat_reach(3)
         );
-        let status = status.map(str::to_string);
-        let query = sqlx::query_as(&sql).bind(status.clone()).bind(status);
-        bind_seat(query, seat).bind(limit).fetch_all(pool).await
+        let twice = |v: &Option<String>| (v.clone(), v.clone());
+        let (status, status_again) = twice(&filter.status);
+        let query = sqlx::query_as(&sql).bind(status).bind(status_again);
+        let (phone, phone_again) = twice(&filter.phone);
+        let (customer, customer_again) = twice(&filter.customer_id);
+        bind_seat(query, filter.seat.as_deref())
+            .bind(phone)
+            .bind(phone_again)
+            .bind(customer)
+            .bind(customer_again)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
     }
 
     /// One work order.
@@ -517,7 +540,9 @@ impl AdminCatalog {
         Ok(lines(Self::scripts(pool).await?)
             .chain(lines(Self::media(pool).await?))
             .chain(lines(Self::accounts(pool).await?))
-            .chain(lines(Self::work_orders(pool, None, None, i64::MAX).await?))
+            .chain(lines(
+                Self::work_orders(pool, &WorkOrderFilter::default(), i64::MAX).await?,
+            ))
             .collect())
     }
 }

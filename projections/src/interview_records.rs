@@ -337,6 +337,7 @@ impl InterviewRecords {
                 }
             }
             "ChatMessageSent" => push(d, "chat", entry),
+            "VideoTagged" => push(d, "videoTags", entry),
             // Who is in the room is live state (interviewRoom); the legs are
             // recorded with the call when the seat ends it.
             "ParticipantJoined" | "ParticipantLeft" => {}
@@ -480,6 +481,24 @@ pub struct QcFilter {
     pub reviewer: Option<String>,
     /// Of this task.
     pub task_id: Option<String>,
+    /// Interviewed by this seat (面谈岗工号).
+    pub seat_no: Option<String>,
+    /// Opened at or after this RFC 3339 instant (面谈时间 from).
+    pub from: Option<String>,
+    /// Opened before this RFC 3339 instant.
+    pub to: Option<String>,
+    /// Of a task whose main borrower has this name (客户姓名).
+    pub customer_name: Option<String>,
+    /// Of a task this account manager manages (客户经理工号).
+    pub manager_id: Option<String>,
+    /// Of this product (贷款类型).
+    pub product_code: Option<String>,
+    /// Property in this province / city / district (房屋属地省/市/区县).
+    pub province: Option<String>,
+    /// … this city.
+    pub city: Option<String>,
+    /// … this district.
+    pub district: Option<String>,
 }
 
 impl InterviewRecords {
@@ -490,21 +509,41 @@ impl InterviewRecords {
         after: Option<i64>,
         first: i64,
     ) -> Result<Vec<QcCaseRow>, sqlx::Error> {
-        let mut sql = format!("SELECT {QC_COLUMNS} FROM qc_cases WHERE opened_position > $1");
+        // 001 2.4.3 质检 lists with the filters of 2.4.2 视频管理; what the case
+        // does not hold (customer, manager, product, property) is the task's,
+        // on the task board beside it.
+        let columns = QC_COLUMNS
+            .split(',')
+            .map(|c| format!("q.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut sql = format!(
+            "SELECT {columns} FROM qc_cases q LEFT JOIN task_board t ON t.task_id = q.task_id
+              WHERE q.opened_position > $1"
+        );
         let mut binds = Vec::new();
-        for (column, value) in [
-            ("status", &filter.status),
-            ("origin", &filter.origin),
-            ("reviewer", &filter.reviewer),
-            ("task_id", &filter.task_id),
+        for (condition, value) in [
+            ("q.status =", &filter.status),
+            ("q.origin =", &filter.origin),
+            ("q.reviewer =", &filter.reviewer),
+            ("q.task_id =", &filter.task_id),
+            ("q.seat_no =", &filter.seat_no),
+            ("q.opened_at >=", &filter.from),
+            ("q.opened_at <", &filter.to),
+            ("t.borrower_name =", &filter.customer_name),
+            ("t.manager_id =", &filter.manager_id),
+            ("t.product_code =", &filter.product_code),
+            ("t.property_province =", &filter.province),
+            ("t.property_city =", &filter.city),
+            ("t.property_district =", &filter.district),
         ] {
             if let Some(value) = value {
                 binds.push(value.clone());
-                sql.push_str(&format!(" AND {column} = ${}", binds.len() + 1));
+                sql.push_str(&format!(" AND {condition} ${}", binds.len() + 1));
             }
         }
         sql.push_str(&format!(
-            " ORDER BY opened_position LIMIT ${}",
+            " ORDER BY q.opened_position LIMIT ${}",
             binds.len() + 2
         ));
         let mut query = sqlx::query_as(&sql).bind(after.unwrap_or(0));

@@ -71,13 +71,22 @@ pub struct TaskBoardRow {
     /// The seat that connected the interview (000: it holds the task while in
     /// progress); cleared when it puts the task back.
     pub interview_seat: Option<String>,
+    /// 房屋属地: province.
+    pub property_province: Option<String>,
+    /// City.
+    pub property_city: Option<String>,
+    /// District.
+    pub property_district: Option<String>,
+    /// 详细地址.
+    pub property_address: Option<String>,
 }
 
 const COLUMNS: &str = "task_id, contract_no, kind, status, product_code, channel_code, manager_id,
     borrower_name, borrower_id_number, borrower_phone, participants, required_steps,
     cancel_reason, created_at, updated_at, created_position, last_sequence, seat_no,
     appointment_start, appointment_end, reschedule_count, booking_id, booking_status,
-    booking_error_code, booking_error, interview_seat";
+    booking_error_code, booking_error, interview_seat, property_province, property_city,
+    property_district, property_address";
 
 async fn set_status(
     conn: &mut AnyConnection,
@@ -120,7 +129,7 @@ impl Projection for TaskBoard {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["task_board"]
+        &["task_board", "task_participants"]
     }
 
     fn reads(&self, event: &StoredEvent) -> bool {
@@ -298,6 +307,16 @@ pub struct TaskFilter {
     /// Only tasks this seat reaches: booked on it, connected by it, or with a
     /// call offered to or answered by it.
     pub seat_reach: Option<String>,
+    /// Only tasks this person (ID number) is a participant of: a customer's own.
+    pub participant: Option<String>,
+    /// Only tasks whose main borrower has this name (客户姓名).
+    pub borrower_name: Option<String>,
+    /// Only properties in this province (房屋属地省).
+    pub province: Option<String>,
+    /// … this city.
+    pub city: Option<String>,
+    /// … this district.
+    pub district: Option<String>,
 }
 
 /// Rows per INSERT of created tasks (17 values each, far under either
@@ -307,14 +326,16 @@ const INSERT_ROWS: usize = 200;
 /// A created task's row: its text columns in the order of
 /// [`CREATED_COLUMNS`], then its position and sequence.
 struct CreatedRow {
-    texts: [Option<String>; 15],
+    texts: [Option<String>; 19],
+    participant_ids: Vec<String>,
     created_position: i64,
     last_sequence: i64,
 }
 
 const CREATED_COLUMNS: &str = "task_id, contract_no, kind, status, product_code, channel_code,
     manager_id, borrower_name, borrower_id_number, borrower_phone, participants, required_steps,
-    cancel_reason, created_at, updated_at, created_position, last_sequence";
+    cancel_reason, created_at, updated_at, property_province, property_city, property_district,
+    property_address, created_position, last_sequence";
 
 fn created_row(
     event: &StoredEvent,
@@ -325,6 +346,7 @@ fn created_row(
         .iter()
         .find(|p| p.is_main_borrower())
         .ok_or_else(|| bad_event(event, "no main borrower"))?;
+    let place = created.property_location.as_deref();
     Ok(CreatedRow {
         texts: [
             Some(event.aggregate_id.clone()),
@@ -342,14 +364,23 @@ fn created_row(
             None,
             Some(rfc3339(created.created_at)),
             Some(rfc3339(event.metadata.recorded_at)),
+            place.map(|p| p.province.clone()),
+            place.map(|p| p.city.clone()),
+            place.map(|p| p.district.clone()),
+            place.and_then(|p| p.address.clone()),
         ],
+        participant_ids: created
+            .participants
+            .iter()
+            .map(|p| p.id_number.clone())
+            .collect(),
         created_position: event.position.global_position,
         last_sequence: event.sequence,
     })
 }
 
 async fn insert_created(conn: &mut AnyConnection, rows: &[CreatedRow]) -> Result<(), sqlx::Error> {
-    const WIDTH: usize = 17;
+    const WIDTH: usize = 21;
     if rows.is_empty() {
         return Ok(());
     }
@@ -365,6 +396,26 @@ async fn insert_created(conn: &mut AnyConnection, rows: &[CreatedRow]) -> Result
         query = query.bind(row.created_position).bind(row.last_sequence);
     }
     query.execute(&mut *conn).await?;
+    let people: Vec<(&str, &str)> = rows
+        .iter()
+        .flat_map(|row| {
+            let task_id = row.texts[0].as_deref().unwrap_or_default();
+            row.participant_ids
+                .iter()
+                .map(move |id| (id.as_str(), task_id))
+        })
+        .collect();
+    for chunk in people.chunks(INSERT_ROWS) {
+        let sql = format!(
+            "INSERT INTO task_participants (id_number, task_id) VALUES {} ON CONFLICT DO NOTHING",
+            crate::runner::values_list(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, task) in chunk {
+            query = query.bind(*id).bind(*task);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -385,7 +436,7 @@ fn search(filter: &TaskFilter, before_position: Option<i64>, limit: i64) -> (Str
         binds.push(value);
         sql.push_str(&template.replace("$?", &format!("${}", binds.len())));
     };
-    let conditions: [(&str, Option<String>); 8] = [
+    let conditions: [(&str, Option<String>); 13] = [
         (
             " AND status = $?",
             filter.status.map(|s| s.as_str().to_string()),
@@ -397,6 +448,14 @@ fn search(filter: &TaskFilter, before_position: Option<i64>, limit: i64) -> (Str
         (" AND appointment_start >= $?", filter.from.clone()),
         (" AND appointment_start < $?", filter.to.clone()),
         (" AND manager_id = $?", filter.manager_id.clone()),
+        (
+            " AND task_id IN (SELECT task_id FROM task_participants WHERE id_number = $?)",
+            filter.participant.clone(),
+        ),
+        (" AND borrower_name = $?", filter.borrower_name.clone()),
+        (" AND property_province = $?", filter.province.clone()),
+        (" AND property_city = $?", filter.city.clone()),
+        (" AND property_district = $?", filter.district.clone()),
     ];
     for (condition, value) in conditions {
         if let Some(value) = value {

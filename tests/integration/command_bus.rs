@@ -337,8 +337,11 @@ pub(crate) fn create(task_id: &str, contract_no: &str) -> InterviewTaskCommand {
             id_number: "410102198503121017".into(),
             phone: "15618293093".into(),
             roles: vec![ParticipantRole::Borrower],
+            marital_status: None,
+            relation_to_borrower: None,
         }],
         lineage: None,
+        property_location: None,
     })
 }
 

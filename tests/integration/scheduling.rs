@@ -56,6 +56,8 @@ async fn agenda_bookings(app: &TestApp, id_number: &str) -> usize {
         id_number: id_number.to_string(),
         phone: String::new(),
         roles: Default::default(),
+        marital_status: None,
+        relation_to_borrower: None,
     };
     let (agenda, _) = bus
         .load::<CustomerAgenda>(&agenda_id(&person))

@@ -8,7 +8,8 @@ import { enumLabel, ENUMS, statusLabel, t } from "../words.js";
 
 const TASK_FIELDS = `id contractNo kind status statusLabel productCode channelCode managerId borrowerName seatNo interviewSeatNo
   appointmentStart appointmentEnd rescheduleCount bookingStatus bookingError cancelReason createdAt updatedAt version
-  requiredSteps participants { name idType idNumber phone roles isMainBorrower }`;
+  requiredSteps participants { name idType idNumber phone roles isMainBorrower maritalStatus relationToBorrower }
+  propertyLocation { province city district address }`;
 
 const FILTERS = ["contractNo", "seatNo", "productCode", "channelCode"];
 

@@ -64,6 +64,9 @@ async function taskPage(id) {
         [t("f.productCode"), task.productCode],
         [t("f.channelCode"), task.channelCode],
         [t("f.managerId"), task.managerId],
+        [t("f.property"), task.propertyLocation
+          ? [task.propertyLocation.province, task.propertyLocation.city, task.propertyLocation.district, task.propertyLocation.address].filter(Boolean).join(" ")
+          : null],
         [t("f.seat"), task.seatNo],
         [t("f.appointment"), task.appointmentStart ? `${fmt(task.appointmentStart)}–${fmtTime(task.appointmentEnd)}` : null],
         [t("f.reschedules"), String(task.rescheduleCount)],
@@ -77,10 +80,11 @@ async function taskPage(id) {
     panel(
       t("task.participants"),
       table(
-        [t("f.name"), t("f.idNumber"), t("f.phone"), t("f.roles")],
+        [t("f.name"), t("f.idNumber"), t("f.phone"), t("f.roles"), t("f.maritalStatus"), t("f.relation")],
         task.participants.map((p) =>
           h("tr", {}, h("td", {}, p.name, p.isMainBorrower ? ` (${t("f.mainBorrower")})` : ""), h("td", { class: "mono" }, p.idNumber),
-            h("td", { class: "mono" }, p.phone), h("td", {}, p.roles.map((r) => enumLabel("ParticipantRole", r)).join("、"))),
+            h("td", { class: "mono" }, p.phone), h("td", {}, p.roles.map((r) => enumLabel("ParticipantRole", r)).join("、")),
+            h("td", {}, enumLabel("MaritalStatus", p.maritalStatus)), h("td", {}, p.relationToBorrower ?? "")),
         ),
       ),
     ),

@@ -43,7 +43,23 @@ pub const RULES: &[(&str, &[Role])] = &[
             Customer,
         ],
     ),
-    ("Query.tasks", STAFF_READERS),
+    // A customer lists the tasks they are on (004 4.2 我的工单).
+    (
+        "Query.tasks",
+        &[
+            AccountManager,
+            Seat,
+            QcReviewer,
+            Supervisor,
+            Admin,
+            Auditor,
+            Customer,
+        ],
+    ),
+    (
+        "Query.interviewRoute",
+        &[AccountManager, Supervisor, Admin, CreditSystem],
+    ),
     (
         "Query.smsMessages",
         &[AccountManager, Seat, Supervisor, Admin, Auditor],
@@ -102,6 +118,7 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.editLoanInfo", &[Seat]),
     ("Mutation.endCall", &[Seat]),
     ("Mutation.joinInterview", &[Customer]),
+    ("Mutation.tagVideo", &[Seat]),
     ("Mutation.leaveInterview", &[Customer, Seat]),
     ("Query.interviewRoom", &[Seat, Supervisor, Admin, Auditor]),
     // Quality control.
@@ -227,7 +244,10 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.deleteAccount", &[Admin]),
     ("Mutation.kickAccount", &[Admin]),
     // Work orders (004 3.3).
-    ("Query.workOrders", &[Seat, Supervisor, Admin, Auditor]),
+    (
+        "Query.workOrders",
+        &[Seat, Supervisor, Admin, Auditor, Customer],
+    ),
     ("Query.workOrderCounts", &[Seat, Supervisor, Admin, Auditor]),
     ("Mutation.createWorkOrder", &[Seat, Supervisor]),
     ("Mutation.editWorkOrder", &[Seat, Supervisor]),

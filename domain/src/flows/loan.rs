@@ -33,6 +33,8 @@ fn open_task(
             id_number: p.id_number.clone(),
             phone: p.phone.clone(),
             roles: p.roles.iter().copied().collect(),
+            marital_status: None,
+            relation_to_borrower: None,
         })
         .collect();
     vec![
@@ -47,6 +49,7 @@ fn open_task(
                 manager_id: manager.to_string(),
                 participants,
                 lineage: Some(lineage),
+                property_location: None,
             }),
         )),
         Effect::send(Order::Loan(
@@ -260,6 +263,8 @@ mod tests {
                 id_number: "410102198503121017".into(),
                 phone: "15618293093".into(),
                 roles: [ParticipantRole::Borrower].into_iter().collect(),
+                marital_status: None,
+                relation_to_borrower: None,
             }],
         }];
         if let Some(task) = task {

@@ -106,6 +106,8 @@ fn partner_loan(event: &FlowEvent, order: &PartnerOrder) -> Option<OpenPartnerLo
             id_number: details.id_number.clone(),
             phone: details.phone.clone(),
             roles: vec![ParticipantRole::Borrower],
+            marital_status: None,
+            relation_to_borrower: None,
         },
         disbursed_by: event.event_id.to_string(),
     })

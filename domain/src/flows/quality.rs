@@ -117,6 +117,7 @@ mod tests {
                 participants: vec![],
                 created_at: now(),
                 lineage: None,
+                property_location: None,
             }),
             InterviewTaskEvent::InterviewStarted {
                 seat_no: "S1".into(),

@@ -522,7 +522,23 @@ impl Aggregate for InterviewTask {
                 let channel_code = required_text(&create.channel_code, "channelCode", 32)?;
                 let manager_id = required_text(&create.manager_id, "managerId", 64)?;
                 let participants = merge_participants(&create.participants)?;
+                let property_location = create
+                    .property_location
+                    .as_ref()
+                    .map(|location| location.validated().map(Box::new))
+                    .transpose()?;
+                // 001 2.5.1: 省内流程不做改动 — only 省外 cases are interviewed.
+                if let (Some(home), Some(location)) =
+                    (&services.routing.home_province, &property_location)
+                {
+                    if super::same_province(home, &location.province) {
+                        return Err(InterviewTaskError::InProvince {
+                            province: location.province.clone(),
+                        });
+                    }
+                }
                 InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
+                    property_location,
                     lineage: create.lineage,
                     task_id: create.task_id,
                     contract_no,

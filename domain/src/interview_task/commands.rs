@@ -104,6 +104,9 @@ pub struct CreateInterviewTask {
     pub participants: Vec<ParticipantInput>,
     /// Where the task comes from, when a loan flow opened it.
     pub lineage: Option<super::TaskLineage>,
+    /// 房产位置: decides 省内/省外 where a home province is configured.
+    #[serde(default)]
+    pub property_location: Option<Box<super::PropertyLocation>>,
 }
 
 /// Withdraw a task (工单 已撤销); allowed only from PENDING or IN_PROGRESS.

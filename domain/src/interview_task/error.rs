@@ -104,6 +104,13 @@ pub enum InterviewTaskError {
     /// 001 2.2.1: the main borrower opens the interview room; others join after.
     #[error("the main borrower joins the interview first")]
     BorrowerNotInSession,
+    /// 001 2.5.1 省内流程不做改动: a case whose property is in the bank's own
+    /// province gets no video interview.
+    #[error("the property is in {province}, the bank's own province: 省内 cases have no video interview")]
+    InProvince {
+        /// The property's province.
+        province: String,
+    },
     /// Leaving a room one is not in.
     #[error("the participant is not in the interview room")]
     NotInSession,
@@ -163,6 +170,7 @@ impl DomainError for InterviewTaskError {
             | InterviewTaskError::CallNotEnded
             | InterviewTaskError::NotAwaitingQc
             | InterviewTaskError::DocumentAlreadySigned
+            | InterviewTaskError::InProvince { .. }
             | InterviewTaskError::BorrowerNotInSession
             | InterviewTaskError::NotInSession
             | InterviewTaskError::RejoinWindowPassed { .. } => ErrorCode::InvalidTransition,

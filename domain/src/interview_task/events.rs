@@ -112,6 +112,9 @@ pub struct InterviewTaskCreated {
     /// Where the task comes from, when a loan flow opened it.
     #[serde(default)]
     pub lineage: Option<TaskLineage>,
+    /// 房产位置, when the credit system sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property_location: Option<Box<super::PropertyLocation>>,
 }
 
 /// How a task came to be: the loan, the transition, and the task it replaces.

@@ -20,8 +20,8 @@ pub use events::{
     InterviewTaskCancelled, InterviewTaskCreated, InterviewTaskEvent, TaskLineage,
 };
 pub use participants::{
-    is_valid_resident_id, merge_participants, IdType, Participant, ParticipantInput,
-    ParticipantRole,
+    is_valid_resident_id, merge_participants, same_province, IdType, MaritalStatus, Participant,
+    ParticipantInput, ParticipantRole, PropertyLocation,
 };
 
 /// Aggregate type name in the event log and the Kafka topic (`facesign.interview-task.v1`).

@@ -48,6 +48,91 @@ pub enum IdType {
     Other,
 }
 
+/// 婚姻状况 (001 2.3.1 客户基本信息).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MaritalStatus {
+    /// 未婚.
+    Unmarried,
+    /// 已婚.
+    Married,
+    /// 离异.
+    Divorced,
+    /// 丧偶.
+    Widowed,
+}
+
+/// 房产位置 (001 2.3.1; 房屋属地 decides 省内/省外, 001 2.5–2.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyLocation {
+    /// 省 (e.g. 河南省).
+    pub province: String,
+    /// 市.
+    pub city: String,
+    /// 区县.
+    pub district: String,
+    /// 详细地址.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+impl PropertyLocation {
+    /// Trimmed and checked: province, city and district 1 to 32 characters,
+    /// the address at most 200.
+    pub fn validated(&self) -> Result<Self, InterviewTaskError> {
+        let part = |value: &str, field: &'static str| {
+            let value = value.trim();
+            if value.is_empty() || value.chars().count() > 32 {
+                return Err(InterviewTaskError::InvalidField {
+                    field,
+                    reason: "must be 1 to 32 characters",
+                });
+            }
+            Ok(value.to_string())
+        };
+        let address = self
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty());
+        if address.is_some_and(|a| a.chars().count() > 200) {
+            return Err(InterviewTaskError::InvalidField {
+                field: "propertyLocation.address",
+                reason: "must be at most 200 characters",
+            });
+        }
+        Ok(Self {
+            province: part(&self.province, "propertyLocation.province")?,
+            city: part(&self.city, "propertyLocation.city")?,
+            district: part(&self.district, "propertyLocation.district")?,
+            address: address.map(str::to_string),
+        })
+    }
+}
+
+/// Whether a province is the bank's own: 省内 cases keep their old flow
+/// without a video interview; only 省外 cases get one (001 2.5.1: 通过客户房屋属地,
+/// 判断客户个案省内/省外归属。省内流程不做改动). Names compare without the
+/// 省 / 市 / 自治区 suffix, so 河南 and 河南省 are one province.
+pub fn same_province(a: &str, b: &str) -> bool {
+    fn core(name: &str) -> &str {
+        let name = name.trim();
+        [
+            "省",
+            "市",
+            "壮族自治区",
+            "回族自治区",
+            "维吾尔自治区",
+            "自治区",
+            "特别行政区",
+        ]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(name)
+    }
+    !a.trim().is_empty() && core(a) == core(b)
+}
+
 /// A participant as submitted by the credit system, before de-duplication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParticipantInput {
@@ -61,6 +146,12 @@ pub struct ParticipantInput {
     pub phone: String,
     /// Roles this entry holds; the same person may appear again with other roles.
     pub roles: Vec<ParticipantRole>,
+    /// 婚姻状况, when the credit system sends it.
+    #[serde(default)]
+    pub marital_status: Option<MaritalStatus>,
+    /// 与借款人关系 (e.g. 配偶, 父母, 朋友) of anyone but the main borrower.
+    #[serde(default)]
+    pub relation_to_borrower: Option<String>,
 }
 
 /// A de-duplicated participant of a task.
@@ -76,6 +167,12 @@ pub struct Participant {
     pub phone: String,
     /// Every role this person holds on the contract, merged and sorted.
     pub roles: BTreeSet<ParticipantRole>,
+    /// 婚姻状况.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marital_status: Option<MaritalStatus>,
+    /// 与借款人关系 (never for the main borrower).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation_to_borrower: Option<String>,
 }
 
 impl Participant {
@@ -107,13 +204,23 @@ pub fn merge_participants(
                     });
                 }
                 existing.roles.extend(candidate.roles);
+                existing.marital_status = existing.marital_status.or(candidate.marital_status);
+                existing.relation_to_borrower = existing
+                    .relation_to_borrower
+                    .take()
+                    .or(candidate.relation_to_borrower);
             }
             None => merged.push(candidate),
         }
     }
     match merged.iter().filter(|p| p.is_main_borrower()).count() {
         0 => Err(InterviewTaskError::NoMainBorrower),
-        1 => Ok(merged),
+        1 => {
+            for person in merged.iter_mut().filter(|p| p.is_main_borrower()) {
+                person.relation_to_borrower = None; // the borrower is the reference
+            }
+            Ok(merged)
+        }
         n => Err(InterviewTaskError::SeveralMainBorrowers { count: n }),
     }
 }
@@ -150,12 +257,25 @@ fn validate(input: &ParticipantInput) -> Result<Participant, InterviewTaskError>
     if input.roles.is_empty() {
         return Err(invalid("roles", "must name at least one role"));
     }
+    let relation_to_borrower = input
+        .relation_to_borrower
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if relation_to_borrower.is_some_and(|r| r.chars().count() > 16) {
+        return Err(invalid(
+            "relationToBorrower",
+            "must be at most 16 characters",
+        ));
+    }
     Ok(Participant {
         name,
         id_type: input.id_type,
         id_number,
         phone,
         roles: input.roles.iter().copied().collect(),
+        marital_status: input.marital_status,
+        relation_to_borrower: relation_to_borrower.map(str::to_string),
     })
 }
 
@@ -186,6 +306,8 @@ mod tests {
             id_number: id.into(),
             phone: "13800138000".into(),
             roles: roles.to_vec(),
+            marital_status: None,
+            relation_to_borrower: None,
         }
     }
 

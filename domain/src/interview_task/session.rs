@@ -44,6 +44,18 @@ pub enum SnapshotCategory {
     Other,
 }
 
+/// What a video tag marks (001 2.3.1.1 视频标签: 风控疑点、业务重点时点等标记场景).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VideoTagKind {
+    /// 风控疑点.
+    RiskPoint,
+    /// 业务重点时点.
+    KeyPoint,
+    /// Anything else worth finding again.
+    Other,
+}
+
 /// Who wrote a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -166,6 +178,13 @@ pub enum SessionCommand {
         document_id: String,
         /// Where the signed file is stored.
         signed_ref: String,
+    },
+    /// 视频标签: the seat marks this moment of the video for the replay.
+    TagVideo {
+        /// What it marks.
+        kind: VideoTagKind,
+        /// A note (up to 200 characters).
+        note: String,
     },
     /// A chat message (文字对话).
     SendChatMessage {
@@ -293,6 +312,17 @@ pub enum SessionEvent {
         /// Signed file reference.
         signed_ref: String,
     },
+    /// A moment of the video was tagged.
+    VideoTagged {
+        /// Serial of the tag on the task.
+        serial: u32,
+        /// What it marks.
+        kind: VideoTagKind,
+        /// The note.
+        note: String,
+        /// The tagged moment.
+        tagged_at: DateTime<Utc>,
+    },
     /// A chat message.
     ChatMessageSent {
         /// Sender.
@@ -387,6 +417,7 @@ impl SessionEvent {
             SessionEvent::LoanInfoEdited { .. } => "LoanInfoEdited",
             SessionEvent::CallEnded { .. } => "CallEnded",
             SessionEvent::ParticipantJoined { .. } => "ParticipantJoined",
+            SessionEvent::VideoTagged { .. } => "VideoTagged",
             SessionEvent::ParticipantLeft { .. } => "ParticipantLeft",
         }
     }
@@ -420,6 +451,9 @@ pub struct Session {
     /// Recordings made per participant (ID number).
     #[serde(default)]
     pub witnessed: BTreeMap<String, u32>,
+    /// Video tags made.
+    #[serde(default)]
+    pub tags: u32,
 }
 
 impl Session {
@@ -689,6 +723,12 @@ pub fn decide(
                 signed_ref: text(&signed_ref, "signedRef", 500)?,
             },
         },
+        SessionCommand::TagVideo { kind, note } => SessionEvent::VideoTagged {
+            serial: ctx.session.tags + 1,
+            kind,
+            note: text(&note, "note", 200)?,
+            tagged_at: ctx.now,
+        },
         SessionCommand::SendChatMessage { sender, text: body } => SessionEvent::ChatMessageSent {
             sender,
             text: text(&body, "text", 2000)?,
@@ -846,6 +886,7 @@ pub fn apply(session: &mut Session, event: &SessionEvent) {
             session.present.clear();
             session.closed_legs.clear();
         }
+        SessionEvent::VideoTagged { .. } => session.tags += 1,
         SessionEvent::ChatMessageSent { .. } | SessionEvent::RemarkAdded { .. } => {}
     }
 }

@@ -84,6 +84,8 @@ fn person(n: u64) -> ParticipantInput {
         id_number: format!("{base}{check}"),
         phone: "13800138000".into(),
         roles: vec![ParticipantRole::Borrower],
+        marital_status: None,
+        relation_to_borrower: None,
     }
 }
 
@@ -97,6 +99,7 @@ fn create_task(id: &str, n: u64) -> InterviewTaskCommand {
         channel_code: "YYZX".into(),
         manager_id: "M0001".into(),
         participants: vec![person(n)],
+        property_location: None,
     })
 }
 

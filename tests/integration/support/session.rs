@@ -34,11 +34,23 @@ pub(crate) async fn app_with_clock(
 /// Books `id` with S1 tomorrow at 10:00, moves the clock into the window and
 /// starts the interview.
 pub(crate) async fn book_and_start(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
+    book_and_start_at(app, clock, id, 10).await;
+}
+
+/// Books `id` with S1 tomorrow at `hour`:00, moves the clock into the window
+/// and starts the interview.
+pub(crate) async fn book_and_start_at(
+    app: &TestApp,
+    clock: &adapters::ShiftableClock,
+    id: &str,
+    hour: u32,
+) {
+    use domain::services::Clock as _;
     data(
-        &app.graphql(&book_mutation(), slot_vars(id, "S1", tomorrow_at(10, 0)))
+        &app.graphql(&book_mutation(), slot_vars(id, "S1", tomorrow_at(hour, 0)))
             .await,
     );
-    clock.advance(tomorrow_at(10, 1) - Utc::now());
+    clock.advance(tomorrow_at(hour, 1) - clock.now());
     let started = app
         .graphql_as(
             SEAT,

@@ -69,6 +69,8 @@ fn agenda_ids_do_not_reveal_the_id_number() {
         id_number: "410102198503121017".into(),
         phone: "15618293093".into(),
         roles: Default::default(),
+        marital_status: None,
+        relation_to_borrower: None,
     };
     let id = agenda_id(&person);
     assert_eq!(id.len(), 64);

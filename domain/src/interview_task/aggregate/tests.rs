@@ -23,6 +23,8 @@ fn borrower() -> ParticipantInput {
         id_number: "11010519491231002X".into(),
         phone: "15618293093".into(),
         roles: vec![ParticipantRole::Borrower],
+        marital_status: None,
+        relation_to_borrower: None,
     }
 }
 
@@ -36,6 +38,7 @@ fn create(kind: TaskKind) -> InterviewTaskCommand {
         channel_code: "YYZX".into(),
         manager_id: "M001".into(),
         participants: vec![borrower()],
+        property_location: None,
     })
 }
 
@@ -51,6 +54,7 @@ fn created(kind: TaskKind) -> InterviewTaskEvent {
         manager_id: "M001".into(),
         participants: merge_participants(&[borrower()]).unwrap(),
         created_at: now(),
+        property_location: None,
     })
 }
 
@@ -151,6 +155,8 @@ mod booking;
 mod session_rules;
 
 mod room;
+
+mod routing;
 
 #[test]
 fn every_status_round_trips_its_name() {

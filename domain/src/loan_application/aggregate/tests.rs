@@ -23,6 +23,8 @@ fn submitted() -> LoanEvent {
             id_number: "11010519491231002X".into(),
             phone: "15618293093".into(),
             roles: vec![ParticipantRole::Borrower],
+            marital_status: None,
+            relation_to_borrower: None,
         }])
         .unwrap(),
     }

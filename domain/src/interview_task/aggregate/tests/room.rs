@@ -15,6 +15,8 @@ fn person(name: &str, id: &str, role: ParticipantRole) -> ParticipantInput {
         id_number: id.into(),
         phone: "13800138000".into(),
         roles: vec![role],
+        marital_status: None,
+        relation_to_borrower: None,
     }
 }
 
