@@ -286,11 +286,26 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .iter()
         .map(|entry| lead_consumer(&engine, &leadership, entry, shutdown_rx.clone()))
         .collect();
-    workers.push(lead_timers(&engine, &leadership, shutdown_rx.clone()));
+    workers.push(lead_polling(
+        "timers",
+        engine.timer_worker(),
+        |timers, interval, stop| async move { timers.run(interval, stop).await },
+        &engine,
+        &leadership,
+        shutdown_rx.clone(),
+    ));
     if let Some(gateway) = &engine.settings.sms_gateway {
-        workers.push(lead_sms_delivery(
+        let delivery = adapters::sms::SmsDelivery::new(
+            engine.database.read_models().clone(),
+            engine.bus.services().clock.clone(),
+            gateway.clone(),
+            engine.metrics.clone(),
+        );
+        workers.push(lead_polling(
+            "sms-delivery",
+            delivery,
+            |delivery, interval, stop| async move { delivery.run(interval, stop).await },
             &engine,
-            gateway,
             &leadership,
             shutdown_rx.clone(),
         ));
@@ -416,46 +431,27 @@ fn lead_consumer(
     })
 }
 
-/// Runs the timer worker where this instance holds its lock.
-fn lead_timers(
+/// Runs a worker that polls every timer interval (`run(worker, interval,
+/// stop)`) where this instance holds the lock `name`.
+fn lead_polling<W, Run, Runs>(
+    name: &'static str,
+    worker: W,
+    run: Run,
     engine: &Engine,
     leadership: &adapters::cluster::Leadership,
     shutdown: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    let timers = Arc::new(engine.timer_worker());
+) -> JoinHandle<()>
+where
+    W: Send + Sync + 'static,
+    Run: Fn(Arc<W>, std::time::Duration, watch::Receiver<bool>) -> Runs + Send + Sync + 'static,
+    Runs: std::future::Future<Output = ()> + Send + 'static,
+{
+    let worker = Arc::new(worker);
     let leadership = leadership.clone();
     let interval = engine.settings.timer_poll_interval;
     tokio::spawn(async move {
         leadership
-            .lead("timers", shutdown, |stop| {
-                let timers = timers.clone();
-                async move { timers.run(interval, stop).await }
-            })
-            .await
-    })
-}
-
-/// Hands the outbox's SMS to the gateway where this instance holds its lock.
-fn lead_sms_delivery(
-    engine: &Engine,
-    gateway: &adapters::sms::SmsGatewaySettings,
-    leadership: &adapters::cluster::Leadership,
-    shutdown: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    let delivery = Arc::new(adapters::sms::SmsDelivery::new(
-        engine.database.read_models().clone(),
-        engine.bus.services().clock.clone(),
-        gateway.clone(),
-        engine.metrics.clone(),
-    ));
-    let leadership = leadership.clone();
-    let interval = engine.settings.timer_poll_interval;
-    tokio::spawn(async move {
-        leadership
-            .lead("sms-delivery", shutdown, |stop| {
-                let delivery = delivery.clone();
-                async move { delivery.run(interval, stop).await }
-            })
+            .lead(name, shutdown, |stop| run(worker.clone(), interval, stop))
             .await
     })
 }
