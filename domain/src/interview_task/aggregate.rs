@@ -772,7 +772,13 @@ impl Aggregate for InterviewTask {
             InterviewTaskEvent::AppointmentRefused(_) => self.pending = None,
             InterviewTaskEvent::AppointmentExpired { .. } => {}
             InterviewTaskEvent::InterviewStarted { seat_no, .. } => self.seat_no = Some(seat_no),
-            InterviewTaskEvent::InterviewPutBack { .. } => self.seat_no = None,
+            InterviewTaskEvent::InterviewPutBack { .. } => {
+                self.seat_no = None;
+                // The seat left the room: whoever was in it is out, and the
+                // next seat's call starts an empty room.
+                self.session.present.clear();
+                self.session.closed_legs.clear();
+            }
             InterviewTaskEvent::InterviewConcluded {
                 outcome,
                 sampled_for_qc,

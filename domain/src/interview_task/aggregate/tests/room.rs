@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::interview_task::session::{CallEnd, CallLeg, SessionCommand, SessionEvent};
-use crate::interview_task::AppointmentConfirmed;
 
 const BORROWER_ID: &str = "11010519491231002X";
 const SPOUSE_ID: &str = "110105195001010012";
@@ -22,8 +21,8 @@ fn person(name: &str, id: &str, role: ParticipantRole) -> ParticipantInput {
 
 /// A 永续贷 task with a borrower, a spouse and a co-owner, in progress at S1.
 fn in_room() -> Vec<InterviewTaskEvent> {
-    let mut created = created(TaskKind::YongxuVideoInterview);
-    if let InterviewTaskEvent::InterviewTaskCreated(c) = &mut created {
+    let mut events = super::session_rules::in_session(TaskKind::YongxuVideoInterview);
+    if let InterviewTaskEvent::InterviewTaskCreated(c) = &mut events[0] {
         c.participants = merge_participants(&[
             borrower(),
             person("配偶甲", SPOUSE_ID, ParticipantRole::Spouse),
@@ -31,24 +30,7 @@ fn in_room() -> Vec<InterviewTaskEvent> {
         ])
         .unwrap();
     }
-    vec![
-        created,
-        InterviewTaskEvent::AppointmentConfirmed(AppointmentConfirmed {
-            booking_id: Uuid::from_u128(1),
-            purpose: AppointmentPurpose::Book,
-            seat_no: "S1".into(),
-            slot: Slot {
-                start: now() - chrono::Duration::minutes(5),
-                end: now() + chrono::Duration::minutes(25),
-            },
-            replaced: None,
-            reschedule_count: 0,
-        }),
-        InterviewTaskEvent::InterviewStarted {
-            seat_no: "S1".into(),
-            started_at: now(),
-        },
-    ]
+    events
 }
 
 fn join(id: &str) -> InterviewTaskCommand {
@@ -209,4 +191,25 @@ fn a_video_witness_names_the_participant_it_witnesses() {
                 id_number: Some(SPOUSE_ID.into()),
             },
         )]);
+}
+
+/// 000 放回: the seat that puts the task back leaves the room; the next seat's
+/// call starts with an empty room, so the borrower joins it afresh.
+#[test]
+fn putting_the_task_back_empties_the_room() {
+    let mut events = in_room();
+    events.push(joined(BORROWER_ID, "邓小闲", 1, false, minutes(-3)));
+    events.push(InterviewTaskEvent::InterviewPutBack {
+        seat_no: "S1".into(),
+        reason: "客户网络中断".into(),
+        put_back_at: minutes(-2),
+    });
+    events.push(InterviewTaskEvent::InterviewStarted {
+        seat_no: "S2".into(),
+        started_at: minutes(-1),
+    });
+    TaskTest::with(services())
+        .given(events)
+        .when(join(BORROWER_ID))
+        .then_expect_events(vec![joined(BORROWER_ID, "邓小闲", 1, false, now())]);
 }

@@ -5,7 +5,7 @@ use crate::interview_task::{InterviewOutcome, QcVerdict};
 const BORROWER_ID: &str = "11010519491231002X";
 
 /// Created (kind `kind`), booked for a window that is open now, started by S1.
-fn in_session(kind: TaskKind) -> Vec<InterviewTaskEvent> {
+pub(super) fn in_session(kind: TaskKind) -> Vec<InterviewTaskEvent> {
     use crate::interview_task::{AppointmentConfirmed, AppointmentPurpose};
     vec![
         created(kind),
