@@ -115,7 +115,7 @@ pub enum InterviewTaskError {
     #[error("the participant is not in the interview room")]
     NotInSession,
     /// The participant dropped out longer ago than the rejoin window.
-    #[error("the time to rejoin this call ended at {until}; the seat can start a new call")]
+    #[error("the time to rejoin this call ended at {} Beijing time; the seat can start a new call", until.with_timezone(&crate::schedule::shanghai()).format("%H:%M:%S"))]
     RejoinWindowPassed {
         /// When the window closed.
         until: chrono::DateTime<chrono::Utc>,

@@ -26,7 +26,7 @@ pub enum SeatError {
     Schedule(#[from] ScheduleError),
     /// 001 2.4.6: a seat with open bookings cannot be disabled; a supervisor
     /// must reassign them first.
-    #[error("seat has {} future booking(s); reassign them first: {}", bookings.len(), bookings.iter().map(|(task, start)| format!("task {task} at {start}")).collect::<Vec<_>>().join(", "))]
+    #[error("seat has {} future booking(s); reassign them first: {}", bookings.len(), bookings.iter().map(|(task, start)| format!("task {task} at {} Beijing time", start.with_timezone(&crate::schedule::shanghai()).format("%Y-%m-%d %H:%M"))).collect::<Vec<_>>().join(", "))]
     FutureBookingsExist {
         /// (task id, start) of every booking that has not ended.
         bookings: Vec<(String, DateTime<Utc>)>,

@@ -135,6 +135,19 @@ fn disable_is_refused_while_future_bookings_exist() {
         });
 }
 
+/// The refusal names the bookings in Beijing time, as the supervisor booked
+/// them (issue 23 item 6: disableSeat listed them in UTC).
+#[test]
+fn the_refusal_names_bookings_in_beijing_time() {
+    let refusal = SeatError::FutureBookingsExist {
+        bookings: vec![("t1".into(), local(25, 10, 0))],
+    };
+    assert_eq!(
+        refusal.to_string(),
+        "seat has 1 future booking(s); reassign them first: task t1 at 2026-11-25 10:00 Beijing time"
+    );
+}
+
 #[test]
 fn disable_is_allowed_once_bookings_are_released_or_past() {
     TestFramework::<Seat>::with(services())
