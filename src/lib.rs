@@ -77,12 +77,21 @@ impl Engine {
         &self,
         projection: P,
     ) -> ProjectionRunner<P, GlobalLog> {
+        let metrics = self.metrics.clone();
         ProjectionRunner::new(
             projection,
             self.database.read_models().clone(),
             self.log.clone(),
             self.settings.projection_batch_size,
         )
+        .observe_lag(Arc::new(move |projection, committed_at| {
+            metrics.observe(
+                "facesign_projection_lag_seconds",
+                "Time from an event's commit to a projection applying it, by projection.",
+                adapters::metrics::labels(&[("projection", projection)]),
+                adapters::metrics::seconds_since(committed_at),
+            )
+        }))
     }
 
     /// A runner of `flow`, whose commands name `actor`.
@@ -135,6 +144,7 @@ impl Engine {
             self.database.read_models().clone(),
             self.sms(),
             self.settings.partners.clone(),
+            self.metrics.clone(),
         )
         .with_ledger_review(self.settings.repayment_reminder_days)
     }

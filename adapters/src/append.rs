@@ -363,13 +363,13 @@ impl GroupCommitter {
                     metrics.increment(
                         "facesign_group_commits_total",
                         "Transactions of the group committer (appends per transaction = appends / commits).",
-                        String::new(),
+                        crate::metrics::labels(&[]),
                         1,
                     );
                     metrics.increment(
                         "facesign_group_commit_appends_total",
                         "Command appends committed through the group committer.",
-                        String::new(),
+                        crate::metrics::labels(&[]),
                         group.len() as u64,
                     );
                     commit_group(&pool, group).await;

@@ -419,6 +419,7 @@ impl CommandBus {
         A::Command: Clone,
         A::Error: DomainError,
     {
+        let started = std::time::Instant::now();
         let step = context
             .idempotency
             .as_ref()
@@ -446,10 +447,17 @@ impl CommandBus {
             Err(CommandError::Diverged) => "refused",
             Err(_) => "error",
         };
+        let labels = labels(&[("aggregate_type", A::TYPE), ("outcome", outcome)]);
+        self.metrics.observe(
+            "facesign_command_duration_seconds",
+            "Time to handle a command (load, decide, append, retries), by aggregate type and outcome.",
+            labels.clone(),
+            started.elapsed().as_secs_f64(),
+        );
         self.metrics.increment(
             "facesign_commands_total",
             "Commands handled, by aggregate type and outcome.",
-            labels(&[("aggregate_type", A::TYPE), ("outcome", outcome)]),
+            labels,
             1,
         );
         result

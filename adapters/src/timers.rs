@@ -55,6 +55,7 @@ pub struct TimerWorker {
     partners: PartnerDirectory,
     http: reqwest::Client,
     ledger_review: Option<crate::loan_review::LedgerReview>,
+    metrics: Arc<crate::Metrics>,
 }
 
 impl TimerWorker {
@@ -74,6 +75,7 @@ impl TimerWorker {
         pool: AnyPool,
         sms: SmsOutbox,
         partners: PartnerDirectory,
+        metrics: Arc<crate::Metrics>,
     ) -> Self {
         Self {
             bus,
@@ -85,6 +87,7 @@ impl TimerWorker {
                 .build()
                 .expect("an HTTP client with default TLS"),
             ledger_review: None,
+            metrics,
         }
     }
 
@@ -134,7 +137,24 @@ impl TimerWorker {
         if callback.status() != CallbackStatus::Pending || callback.attempts() + 1 != attempt {
             return Ok(()); // already delivered, failed or attempted
         }
+        let started = std::time::Instant::now();
         let error = self.deliver(request).await;
+        self.metrics.observe(
+            "facesign_callback_delivery_seconds",
+            "Time a partner's callback endpoint took to answer, by partner and outcome.",
+            crate::metrics::labels(&[
+                ("partner", &request.target),
+                (
+                    "outcome",
+                    if error.is_none() {
+                        "delivered"
+                    } else {
+                        "failed"
+                    },
+                ),
+            ]),
+            started.elapsed().as_secs_f64(),
+        );
         match self
             .bus
             .execute::<Callback>(

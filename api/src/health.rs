@@ -64,7 +64,7 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
         state.metrics.set(
             "facesign_log_head_position",
             "Global position of the newest visible event.",
-            String::new(),
+            adapters::metrics::labels(&[]),
             head.global_position,
         );
     }

@@ -159,10 +159,26 @@ pub struct Deadline {
 /// future dropped, so a command that had not committed never will — and
 /// answered 503 with `TIMEOUT`.
 pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let path = request.uri().path().to_string();
+    // The route pattern (`/partner/v1/{operation}`), never the raw path: a
+    // hostile client must not mint a time series per URL.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let timed = |response: Response| {
+        deadline.metrics.observe(
+            "facesign_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route and status.",
+            adapters::metrics::labels(&[("route", &route), ("status", response.status().as_str())]),
+            started.elapsed().as_secs_f64(),
+        );
+        response
+    };
     let mut stopping = deadline.stopping.clone();
     let cause = tokio::select! {
-        response = next.run(request) => return response,
+        response = next.run(request) => return timed(response),
         _ = tokio::time::sleep(deadline.after) => "deadline",
         _ = stopping.wait_for(|stop| *stop) => "shutdown",
     };
@@ -189,7 +205,7 @@ pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: 
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    response
+    timed(response)
 }
 
 #[cfg(test)]

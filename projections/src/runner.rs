@@ -186,7 +186,12 @@ pub struct ProjectionRunner<P, L> {
     every_event: bool,
     status: watch::Sender<ProjectionStatus>,
     changes: broadcast::Sender<RowsChanged>,
+    lag: Option<LagObserver>,
 }
+
+/// Told, for every event a projection applied, how long after its commit it
+/// was applied (projection name, the event's commit time).
+pub type LagObserver = Arc<dyn Fn(&'static str, chrono::DateTime<chrono::Utc>) + Send + Sync>;
 
 impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
     /// A runner for `projection`, writing through `pool`, reading `log`.
@@ -201,7 +206,14 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
             every_event: false,
             status: watch::channel(ProjectionStatus::default()).0,
             changes: broadcast::channel(1024).0,
+            lag: None,
         }
+    }
+
+    /// Tells `observer` how long after its commit each event was applied.
+    pub fn observe_lag(mut self, observer: LagObserver) -> Self {
+        self.lag = Some(observer);
+        self
     }
 
     /// Applies every event, ignoring [`Projection::reads`]: the rebuild that
@@ -264,6 +276,11 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         announce_rows(&mut tx, name, &changed.iter().copied().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         self.cursor.written(last, total);
+        if let Some(observe) = &self.lag {
+            for event in &read {
+                observe(name, event.metadata.recorded_at);
+            }
+        }
         // Row notices go out before waiters are released, so whoever a waiter
         // answers finds them already sent (the account cache relies on it).
         for (aggregate_type, aggregate_id) in changed {

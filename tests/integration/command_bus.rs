@@ -223,8 +223,14 @@ async fn concurrent_commands_share_commits_and_each_stands_alone() {
             .unwrap();
         assert_eq!((stored.len(), *sequence), (1, 1), "task {n}");
     }
-    let appends = metrics.counter("facesign_group_commit_appends_total", "");
-    let commits = metrics.counter("facesign_group_commits_total", "");
+    let appends = metrics.counter(
+        "facesign_group_commit_appends_total",
+        &adapters::metrics::labels(&[]),
+    );
+    let commits = metrics.counter(
+        "facesign_group_commits_total",
+        &adapters::metrics::labels(&[]),
+    );
     assert!(
         appends >= 64,
         "every append went through the committer: {appends}"

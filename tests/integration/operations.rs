@@ -1,5 +1,5 @@
-//! What operators rely on: health, readiness, metrics, GraphiQL, the CLI and the
-//! published schema.
+//! What operators rely on: health, readiness, metrics (and the dashboard and
+//! list of them), GraphiQL, the CLI and the published schema.
 
 use std::process::Command;
 
@@ -35,6 +35,16 @@ async fn health_readiness_and_metrics_report_the_projection() {
     );
     assert!(text.contains("facesign_projection_lag_events{projection=\"task_board\"} 0"));
     assert!(text.contains("# TYPE facesign_commands_total counter"));
+    // Issue 23 item 2: latency distributions, not only counts.
+    for series in [
+        "facesign_http_request_duration_seconds_bucket{route=\"/graphql\",status=\"200\",le=\"+Inf\"}",
+        "facesign_graphql_operation_duration_seconds_bucket{operation=\"Mutation.createInterviewTask\",outcome=\"OK\",le=\"+Inf\"} 1",
+        "facesign_command_duration_seconds_bucket{aggregate_type=\"interview-task\",outcome=\"ok\",le=\"+Inf\"} 1",
+        "facesign_projection_lag_seconds_bucket{projection=\"task_board\",le=\"+Inf\"}",
+        "# TYPE facesign_command_duration_seconds histogram",
+    ] {
+        assert!(text.contains(series), "{series} in {text}");
+    }
 
     let graphiql = app.get("/graphql").await;
     assert_eq!(graphiql.status(), 200);
@@ -123,4 +133,39 @@ async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
         .await
         .expect("starts once the first stopped");
     again.stop().await.unwrap();
+}
+
+/// Every metric the Grafana dashboard queries is one the engine records and
+/// docs/operations.md lists (issue 23 item 2).
+#[test]
+fn the_dashboard_queries_only_documented_metrics() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dashboard = std::fs::read_to_string(format!("{root}/docs/grafana-dashboard.json")).unwrap();
+    let listed = std::fs::read_to_string(format!("{root}/docs/operations.md")).unwrap();
+    let parsed: Value = serde_json::from_str(&dashboard).expect("the dashboard is JSON");
+    assert!(parsed["panels"].as_array().is_some_and(|p| !p.is_empty()));
+    let mut names: Vec<&str> = dashboard
+        .match_indices("facesign_")
+        .map(|(at, _)| {
+            let rest = &dashboard[at..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or(rest.len());
+            let name = &rest[..end];
+            ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name)
+        })
+        .filter(|name| *name != "facesign_")
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        assert!(
+            listed.contains(&format!("`{name}`")),
+            "{name} is not listed in docs/operations.md"
+        );
+    }
 }

@@ -7,6 +7,7 @@
 //! broker outage or a crash re-sends rather than loses (at least once; the
 //! `event-id` header lets consumers drop repeats).
 
+use crate::metrics::seconds_since;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -212,6 +213,12 @@ impl Relay {
                 Ok(Ok(_)) if failure.is_none() => {
                     acknowledged = Some(event.position);
                     count += 1;
+                    self.metrics.observe(
+                        "facesign_relay_lag_seconds",
+                        "Time from an event's commit to Kafka acknowledging it.",
+                        crate::metrics::labels(&[]),
+                        seconds_since(event.metadata.recorded_at),
+                    );
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err((e, _))) => {
@@ -231,7 +238,7 @@ impl Relay {
             self.metrics.increment(
                 "facesign_relay_events_published_total",
                 "Events the Kafka relay published and the broker acknowledged.",
-                String::new(),
+                crate::metrics::labels(&[]),
                 count as u64,
             );
             self.report(last, applied + count).await;
@@ -254,7 +261,7 @@ impl Relay {
         self.metrics.set(
             "facesign_relay_lag_events",
             "Events committed to the log and not yet acknowledged by Kafka (approximate).",
-            String::new(),
+            crate::metrics::labels(&[]),
             (head.global_position - checkpoint.global_position).max(0),
         );
     }

@@ -356,6 +356,7 @@ impl Extension for AccessControlExtension {
         };
         let operation = format!("{parent}.{}", info.name);
         let (field, pos) = (info.field, info.field.name.pos);
+        let started = std::time::Instant::now();
         let outcome = match authorize(caller, &operation) {
             Ok(_) => next.run(ctx, info).await,
             Err(error) => {
@@ -363,12 +364,27 @@ impl Extension for AccessControlExtension {
                 Err(error.into_server_error(pos))
             }
         };
-        if let Err(error) = &outcome {
-            // 操作留痕: every refused command, and every refused access to a record.
-            let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        let code = outcome.as_ref().err().map(|error| {
+            match error.extensions.as_ref().and_then(|e| e.get("code")) {
                 Some(Value::String(code)) => code.clone(),
                 _ => ErrorCode::Validation.as_str().to_string(),
-            };
+            }
+        });
+        if let Some(state) = ctx.data_opt::<crate::state::AppState>() {
+            // Root fields only, and only those of the schema: the label set
+            // is bounded by the schema, whatever a client sends.
+            state.metrics.observe(
+                "facesign_graphql_operation_duration_seconds",
+                "Time to resolve a root GraphQL field, by operation and outcome (OK or the error code).",
+                adapters::metrics::labels(&[
+                    ("operation", &operation),
+                    ("outcome", code.as_deref().unwrap_or("OK")),
+                ]),
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        if let (Err(error), Some(code)) = (&outcome, code) {
+            // 操作留痕: every refused command, and every refused access to a record.
             let access = code == ErrorCode::Forbidden.as_str()
                 || code == ErrorCode::Unauthenticated.as_str();
             if parent == "Mutation" || access {
