@@ -44,6 +44,12 @@ function field(label, input) {
   return h("label", { class: "field" }, label, input);
 }
 
+// An event named in the bank's words, with its stored name beside it (what
+// the API, Kafka and an auditor's queries use).
+function eventName(type, label) {
+  return [h("b", { class: "event-label" }, label), " ", h("span", { class: "muted mono" }, type)];
+}
+
 function facts(pairs) {
   return h("dl", { class: "facts" }, pairs.filter(([, v]) => v != null && v !== "").map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
@@ -86,4 +92,4 @@ function addDays(day, n) {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86400 * 1000).toISOString().slice(0, 10);
 }
 
-export { SHANGHAI_MS, SVG_TAGS, $, h, tableHead, table, badge, field, facts, panel, banner, shanghaiParts, fmt, fmtTime, shanghaiDayToIso, todayShanghai, addDays };
+export { SHANGHAI_MS, SVG_TAGS, $, h, tableHead, table, badge, field, facts, panel, banner, shanghaiParts, fmt, fmtTime, shanghaiDayToIso, todayShanghai, addDays, eventName };

@@ -200,4 +200,12 @@ function reasonLabel(code) {
   return session.labels?.rejectReasons?.find((r) => r.code === code)?.zh ?? code;
 }
 
-export { WORDS, ENUMS, t, enumLabel, statusLabel, reasonLabel };
+// An event type in the bank's words (from /console/labels.json), in the
+// console's language; the stored name when it has none.
+function eventLabel(type) {
+  const label = session.labels?.eventTypes?.[type];
+  if (!label) return type;
+  return session.lang === "en" ? label.en : label.zh;
+}
+
+export { WORDS, ENUMS, t, enumLabel, statusLabel, reasonLabel, eventLabel };

@@ -106,7 +106,7 @@ async fn style() -> Response {
     asset("text/css; charset=utf-8", STYLE)
 }
 
-/// Status and reason names in the words of 001 and 004, the aggregate types an
+/// Status, reason and event names in the words of 001 and 004, the aggregate types an
 /// auditor can look up, and the role rule of every operation (`access::RULES`),
 /// which the console uses to offer only what the logged-in role may do; the API
 /// still decides.
@@ -127,7 +127,12 @@ pub fn labels_document() -> Value {
         })
         .collect();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let event_types: Map<String, Value> = domain::event_labels::EVENT_LABELS
+        .iter()
+        .map(|(name, zh, en)| (name.to_string(), json!({ "zh": zh, "en": en })))
+        .collect();
     json!({
+        "eventTypes": event_types,
         "taskStatus": statuses,
         "rejectReasons": reasons,
         "rules": rules,
@@ -162,6 +167,10 @@ mod tests {
         assert_eq!(
             labels["rules"]["Mutation.decideQcCase"],
             json!(["QC_REVIEWER"])
+        );
+        assert_eq!(
+            labels["eventTypes"]["AppointmentConfirmed"],
+            json!({ "zh": "预约已确认", "en": "Appointment confirmed" })
         );
     }
 

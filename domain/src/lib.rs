@@ -9,6 +9,7 @@ pub mod channel;
 mod command_inputs;
 pub mod customer_agenda;
 pub mod error;
+pub mod event_labels;
 pub mod flows;
 pub mod inbound_call;
 pub mod interview_task;

@@ -369,6 +369,10 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         .unwrap();
     assert_eq!(booked["seatNo"], "S1");
     browser.shot("03-task-booked").await;
+    // Issue 23 item 6: the timeline names events in the bank's words, the
+    // stored name beside them.
+    browser.wait_text("#timeline", "预约已确认").await;
+    browser.wait_text("#timeline", "AppointmentConfirmed").await;
 
     // The board saw the new task and its booking live.
     browser.switch(&board_tab).await;
@@ -606,6 +610,7 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         .click_and_redraw("#feed a[href*='type=qc-case']")
         .await;
     browser.wait_text("#trail", "QcCaseDecided").await;
+    browser.wait_text("#trail", "质检已审核").await;
     browser.wait_text("#as-of", "\"DECIDED\"").await;
     // The auditor sees personal data masked, exactly as the API masks it.
     browser.open(&hash).await;

@@ -2,16 +2,16 @@
 // the operation log (操作留痕) and actor trails.
 
 import { gql } from "../api.js";
-import { banner, field, fmt, h, panel, SHANGHAI_MS, table, tableHead } from "../dom.js";
+import { banner, eventName, field, fmt, h, panel, SHANGHAI_MS, table, tableHead } from "../dom.js";
 import { go } from "../router.js";
 import { may, session } from "../session.js";
-import { enumLabel, t } from "../words.js";
+import { enumLabel, eventLabel, t } from "../words.js";
 
 function eventRows(events) {
   return events.map((e) => h("tr", { "data-event": e.eventType, "data-aggregate": e.aggregateId },
     h("td", { class: "mono" }, e.position), h("td", {}, fmt(e.recordedAt)),
     h("td", {}, h("a", { href: `#/audit?type=${encodeURIComponent(e.aggregateType)}&id=${encodeURIComponent(e.aggregateId)}` }, `${e.aggregateType} ${e.aggregateId.slice(0, 24)}`), ` #${e.sequence}`),
-    h("td", {}, h("details", {}, h("summary", {}, e.eventType), h("pre", { class: "json" }, JSON.stringify(e.payload, null, 2)))),
+    h("td", {}, h("details", {}, h("summary", {}, eventName(e.eventType, eventLabel(e.eventType))), h("pre", { class: "json" }, JSON.stringify(e.payload, null, 2)))),
     h("td", {}, who(e))));
 }
 
@@ -117,7 +117,7 @@ async function actorTrail(actorId) {
   return h("div", { id: "actor-trail" }, table([t("f.position"), t("f.at"), t("f.aggregate"), t("f.event"), t("f.actor")], actions.map((a) =>
     h("tr", { "data-event": a.eventType }, h("td", { class: "mono" }, String(a.globalPosition)), h("td", {}, fmt(a.recordedAt)),
       h("td", {}, h("a", { href: `#/audit?type=${encodeURIComponent(a.aggregateType)}&id=${encodeURIComponent(a.aggregateId)}` }, `${a.aggregateType} ${a.aggregateId.slice(0, 24)}`)),
-      h("td", {}, a.eventType), h("td", {}, who(a))))));
+      h("td", {}, eventName(a.eventType, eventLabel(a.eventType))), h("td", {}, who(a))))));
 }
 
 export { eventRows, who, EVENT_FIELDS, auditPage, operationLogPanel, actorTrail };

@@ -2,11 +2,11 @@
 // the actions the API allows this user now.
 
 import { act, ApiError, commandButton, gql } from "../api.js";
-import { badge, facts, field, fmt, fmtTime, h, panel, table } from "../dom.js";
+import { badge, eventName, facts, field, fmt, fmtTime, h, panel, table } from "../dom.js";
 import { who } from "./audit.js";
 import { TASK_FIELDS } from "./board.js";
 import { may, session } from "../session.js";
-import { enumLabel, statusLabel, t } from "../words.js";
+import { enumLabel, eventLabel, statusLabel, t } from "../words.js";
 
 // What the session recorded, as the API types it (TaskDetail.record).
 const RECORD_FIELDS = `conclusion { outcome at } fieldInvestigation { at } identityChecks { idNumber livenessPassed similarity threshold passed at }
@@ -110,7 +110,7 @@ async function taskPage(id) {
   const right = [
     panel(t("task.actions"), await taskActions(task, timeline)),
     panel(t("task.timeline"), h("ol", { class: "timeline", id: "timeline" }, timeline.map((e) =>
-      h("li", { "data-event": e.eventType }, h("b", {}, e.eventType), h("br"), h("span", { class: "muted" }, `${fmt(e.at)} · ${who(e)}`))))),
+      h("li", { "data-event": e.eventType }, eventName(e.eventType, eventLabel(e.eventType)), h("br"), h("span", { class: "muted" }, `${fmt(e.at)} · ${who(e)}`))))),
   ];
   return [
     h("h1", {}, `${t("task.title")} ${task.contractNo} `, badge(task.status, statusLabel(task.status))),
