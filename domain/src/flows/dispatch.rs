@@ -478,16 +478,7 @@ mod tests {
         );
         facts.queue.as_mut().unwrap().groups_required = true;
         let effects = DispatchFlow::default().react(&queued(), &facts);
-        let dispatched: Vec<(String, String)> = effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Send(
-                    Order::Call(call, InboundCallCommand::Dispatch { seat_no, .. }),
-                    _,
-                ) => Some((call.clone(), seat_no.clone())),
-                _ => None,
-            })
-            .collect();
+        let dispatched = dispatched_to(&effects);
         assert_eq!(
             dispatched,
             vec![
