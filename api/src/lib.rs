@@ -46,6 +46,10 @@ use axum::middleware;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
 
 const ALL_WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
 
@@ -113,8 +117,35 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .layer(middleware::from_fn_with_state(deadline, limits::deadline))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+            axum::http::HeaderName::from_static("x-sign"),
+        ]))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost: oversized headers are refused before anything reads them.
         .layer(middleware::from_fn(limits::header_limits))
         .with_state((state, schema))
+}
+
+/// One span per request, named by method and path (never the query string,
+/// which may carry a GraphQL document) and the request id every log line of
+/// the request carries; marked-sensitive headers are not recorded.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
 }
 
 /// GraphQL over WebSocket. The bearer token comes in the `connection_init`

@@ -1,10 +1,9 @@
 //! HTTP-level bounds of every request: header and URI size, a deadline, body
-//! size, and per-client rate limiting (token bucket keyed by token subject, else by IP).
+//! size, and per-client rate limiting (`governor`, keyed by token subject, else by IP).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -16,44 +15,31 @@ use crate::error::refusal_body;
 use crate::state::AppState;
 use domain::error::ErrorCode;
 
-/// Token buckets per client.
+/// Per-client rate limits (GCRA from `governor`, keyed by client).
 pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    limiter: governor::DefaultKeyedRateLimiter<String>,
 }
+
+/// Clients remembered before idle ones are forgotten.
+const REMEMBERED_CLIENTS: usize = 100_000;
 
 impl RateLimiter {
     /// A limiter allowing `per_second` sustained and `burst` extra requests.
     pub fn new(per_second: u32, burst: u32) -> Self {
+        let nonzero = |n: u32| std::num::NonZeroU32::new(n.max(1)).expect("at least 1");
+        let quota = governor::Quota::per_second(nonzero(per_second)).allow_burst(nonzero(burst));
         Self {
-            per_second: f64::from(per_second.max(1)),
-            burst: f64::from(burst.max(1)),
-            buckets: Mutex::new(HashMap::new()),
+            limiter: governor::RateLimiter::keyed(quota),
         }
     }
 
-    /// Takes one token for `client`; false when its bucket is empty.
+    /// Takes one request from `client`'s allowance; false when it is spent.
     pub fn allow(&self, client: &str) -> bool {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 100_000 {
-            // Forget clients idle long enough to have refilled completely.
-            let full = self.burst / self.per_second;
-            buckets.retain(|_, (_, last)| now.duration_since(*last).as_secs_f64() < full);
+        if self.limiter.len() > REMEMBERED_CLIENTS {
+            // Forget clients whose allowance has refilled completely.
+            self.limiter.retain_recent();
         }
-        let (tokens, last) = buckets
-            .entry(client.to_string())
-            .or_insert((self.burst, now));
-        *tokens =
-            (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        self.limiter.check_key(&client.to_string()).is_ok()
     }
 }
 

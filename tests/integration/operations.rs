@@ -169,3 +169,38 @@ fn the_dashboard_queries_only_documented_metrics() {
         );
     }
 }
+
+/// Issue 23 item 3: every answer carries `x-request-id` — the caller's, or a
+/// fresh one — which the request's log lines and the command metadata carry
+/// too; a client that accepts gzip gets compressed answers.
+#[tokio::test]
+async fn requests_carry_an_id_and_answers_are_compressed_on_request() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let given = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "req-ops-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "req-ops-1");
+    let fresh = app.get("/healthz").await;
+    let id = fresh.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+
+    let compressed = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(crate::support::token("A001", "ADMIN"))
+        .header("accept-encoding", "gzip")
+        .json(&serde_json::json!({ "query": "{ __schema { types { name } } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.status(), 200);
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    app.stop().await;
+}
