@@ -429,13 +429,30 @@ fn jwt_secret(demo: bool) -> anyhow::Result<SecretString> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    // Read before the command line: logging starts before anything else.
+    let json = match std::env::var("FACESIGN_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("") | Ok("text") => false,
+        Ok("json") => true,
+        Ok(other) => {
+            eprintln!("error: FACESIGN_LOG_FORMAT must be text or json, not {other:?}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        // One JSON object per line, with the request's span (its request id).
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -553,11 +570,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.command_max_attempts = command_max_attempts;
             settings.read_your_writes_timeout = Duration::from_millis(read_your_writes_timeout_ms);
             let server = facesign::serve(&settings).await?;
-            eprintln!(
+            // Through the log, so FACESIGN_LOG_FORMAT=json keeps every line JSON.
+            tracing::info!(
                 "facesign is serving GraphiQL at http://{}/graphql",
                 server.addr
             );
-            eprintln!("the console is at http://{}/console", server.addr);
+            tracing::info!("the console is at http://{}/console", server.addr);
             server.stop_on_signal();
             server.wait().await
         }

@@ -204,3 +204,52 @@ async fn requests_carry_an_id_and_answers_are_compressed_on_request() {
     assert_eq!(compressed.headers()["content-encoding"], "gzip");
     app.stop().await;
 }
+
+/// Issue 23 item 4 (its logging part): with `FACESIGN_LOG_FORMAT=json` every
+/// log line is one JSON object, and a request's lines carry its request id.
+#[tokio::test]
+async fn json_logs_carry_the_request_id() {
+    let dir = tempfile_dir("json-logs");
+    let log = dir.join("serve.log");
+    let port = crate::support::free_port();
+    let mut server = crate::support::start_server_process(
+        &format!("sqlite://{}", dir.join("logs.db").display()),
+        port,
+        &log,
+        &[
+            ("FACESIGN_LOG_FORMAT", "json"),
+            ("RUST_LOG", "info,tower_http=debug"),
+        ],
+    )
+    .await;
+    let answered = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .header("x-request-id", "req-json-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 3, "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == "req-json-1"),
+        "a line of the request names its id: {text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("facesign-{name}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
