@@ -8,6 +8,32 @@ use crate::command;
 use crate::context::state;
 use crate::error::ApiError;
 
+/// A channel code as a caller gives it: trimmed, 1 to 32 characters.
+pub(crate) fn channel_code(code: &str) -> Result<String, ApiError> {
+    let code = code.trim();
+    if code.is_empty() || code.len() > 32 {
+        return Err(ApiError::validation(
+            "channelCode must be 1 to 32 characters",
+        ));
+    }
+    Ok(code.to_string())
+}
+
+/// 准入校验: the answer of channel `code` to a caller at `place`, read from
+/// the channel itself, so a just-disabled channel refuses at once.
+pub(crate) async fn admit(
+    ctx: &Context<'_>,
+    code: &str,
+    place: &CallerPlace,
+) -> Result<Admission, ApiError> {
+    let (channel, _) = state(ctx)
+        .bus
+        .load::<Channel>(code)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(channel.admit(place))
+}
+
 /// A GPS area a channel admits from.
 #[derive(InputObject, SimpleObject, Clone)]
 #[graphql(input_name = "GpsAreaInput")]
@@ -132,17 +158,12 @@ impl ChannelQuery {
         longitude: Option<f64>,
         wifi: Option<String>,
     ) -> Result<AdmissionView> {
-        let (channel, _) = state(ctx)
-            .bus
-            .load::<Channel>(channel_code.trim())
-            .await
-            .map_err(ApiError::internal)?;
         let place = CallerPlace {
             locality,
             position: latitude.zip(longitude),
             wifi,
         };
-        Ok(match channel.admit(&place) {
+        Ok(match admit(ctx, channel_code.trim(), &place).await? {
             Admission::Admitted => AdmissionView {
                 admitted: true,
                 message: None,

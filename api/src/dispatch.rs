@@ -4,7 +4,7 @@
 
 use async_graphql::futures_util::{Stream, StreamExt};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Subscription, ID};
-use domain::channel::{CallerPlace, Channel};
+use domain::channel::CallerPlace;
 use domain::customer_agenda::agenda_id;
 use domain::inbound_call::dispatch::{choose_seat, estimated_wait_seconds, SeatCandidate, RULE_ID};
 use domain::inbound_call::{
@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::access::checks;
+use crate::channels;
 use crate::command;
 use crate::context::{request, state};
 use crate::error::ApiError;
@@ -324,30 +325,17 @@ impl DispatchMutation {
         input: JoinQueueInput,
     ) -> Result<InboundCallView> {
         let context = request(ctx).command_context()?;
-        let channel_code = input.channel_code.trim().to_string();
-        if channel_code.is_empty() || channel_code.len() > 32 {
-            return Err(ApiError::validation("channelCode must be 1 to 32 characters").into());
-        }
+        let channel_code = channels::channel_code(&input.channel_code)?;
         let mut call = caller(ctx, input.task_id.trim(), &channel_code).await?;
-        call.region = input
-            .region
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty());
-        call.designated_seat = input
-            .designated_seat
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
+        call.region = crate::given_text(input.region);
+        call.designated_seat = crate::given_text(input.designated_seat);
         let state = state(ctx);
-        let (channel, _) = state
-            .bus
-            .load::<Channel>(&channel_code)
-            .await
-            .map_err(ApiError::internal)?;
-        let admission = channel.admit(&CallerPlace {
+        let place = CallerPlace {
             locality: input.locality,
             position: input.latitude.zip(input.longitude),
             wifi: input.wifi,
-        });
+        };
+        let admission = channels::admit(ctx, &channel_code, &place).await?;
         let call_id = request(ctx).new_aggregate_id::<InboundCall>(&state.bus);
         command::send_as::<InboundCall>(
             state,

@@ -58,6 +58,13 @@ pub use request::RequestContext;
 pub use schema::{build_schema, FacesignSchema};
 pub use state::{ApiConfig, AppState};
 
+/// An optional text argument, trimmed; None when absent or blank.
+pub(crate) fn given_text(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// The stored text form of an instant (fixed width, so it sorts as it compares).
 pub(crate) use projections::runner::rfc3339;
 

@@ -281,11 +281,7 @@ impl QualityQuery {
         if !(1..=200).contains(&first) {
             return Err(ApiError::validation("first must be between 1 and 200").into());
         }
-        let text = |value: Option<String>| {
-            value
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let text = crate::given_text;
         let filter = QcFilter {
             status: filter.status,
             origin: filter.origin,

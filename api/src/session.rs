@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use domain::channel::{Admission, CallerPlace, Channel};
+use domain::channel::{Admission, CallerPlace};
 use domain::interview_task::session::{self, SessionCommand};
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
 use domain::role::Role;
@@ -324,24 +324,17 @@ impl SessionMutation {
         task_id: ID,
         input: JoinInterviewInput,
     ) -> Result<InterviewTaskPayload> {
-        let channel_code = input.channel_code.trim().to_string();
-        if channel_code.is_empty() || channel_code.len() > 32 {
-            return Err(ApiError::validation("channelCode must be 1 to 32 characters").into());
-        }
+        let channel_code = crate::channels::channel_code(&input.channel_code)?;
         let id_number = checks::caller(ctx)?.id.to_string();
         // Whose task it is first: a stranger learns nothing about the channel.
         may_act_on(ctx, &task_id).await?;
-        let (channel, _) = state(ctx)
-            .bus
-            .load::<Channel>(&channel_code)
-            .await
-            .map_err(ApiError::internal)?;
         let place = CallerPlace {
             locality: input.locality,
             position: input.latitude.zip(input.longitude),
             wifi: input.wifi,
         };
-        if let Admission::Refused(text) = channel.admit(&place) {
+        if let Admission::Refused(text) = crate::channels::admit(ctx, &channel_code, &place).await?
+        {
             // Not the caller's role or record but where they call from: the
             // customer is told where to call from (001 2.2.2).
             return Err(ApiError {

@@ -151,11 +151,7 @@ impl TaskQuery {
         // reveal other people's tasks.
         let caller = checks::caller(ctx)?;
         let mine = |role| (caller.role == role).then(|| caller.id.to_string());
-        let text = |value: Option<String>| {
-            value
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let text = crate::given_text;
         let filter = TaskFilter {
             manager_id: mine(domain::role::Role::AccountManager),
             seat_reach: mine(domain::role::Role::Seat),

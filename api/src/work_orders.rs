@@ -152,9 +152,7 @@ impl WorkOrderQuery {
         phone: Option<String>,
     ) -> Result<Vec<WorkOrderView>> {
         let state = state(ctx);
-        let phone = phone
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty());
+        let phone = crate::given_text(phone);
         if phone
             .as_deref()
             .is_some_and(|p| !domain::pii::valid_phone(p))
