@@ -8,17 +8,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::partner_order::signature::same_secret;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::access::record;
 use crate::error::{http_status, ApiError};
 use crate::state::AppState;
-
-/// Equal without telling, by its timing, how much of a guess was right.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// Records one delivery report (`{"messageId", "status": "DELIVERED" | "UNDELIVERED", "reason"?}`).
 pub async fn delivery_report(
