@@ -528,10 +528,8 @@ impl Aggregate for InterviewTask {
                     .map(|location| location.validated().map(Box::new))
                     .transpose()?;
                 // 001 2.5.1: 省内流程不做改动 — only 省外 cases are interviewed.
-                if let (Some(home), Some(location)) =
-                    (&services.routing.home_province, &property_location)
-                {
-                    if super::same_province(home, &location.province) {
+                if let Some(location) = &property_location {
+                    if !services.routing.interviews(&location.province) {
                         return Err(InterviewTaskError::InProvince {
                             province: location.province.clone(),
                         });
