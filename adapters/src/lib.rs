@@ -24,3 +24,12 @@ pub use database::{Backend, Database, StoreError};
 pub use global_log::GlobalLog;
 pub use metrics::Metrics;
 pub use system::{ShiftableClock, SystemClock, UuidV7Ids};
+
+/// The client of every outbound HTTP call (partner callbacks, the SMS
+/// gateway): a slow peer costs at most ten seconds per call.
+pub(crate) fn outbound_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client with default TLS")
+}

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use domain::log::rfc3339;
 use domain::services::{Clock, IdGen};
 use sqlx::AnyPool;
 
@@ -40,10 +41,7 @@ impl SmsOutbox {
 
     /// Records the message; returns false when it was already sent.
     pub async fn send(&self, message: &SmsMessage) -> Result<bool, sqlx::Error> {
-        let sent_at = self
-            .clock
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let sent_at = rfc3339(self.clock.now());
         let inserted = sqlx::query(
             "INSERT INTO sms_messages (message_id, dedup_key, task_id, phone, template, body, sent_at,
                 status, next_attempt_at, status_at)
@@ -167,10 +165,7 @@ impl SmsDelivery {
             pool,
             clock,
             gateway,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .expect("an HTTP client with default TLS"),
+            http: crate::outbound_http(),
             metrics,
         }
     }
@@ -227,13 +222,12 @@ impl SmsDelivery {
     /// One round: every due message gets one attempt; returns how many were handed over.
     pub async fn deliver_due(&self) -> Result<usize, sqlx::Error> {
         let now = self.clock.now();
-        let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let expired = sqlx::query(
             "UPDATE sms_messages SET status = 'EXPIRED', status_at = $1, next_attempt_at = NULL
               WHERE status = 'PENDING' AND sent_at < $2",
         )
-        .bind(stamp(now))
-        .bind(stamp(now - self.gateway.max_age))
+        .bind(rfc3339(now))
+        .bind(rfc3339(now - self.gateway.max_age))
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -245,7 +239,7 @@ impl SmsDelivery {
               WHERE status = 'PENDING' AND next_attempt_at <= $1
               ORDER BY next_attempt_at, message_id LIMIT $2",
         )
-        .bind(stamp(now))
+        .bind(rfc3339(now))
         .bind(DELIVERY_BATCH)
         .fetch_all(&self.pool)
         .await?;
@@ -270,7 +264,7 @@ impl SmsDelivery {
                     self.count("retry", 1);
                     let wait = (self.gateway.retry_base * 2_i32.pow((attempts - 1).min(16) as u32))
                         .min(chrono::Duration::minutes(MAX_RETRY_WAIT_MINUTES));
-                    ("PENDING", Some(stamp(now + wait)), Some(error), None)
+                    ("PENDING", Some(rfc3339(now + wait)), Some(error), None)
                 }
             };
             if status == "FAILED" {
@@ -291,7 +285,7 @@ impl SmsDelivery {
             .bind(next)
             .bind(error)
             .bind(gateway_id)
-            .bind(stamp(now))
+            .bind(rfc3339(now))
             .bind(&message.message_id)
             .execute(&self.pool)
             .await?;
@@ -305,8 +299,7 @@ impl SmsDelivery {
         poll_interval: std::time::Duration,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        let (_never, commits) = tokio::sync::watch::channel(domain::log::LogPosition::START);
-        projections::runner::run_until_shutdown(
+        projections::runner::run_on_the_clock(
             "sms-delivery",
             || async {
                 self.deliver_due()
@@ -314,7 +307,6 @@ impl SmsDelivery {
                     .map(|_| ())
                     .map_err(|e| format!("{e:#}"))
             },
-            commits,
             poll_interval,
             shutdown,
         )
@@ -376,7 +368,7 @@ pub async fn record_report(
     )
     .bind(&report.status)
     .bind(reason)
-    .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    .bind(rfc3339(at))
     .bind(&report.message_id)
     .execute(pool)
     .await?;

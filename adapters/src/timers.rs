@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use domain::callback::{Callback, CallbackCommand, CallbackRequest, CallbackStatus};
 use domain::flows::{Effect, TimerKind};
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
-use domain::log::{Actor, LogPosition};
+use domain::log::Actor;
 use domain::partner_order::{PartnerOrder, PartnerOrderCommand};
-use projections::runner::{rfc3339, run_until_shutdown};
+use projections::runner::{rfc3339, run_on_the_clock};
 use sqlx::AnyPool;
 use tokio::sync::watch;
 use tracing::warn;
@@ -42,6 +42,22 @@ pub async fn schedule_job(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// A timer's command is done once it committed or its aggregate refused it:
+/// a refusal means the aggregate moved on and the timer is stale. Anything
+/// else fails the timer, which fires again.
+fn done_unless_failed<E>(
+    result: Result<crate::CommandReceipt, CommandError<E>>,
+) -> anyhow::Result<()>
+where
+    E: std::error::Error,
+    anyhow::Error: From<CommandError<E>>,
+{
+    match result {
+        Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// How often the account check looks again before it gives up (a day of hours).
@@ -82,10 +98,7 @@ impl TimerWorker {
             pool,
             sms,
             partners,
-            http: reqwest::Client::builder()
-                .timeout(StdDuration::from_secs(10))
-                .build()
-                .expect("an HTTP client with default TLS"),
+            http: crate::outbound_http(),
             ledger_review: None,
             metrics,
         }
@@ -155,18 +168,15 @@ impl TimerWorker {
             ]),
             started.elapsed().as_secs_f64(),
         );
-        match self
-            .bus
-            .execute::<Callback>(
-                callback_id,
-                CallbackCommand::RecordAttempt { attempt, error },
-                context,
-            )
-            .await
-        {
-            Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
-            Err(other) => Err(other.into()),
-        }
+        done_unless_failed(
+            self.bus
+                .execute::<Callback>(
+                    callback_id,
+                    CallbackCommand::RecordAttempt { attempt, error },
+                    context,
+                )
+                .await,
+        )
     }
 
     async fn check_account(
@@ -175,18 +185,15 @@ impl TimerWorker {
         order_id: &str,
         key: &str,
     ) -> anyhow::Result<()> {
-        match self
-            .bus
-            .execute::<PartnerOrder>(
-                order_id,
-                PartnerOrderCommand::CompleteDeferredBorrow,
-                context,
-            )
-            .await
-        {
-            Ok(_) | Err(CommandError::Domain(_)) => {}
-            Err(other) => return Err(other.into()),
-        }
+        done_unless_failed(
+            self.bus
+                .execute::<PartnerOrder>(
+                    order_id,
+                    PartnerOrderCommand::CompleteDeferredBorrow,
+                    context,
+                )
+                .await,
+        )?;
         let (order, _) = self.bus.load::<PartnerOrder>(order_id).await?;
         let checks = key.split(':').count() as u32;
         if order.borrow().is_none() && order.deferred_borrow().is_some() && checks < ACCOUNT_CHECKS
@@ -215,18 +222,15 @@ impl TimerWorker {
         key: &str,
     ) -> anyhow::Result<()> {
         let offer: u32 = key.rsplit(':').next().unwrap_or_default().parse()?;
-        match self
-            .bus
-            .execute::<domain::inbound_call::InboundCall>(
-                call_id,
-                domain::inbound_call::InboundCallCommand::ExpireOffer { offer },
-                context,
-            )
-            .await
-        {
-            Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
-            Err(other) => Err(other.into()),
-        }
+        done_unless_failed(
+            self.bus
+                .execute::<domain::inbound_call::InboundCall>(
+                    call_id,
+                    domain::inbound_call::InboundCallCommand::ExpireOffer { offer },
+                    context,
+                )
+                .await,
+        )
     }
 
     /// Fires every timer due by now; returns how many fired.
@@ -277,20 +281,15 @@ impl TimerWorker {
         }
         let booking_id: Uuid = booking_id.parse()?;
         match kind {
-            "EXPIRY" => {
-                match self
-                    .bus
+            "EXPIRY" => done_unless_failed(
+                self.bus
                     .execute::<InterviewTask>(
                         task_id,
                         InterviewTaskCommand::ExpireAppointment { booking_id },
                         &context,
                     )
-                    .await
-                {
-                    Ok(_) | Err(CommandError::Domain(_)) => Ok(()),
-                    Err(other) => Err(other.into()),
-                }
-            }
+                    .await,
+            ),
             "REMINDER" => {
                 let (task, _) = self.bus.load::<InterviewTask>(task_id).await?;
                 let texts =
@@ -316,9 +315,7 @@ impl TimerWorker {
 
     /// Runs until shutdown, polling every `poll_interval`.
     pub async fn run(&self, poll_interval: StdDuration, shutdown: watch::Receiver<bool>) {
-        // Timers are due by the clock, not by commits: a channel nobody sends on.
-        let (_never, commits) = watch::channel(LogPosition::START);
-        run_until_shutdown(
+        run_on_the_clock(
             "timers",
             || async {
                 self.fire_due().await.map_err(|e| format!("{e:#}"))?;
@@ -330,7 +327,6 @@ impl TimerWorker {
                 }
                 Ok(())
             },
-            commits,
             poll_interval,
             shutdown,
         )

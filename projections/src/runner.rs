@@ -785,6 +785,22 @@ pub async fn run_until_shutdown<F, Fut>(
     info!(worker = name, "background worker stopped at its checkpoint");
 }
 
+/// [`run_until_shutdown`] for a worker due by the clock, not by commits
+/// (timers, SMS delivery): a round every `poll_interval`.
+pub async fn run_on_the_clock<F, Fut>(
+    name: &'static str,
+    round: F,
+    poll_interval: Duration,
+    shutdown: watch::Receiver<bool>,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    // A channel nobody sends on: no commit ever wakes it early.
+    let (_never, commits) = watch::channel(LogPosition::START);
+    run_until_shutdown(name, round, commits, poll_interval, shutdown).await;
+}
+
 fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
