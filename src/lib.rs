@@ -3,6 +3,7 @@
 //! integration tests both start the engine through here.
 
 mod cluster;
+pub mod contracts;
 pub mod demo;
 pub mod registry;
 pub mod settings;

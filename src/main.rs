@@ -184,6 +184,13 @@ enum Command {
         #[arg(long, default_value = "docs/schema.graphql")]
         out: PathBuf,
     },
+    /// Write the event contracts (AsyncAPI 3 document of the topics, JSON
+    /// Schema of the envelope, of every event type and inbound message).
+    Contracts {
+        /// Output directory; files there that are no longer generated are removed.
+        #[arg(long, default_value = "docs/contracts")]
+        out: PathBuf,
+    },
     /// Seed demo data into an empty log and exit.
     SeedDemo,
 }
@@ -632,6 +639,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema { out } => {
             std::fs::write(&out, api::schema::sdl())?;
             eprintln!("schema written to {}", out.display());
+            Ok(())
+        }
+        Command::Contracts { out } => {
+            let written = facesign::contracts::write(&out)?;
+            eprintln!("{written} contract files written to {}", out.display());
             Ok(())
         }
         Command::SeedDemo => {

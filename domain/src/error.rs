@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A stable, machine-readable error category; clients branch on it, never on message text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// The input is malformed or breaks a rule that does not depend on state.

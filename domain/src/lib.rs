@@ -7,6 +7,7 @@ pub mod callback;
 pub mod channel;
 #[cfg(test)]
 mod command_inputs;
+pub mod contracts;
 pub mod customer_agenda;
 pub mod error;
 pub mod event_labels;

@@ -64,7 +64,7 @@ impl std::str::FromStr for LogPosition {
 }
 
 /// Who caused a command: the authenticated actor and the role they acted in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Actor {
     /// Stable id of the person or system (staff no, customer id, partner code).
     pub id: String,
@@ -86,7 +86,7 @@ impl Actor {
 }
 
 /// Metadata stored with every event (the envelope's `metadata` object).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventMetadata {
     /// UUID v7 of this event, unique across the whole log.
     pub event_id: Uuid,

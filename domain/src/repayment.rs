@@ -5,7 +5,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// Why a schedule or a repayment cannot be computed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum RepaymentError {
     /// Principal must be positive, at most two decimals.
     #[error("principal must be a positive amount in fen")]
@@ -28,7 +28,7 @@ pub enum RepaymentError {
 }
 
 /// One period of a schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Installment {
     /// 1-based period.
     pub period: u32,
@@ -128,7 +128,9 @@ fn amortize(
 
 /// How a loan is repaid (003 §二(一): 还款方式, 等额本息 unless the product
 /// says otherwise).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RepaymentMethod {
     /// 等额本息: a level installment.
@@ -172,7 +174,7 @@ pub fn equal_principal(
 
 /// One period of a loan's plan: the Shanghai calendar day it falls due, and
 /// what it asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlannedInstallment {
     /// The day it is due (Asia/Shanghai).
     pub due_date: chrono::NaiveDate,
@@ -210,7 +212,7 @@ pub fn repayment_plan(
 }
 
 /// What a partial prepayment changes (003 提前还款: 部分提前还款).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PrepaymentChoice {
     /// Keep the installment; the loan ends earlier (缩短期限).

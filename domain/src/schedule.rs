@@ -22,7 +22,7 @@ pub fn shanghai_day_start(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime
 }
 
 /// Rules of booking that operators configure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SchedulingPolicy {
     /// How far ahead an appointment may be booked (001 2.5.3: one month).
     pub horizon_days: i64,
@@ -43,7 +43,7 @@ impl Default for SchedulingPolicy {
 }
 
 /// A half-open interval `[start, end)` in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Slot {
     /// First instant of the slot.
     pub start: DateTime<Utc>,
@@ -52,7 +52,7 @@ pub struct Slot {
 }
 
 /// Why a slot or working-hours definition is malformed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum ScheduleError {
     /// `end` is not after `start`.
     #[error("a slot must end after it starts")]
@@ -107,7 +107,7 @@ impl Slot {
 }
 
 /// One working period of a weekday, in Shanghai local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkingPeriod {
     /// Day of the week.
     pub weekday: Weekday,
@@ -118,7 +118,7 @@ pub struct WorkingPeriod {
 }
 
 /// A seat's weekly working hours (001 2.4.6: 工作时间维护).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WeeklyHours(pub Vec<WorkingPeriod>);
 
 impl WeeklyHours {
@@ -156,7 +156,7 @@ impl WeeklyHours {
 }
 
 /// One held booking of a seat or a customer's agenda.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Booking {
     /// Booking id (one per appointment request of a task).
     pub booking_id: Uuid,
@@ -167,7 +167,7 @@ pub struct Booking {
 }
 
 /// The bookings a calendar holds, with the rules both seats and agendas share.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Bookings(Vec<Booking>);
 
 impl Bookings {

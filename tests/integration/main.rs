@@ -10,6 +10,7 @@ mod cluster;
 mod command_bus;
 mod consistency;
 mod console;
+mod contracts;
 mod dispatch;
 mod faults;
 mod global_log;

@@ -28,7 +28,7 @@ use tracing::{info, warn};
 use super::{KafkaSettings, Topics, CORE_DISBURSEMENTS, CORE_REPAYMENTS, CREDIT_DECISIONS};
 
 /// One credit decision, as the credit system writes it (docs/kafka.md).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreditDecision {
     /// Unique per message; repeats are ignored.
@@ -48,7 +48,7 @@ pub struct CreditDecision {
 }
 
 /// The core system's answer to a `DisbursementRequested` (docs/kafka.md).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DisbursementResult {
     /// Unique per message; repeats are ignored.
@@ -68,7 +68,7 @@ pub struct DisbursementResult {
 }
 
 /// A repayment the core received, or an auto-debit that failed (docs/kafka.md).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CoreRepayment {
     /// Unique per message; repeats are ignored.

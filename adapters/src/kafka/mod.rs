@@ -3,6 +3,7 @@
 //! configured (`FACESIGN_KAFKA_BROKERS`). The message formats are in docs/kafka.md.
 
 pub mod consumer;
+pub mod contract;
 pub mod relay;
 
 use std::collections::HashSet;

@@ -13,7 +13,7 @@ use crate::services::DomainServices;
 pub const AGGREGATE_TYPE: &str = "account";
 
 /// Profile of an account (账号资料).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccountProfile {
     /// 姓名.
     pub name: String,
@@ -26,7 +26,9 @@ pub struct AccountProfile {
 }
 
 /// Where an account stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountStatus {
     /// Never created.
@@ -41,7 +43,7 @@ pub enum AccountStatus {
 }
 
 /// An account's write-side state.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Account {
     status: AccountStatus,
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::AccountProfile;
 
 /// Commands of an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AccountCommand {
     /// 创建账号.
     Create(AccountProfile),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why an account command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum AccountError {
     /// No such account (or deleted).
     #[error("account not found")]

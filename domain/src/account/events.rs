@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::AccountProfile;
 
 /// Facts of an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AccountEvent {
     /// Created (active). Tokens issued before `at` do not count for it.
     AccountCreated {

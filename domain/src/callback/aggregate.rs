@@ -12,7 +12,7 @@ use crate::services::DomainServices;
 pub const AGGREGATE_TYPE: &str = "callback";
 
 /// The request, fixed when the callback is scheduled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallbackRequest {
     /// Who is told: a partner code or `CORE_SYSTEM`.
     pub target: String,
@@ -27,7 +27,9 @@ pub struct CallbackRequest {
 }
 
 /// Where a callback stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CallbackStatus {
     /// Not scheduled.
@@ -58,7 +60,7 @@ pub fn backoff(attempt: u32, base: Duration, seed: &str) -> Duration {
 }
 
 /// The write-side state of a callback.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Callback {
     status: CallbackStatus,
     request: Option<CallbackRequest>,

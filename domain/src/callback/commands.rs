@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::CallbackRequest;
 
 /// Commands of a callback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum CallbackCommand {
     /// Schedule it (idempotent: the same request again changes nothing).
     Schedule {

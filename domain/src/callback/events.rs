@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::CallbackRequest;
 
 /// Facts of a callback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum CallbackEvent {
     /// Scheduled; the first attempt is due at once.
     CallbackScheduled {

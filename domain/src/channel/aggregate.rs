@@ -15,7 +15,7 @@ pub const NOT_AUTHORISED: &str = "当前渠道未被授权接入我行视频坐�
 pub const RESTRICTED: &str = "请前往我行指定区域或连接指定网络后再呼入视频面谈。";
 
 /// A circle a customer must call from (渠道指定GPS定位).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GpsArea {
     /// Centre latitude.
     pub latitude: f64,
@@ -38,7 +38,7 @@ impl GpsArea {
 }
 
 /// What an admin sets on a channel (新建 / 编辑).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChannelSettings {
     /// 渠道名称.
     pub name: String,
@@ -55,7 +55,7 @@ pub struct ChannelSettings {
 }
 
 /// Where a customer calls from, as the SDK reports it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallerPlace {
     /// Locality (e.g. 上海).
     pub locality: Option<String>,
@@ -66,7 +66,7 @@ pub struct CallerPlace {
 }
 
 /// The answer to a call (准入校验).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Admission {
     /// The customer may queue.
     Admitted,
@@ -75,7 +75,7 @@ pub enum Admission {
 }
 
 /// The write-side state of one channel.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Channel {
     exists: bool,
     enabled: bool,

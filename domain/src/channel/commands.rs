@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::ChannelSettings;
 
 /// Commands a `Channel` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ChannelCommand {
     /// 添加: a new channel, disabled until enabled (默认停用).
     Create(ChannelSettings),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a channel command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum ChannelError {
     /// No such channel (or deleted).
     #[error("channel not found")]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::ChannelSettings;
 
 /// Facts recorded about a `Channel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ChannelEvent {
     /// Created, disabled.
     ChannelCreated(ChannelSettings),

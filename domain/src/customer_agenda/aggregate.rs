@@ -28,7 +28,7 @@ pub fn person_key(kind: &str, value: &str) -> String {
 }
 
 /// The write-side state of one person's agenda.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerAgenda {
     bookings: Bookings,
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::schedule::Slot;
 
 /// Commands a `CustomerAgenda` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AgendaCommand {
     /// Hold a slot for a task (idempotent by booking id).
     Book {

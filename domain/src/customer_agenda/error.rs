@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why an agenda refused a booking.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum AgendaError {
     /// The person is already booked on another task at an overlapping time.
     #[error("a participant already has an interview at that time (task {task_id})")]

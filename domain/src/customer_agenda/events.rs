@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::schedule::Booking;
 
 /// Facts recorded about a person's agenda.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AgendaEvent {
     /// The person is expected at this slot.
     AppointmentBooked(Booking),

@@ -10,7 +10,9 @@ use crate::schedule::Slot;
 use crate::services::{DomainServices, OperationsPolicy};
 
 /// Where a call stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CallStatus {
     /// Not requested yet.
@@ -31,7 +33,7 @@ pub enum CallStatus {
 }
 
 /// The write-side state of one inbound call.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InboundCall {
     status: CallStatus,
     call: QueuedCall,

@@ -4,7 +4,7 @@ use super::{DispatchReason, QueuedCall};
 use crate::channel::Admission;
 
 /// Commands an `InboundCall` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum InboundCallCommand {
     /// The customer calls in; `admission` is the channel's answer (准入校验).
     /// Refused calls are recorded too: 001 counts them.

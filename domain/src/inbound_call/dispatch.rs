@@ -19,7 +19,7 @@ pub const RULE_ID: &str = "default";
 pub const RULE_AGGREGATE_TYPE: &str = "dispatch-rule";
 
 /// Why a call went to a seat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DispatchReason {
     /// The customer asked for this seat (指定坐席).
@@ -38,7 +38,9 @@ pub enum DispatchReason {
 }
 
 /// How an idle seat is chosen when no seat is designated, preassigned or familiar.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IdleSeatRule {
     /// 随机分配 (001: 若未设置分案规则，则默认随机分配规则).
@@ -150,7 +152,7 @@ pub fn estimated_wait_seconds(position: u32, serving: u32, average_talk_seconds:
 }
 
 /// Commands of the dispatch rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum DispatchRuleCommand {
     /// Sets the rule.
     Configure {
@@ -164,7 +166,7 @@ pub enum DispatchRuleCommand {
 }
 
 /// What happened to the rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum DispatchRuleEvent {
     /// The rule was set.
     DispatchRuleConfigured {
@@ -188,7 +190,7 @@ impl DomainEvent for DispatchRuleEvent {
 }
 
 /// The dispatch rule never refuses a well-formed command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 #[error("dispatch rule refused")]
 pub struct DispatchRuleError;
 
@@ -199,7 +201,7 @@ impl DomainError for DispatchRuleError {
 }
 
 /// The deployment's 分案规则.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DispatchRule {
     idle_seat_rule: IdleSeatRule,
     ungrouped_seats_answer: bool,

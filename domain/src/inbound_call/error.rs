@@ -3,7 +3,7 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a command on an `InboundCall` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum InboundCallError {
     /// No such call.
     #[error("call not found")]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::DispatchReason;
 
 /// Who calls, for what, through which channel: what dispatch rules filter on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueuedCall {
     /// The interview task (工单) the call is for.
     pub task_id: String,
@@ -26,7 +26,7 @@ pub struct QueuedCall {
 }
 
 /// Facts recorded about an `InboundCall`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum InboundCallEvent {
     /// The channel refused the call; the customer saw `message`.
     CallRefused {

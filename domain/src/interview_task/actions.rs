@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::TaskStatus;
 
 /// A step a person can take on a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TaskAction {
     /// 面谈预约: book the first appointment.

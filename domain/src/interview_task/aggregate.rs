@@ -18,7 +18,9 @@ use crate::schedule::Slot;
 use crate::services::DomainServices;
 
 /// The interview flow a task follows (requirements 000 and 001).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TaskKind {
     /// 永续贷视频面谈 (001): the seat verifies identity and witnesses on video.
@@ -33,7 +35,7 @@ pub enum TaskKind {
 }
 
 /// A sub-task of the interview (000: 现调上传 / 客户核身 / 视频见证 / 信息录入).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TaskStep {
     /// 现调上传: field investigation with location, information and photos.
@@ -60,7 +62,9 @@ impl TaskKind {
 }
 
 /// Where a task stands (DESIGN.md; names of 001 and 004).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TaskStatus {
     /// 待面谈 / 待处理.
@@ -133,7 +137,7 @@ impl TaskStatus {
 
 /// The three task statuses the credit system knows (001 四、信贷系统 3: 新增"待面谈、
 /// 已面谈（待提交面签）、已面谈（面谈拒绝）"3 个状态), beside the engine's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CreditTaskStatus {
     /// 待面谈: 视频面谈未完成 — also while in session, 存疑 (「"存疑类"任务状态保持为
@@ -204,7 +208,7 @@ impl InterviewTaskEvent {
 }
 
 /// The appointment a task holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Appointment {
     /// Booking id of the seat and agenda bookings.
     pub booking_id: Uuid,
@@ -214,14 +218,14 @@ pub struct Appointment {
     pub slot: Slot,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 struct PendingRequest {
     purpose: AppointmentPurpose,
     appointment: Appointment,
 }
 
 /// The write-side state of one interview task.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InterviewTask {
     created: bool,
     id: String,

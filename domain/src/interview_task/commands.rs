@@ -6,7 +6,7 @@ use super::{ParticipantInput, TaskKind};
 use crate::error::ErrorCode;
 
 /// Commands an `InterviewTask` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum InterviewTaskCommand {
     /// Open a task for a loan contract.
     Create(CreateInterviewTask),
@@ -76,7 +76,7 @@ pub enum InterviewTaskCommand {
 }
 
 /// The verdict of a quality-control case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum QcVerdict {
     /// 质检通过: 已面谈（待提交面签）.
@@ -86,7 +86,7 @@ pub enum QcVerdict {
 }
 
 /// Open an interview task for a loan contract (信贷系统 generates it per 借款合同).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CreateInterviewTask {
     /// The task's own id (the aggregate id it is sent to).
     pub task_id: String,
@@ -110,14 +110,14 @@ pub struct CreateInterviewTask {
 }
 
 /// Withdraw a task (工单 已撤销); allowed only from PENDING or IN_PROGRESS.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CancelInterviewTask {
     /// Why it is withdrawn, kept for audit.
     pub reason: String,
 }
 
 /// Why an appointment is requested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AppointmentPurpose {
     /// The first booking (面谈预约, by the account manager).
@@ -131,7 +131,7 @@ pub enum AppointmentPurpose {
 }
 
 /// Who asked, as recorded on the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Requester {
     /// Actor id (a customer's is their ID number).
     pub actor_id: String,
@@ -142,7 +142,7 @@ pub struct Requester {
 }
 
 /// Ask for an appointment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestAppointment {
     /// Id of this request; also the id of the seat and agenda bookings it makes.
     pub booking_id: Uuid,
@@ -159,7 +159,7 @@ pub struct RequestAppointment {
 }
 
 /// The seat's conclusion of an interview.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InterviewOutcome {
     /// 通过.

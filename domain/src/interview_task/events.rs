@@ -8,7 +8,7 @@ use crate::error::ErrorCode;
 use crate::schedule::Slot;
 
 /// Facts recorded about an `InterviewTask`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum InterviewTaskEvent {
     /// The task was opened (status PENDING / 待面谈).
     InterviewTaskCreated(InterviewTaskCreated),
@@ -89,7 +89,7 @@ pub enum InterviewTaskEvent {
 }
 
 /// Payload of `InterviewTaskCreated` (version 1.0).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InterviewTaskCreated {
     /// The task's own id.
     pub task_id: String,
@@ -118,7 +118,7 @@ pub struct InterviewTaskCreated {
 }
 
 /// How a task came to be: the loan, the transition, and the task it replaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskLineage {
     /// The loan application.
     pub loan_id: String,
@@ -135,7 +135,7 @@ pub struct TaskLineage {
 }
 
 /// A booking the scheduling process manager must release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BookingRef {
     /// Booking id.
     pub booking_id: Uuid,
@@ -146,7 +146,7 @@ pub struct BookingRef {
 }
 
 /// Payload of `InterviewTaskCancelled` (version 1.1; see `crate::upcast` for 1.0).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InterviewTaskCancelled {
     /// Why it was withdrawn.
     pub reason: String,
@@ -157,7 +157,7 @@ pub struct InterviewTaskCancelled {
 }
 
 /// Payload of `AppointmentRequested`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppointmentRequested {
     /// Id of the request and of its bookings.
     pub booking_id: Uuid,
@@ -176,7 +176,7 @@ pub struct AppointmentRequested {
 }
 
 /// Payload of `AppointmentConfirmed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppointmentConfirmed {
     /// The request that took effect.
     pub booking_id: Uuid,
@@ -193,7 +193,7 @@ pub struct AppointmentConfirmed {
 }
 
 /// Payload of `AppointmentRefused`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppointmentRefused {
     /// The request that failed.
     pub booking_id: Uuid,

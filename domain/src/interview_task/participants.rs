@@ -9,7 +9,19 @@ use serde::{Deserialize, Serialize};
 use super::InterviewTaskError;
 
 /// The role a person holds on the loan contract (主借人/共借人/共有人/配偶/保证人).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ParticipantRole {
     /// 主借人: the main borrower; exactly one per task.
@@ -38,7 +50,9 @@ impl ParticipantRole {
 }
 
 /// The kind of identity document (证件类型).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IdType {
     /// 居民身份证: 18 characters with a GB 11643 check digit.
@@ -49,7 +63,7 @@ pub enum IdType {
 }
 
 /// 婚姻状况 (001 2.3.1 客户基本信息).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MaritalStatus {
     /// 未婚.
@@ -63,7 +77,7 @@ pub enum MaritalStatus {
 }
 
 /// 房产位置 (001 2.3.1; 房屋属地 decides 省内/省外, 001 2.5–2.7).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PropertyLocation {
     /// 省 (e.g. 河南省).
     pub province: String,
@@ -134,7 +148,7 @@ pub fn same_province(a: &str, b: &str) -> bool {
 }
 
 /// A participant as submitted by the credit system, before de-duplication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParticipantInput {
     /// Full name.
     pub name: String,
@@ -155,7 +169,7 @@ pub struct ParticipantInput {
 }
 
 /// A de-duplicated participant of a task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Participant {
     /// Full name.
     pub name: String,

@@ -13,7 +13,7 @@ use super::{InterviewTaskError, TaskStep};
 use crate::schedule::shanghai;
 
 /// Where the field investigation (现调) looked: 家庭 (home), 单位 (workplace) or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InvestigationScope {
     /// 住宅情况.
@@ -25,7 +25,7 @@ pub enum InvestigationScope {
 }
 
 /// Category of a snapshot (004 3.8: 照片分类; 001: 风控疑点、手持身份证、手持房产证).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SnapshotCategory {
     /// 人脸照.
@@ -45,7 +45,7 @@ pub enum SnapshotCategory {
 }
 
 /// What a video tag marks (001 2.3.1.1 视频标签: 风控疑点、业务重点时点等标记场景).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VideoTagKind {
     /// 风控疑点.
@@ -57,7 +57,7 @@ pub enum VideoTagKind {
 }
 
 /// Who wrote a chat message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ChatSender {
     /// The seat.
@@ -67,7 +67,7 @@ pub enum ChatSender {
 }
 
 /// How a call ended (004 3.12 会话结束).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CallEnd {
     /// 正常完成.
@@ -81,7 +81,7 @@ pub enum CallEnd {
 }
 
 /// Loan information shown on the workstation (001 贷款信息), editable by the seat.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoanInfo {
     /// 贷款金额 (CNY, decimal text to keep it exact).
     pub amount: Option<String>,
@@ -103,7 +103,7 @@ pub struct LoanInfo {
 
 /// Commands of the session; all need the task IN_PROGRESS, except the field
 /// investigation, which 展业APP records before the video (PENDING allowed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SessionCommand {
     /// 现调上传.
     RecordFieldInvestigation {
@@ -215,7 +215,7 @@ pub enum SessionCommand {
 }
 
 /// Facts of the session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SessionEvent {
     /// 现调 recorded.
     FieldInvestigationRecorded {
@@ -368,7 +368,7 @@ pub enum SessionEvent {
 }
 
 /// One participant's stretch of a call, from joining the room to leaving it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallLeg {
     /// Leg number within the call.
     pub leg: u32,
@@ -389,7 +389,7 @@ pub struct CallLeg {
 }
 
 /// A participant in the room now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OpenLeg {
     /// Leg number within the call.
     pub leg: u32,
@@ -424,7 +424,7 @@ impl SessionEvent {
 }
 
 /// What the session has produced so far.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Session {
     /// Steps with a recorded result.
     pub done: Vec<TaskStep>,

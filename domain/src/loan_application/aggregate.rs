@@ -11,7 +11,19 @@ use crate::interview_task::{merge_participants, Participant, TaskKind};
 use crate::services::DomainServices;
 
 /// A node of the 永续贷 pipeline (001 2.7.1), in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Node {
     /// 提交申请.
@@ -45,7 +57,9 @@ pub enum Node {
 }
 
 /// The product, which decides the pipeline.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Product {
     /// 永续贷 (001): the eight-node pipeline with an interview.
@@ -60,7 +74,7 @@ pub enum Product {
 }
 
 /// 集团ERP验证 result (003).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum WhitelistResult {
     /// The employer is on the 秒贷 whitelist: online flow, amount routing.
@@ -72,7 +86,7 @@ pub enum WhitelistResult {
 }
 
 /// Who approves (003: 30万以内秒批秒贷, 30万以上…转为线下客户经理审批).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ApprovalRoute {
     /// Online auto-approval by the credit system.
@@ -122,7 +136,7 @@ impl Node {
 }
 
 /// The write-side state of one loan application.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoanApplication {
     submitted: bool,
     contract_no: String,

@@ -9,7 +9,7 @@ use crate::interview_task::{ParticipantInput, TaskKind};
 use crate::repayment::{PrepaymentChoice, RepaymentMethod};
 
 /// Commands a `LoanApplication` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum LoanCommand {
     /// Submit an application (提交申请 / 申请中).
     Submit {
@@ -176,7 +176,7 @@ pub enum LoanCommand {
 }
 
 /// The partner order was disbursed: the loan opens paid out, with its plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OpenPartnerLoan {
     /// Partner code (the loan's channel).
     pub partner: String,
@@ -197,7 +197,7 @@ pub struct OpenPartnerLoan {
 }
 
 /// What the core system answered to a disbursement request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DisbursementOutcome {
     /// The funds arrived (已放款).

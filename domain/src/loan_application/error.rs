@@ -6,7 +6,7 @@ use super::aggregate::{ApprovalRoute, Node, Product};
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a command on a `LoanApplication` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum LoanError {
     /// No such application.
     #[error("loan application not found")]

@@ -10,7 +10,7 @@ use crate::interview_task::{Participant, TaskKind};
 use crate::repayment::{PlannedInstallment, PrepaymentChoice};
 
 /// Facts recorded about a `LoanApplication`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum LoanEvent {
     /// Submitted at 提交申请.
     LoanSubmitted {
@@ -247,7 +247,7 @@ pub enum LoanEvent {
 }
 
 /// What the core confirmed at disbursement, and the plan made from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Disbursement {
     /// The request answered.

@@ -19,7 +19,7 @@ const DAYS_PER_YEAR: i64 = 360;
 
 /// The terms of a signed contract the plan is made from (001 2.7.2: 额度金额、额度期限、
 /// 执行年利率、还款方式).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoanTerms {
     /// 执行年利率, e.g. 0.0435.
@@ -48,7 +48,7 @@ impl LoanTerms {
 }
 
 /// Where a received payment came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RepaymentChannel {
     /// 自动还款: the core debited the repayment account on the due date.
@@ -60,7 +60,7 @@ pub enum RepaymentChannel {
 }
 
 /// What a payment paid of one period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RepaymentPart {
     /// The period.
@@ -81,7 +81,7 @@ impl RepaymentPart {
 }
 
 /// Penalty interest that accrued on a period up to a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PenaltyAccrual {
     /// The period.
@@ -93,7 +93,7 @@ pub struct PenaltyAccrual {
 }
 
 /// One period of a loan's plan, with what has been paid and accrued.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerPeriod {
     /// 1-based period.
@@ -185,7 +185,7 @@ impl LedgerPeriod {
 }
 
 /// A period's state (还款计划 状态).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PeriodState {
     /// 未到期.
@@ -199,7 +199,7 @@ pub enum PeriodState {
 }
 
 /// A disbursed loan's ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Ledger {
     /// The contract's terms.
@@ -211,7 +211,7 @@ pub struct Ledger {
 }
 
 /// How a payment received on a day is booked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Booking {
     /// Penalty accrued up to the day, before the payment.
@@ -221,7 +221,7 @@ pub struct Booking {
 }
 
 /// What is owed on a day (今日应还).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AmountOwed {
     /// Principal of periods due on or before the day.
@@ -242,7 +242,7 @@ impl AmountOwed {
 }
 
 /// What a prepayment costs on a day (提前还款试算).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrepaymentQuote {
     /// The day quoted for (the settlement must fall on it).
@@ -259,7 +259,7 @@ pub struct PrepaymentQuote {
 }
 
 /// A prepayment application not yet settled or refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenPrepayment {
     /// Its id.
@@ -307,7 +307,7 @@ impl OpenPrepayment {
 }
 
 /// Why a ledger operation is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum LedgerError {
     /// The amount is not positive or not in fen.
     #[error("the amount must be positive, in fen")]

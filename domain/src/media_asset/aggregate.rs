@@ -11,7 +11,9 @@ use crate::services::DomainServices;
 pub const AGGREGATE_TYPE: &str = "media-asset";
 
 /// What a clip is for (001 2.4.8.1 产品介绍、营销、风险提示).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MediaCategory {
     /// 产品介绍.
@@ -24,7 +26,7 @@ pub enum MediaCategory {
 }
 
 /// What an admin sets on a clip.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MediaSettings {
     /// Title shown in the workstation's video list.
     pub title: String,
@@ -40,7 +42,7 @@ pub struct MediaSettings {
 }
 
 /// A clip's write-side state.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MediaAsset {
     exists: bool,
     enabled: bool,

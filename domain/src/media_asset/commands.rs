@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::MediaSettings;
 
 /// Commands of a clip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum MediaCommand {
     /// 增: a new clip, disabled until enabled.
     Create(MediaSettings),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::MediaSettings;
 
 /// Facts of a clip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum MediaEvent {
     /// Created, disabled.
     MediaCreated(MediaSettings),

@@ -10,7 +10,9 @@ use crate::pii::valid_phone;
 use crate::services::DomainServices;
 
 /// 三方订单状态 of 002, with its codes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PartnerOrderStatus {
     /// Not pushed yet.
@@ -65,7 +67,7 @@ impl PartnerOrderStatus {
 }
 
 /// Partner result codes of 002 item 9.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AuditResultCode {
     /// 6001 初审通过 (12, 1).
     Passed,
@@ -92,7 +94,7 @@ impl AuditResultCode {
 }
 
 /// The borrow order (借款订单) made by confirm-borrow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BorrowStatus {
     /// In audit or disbursement (002 item 17: 0, 10, 13, 20, 31).
@@ -104,7 +106,7 @@ pub enum BorrowStatus {
 }
 
 /// Partner result codes of 002 item 17.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum LoanResultCode {
     /// 7002 放款中.
     Disbursing,
@@ -136,7 +138,7 @@ impl From<BorrowStatus> for LoanResultCode {
 }
 
 /// What the partner pushes (订单信息推送).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderDetails {
     /// Partner code (RONGSHU, BAIRONG).
     pub partner: String,
@@ -153,7 +155,7 @@ pub struct OrderDetails {
 }
 
 /// A borrow request (用户确认借款).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BorrowRequest {
     /// Amount (CNY).
     pub amount: Decimal,
@@ -162,7 +164,7 @@ pub struct BorrowRequest {
 }
 
 /// A bank card bound to an order (002 item 11).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BoundCard {
     /// Card number.
     pub card_no: String,
@@ -175,7 +177,7 @@ pub struct BoundCard {
 }
 
 /// The write-side state of one partner order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PartnerOrder {
     status: PartnerOrderStatus,
     details: Option<OrderDetails>,

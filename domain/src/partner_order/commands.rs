@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::{BorrowRequest, OrderDetails};
 
 /// Commands a `PartnerOrder` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum PartnerOrderCommand {
     /// 订单信息推送 (idempotent: the same order pushed again changes nothing).
     Push(OrderDetails),

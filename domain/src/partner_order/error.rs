@@ -6,7 +6,7 @@ use super::aggregate::PartnerOrderStatus;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a partner-order command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum PartnerOrderError {
     /// No such order.
     #[error("order not found")]

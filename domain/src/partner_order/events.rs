@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::{BorrowRequest, OrderDetails};
 
 /// Facts of a `PartnerOrder`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum PartnerOrderEvent {
     /// 0.
     OrderPushed(OrderDetails),

@@ -7,7 +7,9 @@ use super::{QcCaseCommand, QcCaseEvent, QcDecision, QcOrigin, RejectReason};
 use crate::services::DomainServices;
 
 /// Where a case stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum QcStatus {
     /// In the queue, nobody has it.
@@ -20,7 +22,7 @@ pub enum QcStatus {
 }
 
 /// The write-side state of one QC case.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QcCase {
     opened: bool,
     task_id: String,

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Why a case was opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum QcOrigin {
     /// The seat concluded 存疑: every one is reviewed.
@@ -11,7 +11,19 @@ pub enum QcOrigin {
 }
 
 /// 拒件原因 of 001 2.4.3.1 (same value range as 移动营销-客户经理调查意见), plus OTHER.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RejectReason {
     /// 客户目前无贷款意愿或不配合本行开展上门核验.
@@ -70,7 +82,7 @@ impl RejectReason {
 }
 
 /// A reviewer's decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum QcDecision {
     /// 通过.
     Pass,
@@ -84,7 +96,7 @@ pub enum QcDecision {
 }
 
 /// Commands a `QcCase` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum QcCaseCommand {
     /// Open the case for a concluded interview (idempotent).
     Open {

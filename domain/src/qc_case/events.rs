@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{QcOrigin, RejectReason};
 
 /// Facts recorded about a `QcCase`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum QcCaseEvent {
     /// The case entered the QC queue.
     QcCaseOpened {

@@ -16,7 +16,7 @@ pub const AGGREGATE_TYPE: &str = "script-catalog";
 pub const CATALOG_ID: &str = "default";
 
 /// One script: the elements 001 2.4.7.1 lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Script {
     /// 渠道代码; empty for every channel.
     pub channel_code: String,
@@ -33,7 +33,7 @@ pub struct Script {
 }
 
 /// The catalog's write-side state.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScriptCatalog {
     scripts: BTreeMap<String, Script>,
     default_code: Option<String>,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::Script;
 
 /// Commands of the catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ScriptCommand {
     /// Add a script; the first one becomes the default.
     Add {

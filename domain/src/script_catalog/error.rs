@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a script command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum ScriptError {
     /// No script under this code.
     #[error("script not found")]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::Script;
 
 /// Facts of the catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ScriptEvent {
     /// A script was added.
     ScriptAdded {

@@ -7,7 +7,9 @@ use crate::schedule::{Booking, Bookings, WeeklyHours};
 use crate::services::DomainServices;
 
 /// Working state of a seat (004 3.1 系统工作状态).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Presence {
     /// 空闲: takes calls.
@@ -22,7 +24,7 @@ pub enum Presence {
 }
 
 /// The write-side state of one seat.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Seat {
     registered: bool,
     enabled: bool,

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use crate::schedule::{Slot, WeeklyHours};
 
 /// Commands a `Seat` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SeatCommand {
     /// Register a seat with its groups and skills (enabled on registration).
     Register {

@@ -5,7 +5,7 @@ use crate::error::{DomainError, ErrorCode};
 use crate::schedule::ScheduleError;
 
 /// Why a command on a `Seat` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum SeatError {
     /// No seat under this number.
     #[error("seat not found")]

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::schedule::{Slot, WeeklyHours};
 
 /// Facts recorded about a `Seat`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SeatEvent {
     /// The seat was registered (enabled).
     SeatRegistered {

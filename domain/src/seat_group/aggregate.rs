@@ -11,7 +11,7 @@ use crate::services::DomainServices;
 pub const AGGREGATE_TYPE: &str = "seat-group";
 
 /// What an admin sets on a group (新建/编辑客服组名称、业务类型/技能、坐席管理).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SeatGroupSettings {
     /// 客服组名称.
     pub name: String,
@@ -22,7 +22,7 @@ pub struct SeatGroupSettings {
 }
 
 /// A group's write-side state.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SeatGroup {
     exists: bool,
     settings: SeatGroupSettings,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::SeatGroupSettings;
 
 /// Commands of a group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SeatGroupCommand {
     /// 新建.
     Create(SeatGroupSettings),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::SeatGroupSettings;
 
 /// Facts of a group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SeatGroupEvent {
     /// Created.
     SeatGroupCreated(SeatGroupSettings),

@@ -22,7 +22,7 @@ pub fn guide_sms(customer_name: &str, business_type: &str, case_no: &str) -> Str
 }
 
 /// 新建工单 fields (004 3.4).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkOrderDetails {
     /// 业务类型和项目.
     pub business_type: String,
@@ -39,7 +39,9 @@ pub struct WorkOrderDetails {
 }
 
 /// 工单状态 (004 3.3).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum WorkOrderStatus {
     /// Not created.
@@ -63,7 +65,7 @@ impl WorkOrderStatus {
 }
 
 /// A work order's write-side state.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkOrder {
     status: WorkOrderStatus,
     details: WorkOrderDetails,

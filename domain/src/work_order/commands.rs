@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::WorkOrderDetails;
 
 /// Commands of a work order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum WorkOrderCommand {
     /// 新建: sends the guide SMS.
     Create(WorkOrderDetails),

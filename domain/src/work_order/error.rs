@@ -6,7 +6,7 @@ use super::aggregate::WorkOrderStatus;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a work-order command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum WorkOrderError {
     /// No such work order.
     #[error("work order not found")]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::WorkOrderDetails;
 
 /// Facts of a work order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum WorkOrderEvent {
     /// Created, 待处理; the guide SMS goes out.
     WorkOrderCreated(WorkOrderDetails),

@@ -1,6 +1,7 @@
 //! Test fixtures: a fresh database per test and a running server, and the
 //! helpers every test module shares (each test module imports from here only).
 
+pub mod contracts;
 pub mod dispatch;
 pub mod hardening;
 pub mod kafka;
@@ -106,6 +107,12 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        // Every event a test recorded keeps its published contract (issue 23 item 5).
+        let violations = if std::thread::panicking() {
+            Vec::new()
+        } else {
+            contracts::check_log(&self.url).1
+        };
         if let Cleanup::Postgres { name } = &self.cleanup {
             let name = name.clone();
             // Drop runs outside any runtime guarantee: use a private one.
@@ -125,6 +132,11 @@ impl Drop for TestDb {
             })
             .join();
         }
+        assert!(
+            violations.is_empty(),
+            "events break their published contract (docs/contracts/; regenerate with `cargo run -- contracts` if the change is meant):\n{}",
+            violations.join("\n")
+        );
     }
 }
 
@@ -538,12 +550,19 @@ pub fn read_topics(
             })
             .unwrap_or_default();
         let headers: std::collections::BTreeMap<String, String> = headers;
+        let value: Value =
+            serde_json::from_slice(message.payload().unwrap_or_default()).unwrap_or(Value::Null);
+        if message.topic().starts_with("facesign.") {
+            if let Some(violation) = contracts::contracts().message_violations(&value) {
+                panic!("a published event breaks its contract (docs/contracts/): {violation}");
+            }
+        }
         distinct.insert(headers.get("event-id").cloned().unwrap_or_default());
         out.push((
             message.topic().to_string(),
             String::from_utf8_lossy(message.key().unwrap_or_default()).to_string(),
             headers,
-            serde_json::from_slice(message.payload().unwrap_or_default()).unwrap_or(Value::Null),
+            value,
         ));
     }
     out
