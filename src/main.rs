@@ -10,6 +10,8 @@ use domain::role::Role;
 use facesign::settings::{DEMO_JWT_SECRET, MIN_JWT_SECRET_LEN};
 use facesign::{Engine, Settings};
 use secrecy::SecretString;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -445,29 +447,77 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr);
+    let traces = match trace_export() {
+        Ok(traces) => traces,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let spans = traces.as_ref().map(|provider| {
+        use opentelemetry::trace::TracerProvider as _;
+        tracing_opentelemetry::layer().with_tracer(provider.tracer("facesign"))
+    });
+    let logs = tracing_subscriber::registry()
+        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with(spans);
     if json {
-        // One JSON object per line, with the request's span (its request id).
-        logs.json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init();
+        // One JSON object per line, with the request's span (its request and trace ids).
+        logs.with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_writer(std::io::stderr),
+        )
+        .init();
     } else {
-        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
+        logs.with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_writer(std::io::stderr),
+        )
+        .init();
     }
     let cli = Cli::parse();
-    match run(cli).await {
+    let code = match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    };
+    if let Some(provider) = traces {
+        // Sends the spans still batched; the exporter's thread blocks, not the runtime.
+        let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
     }
+    code
+}
+
+/// The OpenTelemetry tracer provider exporting spans over OTLP/HTTP
+/// (protobuf), when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-only
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set; none otherwise, and then no
+/// span is traced. The standard `OTEL_*` variables (service name, headers,
+/// batch delays) apply.
+fn trace_export() -> anyhow::Result<Option<opentelemetry_sdk::trace::SdkTracerProvider>> {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    if !set("OTEL_EXPORTER_OTLP_ENDPOINT") && !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        return Ok(None);
+    }
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()
+        .map_err(|e| anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT: {e}"))?;
+    let mut resource = opentelemetry_sdk::Resource::builder();
+    if !set("OTEL_SERVICE_NAME") {
+        resource = resource.with_service_name("facesign");
+    }
+    Ok(Some(
+        opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource.build())
+            .build(),
+    ))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

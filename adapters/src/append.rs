@@ -219,6 +219,7 @@ async fn append_sqlite(
 }
 
 /// Appends in one transaction; the position of the last event on success.
+#[tracing::instrument(name = "append", skip_all, fields(aggregate_type = append.aggregate_type, events = append.events.len()))]
 pub(crate) async fn append(
     pool: &StorePool,
     append: &Append<'_>,
@@ -381,6 +382,7 @@ impl GroupCommitter {
 
     /// Appends through the next group; the position of the last event once
     /// its transaction committed.
+    #[tracing::instrument(name = "append", skip_all, fields(aggregate_type = append.aggregate_type, events = append.events.len()))]
     pub(crate) async fn append(&self, append: OwnedAppend) -> Result<LogPosition, AppendError> {
         let (done, answer) = tokio::sync::oneshot::channel();
         let lost = || {

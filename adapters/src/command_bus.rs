@@ -406,7 +406,7 @@ impl CommandBus {
 
     /// [`execute`](Self::execute), refusing with [`CommandError::Denied`] when
     /// `guard` does not accept the loaded aggregate (ownership rules).
-    #[instrument(skip_all, fields(aggregate_type = A::TYPE, aggregate_id = %aggregate_id, correlation_id = %context.correlation_id))]
+    #[instrument(name = "command", skip_all, fields(aggregate_type = A::TYPE, aggregate_id = %aggregate_id, correlation_id = %context.correlation_id))]
     pub async fn execute_guarded<A>(
         &self,
         aggregate_id: &str,
@@ -567,6 +567,7 @@ impl CommandBus {
                     request_id: context.request_id.clone(),
                     recorded_at,
                     on_behalf_of: context.on_behalf_of.clone(),
+                    traceparent: crate::trace::current_traceparent(),
                 };
                 let payload = serde_json::to_value(event).map_err(|e| {
                     StoreError::Database(sqlx::Error::Protocol(format!("serialize event: {e}")))

@@ -25,7 +25,7 @@ use projections::seat_calendar::SeatCalendar;
 use projections::{ProjectionError, ProjectionHandle, ProjectionStatus};
 use sqlx::AnyPool;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{info, warn, Instrument};
 
 use crate::metrics::{labels, Metrics};
 use crate::sms::{SmsMessage, SmsOutbox};
@@ -233,7 +233,16 @@ impl<F: Flow> FlowRunner<F> {
         }
         let context = caused_by(stored, self.actor);
         let mut history = History::default();
+        // The commands it sends continue the trace of the event they answer.
+        let span = tracing::info_span!(
+            "flow_event",
+            flow = self.flow.name(),
+            event_type = %stored.event_type,
+            position = %stored.position
+        );
+        crate::trace::continue_trace(&span, stored.metadata.traceparent.as_deref());
         self.perform(&event, &facts, effects, &context, &mut history, 0)
+            .instrument(span)
             .await?;
         Ok(true)
     }

@@ -18,6 +18,7 @@ pub mod partners;
 pub mod sms;
 pub mod system;
 pub mod timers;
+pub use projections::trace;
 
 pub use command_bus::{CommandBus, CommandContext, CommandError, CommandReceipt, Denied, Guard};
 pub use database::{Backend, Database, StoreError};

@@ -172,6 +172,7 @@ mod tests {
                 request_id: "r".into(),
                 recorded_at: chrono::Utc::now(),
                 on_behalf_of: None,
+                traceparent: None,
             },
         }
     }

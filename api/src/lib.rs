@@ -147,12 +147,23 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
         request_id = %request_id,
-    )
+        trace_id = tracing::field::Empty,
+    );
+    // A caller's W3C trace continues here; the trace id goes into the logs.
+    let traceparent = request
+        .headers()
+        .get(adapters::trace::TRACEPARENT)
+        .and_then(|v| v.to_str().ok());
+    adapters::trace::continue_trace(&span, traceparent);
+    if let Some(trace_id) = adapters::trace::trace_id(&span) {
+        span.record("trace_id", trace_id);
+    }
+    span
 }
 
 /// GraphQL over WebSocket. The bearer token comes in the `connection_init`

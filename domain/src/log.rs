@@ -105,6 +105,9 @@ pub struct EventMetadata {
     /// The person whose command started the flow, when the actor is the
     /// engine acting for them (a process manager): who an auditor must see.
     pub on_behalf_of: Option<Actor>,
+    /// The W3C `traceparent` of the span that recorded the event, when it was
+    /// traced: the relay passes it on as a Kafka header (issue 23 item 4).
+    pub traceparent: Option<String>,
 }
 
 impl EventMetadata {
@@ -138,6 +141,9 @@ impl EventMetadata {
         if let Some(person) = &self.on_behalf_of {
             map.insert("on_behalf_of_id".into(), person.id.clone());
             map.insert("on_behalf_of_role".into(), person.role.clone());
+        }
+        if let Some(traceparent) = &self.traceparent {
+            map.insert("traceparent".into(), traceparent.clone());
         }
         map
     }
@@ -179,6 +185,8 @@ impl EventMetadata {
                 .ok()
                 .zip(get("on_behalf_of_role").ok())
                 .map(|(id, role)| Actor { id, role }),
+            // Absent from events recorded without a trace.
+            traceparent: get("traceparent").ok(),
         })
     }
 }

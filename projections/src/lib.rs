@@ -13,6 +13,7 @@ pub mod partners;
 pub mod runner;
 pub mod seat_calendar;
 pub mod task_board;
+pub mod trace;
 
 pub use admin_catalog::AdminCatalog;
 pub use audit_log::AuditLog;

@@ -262,13 +262,31 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
             self.publish(last, total, None);
             return Ok(events.len());
         }
+        self.apply(&read, last, total).await?;
+        self.publish(last, total, None);
+        Ok(events.len())
+    }
+
+    /// Applies `read` and moves the checkpoint to `last` in one transaction,
+    /// then tells waiters; one span per batch for traces.
+    #[tracing::instrument(name = "projection_batch", skip_all, fields(projection = self.projection.name(), events = read.len()))]
+    async fn apply(
+        &self,
+        read: &[&StoredEvent],
+        last: LogPosition,
+        total: i64,
+    ) -> Result<(), ProjectionError> {
+        let span = tracing::Span::current();
+        for event in read {
+            crate::trace::link_to(&span, event.metadata.traceparent.as_deref());
+        }
         let mut tx = self.pool.begin().await?;
         // The checkpoint is moved first: on SQLite this takes the write lock before
         // any read, and the compare-and-set makes a concurrent runner or rebuild
         // roll this batch back instead of applying it twice.
         let name = self.projection.name();
         self.cursor.write(&mut tx, last, total).await?;
-        self.projection.apply_batch(&mut tx, &read).await?;
+        self.projection.apply_batch(&mut tx, read).await?;
         let changed: std::collections::BTreeSet<(&str, &str)> = read
             .iter()
             .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
@@ -277,7 +295,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         tx.commit().await?;
         self.cursor.written(last, total);
         if let Some(observe) = &self.lag {
-            for event in &read {
+            for event in read {
                 observe(name, event.metadata.recorded_at);
             }
         }
@@ -290,8 +308,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
                 aggregate_id: aggregate_id.to_string(),
             });
         }
-        self.publish(last, total, None);
-        Ok(events.len())
+        Ok(())
     }
 
     /// Applies batches until the read model has caught up with the visible log.

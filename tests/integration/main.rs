@@ -33,3 +33,4 @@ mod scheduling;
 mod security;
 mod sms;
 mod support;
+mod traces;

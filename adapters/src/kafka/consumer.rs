@@ -18,12 +18,12 @@ use domain::loan_application::{DisbursementOutcome, LoanApplication, LoanCommand
 use domain::log::Actor;
 use domain::partner_order::{order_id, PartnerOrder, PartnerOrderCommand};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{info, warn, Instrument};
 
 use super::{KafkaSettings, Topics, CORE_DISBURSEMENTS, CORE_REPAYMENTS, CREDIT_DECISIONS};
 
@@ -105,6 +105,15 @@ enum Inbound {
 
 /// The topics consumed.
 pub const CONSUMED: [&str; 3] = [CREDIT_DECISIONS, CORE_DISBURSEMENTS, CORE_REPAYMENTS];
+
+/// The message's `traceparent` header, when it has a readable one.
+fn traceparent<'a>(message: &'a BorrowedMessage<'_>) -> Option<&'a str> {
+    message
+        .headers()?
+        .iter()
+        .find(|header| header.key == crate::trace::TRACEPARENT)
+        .and_then(|header| std::str::from_utf8(header.value?).ok())
+}
 
 /// The dead-letter topic of `topic`.
 pub fn dead_letter_topic(topic: &str) -> String {
@@ -350,6 +359,13 @@ impl InboundConsumer {
                 key: "original-offset",
                 value: Some(offset.as_str()),
             });
+        let headers = match traceparent(message) {
+            Some(traceparent) => headers.insert(Header {
+                key: crate::trace::TRACEPARENT,
+                value: Some(traceparent),
+            }),
+            None => headers,
+        };
         let dlq = dead_letter_topic(message.topic());
         let mut record = FutureRecord::<[u8], [u8]>::to(&dlq).headers(headers);
         if let Some(key) = message.key() {
@@ -365,8 +381,24 @@ impl InboundConsumer {
         Ok(())
     }
 
-    /// Handles one message until it is applied or dead-lettered, then commits it.
+    /// Handles one message until it is applied or dead-lettered, then commits
+    /// it; in a span that continues the trace its `traceparent` header names.
     async fn handle(
+        &self,
+        message: &BorrowedMessage<'_>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let span = tracing::info_span!(
+            "inbound_message",
+            topic = message.topic(),
+            partition = message.partition(),
+            offset = message.offset()
+        );
+        crate::trace::continue_trace(&span, traceparent(message));
+        self.handle_traced(message, shutdown).instrument(span).await
+    }
+
+    async fn handle_traced(
         &self,
         message: &BorrowedMessage<'_>,
         shutdown: &watch::Receiver<bool>,

@@ -128,9 +128,15 @@ impl Relay {
     /// Publishes one batch after the checkpoint and advances the checkpoint over
     /// the acknowledged prefix; returns how many events it published. An error
     /// means part of the batch was not acknowledged; it is sent again.
+    #[tracing::instrument(name = "relay_batch", skip_all, fields(events = tracing::field::Empty))]
     pub async fn step(&self) -> anyhow::Result<usize> {
         let (from, applied) = self.cursor.place(&self.pool).await?;
         let events = self.log.read_after(from, self.batch_size).await?;
+        let span = tracing::Span::current();
+        span.record("events", events.len());
+        for event in &events {
+            crate::trace::link_to(&span, event.metadata.traceparent.as_deref());
+        }
         if events.is_empty() {
             self.report(from, applied).await;
             return Ok(0);
@@ -177,6 +183,14 @@ impl Relay {
                         key: "credit-status",
                         value: credit.map(|c| c.as_str()),
                     }),
+                None => headers,
+            };
+            // The trace of the request that recorded it, for consumers to continue.
+            let headers = match &event.metadata.traceparent {
+                Some(traceparent) => headers.insert(Header {
+                    key: crate::trace::TRACEPARENT,
+                    value: Some(traceparent.as_str()),
+                }),
                 None => headers,
             };
             // The person the engine acted for, when a process manager wrote it.
