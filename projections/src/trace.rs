@@ -30,29 +30,29 @@ pub fn current_traceparent() -> Option<String> {
 /// Makes `span` a child of the span `traceparent` names (a request header, an
 /// event's metadata, a Kafka header); an absent or malformed one changes nothing.
 pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
-    let Some(traceparent) = traceparent else {
-        return;
-    };
-    let carrier = HashMap::from([(TRACEPARENT.to_string(), traceparent.to_string())]);
-    let context = TraceContextPropagator::new().extract(&carrier);
-    if context.span().span_context().is_valid() {
+    if let Some(context) = traceparent.and_then(extract) {
         // Fails only when the span is not traced: then there is nothing to continue.
         let _ = span.set_parent(context);
     }
+}
+
+/// The remote span context `traceparent` names, when it is well formed.
+fn extract(traceparent: &str) -> Option<opentelemetry::Context> {
+    let carrier = HashMap::from([(TRACEPARENT.to_string(), traceparent.to_string())]);
+    let context = TraceContextPropagator::new().extract(&carrier);
+    context
+        .span()
+        .span_context()
+        .is_valid()
+        .then_some(context.clone())
 }
 
 /// Links `span` to the span `traceparent` names: a batch of events (a
 /// projection's, the relay's) is its own trace, linked to each trace that
 /// recorded one of its events.
 pub fn link_to(span: &tracing::Span, traceparent: Option<&str>) {
-    let Some(traceparent) = traceparent else {
-        return;
-    };
-    let carrier = HashMap::from([(TRACEPARENT.to_string(), traceparent.to_string())]);
-    let context = TraceContextPropagator::new().extract(&carrier);
-    let linked = context.span().span_context().clone();
-    if linked.is_valid() {
-        span.add_link(linked);
+    if let Some(context) = traceparent.and_then(extract) {
+        span.add_link(context.span().span_context().clone());
     }
 }
 
