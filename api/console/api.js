@@ -25,7 +25,12 @@ function newKey() {
 // never runs a command twice.
 async function send(query, variables) {
   const mutation = query.trimStart().startsWith("mutation");
-  const headers = { "content-type": "application/json", authorization: `Bearer ${session.token}` };
+  const headers = {
+    "content-type": "application/json",
+    authorization: `Bearer ${session.token}`,
+    // Error messages come back in the console's language (Chinese by default).
+    "accept-language": session.lang === "en" ? "en" : "zh-CN",
+  };
   if (mutation) headers["idempotency-key"] = newKey();
   const body = JSON.stringify({ query, variables });
   for (let attempt = 1; ; attempt += 1) {

@@ -21,6 +21,7 @@ mod limits;
 mod loan_servicing;
 mod loans;
 mod log_page;
+pub mod messages;
 mod partner_api;
 mod partners;
 mod quality;
@@ -124,6 +125,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .layer(middleware::from_fn_with_state(deadline, limits::deadline))
+        // Inside compression: it rewrites plain JSON error bodies.
+        .layer(middleware::from_fn(messages::localize_errors))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetSensitiveRequestHeadersLayer::new([

@@ -106,6 +106,9 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 pub async fn header_limits(request: Request, next: Next) -> Response {
     if request.uri().to_string().len() > MAX_URI_BYTES {
         let message = format!("the request target is longer than {MAX_URI_BYTES} bytes");
+        // Outside the localizing layer: put in the caller's language here.
+        let message =
+            crate::messages::localize(&message, crate::messages::Language::of(request.headers()));
         return (
             StatusCode::URI_TOO_LONG,
             Json(refusal_body(ErrorCode::Validation, &message)),
@@ -119,6 +122,9 @@ pub async fn header_limits(request: Request, next: Next) -> Response {
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
         let message = format!("the request headers are larger than {MAX_HEADER_BYTES} bytes");
+        // Outside the localizing layer: put in the caller's language here.
+        let message =
+            crate::messages::localize(&message, crate::messages::Language::of(request.headers()));
         return (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Json(refusal_body(ErrorCode::Validation, &message)),

@@ -29,7 +29,7 @@ async fn a_second_open_task_for_a_contract_is_refused_naming_the_first(backend: 
     assert_eq!(error_code(&second), "CONFLICT");
     assert_eq!(
         second["errors"][0]["message"],
-        format!("HT-ONCE already has an open interview task: {first}")
+        format!("HT-ONCE 已有未结束的面谈任务：{first}")
     );
     assert_eq!(
         app.event_count().await,
@@ -137,9 +137,9 @@ async fn invalid_participants_are_refused_and_change_nothing(backend: Backend) {
     let mut no_contract = task_input(" ");
     no_contract["contractNo"] = json!("");
     for (input, needle) in [
-        (no_borrower, "none is"),
-        (two_borrowers, "2 are"),
-        (bad_id, "check digit"),
+        (no_borrower, "当前没有"),
+        (two_borrowers, "当前有 2 名"),
+        (bad_id, "校验位"),
         (no_contract, "contractNo"),
     ] {
         let response = app.graphql(CREATE_TASK, json!({ "input": input })).await;

@@ -78,8 +78,8 @@ async fn tokens_too_long_lived_or_from_the_future_and_anonymous_introspection_ar
     let three_years = signed_token(now, now + 3 * 365 * 24 * 3600);
     let future = signed_token(now + 3600, now + 7200);
     for (bearer, expected) in [
-        (three_years, "longer than the accepted maximum"),
-        (future, "issued in the future"),
+        (three_years, "超过允许的最长"),
+        (future, "签发时间晚于当前时间"),
     ] {
         let (_, body) = app
             .graphql_with_token(Some(&bearer), "{ seats { seatNo } }", json!({}))

@@ -20,6 +20,7 @@ mod hostile;
 mod idempotency;
 mod interview_room;
 mod kafka;
+mod languages;
 mod loan_servicing;
 mod loans;
 mod operations;

@@ -293,10 +293,7 @@ async fn a_customer_cannot_disburse_someone_elses_loan(backend: Backend) {
         .graphql_as((OTHER_CUSTOMER, "CUSTOMER"), &confirm, json!({}))
         .await;
     assert_eq!(error_code(&stranger), "NOT_FOUND", "{stranger}");
-    assert_eq!(
-        stranger["errors"][0]["message"],
-        "loan application not found"
-    );
+    assert_eq!(stranger["errors"][0]["message"], "贷款申请不存在");
     assert_eq!(app.event_count().await, before);
     // The applicant is told where the application stands instead.
     let owner = app

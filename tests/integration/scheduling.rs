@@ -142,7 +142,7 @@ async fn book_reschedule_twice_then_the_third_is_refused(backend: Backend) {
     assert!(third["errors"][0]["message"]
         .as_str()
         .unwrap()
-        .contains("2 times"));
+        .contains("改约 2 次"));
     assert_eq!(app.event_count().await, events_before, "nothing appended");
     assert_eq!(app.graphql(TASK, json!({ "id": id })).await, task_before);
 
@@ -271,7 +271,7 @@ async fn a_person_is_never_booked_twice_at_once(backend: Backend) {
     assert!(clash["errors"][0]["message"]
         .as_str()
         .unwrap()
-        .contains("participant"));
+        .contains("参与人"));
     assert!(
         calendar(&app, "S2").await.is_empty(),
         "the seat booking was released"
@@ -431,7 +431,7 @@ async fn bad_bookings_and_working_hours_change_nothing() {
     assert!(outside["errors"][0]["message"]
         .as_str()
         .unwrap()
-        .contains("working hours"));
+        .contains("工作时间"));
     app.stop().await;
 }
 

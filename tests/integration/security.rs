@@ -97,7 +97,7 @@ async fn bad_tokens_are_unauthenticated_and_change_nothing() {
         assert!(response["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("invalid or expired"));
+            .contains("无效或已过期"));
     }
     assert_eq!(app.event_count().await, 0);
     app.stop().await;

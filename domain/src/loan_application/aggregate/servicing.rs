@@ -72,7 +72,9 @@ impl LoanApplication {
                             Some(day) => day,
                             None => value_date
                                 .checked_add_months(chrono::Months::new(1))
-                                .ok_or_else(|| LoanError::Invalid("valueDate".into()))?,
+                                .ok_or_else(|| {
+                                    LoanError::Invalid("valueDate is out of range".into())
+                                })?,
                         };
                         if first_due <= value_date {
                             return Err(LoanError::Invalid(
@@ -301,7 +303,7 @@ impl LoanApplication {
         let first_due = open
             .value_date
             .checked_add_months(chrono::Months::new(1))
-            .ok_or_else(|| LoanError::Invalid("valueDate".into()))?;
+            .ok_or_else(|| LoanError::Invalid("valueDate is out of range".into()))?;
         let plan = repayment_plan(
             open.amount,
             terms.annual_rate,
