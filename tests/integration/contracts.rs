@@ -19,6 +19,23 @@ fn published_contracts_are_current() {
 }
 
 #[test]
+fn the_contracts_command_writes_them_and_removes_what_is_no_longer_generated() {
+    let dir = std::env::temp_dir().join(format!("facesign-contracts-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(dir.join("events/gone")).unwrap();
+    std::fs::write(dir.join("events/gone/Retired.schema.json"), "{}").unwrap();
+    let written = std::process::Command::new(env!("CARGO_BIN_EXE_facesign"))
+        .args(["contracts", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("facesign runs");
+    assert!(written.status.success(), "{written:?}");
+    assert!(String::from_utf8_lossy(&written.stderr).contains("contract files written"));
+    assert!(!dir.join("events/gone/Retired.schema.json").exists());
+    assert_eq!(facesign::contracts::stale(&dir), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn the_asyncapi_document_names_every_topic_with_its_key_and_headers() {
     let files = adapters::kafka::contract::contract_files();
     let (_, text) = files

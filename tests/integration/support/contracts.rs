@@ -85,31 +85,23 @@ pub fn check_log(url: &str) -> (usize, Vec<String>) {
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let rows: Vec<(String, String, String, String)> = if url.starts_with("postgres") {
-                let Ok(mut conn) = sqlx::PgConnection::connect(&url).await else {
-                    return (0, Vec::new());
-                };
-                sqlx::query_as(
-                    "SELECT aggregate_type, event_type, event_version, payload::text FROM events ORDER BY global_position",
-                )
-                .fetch_all(&mut conn)
-                .await
-                .unwrap_or_default()
-            } else {
-                let Ok(mut conn) = sqlx::SqliteConnection::connect(&url).await else {
-                    return (0, Vec::new());
-                };
-                sqlx::query_as(
-                    "SELECT aggregate_type, event_type, event_version, payload FROM events ORDER BY global_position",
-                )
-                .fetch_all(&mut conn)
-                .await
-                .unwrap_or_default()
+            sqlx::any::install_default_drivers();
+            let Ok(mut conn) = sqlx::AnyConnection::connect(&url).await else {
+                return (0, Vec::new());
             };
+            let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                "SELECT aggregate_type, event_type, event_version, CAST(payload AS TEXT) \
+                 FROM events ORDER BY global_position",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_default();
             let check = contracts();
             let violations = rows
                 .iter()
-                .filter(|(aggregate_type, ..)| !TEST_ONLY_AGGREGATES.contains(&aggregate_type.as_str()))
+                .filter(|(aggregate_type, ..)| {
+                    !TEST_ONLY_AGGREGATES.contains(&aggregate_type.as_str())
+                })
                 .flat_map(|(aggregate_type, event_type, version, payload)| {
                     // Older versions are published as readers see them: lifted.
                     let mut payload: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
