@@ -13,6 +13,11 @@ class ApiError extends Error {
   }
 }
 
+// Error messages come back in the console's language (Chinese by default).
+function language() {
+  return session.lang === "en" ? "en" : "zh-CN";
+}
+
 // A fresh Idempotency-Key (crypto.randomUUID needs a secure context; the
 // random bytes do not).
 function newKey() {
@@ -28,8 +33,7 @@ async function send(query, variables) {
   const headers = {
     "content-type": "application/json",
     authorization: `Bearer ${session.token}`,
-    // Error messages come back in the console's language (Chinese by default).
-    "accept-language": session.lang === "en" ? "en" : "zh-CN",
+    "accept-language": language(),
   };
   if (mutation) headers["idempotency-key"] = newKey();
   const body = JSON.stringify({ query, variables });
@@ -95,7 +99,11 @@ function subscribe(query, variables, onData, onLive) {
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/graphql/ws`, "graphql-transport-ws");
-    socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${session.token}` } }));
+    socket.onopen = () =>
+      socket.send(JSON.stringify({
+        type: "connection_init",
+        payload: { authorization: `Bearer ${session.token}`, acceptLanguage: language() },
+      }));
     socket.onmessage = (message) => {
       const msg = JSON.parse(message.data);
       if (msg.type === "connection_ack") {

@@ -170,14 +170,19 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 }
 
 /// GraphQL over WebSocket. The bearer token comes in the `connection_init`
-/// payload (`{"authorization": "Bearer …"}`), or in the upgrade request's header.
+/// payload (`{"authorization": "Bearer …"}`), or in the upgrade request's header;
+/// the language of error messages likewise (`acceptLanguage`, or `Accept-Language`).
 async fn subscriptions(
     State((state, schema)): State<(AppState, FacesignSchema)>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = schema::BoundedSchema::new(schema, state.config.query_limits);
+    let schema = schema::BoundedSchema::new(
+        schema,
+        state.config.query_limits,
+        messages::Language::of(&headers),
+    );
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(state.config.body_limit_bytes)
@@ -207,6 +212,10 @@ async fn subscriptions(
                         .await;
                     let mut data = Data::default();
                     data.insert(context);
+                    // A browser cannot set headers on a socket: the console names its language here.
+                    if let Some(accept) = payload.get("acceptLanguage").and_then(|v| v.as_str()) {
+                        data.insert(messages::Language::parse(accept));
+                    }
                     Ok(data)
                 })
                 .serve()

@@ -106,6 +106,18 @@ pub fn localize_body(body: &mut Value, language: Language) -> bool {
     changed
 }
 
+/// Puts every error of a GraphQL response in `language` (subscriptions,
+/// whose answers do not pass the HTTP middleware).
+pub fn localize_response(
+    mut response: async_graphql::Response,
+    language: Language,
+) -> async_graphql::Response {
+    for error in response.errors.iter_mut().take(100) {
+        error.message = localize(&error.message, language);
+    }
+    response
+}
+
 /// Middleware: answers JSON bodies that carry `errors` in the caller's
 /// language, and says which (`Content-Language`, `Vary: Accept-Language`).
 /// Runs inside compression, so it reads the plain body.

@@ -22,6 +22,7 @@ use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
 use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
+use crate::messages::{localize_response, Language};
 use crate::partners::{PartnerMutation, PartnerQuery};
 use crate::quality::{QualityMutation, QualityQuery};
 use crate::query_limits::{QueryLimits, Refusal};
@@ -214,24 +215,31 @@ fn refused_response(refusal: &Refusal) -> async_graphql::Response {
 pub struct BoundedSchema {
     schema: FacesignSchema,
     limits: QueryLimits,
+    language: Language,
 }
 
 impl BoundedSchema {
-    /// `schema` behind `limits`.
-    pub fn new(schema: FacesignSchema, limits: QueryLimits) -> Self {
-        Self { schema, limits }
+    /// `schema` behind `limits`, answering errors in `language` unless the
+    /// socket's `connection_init` names another.
+    pub fn new(schema: FacesignSchema, limits: QueryLimits, language: Language) -> Self {
+        Self {
+            schema,
+            limits,
+            language,
+        }
     }
 }
 
 impl Executor for BoundedSchema {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
-        match self.limits.admit(&mut request) {
+        let response = match self.limits.admit(&mut request) {
             Ok(_) => {
                 let variables = crate::access::record::RequestVariables(request.variables.clone());
                 self.schema.execute(request.data(variables)).await
             }
             Err(refusal) => refused_response(&refusal),
-        }
+        };
+        localize_response(response, self.language)
     }
 
     fn execute_stream(
@@ -239,7 +247,13 @@ impl Executor for BoundedSchema {
         mut request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        match self.limits.admit(&mut request) {
+        // The socket's language: its connection_init's, else the upgrade request's.
+        let language = session_data
+            .as_ref()
+            .and_then(|data| data.get(&std::any::TypeId::of::<Language>()))
+            .and_then(|value| value.downcast_ref::<Language>().copied())
+            .unwrap_or(self.language);
+        let responses = match self.limits.admit(&mut request) {
             Ok(_) => {
                 let variables = crate::access::record::RequestVariables(request.variables.clone());
                 self.schema.execute_stream_with_session_data(
@@ -250,7 +264,10 @@ impl Executor for BoundedSchema {
             Err(refusal) => {
                 futures_util::stream::once(std::future::ready(refused_response(&refusal))).boxed()
             }
-        }
+        };
+        responses
+            .map(move |response| localize_response(response, language))
+            .boxed()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{task_input, token, Backend, TestApp, CREATE_TASK};
+use crate::support::{task_input, token, Backend, Subscription, TestApp, CREATE_TASK};
 
 /// Sends `query` with `bearer` and `accept_language`; the answer's
 /// `Content-Language` and body.
@@ -105,4 +105,27 @@ async fn errors_answer_in_chinese_unless_english_is_preferred() {
             .starts_with("请求头超过"),
         "{body}"
     );
+}
+
+/// Subscriptions answer in the socket's language: the console names it in
+/// `connection_init` (a browser cannot set a socket's headers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_errors_answer_in_the_socket_s_language() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let deep = format!(
+        "subscription {{ taskChanged(id: {}\"x\"{}) {{ id }} }}",
+        "[".repeat(1800),
+        "]".repeat(1800)
+    );
+    for (language, start) in [(None, "请求超出限制"), (Some("en"), "the request exceeds")] {
+        let mut socket =
+            Subscription::start_in(&app.base, ("S001", "SEAT"), language, &deep, json!({})).await;
+        let refused = socket.next_message().await;
+        let error = &refused["payload"]["errors"][0];
+        assert_eq!(error["extensions"]["limit"], "maxValueDepth", "{refused}");
+        assert!(
+            error["message"].as_str().unwrap().starts_with(start),
+            "{refused}"
+        );
+    }
 }

@@ -354,6 +354,17 @@ impl Subscription {
 
     /// The same against the server at `base` (`http://host:port`).
     pub async fn start_at(base: &str, actor: (&str, &str), query: &str, variables: Value) -> Self {
+        Self::start_in(base, actor, None, query, variables).await
+    }
+
+    /// The same, naming the socket's language in `connection_init` (`acceptLanguage`).
+    pub async fn start_in(
+        base: &str,
+        actor: (&str, &str),
+        accept_language: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Self {
         use futures_util::SinkExt;
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         use tokio_tungstenite::tungstenite::Message;
@@ -367,10 +378,13 @@ impl Subscription {
         );
         let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         let mut subscription = Self { socket };
-        let init = json!({
+        let mut init = json!({
             "type": "connection_init",
             "payload": { "authorization": format!("Bearer {}", token(actor.0, actor.1)) }
         });
+        if let Some(language) = accept_language {
+            init["payload"]["acceptLanguage"] = json!(language);
+        }
         subscription
             .socket
             .send(Message::Text(init.to_string().into()))
