@@ -116,10 +116,7 @@ async fn insert(conn: &mut AnyConnection, events: &[&StoredEvent]) -> Result<(),
             .bind(m.correlation_id.clone())
             .bind(m.causation_id.clone())
             .bind(m.request_id.clone())
-            .bind(
-                m.recorded_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            )
+            .bind(domain::log::rfc3339(m.recorded_at))
             .bind(m.on_behalf_of.as_ref().map(|a| a.id.clone()))
             .bind(m.on_behalf_of.as_ref().map(|a| a.role.clone()));
     }

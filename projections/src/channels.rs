@@ -63,10 +63,7 @@ impl Projection for Channels {
         match decoded {
             ChannelEvent::ChannelCreated(s) | ChannelEvent::ChannelEdited(s) => {
                 let settings = serde_json::to_string(&s).unwrap_or_default();
-                let at = event
-                    .metadata
-                    .recorded_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                let at = domain::log::rfc3339(event.metadata.recorded_at);
                 sqlx::query(
                     "INSERT INTO channels (channel_code, name, org_name, org_code, enabled, settings, created_at)
                      VALUES ($1, $2, $3, $4, 0, $5, $6)

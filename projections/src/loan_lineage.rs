@@ -100,10 +100,7 @@ async fn history(
     to: &str,
     reason: Option<&str>,
 ) -> Result<(), ProjectionError> {
-    let at = event
-        .metadata
-        .recorded_at
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let at = domain::log::rfc3339(event.metadata.recorded_at);
     sqlx::query(
         "INSERT INTO loan_node_history (loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -168,10 +165,7 @@ impl Projection for LoanLineage {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
-        let at = event
-            .metadata
-            .recorded_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let at = domain::log::rfc3339(event.metadata.recorded_at);
         match event.aggregate_type.as_str() {
             domain::loan_application::AGGREGATE_TYPE => {
                 let decoded: LoanEvent = serde_json::from_value(event.payload.clone())
