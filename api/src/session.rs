@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::channel::{Admission, CallerPlace};
-use domain::interview_task::session::{self, SessionCommand};
+use domain::interview_task::session::{self, CallLeg, SessionCommand};
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
 use domain::role::Role;
 use projections::task_board::TaskBoard;
@@ -203,34 +203,40 @@ impl SessionQuery {
                 .map(|p| p.roles.iter().map(domain::wire_name).collect())
                 .unwrap_or_default()
         };
+        // One member per leg: an open leg is someone in the room now; a
+        // closed one says how it ended and until when they may rejoin.
+        let member =
+            |open: (u32, &str, bool, DateTime<Utc>), id: &str, closed: Option<&CallLeg>| {
+                let (leg, name, rejoined, joined_at) = open;
+                RoomMember {
+                    leg,
+                    name: name.to_string(),
+                    id_number: access::id_number(reveal, id),
+                    roles: roles(id),
+                    present: closed.is_none(),
+                    rejoined,
+                    joined_at,
+                    left_at: closed.map(|c| c.left_at),
+                    end: closed.map(|c| c.end.into()),
+                    rejoin_until: closed.and_then(|_| room.rejoin_until(id, window)),
+                }
+            };
         let mut members: Vec<RoomMember> = room
             .closed_legs
             .iter()
-            .map(|l| RoomMember {
-                leg: l.leg,
-                name: l.name.clone(),
-                id_number: access::id_number(reveal, &l.id_number),
-                roles: roles(&l.id_number),
-                present: false,
-                rejoined: l.rejoin,
-                joined_at: l.joined_at,
-                left_at: Some(l.left_at),
-                end: Some(l.end.into()),
-                rejoin_until: room.rejoin_until(&l.id_number, window),
+            .map(|l| {
+                member(
+                    (l.leg, &l.name, l.rejoin, l.joined_at),
+                    &l.id_number,
+                    Some(l),
+                )
             })
             .collect();
-        members.extend(room.present.iter().map(|(id, open)| RoomMember {
-            leg: open.leg,
-            name: open.name.clone(),
-            id_number: access::id_number(reveal, id),
-            roles: roles(id),
-            present: true,
-            rejoined: open.rejoin,
-            joined_at: open.joined_at,
-            left_at: None,
-            end: None,
-            rejoin_until: None,
-        }));
+        members.extend(
+            room.present
+                .iter()
+                .map(|(id, o)| member((o.leg, &o.name, o.rejoin, o.joined_at), id, None)),
+        );
         members.sort_by_key(|m| m.leg);
         if reveal && !members.is_empty() {
             access::record::personal_data(
