@@ -311,7 +311,8 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             engine.bus.services().clock.clone(),
             gateway.clone(),
             engine.metrics.clone(),
-        );
+        )
+        .with_partner_signatures(settings.partners.signatures());
         workers.push(lead_polling(
             "sms-delivery",
             delivery,

@@ -302,6 +302,7 @@ impl<F: Flow> FlowRunner<F> {
                                 phone: text.phone,
                                 template: text.template,
                                 body: text.body,
+                                sender: text.sender,
                             })
                             .await?;
                     }

@@ -234,6 +234,14 @@ impl PartnerDirectory {
             .collect()
     }
 
+    /// Each partner's 短信签名, by code (empty when it has none).
+    pub fn signatures(&self) -> Vec<(String, String)> {
+        self.partners
+            .values()
+            .map(|p| (p.code.clone(), p.settings.sms_signature.clone()))
+            .collect()
+    }
+
     /// The partner with this code.
     pub fn get(&self, code: &str) -> Option<&Partner> {
         self.partners.get(&code.trim().to_uppercase())

@@ -303,6 +303,7 @@ impl TimerWorker {
                                 phone: text.phone,
                                 template: text.template,
                                 body: text.body,
+                                sender: text.sender,
                             })
                             .await?;
                     }

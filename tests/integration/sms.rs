@@ -16,7 +16,10 @@ use crate::support::{data, settings, Backend, TestApp, TestDb};
 
 const TOKEN: &str = "gateway-token-0123456789";
 
-on_both_backends!(texts_reach_the_gateway_with_retries_refusals_and_delivery_reports);
+on_both_backends!(
+    texts_reach_the_gateway_with_retries_refusals_and_delivery_reports,
+    a_partner_s_customers_get_texts_signed_by_the_partner
+);
 
 /// A gateway answering `unavailable` sends with 503, then 200 with its own
 /// id — or 400 to everything while `refusing`; records what it received.
@@ -196,4 +199,74 @@ async fn texts_reach_the_gateway_with_retries_refusals_and_delivery_reports(back
             "{outcome} counted: {metrics}"
         );
     }
+}
+
+/// 002 item 25 短信签名配置: a text to a partner's customer (a partner loan's
+/// reminder) is signed with the partner's own signature; a partner without
+/// one, and the bank's own texts, carry the bank's.
+async fn a_partner_s_customers_get_texts_signed_by_the_partner(backend: Backend) {
+    let gateway = FakeGateway::default();
+    let url = gateway.start().await;
+    let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
+        let mut settings = settings(db);
+        settings.sms_gateway = Some(adapters::sms::SmsGatewaySettings {
+            url,
+            account: "YYZX-SMS".into(),
+            token: secrecy::SecretString::from(TOKEN.to_string()),
+            signature: "原银在线".into(),
+            max_attempts: 3,
+            retry_base: chrono::Duration::milliseconds(200),
+            max_age: chrono::Duration::hours(1),
+        });
+        settings.partners = adapters::partners::PartnerDirectory::parse(
+            "RONGSHU=s3cret-rongshu-0123456@http://127.0.0.1:9/cb;PLAIN=s3cret-plain-01234567@http://127.0.0.1:9/cb",
+        )
+        .unwrap()
+        .with_settings(r#"{ "RONGSHU": { "smsSignature": "【融数钱包】" } }"#)
+        .unwrap();
+        settings
+    })
+    .await;
+    let outbox = adapters::sms::SmsOutbox::new(
+        app.any_pool().await,
+        std::sync::Arc::new(adapters::system::SystemClock),
+        std::sync::Arc::new(adapters::system::UuidV7Ids),
+    );
+    for (key, sender) in [
+        ("partner", Some("RONGSHU")),
+        ("unsigned-partner", Some("PLAIN")),
+        ("bank", None),
+    ] {
+        outbox
+            .send(&adapters::sms::SmsMessage {
+                dedup_key: format!("test:{key}"),
+                task_id: "LOAN-SMS-1".into(),
+                phone: "13800138000".into(),
+                template: "REPAYMENT_REMINDER".into(),
+                body: format!("text for {key}"),
+                sender: sender.map(str::to_string),
+            })
+            .await
+            .unwrap();
+    }
+    eventually("the three texts are handed over", async || {
+        gateway.received.lock().unwrap().len() == 3
+    })
+    .await;
+    let mut contents: Vec<String> = gateway
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| body["content"].as_str().unwrap().to_string())
+        .collect();
+    contents.sort();
+    assert_eq!(
+        contents,
+        [
+            "【原银在线】text for bank",
+            "【原银在线】text for unsigned-partner",
+            "【融数钱包】text for partner",
+        ]
+    );
 }

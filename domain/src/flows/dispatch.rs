@@ -330,6 +330,7 @@ impl Flow for DispatchFlow {
                     phone: d.phone.clone(),
                     template: GUIDE_SMS.to_string(),
                     body: guide_sms(&d.customer_name, &d.business_type, &d.case_no),
+                    sender: None,
                 })]
             }
             _ => Vec::new(),

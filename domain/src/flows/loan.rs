@@ -70,6 +70,9 @@ fn text_borrower(
     let Some(loan) = loan else {
         return Vec::new();
     };
+    // A partner loan's texts are signed by the partner (its code is the loan's channel).
+    let sender = (loan.product() == crate::loan_application::Product::Partner)
+        .then(|| loan.product_channel_manager().1.to_string());
     loan.participants()
         .iter()
         .filter(|p| {
@@ -83,6 +86,7 @@ fn text_borrower(
                 phone: p.phone.clone(),
                 template: template.to_string(),
                 body: body(&p.name, loan.contract_no()),
+                sender: sender.clone(),
             })
         })
         .collect()
@@ -249,13 +253,17 @@ mod tests {
     use crate::loan_application::Product;
 
     fn loan(task: Option<&str>) -> LoanApplication {
+        loan_of(Product::Yongxu, "YYZX", task)
+    }
+
+    fn loan_of(product: Product, channel: &str, task: Option<&str>) -> LoanApplication {
         let mut events = vec![LoanEvent::LoanSubmitted {
-            product: Product::Yongxu,
+            product,
             contract_no: "HT-9".into(),
             amount: Decimal::new(50_000_000, 2),
             task_kind: TaskKind::YongxuVideoInterview,
             product_code: "YXD".into(),
-            channel_code: "YYZX".into(),
+            channel_code: channel.into(),
             manager_id: "M1".into(),
             participants: vec![Participant {
                 name: "邓小闲".into(),
@@ -273,6 +281,35 @@ mod tests {
             });
         }
         rebuilt(events)
+    }
+
+    /// 003 还款日前X天 reminder; 002 item 25: a partner loan's text is the
+    /// partner's to sign, the bank's own loan's the bank's.
+    #[test]
+    fn a_reminder_texts_the_borrower_signed_by_whoever_owns_the_customer() {
+        let due = event(
+            "L1",
+            Body::Loan(LoanEvent::RepaymentReminderDue {
+                period: 2,
+                due_date: chrono::NaiveDate::from_ymd_opt(2027, 3, 10).unwrap(),
+                amount: Decimal::new(123_456, 2),
+            }),
+        );
+        for (product, channel, sender) in [
+            (Product::Partner, "RONGSHU", Some("RONGSHU".to_string())),
+            (Product::Yongxu, "YYZX", None),
+        ] {
+            let mut facts = facts();
+            facts
+                .loans
+                .insert("L1".into(), loan_of(product, channel, None));
+            let effects = LoanFlow.react(&due, &facts);
+            let [Effect::Text(text)] = effects.as_slice() else {
+                panic!("{effects:?}");
+            };
+            assert_eq!(text.phone, "15618293093");
+            assert_eq!(text.sender, sender);
+        }
     }
 
     /// 001: reaching 面谈 opens the task with the loan's people, linked to the loan.

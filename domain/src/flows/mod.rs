@@ -75,6 +75,9 @@ pub struct Text {
     pub template: String,
     /// The text.
     pub body: String,
+    /// The partner platform whose customer it goes to (002 短信签名配置): its
+    /// signature signs the text instead of the bank's; None for the bank's own.
+    pub sender: Option<String>,
 }
 
 /// What a durable timer does when due.

@@ -80,6 +80,7 @@ pub fn notice_texts(
                 phone: person.phone.clone(),
                 template: INTERVIEW_NOTICE.to_string(),
                 body: interview_notice(&person.name, created_at, &appointment.slot),
+                sender: None,
             })
         })
         .collect()
