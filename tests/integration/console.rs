@@ -332,6 +332,18 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
     browser
         .fill("#participants [name=phone]", "15618293093")
         .await;
+    // 001 2.3.1: marital status per participant and the property's place.
+    browser
+        .client
+        .find(Locator::Css("#participants [name=maritalStatus]"))
+        .await
+        .expect("marital status select")
+        .select_by_value("MARRIED")
+        .await
+        .expect("choose MARRIED");
+    browser.fill("#new-task-form [name=province]", "广东省").await;
+    browser.fill("#new-task-form [name=city]", "深圳市").await;
+    browser.fill("#new-task-form [name=district]", "南山区").await;
     browser.click("#create-task").await;
     browser
         .wait_until("location.hash.startsWith('#/task/')", "the new task's page")
@@ -350,6 +362,11 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
     assert!(
         browser.text("main").await.contains("410102198503121017"),
         "the account manager sees the borrower's ID number in clear, as in the API"
+    );
+    let page = browser.text("main").await;
+    assert!(
+        page.contains("已婚") && page.contains("广东省 深圳市 南山区"),
+        "the form's marital status and property place are on the task: {page}"
     );
     browser.click_and_redraw("#slots button").await;
     let first_booking = task(&app, &task_id).await["appointmentStart"].clone();

@@ -129,6 +129,9 @@ function participantRow() {
     field(t("f.idNumber"), h("input", { name: "idNumber", required: true, size: 20 })),
     field(t("f.phone"), h("input", { name: "phone", required: true, size: 12 })),
     field(t("f.roles"), roleSelect),
+    field(t("f.maritalStatus"), h("select", { name: "maritalStatus" }, h("option", { value: "" }, "—"),
+      Object.keys(ENUMS.zh.MaritalStatus).map((m) => h("option", { value: m }, enumLabel("MaritalStatus", m))))),
+    field(t("f.relation"), h("input", { name: "relationToBorrower", size: 8 })),
   );
 }
 
@@ -140,6 +143,12 @@ function newTaskPage() {
   const productCode = input("productCode", "YXD");
   const channelCode = input("channelCode", "YYZX");
   const managerId = input("managerId", session.claims.role === "ACCOUNT_MANAGER" ? session.claims.sub : "");
+  // 房产位置 (001 2.3.1): optional, but all of 省/市/区县 once one is given.
+  const place = (name, size) => h("input", { name, size });
+  const province = place("province", 8);
+  const city = place("city", 8);
+  const district = place("district", 8);
+  const address = place("address", 24);
   const submit = h("button", { type: "submit", class: "primary", id: "create-task" }, t("create"));
   const form = h(
     "form",
@@ -152,14 +161,20 @@ function newTaskPage() {
           idNumber: $("[name=idNumber]", row).value.trim(),
           phone: $("[name=phone]", row).value.trim(),
           roles: [$("[name=role]", row).value],
+          maritalStatus: $("[name=maritalStatus]", row).value || null,
+          relationToBorrower: $("[name=relationToBorrower]", row).value.trim() || null,
         }));
+        const located = [province, city, district, address].some((i) => i.value.trim());
+        const propertyLocation = located
+          ? { province: province.value.trim(), city: city.value.trim(), district: district.value.trim(), address: address.value.trim() || null }
+          : null;
         let id;
         act(
           submit,
           async () => {
             const data = await gql(
               `mutation($input: CreateInterviewTaskInput!) { createInterviewTask(input: $input) { taskId } }`,
-              { input: { contractNo: contractNo.value.trim(), kind: kind.value, productCode: productCode.value.trim(), channelCode: channelCode.value.trim(), managerId: managerId.value.trim(), participants } },
+              { input: { contractNo: contractNo.value.trim(), kind: kind.value, productCode: productCode.value.trim(), channelCode: channelCode.value.trim(), managerId: managerId.value.trim(), participants, propertyLocation } },
             );
             id = data.createInterviewTask.taskId;
           },
@@ -169,6 +184,8 @@ function newTaskPage() {
     },
     h("div", { class: "toolbar" }, field(t("f.contractNo"), contractNo), field(t("f.kind"), kind), field(t("f.productCode"), productCode),
       field(t("f.channelCode"), channelCode), field(t("f.managerId"), managerId)),
+    h("div", { class: "toolbar" }, field(`${t("f.property")} · ${t("f.province")}`, province), field(t("f.city"), city),
+      field(t("f.district"), district), field(t("f.address"), address)),
     h("h2", {}, t("task.participants")),
     rows,
     h("p", {}, h("button", { type: "button", onclick: () => rows.append(participantRow()) }, t("new.addParticipant")), " ", submit),
