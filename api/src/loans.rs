@@ -98,6 +98,8 @@ pub struct SubmitLoanInput {
     pub manager_id: String,
     /// Everyone on the contract.
     pub participants: Vec<ParticipantInput>,
+    /// 房产位置 (001 2.3.1): passed on to the interview task; a 省内 one is refused.
+    pub property_location: Option<crate::interview_task::PropertyLocation>,
 }
 
 /// A move of a loan.
@@ -411,6 +413,7 @@ impl LoanMutation {
             channel_code: input.channel_code,
             manager_id: input.manager_id,
             participants: input.participants.into_iter().map(Into::into).collect(),
+            property_location: input.property_location.map(|p| Box::new(p.into())),
         };
         self.send(ctx, &id, command).await
     }

@@ -341,9 +341,13 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         .select_by_value("MARRIED")
         .await
         .expect("choose MARRIED");
-    browser.fill("#new-task-form [name=province]", "广东省").await;
+    browser
+        .fill("#new-task-form [name=province]", "广东省")
+        .await;
     browser.fill("#new-task-form [name=city]", "深圳市").await;
-    browser.fill("#new-task-form [name=district]", "南山区").await;
+    browser
+        .fill("#new-task-form [name=district]", "南山区")
+        .await;
     browser.click("#create-task").await;
     browser
         .wait_until("location.hash.startsWith('#/task/')", "the new task's page")

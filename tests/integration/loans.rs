@@ -117,6 +117,22 @@ async fn rolling_back_from_signing_opens_a_new_interview_task_with_lineage(backe
         second_task, first_task,
         "a reverse flow always opens a new task"
     );
+    // 001 2.3.1: the successor carries the application's property place and
+    // the borrower's marital status, as the first task did.
+    for task in [&first_task, &second_task] {
+        let shown = app
+            .graphql(
+                "query($id: ID!) { task(id: $id) { propertyLocation { province city district } participants { maritalStatus } } }",
+                json!({ "id": task }),
+            )
+            .await;
+        let shown = &data(&shown)["task"];
+        assert_eq!(
+            shown["propertyLocation"],
+            json!({ "province": "广东省", "city": "深圳市", "district": "南山区" })
+        );
+        assert_eq!(shown["participants"][0]["maritalStatus"], "MARRIED");
+    }
     let kinds: Vec<&str> = loan["history"]
         .as_array()
         .unwrap()

@@ -33,8 +33,8 @@ fn open_task(
             id_number: p.id_number.clone(),
             phone: p.phone.clone(),
             roles: p.roles.iter().copied().collect(),
-            marital_status: None,
-            relation_to_borrower: None,
+            marital_status: p.marital_status,
+            relation_to_borrower: p.relation_to_borrower.clone(),
         })
         .collect();
     vec![
@@ -49,7 +49,7 @@ fn open_task(
                 manager_id: manager.to_string(),
                 participants,
                 lineage: Some(lineage),
-                property_location: None,
+                property_location: loan.property_location().cloned().map(Box::new),
             }),
         )),
         Effect::send(Order::Loan(
@@ -257,7 +257,17 @@ mod tests {
     }
 
     fn loan_of(product: Product, channel: &str, task: Option<&str>) -> LoanApplication {
-        let mut events = vec![LoanEvent::LoanSubmitted {
+        let mut events = loan_events(product, channel);
+        if let Some(task) = task {
+            events.push(LoanEvent::InterviewTaskAttached {
+                task_id: task.into(),
+            });
+        }
+        rebuilt(events)
+    }
+
+    fn loan_events(product: Product, channel: &str) -> Vec<LoanEvent> {
+        vec![LoanEvent::LoanSubmitted {
             product,
             contract_no: "HT-9".into(),
             amount: Decimal::new(50_000_000, 2),
@@ -274,13 +284,8 @@ mod tests {
                 marital_status: None,
                 relation_to_borrower: None,
             }],
-        }];
-        if let Some(task) = task {
-            events.push(LoanEvent::InterviewTaskAttached {
-                task_id: task.into(),
-            });
-        }
-        rebuilt(events)
+            property_location: None,
+        }]
     }
 
     /// 003 还款日前X天 reminder; 002 item 25: a partner loan's text is the
@@ -312,6 +317,63 @@ mod tests {
         }
     }
 
+    /// 001 2.3.1: the task the loan opens carries the application's property
+    /// place and each person's marital status and relation to the borrower.
+    #[test]
+    fn the_loan_s_task_carries_its_property_place_and_marital_status() {
+        let LoanEvent::LoanSubmitted {
+            product,
+            contract_no,
+            amount,
+            task_kind,
+            product_code,
+            channel_code,
+            manager_id,
+            mut participants,
+            ..
+        } = loan_events(Product::Yongxu, "YYZX").remove(0)
+        else {
+            unreachable!()
+        };
+        participants[0].marital_status = Some(crate::interview_task::MaritalStatus::Married);
+        let place = crate::interview_task::PropertyLocation {
+            province: "广东省".into(),
+            city: "深圳市".into(),
+            district: "南山区".into(),
+            address: Some("科技园".into()),
+        };
+        let loan: LoanApplication = rebuilt(vec![LoanEvent::LoanSubmitted {
+            product,
+            contract_no,
+            amount,
+            task_kind,
+            product_code,
+            channel_code,
+            manager_id,
+            participants,
+            property_location: Some(Box::new(place.clone())),
+        }]);
+        let advanced = event(
+            "L1",
+            Body::Loan(LoanEvent::LoanAdvanced {
+                from: Node::HomeVisit,
+                to: Node::Interview,
+            }),
+        );
+        let mut facts = facts();
+        facts.loans.insert("L1".into(), loan);
+        let effects = LoanFlow.react(&advanced, &facts);
+        let Effect::Send(Order::Task(_, InterviewTaskCommand::Create(create)), _) = &effects[0]
+        else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(create.property_location.as_deref(), Some(&place));
+        assert_eq!(
+            create.participants[0].marital_status,
+            Some(crate::interview_task::MaritalStatus::Married)
+        );
+    }
+
     /// 001: reaching 面谈 opens the task with the loan's people, linked to the loan.
     #[test]
     fn reaching_the_interview_opens_a_task_and_attaches_it() {
@@ -335,6 +397,10 @@ mod tests {
         assert_eq!(create.contract_no, "HT-9");
         assert_eq!(create.manager_id, "M1");
         assert_eq!(create.participants.len(), 1);
+        assert_eq!(
+            create.property_location, None,
+            "the application named no place"
+        );
         let lineage = create.lineage.as_ref().unwrap();
         assert_eq!(
             (lineage.transition.as_str(), lineage.actor_id.as_str()),

@@ -449,6 +449,7 @@ mod tests {
                     channel_code: "RONGSHU".into(),
                     manager_id: String::new(),
                     participants: Vec::new(),
+                    property_location: None,
                 },
             ]);
         facts.loans.insert("o1".into(), loan);
@@ -475,6 +476,7 @@ mod tests {
                     channel_code: "ZXYH".into(),
                     manager_id: String::new(),
                     participants: Vec::new(),
+                    property_location: None,
                 },
             ]);
         facts.loans.insert("o1".into(), bank_loan);

@@ -166,6 +166,8 @@ pub struct LoanApplication {
     prepayment: Option<OpenPrepayment>,
     repayment_nos: std::collections::BTreeSet<String>,
     open_repayments: std::collections::BTreeSet<String>,
+    #[serde(default)]
+    property_location: Option<Box<crate::interview_task::PropertyLocation>>,
 }
 
 impl LoanApplication {
@@ -197,6 +199,11 @@ impl LoanApplication {
     /// The product.
     pub fn product(&self) -> Product {
         self.product
+    }
+
+    /// 房产位置, when the application came with it.
+    pub fn property_location(&self) -> Option<&crate::interview_task::PropertyLocation> {
+        self.property_location.as_deref()
     }
 
     /// The ledger of a disbursed loan.
@@ -296,6 +303,7 @@ impl Aggregate for LoanApplication {
                 channel_code,
                 manager_id,
                 participants,
+                property_location,
             } => {
                 if self.submitted {
                     return Err(LoanError::AlreadySubmitted);
@@ -316,6 +324,24 @@ impl Aggregate for LoanApplication {
                 }
                 let participants = merge_participants(&participants)
                     .map_err(|e| LoanError::Invalid(e.to_string()))?;
+                // Checked here as its task would check it: a loan whose task
+                // could not be opened must not reach 面谈 (001 2.5.1 省内不做改动).
+                let property_location = property_location
+                    .map(|location| {
+                        let location = location
+                            .validated()
+                            .map_err(|e| LoanError::Invalid(e.to_string()))?;
+                        if !services.routing.interviews(&location.province) {
+                            return Err(LoanError::Invalid(
+                                crate::interview_task::InterviewTaskError::InProvince {
+                                    province: location.province,
+                                }
+                                .to_string(),
+                            ));
+                        }
+                        Ok(Box::new(location))
+                    })
+                    .transpose()?;
                 LoanEvent::LoanSubmitted {
                     product,
                     contract_no,
@@ -325,6 +351,7 @@ impl Aggregate for LoanApplication {
                     channel_code,
                     manager_id,
                     participants,
+                    property_location,
                 }
             }
             LoanCommand::Advance { to } => {
@@ -553,8 +580,10 @@ impl Aggregate for LoanApplication {
                 product_code,
                 channel_code,
                 manager_id,
+                property_location,
                 ..
             } => {
+                self.property_location = property_location;
                 self.product_code = product_code;
                 self.channel_code = channel_code;
                 self.manager_id = manager_id;

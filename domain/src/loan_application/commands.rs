@@ -29,6 +29,8 @@ pub enum LoanCommand {
         manager_id: String,
         /// Everyone on the contract.
         participants: Vec<ParticipantInput>,
+        /// 房产位置 (001 2.3.1), passed on to the interview task; a 省内 one is refused.
+        property_location: Option<Box<crate::interview_task::PropertyLocation>>,
     },
     /// Move to the next node.
     Advance {

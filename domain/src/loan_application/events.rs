@@ -31,6 +31,9 @@ pub enum LoanEvent {
         manager_id: String,
         /// Participants, de-duplicated.
         participants: Vec<Participant>,
+        /// 房产位置, when the credit system sent it (absent from older events).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        property_location: Option<Box<crate::interview_task::PropertyLocation>>,
     },
     /// Moved forward.
     LoanAdvanced {

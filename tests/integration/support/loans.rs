@@ -36,7 +36,9 @@ pub(crate) async fn passed_at_interview(
             json!({ "input": {
                 "applicationNo": loan, "contractNo": contract, "amount": "500000.00",
                 "taskKind": "YONGXU_VIDEO_INTERVIEW", "productCode": "YXD", "channelCode": "YYZX", "managerId": "M0001",
-                "participants": [{ "name": "借款人", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"] }]
+                "participants": [{ "name": "借款人", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"],
+                                   "maritalStatus": "MARRIED" }],
+                "propertyLocation": { "province": "广东省", "city": "深圳市", "district": "南山区" }
             } }),
         )
         .await;

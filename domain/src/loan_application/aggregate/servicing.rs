@@ -324,6 +324,7 @@ impl LoanApplication {
                 channel_code: open.partner,
                 manager_id: String::new(),
                 participants,
+                property_location: None,
             },
             LoanEvent::LoanDisbursed {
                 account: String::new(),

@@ -27,6 +27,7 @@ fn submitted() -> LoanEvent {
             relation_to_borrower: None,
         }])
         .unwrap(),
+        property_location: None,
     }
 }
 
@@ -168,6 +169,7 @@ pub(super) mod miaodai {
             channel_code,
             manager_id,
             participants,
+            property_location: None,
         }
     }
 
@@ -440,3 +442,63 @@ pub(super) mod miaodai {
 }
 
 mod servicing;
+
+/// 001 2.3.1 房产位置 goes with the application to its interview task; one in
+/// the bank's own province is refused as its task would be (001 2.5.1).
+#[test]
+fn an_application_keeps_its_property_place_and_an_in_province_one_is_refused() {
+    let mut services = services();
+    services.routing = crate::services::InterviewRouting {
+        home_province: Some("河南".into()),
+    };
+    let submit = |province: &str| LoanCommand::Submit {
+        product: Product::Yongxu,
+        contract_no: "HT1".into(),
+        amount: Decimal::new(50_000_000, 2),
+        task_kind: TaskKind::YongxuVideoInterview,
+        product_code: "YXD".into(),
+        channel_code: "YYZX".into(),
+        manager_id: "M1".into(),
+        participants: vec![ParticipantInput {
+            name: "邓小闲".into(),
+            id_type: IdType::IdCard,
+            id_number: "11010519491231002X".into(),
+            phone: "15618293093".into(),
+            roles: vec![ParticipantRole::Borrower],
+            marital_status: None,
+            relation_to_borrower: None,
+        }],
+        property_location: Some(Box::new(crate::interview_task::PropertyLocation {
+            province: format!(" {province} "),
+            city: "深圳市".into(),
+            district: "南山区".into(),
+            address: None,
+        })),
+    };
+    let events = TestFramework::<LoanApplication>::with(services.clone())
+        .given_no_previous_events()
+        .when(submit("广东省"))
+        .inspect_result()
+        .expect("an out-of-province loan is taken");
+    let [LoanEvent::LoanSubmitted {
+        property_location: Some(location),
+        ..
+    }] = events.as_slice()
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(location.province, "广东省", "trimmed");
+    let mut loan = LoanApplication::default();
+    loan.apply(events[0].clone());
+    assert_eq!(
+        loan.property_location().map(|l| l.city.as_str()),
+        Some("深圳市")
+    );
+
+    let refused = TestFramework::<LoanApplication>::with(services)
+        .given_no_previous_events()
+        .when(submit("河南省"))
+        .inspect_result()
+        .expect_err("省内");
+    assert!(refused.to_string().contains("省内"), "{refused}");
+}
