@@ -65,6 +65,19 @@ impl FakeGateway {
     }
 }
 
+/// The bank's gateway at `url`, signing 【原银在线】, three attempts 200 ms apart.
+fn gateway_at(url: String) -> adapters::sms::SmsGatewaySettings {
+    adapters::sms::SmsGatewaySettings {
+        url,
+        account: "YYZX-SMS".into(),
+        token: secrecy::SecretString::from(TOKEN.to_string()),
+        signature: "原银在线".into(),
+        max_attempts: 3,
+        retry_base: chrono::Duration::milliseconds(200),
+        max_age: chrono::Duration::hours(1),
+    }
+}
+
 async fn texts(app: &TestApp, task: &str) -> Vec<Value> {
     let response = app
         .graphql_as(
@@ -97,15 +110,7 @@ async fn texts_reach_the_gateway_with_retries_refusals_and_delivery_reports(back
     let url = gateway.start().await;
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
         let mut settings = settings(db);
-        settings.sms_gateway = Some(adapters::sms::SmsGatewaySettings {
-            url,
-            account: "YYZX-SMS".into(),
-            token: secrecy::SecretString::from(TOKEN.to_string()),
-            signature: "原银在线".into(),
-            max_attempts: 3,
-            retry_base: chrono::Duration::milliseconds(200),
-            max_age: chrono::Duration::hours(1),
-        });
+        settings.sms_gateway = Some(gateway_at(url));
         settings
     })
     .await;
@@ -209,15 +214,7 @@ async fn a_partner_s_customers_get_texts_signed_by_the_partner(backend: Backend)
     let url = gateway.start().await;
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
         let mut settings = settings(db);
-        settings.sms_gateway = Some(adapters::sms::SmsGatewaySettings {
-            url,
-            account: "YYZX-SMS".into(),
-            token: secrecy::SecretString::from(TOKEN.to_string()),
-            signature: "原银在线".into(),
-            max_attempts: 3,
-            retry_base: chrono::Duration::milliseconds(200),
-            max_age: chrono::Duration::hours(1),
-        });
+        settings.sms_gateway = Some(gateway_at(url));
         settings.partners = adapters::partners::PartnerDirectory::parse(
             "RONGSHU=s3cret-rongshu-0123456@http://127.0.0.1:9/cb;PLAIN=s3cret-plain-01234567@http://127.0.0.1:9/cb",
         )

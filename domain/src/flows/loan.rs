@@ -321,38 +321,24 @@ mod tests {
     /// place and each person's marital status and relation to the borrower.
     #[test]
     fn the_loan_s_task_carries_its_property_place_and_marital_status() {
-        let LoanEvent::LoanSubmitted {
-            product,
-            contract_no,
-            amount,
-            task_kind,
-            product_code,
-            channel_code,
-            manager_id,
-            mut participants,
-            ..
-        } = loan_events(Product::Yongxu, "YYZX").remove(0)
-        else {
-            unreachable!()
-        };
-        participants[0].marital_status = Some(crate::interview_task::MaritalStatus::Married);
         let place = crate::interview_task::PropertyLocation {
             province: "广东省".into(),
             city: "深圳市".into(),
             district: "南山区".into(),
             address: Some("科技园".into()),
         };
-        let loan: LoanApplication = rebuilt(vec![LoanEvent::LoanSubmitted {
-            product,
-            contract_no,
-            amount,
-            task_kind,
-            product_code,
-            channel_code,
-            manager_id,
+        let mut events = loan_events(Product::Yongxu, "YYZX");
+        let LoanEvent::LoanSubmitted {
             participants,
-            property_location: Some(Box::new(place.clone())),
-        }]);
+            property_location,
+            ..
+        } = &mut events[0]
+        else {
+            unreachable!()
+        };
+        participants[0].marital_status = Some(crate::interview_task::MaritalStatus::Married);
+        *property_location = Some(Box::new(place.clone()));
+        let loan: LoanApplication = rebuilt(events);
         let advanced = event(
             "L1",
             Body::Loan(LoanEvent::LoanAdvanced {

@@ -8,6 +8,18 @@ fn services() -> DomainServices {
     DomainServices::fixed_at(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap())
 }
 
+fn borrower() -> ParticipantInput {
+    ParticipantInput {
+        name: "邓小闲".into(),
+        id_type: IdType::IdCard,
+        id_number: "11010519491231002X".into(),
+        phone: "15618293093".into(),
+        roles: vec![ParticipantRole::Borrower],
+        marital_status: None,
+        relation_to_borrower: None,
+    }
+}
+
 fn submitted() -> LoanEvent {
     LoanEvent::LoanSubmitted {
         product: Product::Yongxu,
@@ -17,16 +29,7 @@ fn submitted() -> LoanEvent {
         product_code: "YXD".into(),
         channel_code: "YYZX".into(),
         manager_id: "M1".into(),
-        participants: merge_participants(&[ParticipantInput {
-            name: "邓小闲".into(),
-            id_type: IdType::IdCard,
-            id_number: "11010519491231002X".into(),
-            phone: "15618293093".into(),
-            roles: vec![ParticipantRole::Borrower],
-            marital_status: None,
-            relation_to_borrower: None,
-        }])
-        .unwrap(),
+        participants: merge_participants(&[borrower()]).unwrap(),
         property_location: None,
     }
 }
@@ -459,15 +462,7 @@ fn an_application_keeps_its_property_place_and_an_in_province_one_is_refused() {
         product_code: "YXD".into(),
         channel_code: "YYZX".into(),
         manager_id: "M1".into(),
-        participants: vec![ParticipantInput {
-            name: "邓小闲".into(),
-            id_type: IdType::IdCard,
-            id_number: "11010519491231002X".into(),
-            phone: "15618293093".into(),
-            roles: vec![ParticipantRole::Borrower],
-            marital_status: None,
-            relation_to_borrower: None,
-        }],
+        participants: vec![borrower()],
         property_location: Some(Box::new(crate::interview_task::PropertyLocation {
             province: format!(" {province} "),
             city: "深圳市".into(),
