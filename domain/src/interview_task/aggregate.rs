@@ -529,16 +529,8 @@ impl Aggregate for InterviewTask {
                 let property_location = create
                     .property_location
                     .as_ref()
-                    .map(|location| location.validated().map(Box::new))
+                    .map(|location| location.admitted(&services.routing).map(Box::new))
                     .transpose()?;
-                // 001 2.5.1: 省内流程不做改动 — only 省外 cases are interviewed.
-                if let Some(location) = &property_location {
-                    if !services.routing.interviews(&location.province) {
-                        return Err(InterviewTaskError::InProvince {
-                            province: location.province.clone(),
-                        });
-                    }
-                }
                 InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
                     property_location,
                     lineage: create.lineage,

@@ -122,6 +122,22 @@ impl PropertyLocation {
             address: address.map(str::to_string),
         })
     }
+
+    /// [`validated`](Self::validated), and refused when the property lies in
+    /// the bank's own province: 001 2.5.1 省内流程不做改动 — only 省外 cases
+    /// are interviewed. The task and the loan that would open it both ask this.
+    pub fn admitted(
+        &self,
+        routing: &crate::services::InterviewRouting,
+    ) -> Result<Self, InterviewTaskError> {
+        let location = self.validated()?;
+        if !routing.interviews(&location.province) {
+            return Err(InterviewTaskError::InProvince {
+                province: location.province,
+            });
+        }
+        Ok(location)
+    }
 }
 
 /// Whether a province is the bank's own: 省内 cases keep their old flow

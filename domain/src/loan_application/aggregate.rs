@@ -327,21 +327,9 @@ impl Aggregate for LoanApplication {
                 // Checked here as its task would check it: a loan whose task
                 // could not be opened must not reach 面谈 (001 2.5.1 省内不做改动).
                 let property_location = property_location
-                    .map(|location| {
-                        let location = location
-                            .validated()
-                            .map_err(|e| LoanError::Invalid(e.to_string()))?;
-                        if !services.routing.interviews(&location.province) {
-                            return Err(LoanError::Invalid(
-                                crate::interview_task::InterviewTaskError::InProvince {
-                                    province: location.province,
-                                }
-                                .to_string(),
-                            ));
-                        }
-                        Ok(Box::new(location))
-                    })
-                    .transpose()?;
+                    .map(|location| location.admitted(&services.routing).map(Box::new))
+                    .transpose()
+                    .map_err(|e| LoanError::Invalid(e.to_string()))?;
                 LoanEvent::LoanSubmitted {
                     product,
                     contract_no,
