@@ -552,6 +552,8 @@ impl CommandBus {
                 });
             }
             let recorded_at = self.services.clock.now();
+            // Every event of the command was recorded under the command's span.
+            let traceparent = crate::trace::current_traceparent();
             let mut event_ids = Vec::with_capacity(events.len());
             let mut new_events = Vec::with_capacity(events.len());
             let mut reservations = Vec::new();
@@ -567,7 +569,7 @@ impl CommandBus {
                     request_id: context.request_id.clone(),
                     recorded_at,
                     on_behalf_of: context.on_behalf_of.clone(),
-                    traceparent: crate::trace::current_traceparent(),
+                    traceparent: traceparent.clone(),
                 };
                 let payload = serde_json::to_value(event).map_err(|e| {
                     StoreError::Database(sqlx::Error::Protocol(format!("serialize event: {e}")))
