@@ -11,7 +11,7 @@
 //! and the ids it generates are derived from the key, so it addresses the same
 //! aggregates as the first attempt.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::log::rfc3339;
@@ -30,7 +30,16 @@ pub struct IdempotentRequest {
     pub key: String,
     steps: AtomicU32,
     ids: AtomicU32,
+    id_scheme: AtomicU8,
 }
+
+/// How ids are derived from a key. A key keeps the scheme it was first claimed
+/// under (`idempotency_keys.id_scheme`), so a retry that straddles an upgrade
+/// still addresses what its first attempt created.
+pub const ID_SCHEME_JOINED: u8 = 1;
+/// Parts length-prefixed (issue 31): a subject holding `:` cannot collide with
+/// another caller's key. Every key claimed since is derived this way.
+pub const ID_SCHEME_LENGTH_PREFIXED: u8 = 2;
 
 impl IdempotentRequest {
     /// A request keyed `key` by the caller `actor_id` in `actor_role`.
@@ -41,7 +50,13 @@ impl IdempotentRequest {
             key: key.to_string(),
             steps: AtomicU32::new(0),
             ids: AtomicU32::new(0),
+            id_scheme: AtomicU8::new(ID_SCHEME_LENGTH_PREFIXED),
         }
+    }
+
+    /// Derives ids the way the key's first claim did.
+    fn use_id_scheme(&self, scheme: u8) {
+        self.id_scheme.store(scheme, Ordering::SeqCst);
     }
 
     /// The number of the next command this request sends (0, 1, …).
@@ -52,10 +67,19 @@ impl IdempotentRequest {
     /// The next new id this request needs, the same on every attempt.
     pub fn next_id(&self) -> Uuid {
         let n = self.ids.fetch_add(1, Ordering::SeqCst);
-        domain::services::derived_id(&format!(
-            "idempotency:{}:{}:{}:{n}",
-            self.actor_role, self.actor_id, self.key
-        ))
+        if self.id_scheme.load(Ordering::SeqCst) == ID_SCHEME_JOINED {
+            return domain::services::derived_id(&format!(
+                "idempotency:{}:{}:{}:{n}",
+                self.actor_role, self.actor_id, self.key
+            ));
+        }
+        domain::services::derived_id_of_parts(&[
+            "idempotency",
+            &self.actor_role,
+            &self.actor_id,
+            &self.key,
+            &n.to_string(),
+        ])
     }
 }
 
@@ -86,8 +110,8 @@ pub struct IdempotencyStore {
 
 const CLAIM_NEW: &str = "
 INSERT INTO idempotency_keys (actor_id, actor_role, idempotency_key, request_hash, state,
-                              locked_until, created_at, expires_at)
-VALUES ($1, $2, $3, $4, 'IN_FLIGHT', $5, $6, $7)
+                              locked_until, created_at, expires_at, id_scheme)
+VALUES ($1, $2, $3, $4, 'IN_FLIGHT', $5, $6, $7, 2)
 ON CONFLICT (actor_id, actor_role, idempotency_key) DO NOTHING";
 
 /// Takes over a claim whose request died (crash, cancellation) before answering.
@@ -100,7 +124,7 @@ UPDATE idempotency_keys SET locked_until = $5
 const CLAIM_EXPIRED: &str = "
 UPDATE idempotency_keys
    SET request_hash = $4, state = 'IN_FLIGHT', locked_until = $5, http_status = NULL,
-       response = NULL, created_at = $6, expires_at = $7
+       response = NULL, created_at = $6, expires_at = $7, id_scheme = 2
  WHERE actor_id = $1 AND actor_role = $2 AND idempotency_key = $3 AND expires_at <= $6";
 
 impl IdempotencyStore {
@@ -143,6 +167,17 @@ impl IdempotencyStore {
             .rows_affected()
             == 1
         {
+            // The retry of a request that died: derive ids as its first attempt did.
+            let (scheme,): (i64,) = sqlx::query_as(
+                "SELECT id_scheme FROM idempotency_keys
+                  WHERE actor_id = $1 AND actor_role = $2 AND idempotency_key = $3",
+            )
+            .bind(request.actor_id.clone())
+            .bind(request.actor_role.clone())
+            .bind(request.key.clone())
+            .fetch_one(&self.pool)
+            .await?;
+            request.use_id_scheme(u8::try_from(scheme).unwrap_or(ID_SCHEME_LENGTH_PREFIXED));
             return Ok(Claim::Granted);
         }
         if bind(CLAIM_EXPIRED)
@@ -265,5 +300,22 @@ mod tests {
         assert_ne!(id, other_key.next_id());
         assert_ne!(id, other_caller.next_id());
         assert_eq!((first.next_step(), first.next_step()), (0, 1));
+    }
+
+    /// Issue 31 item 8: `role:sub:key:n` joined by colons let the subject
+    /// `a:b` with key `c` derive the ids of subject `a` with key `b:c`.
+    #[test]
+    fn a_colon_in_the_subject_or_key_cannot_make_two_callers_share_ids() {
+        let one = IdempotentRequest::new("a:b", "CUSTOMER", "c");
+        let other = IdempotentRequest::new("a", "CUSTOMER", "b:c");
+        assert_ne!(one.next_id(), other.next_id());
+        // The old scheme, kept for keys claimed before the upgrade, collides.
+        let (one, other) = (
+            IdempotentRequest::new("a:b", "CUSTOMER", "c"),
+            IdempotentRequest::new("a", "CUSTOMER", "b:c"),
+        );
+        one.use_id_scheme(ID_SCHEME_JOINED);
+        other.use_id_scheme(ID_SCHEME_JOINED);
+        assert_eq!(one.next_id(), other.next_id());
     }
 }

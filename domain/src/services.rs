@@ -201,6 +201,20 @@ impl IdGen for SequentialIds {
     }
 }
 
+/// An id derived from several parts (SHA-256, shaped as a UUID), each written
+/// as its byte length, `:`, then the part: no two different lists of parts share
+/// an encoding, whatever characters the parts hold (a caller's subject may
+/// contain the `:` that would otherwise separate it from a key).
+pub fn derived_id_of_parts(parts: &[&str]) -> Uuid {
+    let mut encoded = String::new();
+    for part in parts {
+        encoded.push_str(&part.len().to_string());
+        encoded.push(':');
+        encoded.push_str(part);
+    }
+    derived_id(&encoded)
+}
+
 /// An id derived from `name` alone (SHA-256, shaped as a UUID): process managers
 /// use it so a redelivered event creates the same aggregate, not a second one.
 pub fn derived_id(name: &str) -> Uuid {
