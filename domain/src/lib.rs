@@ -29,6 +29,7 @@ pub mod script_catalog;
 pub mod seat;
 pub mod seat_group;
 pub mod services;
+pub mod text;
 pub mod upcast;
 pub mod work_order;
 
