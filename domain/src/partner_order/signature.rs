@@ -1,6 +1,9 @@
 //! The partner API's signature (002 item 1 "使用 MD5 方式做校验"): the
 //! parameters other than `sign`, with empty values left out, sorted by name,
 //! joined as `k=v&k=v`, then `&key=<secret>`; the lowercase hex MD5 of that.
+//! A request signs its operation too — `method` and `path` among the
+//! parameters — so a body signed for one operation cannot be posted to another
+//! (issue 31); the old form without them is accepted only until a configured day.
 
 use md5::{Digest, Md5};
 
@@ -113,7 +116,31 @@ impl SignedRequest {
         ]
     }
 
-    /// Whether the signature is the partner's, under `secret`.
+    /// The parameters a request to `path` with `method` signs: the envelope's
+    /// four and its operation.
+    pub fn operation_params<'a>(
+        &'a self,
+        method: &'a str,
+        path: &'a str,
+    ) -> [(&'a str, &'a str); 6] {
+        [
+            ("bizContent", self.biz_content.as_str()),
+            ("method", method),
+            ("nonce", self.nonce.as_str()),
+            ("partner", self.partner.as_str()),
+            ("path", path),
+            ("timestamp", self.timestamp.as_str()),
+        ]
+    }
+
+    /// Whether the signature is the partner's, under `secret`, for a request
+    /// to `path` with `method`.
+    pub fn verify_operation(&self, secret: &str, method: &str, path: &str) -> bool {
+        verify(self.operation_params(method, path), secret, &self.sign)
+    }
+
+    /// Whether the signature is the partner's in the old form, which does not
+    /// sign the operation (accepted only until the configured day).
     pub fn verify(&self, secret: &str) -> bool {
         verify(self.params(), secret, &self.sign)
     }
@@ -170,6 +197,35 @@ mod tests {
         tampered[0].1 = "1763863200001";
         assert!(!verify(tampered, "secret", &expected));
     }
+
+    /// docs/partners.md's worked example, computed with Python's hashlib:
+    /// the operation is signed, so the same body posted to another path fails.
+    #[test]
+    fn the_operation_is_signed() {
+        let request = SignedRequest {
+            partner: "RONGSHU".into(),
+            timestamp: "1764892800000".into(),
+            nonce: "7f3c9a".into(),
+            biz_content: r#"{"orderNo":"RS-1001"}"#.into(),
+            sign: String::new(),
+        };
+        let secret = "rongshu-secret-0123456789";
+        let signed = sign(
+            request.operation_params("POST", "/partner/v1/audit-result"),
+            secret,
+        );
+        let request = SignedRequest {
+            sign: signed.clone(),
+            ..request
+        };
+        assert_eq!(signed, WORKED_EXAMPLE_SIGN);
+        assert!(request.verify_operation(secret, "POST", "/partner/v1/audit-result"));
+        assert!(!request.verify_operation(secret, "POST", "/partner/v1/loan-result"));
+        assert!(!request.verify(secret), "the old form signs no operation");
+    }
+
+    /// md5 of `bizContent={"orderNo":"RS-1001"}&method=POST&nonce=7f3c9a&partner=RONGSHU&path=/partner/v1/audit-result&timestamp=1764892800000&key=rongshu-secret-0123456789`.
+    const WORKED_EXAMPLE_SIGN: &str = "78906f214adb9b9e46e3552e56024018";
 
     #[test]
     fn a_known_vector() {
