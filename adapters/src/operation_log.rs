@@ -112,11 +112,95 @@ const BATCH: usize = 200;
 /// How long the writer waits for a batch to fill.
 const LINGER: Duration = Duration::from_millis(200);
 
+/// How long refusals of unverified callers are counted before their tally is stored.
+pub const UNVERIFIED_WINDOW: Duration = Duration::from_secs(60);
+
+/// The most addresses an unverified tally names.
+const TALLY_ADDRESSES: usize = 5;
+
+/// A refusal of a caller nobody verified: no token or a forged one, a partner
+/// request whose signature does not hold, a delivery report without the
+/// gateway's token. Every field is ours to choose — the door, a known
+/// identity the request claimed, our code and reason — never the caller's
+/// text, so a flood cannot write what it likes into the log.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnverifiedRefusal {
+    /// The door and operation (`partner/confirm-borrow`, `sms/reports`, `Query.tasks`).
+    pub operation: String,
+    /// A known identity the request claimed (a configured partner code), else empty.
+    pub claimed: String,
+    /// The refusal's code.
+    pub code: String,
+    /// The refusal's reason, one of ours.
+    pub reason: String,
+}
+
+#[derive(Debug)]
+struct Tally {
+    /// When counting began, by the process's monotonic clock (the window).
+    opened: std::time::Instant,
+    count: u64,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    addresses: std::collections::BTreeSet<String>,
+    more_addresses: bool,
+}
+
+/// Refusals of unverified callers, counted per kind: stored as one entry per
+/// kind and window, so what a flood adds to the log is bounded by the kinds
+/// (all ours) per window, not by the requests.
+#[derive(Debug, Default)]
+struct Tallies(std::collections::HashMap<UnverifiedRefusal, Tally>);
+
+impl Tallies {
+    /// The tallies whose window is over (all of them when `all`), as entries.
+    fn due(&mut self, all: bool) -> Vec<Operation> {
+        let due: Vec<UnverifiedRefusal> = self
+            .0
+            .iter()
+            .filter(|(_, tally)| all || tally.opened.elapsed() >= UNVERIFIED_WINDOW)
+            .map(|(kind, _)| kind.clone())
+            .collect();
+        due.into_iter()
+            .filter_map(|kind| self.0.remove(&kind).map(|tally| (kind, tally)))
+            .map(|(kind, tally)| {
+                let mut addresses: Vec<String> = tally.addresses.into_iter().collect();
+                if tally.more_addresses {
+                    addresses.push("…".into());
+                }
+                Operation {
+                    at: tally.last,
+                    kind: OperationKind::Refused,
+                    actor_id: "unverified".into(),
+                    actor_role: "UNVERIFIED".into(),
+                    operation: kind.operation,
+                    target: if kind.claimed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("claimed={}", kind.claimed)
+                    },
+                    code: Some(kind.code),
+                    detail: format!(
+                        "{} unverified request(s) from {} to {}, from {}: {}",
+                        tally.count,
+                        rfc3339(tally.first),
+                        rfc3339(tally.last),
+                        addresses.join(", "),
+                        kind.reason
+                    ),
+                    request_id: String::new(),
+                }
+            })
+            .collect()
+    }
+}
+
 /// The recorder: cheap to clone, never blocks.
 #[derive(Clone)]
 pub struct OperationLog {
     queue: mpsc::Sender<Operation>,
     metrics: Arc<Metrics>,
+    unverified: Arc<std::sync::Mutex<Tallies>>,
 }
 
 impl std::fmt::Debug for OperationLog {
@@ -134,8 +218,57 @@ impl OperationLog {
         shutdown: watch::Receiver<bool>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        let writer = tokio::spawn(write_batches(pool, receiver, metrics.clone(), shutdown));
-        (Self { queue, metrics }, writer)
+        let unverified = Arc::new(std::sync::Mutex::new(Tallies::default()));
+        let writer = tokio::spawn(write_batches(
+            pool,
+            receiver,
+            unverified.clone(),
+            metrics.clone(),
+            shutdown,
+        ));
+        (
+            Self {
+                queue,
+                metrics,
+                unverified,
+            },
+            writer,
+        )
+    }
+
+    /// Counts a refusal of an unverified caller from `address` at `at`; the
+    /// writer stores one entry per kind when its window is over (or at stop).
+    pub fn record_unverified(
+        &self,
+        refusal: UnverifiedRefusal,
+        address: Option<std::net::IpAddr>,
+        at: DateTime<Utc>,
+    ) {
+        self.metrics.increment(
+            "facesign_unverified_refusals_total",
+            "Requests refused before their caller was verified, by door.",
+            labels(&[("operation", door_of(&refusal.operation))]),
+            1,
+        );
+        let mut tallies = self.unverified.lock().unwrap_or_else(|e| e.into_inner());
+        let tally = tallies.0.entry(refusal).or_insert_with(|| Tally {
+            opened: std::time::Instant::now(),
+            count: 0,
+            first: at,
+            last: at,
+            addresses: std::collections::BTreeSet::new(),
+            more_addresses: false,
+        });
+        tally.count += 1;
+        tally.last = tally.last.max(at);
+        if let Some(address) = address {
+            let address = address.to_string();
+            if tally.addresses.len() < TALLY_ADDRESSES || tally.addresses.contains(&address) {
+                tally.addresses.insert(address);
+            } else {
+                tally.more_addresses = true;
+            }
+        }
     }
 
     /// Records `operation` without waiting; drops it (and counts it) when the
@@ -193,19 +326,50 @@ impl OperationLog {
     }
 }
 
+/// The door of an operation, a bounded metric label (`partner`, `sms`, `graphql`).
+fn door_of(operation: &str) -> &'static str {
+    if operation.starts_with("partner/") {
+        "partner"
+    } else if operation.starts_with("sms/") {
+        "sms"
+    } else {
+        "graphql"
+    }
+}
+
 async fn write_batches(
     pool: AnyPool,
     mut receiver: mpsc::Receiver<Operation>,
+    unverified: Arc<std::sync::Mutex<Tallies>>,
     metrics: Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut tallies_due = tokio::time::interval(Duration::from_secs(1));
+    let due = |all: bool| {
+        unverified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .due(all)
+    };
     loop {
         let stopping = tokio::select! {
             received = receiver.recv_many(&mut batch, BATCH) => received == 0,
+            _ = tallies_due.tick() => {
+                batch.extend(due(false));
+                false
+            }
             _ = shutdown.wait_for(|stop| *stop) => true,
         };
-        if !stopping {
+        if stopping {
+            batch.extend(due(true));
+        }
+        if stopping {
+            // Stopping: store everything still queued.
+            while let Ok(operation) = receiver.try_recv() {
+                batch.push(operation);
+            }
+        } else if !batch.is_empty() {
             // Let a batch fill for a moment: one transaction for many entries.
             let linger = tokio::time::sleep(LINGER);
             tokio::pin!(linger);
@@ -217,11 +381,6 @@ async fn write_batches(
                     }
                     _ = &mut linger => break,
                 }
-            }
-        } else {
-            // Stopping: store everything still queued.
-            while let Ok(operation) = receiver.try_recv() {
-                batch.push(operation);
             }
         }
         if !batch.is_empty() {
