@@ -3,6 +3,7 @@
 //! integration tests both start the engine through here.
 
 mod cluster;
+pub mod connections;
 pub mod contracts;
 pub mod demo;
 pub mod registry;
@@ -372,7 +373,11 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .handle(projections::admin_catalog::NAME)
         .map(|catalog| api::accounts::AccountCache::following(catalog.subscribe_changes()))
         .context("the admin catalog is not registered")?;
+    let config = api_config(settings);
     let state = AppState {
+        doors: Arc::new(api::doors::Doors::new(&config)),
+        feeds: Arc::default(),
+        draining: shutdown_rx.clone(),
         accounts,
         operation_log,
         idempotency,
@@ -387,7 +392,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         keys: api::auth::JwtKeys::new(&settings.jwt_secret)
             .with_max_lifetime(settings.token_max_lifetime.as_secs()),
         metrics: engine.metrics.clone(),
-        config: api_config(settings),
+        config,
         sms_gateway_token: settings.sms_gateway.as_ref().map(|g| g.token.clone()),
     };
     let (addr, server) = listen(settings, state, shutdown_rx).await?;
@@ -494,6 +499,11 @@ fn api_config(settings: &Settings) -> ApiConfig {
         rate_limit_burst: settings.rate_limit_burst,
         query_limits: settings.query_limits,
         request_deadline: settings.request_deadline,
+        sockets: settings.sockets,
+        partner_rate_per_address: settings.partner_rate_per_address,
+        partner_rate_per_partner: settings.partner_rate_per_partner,
+        partner_legacy_signature_until: settings.partner_legacy_signature_until,
+        sms_report_rate_per_address: settings.sms_report_rate_per_address,
         ..ApiConfig::default()
     }
 }
@@ -502,21 +512,35 @@ fn api_config(settings: &Settings) -> ApiConfig {
 async fn listen(
     settings: &Settings,
     state: AppState,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let addr = listener.local_addr()?;
+    let open_files = connections::raise_open_file_limit().unwrap_or(1_024);
+    let limits = connections::ConnectionLimits {
+        max_total: connections::effective_total(settings.connections.max_total, open_files),
+        ..settings.connections
+    };
+    if limits.max_total < settings.connections.max_total {
+        tracing::warn!(
+            open_files,
+            cap = limits.max_total,
+            setting = settings.connections.max_total,
+            "the open-file limit leaves room for fewer connections than FACESIGN_MAX_CONNECTIONS; capped lower"
+        );
+    }
+    info!(
+        open_files,
+        max_connections = limits.max_total,
+        per_address = limits.max_per_address,
+        "connection limits"
+    );
+    let metrics = state.metrics.clone();
+    let router = api::router(state);
     let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
-        .await
+        connections::serve(listener, router, limits, metrics, shutdown).await
     });
     Ok((addr, server))
 }

@@ -47,6 +47,9 @@ struct DatabaseArgs {
     max_connections: u32,
 }
 
+// Parsed once at start and matched once: the size of the largest variant
+// costs nothing worth boxing every flag for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (GraphQL at /graphql, the console at /console).
@@ -146,6 +149,8 @@ enum Command {
         kafka_create_topics: bool,
         #[command(flatten)]
         bounds: Box<RequestBoundArgs>,
+        #[command(flatten)]
+        doors: Box<DoorArgs>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -344,6 +349,91 @@ impl SmsGatewayArgs {
     }
 }
 
+/// The bounds of connections, sockets, the partner gateway and SMS reports
+/// (docs/security.md).
+#[derive(Args)]
+struct DoorArgs {
+    /// Open HTTP connections in all (capped lower when the open-file limit leaves less room).
+    #[arg(long, env = "FACESIGN_MAX_HTTP_CONNECTIONS", default_value_t = facesign::connections::ConnectionLimits::default().max_total)]
+    max_http_connections: usize,
+    /// Open HTTP connections from one address (0: no cap; behind a load balancer, its addresses hold every client's).
+    #[arg(long, env = "FACESIGN_MAX_HTTP_CONNECTIONS_PER_ADDRESS", default_value_t = facesign::connections::ConnectionLimits::default().max_per_address)]
+    max_http_connections_per_address: usize,
+    /// Milliseconds from connecting to a complete first request head.
+    #[arg(
+        long,
+        env = "FACESIGN_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    header_read_timeout_ms: u64,
+    /// Milliseconds an idle keep-alive connection waits for its next request.
+    #[arg(long, env = "FACESIGN_KEEP_ALIVE_TIMEOUT_MS", default_value_t = 30_000)]
+    keep_alive_timeout_ms: u64,
+    /// Milliseconds a WebSocket may take to authenticate in connection_init.
+    #[arg(long, env = "FACESIGN_WS_INIT_TIMEOUT_MS", default_value_t = 5_000)]
+    ws_init_timeout_ms: u64,
+    /// Active subscriptions on one WebSocket.
+    #[arg(long, env = "FACESIGN_WS_MAX_SUBSCRIPTIONS", default_value_t = api::sockets::SocketLimits::default().max_subscriptions)]
+    ws_max_subscriptions: usize,
+    /// Open WebSockets of one account (token subject and role).
+    #[arg(long, env = "FACESIGN_WS_MAX_PER_ACCOUNT", default_value_t = api::sockets::SocketLimits::default().max_per_account)]
+    ws_max_per_account: usize,
+    /// Open WebSockets from one address, authenticated or not.
+    #[arg(long, env = "FACESIGN_WS_MAX_PER_ADDRESS", default_value_t = api::sockets::SocketLimits::default().max_per_address)]
+    ws_max_per_address: usize,
+    /// Partner-API requests per second from one address, before the signature is checked.
+    #[arg(long, env = "FACESIGN_PARTNER_RATE_PER_ADDRESS", default_value_t = api::ApiConfig::default().partner_rate_per_address)]
+    partner_rate_per_address: u32,
+    /// Partner-API requests per second of one verified partner.
+    #[arg(long, env = "FACESIGN_PARTNER_RATE_PER_PARTNER", default_value_t = api::ApiConfig::default().partner_rate_per_partner)]
+    partner_rate_per_partner: u32,
+    /// The last day (Beijing time, YYYY-MM-DD) a partner request signed the old way,
+    /// without method and path, is accepted; unset: only the new signature is.
+    #[arg(long, env = "FACESIGN_PARTNER_LEGACY_SIGNATURE_UNTIL")]
+    partner_legacy_signature_until: Option<chrono::NaiveDate>,
+    /// SMS delivery reports per second from one address, before the token is checked.
+    #[arg(long, env = "FACESIGN_SMS_REPORT_RATE_PER_ADDRESS", default_value_t = api::ApiConfig::default().sms_report_rate_per_address)]
+    sms_report_rate_per_address: u32,
+}
+
+impl DoorArgs {
+    fn apply(&self, settings: &mut Settings) -> anyhow::Result<()> {
+        if self.header_read_timeout_ms < 100
+            || self.keep_alive_timeout_ms < 100
+            || self.ws_init_timeout_ms < 100
+        {
+            anyhow::bail!("the header-read, keep-alive and WebSocket initialisation timeouts must be at least 100 ms");
+        }
+        if self.max_http_connections == 0
+            || self.ws_max_subscriptions == 0
+            || self.ws_max_per_account == 0
+            || self.ws_max_per_address == 0
+        {
+            anyhow::bail!(
+                "FACESIGN_MAX_HTTP_CONNECTIONS and the WebSocket caps must be at least 1"
+            );
+        }
+        settings.connections = facesign::connections::ConnectionLimits {
+            max_total: self.max_http_connections,
+            max_per_address: self.max_http_connections_per_address,
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            keep_alive_timeout: Duration::from_millis(self.keep_alive_timeout_ms),
+        };
+        settings.sockets = api::sockets::SocketLimits {
+            init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
+            max_subscriptions: self.ws_max_subscriptions,
+            max_per_account: self.ws_max_per_account,
+            max_per_address: self.ws_max_per_address,
+            ..api::sockets::SocketLimits::default()
+        };
+        settings.partner_rate_per_address = self.partner_rate_per_address.max(1);
+        settings.partner_rate_per_partner = self.partner_rate_per_partner.max(1);
+        settings.partner_legacy_signature_until = self.partner_legacy_signature_until;
+        settings.sms_report_rate_per_address = self.sms_report_rate_per_address.max(1);
+        Ok(())
+    }
+}
+
 /// The bounds of every request and the retention of idempotency keys (docs/security.md).
 #[derive(Args)]
 struct RequestBoundArgs {
@@ -388,6 +478,12 @@ struct RequestBoundArgs {
     /// Directives in a document.
     #[arg(long, env = "FACESIGN_GRAPHQL_MAX_DIRECTIVES", default_value_t = QueryLimits::default().max_directives)]
     graphql_max_directives: usize,
+    /// Names in a document (fields, arguments, types, variables, enum values).
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_NAMES", default_value_t = QueryLimits::default().max_names)]
+    graphql_max_names: usize,
+    /// Bytes of the longest name in a document.
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_NAME_LENGTH", default_value_t = QueryLimits::default().max_name_length)]
+    graphql_max_name_length: usize,
 }
 
 impl RequestBoundArgs {
@@ -411,9 +507,16 @@ impl RequestBoundArgs {
             max_selections: self.graphql_max_selections,
             max_expanded_selections: self.graphql_max_expanded_selections,
             max_directives: self.graphql_max_directives,
+            max_names: self.graphql_max_names,
+            max_name_length: self.graphql_max_name_length,
         };
-        if limits.max_tokens == 0 || limits.max_depth == 0 || limits.max_selections == 0 {
-            anyhow::bail!("the GraphQL token, depth and selection limits must be at least 1");
+        if limits.max_tokens == 0
+            || limits.max_depth == 0
+            || limits.max_selections == 0
+            || limits.max_names == 0
+            || limits.max_name_length < 32
+        {
+            anyhow::bail!("the GraphQL token, depth, selection and name limits must be at least 1 (a name's length at least 32)");
         }
         settings.query_limits = limits;
         Ok(())
@@ -552,8 +655,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             lease_poll_ms,
             heartbeat_ms,
             bounds,
+            doors,
         } => {
             bounds.apply(&mut settings)?;
+            doors.apply(&mut settings)?;
             if let Some(instance_id) = instance_id.filter(|i| !i.trim().is_empty()) {
                 settings.instance_id = instance_id.trim().to_string();
             }

@@ -87,6 +87,23 @@ pub struct Settings {
     /// How long a mutation's idempotency key keeps its first answer
     /// (FACESIGN_IDEMPOTENCY_RETENTION_HOURS).
     pub idempotency_retention: Duration,
+    /// Caps and timeouts of HTTP connections (FACESIGN_MAX_HTTP_CONNECTIONS,
+    /// FACESIGN_MAX_HTTP_CONNECTIONS_PER_ADDRESS, FACESIGN_HEADER_READ_TIMEOUT_MS,
+    /// FACESIGN_KEEP_ALIVE_TIMEOUT_MS).
+    pub connections: crate::connections::ConnectionLimits,
+    /// Caps and timeouts of GraphQL WebSockets (FACESIGN_WS_*).
+    pub sockets: api::sockets::SocketLimits,
+    /// Partner-API requests per second from one address, before verification
+    /// (FACESIGN_PARTNER_RATE_PER_ADDRESS).
+    pub partner_rate_per_address: u32,
+    /// Partner-API requests per second of one verified partner (FACESIGN_PARTNER_RATE_PER_PARTNER).
+    pub partner_rate_per_partner: u32,
+    /// The last day the old partner signature (without method and path) is
+    /// accepted (FACESIGN_PARTNER_LEGACY_SIGNATURE_UNTIL).
+    pub partner_legacy_signature_until: Option<chrono::NaiveDate>,
+    /// SMS delivery reports per second from one address, before authentication
+    /// (FACESIGN_SMS_REPORT_RATE_PER_ADDRESS).
+    pub sms_report_rate_per_address: u32,
 }
 
 /// The secret `serve --demo` and `token` fall back to when FACESIGN_JWT_SECRET
@@ -135,6 +152,12 @@ impl Settings {
             shutdown_grace: Duration::from_secs(15),
             token_max_lifetime: Duration::from_secs(api::auth::DEFAULT_MAX_LIFETIME_SECONDS),
             idempotency_retention: Duration::from_secs(24 * 3600),
+            connections: crate::connections::ConnectionLimits::default(),
+            sockets: api::sockets::SocketLimits::default(),
+            partner_rate_per_address: api::ApiConfig::default().partner_rate_per_address,
+            partner_rate_per_partner: api::ApiConfig::default().partner_rate_per_partner,
+            partner_legacy_signature_until: None,
+            sms_report_rate_per_address: api::ApiConfig::default().sms_report_rate_per_address,
         }
     }
 

@@ -357,7 +357,7 @@ pub fn count_sms(metrics: &crate::Metrics, outcome: &str, by: u64) {
 }
 
 /// A delivery report from the gateway: DELIVERED or UNDELIVERED.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryReport {
     /// Our message id (the `messageId` of the send).
@@ -372,16 +372,25 @@ pub struct DeliveryReport {
 /// What recording a report came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportOutcome {
-    /// The message now has the reported status.
-    Recorded,
+    /// The report is kept; `applied` when it moved the message's status
+    /// (status only moves forward: SENT → UNDELIVERED → DELIVERED).
+    Recorded {
+        /// Whether the message's status changed.
+        applied: bool,
+    },
     /// No message with that id was handed to the gateway.
     UnknownMessage,
     /// The status is neither DELIVERED nor UNDELIVERED.
     UnknownStatus,
 }
 
-/// Records a gateway's delivery report on a message it accepted (SENT, or
-/// already reported: a repeated report is recorded again, harmlessly).
+/// Reports kept per message; a gateway repeating itself past this is not stored.
+pub const REPORTS_KEPT_PER_MESSAGE: i64 = 20;
+
+/// Records a gateway's delivery report on a message it accepted. Every report
+/// is kept (up to [`REPORTS_KEPT_PER_MESSAGE`]); the message's status moves
+/// only forward, so a late UNDELIVERED after DELIVERED is a report, not a
+/// regression.
 pub async fn record_report(
     pool: &AnyPool,
     report: &DeliveryReport,
@@ -394,19 +403,78 @@ pub async fn record_report(
         .reason
         .as_deref()
         .map(|r| r.chars().take(200).collect());
+    let mut tx = pool.begin().await?;
+    let known: Option<(String,)> = sqlx::query_as(
+        "SELECT status FROM sms_messages
+          WHERE message_id = $1 AND status IN ('SENT', 'DELIVERED', 'UNDELIVERED')",
+    )
+    .bind(&report.message_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if known.is_none() {
+        return Ok(ReportOutcome::UnknownMessage);
+    }
     let updated = sqlx::query(
         "UPDATE sms_messages SET status = $1, last_error = $2, status_at = $3
-          WHERE message_id = $4 AND status IN ('SENT', 'DELIVERED', 'UNDELIVERED')",
+          WHERE message_id = $4
+            AND (status = 'SENT' OR (status = 'UNDELIVERED' AND $5 = 'DELIVERED'))",
     )
     .bind(&report.status)
-    .bind(reason)
+    .bind(reason.clone())
     .bind(rfc3339(at))
     .bind(&report.message_id)
-    .execute(pool)
+    .bind(&report.status)
+    .execute(&mut *tx)
     .await?;
-    Ok(if updated.rows_affected() == 1 {
-        ReportOutcome::Recorded
-    } else {
-        ReportOutcome::UnknownMessage
-    })
+    let applied = updated.rows_affected() == 1;
+    let (kept,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM sms_delivery_reports WHERE message_id = $1")
+            .bind(&report.message_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if kept < REPORTS_KEPT_PER_MESSAGE {
+        sqlx::query(
+            "INSERT INTO sms_delivery_reports (message_id, status, reason, received_at, applied)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&report.message_id)
+        .bind(&report.status)
+        .bind(reason)
+        .bind(rfc3339(at))
+        .bind(i64::from(applied))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ReportOutcome::Recorded { applied })
+}
+
+/// A delivery report as kept.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeptReport {
+    /// The message it is about.
+    pub message_id: String,
+    /// DELIVERED or UNDELIVERED.
+    pub status: String,
+    /// Why not delivered.
+    pub reason: Option<String>,
+    /// RFC 3339 time it arrived.
+    pub received_at: String,
+    /// 1 when it moved the message's status, else 0.
+    pub applied: i64,
+}
+
+/// The reports kept for the messages about one task, in arrival order.
+pub async fn reports_for_task(
+    pool: &AnyPool,
+    task_id: &str,
+) -> Result<Vec<KeptReport>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.message_id, r.status, r.reason, r.received_at, r.applied
+           FROM sms_delivery_reports r JOIN sms_messages m ON m.message_id = r.message_id
+          WHERE m.task_id = $1 ORDER BY r.report_id",
+    )
+    .bind(task_id)
+    .fetch_all(pool)
+    .await
 }

@@ -121,16 +121,22 @@ pub struct ActorAction {
 }
 
 impl From<AuditRow> for ActorAction {
+    /// Only auditors and admins read trails, and they see a customer (who
+    /// acts under their ID number) masked, here as in `events`.
     fn from(row: AuditRow) -> Self {
+        let on_behalf_of_id = match (&row.on_behalf_of_id, &row.on_behalf_of_role) {
+            (Some(id), Some(role)) => Some(access::actor_id(false, role, id)),
+            (id, _) => id.clone(),
+        };
         Self {
             global_position: row.global_position,
             event_id: ID(row.event_id),
             aggregate_type: row.aggregate_type,
             aggregate_id: row.aggregate_id,
             event_type: row.event_type,
-            actor_id: row.actor_id,
+            actor_id: access::actor_id(false, &row.actor_role, &row.actor_id),
             actor_role: row.actor_role,
-            on_behalf_of_id: row.on_behalf_of_id,
+            on_behalf_of_id,
             on_behalf_of_role: row.on_behalf_of_role,
             correlation_id: row.correlation_id,
             causation_id: row.causation_id,
@@ -201,17 +207,20 @@ pub struct OperationLogEntry {
 }
 
 impl From<OperationRow> for OperationLogEntry {
+    /// Only auditors read the log, and see people masked in it too: a
+    /// customer's ID number as the actor, and ID numbers or phones quoted in
+    /// a target or a refusal's message.
     fn from(row: OperationRow) -> Self {
         Self {
             entry_id: row.entry_id,
             recorded_at: row.recorded_at,
             kind: row.kind,
-            actor_id: row.actor_id,
+            actor_id: access::actor_id(false, &row.actor_role, &row.actor_id),
             actor_role: row.actor_role,
             operation: row.operation,
-            target: row.target,
+            target: domain::pii::mask_text(&row.target, &[]),
             code: row.code,
-            detail: row.detail,
+            detail: domain::pii::mask_text(&row.detail, &[]),
             request_id: row.request_id,
         }
     }

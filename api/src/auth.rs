@@ -110,11 +110,12 @@ impl JwtKeys {
 
     /// Verifies a token and returns its subject and role.
     pub fn verify(&self, token: &str) -> Result<(String, Role), TokenError> {
-        self.verify_issued(token).map(|(sub, role, _)| (sub, role))
+        self.verify_issued(token)
+            .map(|verified| (verified.sub, verified.role))
     }
 
-    /// Verifies a token and returns its subject, role and issue time (seconds).
-    pub fn verify_issued(&self, token: &str) -> Result<(String, Role, u64), TokenError> {
+    /// Verifies a token and returns its subject, role, issue and expiry times.
+    pub fn verify_issued(&self, token: &str) -> Result<Verified, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = CLOCK_SKEW_SECONDS;
         let data = decode::<Claims>(token, &self.decoding, &validation)
@@ -132,8 +133,32 @@ impl JwtKeys {
         if data.claims.sub.trim().is_empty() || data.claims.sub.len() > 64 {
             return Err(TokenError::Invalid);
         }
-        Ok((data.claims.sub, role, data.claims.iat))
+        Ok(Verified {
+            sub: data.claims.sub,
+            role,
+            issued_at: data.claims.iat,
+            expires_at: data.claims.exp,
+        })
     }
+}
+
+/// What a verified token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The caller's id.
+    pub sub: String,
+    /// The role the token grants.
+    pub role: Role,
+    /// `iat`, seconds since the epoch.
+    pub issued_at: u64,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: u64,
+}
+
+/// Whether a token expiring at `expires_at` (seconds) is past its expiry and
+/// the accepted clock skew now.
+pub fn expired(expires_at: u64) -> bool {
+    now() > expires_at.saturating_add(CLOCK_SKEW_SECONDS)
 }
 
 #[cfg(test)]

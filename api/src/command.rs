@@ -83,16 +83,69 @@ where
     A::Command: Clone,
     A::Error: DomainError,
 {
-    let receipt = state
+    let receipt = match state
         .bus
         .execute_guarded::<A>(id, command, context, guard)
-        .await?;
+        .await
+    {
+        Ok(receipt) => receipt,
+        Err(adapters::CommandError::Taken { what, key, holder }) => {
+            return Err(taken(state, context, what, &key, &holder).await)
+        }
+        Err(other) => return Err(other.into()),
+    };
     let settled = settle(state, &receipt, &context.correlation_id).await;
     Ok(Sent {
         receipt,
         projected: settled.projected,
         reached: settled.reached,
     })
+}
+
+/// CONFLICT for a business key another aggregate holds (001: one open
+/// interview task per contract). The holder's id is named only to a caller
+/// who may read it: an account manager learns another manager's task id from
+/// nothing (issue 31), only that the contract is taken.
+async fn taken(
+    state: &AppState,
+    context: &CommandContext,
+    what: &'static str,
+    key: &str,
+    holder: &str,
+) -> ApiError {
+    let readable = match domain::role::Role::parse(&context.actor.role) {
+        Some(role) => match projections::TaskBoard::get(state.database.read_models(), holder).await
+        {
+            Ok(Some(row)) => {
+                let caller = crate::access::ownership::Caller {
+                    role,
+                    id: &context.actor.id,
+                };
+                let facts = crate::access::ownership::TaskFacts::of_row(&row, Vec::new());
+                crate::access::ownership::task(
+                    caller,
+                    &facts,
+                    crate::access::ownership::Intent::Read,
+                )
+                .is_ok()
+            }
+            _ => false,
+        },
+        None => false,
+    };
+    let error = adapters::CommandError::<std::convert::Infallible>::Taken {
+        what,
+        key: key.to_string(),
+        holder: holder.to_string(),
+    };
+    ApiError {
+        code: domain::ErrorCode::Conflict,
+        message: if readable {
+            error.to_string()
+        } else {
+            format!("{key} already has {what}")
+        },
+    }
 }
 
 /// The wait policy of every mutation: a command that wrote events answers once

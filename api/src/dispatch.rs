@@ -9,7 +9,6 @@ use domain::customer_agenda::agenda_id;
 use domain::inbound_call::dispatch::{choose_seat, estimated_wait_seconds, SeatCandidate, RULE_ID};
 use domain::inbound_call::{
     DispatchRule, DispatchRuleCommand, InboundCall, InboundCallCommand, QueuedCall,
-    AGGREGATE_TYPE as CALL,
 };
 use domain::interview_task::{Participant, ParticipantRole};
 use domain::seat::{Seat, SeatCommand};
@@ -63,7 +62,7 @@ pub struct JoinQueueInput {
 }
 
 /// An inbound call as the customer and the seats see it.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone, Debug)]
 pub struct InboundCallView {
     /// Call id.
     pub call_id: ID,
@@ -154,7 +153,10 @@ async fn view(state: &AppState, row: CallRow) -> Result<InboundCallView, ApiErro
     })
 }
 
-async fn call_view(state: &AppState, call_id: &str) -> Result<InboundCallView, ApiError> {
+pub(crate) async fn call_view(
+    state: &AppState,
+    call_id: &str,
+) -> Result<InboundCallView, ApiError> {
     let row = CallQueue::call(state.database.read_models(), call_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no call {call_id}")))?;
@@ -548,25 +550,18 @@ impl DispatchSubscription {
         parse_call_id(&call_id)?;
         checks::call(ctx, &call_id).await?;
         let state = state(ctx).clone();
+        // Subscribed before the first view is read, so no change falls between.
+        let changes = state.feeds.call(&state, &call_id)?;
         let first = call_view(&state, &call_id).await?;
-        let changes = state.row_changes(projections::call_queue::NAME)?;
-        let rest = async_graphql::futures_util::stream::unfold(
-            (changes, state, call_id),
-            |(mut changes, state, call_id)| async move {
-                loop {
-                    match changes.recv().await {
-                        Ok(changed) if changed.aggregate_type == CALL => {}
-                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            continue
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    }
-                    if let Ok(view) = call_view(&state, &call_id).await {
-                        return Some((view, (changes, state, call_id)));
-                    }
+        let rest = async_graphql::futures_util::stream::unfold(changes, |mut changes| async move {
+            loop {
+                match changes.recv().await {
+                    Ok(view) => return Some((InboundCallView::clone(&view), changes)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-            },
-        );
+            }
+        });
         Ok(async_graphql::futures_util::stream::once(async move { first }).chain(rest))
     }
 }

@@ -319,7 +319,7 @@ impl InterviewTaskView {
                 if self.reveal {
                     a.clone()
                 } else {
-                    "***".to_string()
+                    domain::pii::mask_address(a)
                 }
             }),
         })

@@ -7,12 +7,14 @@ pub mod accounts;
 mod audit;
 pub mod auth;
 mod catalog;
+mod change_feeds;
 mod channels;
 mod command;
 mod consistency;
 mod console;
 mod context;
 mod dispatch;
+pub mod doors;
 mod error;
 mod health;
 pub mod idempotency;
@@ -32,16 +34,17 @@ mod seats;
 mod session;
 mod session_record;
 mod sms_reports;
+pub mod sockets;
 mod state;
 mod tasks;
+mod text_input;
 mod work_orders;
 
-use std::sync::Arc;
+use std::net::SocketAddr;
 
-use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::http::WebSocketProtocols;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::middleware;
 use axum::response::Response;
@@ -53,6 +56,9 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
 const ALL_WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
+
+/// The read and write buffers a socket starts with.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
 pub use error::ApiError;
 pub use request::RequestContext;
@@ -79,10 +85,7 @@ pub(crate) fn shanghai_today(state: &AppState) -> chrono::NaiveDate {
 /// anonymous clients by their address.
 pub fn router(state: AppState) -> Router {
     let schema = build_schema(state.clone());
-    let limiter = Arc::new(limits::RateLimiter::new(
-        state.config.rate_limit_per_second,
-        state.config.rate_limit_burst,
-    ));
+    // The socket's operations count against the same limit, one by one (crate::sockets).
     let graphql = Router::new()
         .route(
             "/graphql",
@@ -90,12 +93,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/graphql/ws", get(subscriptions))
         .layer(middleware::from_fn_with_state(
-            (state.clone(), limiter),
-            limits::rate_limit,
-        ))
-        .layer(middleware::from_fn_with_state(
             state.config.body_limit_bytes,
             limits::body_limit,
+        ))
+        // Outside the body limit: a request over its rate is refused before
+        // its body is read.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
         ));
     let partner = Router::new()
         .route(
@@ -169,55 +174,53 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     span
 }
 
-/// GraphQL over WebSocket. The bearer token comes in the `connection_init`
-/// payload (`{"authorization": "Bearer …"}`), or in the upgrade request's header;
-/// the language of error messages likewise (`acceptLanguage`, or `Accept-Language`).
+/// GraphQL over WebSocket (`crate::sockets`). The bearer token comes in the
+/// `connection_init` payload (`{"authorization": "Bearer …"}`), or in the upgrade
+/// request's header; the language of error messages likewise (`acceptLanguage`,
+/// or `Accept-Language`). An address over its socket cap is refused (429) before
+/// the upgrade.
 async fn subscriptions(
     State((state, schema)): State<(AppState, FacesignSchema)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    protocol: GraphQLProtocol,
+    // Refuses (400) an upgrade that offers no GraphQL protocol.
+    _offered: async_graphql_axum::GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(address_place) = state.doors.sockets.enter_address(
+        peer.ip().to_canonical(),
+        state.config.sockets.max_per_address,
+    ) else {
+        state.metrics.increment(
+            "facesign_websockets_refused_total",
+            "WebSocket upgrades refused: over the per-address cap.",
+            adapters::metrics::labels(&[]),
+            1,
+        );
+        return limits::too_many_requests();
+    };
     let schema = schema::BoundedSchema::new(
         schema,
         state.config.query_limits,
         messages::Language::of(&headers),
+        state.doors.clone(),
     );
+    let body_limit = state.config.body_limit_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(state.config.body_limit_bytes)
-        .max_frame_size(state.config.body_limit_bytes)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let ids = state.bus.services().ids.clone();
-                    let header_context =
-                        RequestContext::from_headers(&headers, &state.keys, ids.as_ref());
-                    let token = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .or_else(|| payload.get("token"))
-                        .and_then(|v| v.as_str());
-                    let context = match token {
-                        Some(token) => RequestContext::for_token(
-                            Some(token),
-                            &state.keys,
-                            header_context.request_id.clone(),
-                            header_context.correlation_id.clone(),
-                        ),
-                        None => header_context,
-                    };
-                    let context = context
-                        .check_account(&state.accounts, state.database.read_models())
-                        .await;
-                    let mut data = Data::default();
-                    data.insert(context);
-                    // A browser cannot set headers on a socket: the console names its language here.
-                    if let Some(accept) = payload.get("acceptLanguage").and_then(|v| v.as_str()) {
-                        data.insert(messages::Language::parse(accept));
-                    }
-                    Ok(data)
-                })
-                .serve()
+        .max_message_size(body_limit)
+        .max_frame_size(body_limit)
+        // tungstenite's 128 KiB buffers per socket would make an idle socket
+        // cost more than its subscriptions; they grow as a message needs.
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .on_upgrade(move |socket| {
+            // The protocol the upgrade agreed on, not the client's first offer.
+            let protocol = socket
+                .protocol()
+                .and_then(|p| p.to_str().ok())
+                .and_then(|p| p.parse::<WebSocketProtocols>().ok())
+                .unwrap_or(WebSocketProtocols::GraphQLWS);
+            sockets::serve(socket, protocol, schema, state, headers, address_place)
         })
 }

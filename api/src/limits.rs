@@ -43,24 +43,8 @@ impl RateLimiter {
     }
 }
 
-/// Middleware: 429 with `RATE_LIMITED` once a client's bucket is empty.
-pub async fn rate_limit(
-    State((state, limiter)): State<(AppState, Arc<RateLimiter>)>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let subject = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
-        .and_then(|token| state.keys.verify(token).ok())
-        .map(|(sub, role)| format!("sub:{role}:{sub}"));
-    let client = subject.unwrap_or_else(|| format!("ip:{}", peer.ip()));
-    if limiter.allow(&client) {
-        return next.run(request).await;
-    }
+/// 429 with `RATE_LIMITED` and `Retry-After: 1`, the answer of every door's rate limit.
+pub fn too_many_requests() -> Response {
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
         Json(refusal_body(
@@ -73,6 +57,28 @@ pub async fn rate_limit(
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     response
+}
+
+/// Middleware: 429 with `RATE_LIMITED` once a client's bucket is empty. The
+/// client is the token's subject and role (shared with its sockets), else the address.
+pub async fn rate_limit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let subject = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+        .and_then(|token| state.keys.verify(token).ok())
+        .map(|(sub, role)| crate::sockets::client_key(role.as_str(), &sub));
+    let client = subject.unwrap_or_else(|| format!("ip:{}", peer.ip()));
+    if state.doors.graphql_rate.allow(&client) {
+        return next.run(request).await;
+    }
+    too_many_requests()
 }
 
 /// Middleware: 413 for a body over `limit` bytes, whatever its framing (the

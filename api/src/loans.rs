@@ -9,9 +9,10 @@ use domain::repayment;
 use projections::loan_lineage::{LineageRow, LoanLineage, NodeChangeRow};
 use rust_decimal::Decimal;
 
+use crate::access;
 use crate::access::checks;
 use crate::command;
-use crate::context::{request, state};
+use crate::context::{request, state, viewer};
 use crate::error::ApiError;
 use crate::interview_task::{ParticipantInput, TaskKind};
 use projections::task_board::TaskBoard;
@@ -238,7 +239,19 @@ async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplication
         node: loan.node,
         interview_task_id: loan.interview_task.map(ID),
         disbursement_request_id: loan.disbursement_request,
-        history: history.into_iter().map(Into::into).collect(),
+        history: history
+            .into_iter()
+            .map(|row| {
+                let mut change: NodeChange = row.into();
+                // A customer acts under their ID number: masked like their other data.
+                change.actor_id = access::actor_id(
+                    access::reveals(viewer(ctx), access::Showing::Alone),
+                    &change.actor_role,
+                    &change.actor_id,
+                );
+                change
+            })
+            .collect(),
     }))
 }
 

@@ -4,16 +4,21 @@
 //! Every request is a JSON envelope of strings (parsed and verified by
 //! `domain::partner_order::signature`, which the fuzz target exercises) — `partner`, `timestamp` (ms),
 //! `nonce`, `bizContent` (the business JSON as a string) and `sign`: the MD5 of
-//! the other four sorted by name as `k=v&…&key=<secret>`. A request is refused
-//! (401, nothing changes) when the partner is unknown, the signature is wrong,
-//! the timestamp is outside the window or the nonce was used before.
+//! the other four and the request's `method` and `path`, sorted by name as
+//! `k=v&…&key=<secret>` (docs/partners.md). A request is refused (401, nothing
+//! changes) when the partner is unknown, the signature is wrong, the
+//! timestamp is outside the window or the nonce was used before. Requests are
+//! rate limited per address before any of that, and per partner after; a
+//! refusal before verification is only tallied in the operation log.
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::log::Actor;
-use domain::partner_order::signature::SignedRequest;
+use domain::partner_order::signature::{EnvelopeError, SignedRequest};
 use domain::partner_order::{
     order_id, BorrowRequest, LoanResultCode, OrderDetails, PartnerOrder, PartnerOrderCommand,
 };
@@ -48,47 +53,103 @@ fn unauthenticated(message: &str) -> ApiError {
     }
 }
 
-/// Checks the envelope; returns the partner code and the business JSON.
+/// The operations of the gateway; anything else is refused before the body is read.
+pub const OPERATIONS: [&str; 13] = [
+    "orders",
+    "user-filter",
+    "banks",
+    "agreements",
+    "confirm-borrow",
+    "audit-result",
+    "loan-result",
+    "bind-card",
+    "repayment-plan",
+    "repay-trial",
+    "repay",
+    "repay-result",
+    "loan-trial",
+];
+
+/// A request refused before its partner was verified: what it claimed (a
+/// configured partner code, else nothing) and why.
+struct Unverified {
+    claimed: String,
+    error: ApiError,
+}
+
+/// Checks the envelope, its signature over the operation (method and path)
+/// and its freshness; returns the partner code and the business JSON.
 async fn authenticate(
     state: &AppState,
     envelope: &SignedRequest,
-) -> Result<(String, Value), ApiError> {
+    path: &str,
+) -> Result<(String, Value), Unverified> {
+    let unverified = |claimed: &str, message: &str| Unverified {
+        claimed: claimed.to_string(),
+        error: unauthenticated(message),
+    };
     let partner = state
         .partner_directory
         .get(&envelope.partner)
-        .ok_or_else(|| unauthenticated("unknown partner"))?;
-    if !envelope.verify(partner.secret.expose_secret()) {
-        return Err(unauthenticated("the signature does not match"));
+        .ok_or_else(|| unverified("", "unknown partner"))?;
+    let code = partner.code.as_str();
+    let secret = partner.secret.expose_secret();
+    if !envelope.verify_operation(secret, "POST", path) {
+        // The old form (no operation signed), while the bank still allows it.
+        let today = crate::shanghai_today(state);
+        let legacy_allowed = state
+            .config
+            .partner_legacy_signature_until
+            .is_some_and(|until| today <= until);
+        if !(legacy_allowed && envelope.verify(secret)) {
+            return Err(unverified(code, "the signature does not match"));
+        }
+        tracing::warn!(partner = code, "a partner request signed the old way, without its operation (FACESIGN_PARTNER_LEGACY_SIGNATURE_UNTIL)");
+        state.metrics.increment(
+            "facesign_partner_legacy_signatures_total",
+            "Partner requests accepted with the old signature, which does not cover the operation.",
+            adapters::metrics::labels(&[("partner", code)]),
+            1,
+        );
     }
     let sent = envelope
         .timestamp
         .parse::<i64>()
         .ok()
         .and_then(chrono::DateTime::from_timestamp_millis)
-        .ok_or_else(|| unauthenticated("timestamp must be milliseconds since the epoch"))?;
+        .ok_or_else(|| unverified(code, "timestamp must be milliseconds since the epoch"))?;
     let now = state.bus.services().clock.now();
     if (now - sent).abs() > state.partner_timestamp_window {
-        return Err(unauthenticated(
+        return Err(unverified(
+            code,
             "the timestamp is outside the accepted window",
         ));
     }
     if envelope.nonce.is_empty() || envelope.nonce.len() > 64 {
-        return Err(unauthenticated("nonce must be 1 to 64 characters"));
+        return Err(unverified(code, "nonce must be 1 to 64 characters"));
     }
     let fresh = adapters::partners::use_nonce(
         state.database.read_models(),
-        &partner.code,
+        code,
         &envelope.nonce,
         &crate::rfc3339(now),
     )
-    .await?;
+    .await
+    .map_err(|e| Unverified {
+        claimed: code.to_string(),
+        error: ApiError::from(e),
+    })?;
     if !fresh {
-        return Err(unauthenticated(
+        return Err(unverified(
+            code,
             "the nonce was used before (a replayed request)",
         ));
     }
-    let content = envelope.business().map_err(ApiError::validation)?;
-    Ok((partner.code.clone(), content))
+    let content = envelope.business().map_err(|e| Unverified {
+        claimed: code.to_string(),
+        error: ApiError::validation(e),
+    })?;
+    Ok((code.to_string(), content))
 }
 
 fn text<'a>(content: &'a Value, field: &str) -> Result<&'a str, ApiError> {
@@ -508,50 +569,94 @@ async fn status_of(state: &AppState, id: &str) -> Result<Value, ApiError> {
 /// POST /partner/v1/{operation}.
 pub async fn partner_request(
     State((state, _)): State<(AppState, crate::FacesignSchema)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(operation): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
+    // Before anything is read: the address's rate (a flood of forgeries costs
+    // no verification and no storage).
+    if !state
+        .doors
+        .partner_by_address
+        .allow(&format!("ip:{}", peer.ip()))
+    {
+        return crate::limits::too_many_requests();
+    }
     let request_id = state.bus.services().ids.new_id().to_string();
-    // 操作留痕: every refused partner request, with who it claimed to be.
-    let refused = |partner: &str, target: String, error: ApiError| {
+    let known = OPERATIONS.contains(&operation.as_str());
+    let door = format!(
+        "partner/{}",
+        if known { operation.as_str() } else { "unknown" }
+    );
+    // Refused before the partner was verified: counted, never stored as sent.
+    let unverified = |claimed: &str, error: ApiError| {
+        state.operation_log.record_unverified(
+            adapters::operation_log::UnverifiedRefusal {
+                operation: door.clone(),
+                claimed: claimed.to_string(),
+                code: error.code.as_str().to_string(),
+                reason: error.message.clone(),
+            },
+            Some(peer.ip()),
+            state.bus.services().clock.now(),
+        );
+        refuse(error)
+    };
+    if !known {
+        return unverified("", ApiError::not_found("no such partner operation"));
+    }
+    let envelope = match SignedRequest::parse(&body) {
+        Ok(envelope) => envelope,
+        Err(reason) => {
+            let error = ApiError {
+                code: domain::error::DomainError::code(&reason),
+                message: match reason {
+                    EnvelopeError::Unsigned => reason.to_string(),
+                    // The parser's complaint quotes the body: ours instead.
+                    EnvelopeError::Malformed(_) => {
+                        "the body must be a JSON object of partner, timestamp, nonce, bizContent and sign".to_string()
+                    }
+                },
+            };
+            return unverified("", error);
+        }
+    };
+    let path = format!("/partner/v1/{operation}");
+    let (partner, content) = match authenticate(&state, &envelope, &path).await {
+        Ok(ok) => ok,
+        Err(refused) => return unverified(&refused.claimed, refused.error),
+    };
+    if !state.doors.partner_by_partner.allow(&partner) {
+        return crate::limits::too_many_requests();
+    }
+    // 操作留痕 of a verified partner's refusals, one by one.
+    let refused = |target: String, error: ApiError| {
         let who = (
-            partner.to_string(),
+            partner.clone(),
             Role::Partner.as_str().to_string(),
             request_id.clone(),
         );
-        let operation = format!("partner/{operation}");
         record::refusal_by(
             &state,
             who,
-            &operation,
+            &door,
             target,
             error.code.as_str(),
             &error.message,
         );
         refuse(error)
     };
-    let envelope = match SignedRequest::parse(&body) {
-        Ok(envelope) => envelope,
-        Err(reason) => {
-            let error = ApiError {
-                code: domain::error::DomainError::code(&reason),
-                message: reason.to_string(),
-            };
-            return refused("anonymous", String::new(), error);
-        }
-    };
-    let (partner, content) = match authenticate(&state, &envelope).await {
-        Ok(ok) => ok,
-        Err(e) => return refused(&envelope.partner, String::new(), e),
-    };
+    if let Err(control) = crate::text_input::check_json("bizContent", &content) {
+        return refused(String::new(), ApiError::validation(control.0));
+    }
     match handle(&state, &operation, &partner, &content).await {
         Ok(data) => ok(data),
         Err(e) => {
             let target = content["orderNo"]
                 .as_str()
-                .map(|order| format!("orderNo={order}"))
+                .map(|order| format!("orderNo={}", order.chars().take(64).collect::<String>()))
                 .unwrap_or_default();
-            refused(&partner, target, e)
+            refused(target, e)
         }
     }
 }

@@ -282,6 +282,9 @@ impl QualityQuery {
             return Err(ApiError::validation("first must be between 1 and 200").into());
         }
         let text = crate::given_text;
+        if text(filter.customer_name.clone()).is_some() {
+            checks::masked_filter(ctx, "customerName")?;
+        }
         let filter = QcFilter {
             status: filter.status,
             origin: filter.origin,

@@ -22,6 +22,8 @@ pub struct RequestContext {
     pub correlation_id: String,
     /// When the token was issued (seconds since the epoch).
     pub issued_at: Option<u64>,
+    /// When the token expires (seconds since the epoch).
+    pub expires_at: Option<u64>,
     /// The request's `Idempotency-Key`, once claimed for a mutation.
     pub idempotency: Option<Arc<IdempotentRequest>>,
     /// How far the log is known to reflect this request's commands (and what
@@ -56,18 +58,18 @@ impl RequestContext {
         request_id: String,
         correlation_id: String,
     ) -> Self {
-        let (actor, auth_error, issued_at) = match token {
+        let (actor, auth_error, times) = match token {
             None => (None, None, None),
             Some(value) => {
                 let jwt = value.strip_prefix("Bearer ").unwrap_or(value).trim();
                 match keys.verify_issued(jwt) {
-                    Ok((sub, role, iat)) => (
+                    Ok(verified) => (
                         Some(Actor {
-                            id: sub,
-                            role: role.as_str().to_string(),
+                            id: verified.sub,
+                            role: verified.role.as_str().to_string(),
                         }),
                         None,
-                        Some(iat),
+                        Some((verified.issued_at, verified.expires_at)),
                     ),
                     Err(e) => (None, Some(e.to_string()), None),
                 }
@@ -78,7 +80,8 @@ impl RequestContext {
             auth_error,
             request_id,
             correlation_id,
-            issued_at,
+            issued_at: times.map(|(issued, _)| issued),
+            expires_at: times.map(|(_, expires)| expires),
             idempotency: None,
             reached: Arc::default(),
         }

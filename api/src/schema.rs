@@ -9,7 +9,7 @@ use async_graphql::{
     futures_util, Data, ErrorExtensions, Executor, MergedObject, MergedSubscription, Schema,
 };
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -20,6 +20,7 @@ use crate::audit::AuditQuery;
 use crate::catalog::{CatalogMutation, CatalogQuery};
 use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
+use crate::doors::Doors;
 use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::messages::{localize_response, Language};
@@ -29,6 +30,7 @@ use crate::query_limits::{QueryLimits, Refusal};
 use crate::request::RequestContext;
 use crate::seats::{SeatMutation, SeatQuery};
 use crate::session::{SessionMutation, SessionQuery};
+use crate::sockets::SocketSession;
 use crate::state::AppState;
 use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
 use crate::work_orders::{WorkOrderMutation, WorkOrderQuery};
@@ -88,6 +90,10 @@ pub fn build_schema(state: AppState) -> FacesignSchema {
     )
     .data(state)
     .extension(AccessControl)
+    .extension(crate::query_limits::ValidationErrorCap)
+    // "Did you mean" compares each unknown name with every field of its type:
+    // CPU an anonymous caller could spend at will, for no legitimate client's benefit.
+    .disable_suggestions()
     .limit_depth(limits.max_depth)
     .limit_complexity(2_000)
     .limit_recursive_depth(limits.max_depth)
@@ -110,18 +116,19 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-/// POST /graphql: bounded first (before the token is even read), then
-/// authenticated, then executed.
+/// POST /graphql: scanned against the caps first (before the token is even
+/// read), then authenticated, then parsed and checked, then executed.
 pub async fn graphql_handler(
     State((state, schema)): State<(AppState, FacesignSchema)>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
     let mut request = request.into_inner();
-    let admitted = match state.config.query_limits.admit(&mut request) {
-        Ok(admitted) => admitted,
-        Err(refusal) => return refused(&refusal).into_response(),
-    };
+    let limits = &state.config.query_limits;
+    if let Err(refusal) = limits.scan_request(&request) {
+        return refused(&refusal).into_response();
+    }
     let key = match crate::idempotency::key_of(&headers) {
         Ok(key) => key,
         Err(malformed) => return malformed.into_response(),
@@ -130,10 +137,24 @@ pub async fn graphql_handler(
         Ok(after) => after,
         Err(error) => return bad_request(&error.message, None).into_response(),
     };
+    // Every operation but `__typename` needs a role. A caller without a valid
+    // token is answered after the linear scan above: its document is parsed
+    // only when it is short enough to be that one question, so what an
+    // anonymous request can cost ends there (issue 31).
     let context =
         RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
             .check_account(&state.accounts, state.database.read_models())
             .await;
+    if context.actor.is_none() && request.query.len() > ANONYMOUS_DOCUMENT_BYTES {
+        return unauthenticated(&state, &context, peer.ip());
+    }
+    let admitted = match limits.admit_scanned(&mut request) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refused(&refusal).into_response(),
+    };
+    if context.actor.is_none() && !admitted.open_to_anyone {
+        return unauthenticated(&state, &context, peer.ip());
+    }
     // Read your own writes made through any instance: wait, bounded, until
     // the read models reflect what the token names.
     let caught_up = match after {
@@ -171,6 +192,39 @@ pub async fn graphql_handler(
         );
     }
     response
+}
+
+/// The longest document a caller without a token has parsed: enough for
+/// `{ __typename }` and any spelling of it, far short of a costly document.
+const ANONYMOUS_DOCUMENT_BYTES: usize = 256;
+
+/// UNAUTHENTICATED in the GraphQL shape (HTTP 200, as a resolver's refusal
+/// would be), saying why a token that was sent was refused; counted in the
+/// operation log's unverified tallies.
+fn unauthenticated(
+    state: &AppState,
+    context: &RequestContext,
+    address: std::net::IpAddr,
+) -> Response {
+    let message = context
+        .auth_error
+        .clone()
+        .unwrap_or_else(|| "a bearer token is required".to_string());
+    state.operation_log.record_unverified(
+        adapters::operation_log::UnverifiedRefusal {
+            operation: "graphql".into(),
+            claimed: String::new(),
+            code: ErrorCode::Unauthenticated.as_str().into(),
+            reason: message.clone(),
+        },
+        Some(address),
+        state.bus.services().clock.now(),
+    );
+    Json(serde_json::json!({
+        "data": null,
+        "errors": [{ "message": message, "extensions": { "code": ErrorCode::Unauthenticated.as_str() } }]
+    }))
+    .into_response()
 }
 
 /// 400 with `VALIDATION`, naming the limit a request broke.
@@ -216,16 +270,23 @@ pub struct BoundedSchema {
     schema: FacesignSchema,
     limits: QueryLimits,
     language: Language,
+    doors: Arc<Doors>,
 }
 
 impl BoundedSchema {
-    /// `schema` behind `limits`, answering errors in `language` unless the
-    /// socket's `connection_init` names another.
-    pub fn new(schema: FacesignSchema, limits: QueryLimits, language: Language) -> Self {
+    /// `schema` behind `limits` and the doors' rate limit, answering errors in
+    /// `language` unless the socket's `connection_init` names another.
+    pub fn new(
+        schema: FacesignSchema,
+        limits: QueryLimits,
+        language: Language,
+        doors: Arc<Doors>,
+    ) -> Self {
         Self {
             schema,
             limits,
             language,
+            doors,
         }
     }
 }
@@ -253,6 +314,24 @@ impl Executor for BoundedSchema {
             .and_then(|data| data.get(&std::any::TypeId::of::<Language>()))
             .and_then(|value| value.downcast_ref::<Language>().copied())
             .unwrap_or(self.language);
+        // Every operation on a socket counts against the caller's rate limit
+        // and takes one of the socket's places until its stream ends.
+        let session = session_data
+            .as_ref()
+            .and_then(|data| data.get(&std::any::TypeId::of::<SocketSession>()))
+            .and_then(|value| value.downcast_ref::<SocketSession>());
+        let running = match session.map(|session| session.admit(&self.doors)) {
+            Some(Ok(running)) => running,
+            Some(Err(error)) => {
+                return single(error_response(error.code, &error.message), language);
+            }
+            None => {
+                return single(
+                    error_response(ErrorCode::Unauthenticated, "a bearer token is required"),
+                    language,
+                );
+            }
+        };
         let responses = match self.limits.admit(&mut request) {
             Ok(_) => {
                 let variables = crate::access::record::RequestVariables(request.variables.clone());
@@ -266,9 +345,28 @@ impl Executor for BoundedSchema {
             }
         };
         responses
-            .map(move |response| localize_response(response, language))
+            .map(move |response| {
+                // Held as long as the operation's stream lives.
+                let _place = &running;
+                localize_response(response, language)
+            })
             .boxed()
     }
+}
+
+/// One answer, then the end of the operation.
+fn single(
+    response: async_graphql::Response,
+    language: Language,
+) -> BoxStream<'static, async_graphql::Response> {
+    futures_util::stream::once(std::future::ready(localize_response(response, language))).boxed()
+}
+
+/// A GraphQL answer of one error with `code`.
+fn error_response(code: ErrorCode, message: &str) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![async_graphql::Error::new(message)
+        .extend_with(|_, e| e.set("code", code.as_str()))
+        .into_server_error(async_graphql::Pos::default())])
 }
 
 /// GET /graphql: the GraphiQL IDE.

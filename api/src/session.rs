@@ -210,7 +210,7 @@ impl SessionQuery {
                 let (leg, name, rejoined, joined_at) = open;
                 RoomMember {
                     leg,
-                    name: name.to_string(),
+                    name: access::name(reveal, name),
                     id_number: access::id_number(reveal, id),
                     roles: roles(id),
                     present: closed.is_none(),

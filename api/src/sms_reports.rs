@@ -1,10 +1,15 @@
 //! `POST /sms/reports`: the SMS gateway tells which messages reached the phone
-//! (issue 22 item 6). Authenticated by the gateway's bearer token
-//! (FACESIGN_SMS_GATEWAY_TOKEN); refused reports are recorded in the
-//! operation log and change nothing.
+//! (issue 22 item 6). Rate limited per address before anything is read, then
+//! authenticated by the gateway's bearer token (FACESIGN_SMS_GATEWAY_TOKEN).
+//! A refused report changes nothing: without the token it is counted in the
+//! operation log's unverified tallies (never stored as sent), with it it is
+//! recorded as the gateway's refusal. A message's status moves only forward
+//! (`adapters::sms::record_report`).
+
+use std::net::SocketAddr;
 
 use adapters::sms::{record_report, DeliveryReport, ReportOutcome};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,12 +21,58 @@ use crate::access::record;
 use crate::error::{http_status, ApiError};
 use crate::state::AppState;
 
+/// The operation the log names reports by.
+const OPERATION: &str = "sms/reports";
+
+fn answer(error: &ApiError) -> Response {
+    (
+        http_status(error.code),
+        Json(json!({ "code": error.code.as_str(), "message": error.message })),
+    )
+        .into_response()
+}
+
 /// Records one delivery report (`{"messageId", "status": "DELIVERED" | "UNDELIVERED", "reason"?}`).
 pub async fn delivery_report(
     State((state, _)): State<(AppState, crate::FacesignSchema)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if !state
+        .doors
+        .sms_reports_by_address
+        .allow(&format!("ip:{}", peer.ip()))
+    {
+        return crate::limits::too_many_requests();
+    }
+    let unverified = |error: ApiError| {
+        state.operation_log.record_unverified(
+            adapters::operation_log::UnverifiedRefusal {
+                operation: OPERATION.into(),
+                claimed: String::new(),
+                code: error.code.as_str().to_string(),
+                reason: error.message.clone(),
+            },
+            Some(peer.ip()),
+            state.bus.services().clock.now(),
+        );
+        answer(&error)
+    };
+    let Some(token) = &state.sms_gateway_token else {
+        return unverified(ApiError::not_found("no SMS gateway is configured"));
+    };
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !same_secret(presented.as_bytes(), token.expose_secret().as_bytes()) {
+        return unverified(ApiError {
+            code: domain::ErrorCode::Unauthenticated,
+            message: "a delivery report needs the gateway's bearer token".into(),
+        });
+    }
     let request_id = state.bus.services().ids.new_id().to_string();
     let refuse = |target: String, error: ApiError| {
         record::refusal_by(
@@ -31,37 +82,13 @@ pub async fn delivery_report(
                 "SMS_GATEWAY".to_string(),
                 request_id.clone(),
             ),
-            "sms/reports",
+            OPERATION,
             target,
             error.code.as_str(),
             &error.message,
         );
-        (
-            http_status(error.code),
-            Json(json!({ "code": error.code.as_str(), "message": error.message })),
-        )
-            .into_response()
+        answer(&error)
     };
-    let Some(token) = &state.sms_gateway_token else {
-        return refuse(
-            String::new(),
-            ApiError::not_found("no SMS gateway is configured"),
-        );
-    };
-    let presented = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !same_secret(presented.as_bytes(), token.expose_secret().as_bytes()) {
-        return refuse(
-            String::new(),
-            ApiError {
-                code: domain::ErrorCode::Unauthenticated,
-                message: "a delivery report needs the gateway's bearer token".into(),
-            },
-        );
-    }
     let report: DeliveryReport = match serde_json::from_slice(&body) {
         Ok(report) => report,
         Err(e) => {
@@ -71,23 +98,40 @@ pub async fn delivery_report(
             )
         }
     };
+    let checked = serde_json::to_value(&report)
+        .map_err(ApiError::internal)
+        .and_then(|value| {
+            crate::text_input::check_json("report", &value)
+                .map_err(|control| ApiError::validation(control.0))
+        });
+    let target = format!(
+        "sms:{}",
+        report.message_id.chars().take(64).collect::<String>()
+    );
+    if let Err(error) = checked {
+        return refuse(target, error);
+    }
     let now = state.bus.services().clock.now();
     match record_report(state.database.read_models(), &report, now).await {
-        Ok(ReportOutcome::Recorded) => {
+        Ok(ReportOutcome::Recorded { applied }) => {
             adapters::sms::count_sms(&state.metrics, &report.status.to_lowercase(), 1);
-            (StatusCode::OK, Json(json!({ "recorded": true }))).into_response()
+            (
+                StatusCode::OK,
+                Json(json!({ "recorded": true, "applied": applied })),
+            )
+                .into_response()
         }
         Ok(ReportOutcome::UnknownMessage) => refuse(
-            format!("sms:{}", report.message_id),
+            target,
             ApiError::not_found(format!(
                 "no message {} was handed to the gateway",
-                report.message_id
+                report.message_id.chars().take(64).collect::<String>()
             )),
         ),
         Ok(ReportOutcome::UnknownStatus) => refuse(
-            format!("sms:{}", report.message_id),
+            target,
             ApiError::validation("status must be DELIVERED or UNDELIVERED"),
         ),
-        Err(e) => refuse(format!("sms:{}", report.message_id), ApiError::internal(e)),
+        Err(e) => refuse(target, ApiError::internal(e)),
     }
 }

@@ -25,6 +25,16 @@ pub struct ApiConfig {
     pub query_limits: crate::query_limits::QueryLimits,
     /// How long any request may run before it is cancelled and answered `TIMEOUT`.
     pub request_deadline: Duration,
+    /// Caps and timeouts of GraphQL WebSockets.
+    pub sockets: crate::sockets::SocketLimits,
+    /// Partner-API requests per second from one address, before verification.
+    pub partner_rate_per_address: u32,
+    /// Partner-API requests per second of one verified partner.
+    pub partner_rate_per_partner: u32,
+    /// The last day (Beijing time) the old partner signature is accepted.
+    pub partner_legacy_signature_until: Option<chrono::NaiveDate>,
+    /// SMS delivery reports per second from one address, before authentication.
+    pub sms_report_rate_per_address: u32,
 }
 
 impl Default for ApiConfig {
@@ -38,6 +48,11 @@ impl Default for ApiConfig {
             body_limit_bytes: 1024 * 1024,
             query_limits: crate::query_limits::QueryLimits::default(),
             request_deadline: Duration::from_secs(10),
+            sockets: crate::sockets::SocketLimits::default(),
+            partner_rate_per_address: 20,
+            partner_rate_per_partner: 50,
+            partner_legacy_signature_until: None,
+            sms_report_rate_per_address: 200,
         }
     }
 }
@@ -76,6 +91,12 @@ pub struct AppState {
     /// The SMS gateway's bearer token, which its delivery reports present;
     /// None when no gateway is configured.
     pub sms_gateway_token: Option<secrecy::SecretString>,
+    /// Rate limits and socket counts shared by every door.
+    pub doors: Arc<crate::doors::Doors>,
+    /// Changes read once and fanned out to subscriptions.
+    pub feeds: Arc<crate::change_feeds::ChangeFeeds>,
+    /// Becomes true when the server begins to stop: open sockets close.
+    pub draining: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AppState {

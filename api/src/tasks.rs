@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Su
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use domain::interview_task::{
-    self as task, AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewTask,
+    AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewTask,
     InterviewTaskCommand, RequestAppointment, Requester,
 };
 use projections::task_board::{TaskBoard, TaskFilter};
@@ -51,39 +51,58 @@ pub struct TaskQuery;
 
 #[Object]
 impl TaskQuery {
-    /// Messages sent about a task, oldest first.
+    /// Messages sent about a record, oldest first: an interview task, a work
+    /// order or a loan application, each read under its own ownership rule.
+    /// Texts and phones are masked by the same rule as the record's fields.
     async fn sms_messages(&self, ctx: &Context<'_>, task_id: ID) -> Result<Vec<SmsMessage>> {
-        let mut reveal = access::reveals(viewer(ctx), access::Showing::Alone);
-        if let Some(row) = TaskBoard::get(state(ctx).database.read_models(), &task_id)
-            .await
-            .map_err(ApiError::from)?
-        {
-            checks::read_task(ctx, &row).await?;
-            reveal = InterviewTaskView::alone(ctx, row).await?.reveals();
-        }
-        if reveal {
+        let Some(about) = sms_record(ctx, &task_id).await? else {
+            // No record: no messages, and nothing said about whose it would be.
+            return Ok(Vec::new());
+        };
+        if about.reveal {
             access::record::personal_data(
                 ctx,
-                format!("interview-task:{}", task_id.as_str()),
-                &["smsMessages.phone"],
+                about.record.clone(),
+                &["smsMessages.phone", "smsMessages.body"],
             );
         }
-        let sent = adapters::sms::sent_for_task(state(ctx).database.read_models(), &task_id)
+        let pool = state(ctx).database.read_models();
+        let sent = adapters::sms::sent_for_task(pool, &task_id)
             .await
             .map_err(ApiError::from)?;
+        let mut reports = adapters::sms::reports_for_task(pool, &task_id)
+            .await
+            .map_err(ApiError::from)?;
+        let names: Vec<&str> = about.names.iter().map(String::as_str).collect();
         sent.into_iter()
             .map(|m| {
+                let delivery_reports = reports
+                    .extract_if(.., |r| r.message_id == m.message_id)
+                    .map(|r| {
+                        Ok(SmsDeliveryReport {
+                            status: r.status,
+                            reason: r.reason,
+                            received_at: parse_time(&r.received_at)?,
+                            applied: r.applied == 1,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
                 Ok(SmsMessage {
                     id: ID(m.message_id),
                     task_id: ID(m.task_id),
-                    phone: access::phone(reveal, &m.phone),
+                    phone: access::phone(about.reveal, &m.phone),
                     template: m.template,
-                    body: m.body,
+                    body: if about.reveal {
+                        m.body
+                    } else {
+                        domain::pii::mask_text(&m.body, &names)
+                    },
                     sent_at: parse_time(&m.sent_at)?,
                     delivery_status: m.status,
                     attempts: m.attempts,
                     delivery_error: m.last_error,
                     status_at: m.status_at.as_deref().map(parse_time).transpose()?,
+                    delivery_reports,
                 })
             })
             .collect()
@@ -152,6 +171,9 @@ impl TaskQuery {
         let caller = checks::caller(ctx)?;
         let mine = |role| (caller.role == role).then(|| caller.id.to_string());
         let text = crate::given_text;
+        if text(filter.borrower_name.clone()).is_some() {
+            checks::masked_filter(ctx, "borrowerName")?;
+        }
         let filter = TaskFilter {
             manager_id: mine(domain::role::Role::AccountManager),
             seat_reach: mine(domain::role::Role::Seat),
@@ -244,6 +266,82 @@ pub struct SmsMessage {
     pub delivery_error: Option<String>,
     /// When the status last changed.
     pub status_at: Option<DateTime<Utc>>,
+    /// Every delivery report the gateway sent, in arrival order (a late one
+    /// that would move the status back is kept here, not applied).
+    pub delivery_reports: Vec<SmsDeliveryReport>,
+}
+
+/// A delivery report of the SMS gateway, as received.
+#[derive(SimpleObject)]
+pub struct SmsDeliveryReport {
+    /// DELIVERED or UNDELIVERED.
+    pub status: String,
+    /// Why not delivered.
+    pub reason: Option<String>,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+    /// Whether it moved the message's status (status only moves forward).
+    pub applied: bool,
+}
+
+/// The record SMS texts are about, as the caller may see it.
+struct SmsRecord {
+    /// `interview-task:…`, `work-order:…` or `loan-application:…`.
+    record: String,
+    /// Whether the caller sees its personal data in clear.
+    reveal: bool,
+    /// The names of its people, masked in the texts otherwise.
+    names: Vec<String>,
+}
+
+/// Which record `id` is and whether the caller may read its texts (its
+/// ownership rule refuses otherwise); None when there is no such record.
+async fn sms_record(ctx: &Context<'_>, id: &str) -> Result<Option<SmsRecord>, ApiError> {
+    let pool = state(ctx).database.read_models();
+    let role = viewer(ctx);
+    if let Some(row) = TaskBoard::get(pool, id).await? {
+        checks::read_task(ctx, &row).await?;
+        let names =
+            serde_json::from_str::<Vec<domain::interview_task::Participant>>(&row.participants)
+                .map(|people| people.into_iter().map(|p| p.name).collect())
+                .unwrap_or_default();
+        let reveal = InterviewTaskView::alone(ctx, row).await?.reveals();
+        return Ok(Some(SmsRecord {
+            record: format!("interview-task:{id}"),
+            reveal,
+            names,
+        }));
+    }
+    if let Some(order) = projections::AdminCatalog::work_order(pool, id).await? {
+        // Work orders are the operations centre's, not account managers' (security.md).
+        if role == Some(domain::role::Role::AccountManager) {
+            return Err(ApiError {
+                code: domain::ErrorCode::Forbidden,
+                message: "account managers do not read work orders".into(),
+            });
+        }
+        checks::work_order(ctx, id).await?;
+        let showing = checks::showing(ctx, id, order.seat_no.as_deref()).await?;
+        return Ok(Some(SmsRecord {
+            record: format!("work-order:{id}"),
+            reveal: access::reveals(role, showing),
+            names: vec![order.customer_name],
+        }));
+    }
+    let (loan, _) = state(ctx)
+        .bus
+        .load::<domain::loan_application::LoanApplication>(id)
+        .await
+        .map_err(ApiError::internal)?;
+    if loan.participants().is_empty() {
+        return Ok(None);
+    }
+    checks::read_loan(ctx, id).await?;
+    Ok(Some(SmsRecord {
+        record: format!("loan-application:{id}"),
+        reveal: access::reveals(role, access::Showing::Alone),
+        names: loan.participants().iter().map(|p| p.name.clone()).collect(),
+    }))
 }
 
 /// Task mutations: one per command.
@@ -538,49 +636,39 @@ impl TaskSubscription {
         let state = state(ctx).clone();
         let caller = checks::caller(ctx)?;
         let (role, me) = (caller.role, caller.id.to_string());
-        let changes = state.row_changes(projections::task_board::NAME)?;
+        // Read once per change for every subscriber (crate::change_feeds);
+        // each subscriber keeps only the tasks it reaches.
+        let changes = state.feeds.tasks(&state)?;
         Ok(async_graphql::futures_util::stream::unfold(
-            (changes, state, id),
-            move |(mut changes, state, id)| {
+            (changes, id),
+            move |(mut changes, id)| {
                 let me = me.clone();
                 async move {
                     loop {
-                        let changed = match changes.recv().await {
-                            Ok(changed) => changed,
+                        let change = match changes.recv().await {
+                            Ok(change) => change,
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                             Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                         };
-                        if changed.aggregate_type != task::AGGREGATE_TYPE
-                            || id
-                                .as_ref()
-                                .is_some_and(|id| id.as_str() != changed.aggregate_id)
+                        if id
+                            .as_ref()
+                            .is_some_and(|id| id.as_str() != change.row.task_id)
                         {
                             continue;
                         }
-                        let Ok(Some(row)) =
-                            TaskBoard::get(state.database.read_models(), &changed.aggregate_id)
-                                .await
-                        else {
-                            continue;
-                        };
-                        // Only changes of tasks the subscriber reaches.
                         let seats = if role == domain::role::Role::Seat {
-                            projections::CallQueue::seats_called_for(
-                                state.database.read_models(),
-                                &row.task_id,
-                            )
-                            .await
-                            .unwrap_or_default()
+                            change.called_seats.clone()
                         } else {
                             Vec::new()
                         };
-                        let facts = access::ownership::TaskFacts::of_row(&row, seats);
+                        let facts = access::ownership::TaskFacts::of_row(&change.row, seats);
                         let caller = access::ownership::Caller { role, id: &me };
                         if access::ownership::task(caller, &facts, access::ownership::Intent::Read)
                             .is_ok()
                         {
-                            let task = InterviewTaskView::listed_for(Some(role), row);
-                            return Some((task, (changes, state, id)));
+                            let task =
+                                InterviewTaskView::listed_for(Some(role), change.row.clone());
+                            return Some((task, (changes, id)));
                         }
                     }
                 }

@@ -161,6 +161,9 @@ impl WorkOrderQuery {
                 ApiError::validation("phone must be an 11-digit mainland mobile number").into(),
             );
         }
+        if phone.is_some() {
+            checks::masked_filter(ctx, "phone")?;
+        }
         let caller = checks::caller(ctx)?;
         let filter = projections::admin_catalog::WorkOrderFilter {
             status: status.map(|s| WorkOrderStatus::wire(s).to_string()),

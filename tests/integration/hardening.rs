@@ -25,13 +25,25 @@ async fn the_reported_requests_are_refused_by_name_with_or_without_a_token() {
             }
             let started = Instant::now();
             let response = request.send().await.expect("an answer");
-            assert_eq!(response.status(), 400, "{limit}");
+            let status = response.status();
             let body: Value = response.json().await.unwrap();
-            assert_eq!(
-                body["errors"][0]["extensions"]["code"], "VALIDATION",
-                "{body}"
-            );
-            assert_eq!(body["errors"][0]["extensions"]["limit"], limit, "{body}");
+            // Without a token, a document is only scanned (issue 31): caps the
+            // scan sees are refused by name; the rest is UNAUTHENTICATED
+            // without being parsed at all.
+            if bearer.is_none() && body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
+                assert_eq!(status, 200, "{body}");
+                assert_eq!(
+                    limit, "maxExpandedSelections",
+                    "a scan-level cap reached the parser: {body}"
+                );
+            } else {
+                assert_eq!(status, 400, "{limit}");
+                assert_eq!(
+                    body["errors"][0]["extensions"]["code"], "VALIDATION",
+                    "{body}"
+                );
+                assert_eq!(body["errors"][0]["extensions"]["limit"], limit, "{body}");
+            }
             assert!(
                 started.elapsed() < Duration::from_secs(1),
                 "refused at once, not after work: {:?}",
@@ -336,4 +348,71 @@ async fn a_stop_is_bounded_by_the_shutdown_grace() {
     }
     lock.release().await;
     drop(db);
+}
+
+/// Issue 31: 900 unknown names of 1,000 characters cost 1.7 s of CPU each in
+/// "Did you mean" suggestions. The names are refused by the scan, with or
+/// without a token; a signed-in caller's thousand unknown fields are
+/// answered with the first errors only and no suggestion; without a token
+/// such a document is never parsed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_names_cost_no_suggestions_and_bounded_errors() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let long = "x".repeat(1_000);
+    let reported = format!(
+        "mutation {{ {} }}",
+        (0..900)
+            .map(|n| format!("{long}{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let seat = token("S001", "SEAT");
+    for bearer in [None, Some(seat.as_str())] {
+        let (status, body) = app.graphql_with_token(bearer, &reported, json!({})).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["limit"], "maxNameLength",
+            "{body}"
+        );
+    }
+    let unknown = format!(
+        "mutation {{ {} }}",
+        (0..999)
+            .map(|n| format!("tasx{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let (status, body) = app
+        .graphql_with_token(Some(&seat), &unknown, json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(
+        errors.len(),
+        api::query_limits::MAX_VALIDATION_ERRORS,
+        "{body}"
+    );
+    assert!(
+        errors.last().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("980"),
+        "the last error counts the rest: {body}"
+    );
+    assert!(
+        !body.to_string().contains("Did you mean") && !body.to_string().contains("您是否"),
+        "no suggestions: {body}"
+    );
+    let (status, anonymous) = app.graphql_with_token(None, &unknown, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        anonymous["errors"].as_array().unwrap().len(),
+        1,
+        "{anonymous}"
+    );
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    app.stop().await;
 }

@@ -374,9 +374,13 @@ async fn hostile_load(backend: Backend, generated: usize) {
     )
     .await;
     let client = reqwest::Client::new();
+    // Signed in, so that each reaches the parser and its cap (without a token
+    // a long document is answered UNAUTHENTICATED unparsed).
+    let seat = token("S001", "SEAT");
     for (limit, body) in reported_requests() {
         let response = client
             .post(format!("http://127.0.0.1:{port}/graphql"))
+            .bearer_auth(&seat)
             .json(&body)
             .send()
             .await

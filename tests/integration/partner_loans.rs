@@ -104,6 +104,7 @@ async fn a_partner_loan_is_repaid_and_the_partner_told(backend: Backend) {
         &app,
         "repay-trial",
         &envelope(
+            "repay-trial",
             json!({ "orderNo": "RS-L" }),
             "early-trial",
             chrono::Utc::now().timestamp_millis(),
@@ -153,6 +154,7 @@ async fn a_partner_loan_is_repaid_and_the_partner_told(backend: Backend) {
         &app,
         "repay",
         &envelope(
+            "repay",
             json!({ "orderNo": "RS-L", "repayNo": "RP-9", "amount": "99999" }),
             "too-much",
             chrono::Utc::now().timestamp_millis(),
@@ -323,7 +325,12 @@ async fn partner_settings_decide_admission_banks_and_agreements(backend: Backend
         async move {
             let nonce = uuid::Uuid::now_v7().to_string();
             let at = domain::services::Clock::now(&*clock).timestamp_millis();
-            partner_call(app, operation, &envelope(biz, &nonce, at, SECRET)).await
+            partner_call(
+                app,
+                operation,
+                &envelope(operation, biz, &nonce, at, SECRET),
+            )
+            .await
         }
     };
     let (status, after) = signed("user-filter", json!({ "idNumber": "410102198503121017" })).await;

@@ -27,17 +27,23 @@ async fn a_refused_credit_decision_reaches_the_partner() {
 
     let now = chrono::Utc::now().timestamp_millis();
     let push = json!({ "orderNo": "RS-1", "name": "王建国", "idNumber": "310115199001013035", "phone": "13600001111" });
-    let forged = envelope(push.clone(), "n-forged", now, "not-the-secret-000000");
+    let forged = envelope(
+        "orders",
+        push.clone(),
+        "n-forged",
+        now,
+        "not-the-secret-000000",
+    );
     let (status, body) = partner_call(&app, "orders", &forged).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (401, Some("UNAUTHENTICATED")),
         "{body}"
     );
-    let stale = envelope(push.clone(), "n-stale", now - 3_600_000, SECRET);
+    let stale = envelope("orders", push.clone(), "n-stale", now - 3_600_000, SECRET);
     assert_eq!(partner_call(&app, "orders", &stale).await.0, 401);
     assert_eq!(order(&app, "RS-1").await, Value::Null, "nothing changed");
-    let signed = envelope(push.clone(), "n-1", now, SECRET);
+    let signed = envelope("orders", push.clone(), "n-1", now, SECRET);
     assert_eq!(partner_call(&app, "orders", &signed).await.0, 200);
     let (status, body) = partner_call(&app, "orders", &signed).await;
     assert_eq!(status, 401, "a replayed nonce: {body}");
@@ -158,7 +164,13 @@ async fn a_deferred_borrow_is_made_once_and_a_failed_callback_is_retried() {
     let (status, refused) = partner_call(
         &app,
         "confirm-borrow",
-        &envelope(over, &nonce, chrono::Utc::now().timestamp_millis(), SECRET),
+        &envelope(
+            "confirm-borrow",
+            over,
+            &nonce,
+            chrono::Utc::now().timestamp_millis(),
+            SECRET,
+        ),
     )
     .await;
     assert_eq!(
@@ -242,6 +254,7 @@ async fn a_deferred_borrow_is_made_once_and_a_failed_callback_is_retried() {
         &app,
         "loan-trial",
         &envelope(
+            "loan-trial",
             json!({ "orderNo": "RS-2", "amount": "50000.01", "termMonths": 12 }),
             "trial-above-limit",
             chrono::Utc::now().timestamp_millis(),

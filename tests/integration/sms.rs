@@ -18,7 +18,8 @@ const TOKEN: &str = "gateway-token-0123456789";
 
 on_both_backends!(
     texts_reach_the_gateway_with_retries_refusals_and_delivery_reports,
-    a_partner_s_customers_get_texts_signed_by_the_partner
+    a_partner_s_customers_get_texts_signed_by_the_partner,
+    reports_are_limited_before_the_token_and_status_only_moves_forward
 );
 
 /// A gateway answering `unavailable` sends with 503, then 200 with its own
@@ -78,10 +79,12 @@ fn gateway_at(url: String) -> adapters::sms::SmsGatewaySettings {
     }
 }
 
+/// The texts about `task` as a supervisor reads them (in clear: an admin
+/// reads them masked, docs/security.md).
 async fn texts(app: &TestApp, task: &str) -> Vec<Value> {
     let response = app
         .graphql_as(
-            ("A001", "ADMIN"),
+            ("SV1", "SUPERVISOR"),
             "query($id: ID!) { smsMessages(taskId: $id) { id body deliveryStatus attempts deliveryError statusAt } }",
             json!({ "id": task }),
         )
@@ -265,5 +268,107 @@ async fn a_partner_s_customers_get_texts_signed_by_the_partner(backend: Backend)
             "【原银在线】text for unsigned-partner",
             "【融数钱包】text for partner",
         ]
+    );
+}
+
+/// Issue 31: reports are rate limited per address before the token is read,
+/// and the refused ones leave one unverified tally, not a row each; a late
+/// UNDELIVERED after DELIVERED is kept as a report and moves nothing back.
+async fn reports_are_limited_before_the_token_and_status_only_moves_forward(backend: Backend) {
+    let gateway = FakeGateway::default();
+    let url = gateway.start().await;
+    let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
+        let mut settings = settings(db);
+        settings.sms_gateway = Some(gateway_at(url));
+        settings.sms_report_rate_per_address = 10;
+        settings
+    })
+    .await;
+    seat(&app, "S1").await;
+    let task = task_with(&app, "HT-SMS-R", "410102198503121017").await;
+    data(
+        &app.graphql(&book_mutation(), slot_vars(&task, "S1", tomorrow_at(10, 0)))
+            .await,
+    );
+    let mut sent = Vec::new();
+    eventually("the notice is handed to the gateway", async || {
+        sent = texts(&app, &task).await;
+        sent.len() == 1 && sent[0]["deliveryStatus"] == "SENT"
+    })
+    .await;
+    let id = sent[0]["id"].clone();
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for _ in 0..1_000 {
+        let answer = report(
+            &app,
+            "forged",
+            json!({ "messageId": id, "status": "UNDELIVERED" }),
+        )
+        .await;
+        *statuses.entry(answer.status().as_u16()).or_default() += 1;
+    }
+    assert!(
+        statuses.get(&429).copied().unwrap_or(0) >= 900 && statuses.contains_key(&401),
+        "{statuses:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+    let delivered = report(
+        &app,
+        TOKEN,
+        json!({ "messageId": id, "status": "DELIVERED" }),
+    )
+    .await;
+    assert_eq!(
+        delivered.json::<Value>().await.unwrap(),
+        json!({ "recorded": true, "applied": true })
+    );
+    let late = report(
+        &app,
+        TOKEN,
+        json!({ "messageId": id, "status": "UNDELIVERED", "reason": "handset off" }),
+    )
+    .await;
+    assert_eq!(
+        late.json::<Value>().await.unwrap(),
+        json!({ "recorded": true, "applied": false })
+    );
+    let response = app
+        .graphql_as(
+            ("SV1", "SUPERVISOR"),
+            "query($id: ID!) { smsMessages(taskId: $id) { deliveryStatus deliveryReports { status reason applied } } }",
+            json!({ "id": task }),
+        )
+        .await;
+    assert_eq!(
+        data(&response)["smsMessages"][0],
+        json!({
+            "deliveryStatus": "DELIVERED",
+            "deliveryReports": [
+                { "status": "DELIVERED", "reason": null, "applied": true },
+                { "status": "UNDELIVERED", "reason": "handset off", "applied": false }
+            ]
+        })
+    );
+    let db = app.stop().await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT actor_id, actor_role, detail FROM operation_log WHERE operation = 'sms/reports'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(rows.len(), 1, "one tally for the forged reports: {rows:?}");
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str()),
+        ("unverified", "UNVERIFIED")
+    );
+    assert!(
+        rows[0]
+            .2
+            .starts_with(&format!("{} unverified request(s)", statuses[&401])),
+        "{rows:?}"
     );
 }

@@ -67,24 +67,132 @@ pub fn actor_id(reveal: bool, role: &str, id: &str) -> String {
     }
 }
 
-/// Masks personal data anywhere in an event payload or state document
-/// (fields `name`, `id_number`, `phone`) unless revealed.
+/// Keys whose value is a person's name.
+const NAME_KEYS: [&str; 5] = [
+    "name",
+    "customer_name",
+    "borrower_name",
+    "customerName",
+    "borrowerName",
+];
+
+/// Keys whose value is free text that may quote a person (an SMS, a chat
+/// line, a remark, a recording's name, an entered value).
+const TEXT_KEYS: [&str; 8] = [
+    "text",
+    "note",
+    "information",
+    "body",
+    "recording_name",
+    "recordingName",
+    "value",
+    "detail",
+];
+
+/// Keys whose value is a SHA-256 of a person's document or phone (an agenda's
+/// key): a masked ID number hides only a birth date, which a hash would give
+/// away to a few thousand guesses, so the hash is hidden whole.
+const HASH_KEYS: [&str; 3] = ["customer_key", "agendas", "agenda_id"];
+
+/// What a hidden hash is shown as.
+const HIDDEN_HASH: &str = "***";
+
+/// Masks personal data anywhere in an event payload or state document unless
+/// revealed, by the rules of the fields: names, ID numbers, phones,
+/// addresses, bank cards and accounts by their keys (snake or camel case),
+/// free text by the names found in the same document and the shapes of
+/// phones and ID numbers, and object keys that are ID numbers (a session's
+/// checks are keyed by the person's document).
 pub fn json(reveal: bool, value: &mut serde_json::Value) {
     if reveal {
         return;
     }
+    let mut names = Vec::new();
+    collect_names(value, &mut names);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    mask_json(value, &names);
+}
+
+fn collect_names(value: &serde_json::Value, names: &mut Vec<String>) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, field) in map {
+                    match field.as_str() {
+                        Some(text) if NAME_KEYS.contains(&key.as_str()) => {
+                            names.push(text.to_string())
+                        }
+                        _ => stack.push(field),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+}
+
+/// Whether a text is shaped like an ID number (17 digits and a check character).
+fn looks_like_id_number(text: &str) -> bool {
+    text.len() == 18
+        && text[..17].bytes().all(|b| b.is_ascii_digit())
+        && text[17..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'X' || b == b'x')
+}
+
+fn mask_json(value: &mut serde_json::Value, names: &[&str]) {
     match value {
         serde_json::Value::Object(map) => {
+            if map.keys().any(|k| looks_like_id_number(k)) {
+                let entries = std::mem::take(map);
+                for (key, field) in entries {
+                    let key = if looks_like_id_number(&key) {
+                        pii::mask_id_number(&key)
+                    } else {
+                        key
+                    };
+                    map.insert(key, field);
+                }
+            }
             for (key, field) in map.iter_mut() {
-                match (key.as_str(), field.as_str()) {
-                    ("name", Some(text)) => *field = pii::mask_name(text).into(),
-                    ("id_number", Some(text)) => *field = pii::mask_id_number(text).into(),
-                    ("phone", Some(text)) => *field = pii::mask_phone(text).into(),
-                    _ => json(reveal, field),
+                let key = key.as_str();
+                let Some(text) = field.as_str() else {
+                    mask_json(field, names);
+                    continue;
+                };
+                let masked = if NAME_KEYS.contains(&key) {
+                    pii::mask_name(text)
+                } else if matches!(key, "id_number" | "idNumber") {
+                    pii::mask_id_number(text)
+                } else if matches!(key, "phone" | "mobile") {
+                    pii::mask_phone(text)
+                } else if matches!(key, "address" | "property_address" | "propertyAddress") {
+                    pii::mask_address(text)
+                } else if matches!(
+                    key,
+                    "card_no" | "cardNo" | "repayment_account" | "repaymentAccount"
+                ) {
+                    pii::mask_card(text)
+                } else if TEXT_KEYS.contains(&key) {
+                    pii::mask_text(text, names)
+                } else if HASH_KEYS.contains(&key) {
+                    HIDDEN_HASH.to_string()
+                } else {
+                    continue;
+                };
+                *field = masked.into();
+            }
+            for key in HASH_KEYS {
+                if let Some(serde_json::Value::Array(hashes)) = map.get_mut(key) {
+                    hashes
+                        .iter_mut()
+                        .for_each(|hash| *hash = HIDDEN_HASH.into());
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| json(reveal, item)),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| mask_json(item, names)),
         _ => {}
     }
 }
@@ -107,6 +215,41 @@ mod tests {
         assert_eq!(
             payload["InterviewTaskCreated"]["participants"][0],
             j!({ "name": "邓*闲", "id_number": "410102********1017", "phone": "156****3093" })
+        );
+    }
+
+    /// Issue 31: masked data stays masked in every view. Keys the first rule
+    /// missed — a work order's customer, a property's address, a recording's
+    /// name, a chat line, a session's checks keyed by ID number — follow it.
+    #[test]
+    fn every_field_of_a_person_is_masked_wherever_it_sits() {
+        let mut payload = j!({
+            "WorkOrderCreated": { "details": { "customer_name": "邓小闲", "phone": "15618293093" } },
+            "InterviewTaskCreated": { "property_location": { "province": "河南省", "address": "郑州市金水路1号" } },
+            "session": {
+                "recordings": [{ "recording_name": "20261201邓小闲S001-1" }],
+                "chat": [{ "text": "我是邓小闲，电话15618293093" }],
+                "identity": { "410102198503121017": { "passed": true } }
+            },
+            "card_no": "6222020200112233445",
+            "customer_key": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "agendas": ["9f86d081884c7d65", "60303ae22b998861"]
+        });
+        json(false, &mut payload);
+        assert_eq!(
+            payload,
+            j!({
+                "WorkOrderCreated": { "details": { "customer_name": "邓*闲", "phone": "156****3093" } },
+                "InterviewTaskCreated": { "property_location": { "province": "河南省", "address": "***" } },
+                "session": {
+                    "recordings": [{ "recording_name": "20261201邓*闲S001-1" }],
+                    "chat": [{ "text": "我是邓*闲，电话156****3093" }],
+                    "identity": { "410102********1017": { "passed": true } }
+                },
+                "card_no": "622202*********3445",
+                "customer_key": "***",
+                "agendas": ["***", "***"]
+            })
         );
     }
 

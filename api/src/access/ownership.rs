@@ -162,41 +162,36 @@ pub fn task(caller: Caller<'_>, task: &TaskFacts, intent: Intent) -> Result<(), 
         Role::Customer if task.participant_ids.iter().any(|p| p == id) => Ok(()),
         Role::Customer => Err(refusal(caller, "interview task", String::new())),
         Role::AccountManager if task.manager_id == id => Ok(()),
+        // The refusal names no one: who manages or holds a task the caller
+        // may not read is not the caller's to learn (issue 31).
         Role::AccountManager => Err(refusal(
             caller,
             "interview task",
-            format!(
-                "the task is managed by account manager {}, not {id}",
-                task.manager_id
-            ),
+            format!("the task is not managed by account manager {id}"),
         )),
         Role::Seat => {
-            if intent == Intent::Act && task.held {
-                return if is(task.interview_seat.as_ref(), id) {
-                    Ok(())
-                } else {
-                    Err(refusal(
-                        caller,
-                        "interview task",
-                        format!(
-                            "seat {} holds the task until it ends the interview or puts the task back (放回)",
-                            task.interview_seat.as_deref().unwrap_or("?")
-                        ),
-                    ))
-                };
-            }
             let reaches = is(task.booked_seat.as_ref(), id)
                 || is(task.interview_seat.as_ref(), id)
                 || task.called_seats.iter().any(|s| s == id);
-            if reaches {
-                Ok(())
-            } else {
-                Err(refusal(
+            if !reaches {
+                return Err(refusal(
                     caller,
                     "interview task",
                     format!("the task is not booked on, offered to or connected by seat {id}"),
-                ))
+                ));
             }
+            if intent == Intent::Act && task.held && !is(task.interview_seat.as_ref(), id) {
+                // A seat the task reaches may know which seat holds it.
+                return Err(refusal(
+                    caller,
+                    "interview task",
+                    format!(
+                        "seat {} holds the task until it ends the interview or puts the task back (放回)",
+                        task.interview_seat.as_deref().unwrap_or("?")
+                    ),
+                ));
+            }
+            Ok(())
         }
         _ => Ok(()),
     }
@@ -216,10 +211,7 @@ pub fn loan(caller: Caller<'_>, loan: &LoanFacts) -> Result<(), Denied> {
         Role::AccountManager => Err(refusal(
             caller,
             "loan application",
-            format!(
-                "the application is managed by account manager {}, not {id}",
-                loan.manager_id
-            ),
+            format!("the application is not managed by account manager {id}"),
         )),
         _ => Ok(()),
     }

@@ -84,7 +84,9 @@ fn who(caller: Option<&RequestContext>) -> (String, String, String) {
     )
 }
 
-/// Records a refused operation of a GraphQL caller.
+/// Records a refused operation of a GraphQL caller. A caller without a
+/// verified token is only counted (the operation log's unverified tallies):
+/// its arguments are its own text and would let a flood write into the log.
 pub fn refusal(
     state: &AppState,
     caller: Option<&RequestContext>,
@@ -93,6 +95,19 @@ pub fn refusal(
     code: &str,
     message: &str,
 ) {
+    if caller.and_then(|c| c.actor.as_ref()).is_none() {
+        state.operation_log.record_unverified(
+            adapters::operation_log::UnverifiedRefusal {
+                operation: operation.to_string(),
+                claimed: String::new(),
+                code: code.to_string(),
+                reason: message.chars().take(200).collect(),
+            },
+            None,
+            state.bus.services().clock.now(),
+        );
+        return;
+    }
     refusal_by(state, who(caller), operation, target, code, message);
 }
 

@@ -8,7 +8,8 @@ use crate::error::{DomainError, ErrorCode};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 pub enum AgendaError {
     /// The person is already booked on another task at an overlapping time.
-    #[error("a participant already has an interview at that time (task {task_id})")]
+    /// The message names no task: it may be another manager's (issue 31).
+    #[error("a participant already has an interview at that time")]
     PersonBusy {
         /// The other task.
         task_id: String,

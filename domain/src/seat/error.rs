@@ -55,8 +55,9 @@ pub enum SeatError {
     /// The slot is outside the seat's working hours.
     #[error("slot is outside the seat's working hours")]
     OutsideWorkingHours,
-    /// Another task holds an overlapping slot.
-    #[error("seat is already booked at that time (task {task_id})")]
+    /// Another task holds an overlapping slot. The message names no task: the
+    /// caller may not be allowed to read it (issue 31); the event keeps it.
+    #[error("seat is already booked at that time")]
     SlotTaken {
         /// The task holding the slot.
         task_id: String,

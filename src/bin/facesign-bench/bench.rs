@@ -55,7 +55,7 @@ impl Scale {
     };
 }
 
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+pub(crate) fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     if samples.is_empty() {
         return Duration::ZERO;
     }
@@ -64,7 +64,7 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[index]
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -338,14 +338,16 @@ fn machine() -> String {
 }
 
 /// A row of the report: what, the figure, the target, and whether it is met.
-struct Row {
+pub(crate) struct Row {
     what: String,
     figure: String,
     target: String,
     met: Option<bool>,
+    /// A bound the suite holds the product to: a missed one fails the run.
+    guard: bool,
 }
 
-fn row(
+pub(crate) fn row(
     what: impl Into<String>,
     figure: impl Into<String>,
     target: impl Into<String>,
@@ -356,7 +358,26 @@ fn row(
         figure: figure.into(),
         target: target.into(),
         met,
+        guard: false,
     }
+}
+
+impl Row {
+    /// This row as a bound the run fails on when it is missed.
+    pub(crate) fn guarding(self) -> Row {
+        Row {
+            guard: true,
+            ..self
+        }
+    }
+}
+
+/// The report, and the guarded bounds the run missed (it fails on any).
+pub struct Report {
+    /// BENCHMARKS.md.
+    pub text: String,
+    /// What each missed guard measured.
+    pub missed_guards: Vec<String>,
 }
 
 /// Runs every benchmark and returns the report (Markdown).
@@ -364,10 +385,17 @@ pub async fn run(
     admin_url: &str,
     scale: Scale,
     quick: bool,
-    only_mutations: bool,
-) -> anyhow::Result<String> {
+    only: Option<&str>,
+) -> anyhow::Result<Report> {
+    let only_mutations = only == Some("mutations");
     let rows = if only_mutations {
         run_mutations(admin_url, scale).await?
+    } else if only == Some("hostile") {
+        let name = format!("facesign_bench_{}_hostile", std::process::id());
+        let url = create_database(admin_url, &name).await?;
+        let result = crate::hostile::cpu_budget(&url, scale).await;
+        drop_database(admin_url, &name).await;
+        result?
     } else {
         // Each part runs on a database of its own, so no part pays for the rows
         // of another (the server would otherwise project the baseline's events too).
@@ -391,7 +419,7 @@ pub async fn run(
         out,
         "Measured by `facesign-bench{}{}` on {} — {}, {} build. Raw figures and the database's own baseline come from the same run; targets are those of the benchmarks issue. See docs/benchmarks.md for how to run and read it.\n",
         if quick { " --quick" } else { "" },
-        if only_mutations { " --only mutations" } else { "" },
+        only.map(|part| format!(" --only {part}")).unwrap_or_default(),
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         machine(),
         if cfg!(debug_assertions) { "debug" } else { "release" },
@@ -403,6 +431,11 @@ pub async fn run(
         out,
         "| measurement | figure | target | met |\n|---|---|---|---|"
     )?;
+    let missed_guards = rows
+        .iter()
+        .filter(|r| r.guard && r.met == Some(false))
+        .map(|r| format!("{}: {} (target {})", r.what, r.figure, r.target))
+        .collect();
     for r in rows {
         let met = match r.met {
             Some(true) => "yes",
@@ -415,7 +448,10 @@ pub async fn run(
             r.what, r.figure, r.target, met
         )?;
     }
-    Ok(out)
+    Ok(Report {
+        text: out,
+        missed_guards,
+    })
 }
 
 async fn run_on(admin_url: &str, urls: &[String], scale: Scale) -> anyhow::Result<Vec<Row>> {
@@ -486,6 +522,8 @@ async fn run_on(admin_url: &str, urls: &[String], scale: Scale) -> anyhow::Resul
     lag_engine.database.close().await;
     tracing::info!("graphql latency");
     rows.extend(graphql_latency(admin_url, &urls[2], scale, &baselines).await?);
+    tracing::info!("hostile requests");
+    rows.extend(crate::hostile::cpu_budget(&urls[2], scale).await?);
     let url = urls[3].as_str();
     let mut settings = Settings::for_database(url);
     settings.max_connections = 16;

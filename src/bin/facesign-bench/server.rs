@@ -45,6 +45,18 @@ impl ServerProcess {
     /// Starts the server on `database_url` (no rate limit, a pool of 20) and
     /// returns once `/readyz` answers.
     pub async fn start(database_url: &str) -> anyhow::Result<Self> {
+        Self::start_with(
+            database_url,
+            &[
+                ("FACESIGN_RATE_LIMIT_PER_SECOND", "1000000"),
+                ("FACESIGN_RATE_LIMIT_BURST", "1000000"),
+            ],
+        )
+        .await
+    }
+
+    /// The same with further settings (`env`), e.g. the default rate limits.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("facesign-bench-server-{port}.log"));
         let child = Command::new(facesign_binary()?)
@@ -52,9 +64,8 @@ impl ServerProcess {
             .env("FACESIGN_DATABASE_URL", database_url)
             .env("FACESIGN_JWT_SECRET", SECRET)
             .env("FACESIGN_DB_MAX_CONNECTIONS", "20")
-            .env("FACESIGN_RATE_LIMIT_PER_SECOND", "1000000")
-            .env("FACESIGN_RATE_LIMIT_BURST", "1000000")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
@@ -79,6 +90,18 @@ impl ServerProcess {
         let log = std::fs::read_to_string(&server.log).unwrap_or_default();
         server.stop().await?;
         anyhow::bail!("the server did not become ready: {log}")
+    }
+
+    /// CPU time the process has used so far (user and system), seconds.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the command name (which may hold spaces) start past ')'.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        // SAFETY: sysconf only reads a configuration value.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        Some(ticks / per_second.max(1.0))
     }
 
     /// Peak resident memory so far (VmHWM), MB.

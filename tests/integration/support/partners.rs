@@ -72,14 +72,25 @@ pub(crate) async fn app(broker: &Broker, callback_url: &str) -> TestApp {
     .await
 }
 
-pub(crate) fn envelope(biz: Value, nonce: &str, timestamp: i64, secret: &str) -> Value {
+/// A request to `operation`, signed as docs/partners.md says (the operation's
+/// method and path among the parameters).
+pub(crate) fn envelope(
+    operation: &str,
+    biz: Value,
+    nonce: &str,
+    timestamp: i64,
+    secret: &str,
+) -> Value {
     let biz = biz.to_string();
     let timestamp = timestamp.to_string();
+    let path = format!("/partner/v1/{operation}");
     let sign = domain::partner_order::signature::sign(
         [
             ("bizContent", biz.as_str()),
+            ("method", "POST"),
             ("nonce", nonce),
             ("partner", "RONGSHU"),
+            ("path", path.as_str()),
             ("timestamp", timestamp.as_str()),
         ],
         secret,
@@ -107,7 +118,13 @@ pub(crate) async fn call(app: &TestApp, operation: &str, biz: Value) -> Value {
     let (status, body) = partner_call(
         app,
         operation,
-        &envelope(biz, &nonce, chrono::Utc::now().timestamp_millis(), SECRET),
+        &envelope(
+            operation,
+            biz,
+            &nonce,
+            chrono::Utc::now().timestamp_millis(),
+            SECRET,
+        ),
     )
     .await;
     assert_eq!(status, 200, "{operation}: {body}");
