@@ -13,32 +13,40 @@ use async_graphql_value::Value;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlCharacter(pub String);
 
-/// Checks every text in `document` and `variables`.
+/// Checks every text the operations of `document` pass to a field: argument
+/// literals, and each variable where it is used — as the argument or input
+/// field it feeds, so a variable named `$reason` cannot carry a line break
+/// into an identifier (a variable's own name says nothing of its use).
+/// Unused variables reach no field and are not checked.
 pub fn check(document: &ExecutableDocument, variables: &Variables) -> Result<(), ControlCharacter> {
-    for (name, value) in variables.iter() {
-        check_const(&format!("${name}"), name.as_str(), value)?;
-    }
-    let operations = document.operations.iter().map(|(_, op)| {
-        for definition in &op.node.variable_definitions {
+    let mut values: std::collections::HashMap<&str, &ConstValue> = std::collections::HashMap::new();
+    for (_, operation) in document.operations.iter() {
+        for definition in &operation.node.variable_definitions {
             if let Some(default) = &definition.node.default_value {
-                let name = definition.node.name.node.as_str();
-                check_const(&format!("${name}"), name, &default.node)?;
+                values.insert(definition.node.name.node.as_str(), &default.node);
             }
         }
-        check_selections(&op.node.selection_set)
-    });
-    for checked in operations {
-        checked?;
     }
-    for fragment in document.fragments.values() {
-        check_selections(&fragment.node.selection_set)?;
+    for (name, value) in variables.iter() {
+        values.insert(name.as_str(), value);
+    }
+    let sets = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set)
+        .chain(document.fragments.values().map(|f| &f.node.selection_set));
+    for set in sets {
+        check_selections(set, &values)?;
     }
     Ok(())
 }
 
 /// Every argument of every field, with an explicit stack (the depth was
 /// bounded before, but no recursion is needed).
-fn check_selections(set: &Positioned<SelectionSet>) -> Result<(), ControlCharacter> {
+fn check_selections(
+    set: &Positioned<SelectionSet>,
+    variables: &std::collections::HashMap<&str, &ConstValue>,
+) -> Result<(), ControlCharacter> {
     let mut stack = vec![&set.node];
     while let Some(set) = stack.pop() {
         for item in &set.items {
@@ -47,7 +55,7 @@ fn check_selections(set: &Positioned<SelectionSet>) -> Result<(), ControlCharact
                     let field = &field.node;
                     for (name, value) in &field.arguments {
                         let path = format!("{}.{}", field.name.node, name.node);
-                        check_value(&path, name.node.as_str(), &value.node)?;
+                        check_value(&path, name.node.as_str(), &value.node, variables)?;
                     }
                     stack.push(&field.selection_set.node);
                 }
@@ -66,11 +74,22 @@ fn refuse(path: &str, field: &str, text: &str) -> Result<(), ControlCharacter> {
     }
 }
 
-fn check_value(path: &str, field: &str, value: &Value) -> Result<(), ControlCharacter> {
+/// A literal, following each variable it names to the value sent for it.
+fn check_value(
+    path: &str,
+    field: &str,
+    value: &Value,
+    variables: &std::collections::HashMap<&str, &ConstValue>,
+) -> Result<(), ControlCharacter> {
     let mut stack = vec![(path.to_string(), field.to_string(), value)];
     while let Some((path, field, value)) = stack.pop() {
         match value {
             Value::String(text) => refuse(&path, &field, text)?,
+            Value::Variable(name) => {
+                if let Some(sent) = variables.get(name.as_str()) {
+                    check_const(&format!("${name}"), &field, sent)?;
+                }
+            }
             Value::List(items) => stack.extend(
                 items
                     .iter()
@@ -88,6 +107,7 @@ fn check_value(path: &str, field: &str, value: &Value) -> Result<(), ControlChar
     Ok(())
 }
 
+/// A value sent for a variable used as `field`.
 fn check_const(path: &str, field: &str, value: &ConstValue) -> Result<(), ControlCharacter> {
     let mut stack = vec![(path.to_string(), field.to_string(), value)];
     while let Some((path, field, value)) = stack.pop() {
@@ -99,11 +119,12 @@ fn check_const(path: &str, field: &str, value: &ConstValue) -> Result<(), Contro
                     .enumerate()
                     .map(|(i, item)| (format!("{path}[{i}]"), field.clone(), item)),
             ),
-            ConstValue::Object(fields) => stack.extend(
-                fields
-                    .iter()
-                    .map(|(name, item)| (format!("{path}.{name}"), name.to_string(), item)),
-            ),
+            ConstValue::Object(fields) => {
+                for (name, item) in fields {
+                    refuse(&path, "", name.as_str())?;
+                    stack.push((format!("{path}.{name}"), name.to_string(), item));
+                }
+            }
             _ => {}
         }
     }
@@ -122,11 +143,13 @@ pub fn check_json(path: &str, value: &serde_json::Value) -> Result<(), ControlCh
                     .enumerate()
                     .map(|(i, item)| (format!("{path}[{i}]"), field.clone(), item)),
             ),
-            serde_json::Value::Object(fields) => stack.extend(
-                fields
-                    .iter()
-                    .map(|(name, item)| (format!("{path}.{name}"), name.clone(), item)),
-            ),
+            serde_json::Value::Object(fields) => {
+                for (name, item) in fields {
+                    // A key is an identifier: no control character at all.
+                    refuse(&path, "", name)?;
+                    stack.push((format!("{path}.{name}"), name.clone(), item));
+                }
+            }
             _ => {}
         }
     }
@@ -166,10 +189,37 @@ mod tests {
             )))
         );
         let default = checked(
-            "query($r: String = \"a\\u001b\") { __typename }",
+            "mutation($r: String = \"a\\u001b\") { cancelInterviewTask(id: \"a\", reason: $r) { taskId } }",
             serde_json::json!({}),
         );
-        assert!(default.is_err());
+        assert!(default.is_err(), "a default is checked where it is used");
+    }
+
+    /// A variable is held to the rule of the field it feeds, not its name:
+    /// `$reason` used as an id may not carry a line break.
+    #[test]
+    fn a_variable_follows_the_rule_of_its_use() {
+        let disguised = checked(
+            "mutation($reason: ID!) { cancelInterviewTask(id: $reason, reason: \"x\") { taskId } }",
+            serde_json::json!({ "reason": "a\nb" }),
+        );
+        assert_eq!(
+            disguised,
+            Err(ControlCharacter(domain::text::control_refusal(
+                "$reason", '\n'
+            )))
+        );
+        let free = checked(
+            "mutation($why: String!) { cancelInterviewTask(id: \"a\", reason: $why) { taskId } }",
+            serde_json::json!({ "why": "a\nb" }),
+        );
+        assert_eq!(free, Ok(()));
+        let unused = checked(
+            "query($x: String) { __typename }",
+            serde_json::json!({ "x": "\u{0}" }),
+        );
+        assert_eq!(unused, Ok(()), "an unused variable reaches no field");
+        assert!(check_json("bizContent", &serde_json::json!({ "na\u{0}me": "x" })).is_err());
     }
 
     #[test]

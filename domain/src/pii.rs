@@ -64,6 +64,12 @@ pub fn mask_text(text: &str, names: &[&str]) -> String {
     mask_digit_runs(&masked)
 }
 
+/// Whether `text` holds a run of digits shaped like an ID number or a
+/// mobile number (what [`mask_text`] masks).
+pub fn has_id_number_or_phone(text: &str) -> bool {
+    mask_digit_runs(text) != text
+}
+
 /// 尊敬的X, → 尊敬的 masked X.
 fn mask_salutation(text: &str) -> String {
     const SALUTATION: &str = "尊敬的";
@@ -104,7 +110,11 @@ fn mask_digit_runs(text: &str) -> String {
         let run: String = chars[start..i].iter().collect();
         out.push_str(&match run.len() {
             11 if run.starts_with('1') => mask_phone(&run),
+            // A mobile number after the country code 86.
+            13 if run.starts_with("861") => format!("86{}", mask_phone(&run[2..])),
             15 | 18 => mask_id_number(&run),
+            // Bank card numbers.
+            16 | 17 | 19 => mask_card(&run),
             _ => run,
         });
     }
@@ -146,6 +156,12 @@ mod tests {
             mask_text("欧阳娜娜与邓小闲", &["邓小闲", "欧阳娜娜"]),
             "欧**娜与邓*闲"
         );
+        assert_eq!(
+            mask_text("请拨+8615618293093，卡号6222020200112233445", &[]),
+            "请拨+86156****3093，卡号622202*********3445"
+        );
+        assert!(has_id_number_or_phone("410102198503121017"));
+        assert!(!has_id_number_or_phone("M0001"));
         assert_eq!(mask_address("上海市浦东新区张江路100号"), "***");
     }
 

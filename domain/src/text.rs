@@ -2,7 +2,8 @@
 //! name, a number or a reason: Postgres cannot store NUL at all (the same
 //! input was stored on SQLite and refused on Postgres), and the rest hide
 //! text from the people who read it later. Free text may hold tab and line
-//! breaks; nothing else below U+0020, nor DEL.
+//! breaks; no other control character (C0, DEL, C1) nor a bidirectional
+//! override is accepted anywhere.
 
 /// Field names whose values are free text (remarks, reasons, chat, notes):
 /// tab, line feed and carriage return are allowed in them.
@@ -25,10 +26,15 @@ pub fn is_free_text(field: &str) -> bool {
 }
 
 /// The first control character in `text` that a field of its kind may not
-/// hold: any C0 character or DEL, except tab and line breaks in free text.
+/// hold: any C0 or C1 control character or DEL, and the bidirectional
+/// overrides and isolates that make text read other than it is stored;
+/// tab and line breaks are allowed in free text.
 pub fn forbidden_control(text: &str, free_text: bool) -> Option<char> {
-    text.chars()
-        .find(|&c| (c.is_ascii_control()) && !(free_text && matches!(c, '\t' | '\n' | '\r')))
+    text.chars().find(|&c| {
+        let control =
+            c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        control && !(free_text && matches!(c, '\t' | '\n' | '\r'))
+    })
 }
 
 /// The refusal's wording: which field and which character (as U+XXXX).
@@ -51,6 +57,11 @@ mod tests {
         assert_eq!(forbidden_control("第一行\n第二行\t", true), None);
         assert_eq!(forbidden_control("第一行\n第二行", false), Some('\n'));
         assert_eq!(forbidden_control("邓小闲 HT-2026-0100", false), None);
+        assert_eq!(forbidden_control("a\u{9b}2J", true), Some('\u{9b}'));
+        assert_eq!(
+            forbidden_control("HT-\u{202E}0010", false),
+            Some('\u{202E}')
+        );
         assert!(is_free_text("reason") && !is_free_text("contractNo"));
         assert_eq!(
             control_refusal("input.contractNo", '\u{0}'),
