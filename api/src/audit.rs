@@ -206,6 +206,16 @@ pub struct OperationLogEntry {
     pub request_id: String,
 }
 
+/// Auditors look up what a customer did by the customer's ID number, which
+/// every view shows them masked. Such a search is allowed — it is their work —
+/// and recorded in the operation log as a search by personal data (issue 31:
+/// a filter on a masked field is refused or recorded; docs/security.md).
+fn search_by_person(ctx: &Context<'_>, argument: &str, value: &str) {
+    if domain::pii::has_id_number_or_phone(value) {
+        crate::access::record::personal_data(ctx, format!("search:{value}"), &[argument]);
+    }
+}
+
 impl From<OperationRow> for OperationLogEntry {
     /// Only auditors read the log, and see people masked in it too: a
     /// customer's ID number as the actor, and ID numbers or phones quoted in
@@ -320,6 +330,7 @@ impl AuditQuery {
         if !(1..=500).contains(&first) {
             return Err(ApiError::validation("first must be between 1 and 500").into());
         }
+        search_by_person(ctx, "actorTrail.actorId", &actor_id);
         let rows = AuditLog::by_actor(
             state(ctx).database.read_models(),
             &actor_id,
@@ -342,6 +353,12 @@ impl AuditQuery {
     ) -> Result<Vec<OperationLogEntry>> {
         if !(1..=500).contains(&first) {
             return Err(ApiError::validation("first must be between 1 and 500").into());
+        }
+        if let Some(actor) = &filter.actor_id {
+            search_by_person(ctx, "operationLog.filter.actorId", actor);
+        }
+        if let Some(target) = &filter.target {
+            search_by_person(ctx, "operationLog.filter.target", target);
         }
         let filter = OperationFilter {
             actor_id: filter.actor_id.filter(|a| !a.trim().is_empty()),
