@@ -50,6 +50,10 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// From an answer to the next complete request head (FACESIGN_KEEP_ALIVE_TIMEOUT_MS).
     pub keep_alive_timeout: Duration,
+    /// The longest a request may hold its connection, writing its answer
+    /// included: a client that never reads a large answer loses it then (the
+    /// request deadline plus 30 s).
+    pub in_flight_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -59,6 +63,7 @@ impl Default for ConnectionLimits {
             max_per_address: 256,
             header_read_timeout: Duration::from_secs(10),
             keep_alive_timeout: Duration::from_secs(30),
+            in_flight_timeout: Duration::from_secs(40),
         }
     }
 }
@@ -91,7 +96,7 @@ pub fn raise_open_file_limit() -> io::Result<u64> {
 /// The total cap in force: the setting, or less when the open-file limit
 /// leaves less room after [`RESERVED_FILES`].
 pub fn effective_total(setting: usize, open_files: u64) -> usize {
-    let room = open_files.saturating_sub(RESERVED_FILES).max(16);
+    let room = open_files.saturating_sub(RESERVED_FILES);
     setting
         .min(usize::try_from(room).unwrap_or(usize::MAX))
         .max(1)
@@ -100,6 +105,9 @@ pub fn effective_total(setting: usize, open_files: u64) -> usize {
 /// One connection as the listener tracks it.
 struct Connection {
     in_flight: AtomicUsize,
+    /// Milliseconds after the listener's epoch when a request last began
+    /// with nothing else in flight.
+    busy_since_ms: AtomicU64,
     answered: AtomicU64,
     /// Milliseconds after the listener's epoch when it last had nothing in flight.
     idle_since_ms: AtomicU64,
@@ -219,7 +227,10 @@ struct InFlight {
 
 impl InFlight {
     fn start(connection: &Arc<Connection>, epoch: Instant) -> Self {
-        connection.in_flight.fetch_add(1, SeqCst);
+        if connection.in_flight.fetch_add(1, SeqCst) == 0 {
+            let now = epoch.elapsed().as_millis() as u64;
+            connection.busy_since_ms.store(now, SeqCst);
+        }
         Self {
             connection: connection.clone(),
             epoch,
@@ -359,7 +370,7 @@ pub async fn serve(
             },
             _ = stopped(&mut shutdown) => break,
         };
-        let address = peer.ip().to_canonical();
+        let address = api::doors::address_key(peer.ip());
         let slot = match admit(&registry, address, &limits, &metrics) {
             Ok(slot) => slot,
             Err(refused) => {
@@ -375,6 +386,7 @@ pub async fn serve(
         };
         let connection = Arc::new(Connection {
             in_flight: AtomicUsize::new(0),
+            busy_since_ms: AtomicU64::new(0),
             answered: AtomicU64::new(0),
             idle_since_ms: AtomicU64::new(epoch.elapsed().as_millis() as u64),
             evicting: AtomicBool::new(false),
@@ -414,22 +426,25 @@ pub async fn serve(
             let _held = (live, all_done);
             let mut served = pin!(http.serve_connection(io, service).with_upgrades());
             let mut draining = false;
+            // How long the connection has been idle, or busy, and how long it may be.
+            let state = || {
+                let now = epoch.elapsed().as_millis() as u64;
+                if connection.in_flight.load(SeqCst) > 0 {
+                    let busy = now.saturating_sub(connection.busy_since_ms.load(SeqCst));
+                    (Duration::from_millis(busy), limits.in_flight_timeout)
+                } else {
+                    let idle = now.saturating_sub(connection.idle_since_ms.load(SeqCst));
+                    let allowed = if connection.answered.load(SeqCst) == 0 {
+                        limits.header_read_timeout
+                    } else {
+                        limits.keep_alive_timeout
+                    };
+                    (Duration::from_millis(idle), allowed)
+                }
+            };
             loop {
-                let idle = connection.in_flight.load(SeqCst) == 0;
-                let allowed = if connection.answered.load(SeqCst) == 0 {
-                    limits.header_read_timeout
-                } else {
-                    limits.keep_alive_timeout
-                };
-                let idle_for = Duration::from_millis(
-                    (epoch.elapsed().as_millis() as u64)
-                        .saturating_sub(connection.idle_since_ms.load(SeqCst)),
-                );
-                let wait = if idle {
-                    allowed.saturating_sub(idle_for)
-                } else {
-                    allowed
-                };
+                let (spent, allowed) = state();
+                let wait = allowed.saturating_sub(spent);
                 tokio::select! {
                     ended = served.as_mut() => {
                         if let Err(e) = ended {
@@ -438,14 +453,12 @@ pub async fn serve(
                         break;
                     }
                     _ = tokio::time::sleep(wait) => {
-                        // Nothing in flight for the whole allowance: close
-                        // (dropping the connection closes the socket).
-                        if connection.in_flight.load(SeqCst) == 0 {
-                            let idle_for = (epoch.elapsed().as_millis() as u64)
-                                .saturating_sub(connection.idle_since_ms.load(SeqCst));
-                            if Duration::from_millis(idle_for) >= allowed {
-                                break;
-                            }
+                        // Idle, or held by one request, for its whole
+                        // allowance: close (dropping the connection closes
+                        // the socket).
+                        let (spent, allowed) = state();
+                        if spent >= allowed {
+                            break;
                         }
                     }
                     _ = connection.evict.notified() => {
@@ -478,7 +491,7 @@ mod tests {
         assert_eq!(effective_total(4_096, 1_024), 768);
         assert_eq!(effective_total(4_096, 1_048_576), 4_096);
         assert_eq!(effective_total(100, 1_024), 100);
-        assert_eq!(effective_total(4_096, 10), 16);
+        assert_eq!(effective_total(4_096, 10), 1);
     }
 
     #[test]

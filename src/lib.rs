@@ -373,7 +373,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .handle(projections::admin_catalog::NAME)
         .map(|catalog| api::accounts::AccountCache::following(catalog.subscribe_changes()))
         .context("the admin catalog is not registered")?;
-    let config = api_config(settings);
+    let connection_limits = connection_limits(settings);
+    let mut config = api_config(settings);
+    // Sockets hold connections the listener cannot evict: at most half of them.
+    config.sockets.max_total = config
+        .sockets
+        .max_total
+        .min(connection_limits.max_total / 2)
+        .max(1);
     let state = AppState {
         doors: Arc::new(api::doors::Doors::new(&config)),
         feeds: Arc::default(),
@@ -395,7 +402,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         config,
         sms_gateway_token: settings.sms_gateway.as_ref().map(|g| g.token.clone()),
     };
-    let (addr, server) = listen(settings, state, shutdown_rx).await?;
+    let (addr, server) = listen(settings, connection_limits, state, shutdown_rx).await?;
     info!(%addr, backend = engine.database.backend().as_str(), "facesign listening; GraphiQL at http://{addr}/graphql");
     Ok(RunningServer {
         addr,
@@ -508,19 +515,13 @@ fn api_config(settings: &Settings) -> ApiConfig {
     }
 }
 
-/// Binds `settings.bind` and serves the API until `shutdown`.
-async fn listen(
-    settings: &Settings,
-    state: AppState,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
-    let listener = tokio::net::TcpListener::bind(&settings.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.bind))?;
-    let addr = listener.local_addr()?;
+/// The listener's bounds in force: the settings, with the total cap below
+/// the open-file limit (raised to the hard limit first).
+fn connection_limits(settings: &Settings) -> connections::ConnectionLimits {
     let open_files = connections::raise_open_file_limit().unwrap_or(1_024);
     let limits = connections::ConnectionLimits {
         max_total: connections::effective_total(settings.connections.max_total, open_files),
+        in_flight_timeout: settings.request_deadline + std::time::Duration::from_secs(30),
         ..settings.connections
     };
     if limits.max_total < settings.connections.max_total {
@@ -528,7 +529,7 @@ async fn listen(
             open_files,
             cap = limits.max_total,
             setting = settings.connections.max_total,
-            "the open-file limit leaves room for fewer connections than FACESIGN_MAX_CONNECTIONS; capped lower"
+            "the open-file limit leaves room for fewer connections than FACESIGN_MAX_HTTP_CONNECTIONS; capped lower"
         );
     }
     info!(
@@ -537,6 +538,20 @@ async fn listen(
         per_address = limits.max_per_address,
         "connection limits"
     );
+    limits
+}
+
+/// Binds `settings.bind` and serves the API under `limits` until `shutdown`.
+async fn listen(
+    settings: &Settings,
+    limits: connections::ConnectionLimits,
+    state: AppState,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
     let metrics = state.metrics.clone();
     let router = api::router(state);
     let server = tokio::spawn(async move {

@@ -381,6 +381,12 @@ struct DoorArgs {
     /// Open WebSockets from one address, authenticated or not.
     #[arg(long, env = "FACESIGN_WS_MAX_PER_ADDRESS", default_value_t = api::sockets::SocketLimits::default().max_per_address)]
     ws_max_per_address: usize,
+    /// Open WebSockets in all (at most half the connection cap is used).
+    #[arg(long, env = "FACESIGN_WS_MAX_TOTAL", default_value_t = api::sockets::SocketLimits::default().max_total)]
+    ws_max_total: usize,
+    /// WebSockets not yet authenticated, in all.
+    #[arg(long, env = "FACESIGN_WS_MAX_UNAUTHENTICATED", default_value_t = api::sockets::SocketLimits::default().max_unauthenticated)]
+    ws_max_unauthenticated: usize,
     /// Partner-API requests per second from one address, before the signature is checked.
     #[arg(long, env = "FACESIGN_PARTNER_RATE_PER_ADDRESS", default_value_t = api::ApiConfig::default().partner_rate_per_address)]
     partner_rate_per_address: u32,
@@ -408,6 +414,8 @@ impl DoorArgs {
             || self.ws_max_subscriptions == 0
             || self.ws_max_per_account == 0
             || self.ws_max_per_address == 0
+            || self.ws_max_total == 0
+            || self.ws_max_unauthenticated == 0
         {
             anyhow::bail!(
                 "FACESIGN_MAX_HTTP_CONNECTIONS and the WebSocket caps must be at least 1"
@@ -418,12 +426,16 @@ impl DoorArgs {
             max_per_address: self.max_http_connections_per_address,
             header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
             keep_alive_timeout: Duration::from_millis(self.keep_alive_timeout_ms),
+            // Set from the request deadline when the server starts.
+            ..facesign::connections::ConnectionLimits::default()
         };
         settings.sockets = api::sockets::SocketLimits {
             init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
             max_subscriptions: self.ws_max_subscriptions,
             max_per_account: self.ws_max_per_account,
             max_per_address: self.ws_max_per_address,
+            max_total: self.ws_max_total,
+            max_unauthenticated: self.ws_max_unauthenticated,
             ..api::sockets::SocketLimits::default()
         };
         settings.partner_rate_per_address = self.partner_rate_per_address.max(1);
@@ -484,6 +496,9 @@ struct RequestBoundArgs {
     /// Bytes of the longest name in a document.
     #[arg(long, env = "FACESIGN_GRAPHQL_MAX_NAME_LENGTH", default_value_t = QueryLimits::default().max_name_length)]
     graphql_max_name_length: usize,
+    /// Bytes of a document's text (comments and whitespace included).
+    #[arg(long, env = "FACESIGN_GRAPHQL_MAX_DOCUMENT_BYTES", default_value_t = QueryLimits::default().max_document_bytes)]
+    graphql_max_document_bytes: usize,
 }
 
 impl RequestBoundArgs {
@@ -509,14 +524,16 @@ impl RequestBoundArgs {
             max_directives: self.graphql_max_directives,
             max_names: self.graphql_max_names,
             max_name_length: self.graphql_max_name_length,
+            max_document_bytes: self.graphql_max_document_bytes,
         };
         if limits.max_tokens == 0
             || limits.max_depth == 0
             || limits.max_selections == 0
             || limits.max_names == 0
             || limits.max_name_length < 32
+            || limits.max_document_bytes < 4096
         {
-            anyhow::bail!("the GraphQL token, depth, selection and name limits must be at least 1 (a name's length at least 32)");
+            anyhow::bail!("the GraphQL token, depth, selection and name limits must be at least 1 (a name's length at least 32, a document at least 4096 bytes)");
         }
         settings.query_limits = limits;
         Ok(())

@@ -404,14 +404,18 @@ pub async fn record_report(
         .as_deref()
         .map(|r| r.chars().take(200).collect());
     let mut tx = pool.begin().await?;
-    let known: Option<(String,)> = sqlx::query_as(
-        "SELECT status FROM sms_messages
+    // A write first: it takes the message's row lock (Postgres) or the
+    // database's write lock (SQLite) before anything is read, so concurrent
+    // reports of one message queue up instead of failing or both counting
+    // the same kept reports.
+    let known = sqlx::query(
+        "UPDATE sms_messages SET status = status
           WHERE message_id = $1 AND status IN ('SENT', 'DELIVERED', 'UNDELIVERED')",
     )
     .bind(&report.message_id)
-    .fetch_optional(&mut *tx)
+    .execute(&mut *tx)
     .await?;
-    if known.is_none() {
+    if known.rows_affected() == 0 {
         return Ok(ReportOutcome::UnknownMessage);
     }
     let updated = sqlx::query(

@@ -60,6 +60,10 @@ const ALL_WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"
 /// The read and write buffers a socket starts with.
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
+/// The largest message a socket accepts: any admitted operation fits, and a
+/// buffer grown for one never pins more than this per socket.
+const SOCKET_MESSAGE_BYTES: usize = 64 * 1024;
+
 pub use error::ApiError;
 pub use request::RequestContext;
 pub use schema::{build_schema, FacesignSchema};
@@ -110,6 +114,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.config.body_limit_bytes,
             limits::body_limit,
+        ))
+        // Outside the body limit: rate and operation before the body is read.
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), schema.clone()),
+            partner_api::door,
         ));
     let deadline = limits::Deadline {
         after: state.config.request_deadline,
@@ -122,9 +131,15 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .route(
             "/sms/reports",
-            axum::routing::post(sms_reports::delivery_report).layer(
-                middleware::from_fn_with_state(state.config.body_limit_bytes, limits::body_limit),
-            ),
+            axum::routing::post(sms_reports::delivery_report)
+                .layer(middleware::from_fn_with_state(
+                    state.config.body_limit_bytes,
+                    limits::body_limit,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    (state.clone(), schema.clone()),
+                    sms_reports::door,
+                )),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -177,8 +192,8 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// GraphQL over WebSocket (`crate::sockets`). The bearer token comes in the
 /// `connection_init` payload (`{"authorization": "Bearer …"}`), or in the upgrade
 /// request's header; the language of error messages likewise (`acceptLanguage`,
-/// or `Accept-Language`). An address over its socket cap is refused (429) before
-/// the upgrade.
+/// or `Accept-Language`). Over the per-address, total or not-yet-authenticated
+/// socket cap the upgrade is refused (429).
 async fn subscriptions(
     State((state, schema)): State<(AppState, FacesignSchema)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -187,13 +202,14 @@ async fn subscriptions(
     _offered: async_graphql_axum::GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let Some(address_place) = state.doors.sockets.enter_address(
-        peer.ip().to_canonical(),
-        state.config.sockets.max_per_address,
-    ) else {
+    let Some(opened) = state
+        .doors
+        .sockets
+        .open(doors::address_key(peer.ip()), &state.config.sockets)
+    else {
         state.metrics.increment(
             "facesign_websockets_refused_total",
-            "WebSocket upgrades refused: over the per-address cap.",
+            "WebSocket upgrades refused: over the per-address, total or not-yet-authenticated cap.",
             adapters::metrics::labels(&[]),
             1,
         );
@@ -204,12 +220,12 @@ async fn subscriptions(
         state.config.query_limits,
         messages::Language::of(&headers),
         state.doors.clone(),
+        state.config.request_deadline,
     );
-    let body_limit = state.config.body_limit_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(body_limit)
-        .max_frame_size(body_limit)
+        .max_message_size(SOCKET_MESSAGE_BYTES)
+        .max_frame_size(SOCKET_MESSAGE_BYTES)
         // tungstenite's 128 KiB buffers per socket would make an idle socket
         // cost more than its subscriptions; they grow as a message needs.
         .read_buffer_size(SOCKET_BUFFER_BYTES)
@@ -221,6 +237,6 @@ async fn subscriptions(
                 .and_then(|p| p.to_str().ok())
                 .and_then(|p| p.parse::<WebSocketProtocols>().ok())
                 .unwrap_or(WebSocketProtocols::GraphQLWS);
-            sockets::serve(socket, protocol, schema, state, headers, address_place)
+            sockets::serve(socket, protocol, schema, state, headers, opened)
         })
 }

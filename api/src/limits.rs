@@ -2,6 +2,8 @@
 //! size, and per-client rate limiting (`governor`, keyed by token subject, else by IP).
 
 use std::net::SocketAddr;
+
+use async_graphql::futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,19 +69,91 @@ pub async fn rate_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let subject = request
+    let verified = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
-        .and_then(|token| state.keys.verify(token).ok())
-        .map(|(sub, role)| crate::sockets::client_key(role.as_str(), &sub));
-    let client = subject.unwrap_or_else(|| format!("ip:{}", peer.ip()));
-    if state.doors.graphql_rate.allow(&client) {
+        .map(|v| {
+            state
+                .keys
+                .verify(v.strip_prefix("Bearer ").unwrap_or(v).trim())
+        });
+    let subject = match &verified {
+        Some(Ok((sub, role))) => Some(crate::sockets::client_key(role.as_str(), sub)),
+        _ => None,
+    };
+    let anonymous = subject.is_none();
+    let client = subject.unwrap_or_else(|| format!("ip:{}", crate::doors::address_key(peer.ip())));
+    let limit = state.config.body_limit_bytes;
+    if !state.doors.graphql_rate.allow(&client) {
+        return after_draining(request, limit, too_many_requests()).await;
+    }
+    if !anonymous || request.method() != axum::http::Method::POST {
         return next.run(request).await;
     }
-    too_many_requests()
+    // A caller without a valid token may ask nothing but `__typename`: its
+    // body is kept only as far as such a request could go, the rest read and
+    // thrown away unparsed (issue 31).
+    let (parts, body) = request.into_parts();
+    let mut chunks = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut read = 0usize;
+    while let Some(chunk) = chunks.next().await {
+        let Ok(chunk) = chunk else {
+            let message = "the request body could not be read";
+            return Json(refusal_body(ErrorCode::Validation, message)).into_response();
+        };
+        read += chunk.len();
+        if read > limit {
+            return body_too_large(limit);
+        }
+        if read <= ANONYMOUS_BODY_BYTES {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    if read <= ANONYMOUS_BODY_BYTES {
+        return next
+            .run(Request::from_parts(parts, axum::body::Body::from(kept)))
+            .await;
+    }
+    let reason = match verified {
+        Some(Err(e)) => e.to_string(),
+        _ => "a bearer token is required".to_string(),
+    };
+    crate::schema::unauthenticated(&state, reason, peer.ip())
 }
+
+/// `answer`, once the request's body (at most `limit` bytes of it) has been
+/// read and thrown away: a client still sending its body when the answer
+/// comes would otherwise see the connection cut instead of the answer (as a
+/// web server lingers before closing). Reading costs no parsing.
+pub async fn after_draining(request: Request, limit: usize, answer: Response) -> Response {
+    let mut chunks = request.into_body().into_data_stream();
+    let mut read = 0usize;
+    while let Some(Ok(chunk)) = chunks.next().await {
+        read += chunk.len();
+        if read > limit {
+            break;
+        }
+    }
+    answer
+}
+
+/// 413 for a body over `limit` bytes.
+fn body_too_large(limit: usize) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Json(refusal_body(
+            ErrorCode::Validation,
+            &format!("request body over {limit} bytes"),
+        )),
+    )
+        .into_response()
+}
+
+/// The most of its body a caller without a valid token has read: enough for
+/// `{ __typename }` in any spelling, far short of a costly request.
+pub const ANONYMOUS_BODY_BYTES: usize = 4 * 1024;
 
 /// Middleware: 413 for a body over `limit` bytes, whatever its framing (the
 /// GraphQL extractor streams bodies and would not see axum's default limit).
@@ -90,14 +164,7 @@ pub async fn body_limit(State(limit): State<usize>, request: Request, next: Next
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
         }
-        Err(_) => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Json(refusal_body(
-                ErrorCode::Validation,
-                &format!("request body over {limit} bytes"),
-            )),
-        )
-            .into_response(),
+        Err(_) => body_too_large(limit),
     }
 }
 

@@ -70,28 +70,30 @@ pub const OPERATIONS: [&str; 13] = [
     "loan-trial",
 ];
 
-/// A request refused before its partner was verified: what it claimed (a
-/// configured partner code, else nothing) and why.
-struct Unverified {
-    claimed: String,
-    error: ApiError,
+/// Why a request did not reach its operation.
+enum NotThrough {
+    /// Refused before its partner was verified: what it claimed (a
+    /// configured partner code, else nothing) and why.
+    Unverified { claimed: String, error: ApiError },
+    /// A verified partner over its own rate.
+    RateLimited,
 }
 
-/// Checks the envelope, its signature over the operation (method and path)
-/// and its freshness; returns the partner code and the business JSON.
+/// Checks the envelope, its signature over the operation (method and path),
+/// the partner's rate and the request's freshness; returns the partner's code.
 async fn authenticate(
     state: &AppState,
     envelope: &SignedRequest,
     path: &str,
-) -> Result<(String, Value), Unverified> {
-    let unverified = |claimed: &str, message: &str| Unverified {
+) -> Result<String, NotThrough> {
+    let unverified = |claimed: &str, error: ApiError| NotThrough::Unverified {
         claimed: claimed.to_string(),
-        error: unauthenticated(message),
+        error,
     };
     let partner = state
         .partner_directory
         .get(&envelope.partner)
-        .ok_or_else(|| unverified("", "unknown partner"))?;
+        .ok_or_else(|| unverified("", unauthenticated("unknown partner")))?;
     let code = partner.code.as_str();
     let secret = partner.secret.expose_secret();
     if !envelope.verify_operation(secret, "POST", path) {
@@ -102,7 +104,10 @@ async fn authenticate(
             .partner_legacy_signature_until
             .is_some_and(|until| today <= until);
         if !(legacy_allowed && envelope.verify(secret)) {
-            return Err(unverified(code, "the signature does not match"));
+            return Err(unverified(
+                code,
+                unauthenticated("the signature does not match"),
+            ));
         }
         tracing::warn!(partner = code, "a partner request signed the old way, without its operation (FACESIGN_PARTNER_LEGACY_SIGNATURE_UNTIL)");
         state.metrics.increment(
@@ -112,21 +117,34 @@ async fn authenticate(
             1,
         );
     }
+    // The partner's own rate, before its nonce is spent: a request refused
+    // here may be sent again as it is.
+    if !state.doors.partner_by_partner.allow(code) {
+        return Err(NotThrough::RateLimited);
+    }
     let sent = envelope
         .timestamp
         .parse::<i64>()
         .ok()
         .and_then(chrono::DateTime::from_timestamp_millis)
-        .ok_or_else(|| unverified(code, "timestamp must be milliseconds since the epoch"))?;
+        .ok_or_else(|| {
+            unverified(
+                code,
+                unauthenticated("timestamp must be milliseconds since the epoch"),
+            )
+        })?;
     let now = state.bus.services().clock.now();
     if (now - sent).abs() > state.partner_timestamp_window {
         return Err(unverified(
             code,
-            "the timestamp is outside the accepted window",
+            unauthenticated("the timestamp is outside the accepted window"),
         ));
     }
     if envelope.nonce.is_empty() || envelope.nonce.len() > 64 {
-        return Err(unverified(code, "nonce must be 1 to 64 characters"));
+        return Err(unverified(
+            code,
+            unauthenticated("nonce must be 1 to 64 characters"),
+        ));
     }
     let fresh = adapters::partners::use_nonce(
         state.database.read_models(),
@@ -135,21 +153,14 @@ async fn authenticate(
         &crate::rfc3339(now),
     )
     .await
-    .map_err(|e| Unverified {
-        claimed: code.to_string(),
-        error: ApiError::from(e),
-    })?;
+    .map_err(|e| unverified(code, ApiError::from(e)))?;
     if !fresh {
         return Err(unverified(
             code,
-            "the nonce was used before (a replayed request)",
+            unauthenticated("the nonce was used before (a replayed request)"),
         ));
     }
-    let content = envelope.business().map_err(|e| Unverified {
-        claimed: code.to_string(),
-        error: ApiError::validation(e),
-    })?;
-    Ok((code.to_string(), content))
+    Ok(code.to_string())
 }
 
 fn text<'a>(content: &'a Value, field: &str) -> Result<&'a str, ApiError> {
@@ -566,45 +577,63 @@ async fn status_of(state: &AppState, id: &str) -> Result<Value, ApiError> {
     )
 }
 
-/// POST /partner/v1/{operation}.
+/// Counts a refusal before the partner was verified (never stored as sent)
+/// and answers it.
+fn refuse_unverified(
+    state: &AppState,
+    door: &str,
+    claimed: &str,
+    peer: SocketAddr,
+    error: ApiError,
+) -> Response {
+    state.operation_log.record_unverified(
+        adapters::operation_log::UnverifiedRefusal {
+            operation: door.to_string(),
+            claimed: claimed.to_string(),
+            code: error.code.as_str().to_string(),
+            reason: error.message.clone(),
+        },
+        Some(peer.ip()),
+        state.bus.services().clock.now(),
+    );
+    refuse(error)
+}
+
+/// Middleware before the gateway's body is parsed: the address's rate (a
+/// flood of forgeries costs no parsing, verification or storage) and an
+/// operation the gateway has; a refused body is only read and thrown away.
+pub async fn door(
+    State((state, _)): State<(AppState, crate::FacesignSchema)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = state.config.body_limit_bytes;
+    if !crate::doors::within_address_rate(&state.doors.partner_by_address, peer.ip()) {
+        let answer = crate::limits::too_many_requests();
+        return crate::limits::after_draining(request, limit, answer).await;
+    }
+    let operation = request.uri().path().rsplit('/').next().unwrap_or_default();
+    if !OPERATIONS.contains(&operation) {
+        let error = ApiError::not_found("no such partner operation");
+        let answer = refuse_unverified(&state, "partner/unknown", "", peer, error);
+        return crate::limits::after_draining(request, limit, answer).await;
+    }
+    next.run(request).await
+}
+
+/// POST /partner/v1/{operation}, past [`door`].
 pub async fn partner_request(
     State((state, _)): State<(AppState, crate::FacesignSchema)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(operation): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    // Before anything is read: the address's rate (a flood of forgeries costs
-    // no verification and no storage).
-    if !state
-        .doors
-        .partner_by_address
-        .allow(&format!("ip:{}", peer.ip()))
-    {
-        return crate::limits::too_many_requests();
-    }
     let request_id = state.bus.services().ids.new_id().to_string();
-    let known = OPERATIONS.contains(&operation.as_str());
-    let door = format!(
-        "partner/{}",
-        if known { operation.as_str() } else { "unknown" }
-    );
+    let door = format!("partner/{operation}");
     // Refused before the partner was verified: counted, never stored as sent.
-    let unverified = |claimed: &str, error: ApiError| {
-        state.operation_log.record_unverified(
-            adapters::operation_log::UnverifiedRefusal {
-                operation: door.clone(),
-                claimed: claimed.to_string(),
-                code: error.code.as_str().to_string(),
-                reason: error.message.clone(),
-            },
-            Some(peer.ip()),
-            state.bus.services().clock.now(),
-        );
-        refuse(error)
-    };
-    if !known {
-        return unverified("", ApiError::not_found("no such partner operation"));
-    }
+    let unverified =
+        |claimed: &str, error: ApiError| refuse_unverified(&state, &door, claimed, peer, error);
     let envelope = match SignedRequest::parse(&body) {
         Ok(envelope) => envelope,
         Err(reason) => {
@@ -622,13 +651,12 @@ pub async fn partner_request(
         }
     };
     let path = format!("/partner/v1/{operation}");
-    let (partner, content) = match authenticate(&state, &envelope, &path).await {
-        Ok(ok) => ok,
-        Err(refused) => return unverified(&refused.claimed, refused.error),
+    let partner = match authenticate(&state, &envelope, &path).await {
+        Ok(partner) => partner,
+        Err(NotThrough::Unverified { claimed, error }) => return unverified(&claimed, error),
+        // Counted in metrics, not logged one by one, like every rate refusal.
+        Err(NotThrough::RateLimited) => return crate::limits::too_many_requests(),
     };
-    if !state.doors.partner_by_partner.allow(&partner) {
-        return crate::limits::too_many_requests();
-    }
     // 操作留痕 of a verified partner's refusals, one by one.
     let refused = |target: String, error: ApiError| {
         let who = (
@@ -645,6 +673,16 @@ pub async fn partner_request(
             &error.message,
         );
         refuse(error)
+    };
+    let content = match envelope.business() {
+        Ok(content) => content,
+        // The parser's complaint quotes the content: ours instead.
+        Err(_) => {
+            return refused(
+                String::new(),
+                ApiError::validation("bizContent is not a JSON document"),
+            )
+        }
     };
     if let Err(control) = crate::text_input::check_json("bizContent", &content) {
         return refused(String::new(), ApiError::validation(control.0));

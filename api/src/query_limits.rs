@@ -49,6 +49,9 @@ pub struct QueryLimits {
     pub max_names: usize,
     /// The longest name, in bytes: the schema's longest is under 40.
     pub max_name_length: usize,
+    /// The document's text in bytes, comments and whitespace included (the
+    /// variables have the rest of the body): what parsing may cost.
+    pub max_document_bytes: usize,
 }
 
 impl Default for QueryLimits {
@@ -64,6 +67,7 @@ impl Default for QueryLimits {
             max_directives: 64,
             max_names: 3_000,
             max_name_length: 128,
+            max_document_bytes: 64 * 1024,
         }
     }
 }
@@ -89,6 +93,8 @@ pub enum Limit {
     Names,
     /// [`QueryLimits::max_name_length`].
     NameLength,
+    /// [`QueryLimits::max_document_bytes`].
+    DocumentBytes,
 }
 
 impl Limit {
@@ -104,6 +110,7 @@ impl Limit {
             Limit::Directives => "maxDirectives",
             Limit::Names => "maxNames",
             Limit::NameLength => "maxNameLength",
+            Limit::DocumentBytes => "maxDocumentBytes",
         }
     }
 
@@ -119,6 +126,7 @@ impl Limit {
             Limit::Directives => "FACESIGN_GRAPHQL_MAX_DIRECTIVES",
             Limit::Names => "FACESIGN_GRAPHQL_MAX_NAMES",
             Limit::NameLength => "FACESIGN_GRAPHQL_MAX_NAME_LENGTH",
+            Limit::DocumentBytes => "FACESIGN_GRAPHQL_MAX_DOCUMENT_BYTES",
         }
     }
 
@@ -133,6 +141,7 @@ impl Limit {
             Limit::Directives => "directives",
             Limit::Names => "names",
             Limit::NameLength => "bytes in one name",
+            Limit::DocumentBytes => "bytes of the document",
         }
     }
 }
@@ -187,6 +196,8 @@ pub struct Admitted {
     /// Whether it asks for nothing but `__typename`: the only operation a
     /// caller without a token is answered (everything else needs a role).
     pub open_to_anyone: bool,
+    /// Whether it is a subscription (a stream), not one answer.
+    pub is_subscription: bool,
 }
 
 fn over(limit: Limit, max: usize) -> Refusal {
@@ -200,6 +211,9 @@ fn over(limit: Limit, max: usize) -> Refusal {
 /// `{` open values and count against `max_value_depth`; outside, `{` opens a
 /// selection set and counts against `max_depth`.
 pub fn scan(query: &str, limits: &QueryLimits) -> Result<(), Refusal> {
+    if query.len() > limits.max_document_bytes {
+        return Err(over(Limit::DocumentBytes, limits.max_document_bytes));
+    }
     let bytes = query.as_bytes();
     let (mut i, mut tokens, mut names) = (0usize, 0usize, 0usize);
     let (mut parens, mut values, mut selections) = (0usize, 0usize, 0usize);
@@ -474,10 +488,12 @@ impl QueryLimits {
         let operation = selected_operation(&document, request.operation_name.as_deref());
         let is_mutation = operation.is_some_and(|op| op.ty == OperationType::Mutation);
         let open_to_anyone = operation.is_some_and(only_typename);
+        let is_subscription = operation.is_some_and(|op| op.ty == OperationType::Subscription);
         request.set_parsed_query(document);
         Ok(Admitted {
             is_mutation,
             open_to_anyone,
+            is_subscription,
         })
     }
 
@@ -681,11 +697,11 @@ mod tests {
     fn ordinary_queries_pass_and_mutations_are_recognised() {
         assert_eq!(
             admit("{ tasks(first: 5, filter: {contractNo: \"HT-1\"}) { edges { node { id participants { name } } } } }"),
-            Ok(Admitted { is_mutation: false, open_to_anyone: false })
+            Ok(Admitted { is_mutation: false, open_to_anyone: false, is_subscription: false })
         );
         assert_eq!(
             admit("mutation M($i: CreateInterviewTaskInput!) { createInterviewTask(input: $i) { taskId } }"),
-            Ok(Admitted { is_mutation: true, open_to_anyone: false })
+            Ok(Admitted { is_mutation: true, open_to_anyone: false, is_subscription: false })
         );
         let mut named =
             Request::new("query A { __typename } mutation B { __typename }").operation_name("B");
@@ -693,7 +709,8 @@ mod tests {
             QueryLimits::default().admit(&mut named),
             Ok(Admitted {
                 is_mutation: true,
-                open_to_anyone: true
+                open_to_anyone: true,
+                is_subscription: false
             })
         );
     }
@@ -706,7 +723,8 @@ mod tests {
             admit(query),
             Ok(Admitted {
                 is_mutation: false,
-                open_to_anyone: false
+                open_to_anyone: false,
+                is_subscription: false
             })
         );
     }
@@ -766,7 +784,18 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        assert_eq!(limit_of(&reported), Some(Limit::NameLength));
+        assert_eq!(limit_of(&reported), Some(Limit::DocumentBytes));
+        let roomy = QueryLimits {
+            max_document_bytes: 1 << 20,
+            ..QueryLimits::default()
+        };
+        assert_eq!(
+            roomy
+                .admit(&mut Request::new(reported))
+                .err()
+                .and_then(|r| r.limit()),
+            Some(Limit::NameLength)
+        );
         let longest = format!("{{ {} }}", "y".repeat(128));
         assert!(admit(&longest).is_ok());
         let over = format!("{{ {} }}", "y".repeat(129));
@@ -802,6 +831,7 @@ mod tests {
         // small stack it neither overflows nor is mistaken for a bomb.
         let limits = QueryLimits {
             max_tokens: 1_000_000,
+            max_document_bytes: 1 << 20,
             max_selections: 10_000,
             max_expanded_selections: 10_000,
             max_depth: 10_000,
@@ -823,7 +853,8 @@ mod tests {
             result,
             Ok(Admitted {
                 is_mutation: false,
-                open_to_anyone: false
+                open_to_anyone: false,
+                is_subscription: false
             })
         );
     }
@@ -838,7 +869,8 @@ mod tests {
             admit(&query),
             Ok(Admitted {
                 is_mutation: false,
-                open_to_anyone: false
+                open_to_anyone: false,
+                is_subscription: false
             })
         );
     }

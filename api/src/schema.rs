@@ -146,14 +146,14 @@ pub async fn graphql_handler(
             .check_account(&state.accounts, state.database.read_models())
             .await;
     if context.actor.is_none() && request.query.len() > ANONYMOUS_DOCUMENT_BYTES {
-        return unauthenticated(&state, &context, peer.ip());
+        return unauthenticated(&state, refusal_reason(&context), peer.ip());
     }
     let admitted = match limits.admit_scanned(&mut request) {
         Ok(admitted) => admitted,
         Err(refusal) => return refused(&refusal).into_response(),
     };
     if context.actor.is_none() && !admitted.open_to_anyone {
-        return unauthenticated(&state, &context, peer.ip());
+        return unauthenticated(&state, refusal_reason(&context), peer.ip());
     }
     // Read your own writes made through any instance: wait, bounded, until
     // the read models reflect what the token names.
@@ -194,6 +194,14 @@ pub async fn graphql_handler(
     response
 }
 
+/// Why a request without an accepted token is refused.
+fn refusal_reason(context: &RequestContext) -> String {
+    context
+        .auth_error
+        .clone()
+        .unwrap_or_else(|| "a bearer token is required".to_string())
+}
+
 /// The longest document a caller without a token has parsed: enough for
 /// `{ __typename }` and any spelling of it, far short of a costly document.
 const ANONYMOUS_DOCUMENT_BYTES: usize = 256;
@@ -201,15 +209,11 @@ const ANONYMOUS_DOCUMENT_BYTES: usize = 256;
 /// UNAUTHENTICATED in the GraphQL shape (HTTP 200, as a resolver's refusal
 /// would be), saying why a token that was sent was refused; counted in the
 /// operation log's unverified tallies.
-fn unauthenticated(
+pub(crate) fn unauthenticated(
     state: &AppState,
-    context: &RequestContext,
+    message: String,
     address: std::net::IpAddr,
 ) -> Response {
-    let message = context
-        .auth_error
-        .clone()
-        .unwrap_or_else(|| "a bearer token is required".to_string());
     state.operation_log.record_unverified(
         adapters::operation_log::UnverifiedRefusal {
             operation: "graphql".into(),
@@ -271,22 +275,26 @@ pub struct BoundedSchema {
     limits: QueryLimits,
     language: Language,
     doors: Arc<Doors>,
+    deadline: std::time::Duration,
 }
 
 impl BoundedSchema {
     /// `schema` behind `limits` and the doors' rate limit, answering errors in
-    /// `language` unless the socket's `connection_init` names another.
+    /// `language` unless the socket's `connection_init` names another; a
+    /// query or mutation runs at most `deadline`.
     pub fn new(
         schema: FacesignSchema,
         limits: QueryLimits,
         language: Language,
         doors: Arc<Doors>,
+        deadline: std::time::Duration,
     ) -> Self {
         Self {
             schema,
             limits,
             language,
             doors,
+            deadline,
         }
     }
 }
@@ -333,12 +341,17 @@ impl Executor for BoundedSchema {
             }
         };
         let responses = match self.limits.admit(&mut request) {
-            Ok(_) => {
+            Ok(admitted) => {
                 let variables = crate::access::record::RequestVariables(request.variables.clone());
-                self.schema.execute_stream_with_session_data(
+                let responses = self.schema.execute_stream_with_session_data(
                     request.data(variables),
                     session_data.unwrap_or_default(),
-                )
+                );
+                if admitted.is_subscription {
+                    responses
+                } else {
+                    within_deadline(responses, self.deadline)
+                }
             }
             Err(refusal) => {
                 futures_util::stream::once(std::future::ready(refused_response(&refusal))).boxed()
@@ -352,6 +365,28 @@ impl Executor for BoundedSchema {
             })
             .boxed()
     }
+}
+
+/// A query or mutation sent over a socket answers within the request
+/// deadline, as over HTTP, or is cancelled and answered `TIMEOUT`.
+fn within_deadline(
+    responses: BoxStream<'static, async_graphql::Response>,
+    deadline: std::time::Duration,
+) -> BoxStream<'static, async_graphql::Response> {
+    futures_util::stream::once(async move {
+        match tokio::time::timeout(deadline, responses.into_future()).await {
+            Ok((Some(response), _)) => response,
+            Ok((None, _)) => async_graphql::Response::default(),
+            Err(_) => error_response(
+                ErrorCode::Timeout,
+                &format!(
+                    "the request did not finish within its deadline of {} ms and was cancelled; retry it (with the same Idempotency-Key for a mutation)",
+                    deadline.as_millis()
+                ),
+            ),
+        }
+    })
+    .boxed()
 }
 
 /// One answer, then the end of the operation.

@@ -32,6 +32,22 @@ fn answer(error: &ApiError) -> Response {
         .into_response()
 }
 
+/// Middleware before a report's body is parsed: the address's rate (a refused
+/// body is only read and thrown away).
+pub async fn door(
+    State((state, _)): State<(AppState, crate::FacesignSchema)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !crate::doors::within_address_rate(&state.doors.sms_reports_by_address, peer.ip()) {
+        let answer = crate::limits::too_many_requests();
+        let limit = state.config.body_limit_bytes;
+        return crate::limits::after_draining(request, limit, answer).await;
+    }
+    next.run(request).await
+}
+
 /// Records one delivery report (`{"messageId", "status": "DELIVERED" | "UNDELIVERED", "reason"?}`).
 pub async fn delivery_report(
     State((state, _)): State<(AppState, crate::FacesignSchema)>,
@@ -39,13 +55,6 @@ pub async fn delivery_report(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if !state
-        .doors
-        .sms_reports_by_address
-        .allow(&format!("ip:{}", peer.ip()))
-    {
-        return crate::limits::too_many_requests();
-    }
     let unverified = |error: ApiError| {
         state.operation_log.record_unverified(
             adapters::operation_log::UnverifiedRefusal {

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::futures_util::{self, future, SinkExt, StreamExt};
+use async_graphql::futures_util::{future, SinkExt, StreamExt};
 use async_graphql::http::{WebSocketProtocols, WsMessage};
 use async_graphql::Data;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -40,8 +40,16 @@ pub struct SocketLimits {
     pub max_per_account: usize,
     /// Open sockets from one address, authenticated or not, on one instance.
     pub max_per_address: usize,
+    /// Open sockets in all on one instance: they hold HTTP connections the
+    /// listener cannot evict, so they get at most half of its cap.
+    pub max_total: usize,
+    /// Sockets not yet authenticated, in all, on one instance.
+    pub max_unauthenticated: usize,
     /// How often an open socket's token and account are checked again.
     pub recheck_interval: Duration,
+    /// Messages a socket may send in one second once authenticated, pings
+    /// included (operations also spend the caller's rate limit).
+    pub messages_per_second: u32,
 }
 
 impl Default for SocketLimits {
@@ -51,7 +59,10 @@ impl Default for SocketLimits {
             max_subscriptions: 20,
             max_per_account: 8,
             max_per_address: 64,
+            max_total: 2_048,
+            max_unauthenticated: 256,
             recheck_interval: Duration::from_secs(1),
+            messages_per_second: 100,
         }
     }
 }
@@ -78,6 +89,8 @@ pub struct SocketRegistry {
 struct Counts {
     by_address: HashMap<IpAddr, usize>,
     by_account: HashMap<String, usize>,
+    total: usize,
+    unauthenticated: usize,
 }
 
 /// A socket's place under a cap, given back when dropped.
@@ -89,6 +102,8 @@ pub struct Place {
 enum PlaceKey {
     Address(IpAddr),
     Account(String),
+    Total,
+    Unauthenticated,
 }
 
 impl Drop for Place {
@@ -101,6 +116,8 @@ impl Drop for Place {
         match &self.key {
             PlaceKey::Address(address) => release(&mut counts.by_address, address),
             PlaceKey::Account(account) => release(&mut counts.by_account, account),
+            PlaceKey::Total => counts.total -= 1,
+            PlaceKey::Unauthenticated => counts.unauthenticated -= 1,
         }
     }
 }
@@ -123,13 +140,37 @@ fn take<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: K, max: us
     true
 }
 
+/// The places a new socket holds until it closes; `unauthenticated` is
+/// given back as soon as it authenticates.
+pub struct Opened {
+    _address: Place,
+    _total: Place,
+    unauthenticated: Option<Place>,
+}
+
 impl SocketRegistry {
-    /// A place for one more socket from `address`; None over `max`.
-    pub fn enter_address(self: &Arc<Self>, address: IpAddr, max: usize) -> Option<Place> {
+    /// Places for one more socket from `address` (keyed as the caps key
+    /// addresses, `crate::limits::address_key`): under the per-address, total
+    /// and not-yet-authenticated caps; None over any.
+    pub fn open(self: &Arc<Self>, address: IpAddr, limits: &SocketLimits) -> Option<Opened> {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        take(&mut counts.by_address, address, max).then(|| Place {
+        if counts.total >= limits.max_total || counts.unauthenticated >= limits.max_unauthenticated
+        {
+            return None;
+        }
+        if !take(&mut counts.by_address, address, limits.max_per_address) {
+            return None;
+        }
+        counts.total += 1;
+        counts.unauthenticated += 1;
+        let place = |key| Place {
             registry: self.clone(),
-            key: PlaceKey::Address(address),
+            key,
+        };
+        Some(Opened {
+            _address: place(PlaceKey::Address(address)),
+            _total: place(PlaceKey::Total),
+            unauthenticated: Some(place(PlaceKey::Unauthenticated)),
         })
     }
 
@@ -198,7 +239,11 @@ pub fn client_key(role: &str, sub: &str) -> String {
 
 /// How `connection_init` ended.
 enum Init {
-    Waiting,
+    /// Not yet; the place among the sockets waiting to authenticate, given
+    /// back (dropped) the moment it ends either way.
+    Waiting {
+        _place: Option<Place>,
+    },
     Accepted {
         context: RequestContext,
         _account: Place,
@@ -227,6 +272,15 @@ fn closing(code: u16, reason: &str, language: Language) -> Message {
 async fn still_allowed(state: &AppState, context: &RequestContext) -> Result<(), String> {
     if context.expires_at.is_some_and(crate::auth::expired) {
         return Err("the bearer token has expired".into());
+    }
+    // Only staff have accounts to kick or disable: a customer's or a
+    // system's socket costs no account read (the cache would re-read their
+    // absence every few seconds per socket).
+    let staff = context
+        .role()
+        .is_some_and(|role| !role.is_system() && role != domain::role::Role::Customer);
+    if !staff {
+        return Ok(());
     }
     let checked = context
         .clone()
@@ -306,27 +360,50 @@ async fn stopped(signal: &mut tokio::sync::watch::Receiver<bool>) {
 }
 
 /// Serves one upgraded socket until the client leaves, the socket breaks a
-/// rule, or the server stops. `_address` is its place under the per-address cap.
+/// rule, or the server stops. `opened` holds its places under the caps.
 pub async fn serve(
     socket: WebSocket,
     protocol: WebSocketProtocols,
     executor: BoundedSchema,
     state: AppState,
     headers: HeaderMap,
-    _address: Place,
+    mut opened: Opened,
 ) {
     let limits = state.config.sockets;
     let language = Language::of(&headers);
-    let init = Arc::new(Mutex::new(Init::Waiting));
+    let init = Arc::new(Mutex::new(Init::Waiting {
+        _place: opened.unauthenticated.take(),
+    }));
     let (mut sink, stream) = socket.split();
-    let input = stream
-        .take_while(|message| future::ready(message.is_ok()))
-        .filter_map(|message| {
-            future::ready(match message {
-                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
-                _ => None,
+    // What the client sends is bounded too: a few messages before it
+    // authenticates, and a steady rate after (pings included); past either,
+    // the input ends and the socket is closed.
+    let flooded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut pace = Pace::new(limits.messages_per_second);
+    let input = {
+        let (init, flooded) = (init.clone(), flooded.clone());
+        stream
+            .take_while(|message| future::ready(message.is_ok()))
+            .filter_map(|message| {
+                future::ready(match message {
+                    Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                        Some(message.into_data())
+                    }
+                    _ => None,
+                })
             })
-        });
+            .take_while(move |_| {
+                let waiting = matches!(
+                    *init.lock().unwrap_or_else(|e| e.into_inner()),
+                    Init::Waiting { .. }
+                );
+                let within = pace.admit(waiting);
+                if !within {
+                    flooded.store(true, Ordering::SeqCst);
+                }
+                future::ready(within)
+            })
+    };
     let on_init = {
         let (state, init) = (state.clone(), init.clone());
         move |payload: serde_json::Value| async move {
@@ -352,7 +429,9 @@ pub async fn serve(
     };
     let engine =
         async_graphql::http::WebSocket::new(executor, input, protocol).on_connection_init(on_init);
-    futures_util::pin_mut!(engine);
+    // Boxed, so that it can be dropped (ending every operation's stream)
+    // before the close frame goes out.
+    let mut engine = Box::pin(engine);
     let deadline = tokio::time::sleep(limits.init_timeout);
     tokio::pin!(deadline);
     let mut recheck = tokio::time::interval(limits.recheck_interval);
@@ -371,9 +450,15 @@ pub async fn serve(
         tokio::select! {
             message = engine.next() => match message {
                 Some(WsMessage::Text(text)) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
+                    // A client that stops reading is dropped, not waited for:
+                    // nothing else of the socket's rules would run meanwhile.
+                    let sent = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await;
+                    if !matches!(sent, Ok(Ok(()))) {
                         return;
                     }
+                }
+                _ if flooded.load(Ordering::SeqCst) => {
+                    break closing(close::TOO_MANY, "the socket sent too many messages", language);
                 }
                 Some(WsMessage::Close(code, reason)) => {
                     let (code, reason) = refused().unwrap_or((code, reason));
@@ -401,6 +486,54 @@ pub async fn serve(
         }
     };
     // Dropping the engine ends every operation's stream on this socket.
-    let _ = sink.send(last).await;
-    let _ = sink.close().await;
+    drop(engine);
+    let _ = tokio::time::timeout(SEND_TIMEOUT, async {
+        let _ = sink.send(last).await;
+        let _ = sink.close().await;
+    })
+    .await;
+}
+
+/// How long a message may take to reach a client before the socket is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Messages a socket may send before `connection_init` is answered.
+const MESSAGES_BEFORE_INIT: u32 = 8;
+
+/// Counts what a socket sends, before authentication and per second after.
+struct Pace {
+    per_second: u32,
+    early: u32,
+    second: Option<std::time::Instant>,
+    in_second: u32,
+}
+
+impl Pace {
+    fn new(per_second: u32) -> Self {
+        Self {
+            per_second,
+            early: 0,
+            second: None,
+            in_second: 0,
+        }
+    }
+
+    /// Whether one more message is within the socket's allowance.
+    fn admit(&mut self, waiting_for_init: bool) -> bool {
+        if waiting_for_init {
+            self.early += 1;
+            return self.early <= MESSAGES_BEFORE_INIT;
+        }
+        let now = std::time::Instant::now();
+        match self.second {
+            Some(start) if now.duration_since(start) < Duration::from_secs(1) => {
+                self.in_second += 1;
+            }
+            _ => {
+                self.second = Some(now);
+                self.in_second = 1;
+            }
+        }
+        self.in_second <= self.per_second
+    }
 }

@@ -56,6 +56,7 @@ async fn idle_connections_never_lock_out_a_health_check_or_a_user() {
         max_per_address: 100,
         header_read_timeout: Duration::from_secs(3),
         keep_alive_timeout: Duration::from_secs(3),
+        ..facesign::connections::ConnectionLimits::default()
     })
     .await;
     let server: SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();

@@ -92,6 +92,38 @@ async fn texts(app: &TestApp, task: &str) -> Vec<Value> {
     data(&response)["smsMessages"].as_array().unwrap().clone()
 }
 
+/// A server handing texts to `gateway` (settings adjusted by `adjust`), a
+/// booking for contract `contract_no`, and its notice once the gateway took it.
+async fn booked_notice(
+    backend: Backend,
+    gateway: &FakeGateway,
+    contract_no: &str,
+    adjust: impl FnOnce(&mut facesign::Settings) + Send + 'static,
+) -> (TestApp, String, Value) {
+    let url = gateway.start().await;
+    let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
+        let mut settings = settings(db);
+        settings.sms_gateway = Some(gateway_at(url));
+        adjust(&mut settings);
+        settings
+    })
+    .await;
+    seat(&app, "S1").await;
+    let task = task_with(&app, contract_no, "410102198503121017").await;
+    data(
+        &app.graphql(&book_mutation(), slot_vars(&task, "S1", tomorrow_at(10, 0)))
+            .await,
+    );
+    let mut sent = Vec::new();
+    eventually("the notice is handed to the gateway", async || {
+        sent = texts(&app, &task).await;
+        sent.len() == 1 && sent[0]["deliveryStatus"] == "SENT"
+    })
+    .await;
+    let notice = sent[0].clone();
+    (app, task, notice)
+}
+
 async fn report(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     app.client
         .post(format!("{}/sms/reports", app.base))
@@ -110,26 +142,7 @@ async fn report(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
 async fn texts_reach_the_gateway_with_retries_refusals_and_delivery_reports(backend: Backend) {
     let gateway = FakeGateway::default();
     gateway.unavailable.store(1, Ordering::SeqCst);
-    let url = gateway.start().await;
-    let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
-        let mut settings = settings(db);
-        settings.sms_gateway = Some(gateway_at(url));
-        settings
-    })
-    .await;
-    seat(&app, "S1").await;
-    let task = task_with(&app, "HT-SMS-1", "410102198503121017").await;
-    data(
-        &app.graphql(&book_mutation(), slot_vars(&task, "S1", tomorrow_at(10, 0)))
-            .await,
-    );
-    let mut sent = Vec::new();
-    eventually("the notice is handed to the gateway", async || {
-        sent = texts(&app, &task).await;
-        sent.len() == 1 && sent[0]["deliveryStatus"] == "SENT"
-    })
-    .await;
-    let notice = sent[0].clone();
+    let (app, task, notice) = booked_notice(backend, &gateway, "HT-SMS-1", |_| {}).await;
     assert_eq!(notice["attempts"], 2, "one 503, then accepted: {notice}");
     {
         let received = gateway.received.lock().unwrap();
@@ -276,27 +289,11 @@ async fn a_partner_s_customers_get_texts_signed_by_the_partner(backend: Backend)
 /// UNDELIVERED after DELIVERED is kept as a report and moves nothing back.
 async fn reports_are_limited_before_the_token_and_status_only_moves_forward(backend: Backend) {
     let gateway = FakeGateway::default();
-    let url = gateway.start().await;
-    let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
-        let mut settings = settings(db);
-        settings.sms_gateway = Some(gateway_at(url));
-        settings.sms_report_rate_per_address = 10;
-        settings
+    let (app, task, notice) = booked_notice(backend, &gateway, "HT-SMS-R", |settings| {
+        settings.sms_report_rate_per_address = 10
     })
     .await;
-    seat(&app, "S1").await;
-    let task = task_with(&app, "HT-SMS-R", "410102198503121017").await;
-    data(
-        &app.graphql(&book_mutation(), slot_vars(&task, "S1", tomorrow_at(10, 0)))
-            .await,
-    );
-    let mut sent = Vec::new();
-    eventually("the notice is handed to the gateway", async || {
-        sent = texts(&app, &task).await;
-        sent.len() == 1 && sent[0]["deliveryStatus"] == "SENT"
-    })
-    .await;
-    let id = sent[0]["id"].clone();
+    let id = notice["id"].clone();
     let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
     for _ in 0..1_000 {
         let answer = report(

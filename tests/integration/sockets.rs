@@ -119,7 +119,7 @@ async fn app_with(limits: api::sockets::SocketLimits, rate: Option<(u32, u32)>) 
 async fn an_unauthenticated_socket_is_closed() {
     let app = app_with(
         api::sockets::SocketLimits {
-            init_timeout: Duration::from_millis(600),
+            init_timeout: Duration::from_millis(1_000),
             ..Default::default()
         },
         None,
@@ -135,7 +135,7 @@ async fn an_unauthenticated_socket_is_closed() {
 
     let mut pinging = open(&app.base).await.unwrap();
     let pings = async {
-        for _ in 0..20 {
+        for _ in 0..5 {
             let _ = pinging
                 .send(Message::Text(json!({ "type": "ping" }).to_string().into()))
                 .await;
@@ -156,6 +156,22 @@ async fn an_unauthenticated_socket_is_closed() {
         Some(4408),
         "pings do not stand in for authentication"
     );
+
+    // More than a handful of messages before authenticating: closed at once.
+    let mut chatty = open(&app.base).await.unwrap();
+    for _ in 0..12 {
+        let _ = chatty
+            .send(Message::Text(json!({ "type": "ping" }).to_string().into()))
+            .await;
+    }
+    let mut closed = None;
+    while closed.is_none() {
+        match hear(&mut chatty, Duration::from_secs(5)).await {
+            Heard::Closed(code, _) => closed = Some(code),
+            Heard::Text(pong) => assert_eq!(pong["type"], "pong", "{pong}"),
+        }
+    }
+    assert_eq!(closed, Some(4429), "a flood before connection_init");
 
     let mut forged = open(&app.base).await.unwrap();
     let keys = api::auth::JwtKeys::new(&secrecy::SecretString::from(
@@ -415,6 +431,7 @@ async fn a_change_is_read_once_for_every_subscriber() {
     let app = app_with(
         api::sockets::SocketLimits {
             max_subscriptions: 200,
+            messages_per_second: 1_000,
             ..Default::default()
         },
         None,
@@ -522,3 +539,40 @@ async fn an_idle_socket_costs_bounded_memory() {
 
 /// The bound docs/security.md states for an idle socket with one subscription.
 const IDLE_SOCKET_KIB: u64 = 64;
+
+/// Sockets that never authenticate cannot take the server's connections: at
+/// most so many wait at once (over it, 429 before the upgrade), and a health
+/// check still answers while they wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_sockets_are_capped_in_all() {
+    let app = app_with(
+        api::sockets::SocketLimits {
+            max_unauthenticated: 20,
+            max_per_address: 1_000,
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let mut waiting = Vec::new();
+    for _ in 0..20 {
+        waiting.push(open(&app.base).await.unwrap());
+    }
+    assert_eq!(
+        open(&app.base).await.err(),
+        Some(429),
+        "a 21st waiting socket"
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    // One authenticates: its place among the waiting is free again.
+    assert!(acked(
+        &init(&mut waiting[0], &token("SV1", "SUPERVISOR")).await
+    ));
+    let mut another = open(&app.base)
+        .await
+        .expect("room for one more waiting socket");
+    assert!(acked(
+        &init(&mut another, &token("SV2", "SUPERVISOR")).await
+    ));
+    app.stop().await;
+}
