@@ -375,6 +375,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("the socket did not authenticate in connection_init in time (FACESIGN_WS_INIT_TIMEOUT_MS)", "连接未在时限内通过 connection_init 完成认证（FACESIGN_WS_INIT_TIMEOUT_MS）"),
     ("the bearer token has expired", "登录凭证已过期"),
     ("the server is stopping", "服务正在停止"),
+    ("the socket sent too many messages", "此连接发送的消息过多"),
     ("request body over {limit} bytes", "请求体超过 {limit} 字节"),
     ("the request body could not be read", "无法读取请求体"),
     ("the request target is longer than {limit} bytes", "请求地址超过 {limit} 字节"),
