@@ -258,6 +258,17 @@ impl PartnerDirectory {
     }
 }
 
+/// Whether a nonce was used before, without using it.
+pub async fn nonce_used(pool: &AnyPool, partner: &str, nonce: &str) -> Result<bool, sqlx::Error> {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM partner_nonces WHERE partner = $1 AND nonce = $2")
+            .bind(partner)
+            .bind(nonce)
+            .fetch_one(pool)
+            .await?;
+    Ok(count > 0)
+}
+
 /// Records a nonce; false when it was used before (a replayed request).
 pub async fn use_nonce(
     pool: &AnyPool,

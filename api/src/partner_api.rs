@@ -117,11 +117,6 @@ async fn authenticate(
             1,
         );
     }
-    // The partner's own rate, before its nonce is spent: a request refused
-    // here may be sent again as it is.
-    if !state.doors.partner_by_partner.allow(code) {
-        return Err(NotThrough::RateLimited);
-    }
     let sent = envelope
         .timestamp
         .parse::<i64>()
@@ -146,19 +141,30 @@ async fn authenticate(
             unauthenticated("nonce must be 1 to 64 characters"),
         ));
     }
-    let fresh = adapters::partners::use_nonce(
-        state.database.read_models(),
-        code,
-        &envelope.nonce,
-        &crate::rfc3339(now),
-    )
-    .await
-    .map_err(|e| unverified(code, ApiError::from(e)))?;
-    if !fresh {
-        return Err(unverified(
+    let pool = state.database.read_models();
+    let replayed = || {
+        unverified(
             code,
             unauthenticated("the nonce was used before (a replayed request)"),
-        ));
+        )
+    };
+    // A replay never reaches the partner's rate (it would spend the real
+    // partner's allowance); the rate comes before the nonce is spent, so a
+    // request refused for it may be sent again as it is.
+    if adapters::partners::nonce_used(pool, code, &envelope.nonce)
+        .await
+        .map_err(|e| unverified(code, ApiError::from(e)))?
+    {
+        return Err(replayed());
+    }
+    if !state.doors.partner_by_partner.allow(code) {
+        return Err(NotThrough::RateLimited);
+    }
+    let fresh = adapters::partners::use_nonce(pool, code, &envelope.nonce, &crate::rfc3339(now))
+        .await
+        .map_err(|e| unverified(code, ApiError::from(e)))?;
+    if !fresh {
+        return Err(replayed());
     }
     Ok(code.to_string())
 }

@@ -228,6 +228,33 @@ async fn a_verified_partner_has_its_own_rate_and_clean_text(backend: Backend) {
         statuses.contains(&200) && statuses.contains(&429),
         "{statuses:?}"
     );
+    // A request refused for the partner's rate kept its nonce: sent again as
+    // it is once the rate allows, it goes through; replays of it are refused
+    // without spending the partner's rate.
+    let banks = || envelope("banks", json!({}), &nonce(), now_ms(), SECRET);
+    let mut refused = None;
+    for _ in 0..20 {
+        let call = banks();
+        if partner_call(&app, "banks", &call).await.0 == 429 {
+            refused = Some(call);
+            break;
+        }
+    }
+    let refused = refused.expect("the partner's allowance runs out");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        partner_call(&app, "banks", &refused).await.0,
+        200,
+        "the same request, later"
+    );
+    for _ in 0..10 {
+        assert_eq!(partner_call(&app, "banks", &refused).await.0, 401);
+    }
+    assert_eq!(
+        partner_call(&app, "banks", &banks()).await.0,
+        200,
+        "the replays spent nothing of the partner's rate"
+    );
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let push = json!({ "orderNo": "RS-NUL", "name": "王\u{0}国", "idNumber": "310115199001013035", "phone": "13600001111" });
     let (status, body) = partner_call(
