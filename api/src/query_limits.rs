@@ -483,9 +483,9 @@ impl QueryLimits {
         let document = async_graphql::parser::parse_query(&request.query)
             .map_err(|e| Refusal::Malformed(e.to_string()))?;
         self.check_document(&document)?;
-        crate::text_input::check(&document, &request.variables)
-            .map_err(|refused| Refusal::ControlCharacter(refused.0))?;
         let operation = selected_operation(&document, request.operation_name.as_deref());
+        crate::text_input::check(&document, operation, &request.variables)
+            .map_err(|refused| Refusal::ControlCharacter(refused.0))?;
         let is_mutation = operation.is_some_and(|op| op.ty == OperationType::Mutation);
         let open_to_anyone = operation.is_some_and(only_typename);
         let is_subscription = operation.is_some_and(|op| op.ty == OperationType::Subscription);

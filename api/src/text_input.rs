@@ -4,7 +4,9 @@
 //! rather than each command keeps the rule the same at every mutation and on
 //! both backends (Postgres cannot store NUL; SQLite could).
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+};
 use async_graphql::parser::Positioned;
 use async_graphql::{Value as ConstValue, Variables};
 use async_graphql_value::Value;
@@ -13,27 +15,32 @@ use async_graphql_value::Value;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlCharacter(pub String);
 
-/// Checks every text the operations of `document` pass to a field: argument
-/// literals, and each variable where it is used — as the argument or input
-/// field it feeds, so a variable named `$reason` cannot carry a line break
-/// into an identifier (a variable's own name says nothing of its use).
-/// Unused variables reach no field and are not checked.
-pub fn check(document: &ExecutableDocument, variables: &Variables) -> Result<(), ControlCharacter> {
+/// Checks every text the operation `operation` of `document` passes to a
+/// field (the one that runs: no other operation's default can stand in for
+/// its own): argument literals, and each variable where it is used — as the
+/// argument or input field it feeds, so a variable named `$reason` cannot
+/// carry a line break into an identifier (a variable's name says nothing of
+/// its use). Fragments are checked with the same variables; unused variables
+/// reach no field and are not checked.
+pub fn check(
+    document: &ExecutableDocument,
+    operation: Option<&OperationDefinition>,
+    variables: &Variables,
+) -> Result<(), ControlCharacter> {
+    let Some(operation) = operation else {
+        // No operation runs (the schema refuses an ambiguous document).
+        return Ok(());
+    };
     let mut values: std::collections::HashMap<&str, &ConstValue> = std::collections::HashMap::new();
-    for (_, operation) in document.operations.iter() {
-        for definition in &operation.node.variable_definitions {
-            if let Some(default) = &definition.node.default_value {
-                values.insert(definition.node.name.node.as_str(), &default.node);
-            }
+    for definition in &operation.variable_definitions {
+        if let Some(default) = &definition.node.default_value {
+            values.insert(definition.node.name.node.as_str(), &default.node);
         }
     }
     for (name, value) in variables.iter() {
         values.insert(name.as_str(), value);
     }
-    let sets = document
-        .operations
-        .iter()
-        .map(|(_, operation)| &operation.node.selection_set)
+    let sets = std::iter::once(&operation.selection_set)
         .chain(document.fragments.values().map(|f| &f.node.selection_set));
     for set in sets {
         check_selections(set, &values)?;
@@ -161,8 +168,36 @@ mod tests {
     use super::*;
 
     fn checked(query: &str, variables: serde_json::Value) -> Result<(), ControlCharacter> {
+        checked_named(query, None, variables)
+    }
+
+    fn checked_named(
+        query: &str,
+        name: Option<&str>,
+        variables: serde_json::Value,
+    ) -> Result<(), ControlCharacter> {
+        use async_graphql::parser::types::DocumentOperations;
         let document = async_graphql::parser::parse_query(query).unwrap();
-        check(&document, &Variables::from_json(variables))
+        let operation = match (&document.operations, name) {
+            (DocumentOperations::Single(op), _) => Some(&op.node),
+            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+            _ => None,
+        };
+        check(&document, operation, &Variables::from_json(variables))
+    }
+
+    /// The operation that runs is checked with its own defaults: another
+    /// operation's default of the same name cannot hide it.
+    #[test]
+    fn another_operation_s_default_cannot_stand_in() {
+        let query = "mutation A($r: ID = \"a\\nb\") { cancelInterviewTask(id: $r, reason: \"x\") { taskId } } query B($r: ID = \"x\") { __typename }";
+        for _ in 0..20 {
+            assert!(checked_named(query, Some("A"), serde_json::json!({})).is_err());
+        }
+        assert_eq!(
+            checked_named(query, Some("B"), serde_json::json!({})),
+            Ok(())
+        );
     }
 
     #[test]
