@@ -292,13 +292,20 @@ impl OperationLog {
         before: Option<i64>,
         first: i64,
     ) -> Result<Vec<OperationRow>, sqlx::Error> {
-        let target = filter.target.as_ref().map(|t| format!("%{t}%"));
+        // The caller's text is matched as written: `%` and `_` are not wildcards.
+        let target = filter.target.as_ref().map(|t| {
+            let escaped = t
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
         sqlx::query_as(
             "SELECT entry_id, recorded_at, kind, actor_id, actor_role, operation, target, code,
                     detail, request_id
                FROM operation_log
               WHERE ($1 IS NULL OR actor_id = $2)
-                AND ($3 IS NULL OR target LIKE $4)
+                AND ($3 IS NULL OR target LIKE $4 ESCAPE '\\')
                 AND ($5 IS NULL OR operation = $6)
                 AND ($7 IS NULL OR kind = $8)
                 AND ($9 IS NULL OR recorded_at >= $10)

@@ -210,9 +210,18 @@ pub struct OperationLogEntry {
 /// every view shows them masked. Such a search is allowed — it is their work —
 /// and recorded in the operation log as a search by personal data (issue 31:
 /// a filter on a masked field is refused or recorded; docs/security.md).
-fn search_by_person(ctx: &Context<'_>, argument: &str, value: &str) {
-    if domain::pii::has_id_number_or_phone(value) {
-        crate::access::record::personal_data(ctx, format!("search:{value}"), &[argument]);
+fn search_by_person(ctx: &Context<'_>, argument: &str, value: &str, substring: bool) {
+    // Where the value is matched as a substring, a part of a number is a
+    // search too: six digits in a row (more than a contract number's runs)
+    // and it is recorded.
+    let digits = value
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    if domain::pii::has_id_number_or_phone(value) || (substring && digits >= 6) {
+        let searched = domain::pii::mask_text(value, &[]);
+        crate::access::record::personal_data(ctx, format!("search:{searched}"), &[argument]);
     }
 }
 
@@ -330,7 +339,7 @@ impl AuditQuery {
         if !(1..=500).contains(&first) {
             return Err(ApiError::validation("first must be between 1 and 500").into());
         }
-        search_by_person(ctx, "actorTrail.actorId", &actor_id);
+        search_by_person(ctx, "actorTrail.actorId", &actor_id, false);
         let rows = AuditLog::by_actor(
             state(ctx).database.read_models(),
             &actor_id,
@@ -355,10 +364,10 @@ impl AuditQuery {
             return Err(ApiError::validation("first must be between 1 and 500").into());
         }
         if let Some(actor) = &filter.actor_id {
-            search_by_person(ctx, "operationLog.filter.actorId", actor);
+            search_by_person(ctx, "operationLog.filter.actorId", actor, false);
         }
         if let Some(target) = &filter.target {
-            search_by_person(ctx, "operationLog.filter.target", target);
+            search_by_person(ctx, "operationLog.filter.target", target, true);
         }
         let filter = OperationFilter {
             actor_id: filter.actor_id.filter(|a| !a.trim().is_empty()),

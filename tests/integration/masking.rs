@@ -154,6 +154,35 @@ async fn filters_on_masked_fields_are_refused(backend: Backend) {
         &app.graphql_as(("Q1", "QC_REVIEWER"), qc_by_name, json!({}))
             .await,
     );
+
+    // The operation log's target filter matches text as written (no `%` or
+    // `_` wildcards to probe with), and a search by digits is itself recorded.
+    const LOG: &str =
+        "query($f: OperationLogFilter!) { operationLog(filter: $f) { kind target detail } }";
+    let log = |filter: serde_json::Value| {
+        let app = &app;
+        async move {
+            let response = app.graphql_as(AUDITOR, LOG, json!({ "f": filter })).await;
+            data(&response)["operationLog"].as_array().unwrap().clone()
+        }
+    };
+    crate::support::partners::eventually("the refusals above are logged", async || {
+        !log(json!({})).await.is_empty()
+    })
+    .await;
+    assert!(log(json!({ "target": "%" })).await.is_empty());
+    assert!(log(json!({ "target": "_" })).await.is_empty());
+    log(json!({ "target": "41010219850312" })).await;
+    crate::support::partners::eventually("the search is recorded", async || {
+        log(json!({ "kind": "PERSONAL_DATA_READ" }))
+            .await
+            .iter()
+            .any(|entry| {
+                entry["target"] == "search:41010219850312"
+                    && entry["detail"] == "operationLog.filter.target"
+            })
+    })
+    .await;
     app.stop().await;
 }
 
