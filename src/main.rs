@@ -387,6 +387,9 @@ struct DoorArgs {
     /// WebSockets not yet authenticated, in all.
     #[arg(long, env = "FACESIGN_WS_MAX_UNAUTHENTICATED", default_value_t = api::sockets::SocketLimits::default().max_unauthenticated)]
     ws_max_unauthenticated: usize,
+    /// WebSockets not yet authenticated from one address.
+    #[arg(long, env = "FACESIGN_WS_MAX_UNAUTHENTICATED_PER_ADDRESS", default_value_t = api::sockets::SocketLimits::default().max_unauthenticated_per_address)]
+    ws_max_unauthenticated_per_address: usize,
     /// Partner-API requests per second from one address, before the signature is checked.
     #[arg(long, env = "FACESIGN_PARTNER_RATE_PER_ADDRESS", default_value_t = api::ApiConfig::default().partner_rate_per_address)]
     partner_rate_per_address: u32,
@@ -436,6 +439,7 @@ impl DoorArgs {
             max_per_address: self.ws_max_per_address,
             max_total: self.ws_max_total,
             max_unauthenticated: self.ws_max_unauthenticated,
+            max_unauthenticated_per_address: self.ws_max_unauthenticated_per_address.max(1),
             ..api::sockets::SocketLimits::default()
         };
         settings.partner_rate_per_address = self.partner_rate_per_address.max(1);

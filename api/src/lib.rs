@@ -60,11 +60,12 @@ const ALL_WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"
 /// The read and write buffers a socket starts with.
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
-/// The largest message a socket accepts: any admitted operation fits, and a
-/// buffer grown for one never pins more than this per socket.
-const SOCKET_MESSAGE_BYTES: usize = 64 * 1024;
+/// Room for variables in a socket's message beyond the document cap (a
+/// buffer grown for one message never pins more than the two per socket).
+const SOCKET_VARIABLES_BYTES: usize = 64 * 1024;
 
 pub use error::ApiError;
+pub use limits::ANONYMOUS_BODY_BYTES;
 pub use request::RequestContext;
 pub use schema::{build_schema, FacesignSchema};
 pub use state::{ApiConfig, AppState};
@@ -222,10 +223,13 @@ async fn subscriptions(
         state.doors.clone(),
         state.config.request_deadline,
     );
+    // Any operation the document cap admits fits, with room for its variables.
+    let message_cap = (state.config.query_limits.max_document_bytes + SOCKET_VARIABLES_BYTES)
+        .min(state.config.body_limit_bytes);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(SOCKET_MESSAGE_BYTES)
-        .max_frame_size(SOCKET_MESSAGE_BYTES)
+        .max_message_size(message_cap)
+        .max_frame_size(message_cap)
         // tungstenite's 128 KiB buffers per socket would make an idle socket
         // cost more than its subscriptions; they grow as a message needs.
         .read_buffer_size(SOCKET_BUFFER_BYTES)

@@ -45,6 +45,9 @@ pub struct SocketLimits {
     pub max_total: usize,
     /// Sockets not yet authenticated, in all, on one instance.
     pub max_unauthenticated: usize,
+    /// Sockets not yet authenticated from one address: a few addresses must
+    /// not take every waiting place.
+    pub max_unauthenticated_per_address: usize,
     /// How often an open socket's token and account are checked again.
     pub recheck_interval: Duration,
     /// Messages a socket may send in one second once authenticated, pings
@@ -61,6 +64,7 @@ impl Default for SocketLimits {
             max_per_address: 64,
             max_total: 2_048,
             max_unauthenticated: 256,
+            max_unauthenticated_per_address: 8,
             recheck_interval: Duration::from_secs(1),
             messages_per_second: 100,
         }
@@ -91,6 +95,7 @@ struct Counts {
     by_account: HashMap<String, usize>,
     total: usize,
     unauthenticated: usize,
+    unauthenticated_by_address: HashMap<IpAddr, usize>,
 }
 
 /// A socket's place under a cap, given back when dropped.
@@ -103,7 +108,7 @@ enum PlaceKey {
     Address(IpAddr),
     Account(String),
     Total,
-    Unauthenticated,
+    Unauthenticated(IpAddr),
 }
 
 impl Drop for Place {
@@ -117,7 +122,10 @@ impl Drop for Place {
             PlaceKey::Address(address) => release(&mut counts.by_address, address),
             PlaceKey::Account(account) => release(&mut counts.by_account, account),
             PlaceKey::Total => counts.total -= 1,
-            PlaceKey::Unauthenticated => counts.unauthenticated -= 1,
+            PlaceKey::Unauthenticated(address) => {
+                counts.unauthenticated -= 1;
+                release(&mut counts.unauthenticated_by_address, address);
+            }
         }
     }
 }
@@ -154,13 +162,21 @@ impl SocketRegistry {
     /// and not-yet-authenticated caps; None over any.
     pub fn open(self: &Arc<Self>, address: IpAddr, limits: &SocketLimits) -> Option<Opened> {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if counts.total >= limits.max_total || counts.unauthenticated >= limits.max_unauthenticated
+        let waiting_here = counts
+            .unauthenticated_by_address
+            .get(&address)
+            .copied()
+            .unwrap_or(0);
+        let here = counts.by_address.get(&address).copied().unwrap_or(0);
+        if counts.total >= limits.max_total
+            || counts.unauthenticated >= limits.max_unauthenticated
+            || waiting_here >= limits.max_unauthenticated_per_address
+            || here >= limits.max_per_address
         {
             return None;
         }
-        if !take(&mut counts.by_address, address, limits.max_per_address) {
-            return None;
-        }
+        take(&mut counts.by_address, address, usize::MAX);
+        take(&mut counts.unauthenticated_by_address, address, usize::MAX);
         counts.total += 1;
         counts.unauthenticated += 1;
         let place = |key| Place {
@@ -170,7 +186,7 @@ impl SocketRegistry {
         Some(Opened {
             _address: place(PlaceKey::Address(address)),
             _total: place(PlaceKey::Total),
-            unauthenticated: Some(place(PlaceKey::Unauthenticated)),
+            unauthenticated: Some(place(PlaceKey::Unauthenticated(address))),
         })
     }
 
@@ -384,14 +400,7 @@ pub async fn serve(
         let (init, flooded) = (init.clone(), flooded.clone());
         stream
             .take_while(|message| future::ready(message.is_ok()))
-            .filter_map(|message| {
-                future::ready(match message {
-                    Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
-                        Some(message.into_data())
-                    }
-                    _ => None,
-                })
-            })
+            // Every frame counts, WebSocket pings included.
             .take_while(move |_| {
                 let waiting = matches!(
                     *init.lock().unwrap_or_else(|e| e.into_inner()),
@@ -402,6 +411,14 @@ pub async fn serve(
                     flooded.store(true, Ordering::SeqCst);
                 }
                 future::ready(within)
+            })
+            .filter_map(|message| {
+                future::ready(match message {
+                    Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                        Some(message.into_data())
+                    }
+                    _ => None,
+                })
             })
     };
     let on_init = {

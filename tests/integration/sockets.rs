@@ -133,13 +133,16 @@ async fn an_unauthenticated_socket_is_closed() {
     }
     assert!(started.elapsed() < Duration::from_secs(4));
 
+    // Pings every 150 ms, past the deadline (7 of them, within the 8 a
+    // socket may send before authenticating): closed at the deadline all the same.
     let mut pinging = open(&app.base).await.unwrap();
+    let started = Instant::now();
     let pings = async {
-        for _ in 0..5 {
+        for _ in 0..7 {
             let _ = pinging
                 .send(Message::Text(json!({ "type": "ping" }).to_string().into()))
                 .await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
         }
         pinging
     };
@@ -155,6 +158,11 @@ async fn an_unauthenticated_socket_is_closed() {
         closed,
         Some(4408),
         "pings do not stand in for authentication"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1_600),
+        "closed at the deadline, not later: {:?}",
+        started.elapsed()
     );
 
     // More than a handful of messages before authenticating: closed at once.
@@ -548,6 +556,7 @@ async fn waiting_sockets_are_capped_in_all() {
     let app = app_with(
         api::sockets::SocketLimits {
             max_unauthenticated: 20,
+            max_unauthenticated_per_address: 1_000,
             max_per_address: 1_000,
             ..Default::default()
         },
@@ -571,6 +580,37 @@ async fn waiting_sockets_are_capped_in_all() {
     let mut another = open(&app.base)
         .await
         .expect("room for one more waiting socket");
+    assert!(acked(
+        &init(&mut another, &token("SV2", "SUPERVISOR")).await
+    ));
+    app.stop().await;
+}
+
+/// One address may keep only a few sockets waiting to authenticate, so a few
+/// addresses cannot take every waiting place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_keeps_few_sockets_waiting() {
+    let app = app_with(
+        api::sockets::SocketLimits {
+            max_unauthenticated_per_address: 3,
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let mut waiting = Vec::new();
+    for _ in 0..3 {
+        waiting.push(open(&app.base).await.unwrap());
+    }
+    assert_eq!(
+        open(&app.base).await.err(),
+        Some(429),
+        "a fourth waiting socket"
+    );
+    assert!(acked(
+        &init(&mut waiting[0], &token("SV1", "SUPERVISOR")).await
+    ));
+    let mut another = open(&app.base).await.expect("the address may wait again");
     assert!(acked(
         &init(&mut another, &token("SV2", "SUPERVISOR")).await
     ));
