@@ -113,6 +113,8 @@ struct Connection {
     idle_since_ms: AtomicU64,
     evicting: AtomicBool,
     evict: Notify,
+    /// A request ended: the connection's allowance is counted afresh.
+    settled: Notify,
 }
 
 #[derive(Default)]
@@ -244,6 +246,7 @@ impl Drop for InFlight {
         self.connection.idle_since_ms.store(now, SeqCst);
         self.connection.answered.fetch_add(1, SeqCst);
         self.connection.in_flight.fetch_sub(1, SeqCst);
+        self.connection.settled.notify_one();
     }
 }
 
@@ -391,6 +394,7 @@ pub async fn serve(
             idle_since_ms: AtomicU64::new(epoch.elapsed().as_millis() as u64),
             evicting: AtomicBool::new(false),
             evict: Notify::new(),
+            settled: Notify::new(),
         });
         let live = {
             let mut registry_now = lock(&registry);
@@ -461,6 +465,9 @@ pub async fn serve(
                             break;
                         }
                     }
+                    // Idle again: the keep-alive allowance starts now, not
+                    // when the busy allowance would have run out.
+                    _ = connection.settled.notified() => {}
                     _ = connection.evict.notified() => {
                         if connection.in_flight.load(SeqCst) == 0 {
                             break;

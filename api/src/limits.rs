@@ -94,6 +94,19 @@ pub async fn rate_limit(
     // A caller without a valid token may ask nothing but `__typename`: its
     // body is kept only as far as such a request could go, the rest read and
     // thrown away unparsed (issue 31).
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if expects_continue(&request) && announced.is_none_or(|n| n > ANONYMOUS_BODY_BYTES) {
+        let reason = match verified {
+            Some(Err(e)) => e.to_string(),
+            _ => "a bearer token is required".to_string(),
+        };
+        let answer = crate::schema::unauthenticated(&state, reason, peer.ip());
+        return after_draining(request, limit, answer).await;
+    }
     let (parts, body) = request.into_parts();
     let mut chunks = body.into_data_stream();
     let mut kept = Vec::new();
@@ -128,6 +141,15 @@ pub async fn rate_limit(
 /// comes would otherwise see the connection cut instead of the answer (as a
 /// web server lingers before closing). Reading costs no parsing.
 pub async fn after_draining(request: Request, limit: usize, answer: Response) -> Response {
+    if expects_continue(&request) {
+        // The client waits for a go-ahead before sending its body: none is
+        // given, and the connection is closed after the answer.
+        let mut answer = answer;
+        answer
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return answer;
+    }
     let mut chunks = request.into_body().into_data_stream();
     let mut read = 0usize;
     while let Some(Ok(chunk)) = chunks.next().await {
@@ -137,6 +159,15 @@ pub async fn after_draining(request: Request, limit: usize, answer: Response) ->
         }
     }
     answer
+}
+
+/// Whether the client waits for `100 Continue` before sending its body.
+fn expects_continue(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
 /// 413 for a body over `limit` bytes.

@@ -18,6 +18,12 @@ use crate::support::{
 async fn the_reported_requests_are_refused_by_name_with_or_without_a_token() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     for (limit, body) in reported_requests() {
+        // Without a token (issue 31) a body over 4 KiB is not read: such a
+        // request is UNAUTHENTICATED at once; a smaller one is scanned and
+        // refused by the cap's name (its document is parsed only up to 256
+        // bytes, and none of these caps needs the parser but the fragments').
+        let small = body.to_string().len() <= api::ANONYMOUS_BODY_BYTES;
+        let scanned = limit != "maxExpandedSelections";
         for bearer in [None, Some(token("S001", "SEAT"))] {
             let mut request = app.client.post(format!("{}/graphql", app.base)).json(&body);
             if let Some(bearer) = &bearer {
@@ -27,11 +33,12 @@ async fn the_reported_requests_are_refused_by_name_with_or_without_a_token() {
             let response = request.send().await.expect("an answer");
             let status = response.status();
             let body: Value = response.json().await.unwrap();
-            // Without a token (issue 31) a body over 4 KiB is not read and a
-            // document over 256 bytes not parsed: UNAUTHENTICATED at once;
-            // a smaller one is scanned and refused by the cap's name.
-            if bearer.is_none() && body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
-                assert_eq!(status, 200, "{body}");
+            if bearer.is_none() && !(small && scanned) {
+                assert_eq!(status, 200, "{limit}: {body}");
+                assert_eq!(
+                    body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                    "{body}"
+                );
             } else {
                 assert_eq!(status, 400, "{limit}");
                 assert_eq!(

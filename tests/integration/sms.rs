@@ -347,9 +347,39 @@ async fn reports_are_limited_before_the_token_and_status_only_moves_forward(back
             ]
         })
     );
+    // Reports of one message at once: none fails (SQLite's writers queue on
+    // the message's lock), and no more are kept than the cap.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let concurrent: Vec<_> = (0..18)
+        .map(|_| {
+            report(
+                &app,
+                TOKEN,
+                json!({ "messageId": id, "status": "DELIVERED" }),
+            )
+        })
+        .collect();
+    for answer in futures_util::future::join_all(concurrent).await {
+        assert_eq!(answer.status(), 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for _ in 0..3 {
+        let answer = report(
+            &app,
+            TOKEN,
+            json!({ "messageId": id, "status": "DELIVERED" }),
+        )
+        .await;
+        assert_eq!(answer.status(), 200, "recorded, if no longer kept");
+    }
     let db = app.stop().await;
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let (kept,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sms_delivery_reports")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, adapters::sms::REPORTS_KEPT_PER_MESSAGE);
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT actor_id, actor_role, detail FROM operation_log WHERE operation = 'sms/reports'",
     )
