@@ -138,29 +138,12 @@ fn check_const(path: &str, field: &str, value: &ConstValue) -> Result<(), Contro
     Ok(())
 }
 
-/// The same rule over a JSON document (the partner API's business content).
+/// The same rule over a JSON document (the partner API's business content,
+/// a delivery report), walked as the GraphQL value it reads as.
 pub fn check_json(path: &str, value: &serde_json::Value) -> Result<(), ControlCharacter> {
-    let mut stack = vec![(path.to_string(), String::new(), value)];
-    while let Some((path, field, value)) = stack.pop() {
-        match value {
-            serde_json::Value::String(text) => refuse(&path, &field, text)?,
-            serde_json::Value::Array(items) => stack.extend(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| (format!("{path}[{i}]"), field.clone(), item)),
-            ),
-            serde_json::Value::Object(fields) => {
-                for (name, item) in fields {
-                    // A key is an identifier: no control character at all.
-                    refuse(&path, "", name)?;
-                    stack.push((format!("{path}.{name}"), name.clone(), item));
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    let value = ConstValue::from_json(value.clone())
+        .map_err(|_| ControlCharacter(format!("{path} is not a JSON document")))?;
+    check_const(path, "", &value)
 }
 
 #[cfg(test)]
