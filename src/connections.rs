@@ -153,13 +153,18 @@ impl Drop for Slot {
             }
             registry.total
         };
-        self.metrics.set(
-            "facesign_http_connections_open",
-            "Open HTTP connections (WebSockets included).",
-            adapters::metrics::labels(&[]),
-            i64::try_from(open).unwrap_or(i64::MAX),
-        );
+        count_open(&self.metrics, open);
     }
+}
+
+/// Sets the gauge of open connections.
+fn count_open(metrics: &adapters::Metrics, open: usize) {
+    metrics.set(
+        "facesign_http_connections_open",
+        "Open HTTP connections (WebSockets included).",
+        adapters::metrics::labels(&[]),
+        i64::try_from(open).unwrap_or(i64::MAX),
+    );
 }
 
 /// Keeps a connection among the eviction candidates while it speaks HTTP.
@@ -325,12 +330,7 @@ fn admit(
     }
     registry_now.total += 1;
     *registry_now.per_address.entry(address).or_default() += 1;
-    metrics.set(
-        "facesign_http_connections_open",
-        "Open HTTP connections (WebSockets included).",
-        adapters::metrics::labels(&[]),
-        i64::try_from(registry_now.total).unwrap_or(i64::MAX),
-    );
+    count_open(metrics, registry_now.total);
     Ok(Slot {
         registry: registry.clone(),
         address,
