@@ -69,6 +69,17 @@ pub fn http_status(code: ErrorCode) -> axum::http::StatusCode {
     }
 }
 
+/// The answer of a REST door (the partner gateway, SMS reports) to a refusal:
+/// `{"code", "message"}` with the code's HTTP status.
+pub fn rest_refusal(error: &ApiError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        http_status(error.code),
+        axum::Json(serde_json::json!({ "code": error.code.as_str(), "message": error.message })),
+    )
+        .into_response()
+}
+
 /// A JSON error body in the GraphQL shape (`errors[].extensions.code`), for
 /// refusals made before a request reaches the schema.
 pub fn refusal_body(code: ErrorCode, message: &str) -> serde_json::Value {

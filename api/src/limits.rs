@@ -45,14 +45,22 @@ impl RateLimiter {
     }
 }
 
+/// What every rate-limit refusal says, over HTTP and on a socket alike.
+pub const RATE_LIMITED_MESSAGE: &str = "rate limit exceeded; slow down";
+
+/// What a request cancelled at its deadline is told, over HTTP and on a socket alike.
+pub fn deadline_message(after: Duration) -> String {
+    format!(
+        "the request did not finish within its deadline of {} ms and was cancelled; retry it (with the same Idempotency-Key for a mutation)",
+        after.as_millis()
+    )
+}
+
 /// 429 with `RATE_LIMITED` and `Retry-After: 1`, the answer of every door's rate limit.
 pub fn too_many_requests() -> Response {
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
-        Json(refusal_body(
-            ErrorCode::RateLimited,
-            "rate limit exceeded; slow down",
-        )),
+        Json(refusal_body(ErrorCode::RateLimited, RATE_LIMITED_MESSAGE)),
     )
         .into_response();
     response
@@ -86,7 +94,7 @@ pub async fn rate_limit(
     let client = subject.unwrap_or_else(|| format!("ip:{}", crate::doors::address_key(peer.ip())));
     let limit = state.config.body_limit_bytes;
     if !state.doors.graphql_rate.allow(&client) {
-        return after_draining(request, limit, too_many_requests()).await;
+        return drained_too_many(request, limit).await;
     }
     if !anonymous || request.method() != axum::http::Method::POST {
         return next.run(request).await;
@@ -99,11 +107,11 @@ pub async fn rate_limit(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    let reason = match verified {
+        Some(Err(e)) => e.to_string(),
+        _ => "a bearer token is required".to_string(),
+    };
     if expects_continue(&request) && announced.is_none_or(|n| n > ANONYMOUS_BODY_BYTES) {
-        let reason = match verified {
-            Some(Err(e)) => e.to_string(),
-            _ => "a bearer token is required".to_string(),
-        };
         let answer = crate::schema::unauthenticated(&state, reason, peer.ip());
         return after_draining(request, limit, answer).await;
     }
@@ -129,11 +137,12 @@ pub async fn rate_limit(
             .run(Request::from_parts(parts, axum::body::Body::from(kept)))
             .await;
     }
-    let reason = match verified {
-        Some(Err(e)) => e.to_string(),
-        _ => "a bearer token is required".to_string(),
-    };
     crate::schema::unauthenticated(&state, reason, peer.ip())
+}
+
+/// [`too_many_requests`], once the request's body is drained ([`after_draining`]).
+pub async fn drained_too_many(request: Request, limit: usize) -> Response {
+    after_draining(request, limit, too_many_requests()).await
 }
 
 /// `answer`, once the request's body (at most `limit` bytes of it) has been
@@ -286,10 +295,7 @@ pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: 
         1,
     );
     let message = if cause == "deadline" {
-        format!(
-            "the request did not finish within its deadline of {} ms and was cancelled; retry it (with the same Idempotency-Key for a mutation)",
-            deadline.after.as_millis()
-        )
+        deadline_message(deadline.after)
     } else {
         "the server is stopping and cancelled the request; retry it (with the same Idempotency-Key for a mutation)".to_string()
     };

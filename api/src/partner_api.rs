@@ -30,17 +30,9 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::access::record;
-use crate::error::{http_status, ApiError};
+use crate::error::{rest_refusal, ApiError};
 use crate::state::AppState;
 use domain::role::Role;
-
-fn refuse(error: ApiError) -> Response {
-    (
-        http_status(error.code),
-        Json(json!({ "code": error.code.as_str(), "message": error.message })),
-    )
-        .into_response()
-}
 
 fn ok(data: Value) -> Response {
     (StatusCode::OK, Json(json!({ "code": "OK", "data": data }))).into_response()
@@ -592,17 +584,9 @@ fn refuse_unverified(
     peer: SocketAddr,
     error: ApiError,
 ) -> Response {
-    state.operation_log.record_unverified(
-        adapters::operation_log::UnverifiedRefusal {
-            operation: door.to_string(),
-            claimed: claimed.to_string(),
-            code: error.code.as_str().to_string(),
-            reason: error.message.clone(),
-        },
-        Some(peer.ip()),
-        state.bus.services().clock.now(),
-    );
-    refuse(error)
+    let code = error.code.as_str();
+    record::unverified(state, door, claimed, code, &error.message, Some(peer.ip()));
+    rest_refusal(&error)
 }
 
 /// Middleware before the gateway's body is parsed: the address's rate (a
@@ -616,8 +600,7 @@ pub async fn door(
 ) -> Response {
     let limit = state.config.body_limit_bytes;
     if !crate::doors::within_address_rate(&state.doors.partner_by_address, peer.ip()) {
-        let answer = crate::limits::too_many_requests();
-        return crate::limits::after_draining(request, limit, answer).await;
+        return crate::limits::drained_too_many(request, limit).await;
     }
     let operation = request.uri().path().rsplit('/').next().unwrap_or_default();
     if !OPERATIONS.contains(&operation) {
@@ -678,7 +661,7 @@ pub async fn partner_request(
             error.code.as_str(),
             &error.message,
         );
-        refuse(error)
+        rest_refusal(&error)
     };
     let content = match envelope.business() {
         Ok(content) => content,

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{
-    futures_util, Data, ErrorExtensions, Executor, MergedObject, MergedSubscription, Schema,
-};
+use async_graphql::{futures_util, Data, Executor, MergedObject, MergedSubscription, Schema};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,6 +19,7 @@ use crate::catalog::{CatalogMutation, CatalogQuery};
 use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
 use crate::doors::Doors;
+use crate::error::ApiError;
 use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::messages::{localize_response, Language};
@@ -214,21 +213,11 @@ pub(crate) fn unauthenticated(
     message: String,
     address: std::net::IpAddr,
 ) -> Response {
-    state.operation_log.record_unverified(
-        adapters::operation_log::UnverifiedRefusal {
-            operation: "graphql".into(),
-            claimed: String::new(),
-            code: ErrorCode::Unauthenticated.as_str().into(),
-            reason: message.clone(),
-        },
-        Some(address),
-        state.bus.services().clock.now(),
-    );
-    Json(serde_json::json!({
-        "data": null,
-        "errors": [{ "message": message, "extensions": { "code": ErrorCode::Unauthenticated.as_str() } }]
-    }))
-    .into_response()
+    let code = ErrorCode::Unauthenticated;
+    crate::access::record::unverified(state, "graphql", "", code.as_str(), &message, Some(address));
+    let mut body = crate::error::refusal_body(code, &message);
+    body["data"] = serde_json::Value::Null;
+    Json(body).into_response()
 }
 
 /// 400 with `VALIDATION`, naming the limit a request broke.
@@ -256,15 +245,14 @@ fn bad_request(message: &str, limit: Option<&str>) -> (StatusCode, Json<serde_js
 
 /// The refusal as a GraphQL response (for WebSocket operations).
 fn refused_response(refusal: &Refusal) -> async_graphql::Response {
-    let limit = refusal.limit();
-    async_graphql::Response::from_errors(vec![async_graphql::Error::new(refusal.to_string())
-        .extend_with(|_, e| {
-            e.set("code", ErrorCode::Validation.as_str());
-            if let Some(limit) = limit {
-                e.set("limit", limit.name());
-            }
-        })
-        .into_server_error(async_graphql::Pos::default())])
+    let mut response = error_response(ErrorCode::Validation, &refusal.to_string());
+    if let (Some(limit), Some(error)) = (refusal.limit(), response.errors.first_mut()) {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("limit", limit.name());
+    }
+    response
 }
 
 /// The schema behind the WebSocket endpoint: every operation a client sends on
@@ -379,10 +367,7 @@ fn within_deadline(
             Ok((None, _)) => async_graphql::Response::default(),
             Err(_) => error_response(
                 ErrorCode::Timeout,
-                &format!(
-                    "the request did not finish within its deadline of {} ms and was cancelled; retry it (with the same Idempotency-Key for a mutation)",
-                    deadline.as_millis()
-                ),
+                &crate::limits::deadline_message(deadline),
             ),
         }
     })
@@ -399,9 +384,13 @@ fn single(
 
 /// A GraphQL answer of one error with `code`.
 fn error_response(code: ErrorCode, message: &str) -> async_graphql::Response {
-    async_graphql::Response::from_errors(vec![async_graphql::Error::new(message)
-        .extend_with(|_, e| e.set("code", code.as_str()))
-        .into_server_error(async_graphql::Pos::default())])
+    let error = async_graphql::Error::from(ApiError {
+        code,
+        message: message.to_string(),
+    });
+    async_graphql::Response::from_errors(vec![
+        error.into_server_error(async_graphql::Pos::default())
+    ])
 }
 
 /// GET /graphql: the GraphiQL IDE.

@@ -18,19 +18,11 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::access::record;
-use crate::error::{http_status, ApiError};
+use crate::error::{rest_refusal, ApiError};
 use crate::state::AppState;
 
 /// The operation the log names reports by.
 const OPERATION: &str = "sms/reports";
-
-fn answer(error: &ApiError) -> Response {
-    (
-        http_status(error.code),
-        Json(json!({ "code": error.code.as_str(), "message": error.message })),
-    )
-        .into_response()
-}
 
 /// Middleware before a report's body is parsed: the address's rate (a refused
 /// body is only read and thrown away).
@@ -41,9 +33,7 @@ pub async fn door(
     next: axum::middleware::Next,
 ) -> Response {
     if !crate::doors::within_address_rate(&state.doors.sms_reports_by_address, peer.ip()) {
-        let answer = crate::limits::too_many_requests();
-        let limit = state.config.body_limit_bytes;
-        return crate::limits::after_draining(request, limit, answer).await;
+        return crate::limits::drained_too_many(request, state.config.body_limit_bytes).await;
     }
     next.run(request).await
 }
@@ -56,17 +46,9 @@ pub async fn delivery_report(
     body: axum::body::Bytes,
 ) -> Response {
     let unverified = |error: ApiError| {
-        state.operation_log.record_unverified(
-            adapters::operation_log::UnverifiedRefusal {
-                operation: OPERATION.into(),
-                claimed: String::new(),
-                code: error.code.as_str().to_string(),
-                reason: error.message.clone(),
-            },
-            Some(peer.ip()),
-            state.bus.services().clock.now(),
-        );
-        answer(&error)
+        let code = error.code.as_str();
+        record::unverified(&state, OPERATION, "", code, &error.message, Some(peer.ip()));
+        rest_refusal(&error)
     };
     let Some(token) = &state.sms_gateway_token else {
         return unverified(ApiError::not_found("no SMS gateway is configured"));
@@ -96,7 +78,7 @@ pub async fn delivery_report(
             error.code.as_str(),
             &error.message,
         );
-        answer(&error)
+        rest_refusal(&error)
     };
     let report: DeliveryReport = match serde_json::from_slice(&body) {
         Ok(report) => report,
@@ -113,10 +95,8 @@ pub async fn delivery_report(
             crate::text_input::check_json("report", &value)
                 .map_err(|control| ApiError::validation(control.0))
         });
-    let target = format!(
-        "sms:{}",
-        report.message_id.chars().take(64).collect::<String>()
-    );
+    let shown_id: String = report.message_id.chars().take(64).collect();
+    let target = format!("sms:{shown_id}");
     if let Err(error) = checked {
         return refuse(target, error);
     }
@@ -132,10 +112,7 @@ pub async fn delivery_report(
         }
         Ok(ReportOutcome::UnknownMessage) => refuse(
             target,
-            ApiError::not_found(format!(
-                "no message {} was handed to the gateway",
-                report.message_id.chars().take(64).collect::<String>()
-            )),
+            ApiError::not_found(format!("no message {shown_id} was handed to the gateway")),
         ),
         Ok(ReportOutcome::UnknownStatus) => refuse(
             target,

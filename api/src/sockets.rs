@@ -198,12 +198,6 @@ impl SocketRegistry {
             key: PlaceKey::Account(account.to_string()),
         })
     }
-
-    /// Open sockets of `account` (for tests and metrics).
-    pub fn of_account(&self, account: &str) -> usize {
-        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.by_account.get(account).copied().unwrap_or(0)
-    }
 }
 
 /// What a socket's operations count against: the caller's rate limit and the
@@ -230,7 +224,7 @@ impl SocketSession {
         if !doors.graphql_rate.allow(&self.client) {
             return Err(ApiError {
                 code: ErrorCode::RateLimited,
-                message: "rate limit exceeded; slow down".into(),
+                message: crate::limits::RATE_LIMITED_MESSAGE.into(),
             });
         }
         let before = self.running.fetch_add(1, Ordering::SeqCst);

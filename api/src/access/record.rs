@@ -96,19 +96,35 @@ pub fn refusal(
     message: &str,
 ) {
     if caller.and_then(|c| c.actor.as_ref()).is_none() {
-        state.operation_log.record_unverified(
-            adapters::operation_log::UnverifiedRefusal {
-                operation: operation.to_string(),
-                claimed: String::new(),
-                code: code.to_string(),
-                reason: message.chars().take(200).collect(),
-            },
-            None,
-            state.bus.services().clock.now(),
-        );
+        let reason: String = message.chars().take(200).collect();
+        unverified(state, operation, "", code, &reason, None);
         return;
     }
     refusal_by(state, who(caller), operation, target, code, message);
+}
+
+/// Counts a refusal of a caller nobody verified in the operation log's
+/// tallies (`adapters::operation_log::UnverifiedRefusal`): the door, a
+/// configured identity it claimed (else empty), our code and reason, and the
+/// address it came from when known — never anything the caller wrote.
+pub fn unverified(
+    state: &AppState,
+    operation: &str,
+    claimed: &str,
+    code: &str,
+    reason: &str,
+    address: Option<std::net::IpAddr>,
+) {
+    state.operation_log.record_unverified(
+        adapters::operation_log::UnverifiedRefusal {
+            operation: operation.to_string(),
+            claimed: claimed.to_string(),
+            code: code.to_string(),
+            reason: reason.to_string(),
+        },
+        address,
+        state.bus.services().clock.now(),
+    );
 }
 
 /// Records a refused operation of `(actor id, role, request id)`.
