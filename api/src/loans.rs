@@ -87,8 +87,13 @@ pub struct SubmitLoanInput {
     pub application_no: String,
     /// Loan contract number.
     pub contract_no: String,
-    /// Amount in CNY, decimal text (e.g. "500000.00").
-    pub amount: String,
+    /// Amount in CNY, decimal text (e.g. "500000.00"): required for 永续贷 and
+    /// 融信贷; 融信秒贷 chooses it after approval (003 §二(三), §二(四)).
+    pub amount: Option<String>,
+    /// 贷款期限 in months the customer chose (融信秒贷: required).
+    pub term_months: Option<u32>,
+    /// 贷款用途 (融信秒贷: required).
+    pub purpose: Option<String>,
     /// Interview flow of the product.
     pub task_kind: TaskKind,
     /// Product code.
@@ -136,6 +141,90 @@ impl From<NodeChangeRow> for NodeChange {
     }
 }
 
+/// A text the customer accepts (003 §二(二), §二(四)).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::loan_application::LoanDocument")]
+pub enum LoanDocument {
+    /// 《个人员工信息查询授权书》, before submission.
+    EmployeeInfoQuery,
+    /// 《个人信用报告查询授权书》, after the first, before submission.
+    CreditReportQuery,
+    /// 《贷款用途声明书》 with the purpose, before signing (online only).
+    LoanPurposeDeclaration,
+}
+
+/// What the customer's SMS code and transaction password were checked for.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::loan_application::VerificationPurpose")]
+pub enum VerificationPurpose {
+    /// Before the application is submitted (003 §二(四)).
+    Submission,
+    /// Before a contract download (003 合同下载).
+    ContractDownload,
+}
+
+/// What the credit system approved (授信额度, 执行年利率, the terms allowed).
+#[derive(SimpleObject)]
+pub struct CreditOfferView {
+    /// 授信额度 (decimal text, CNY).
+    pub credit_limit: String,
+    /// 执行年利率 offered (decimal text).
+    pub annual_rate: String,
+    /// The terms (months) the customer may choose among.
+    pub allowed_term_months: Vec<u32>,
+    /// 还款方式.
+    pub repayment_method: crate::loan_servicing::RepaymentMethod,
+}
+
+/// The contract's terms as shown to the customer, who signs them by `digest`.
+#[derive(SimpleObject)]
+pub struct ContractTermsView {
+    /// 1, 2, 3… a new version on every change.
+    pub version: u32,
+    /// SHA-256 of the terms: what `signLoanContract` names.
+    pub digest: String,
+    /// 合同金额 (decimal text).
+    pub amount: String,
+    /// 币种.
+    pub currency: String,
+    /// 贷款期限 in months.
+    pub term_months: u32,
+    /// 最终签约利率 (decimal text).
+    pub annual_rate: String,
+    /// 贷款用途.
+    pub purpose: String,
+    /// 还款方式.
+    pub repayment_method: crate::loan_servicing::RepaymentMethod,
+    /// 罚息年利率 (decimal text).
+    pub penalty_annual_rate: String,
+    /// Each installment of 等额本息 (the first one for 等额本金), decimal text.
+    pub first_installment: String,
+    /// 利息合计 over the term (decimal text).
+    pub total_interest: String,
+    /// 首次还款日 if paid out today (YYYY-MM-DD): a month after the value
+    /// date; the core's value date decides it at disbursement.
+    pub first_due_date: String,
+}
+
+/// A consent, verification or signature on the loan: who, when, which version.
+#[derive(SimpleObject)]
+pub struct LoanEvidenceView {
+    /// CONSENT, VERIFICATION or SIGNATURE.
+    pub kind: String,
+    /// The text (e.g. CREDIT_REPORT_QUERY), the verification's purpose, or CONTRACT.
+    pub subject: String,
+    /// The text's or the terms' version.
+    pub version: Option<String>,
+    /// The purpose declared, PASSED / FAILED, or the signed terms' digest.
+    pub detail: Option<String>,
+    /// Who (a customer's ID number masked like their other data).
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
 /// A loan application with its node history.
 #[derive(SimpleObject)]
 pub struct LoanApplicationView {
@@ -143,8 +232,22 @@ pub struct LoanApplicationView {
     pub id: ID,
     /// Contract.
     pub contract_no: String,
-    /// Amount (decimal text).
-    pub amount: String,
+    /// Amount (decimal text); none for a 融信秒贷 until chosen after approval.
+    pub amount: Option<String>,
+    /// Product (stored name).
+    pub product: Option<String>,
+    /// Who approves: AUTOMATIC (online) or MANUAL.
+    pub route: Option<String>,
+    /// 贷款期限 in months.
+    pub term_months: Option<i64>,
+    /// 贷款用途.
+    pub purpose: Option<String>,
+    /// What the credit system approved.
+    pub credit_offer: Option<CreditOfferView>,
+    /// The contract's terms as they stand.
+    pub contract_terms: Option<ContractTermsView>,
+    /// Consents, verifications and signatures, in order.
+    pub evidence: Vec<LoanEvidenceView>,
     /// Current node (stored name).
     pub node: String,
     /// The interview task it waits on.
@@ -232,10 +335,41 @@ async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplication
     let history = LoanLineage::history(pool, id)
         .await
         .map_err(ApiError::from)?;
+    let evidence = LoanLineage::evidence(pool, id)
+        .await
+        .map_err(ApiError::from)?;
+    let reveals = access::reveals(viewer(ctx), access::Showing::Alone);
+    let today = domain::schedule::shanghai_date(state(ctx).bus.services().clock.now());
     Ok(Some(LoanApplicationView {
         id: ID(loan.loan_id),
         contract_no: loan.contract_no,
-        amount: loan.amount,
+        amount: Some(loan.amount).filter(|a| !a.is_empty()),
+        product: loan.product,
+        route: loan.route,
+        term_months: loan.term_months,
+        purpose: loan.purpose,
+        credit_offer: loan
+            .credit_offer
+            .as_deref()
+            .map(credit_offer_view)
+            .transpose()?,
+        contract_terms: loan
+            .contract_terms
+            .as_deref()
+            .map(|t| contract_terms_view(t, today))
+            .transpose()?,
+        evidence: evidence
+            .into_iter()
+            .map(|row| LoanEvidenceView {
+                actor_id: access::actor_id(reveals, &row.actor_role, &row.actor_id),
+                kind: row.kind,
+                subject: row.subject,
+                version: row.version,
+                detail: row.detail,
+                actor_role: row.actor_role,
+                at: row.at,
+            })
+            .collect(),
         node: loan.node,
         interview_task_id: loan.interview_task.map(ID),
         disbursement_request_id: loan.disbursement_request,
@@ -253,6 +387,50 @@ async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplication
             })
             .collect(),
     }))
+}
+
+fn credit_offer_view(stored: &str) -> Result<CreditOfferView, ApiError> {
+    let offer: domain::loan_application::CreditOffer =
+        serde_json::from_str(stored).map_err(ApiError::internal)?;
+    Ok(CreditOfferView {
+        credit_limit: offer.credit_limit.to_string(),
+        annual_rate: offer.annual_rate.normalize().to_string(),
+        allowed_term_months: offer.allowed_term_months,
+        repayment_method: offer.method.into(),
+    })
+}
+
+fn contract_terms_view(
+    stored: &str,
+    today: chrono::NaiveDate,
+) -> Result<ContractTermsView, ApiError> {
+    let terms: domain::loan_application::ContractTerms =
+        serde_json::from_str(stored).map_err(ApiError::internal)?;
+    let schedule = terms.schedule().map_err(ApiError::internal)?;
+    let first_due = today
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(today);
+    Ok(ContractTermsView {
+        version: terms.version,
+        digest: terms.digest(),
+        amount: format!("{:.2}", terms.amount),
+        currency: terms.currency.clone(),
+        term_months: terms.term_months,
+        annual_rate: terms.annual_rate.normalize().to_string(),
+        purpose: terms.purpose.clone(),
+        repayment_method: terms.method.into(),
+        penalty_annual_rate: terms.penalty_annual_rate.normalize().to_string(),
+        first_installment: schedule
+            .first()
+            .map(|i| i.amount.to_string())
+            .unwrap_or_default(),
+        total_interest: schedule
+            .iter()
+            .map(|i| i.interest)
+            .sum::<Decimal>()
+            .to_string(),
+        first_due_date: first_due.to_string(),
+    })
 }
 
 /// What a partial prepayment changes (003 部分提前还款).
@@ -420,7 +598,9 @@ impl LoanMutation {
         let command = LoanCommand::Submit {
             product: input.product.into(),
             contract_no: input.contract_no,
-            amount: decimal(&input.amount, "amount")?,
+            amount: input.amount.map(|a| decimal(&a, "amount")).transpose()?,
+            term_months: input.term_months,
+            purpose: input.purpose,
             task_kind: input.task_kind.into(),
             product_code: input.product_code,
             channel_code: input.channel_code,
@@ -475,29 +655,103 @@ impl LoanMutation {
         self.send(ctx, &id, LoanCommand::SubmitForApproval).await
     }
 
-    /// 融信秒贷: approves on the application's route (the credit system online, a
-    /// manager offline), with the approved credit limit (授信额度, a decimal
-    /// string in CNY): the credit system must give it, and the amount asked for
-    /// may not exceed it (003 §二(一)).
+    /// 融信秒贷: approves on the application's route. Online the credit system
+    /// approves with its offer: the approved credit limit (授信额度), the rate
+    /// (执行年利率, e.g. "0.0435"), the terms it allows (months; the applied
+    /// term when none) and the product's repayment method (等额本息 by default).
+    /// A manager approves a 融信贷 application or a 秒贷 amount above the online
+    /// limit (its amount may not exceed the limit given, 003 §二(一)).
     async fn approve_loan_application(
         &self,
         ctx: &Context<'_>,
         id: ID,
         credit_limit: Option<String>,
+        annual_rate: Option<String>,
+        #[graphql(default)] allowed_term_months: Vec<u32>,
+        #[graphql(default)] repayment_method: crate::loan_servicing::RepaymentMethod,
     ) -> Result<LoanPayload> {
         let approver_role = request(ctx).command_context()?.actor.role;
         let credit_limit = credit_limit
             .map(|l| decimal(&l, "creditLimit"))
             .transpose()?;
+        let annual_rate = annual_rate.map(|r| decimal(&r, "annualRate")).transpose()?;
         self.send(
             ctx,
             &id,
             LoanCommand::Approve {
                 approver_role,
                 credit_limit,
+                annual_rate,
+                allowed_term_months,
+                method: repayment_method.into(),
             },
         )
         .await
+    }
+
+    /// 融信秒贷: the customer accepts a text (授权书, 声明书) in the version shown;
+    /// recorded as evidence on the loan (who, when, which version).
+    async fn accept_loan_document(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        document: LoanDocument,
+        version: String,
+    ) -> Result<LoanPayload> {
+        let command = LoanCommand::AcceptDocument {
+            document: document.into(),
+            version,
+        };
+        self.send(ctx, &id, command).await
+    }
+
+    /// 融信秒贷: the verification service records the check of the customer's
+    /// SMS code and transaction password (before submission, before a contract
+    /// download).
+    async fn record_loan_verification(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        purpose: VerificationPurpose,
+        passed: bool,
+    ) -> Result<LoanPayload> {
+        let command = LoanCommand::RecordVerification {
+            purpose: purpose.into(),
+            passed,
+        };
+        self.send(ctx, &id, command).await
+    }
+
+    /// 融信秒贷: after approval the customer enters the amount (≤ 授信额度) and
+    /// may pick a term the bank allows; up to the online limit the contract's
+    /// terms follow, above it a manager approves and the rest is offline.
+    async fn choose_loan_amount(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        amount: String,
+        term_months: Option<u32>,
+    ) -> Result<LoanPayload> {
+        checks::read_loan(ctx, &id).await?;
+        let command = LoanCommand::ChooseAmount {
+            amount: decimal(&amount, "amount")?,
+            term_months,
+        };
+        self.send(ctx, &id, command).await
+    }
+
+    /// 融信秒贷: the credit system sets the final signing rate (最终签约利率)
+    /// before the contract is signed; the terms get a new version.
+    async fn set_signing_rate(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        annual_rate: String,
+    ) -> Result<LoanPayload> {
+        let command = LoanCommand::SetSigningRate {
+            annual_rate: decimal(&annual_rate, "annualRate")?,
+        };
+        self.send(ctx, &id, command).await
     }
 
     /// 融信秒贷: declines (未通过).
@@ -510,43 +764,41 @@ impl LoanMutation {
         self.send(ctx, &id, LoanCommand::Decline { reason }).await
     }
 
-    /// 融信秒贷: submits a declined application again, optionally for another amount.
+    /// 融信秒贷: submits a declined application again, optionally with another
+    /// amount (融信贷), term or purpose.
     async fn resubmit_loan_application(
         &self,
         ctx: &Context<'_>,
         id: ID,
         amount: Option<String>,
+        term_months: Option<u32>,
+        purpose: Option<String>,
     ) -> Result<LoanPayload> {
         let amount = amount.map(|a| decimal(&a, "amount")).transpose()?;
-        self.send(ctx, &id, LoanCommand::Resubmit { amount }).await
+        let command = LoanCommand::Resubmit {
+            amount,
+            term_months,
+            purpose,
+        };
+        self.send(ctx, &id, command).await
     }
 
-    /// 融信秒贷: the customer e-signs the contract with its terms (执行年利率, e.g.
-    /// "0.0435"; 期限 in months; 还款方式, 等额本息 by default), from which the
-    /// plan is made at disbursement. The penalty rate is the bank's
-    /// (`FACESIGN_PENALTY_ANNUAL_RATE`, 0 by default: 003 目前我行不进行罚息).
+    /// 融信秒贷: the customer e-signs (数字签名) the contract's terms as shown,
+    /// named by their `digest` (`loanApplication.contractTerms.digest`); if the
+    /// terms changed since, `CONFLICT` and nothing is signed. The figures are
+    /// the bank's: nothing here can change a rate, a term or a method.
     async fn sign_loan_contract(
         &self,
         ctx: &Context<'_>,
         id: ID,
         signature_ref: String,
-        annual_rate: String,
-        term_months: u32,
-        #[graphql(default)] repayment_method: crate::loan_servicing::RepaymentMethod,
+        terms_digest: String,
     ) -> Result<LoanPayload> {
-        // Whose loan it is is answered before what is wrong with the figures.
-        checks::read_loan(ctx, &id).await?;
-        self.send(
-            ctx,
-            &id,
-            LoanCommand::SignContract {
-                signature_ref,
-                annual_rate: decimal(&annual_rate, "annualRate")?,
-                term_months,
-                method: repayment_method.into(),
-            },
-        )
-        .await
+        let command = LoanCommand::SignContract {
+            signature_ref,
+            terms_digest,
+        };
+        self.send(ctx, &id, command).await
     }
 
     /// 融信秒贷: the customer confirms disbursement (确认放款) after signing; the

@@ -170,6 +170,22 @@ pub const EVENT_LABELS: &[(&str, &str, &str)] = &[
     ("LoanApproved", "贷款已审批通过", "Loan approved"),
     ("LoanDeclined", "贷款已拒绝", "Loan declined"),
     ("ContractSigned", "借款合同已签署", "Contract signed"),
+    (
+        "LoanDocumentAccepted",
+        "客户已签署授权书/声明书",
+        "Document accepted",
+    ),
+    (
+        "CustomerVerified",
+        "短信验证码及交易密码已校验",
+        "Customer verified",
+    ),
+    (
+        "LoanAmountChosen",
+        "客户已确定贷款额度",
+        "Loan amount chosen",
+    ),
+    ("SigningRateSet", "最终签约利率已确定", "Signing rate set"),
     ("DisbursementRequested", "放款中", "Disbursement requested"),
     ("DisbursementFailed", "放款失败", "Disbursement failed"),
     ("LoanDisbursed", "已放款", "Loan disbursed"),

@@ -29,6 +29,28 @@ pub fn upcast(
         }
         version = "1.1".to_string();
     }
+    // Loan events 1.0 → 1.1 (issue 32): the bank sets the terms. A 1.0
+    // submission always named an amount and no term or purpose; a 1.0 approval
+    // carried no offer; a 1.0 signature carried the customer's own figures and
+    // no versioned contract — it replays as signed, with those figures, as it
+    // was (history is never rewritten), but names no terms version.
+    const LIFTED: [(&str, &[&str]); 5] = [
+        ("LoanSubmitted", &["term_months", "purpose"]),
+        ("ApprovalRequested", &[]),
+        ("LoanApproved", &["offer"]),
+        ("LoanResubmitted", &["term_months", "purpose"]),
+        ("ContractSigned", &["contract"]),
+    ];
+    if aggregate_type == crate::loan_application::AGGREGATE_TYPE && version == "1.0" {
+        if let Some((_, added)) = LIFTED.iter().find(|(name, _)| *name == event_type) {
+            if let Some(body) = payload.get_mut(event_type).and_then(Value::as_object_mut) {
+                for field in *added {
+                    body.entry(*field).or_insert(Value::Null);
+                }
+            }
+            version = "1.1".to_string();
+        }
+    }
     version
 }
 
@@ -55,6 +77,67 @@ mod tests {
             panic!("wrong variant");
         };
         assert!(cancelled.releases.is_empty());
+    }
+
+    /// Issue 32: loans stored before the bank set the terms keep replaying —
+    /// submitted with an amount, approved without an offer, signed with the
+    /// customer's figures — and still disburse by those figures.
+    #[test]
+    fn an_old_loan_replays_with_the_terms_it_was_signed_with() {
+        use cqrs_es::Aggregate;
+
+        use crate::loan_application::{LoanApplication, LoanEvent, Node};
+        let old = [
+            (
+                "LoanSubmitted",
+                json!({ "LoanSubmitted": { "product": "RONGXIN_MIAODAI",
+                "contract_no": "HT-OLD", "amount": "12000.00", "task_kind": "YUNDAI_DIRECT",
+                "product_code": "RXMD", "channel_code": "ZXYH", "manager_id": "M0001",
+                "participants": [] } }),
+            ),
+            (
+                "WhitelistChecked",
+                json!({ "WhitelistChecked": { "result": "MIAODAI" } }),
+            ),
+            (
+                "ApprovalRequested",
+                json!({ "ApprovalRequested": { "amount": "12000.00",
+                "route": "AUTOMATIC", "auto_approval_limit": "300000" } }),
+            ),
+            (
+                "LoanApproved",
+                json!({ "LoanApproved": { "route": "AUTOMATIC",
+                "credit_limit": "20000.00" } }),
+            ),
+            (
+                "ContractSigned",
+                json!({ "ContractSigned": { "signature_ref": "sig://old",
+                "terms": { "annualRate": "0.06", "termMonths": 12,
+                    "method": "EQUAL_INSTALLMENTS", "penaltyAnnualRate": "0" } } }),
+            ),
+        ];
+        let mut loan = LoanApplication::default();
+        for (event_type, mut payload) in old {
+            let version = upcast("loan-application", event_type, "1.0", &mut payload);
+            let event: LoanEvent = serde_json::from_value(payload).unwrap();
+            let expected = if event_type == "WhitelistChecked" {
+                "1.0"
+            } else {
+                "1.1"
+            };
+            assert_eq!(version, expected, "{event_type}");
+            assert_eq!(cqrs_es::DomainEvent::event_version(&event), version);
+            if let LoanEvent::ContractSigned {
+                contract, terms, ..
+            } = &event
+            {
+                assert!(contract.is_none());
+                assert_eq!(terms.unwrap().annual_rate, rust_decimal::Decimal::new(6, 2));
+            }
+            loan.apply(event);
+        }
+        assert_eq!(loan.node(), Some(Node::AwaitingDisbursement));
+        assert_eq!(loan.signed_terms().unwrap().term_months, 12);
     }
 
     #[test]

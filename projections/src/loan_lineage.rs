@@ -34,6 +34,93 @@ pub struct LoanRow {
     pub updated_at: String,
     /// The disbursement request the core has not answered yet (放款中).
     pub disbursement_request: Option<String>,
+    /// The product (stored name); none in rows not rebuilt since issue 32.
+    pub product: Option<String>,
+    /// Who approves: AUTOMATIC or MANUAL (融信秒贷).
+    pub route: Option<String>,
+    /// 贷款期限 chosen (months).
+    pub term_months: Option<i64>,
+    /// 贷款用途.
+    pub purpose: Option<String>,
+    /// The credit system's offer (JSON of `CreditOffer`).
+    pub credit_offer: Option<String>,
+    /// The contract's terms as they stand (JSON of `ContractTerms`).
+    pub contract_terms: Option<String>,
+}
+
+/// A consent, verification or signature on a loan: who, when, which version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct EvidenceRow {
+    /// Application no.
+    pub loan_id: String,
+    /// Event sequence.
+    pub sequence: i64,
+    /// CONSENT, VERIFICATION or SIGNATURE.
+    pub kind: String,
+    /// The text, the verification's purpose, or CONTRACT.
+    pub subject: String,
+    /// The text's or the terms' version.
+    pub version: Option<String>,
+    /// The purpose declared, PASSED / FAILED, or the signed terms' digest.
+    pub detail: Option<String>,
+    /// Who.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+const LOAN_COLUMNS: &str = "loan_id, contract_no, amount, node, interview_task, updated_at,
+    disbursement_request, product, route, term_months, purpose, credit_offer, contract_terms";
+
+const EVIDENCE_COLUMNS: &str =
+    "loan_id, sequence, kind, subject, version, detail, actor_id, actor_role, at";
+
+async fn evidence(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    kind: &str,
+    subject: &str,
+    version: Option<String>,
+    detail: Option<String>,
+) -> Result<(), ProjectionError> {
+    sqlx::query(&format!(
+        "INSERT INTO loan_evidence ({EVIDENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(&event.aggregate_id)
+    .bind(event.sequence)
+    .bind(kind)
+    .bind(subject)
+    .bind(version)
+    .bind(detail)
+    .bind(&event.metadata.actor_id)
+    .bind(&event.metadata.actor_role)
+    .bind(domain::log::rfc3339(event.metadata.recorded_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets one column of a loan's row (`column` is one of ours, never input).
+async fn set(
+    conn: &mut AnyConnection,
+    loan_id: &str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<(), ProjectionError> {
+    sqlx::query(&format!(
+        "UPDATE loan_applications SET {column} = $1 WHERE loan_id = $2"
+    ))
+    .bind(value)
+    .bind(loan_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("a loan's terms serialise")
 }
 
 /// One move of a loan.
@@ -149,7 +236,12 @@ impl Projection for LoanLineage {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["loan_applications", "loan_node_history", "task_lineage"]
+        &[
+            "loan_applications",
+            "loan_node_history",
+            "task_lineage",
+            "loan_evidence",
+        ]
     }
 
     fn reads(&self, event: &StoredEvent) -> bool {
@@ -175,6 +267,8 @@ impl Projection for LoanLineage {
                         product,
                         contract_no,
                         amount,
+                        term_months,
+                        purpose,
                         ..
                     } => {
                         let first = match product {
@@ -183,14 +277,19 @@ impl Projection for LoanLineage {
                             Product::Partner => Node::Disbursing,
                         };
                         sqlx::query(
-                            "INSERT INTO loan_applications (loan_id, contract_no, amount, node, updated_at)
-                             VALUES ($1, $2, $3, $4, $5)",
+                            "INSERT INTO loan_applications (loan_id, contract_no, amount, node, updated_at,
+                                                            product, term_months, purpose)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                         )
                         .bind(&event.aggregate_id)
                         .bind(contract_no)
-                        .bind(amount.to_string())
+                        // No amount yet: 融信秒贷 chooses it after approval.
+                        .bind(amount.map(|a| a.to_string()).unwrap_or_default())
                         .bind(domain::wire_name(&first))
                         .bind(&at)
+                        .bind(domain::wire_name(&product))
+                        .bind(term_months.map(i64::from))
+                        .bind(purpose)
                         .execute(&mut *conn)
                         .await?;
                         history(
@@ -203,7 +302,18 @@ impl Projection for LoanLineage {
                         )
                         .await?;
                     }
-                    LoanEvent::ApprovalRequested { route, .. } => {
+                    LoanEvent::ApprovalRequested { route, amount, .. } => {
+                        set(
+                            conn,
+                            &event.aggregate_id,
+                            "route",
+                            Some(domain::wire_name(&route)),
+                        )
+                        .await?;
+                        if route == domain::loan_application::ApprovalRoute::Automatic {
+                            let amount = amount.map(|a| a.to_string()).unwrap_or_default();
+                            set(conn, &event.aggregate_id, "amount", Some(amount)).await?;
+                        }
                         let reason = format!("route {}", domain::wire_name(&route));
                         history(
                             conn,
@@ -215,7 +325,16 @@ impl Projection for LoanLineage {
                         )
                         .await?;
                     }
-                    LoanEvent::LoanApproved { .. } => {
+                    LoanEvent::LoanApproved { offer, .. } => {
+                        if let Some(offer) = offer {
+                            set(
+                                conn,
+                                &event.aggregate_id,
+                                "credit_offer",
+                                Some(json(&offer)),
+                            )
+                            .await?;
+                        }
                         history(
                             conn,
                             event,
@@ -237,12 +356,22 @@ impl Projection for LoanLineage {
                         )
                         .await?;
                     }
-                    LoanEvent::LoanResubmitted { amount } => {
-                        sqlx::query("UPDATE loan_applications SET amount = $1 WHERE loan_id = $2")
-                            .bind(amount.to_string())
-                            .bind(&event.aggregate_id)
-                            .execute(&mut *conn)
-                            .await?;
+                    LoanEvent::LoanResubmitted {
+                        amount,
+                        term_months,
+                        purpose,
+                    } => {
+                        sqlx::query(
+                            "UPDATE loan_applications SET amount = $1, term_months = $2, purpose = $3,
+                                    route = NULL, credit_offer = NULL, contract_terms = NULL
+                              WHERE loan_id = $4",
+                        )
+                        .bind(amount.map(|a| a.to_string()).unwrap_or_default())
+                        .bind(term_months.map(i64::from))
+                        .bind(purpose)
+                        .bind(&event.aggregate_id)
+                        .execute(&mut *conn)
+                        .await?;
                         history(conn, event, "RESUBMIT", "DECLINED", "APPLYING", None).await?;
                     }
                     LoanEvent::DisbursementRequested { request_id, .. } => {
@@ -283,9 +412,84 @@ impl Projection for LoanLineage {
                     LoanEvent::LoanSettled { .. } => {
                         history(conn, event, "SETTLE", "DISBURSED", "SETTLED", None).await?;
                     }
+                    LoanEvent::LoanAmountChosen {
+                        amount,
+                        term_months,
+                        route,
+                        terms,
+                    } => {
+                        sqlx::query(
+                            "UPDATE loan_applications SET amount = $1, term_months = $2, route = $3,
+                                    contract_terms = $4
+                              WHERE loan_id = $5",
+                        )
+                        .bind(amount.to_string())
+                        .bind(i64::from(term_months))
+                        .bind(domain::wire_name(&route))
+                        .bind(terms.as_ref().map(json))
+                        .bind(&event.aggregate_id)
+                        .execute(&mut *conn)
+                        .await?;
+                        // Above the online limit a manager approves (003 进度查询 3).
+                        let to = if route == domain::loan_application::ApprovalRoute::Manual {
+                            "APPROVING"
+                        } else {
+                            "AWAITING_DISBURSEMENT"
+                        };
+                        let reason = format!("amount {amount}, {term_months} months");
+                        history(
+                            conn,
+                            event,
+                            "CHOOSE_AMOUNT",
+                            "AWAITING_DISBURSEMENT",
+                            to,
+                            Some(&reason),
+                        )
+                        .await?;
+                    }
+                    LoanEvent::SigningRateSet { terms, .. } => {
+                        if let Some(terms) = terms {
+                            set(
+                                conn,
+                                &event.aggregate_id,
+                                "contract_terms",
+                                Some(json(&terms)),
+                            )
+                            .await?;
+                        }
+                    }
+                    LoanEvent::LoanDocumentAccepted {
+                        document,
+                        version,
+                        purpose,
+                    } => {
+                        let subject = domain::wire_name(&document);
+                        evidence(conn, event, "CONSENT", &subject, Some(version), purpose).await?;
+                    }
+                    LoanEvent::CustomerVerified { purpose, passed } => {
+                        let outcome = if passed { "PASSED" } else { "FAILED" };
+                        let subject = domain::wire_name(&purpose);
+                        evidence(
+                            conn,
+                            event,
+                            "VERIFICATION",
+                            &subject,
+                            None,
+                            Some(outcome.into()),
+                        )
+                        .await?;
+                    }
+                    LoanEvent::ContractSigned {
+                        contract: Some(contract),
+                        ..
+                    } => {
+                        let version = Some(contract.version.to_string());
+                        let digest = Some(contract.digest());
+                        evidence(conn, event, "SIGNATURE", "CONTRACT", version, digest).await?;
+                    }
                     LoanEvent::WhitelistChecked { .. }
                     | LoanEvent::FaceChecked { .. }
-                    | LoanEvent::ContractSigned { .. }
+                    | LoanEvent::ContractSigned { contract: None, .. }
                     | LoanEvent::RepaymentReceived { .. }
                     | LoanEvent::PlanRecalculated { .. }
                     | LoanEvent::AutoDebitFailed { .. }
@@ -411,12 +615,21 @@ const LINEAGE_COLUMNS: &str = "task_id, contract_no, loan_id, round, supersedes,
 impl LoanLineage {
     /// A loan application.
     pub async fn loan(pool: &AnyPool, loan_id: &str) -> Result<Option<LoanRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at, disbursement_request
-               FROM loan_applications WHERE loan_id = $1",
-        )
+        sqlx::query_as(&format!(
+            "SELECT {LOAN_COLUMNS} FROM loan_applications WHERE loan_id = $1"
+        ))
         .bind(loan_id)
         .fetch_optional(pool)
+        .await
+    }
+
+    /// A loan's consents, verifications and signatures, in order.
+    pub async fn evidence(pool: &AnyPool, loan_id: &str) -> Result<Vec<EvidenceRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM loan_evidence WHERE loan_id = $1 ORDER BY sequence"
+        ))
+        .bind(loan_id)
+        .fetch_all(pool)
         .await
     }
 
@@ -446,9 +659,14 @@ impl LoanLineage {
 
     /// Every row, in a stable order: what a rebuild must reproduce.
     pub async fn all_rows(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
-        let loans: Vec<LoanRow> = sqlx::query_as(
-            "SELECT loan_id, contract_no, amount, node, interview_task, updated_at, disbursement_request FROM loan_applications ORDER BY loan_id",
-        )
+        let loans: Vec<LoanRow> = sqlx::query_as(&format!(
+            "SELECT {LOAN_COLUMNS} FROM loan_applications ORDER BY loan_id"
+        ))
+        .fetch_all(pool)
+        .await?;
+        let evidence: Vec<EvidenceRow> = sqlx::query_as(&format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM loan_evidence ORDER BY loan_id, sequence"
+        ))
         .fetch_all(pool)
         .await?;
         let history: Vec<NodeChangeRow> = sqlx::query_as(
@@ -467,6 +685,7 @@ impl LoanLineage {
             .map(|r| format!("{r:?}"))
             .chain(history.iter().map(|r| format!("{r:?}")))
             .chain(lineage.iter().map(|r| format!("{r:?}")))
+            .chain(evidence.iter().map(|r| format!("{r:?}")))
             .collect())
     }
 }

@@ -16,7 +16,6 @@ use serde_json::{json, Value};
 use crate::support::partners::eventually;
 use crate::support::{
     data, error_code, on_both_backends, read_topics, settings, Backend, Broker, TestApp, TestDb,
-    VERIFIER,
 };
 
 const BORROWER_ID: &str = "410102198503121017";
@@ -83,52 +82,12 @@ async fn step(app: &TestApp, who: (&str, &str), id: &str, mutation: &str, args: 
     .await
 }
 
-/// A 12,000.00 融信秒贷 approved online and signed at 6 % over 12 months,
-/// disbursement confirmed by the customer; returns the request id.
+/// A 12,000.00 融信秒贷 approved online at the bank's 6 % over 12 months and
+/// signed, disbursement confirmed by the customer; returns the request id.
 async fn confirmed(app: &TestApp, id: &str) -> String {
-    data(&app
-        .graphql_as(
-            CORE,
-            &format!("mutation($input: SubmitLoanInput!) {{ submitLoanApplication(input: $input) {{ loan {{ {LOAN} }} }} }}"),
-            json!({ "input": {
-                "applicationNo": id, "product": "RONGXIN_MIAODAI", "contractNo": format!("HT-{id}"), "amount": "12000.00",
-                "taskKind": "YUNDAI_DIRECT", "productCode": "RXMD", "channelCode": "ZXYH", "managerId": "M0001",
-                "participants": [{ "name": "王建国", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"] }]
-            } }),
-        )
-        .await);
-    data(&step(app, CORE, id, "recordWhitelistResult", ", result: MIAODAI").await);
-    data(&step(app, VERIFIER, id, "recordLoanFaceCheck", ", passed: true").await);
-    data(&step(app, CUSTOMER, id, "submitForApproval", "").await);
-    data(
-        &step(
-            app,
-            CORE,
-            id,
-            "approveLoanApplication",
-            ", creditLimit: \"20000.00\"",
-        )
-        .await,
-    );
-    let bad_rate = step(
-        app,
-        CUSTOMER,
-        id,
-        "signLoanContract",
-        ", signatureRef: \"sig://1\", annualRate: \"abc\", termMonths: 12",
-    )
-    .await;
-    assert_eq!(error_code(&bad_rate), "VALIDATION");
-    data(
-        &step(
-            app,
-            CUSTOMER,
-            id,
-            "signLoanContract",
-            ", signatureRef: \"sig://1\", annualRate: \"0.06\", termMonths: 12",
-        )
-        .await,
-    );
+    crate::support::loans::miaodai_approved(app, id, "20000.00", "0.06").await;
+    let terms = crate::support::loans::miaodai_signed(app, id, "12000.00").await;
+    assert_eq!(terms["annualRate"], "0.06", "the credit system's rate");
     let confirmed = step(
         app,
         CUSTOMER,

@@ -2,15 +2,20 @@
 
 use serde_json::{json, Value};
 
-use crate::support::loans::{advance, passed_at_interview, LOAN};
+use crate::support::loans::{
+    advance, loan_step, miaodai_application, miaodai_approved, miaodai_submitted,
+    passed_at_interview, CORE, LOAN, MIAODAI_CUSTOMER,
+};
 use crate::support::on_both_backends;
 use crate::support::session::app_with_clock;
 use crate::support::VERIFIER;
 use crate::support::{data, error_code, Backend, TestApp};
 
-const BORROWER_ID: &str = "410102198503121017";
-
-on_both_backends!(rolling_back_from_signing_opens_a_new_interview_task_with_lineage);
+on_both_backends!(
+    rolling_back_from_signing_opens_a_new_interview_task_with_lineage,
+    rongxin_miaodai_takes_its_terms_from_the_bank,
+    the_amount_chosen_after_approval_decides_the_route,
+);
 
 /// 001_d165f826565a3102.txt 2.4.3 with the loan issue: a QC reject of a sampled
 /// pass rolls the loan back past 面谈 by the same path: the task is superseded
@@ -252,128 +257,228 @@ async fn the_repayment_schedule_is_served() {
     app.stop().await;
 }
 
-/// 003_b9ff603350013dbe.txt: 融信秒贷 申请中 → 审批中 → 待放款 → 已放款; 30万以内秒批秒贷
-/// (online), above it a manager approves; the contract is e-signed before 确认放款;
-/// face checks are capped per day.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
-    let app = crate::support::TestApp::spawn(Backend::Sqlite).await;
-    let core = ("CORE", "CREDIT_SYSTEM");
-    let customer = (BORROWER_ID, "CUSTOMER");
-    let verifier = VERIFIER;
-    let submit = |id: &'static str, amount: &'static str| {
-        let app = &app;
-        async move {
-            app.graphql_as(
-                core,
-                &format!("mutation($input: SubmitLoanInput!) {{ submitLoanApplication(input: $input) {{ loan {{ {LOAN} }} }} }}"),
-                json!({ "input": {
-                    "applicationNo": id, "product": "RONGXIN_MIAODAI", "contractNo": format!("HT-{id}"), "amount": amount,
-                    "taskKind": "YUNDAI_DIRECT", "productCode": "RXMD", "channelCode": "ZXYH", "managerId": "M0001",
-                    "participants": [{ "name": "借款人", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"] }]
-                } }),
-            )
-            .await
-        }
-    };
-    let step = |who: (&'static str, &'static str),
-                id: &'static str,
-                mutation: &'static str,
-                args: &'static str| {
-        let app = &app;
-        async move {
-            app.graphql_as(
-                who,
-                &format!("mutation {{ {mutation}(id: \"{id}\"{args}) {{ loan {{ {LOAN} }} }} }}"),
-                json!({}),
-            )
-            .await
-        }
-    };
+const TERMS: &str = "version digest amount currency termMonths annualRate purpose repaymentMethod \
+    penaltyAnnualRate firstInstallment totalInterest firstDueDate";
 
-    let online = submit("RX-1", "300000.00").await;
+/// 003_b9ff603350013dbe.txt: 融信秒贷 申请中 → 审批中 → 待放款 → 已放款. The
+/// customer applies without an amount (§二(三)), the credit system approves with
+/// its offer (§二(四): 授信额度; 融信秒贷贷款利率，由个贷系统提供), the customer
+/// chooses an amount within the limit, declares the purpose and signs exactly
+/// the terms shown, which name the bank's rate; then 确认放款.
+async fn rongxin_miaodai_takes_its_terms_from_the_bank(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let customer = MIAODAI_CUSTOMER;
+    let manager = ("M0001", "ACCOUNT_MANAGER");
+    let submitted = miaodai_application(&app, "RX-1", json!({})).await;
     assert_eq!(
-        data(&online)["submitLoanApplication"]["loan"]["node"],
+        data(&submitted)["submitLoanApplication"]["loan"]["node"],
         "APPLYING"
     );
-    let early = step(customer, "RX-1", "submitForApproval", "").await;
-    assert_eq!(
-        error_code(&early),
-        "INVALID_TRANSITION",
-        "the whitelist check comes first"
-    );
-    data(&step(core, "RX-1", "recordWhitelistResult", ", result: MIAODAI").await);
-    data(&step(verifier, "RX-1", "recordLoanFaceCheck", ", passed: true").await);
-    let requested = step(customer, "RX-1", "submitForApproval", "").await;
+    let no_term = miaodai_application(&app, "RX-0", json!({ "termMonths": null })).await;
+    assert_eq!(error_code(&no_term), "VALIDATION", "003 §二(三): 贷款期限");
+
+    // Before the whitelist, the authorisations and the verification: refused.
+    let early = loan_step(&app, customer, "RX-1", "submitForApproval", "", "id").await;
+    assert_eq!(error_code(&early), "INVALID_TRANSITION");
+    // The customer's own client cannot pass the SMS/password check for itself.
+    let self_verified = loan_step(
+        &app,
+        customer,
+        "RX-1",
+        "recordLoanVerification",
+        ", purpose: SUBMISSION, passed: true",
+        "id",
+    )
+    .await;
+    assert_eq!(error_code(&self_verified), "FORBIDDEN");
+    let requested = miaodai_submitted(&app, "RX-1", "MIAODAI").await;
     let loan = &data(&requested)["submitForApproval"]["loan"];
     assert_eq!(loan["node"], "APPROVING");
+    assert_eq!(loan["route"], "AUTOMATIC");
+
+    // Only the credit system approves online, and with its rate.
+    let approve = |who, args: &'static str| {
+        let app = &app;
+        async move { loan_step(app, who, "RX-1", "approveLoanApplication", args, "id node").await }
+    };
+    let offer = ", creditLimit: \"50000.00\", annualRate: \"0.0435\", allowedTermMonths: [12, 24]";
+    assert_eq!(error_code(&approve(manager, offer).await), "FORBIDDEN");
+    assert_eq!(error_code(&approve(customer, offer).await), "FORBIDDEN");
+    let no_rate = approve(CORE, ", creditLimit: \"50000.00\"").await;
     assert_eq!(
-        loan["history"].as_array().unwrap().last().unwrap()["reason"],
-        "route AUTOMATIC"
-    );
-    let by_manager = step(
-        ("M0001", "ACCOUNT_MANAGER"),
-        "RX-1",
-        "approveLoanApplication",
-        "",
-    )
-    .await;
-    assert_eq!(
-        error_code(&by_manager),
-        "FORBIDDEN",
-        "an online loan is approved by the credit system"
-    );
-    let without_limit = step(core, "RX-1", "approveLoanApplication", "").await;
-    assert_eq!(
-        error_code(&without_limit),
+        error_code(&no_rate),
         "VALIDATION",
-        "the credit system approves with the limit it granted"
+        "the rate is the credit system's to give"
     );
-    let above_limit = step(
-        core,
-        "RX-1",
-        "approveLoanApplication",
-        ", creditLimit: \"299999.99\"",
-    )
-    .await;
-    assert_eq!(
-        error_code(&above_limit),
-        "VALIDATION",
-        "003: 期望额度小于等于授信审批额度"
-    );
-    let approved = step(
-        core,
-        "RX-1",
-        "approveLoanApplication",
-        ", creditLimit: \"300000.00\"",
-    )
-    .await;
+    let approved = approve(CORE, offer).await;
     assert_eq!(
         data(&approved)["approveLoanApplication"]["loan"]["node"],
         "AWAITING_DISBURSEMENT"
     );
-    let unsigned = step(
+
+    // The customer chooses the amount: within the limit, a term the bank allows.
+    let choose = |args: &'static str| {
+        let app = &app;
+        async move {
+            let fields = format!("node amount contractTerms {{ {TERMS} }}");
+            loan_step(app, customer, "RX-1", "chooseLoanAmount", args, &fields).await
+        }
+    };
+    let above = choose(", amount: \"50000.01\"").await;
+    assert_eq!(
+        error_code(&above),
+        "VALIDATION",
+        "003 §二(四): 小于等于授信审批额度"
+    );
+    let odd_term = choose(", amount: \"12000.00\", termMonths: 36").await;
+    assert_eq!(error_code(&odd_term), "VALIDATION");
+    let chosen = choose(", amount: \"12000.00\"").await;
+    let shown = data(&chosen)["chooseLoanAmount"]["loan"]["contractTerms"].clone();
+    assert_eq!(shown["version"], 1);
+    assert_eq!(shown["amount"], "12000.00");
+    assert_eq!(shown["currency"], "CNY");
+    assert_eq!(shown["termMonths"], 12);
+    assert_eq!(shown["annualRate"], "0.0435", "the credit system's rate");
+    assert_eq!(shown["purpose"], "装修");
+    assert_eq!(
+        shown["repaymentMethod"], "EQUAL_INSTALLMENTS",
+        "003: 自动反选还款方式（等额本息）"
+    );
+    // 12,000 at 4.35 % over 12 months: 1,023.72 a month, 284.62 in all (Python's decimal, ROUND_HALF_UP).
+    assert_eq!(shown["firstInstallment"], "1023.72");
+    assert_eq!(shown["totalInterest"], "284.62");
+    let digest_v1 = shown["digest"].as_str().unwrap().to_string();
+
+    // Signing needs the 《贷款用途声明书》, then names the terms by digest.
+    let sign = |digest: String| {
+        let app = &app;
+        async move {
+            let args = format!(", signatureRef: \"sig://RX-1\", termsDigest: \"{digest}\"");
+            loan_step(app, customer, "RX-1", "signLoanContract", &args, "id node").await
+        }
+    };
+    assert_eq!(
+        error_code(&sign(digest_v1.clone()).await),
+        "INVALID_TRANSITION"
+    );
+    let declared = ", document: LOAN_PURPOSE_DECLARATION, version: \"2021.1\"";
+    data(&loan_step(&app, customer, "RX-1", "acceptLoanDocument", declared, "id").await);
+    // A customer's rate is not an argument at all; setting one is the bank's.
+    let own_rate = app
+        .graphql_as(
+            customer,
+            &format!("mutation {{ signLoanContract(id: \"RX-1\", signatureRef: \"s\", termsDigest: \"{digest_v1}\", annualRate: \"0\") {{ loan {{ id }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(own_rate["errors"].is_array(), "{own_rate}");
+    assert!(own_rate["data"].is_null() || own_rate["data"]["signLoanContract"].is_null());
+    let by_customer = loan_step(
+        &app,
         customer,
         "RX-1",
-        "confirmDisbursement",
-        ", account: \"6217000000000001\"",
+        "setSigningRate",
+        ", annualRate: \"0\"",
+        "id",
     )
     .await;
-    assert_eq!(error_code(&unsigned), "INVALID_TRANSITION");
-    data(
-        &step(
-            customer,
-            "RX-1",
-            "signLoanContract",
-            ", signatureRef: \"sig://RX-1\", annualRate: \"0.0435\", termMonths: 12",
-        )
-        .await,
+    assert_eq!(error_code(&by_customer), "FORBIDDEN");
+    // The bank sets the final signing rate (最终签约利率): the terms the customer
+    // saw are gone, and a signature naming them is refused.
+    let repriced = loan_step(
+        &app,
+        CORE,
+        "RX-1",
+        "setSigningRate",
+        ", annualRate: \"0.0420\"",
+        &format!("contractTerms {{ {TERMS} }}"),
+    )
+    .await;
+    let current = data(&repriced)["setSigningRate"]["loan"]["contractTerms"].clone();
+    assert_eq!(current["version"], 2);
+    assert_eq!(current["annualRate"], "0.042");
+    let stale = sign(digest_v1.clone()).await;
+    assert_eq!(error_code(&stale), "CONFLICT", "{stale}");
+    let signed = sign(current["digest"].as_str().unwrap().to_string()).await;
+    assert_eq!(
+        data(&signed)["signLoanContract"]["loan"]["node"],
+        "AWAITING_DISBURSEMENT"
     );
-    let paid = step(
+    // Signed: nothing changes the terms any more, in any order.
+    let later = choose(", amount: \"1000.00\"").await;
+    assert_eq!(error_code(&later), "CONFLICT");
+    let late_rate = loan_step(
+        &app,
+        CORE,
+        "RX-1",
+        "setSigningRate",
+        ", annualRate: \"0.01\"",
+        "id",
+    )
+    .await;
+    assert_eq!(error_code(&late_rate), "CONFLICT");
+
+    let read = app
+        .graphql_as(
+            customer,
+            &format!("{{ loanApplication(id: \"RX-1\") {{ amount termMonths purpose creditOffer {{ creditLimit annualRate allowedTermMonths repaymentMethod }} contractTerms {{ {TERMS} }} evidence {{ kind subject version detail actorId actorRole at }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let loan = &data(&read)["loanApplication"];
+    assert_eq!(loan["creditOffer"]["creditLimit"], "50000.00");
+    assert_eq!(loan["creditOffer"]["allowedTermMonths"], json!([12, 24]));
+    let evidence: Vec<(String, String, Value)> = loan["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["subject"].as_str().unwrap().to_string(),
+                e["actorRole"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        evidence,
+        vec![
+            (
+                "CONSENT".into(),
+                "EMPLOYEE_INFO_QUERY".into(),
+                json!("CUSTOMER")
+            ),
+            (
+                "CONSENT".into(),
+                "CREDIT_REPORT_QUERY".into(),
+                json!("CUSTOMER")
+            ),
+            (
+                "VERIFICATION".into(),
+                "SUBMISSION".into(),
+                json!("VERIFICATION_SERVICE")
+            ),
+            (
+                "CONSENT".into(),
+                "LOAN_PURPOSE_DECLARATION".into(),
+                json!("CUSTOMER")
+            ),
+            ("SIGNATURE".into(), "CONTRACT".into(), json!("CUSTOMER")),
+        ]
+    );
+    let signature = &loan["evidence"][4];
+    assert_eq!(signature["version"], "2");
+    assert_eq!(signature["detail"], current["digest"]);
+    assert_eq!(loan["evidence"][3]["detail"], "装修");
+    assert_eq!(loan["evidence"][0]["version"], "2021.1");
+
+    let paid = loan_step(
+        &app,
         customer,
         "RX-1",
         "confirmDisbursement",
         ", account: \"6217000000000001\"",
+        "node",
     )
     .await;
     assert_eq!(
@@ -381,90 +486,176 @@ async fn rongxin_miaodai_routes_by_amount_and_disburses_after_the_e_sign() {
         "DISBURSING",
         "003 放款完成: 等待系统自动放款 — the core pays out (tests/integration/loan_servicing.rs)"
     );
+    app.stop().await;
+}
 
-    let offline = submit("RX-2", "300000.01").await;
-    data(&offline);
-    data(&step(core, "RX-2", "recordWhitelistResult", ", result: MIAODAI").await);
-    for _ in 0..5 {
-        data(&step(verifier, "RX-2", "recordLoanFaceCheck", ", passed: false").await);
+/// 003 §二(四): 如果期望额度大于30万元，则后续签约流程以及放款流程转成线下 — decided on
+/// the amount the customer chooses after approval: 300,000.00 is online, a fen
+/// more goes to a manager (003 进度查询 3: 30万以上，客户经理线上审批) and is then
+/// signed and paid out offline; 融信贷 keeps 申请贷款（元） and a manager.
+async fn the_amount_chosen_after_approval_decides_the_route(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let customer = MIAODAI_CUSTOMER;
+    let manager = ("M0001", "ACCOUNT_MANAGER");
+    for (id, amount, node) in [
+        ("RX-ON", "300000.00", "AWAITING_DISBURSEMENT"),
+        ("RX-OFF", "300000.01", "APPROVING"),
+    ] {
+        miaodai_approved(&app, id, "500000.00", "0.0435").await;
+        let chosen = loan_step(
+            &app,
+            customer,
+            id,
+            "chooseLoanAmount",
+            &format!(", amount: \"{amount}\""),
+            "node route contractTerms { version }",
+        )
+        .await;
+        let loan = &data(&chosen)["chooseLoanAmount"]["loan"];
+        assert_eq!(loan["node"], node, "{id}");
     }
-    let capped = step(verifier, "RX-2", "recordLoanFaceCheck", ", passed: true").await;
-    assert_eq!(
-        error_code(&capped),
-        "INVALID_TRANSITION",
-        "five failures today: try tomorrow"
-    );
-    let not_checked = step(customer, "RX-2", "submitForApproval", "").await;
-    assert_eq!(error_code(&not_checked), "INVALID_TRANSITION");
-
-    let third = submit("RX-3", "300000.01").await;
-    data(&third);
-    data(&step(core, "RX-3", "recordWhitelistResult", ", result: MIAODAI").await);
-    data(&step(verifier, "RX-3", "recordLoanFaceCheck", ", passed: true").await);
-    let manual = step(customer, "RX-3", "submitForApproval", "").await;
-    let history = data(&manual)["submitForApproval"]["loan"]["history"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        history.last().unwrap()["reason"],
-        "route MANUAL",
-        "a fen above 300,000 goes to a manager"
-    );
-    let declined = step(
-        ("M0001", "ACCOUNT_MANAGER"),
-        "RX-3",
-        "declineLoanApplication",
-        ", reason: \"收入证明不足\"",
-    )
-    .await;
-    assert_eq!(
-        data(&declined)["declineLoanApplication"]["loan"]["node"],
-        "DECLINED"
-    );
-    let again = step(
-        customer,
-        "RX-3",
-        "resubmitLoanApplication",
-        ", amount: \"200000.00\"",
-    )
-    .await;
-    let loan = &data(&again)["resubmitLoanApplication"]["loan"];
-    assert_eq!(loan["node"], "APPLYING");
-    let bad_amount = step(
-        customer,
-        "RX-3",
-        "resubmitLoanApplication",
-        ", amount: \"x\"",
-    )
-    .await;
-    assert_eq!(error_code(&bad_amount), "VALIDATION");
-
-    // Above 300,000 a manager approves, and signing and disbursement go offline
-    // (003 §二(一): 后续签约流程以及放款流程转成线下).
-    data(&submit("RX-4", "450000.00").await);
-    data(&step(core, "RX-4", "recordWhitelistResult", ", result: MIAODAI").await);
-    data(&step(verifier, "RX-4", "recordLoanFaceCheck", ", passed: true").await);
-    data(&step(customer, "RX-4", "submitForApproval", "").await);
-    let by_manager = step(
-        ("M0001", "ACCOUNT_MANAGER"),
-        "RX-4",
+    let offline = loan_step(
+        &app,
+        CORE,
+        "RX-OFF",
         "approveLoanApplication",
-        ", creditLimit: \"500000.00\"",
+        ", creditLimit: \"500000.00\", annualRate: \"0.0435\"",
+        "id",
+    )
+    .await;
+    assert_eq!(
+        error_code(&offline),
+        "FORBIDDEN",
+        "a manager approves above the online limit"
+    );
+    let by_manager = loan_step(
+        &app,
+        manager,
+        "RX-OFF",
+        "approveLoanApplication",
+        "",
+        "node route",
     )
     .await;
     assert_eq!(
         data(&by_manager)["approveLoanApplication"]["loan"]["node"],
         "AWAITING_DISBURSEMENT"
     );
-    let signed_online = step(
+    let declared = ", document: LOAN_PURPOSE_DECLARATION, version: \"2021.1\"";
+    let online_declaration = loan_step(
+        &app,
         customer,
-        "RX-4",
-        "signLoanContract",
-        ", signatureRef: \"sig://RX-4\", annualRate: \"0.0435\", termMonths: 12",
+        "RX-OFF",
+        "acceptLoanDocument",
+        declared,
+        "id",
     )
     .await;
-    assert_eq!(error_code(&signed_online), "INVALID_TRANSITION");
+    assert_eq!(
+        error_code(&online_declaration),
+        "INVALID_TRANSITION",
+        "signed offline"
+    );
+    let confirm = loan_step(
+        &app,
+        customer,
+        "RX-OFF",
+        "confirmDisbursement",
+        ", account: \"6217\"",
+        "id",
+    )
+    .await;
+    assert_eq!(error_code(&confirm), "INVALID_TRANSITION");
+
+    // 融信贷: the amount at application, a manager approves, the rest offline.
+    data(&miaodai_application(&app, "RX-RXD", json!({ "amount": "80000.00" })).await);
+    let requested = miaodai_submitted(&app, "RX-RXD", "RONGXINDAI").await;
+    assert_eq!(
+        data(&requested)["submitForApproval"]["loan"]["route"],
+        "MANUAL"
+    );
+    let declined = loan_step(
+        &app,
+        manager,
+        "RX-RXD",
+        "declineLoanApplication",
+        ", reason: \"收入证明不足\"",
+        "node",
+    )
+    .await;
+    assert_eq!(
+        data(&declined)["declineLoanApplication"]["loan"]["node"],
+        "DECLINED"
+    );
+    let again = loan_step(
+        &app,
+        customer,
+        "RX-RXD",
+        "resubmitLoanApplication",
+        ", amount: \"60000.00\", termMonths: 24",
+        "node amount termMonths",
+    )
+    .await;
+    let loan = &data(&again)["resubmitLoanApplication"]["loan"];
+    assert_eq!(loan["node"], "APPLYING");
+    assert_eq!(loan["termMonths"], 24);
+    let unverified = loan_step(&app, customer, "RX-RXD", "submitForApproval", "", "id").await;
+    assert_eq!(
+        error_code(&unverified),
+        "INVALID_TRANSITION",
+        "each submission is verified anew"
+    );
+    let bad_amount = loan_step(
+        &app,
+        customer,
+        "RX-RXD",
+        "resubmitLoanApplication",
+        ", amount: \"x\"",
+        "id",
+    )
+    .await;
+    assert_eq!(error_code(&bad_amount), "VALIDATION");
+
+    // 当日人脸识别上限次数: five failures today, then tomorrow.
+    data(&miaodai_application(&app, "RX-FACE", json!({})).await);
+    data(
+        &loan_step(
+            &app,
+            CORE,
+            "RX-FACE",
+            "recordWhitelistResult",
+            ", result: MIAODAI",
+            "id",
+        )
+        .await,
+    );
+    for _ in 0..5 {
+        data(
+            &loan_step(
+                &app,
+                VERIFIER,
+                "RX-FACE",
+                "recordLoanFaceCheck",
+                ", passed: false",
+                "id",
+            )
+            .await,
+        );
+    }
+    let capped = loan_step(
+        &app,
+        VERIFIER,
+        "RX-FACE",
+        "recordLoanFaceCheck",
+        ", passed: true",
+        "id",
+    )
+    .await;
+    assert_eq!(
+        error_code(&capped),
+        "INVALID_TRANSITION",
+        "five failures today: try tomorrow"
+    );
     app.stop().await;
 }
 

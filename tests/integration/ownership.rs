@@ -60,6 +60,10 @@ fn kind_of(mutation: &str, args: &[&str]) -> Option<Kind> {
         "submitForApproval",
         "signLoanContract",
         "confirmDisbursement",
+        "acceptLoanDocument",
+        "recordLoanVerification",
+        "chooseLoanAmount",
+        "setSigningRate",
         "Prepayment",
         "recordDisbursementResult",
         "recordLoanRepayment",
@@ -92,7 +96,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             "mutation($input: SubmitLoanInput!) { submitLoanApplication(input: $input) { loan { id } } }",
             json!({ "input": {
                 "applicationNo": "RX-OWN-1", "product": "RONGXIN_MIAODAI", "contractNo": "HT-RX-OWN-1",
-                "amount": "100000.00", "taskKind": "YUNDAI_DIRECT", "productCode": "RXMD",
+                "termMonths": 12, "purpose": "装修", "taskKind": "YUNDAI_DIRECT", "productCode": "RXMD",
                 "channelCode": "ZXYH", "managerId": "M0001",
                 "participants": [{ "name": "邓小闲", "idNumber": OWNER_CUSTOMER, "phone": "15618293093", "roles": ["BORROWER"] }]
             } }),

@@ -133,7 +133,21 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Query.statistics", &[Supervisor, Admin, Auditor]),
     ("Query.loanInfoChanges", &[CreditSystem, Admin, Auditor]),
     // Loans and lineage.
-    ("Query.loanApplication", STAFF_READERS),
+    // A customer reads their own application (the terms they sign); the
+    // credit system every one.
+    (
+        "Query.loanApplication",
+        &[
+            Customer,
+            AccountManager,
+            Seat,
+            QcReviewer,
+            Supervisor,
+            Admin,
+            Auditor,
+            CreditSystem,
+        ],
+    ),
     ("Query.taskLineage", STAFF_READERS),
     (
         "Query.repaymentSchedule",
@@ -174,6 +188,10 @@ pub const RULES: &[(&str, &[Role])] = &[
         &[Customer, AccountManager],
     ),
     ("Mutation.signLoanContract", &[Customer]),
+    ("Mutation.acceptLoanDocument", &[Customer]),
+    ("Mutation.recordLoanVerification", &[VerificationService]),
+    ("Mutation.chooseLoanAmount", &[Customer]),
+    ("Mutation.setSigningRate", &[CreditSystem]),
     ("Mutation.confirmDisbursement", &[Customer]),
     // The loan after the money (issue 21).
     (

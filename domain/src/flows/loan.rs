@@ -270,7 +270,9 @@ mod tests {
         vec![LoanEvent::LoanSubmitted {
             product,
             contract_no: "HT-9".into(),
-            amount: Decimal::new(50_000_000, 2),
+            amount: Some(Decimal::new(50_000_000, 2)),
+            term_months: None,
+            purpose: None,
             task_kind: TaskKind::YongxuVideoInterview,
             product_code: "YXD".into(),
             channel_code: channel.into(),

@@ -443,7 +443,9 @@ mod tests {
                 LoanEvent::LoanSubmitted {
                     product: Product::Partner,
                     contract_no: "R-1".into(),
-                    amount: rust_decimal::Decimal::new(12_000, 0),
+                    amount: Some(rust_decimal::Decimal::new(12_000, 0)),
+                    term_months: None,
+                    purpose: None,
                     task_kind: Default::default(),
                     product_code: String::new(),
                     channel_code: "RONGSHU".into(),
@@ -470,7 +472,9 @@ mod tests {
                 LoanEvent::LoanSubmitted {
                     product: Product::RongxinMiaodai,
                     contract_no: "HT-1".into(),
-                    amount: rust_decimal::Decimal::new(12_000, 0),
+                    amount: Some(rust_decimal::Decimal::new(12_000, 0)),
+                    term_months: None,
+                    purpose: None,
                     task_kind: Default::default(),
                     product_code: String::new(),
                     channel_code: "ZXYH".into(),

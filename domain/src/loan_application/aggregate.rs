@@ -7,6 +7,7 @@ use super::commands::LoanCommand;
 use super::error::LoanError;
 use super::events::LoanEvent;
 use super::ledger::{Ledger, LoanTerms, OpenPrepayment};
+use super::terms::{ContractTerms, CreditOffer, LoanDocument, VerificationPurpose, CURRENCY};
 use crate::interview_task::{merge_participants, Participant, TaskKind};
 use crate::services::DomainServices;
 
@@ -168,6 +169,14 @@ pub struct LoanApplication {
     open_repayments: std::collections::BTreeSet<String>,
     #[serde(default)]
     property_location: Option<Box<crate::interview_task::PropertyLocation>>,
+    term_months: Option<u32>,
+    purpose: Option<String>,
+    offer: Option<CreditOffer>,
+    contract: Option<ContractTerms>,
+    accepted: std::collections::BTreeSet<LoanDocument>,
+    declared_purpose: Option<String>,
+    verified_for_submission: bool,
+    signing_rate: Option<Decimal>,
 }
 
 impl LoanApplication {
@@ -206,6 +215,16 @@ impl LoanApplication {
         self.property_location.as_deref()
     }
 
+    /// The terms the contract was signed with.
+    pub fn signed_terms(&self) -> Option<LoanTerms> {
+        self.terms.filter(|_| self.contract_signed)
+    }
+
+    /// The contract's terms as they stand (融信秒贷, after the amount is chosen).
+    pub fn contract_terms(&self) -> Option<&ContractTerms> {
+        self.contract.as_ref()
+    }
+
     /// The ledger of a disbursed loan.
     pub fn ledger(&self) -> Option<&Ledger> {
         self.ledger.as_ref()
@@ -238,6 +257,125 @@ impl LoanApplication {
         }
     }
 
+    /// The credit system's offer, while the contract is not yet signed.
+    fn unsigned_offer(&self) -> Result<&CreditOffer, LoanError> {
+        if self.contract_signed {
+            return Err(LoanError::AlreadySigned);
+        }
+        self.offer
+            .as_ref()
+            .ok_or(LoanError::StepMissing("the credit system's offer"))
+    }
+
+    /// 003 §二(二), §二(四): the texts the customer accepts, each in order.
+    fn accept_document(
+        &self,
+        document: LoanDocument,
+        version: &str,
+    ) -> Result<LoanEvent, LoanError> {
+        let version = version.trim();
+        if version.is_empty() || version.chars().count() > 40 {
+            return Err(LoanError::Invalid(
+                "version must be 1 to 40 characters".into(),
+            ));
+        }
+        let purpose = match document {
+            LoanDocument::EmployeeInfoQuery => {
+                self.at(Node::Applying)?;
+                None
+            }
+            // 003 §二(二): 签署完《个人员工信息查询授权书》…再签署《个人信用报告查询授权书》.
+            LoanDocument::CreditReportQuery => {
+                self.at(Node::Applying)?;
+                if !self.accepted.contains(&LoanDocument::EmployeeInfoQuery) {
+                    return Err(LoanError::StepMissing(
+                        LoanDocument::EmployeeInfoQuery.title_zh(),
+                    ));
+                }
+                None
+            }
+            // Online only: above the limit it is signed offline (003 §二(四)).
+            LoanDocument::LoanPurposeDeclaration => {
+                self.at(Node::AwaitingDisbursement)?;
+                self.online()?;
+                self.unsigned_offer()?;
+                let Some(contract) = &self.contract else {
+                    return Err(LoanError::StepMissing("the amount chosen after approval"));
+                };
+                Some(contract.purpose.clone())
+            }
+        };
+        Ok(LoanEvent::LoanDocumentAccepted {
+            document,
+            version: version.to_string(),
+            purpose,
+        })
+    }
+
+    /// 003 §二(四): 客户需要根据个贷给出的额度，输入自己期望贷款的额度，该额度小于等于
+    /// 授信审批额度; above the online limit a manager approves and the rest is
+    /// offline. `None` when it is the choice already made.
+    fn choose_amount(
+        &self,
+        amount: Decimal,
+        term_months: Option<u32>,
+        services: &DomainServices,
+    ) -> Result<Option<LoanEvent>, LoanError> {
+        let offer = self.unsigned_offer()?;
+        let amount = amount_in_fen(amount, "amount")?;
+        if amount > offer.credit_limit {
+            return Err(LoanError::AboveCreditLimit {
+                amount,
+                limit: offer.credit_limit,
+            });
+        }
+        let allowed = &offer.allowed_term_months;
+        let term_months = match term_months.or(self.term_months) {
+            Some(t) if allowed.contains(&t) => t,
+            None | Some(_) if allowed.len() == 1 && term_months.is_none() => allowed[0],
+            _ => {
+                let listed: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                return Err(LoanError::Invalid(format!(
+                    "termMonths must be one the bank allows: {}",
+                    listed.join(", ")
+                )));
+            }
+        };
+        if amount > services.loans.auto_approval_limit {
+            return Ok(Some(LoanEvent::LoanAmountChosen {
+                amount,
+                term_months,
+                route: ApprovalRoute::Manual,
+                terms: None,
+            }));
+        }
+        let terms = ContractTerms {
+            version: self.contract.as_ref().map_or(1, |c| c.version + 1),
+            amount,
+            currency: CURRENCY.to_string(),
+            term_months,
+            annual_rate: self.signing_rate.unwrap_or(offer.annual_rate),
+            purpose: self.purpose.clone().unwrap_or_default(),
+            method: offer.method,
+            penalty_annual_rate: services.loans.penalty_annual_rate,
+        };
+        if let Some(current) = &self.contract {
+            let unchanged = ContractTerms {
+                version: current.version,
+                ..terms.clone()
+            };
+            if unchanged == *current {
+                return Ok(None);
+            }
+        }
+        Ok(Some(LoanEvent::LoanAmountChosen {
+            amount,
+            term_months,
+            route: ApprovalRoute::Automatic,
+            terms: Some(terms),
+        }))
+    }
+
     fn at(&self, node: Node) -> Result<(), LoanError> {
         let current = self.node.unwrap_or(Node::Submitted);
         if current == node {
@@ -249,6 +387,24 @@ impl LoanApplication {
             })
         }
     }
+}
+
+/// An amount in CNY: positive, in fen.
+fn amount_in_fen(amount: Decimal, field: &str) -> Result<Decimal, LoanError> {
+    if amount <= Decimal::ZERO || amount.round_dp(2) != amount {
+        return Err(LoanError::Invalid(format!(
+            "{field} must be positive, in fen"
+        )));
+    }
+    Ok(amount)
+}
+
+/// A term in months: 1 to 360.
+fn term(months: u32) -> Result<u32, LoanError> {
+    if !(1..=360).contains(&months) {
+        return Err(LoanError::Invalid("termMonths must be 1 to 360".into()));
+    }
+    Ok(months)
 }
 
 /// A free-text field, trimmed: 1 to 500 characters.
@@ -298,6 +454,8 @@ impl Aggregate for LoanApplication {
                 product,
                 contract_no,
                 amount,
+                term_months,
+                purpose,
                 task_kind,
                 product_code,
                 channel_code,
@@ -319,9 +477,25 @@ impl Aggregate for LoanApplication {
                         "contractNo must be 1 to 64 characters".into(),
                     ));
                 }
-                if amount <= Decimal::ZERO || amount.round_dp(2) != amount {
-                    return Err(LoanError::Invalid("amount must be positive, in fen".into()));
-                }
+                let amount = amount.map(|a| amount_in_fen(a, "amount")).transpose()?;
+                // 003 §二(三): the customer enters 贷款期限 and 贷款用途; 融信秒贷 takes
+                // the amount after approval, 融信贷 keeps 申请贷款（元）.
+                let (term_months, purpose) = match product {
+                    Product::RongxinMiaodai => (
+                        Some(term(term_months.ok_or_else(|| {
+                            LoanError::Invalid("a 融信秒贷 application names termMonths".into())
+                        })?)?),
+                        Some(text(purpose.as_deref().unwrap_or(""), "purpose")?),
+                    ),
+                    _ => {
+                        if amount.is_none() {
+                            return Err(LoanError::Invalid(
+                                "amount must be positive, in fen".into(),
+                            ));
+                        }
+                        (term_months.map(term).transpose()?, None)
+                    }
+                };
                 let participants = merge_participants(&participants)
                     .map_err(|e| LoanError::Invalid(e.to_string()))?;
                 // Checked here as its task would check it: a loan whose task
@@ -334,6 +508,8 @@ impl Aggregate for LoanApplication {
                     product,
                     contract_no,
                     amount,
+                    term_months,
+                    purpose,
                     task_kind,
                     product_code,
                     channel_code,
@@ -405,15 +581,35 @@ impl Aggregate for LoanApplication {
                     Some(_) if !self.face_check_passed => {
                         return Err(LoanError::StepMissing("a passed face check"))
                     }
-                    Some(WhitelistResult::Miaodai)
-                        if self.amount <= services.loans.auto_approval_limit =>
-                    {
-                        ApprovalRoute::Automatic
+                    // 003 §二(四): the amount is chosen after approval, against the limit.
+                    Some(WhitelistResult::Miaodai) => ApprovalRoute::Automatic,
+                    Some(WhitelistResult::Rongxindai) => ApprovalRoute::Manual,
+                };
+                // 003 §二(二) 双协议勾选, before the application goes anywhere.
+                for document in [
+                    LoanDocument::EmployeeInfoQuery,
+                    LoanDocument::CreditReportQuery,
+                ] {
+                    if !self.accepted.contains(&document) {
+                        return Err(LoanError::StepMissing(document.title_zh()));
                     }
-                    Some(_) => ApprovalRoute::Manual,
+                }
+                // 003 §二(四): 点击"提交"按钮后…短信验证码和交易密码的校验.
+                if !self.verified_for_submission {
+                    return Err(LoanError::StepMissing(
+                        "the SMS code and transaction password check",
+                    ));
+                }
+                let amount = match route {
+                    ApprovalRoute::Automatic => None,
+                    // 融信贷 keeps 申请贷款（元） (003 §二(三)).
+                    ApprovalRoute::Manual if self.amount > Decimal::ZERO => Some(self.amount),
+                    ApprovalRoute::Manual => {
+                        return Err(LoanError::StepMissing("the amount applied for (融信贷)"))
+                    }
                 };
                 LoanEvent::ApprovalRequested {
-                    amount: self.amount,
+                    amount,
                     route,
                     auto_approval_limit: services.loans.auto_approval_limit,
                 }
@@ -421,6 +617,9 @@ impl Aggregate for LoanApplication {
             LoanCommand::Approve {
                 approver_role,
                 credit_limit,
+                annual_rate,
+                allowed_term_months,
+                method,
             } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::Approving)?;
@@ -458,10 +657,86 @@ impl Aggregate for LoanApplication {
                     }
                     (_, limit) => limit,
                 };
+                // Online, the credit system's approval is the offer: 授信额度,
+                // 执行年利率, the terms allowed (003: 融信秒贷贷款利率，由个贷系统提供).
+                let offer = match (route, credit_limit) {
+                    (ApprovalRoute::Automatic, Some(credit_limit)) => {
+                        let annual_rate = annual_rate.ok_or_else(|| {
+                            LoanError::Invalid(
+                                "the credit system approves with the annualRate it offers".into(),
+                            )
+                        })?;
+                        let mut allowed_term_months = if allowed_term_months.is_empty() {
+                            self.term_months.into_iter().collect()
+                        } else {
+                            allowed_term_months
+                        };
+                        allowed_term_months.sort_unstable();
+                        allowed_term_months.dedup();
+                        let offer = CreditOffer {
+                            credit_limit,
+                            annual_rate,
+                            allowed_term_months,
+                            method,
+                        };
+                        offer.check().map_err(super::ledger::LedgerError::from)?;
+                        Some(offer)
+                    }
+                    _ => None,
+                };
                 LoanEvent::LoanApproved {
                     route,
                     credit_limit,
+                    offer,
                 }
+            }
+            LoanCommand::AcceptDocument { document, version } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.accept_document(document, &version)?
+            }
+            LoanCommand::RecordVerification { purpose, passed } => {
+                self.require(Product::RongxinMiaodai)?;
+                match purpose {
+                    VerificationPurpose::Submission => self.at(Node::Applying)?,
+                    VerificationPurpose::ContractDownload if !self.contract_signed => {
+                        return Err(LoanError::StepMissing("the e-signed contract"))
+                    }
+                    VerificationPurpose::ContractDownload => {}
+                }
+                LoanEvent::CustomerVerified { purpose, passed }
+            }
+            LoanCommand::ChooseAmount {
+                amount,
+                term_months,
+            } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::AwaitingDisbursement)?;
+                self.online()?;
+                match self.choose_amount(amount, term_months, services)? {
+                    Some(event) => event,
+                    None => return Ok(()), // the same choice again
+                }
+            }
+            LoanCommand::SetSigningRate { annual_rate } => {
+                self.require(Product::RongxinMiaodai)?;
+                self.at(Node::AwaitingDisbursement)?;
+                self.online()?;
+                self.unsigned_offer()?;
+                if !(Decimal::ZERO..Decimal::ONE).contains(&annual_rate) {
+                    return Err(super::ledger::LedgerError::from(
+                        crate::repayment::RepaymentError::BadRate,
+                    )
+                    .into());
+                }
+                if self.signing_rate == Some(annual_rate) {
+                    return Ok(());
+                }
+                let terms = self.contract.as_ref().map(|current| ContractTerms {
+                    version: current.version + 1,
+                    annual_rate,
+                    ..current.clone()
+                });
+                LoanEvent::SigningRateSet { annual_rate, terms }
             }
             LoanCommand::Decline { reason } => {
                 self.require(Product::RongxinMiaodai)?;
@@ -469,26 +744,55 @@ impl Aggregate for LoanApplication {
                 let reason = text(&reason, "reason")?;
                 LoanEvent::LoanDeclined { reason }
             }
-            LoanCommand::Resubmit { amount } => {
+            LoanCommand::Resubmit {
+                amount,
+                term_months,
+                purpose,
+            } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::Declined)?;
-                let amount = amount.unwrap_or(self.amount);
-                if amount <= Decimal::ZERO || amount.round_dp(2) != amount {
-                    return Err(LoanError::Invalid("amount must be positive, in fen".into()));
+                let amount = amount
+                    .map(|a| amount_in_fen(a, "amount"))
+                    .transpose()?
+                    .or((self.amount > Decimal::ZERO).then_some(self.amount));
+                LoanEvent::LoanResubmitted {
+                    amount,
+                    term_months: term_months.or(self.term_months).map(term).transpose()?,
+                    purpose: match purpose {
+                        Some(p) => Some(text(&p, "purpose")?),
+                        None => self.purpose.clone(),
+                    },
                 }
-                LoanEvent::LoanResubmitted { amount }
             }
             LoanCommand::SignContract {
                 signature_ref,
-                annual_rate,
-                term_months,
-                method,
+                terms_digest,
             } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::AwaitingDisbursement)?;
                 self.online()?;
+                let Some(contract) = &self.contract else {
+                    return Err(LoanError::StepMissing("the amount chosen after approval"));
+                };
+                let digest = terms_digest.trim().to_ascii_lowercase();
                 if self.contract_signed {
-                    return Ok(());
+                    // A retried signature of the signed terms changes nothing.
+                    return if digest == contract.digest() {
+                        Ok(())
+                    } else {
+                        Err(LoanError::AlreadySigned)
+                    };
+                }
+                if digest != contract.digest() {
+                    return Err(LoanError::TermsChanged {
+                        version: contract.version,
+                    });
+                }
+                // 003 §二(四): 30万以下…客户签署《贷款用途声明书》后，走签署合同流程.
+                if self.declared_purpose.as_deref() != Some(contract.purpose.as_str()) {
+                    return Err(LoanError::StepMissing(
+                        LoanDocument::LoanPurposeDeclaration.title_zh(),
+                    ));
                 }
                 let signature_ref = signature_ref.trim().to_string();
                 if signature_ref.is_empty() || signature_ref.len() > 500 {
@@ -496,16 +800,10 @@ impl Aggregate for LoanApplication {
                         "signatureRef must be 1 to 500 characters".into(),
                     ));
                 }
-                let terms = LoanTerms {
-                    annual_rate,
-                    term_months,
-                    method,
-                    penalty_annual_rate: services.loans.penalty_annual_rate,
-                };
-                terms.check().map_err(super::ledger::LedgerError::from)?;
                 LoanEvent::ContractSigned {
                     signature_ref,
-                    terms: Some(terms),
+                    terms: Some(contract.loan_terms()),
+                    contract: Some(contract.clone()),
                 }
             }
             LoanCommand::ConfirmDisbursement { account } => {
@@ -569,8 +867,12 @@ impl Aggregate for LoanApplication {
                 channel_code,
                 manager_id,
                 property_location,
+                term_months,
+                purpose,
                 ..
             } => {
+                self.term_months = term_months;
+                self.purpose = purpose;
                 self.property_location = property_location;
                 self.product_code = product_code;
                 self.channel_code = channel_code;
@@ -580,7 +882,7 @@ impl Aggregate for LoanApplication {
                 self.task_kind = task_kind;
                 self.participants = participants;
                 self.product = product;
-                self.amount = amount;
+                self.amount = amount.unwrap_or_default();
                 self.node = Some(match product {
                     Product::Yongxu => Node::Submitted,
                     Product::RongxinMiaodai => Node::Applying,
@@ -608,20 +910,76 @@ impl Aggregate for LoanApplication {
                 self.face_check_passed |= passed;
                 self.face_failures = (day, failures_today);
             }
-            LoanEvent::ApprovalRequested { route, .. } => {
+            LoanEvent::ApprovalRequested { route, amount, .. } => {
+                // A 1.0 online request named the amount; a 1.1 one chooses it later.
+                self.amount = amount.unwrap_or_default();
                 self.route = Some(route);
+                self.verified_for_submission = false; // each submission is checked anew
                 self.node = Some(Node::Approving);
             }
-            LoanEvent::LoanApproved { .. } => self.node = Some(Node::AwaitingDisbursement),
+            LoanEvent::LoanApproved { offer, .. } => {
+                if offer.is_some() {
+                    self.offer = offer;
+                }
+                self.node = Some(Node::AwaitingDisbursement);
+            }
             LoanEvent::LoanDeclined { .. } => self.node = Some(Node::Declined),
-            LoanEvent::LoanResubmitted { amount } => {
-                self.amount = amount;
+            LoanEvent::LoanResubmitted {
+                amount,
+                term_months,
+                purpose,
+            } => {
+                self.amount = amount.unwrap_or_default();
+                self.term_months = term_months.or(self.term_months);
+                self.purpose = purpose.or(self.purpose.take());
                 self.route = None;
+                self.offer = None;
+                self.contract = None;
+                self.signing_rate = None;
+                self.declared_purpose = None;
                 self.node = Some(Node::Applying);
             }
-            LoanEvent::ContractSigned { terms, .. } => {
+            LoanEvent::LoanDocumentAccepted {
+                document, purpose, ..
+            } => {
+                if document == LoanDocument::LoanPurposeDeclaration {
+                    self.declared_purpose = purpose;
+                }
+                self.accepted.insert(document);
+            }
+            LoanEvent::CustomerVerified { purpose, passed } => {
+                if purpose == VerificationPurpose::Submission {
+                    self.verified_for_submission = passed;
+                }
+            }
+            LoanEvent::LoanAmountChosen {
+                amount,
+                term_months,
+                route,
+                terms,
+            } => {
+                self.amount = amount;
+                self.term_months = Some(term_months);
+                self.route = Some(route);
+                if route == ApprovalRoute::Manual {
+                    self.node = Some(Node::Approving);
+                }
+                self.contract = terms;
+            }
+            LoanEvent::SigningRateSet { annual_rate, terms } => {
+                self.signing_rate = Some(annual_rate);
+                if terms.is_some() {
+                    self.contract = terms;
+                }
+            }
+            LoanEvent::ContractSigned {
+                terms, contract, ..
+            } => {
                 self.contract_signed = true;
                 self.terms = terms;
+                if contract.is_some() {
+                    self.contract = contract;
+                }
             }
             LoanEvent::DisbursementRequested {
                 request_id,

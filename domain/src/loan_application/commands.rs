@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Node, Product, WhitelistResult};
 use super::ledger::RepaymentChannel;
+use super::terms::{LoanDocument, VerificationPurpose};
 use crate::interview_task::{ParticipantInput, TaskKind};
 use crate::repayment::{PrepaymentChoice, RepaymentMethod};
 
@@ -17,8 +18,13 @@ pub enum LoanCommand {
         product: Product,
         /// Loan contract number, the key of its interview tasks.
         contract_no: String,
-        /// Amount applied for (CNY).
-        amount: Decimal,
+        /// Amount applied for (CNY): required for 永续贷 and 融信贷; 融信秒贷 drops it
+        /// (003 §二(三): 融信秒贷删掉"申请贷款（元）") and takes it after approval.
+        amount: Option<Decimal>,
+        /// 贷款期限 in months the customer chose (融信秒贷: required).
+        term_months: Option<u32>,
+        /// 贷款用途 (融信秒贷: required).
+        purpose: Option<String>,
         /// Interview flow the product uses.
         task_kind: TaskKind,
         /// Product code.
@@ -74,27 +80,61 @@ pub enum LoanCommand {
         /// The approved credit limit (授信额度, 003 §二(一)); the credit system
         /// always gives it, a manager when known.
         credit_limit: Option<Decimal>,
+        /// 执行年利率 the credit system offers (online approval: required).
+        annual_rate: Option<Decimal>,
+        /// The terms (months) the credit system allows; the applied term when none.
+        allowed_term_months: Vec<u32>,
+        /// 还款方式 of the product (等额本息 unless it says otherwise).
+        method: RepaymentMethod,
+    },
+    /// 融信秒贷: the customer accepts a text (授权书, 声明书) in the version shown.
+    AcceptDocument {
+        /// Which text.
+        document: LoanDocument,
+        /// The version of the text the customer was shown.
+        version: String,
+    },
+    /// 融信秒贷: the verification service checked the customer's SMS code and
+    /// transaction password (never the customer's own client).
+    RecordVerification {
+        /// What the check was for.
+        purpose: VerificationPurpose,
+        /// Whether it passed.
+        passed: bool,
+    },
+    /// 融信秒贷: after approval the customer chooses the amount (≤ 授信额度) and,
+    /// among the terms the bank allows, the term; the amount decides the route.
+    ChooseAmount {
+        /// 期望贷款的额度.
+        amount: Decimal,
+        /// A term among the allowed ones; the applied term when none.
+        term_months: Option<u32>,
+    },
+    /// 融信秒贷: the credit system sets the final signing rate (最终签约利率).
+    SetSigningRate {
+        /// The rate, e.g. 0.0435.
+        annual_rate: Decimal,
     },
     /// 融信秒贷: declined (未通过).
     Decline {
         /// Why.
         reason: String,
     },
-    /// 融信秒贷: a declined application is submitted again, possibly for another amount.
+    /// 融信秒贷: a declined application is submitted again, possibly changed.
     Resubmit {
-        /// New amount, if it changes.
+        /// New amount (融信贷), if it changes.
         amount: Option<Decimal>,
+        /// New term, if it changes.
+        term_months: Option<u32>,
+        /// New purpose, if it changes.
+        purpose: Option<String>,
     },
-    /// 融信秒贷: the contract was e-signed (数字签名).
+    /// 融信秒贷: the customer e-signs (数字签名) the contract's current terms.
     SignContract {
         /// Reference of the signed contract.
         signature_ref: String,
-        /// 执行年利率 of the contract, e.g. 0.0435.
-        annual_rate: Decimal,
-        /// 额度期限 in months.
-        term_months: u32,
-        /// 还款方式 (等额本息 unless the product says otherwise).
-        method: RepaymentMethod,
+        /// The digest of the terms the customer accepts; refused if they changed.
+        terms_digest: String,
     },
     /// 融信秒贷: the customer confirmed disbursement (确认放款).
     ConfirmDisbursement {

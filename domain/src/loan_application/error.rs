@@ -86,6 +86,16 @@ pub enum LoanError {
         /// The quote's day.
         quoted_on: chrono::NaiveDate,
     },
+    /// The contract's terms changed since the customer was shown them (a new
+    /// amount, term or signing rate): the signature names other terms.
+    #[error("the contract's terms changed (now version {version}); review them and sign again")]
+    TermsChanged {
+        /// The terms' current version.
+        version: u32,
+    },
+    /// The contract is signed: its terms no longer change.
+    #[error("the contract is already signed")]
+    AlreadySigned,
     /// The approver's role may not approve on this route.
     #[error("a {route:?} approval cannot be given by {role}")]
     WrongApprover {
@@ -106,7 +116,9 @@ impl DomainError for LoanError {
             }
             LoanError::NotOpen { .. }
             | LoanError::PrepaymentOpen(_)
-            | LoanError::QuoteMismatch { .. } => ErrorCode::Conflict,
+            | LoanError::QuoteMismatch { .. }
+            | LoanError::TermsChanged { .. }
+            | LoanError::AlreadySigned => ErrorCode::Conflict,
             LoanError::InvalidTransition { .. }
             | LoanError::InterviewNotPassed
             | LoanError::WrongProduct { .. }

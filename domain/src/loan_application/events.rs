@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{ApprovalRoute, Node, Product, WhitelistResult};
 use super::ledger::{LoanTerms, PenaltyAccrual, PrepaymentQuote, RepaymentChannel, RepaymentPart};
+use super::terms::{ContractTerms, CreditOffer, LoanDocument, VerificationPurpose};
 use crate::interview_task::{Participant, TaskKind};
 use crate::repayment::{PlannedInstallment, PrepaymentChoice};
 
@@ -19,8 +20,14 @@ pub enum LoanEvent {
         product: Product,
         /// Contract.
         contract_no: String,
-        /// Amount.
-        amount: Decimal,
+        /// Amount applied for (none for 融信秒贷, which chooses it after approval).
+        amount: Option<Decimal>,
+        /// 贷款期限 chosen at application (融信秒贷).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        term_months: Option<u32>,
+        /// 贷款用途 (融信秒贷).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
         /// Interview flow.
         task_kind: TaskKind,
         /// Product code.
@@ -80,8 +87,8 @@ pub enum LoanEvent {
     },
     /// Submitted for approval on a route (申请中 → 审批中).
     ApprovalRequested {
-        /// Amount.
-        amount: Decimal,
+        /// Amount applied for (none for 融信秒贷 online: chosen after approval).
+        amount: Option<Decimal>,
         /// Who approves.
         route: ApprovalRoute,
         /// The limit in force.
@@ -95,16 +102,64 @@ pub enum LoanEvent {
         /// stored before it was recorded).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         credit_limit: Option<Decimal>,
+        /// What the credit system offered online (absent for a manager's
+        /// approval and in events stored before offers were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offer: Option<CreditOffer>,
     },
     /// Declined (未通过).
     LoanDeclined {
-        /// Why.
+        /// Why, in the credit system's wording (passed through to the customer).
         reason: String,
     },
     /// Submitted again (未通过 → 申请中).
     LoanResubmitted {
-        /// The amount now.
+        /// The amount now (none for 融信秒贷 online).
+        amount: Option<Decimal>,
+        /// The term now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        term_months: Option<u32>,
+        /// The purpose now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
+    },
+    /// The customer accepted a text (授权书, 声明书); the metadata says who and when.
+    LoanDocumentAccepted {
+        /// Which text.
+        document: LoanDocument,
+        /// Its version, as shown.
+        version: String,
+        /// The purpose declared (贷款用途声明书).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
+    },
+    /// The verification service checked the SMS code and transaction password.
+    CustomerVerified {
+        /// What for.
+        purpose: VerificationPurpose,
+        /// Whether it passed.
+        passed: bool,
+    },
+    /// After approval the customer chose the amount and term (期望额度 ≤ 授信额度);
+    /// online, the contract's terms follow; above the online limit a manager approves.
+    LoanAmountChosen {
+        /// The amount.
         amount: Decimal,
+        /// The term.
+        term_months: u32,
+        /// Online (AUTOMATIC) or, above the limit, a manager (MANUAL).
+        route: ApprovalRoute,
+        /// The contract's terms now (online only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        terms: Option<ContractTerms>,
+    },
+    /// The credit system set the final signing rate (最终签约利率).
+    SigningRateSet {
+        /// The rate.
+        annual_rate: Decimal,
+        /// The contract's terms now, when the amount is chosen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        terms: Option<ContractTerms>,
     },
     /// The contract was e-signed.
     ContractSigned {
@@ -113,6 +168,10 @@ pub enum LoanEvent {
         /// The contract's terms (absent in events stored before they were recorded).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         terms: Option<LoanTerms>,
+        /// The full terms signed, with their version (absent in events stored
+        /// before the bank set the terms: those carried the customer's figures).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contract: Option<ContractTerms>,
     },
     /// The customer confirmed disbursement; the core is asked to pay out
     /// (待放款 → 放款中). Downstream: the core reads it from the loan topic.
@@ -282,6 +341,10 @@ impl DomainEvent for LoanEvent {
             LoanEvent::LoanDeclined { .. } => "LoanDeclined",
             LoanEvent::LoanResubmitted { .. } => "LoanResubmitted",
             LoanEvent::ContractSigned { .. } => "ContractSigned",
+            LoanEvent::LoanDocumentAccepted { .. } => "LoanDocumentAccepted",
+            LoanEvent::CustomerVerified { .. } => "CustomerVerified",
+            LoanEvent::LoanAmountChosen { .. } => "LoanAmountChosen",
+            LoanEvent::SigningRateSet { .. } => "SigningRateSet",
             LoanEvent::LoanDisbursed { .. } => "LoanDisbursed",
             LoanEvent::DisbursementRequested { .. } => "DisbursementRequested",
             LoanEvent::DisbursementFailed { .. } => "DisbursementFailed",
@@ -300,6 +363,15 @@ impl DomainEvent for LoanEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            // 1.1: the bank sets the terms (issue 32); `crate::upcast` lifts 1.0.
+            LoanEvent::LoanSubmitted { .. }
+            | LoanEvent::ApprovalRequested { .. }
+            | LoanEvent::LoanApproved { .. }
+            | LoanEvent::LoanResubmitted { .. }
+            | LoanEvent::ContractSigned { .. } => "1.1",
+            _ => "1.0",
+        }
+        .to_string()
     }
 }

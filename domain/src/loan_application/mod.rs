@@ -8,11 +8,13 @@ mod commands;
 mod error;
 mod events;
 pub mod ledger;
+pub mod terms;
 
 pub use aggregate::{ApprovalRoute, LoanApplication, Node, Product, WhitelistResult};
 pub use commands::{DisbursementOutcome, LoanCommand, OpenPartnerLoan};
 pub use error::LoanError;
 pub use events::{Disbursement, LoanEvent};
+pub use terms::{ContractTerms, CreditOffer, LoanDocument, VerificationPurpose};
 
 /// Aggregate type name in the event log.
 pub const AGGREGATE_TYPE: &str = "loan-application";

@@ -94,3 +94,120 @@ pub(crate) async fn passed_at_interview(
     data(&conclude(app, &task, "PASS").await);
     task
 }
+
+/// The credit system.
+pub(crate) const CORE: (&str, &str) = ("CORE", "CREDIT_SYSTEM");
+/// The borrower of every 融信秒贷 application here.
+pub(crate) const MIAODAI_CUSTOMER: (&str, &str) = (BORROWER_ID, "CUSTOMER");
+
+/// `mutation(id: "<id>"<args>)` as `who`, returning the loan (`fields`).
+pub(crate) async fn loan_step(
+    app: &TestApp,
+    who: (&str, &str),
+    id: &str,
+    mutation: &str,
+    args: &str,
+    fields: &str,
+) -> Value {
+    app.graphql_as(
+        who,
+        &format!("mutation {{ {mutation}(id: \"{id}\"{args}) {{ loan {{ {fields} }} }} }}"),
+        json!({}),
+    )
+    .await
+}
+
+/// A 融信秒贷 application of `MIAODAI_CUSTOMER` for 12 months' 装修, submitted by
+/// the credit system (003 §二(三): no amount), `extra` merged into the input.
+pub(crate) async fn miaodai_application(app: &TestApp, id: &str, extra: Value) -> Value {
+    let mut input = json!({
+        "applicationNo": id, "product": "RONGXIN_MIAODAI", "contractNo": format!("HT-{id}"),
+        "termMonths": 12, "purpose": "装修",
+        "taskKind": "YUNDAI_DIRECT", "productCode": "RXMD", "channelCode": "ZXYH", "managerId": "M0001",
+        "participants": [{ "name": "王建国", "idNumber": BORROWER_ID, "phone": "13800138000", "roles": ["BORROWER"] }]
+    });
+    if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+        input.extend(extra.clone());
+    }
+    app.graphql_as(
+        CORE,
+        "mutation($input: SubmitLoanInput!) { submitLoanApplication(input: $input) { loan { id node } } }",
+        json!({ "input": input }),
+    )
+    .await
+}
+
+/// 003 §二(二)–(四) up to 审批中: both authorisations, the ERP whitelist, the
+/// face check, the SMS code and transaction password, then submission.
+pub(crate) async fn miaodai_submitted(app: &TestApp, id: &str, whitelist: &str) -> Value {
+    for document in ["EMPLOYEE_INFO_QUERY", "CREDIT_REPORT_QUERY"] {
+        let args = format!(", document: {document}, version: \"2021.1\"");
+        data(&loan_step(app, MIAODAI_CUSTOMER, id, "acceptLoanDocument", &args, "id").await);
+    }
+    let whitelist = format!(", result: {whitelist}");
+    data(&loan_step(app, CORE, id, "recordWhitelistResult", &whitelist, "id").await);
+    data(
+        &loan_step(
+            app,
+            VERIFIER,
+            id,
+            "recordLoanFaceCheck",
+            ", passed: true",
+            "id",
+        )
+        .await,
+    );
+    let verified = ", purpose: SUBMISSION, passed: true";
+    data(&loan_step(app, VERIFIER, id, "recordLoanVerification", verified, "id").await);
+    loan_step(
+        app,
+        MIAODAI_CUSTOMER,
+        id,
+        "submitForApproval",
+        "",
+        "id node route",
+    )
+    .await
+}
+
+/// Submitted, then approved by the credit system with `limit` at `rate` for 12 or 24 months.
+pub(crate) async fn miaodai_approved(app: &TestApp, id: &str, limit: &str, rate: &str) {
+    data(&miaodai_application(app, id, json!({})).await);
+    data(&miaodai_submitted(app, id, "MIAODAI").await);
+    let offer =
+        format!(", creditLimit: \"{limit}\", annualRate: \"{rate}\", allowedTermMonths: [12, 24]");
+    data(&loan_step(app, CORE, id, "approveLoanApplication", &offer, "id").await);
+}
+
+/// The customer chooses `amount`, declares the purpose and signs the terms
+/// shown; returns them (`contractTerms`).
+pub(crate) async fn miaodai_signed(app: &TestApp, id: &str, amount: &str) -> Value {
+    let chosen = loan_step(
+        app,
+        MIAODAI_CUSTOMER,
+        id,
+        "chooseLoanAmount",
+        &format!(", amount: \"{amount}\""),
+        "contractTerms { version digest amount annualRate termMonths repaymentMethod }",
+    )
+    .await;
+    let terms = data(&chosen)["chooseLoanAmount"]["loan"]["contractTerms"].clone();
+    let declared = ", document: LOAN_PURPOSE_DECLARATION, version: \"2021.1\"";
+    data(
+        &loan_step(
+            app,
+            MIAODAI_CUSTOMER,
+            id,
+            "acceptLoanDocument",
+            declared,
+            "id",
+        )
+        .await,
+    );
+    let sign = format!(
+        ", signatureRef: \"sig://{id}\", termsDigest: \"{}\"",
+        terms["digest"].as_str().unwrap()
+    );
+    data(&loan_step(app, MIAODAI_CUSTOMER, id, "signLoanContract", &sign, "id").await);
+    terms
+}

@@ -318,7 +318,9 @@ impl LoanApplication {
             LoanEvent::LoanSubmitted {
                 product: Product::Partner,
                 contract_no: open.order_no,
-                amount: open.amount,
+                amount: Some(open.amount),
+                term_months: Some(open.term_months),
+                purpose: None,
                 task_kind: Default::default(),
                 product_code: String::new(),
                 channel_code: open.partner,

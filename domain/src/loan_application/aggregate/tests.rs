@@ -24,7 +24,9 @@ fn submitted() -> LoanEvent {
     LoanEvent::LoanSubmitted {
         product: Product::Yongxu,
         contract_no: "HT1".into(),
-        amount: Decimal::new(50_000_000, 2),
+        amount: Some(Decimal::new(50_000_000, 2)),
+        term_months: None,
+        purpose: None,
         task_kind: TaskKind::YongxuVideoInterview,
         product_code: "YXD".into(),
         channel_code: "YYZX".into(),
@@ -140,6 +142,8 @@ pub(super) mod miaodai {
     use std::str::FromStr;
 
     use super::*;
+    use crate::loan_application::terms::{ContractTerms, CreditOffer, LoanDocument};
+    use crate::repayment::RepaymentMethod;
 
     fn on(day: u32, hour: u32) -> DomainServices {
         DomainServices::fixed_at(
@@ -150,6 +154,11 @@ pub(super) mod miaodai {
         )
     }
 
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    /// A 融信秒贷 application for 12 months' 装修; `amount` only for 融信贷 ("" none).
     pub(super) fn applied(amount: &str) -> LoanEvent {
         let LoanEvent::LoanSubmitted {
             contract_no,
@@ -166,7 +175,9 @@ pub(super) mod miaodai {
         LoanEvent::LoanSubmitted {
             product: Product::RongxinMiaodai,
             contract_no,
-            amount: Decimal::from_str(amount).unwrap(),
+            amount: (!amount.is_empty()).then(|| d(amount)),
+            term_months: Some(12),
+            purpose: Some("装修".into()),
             task_kind,
             product_code,
             channel_code,
@@ -176,57 +187,171 @@ pub(super) mod miaodai {
         }
     }
 
+    fn accepted(document: LoanDocument) -> LoanEvent {
+        LoanEvent::LoanDocumentAccepted {
+            document,
+            version: "2021.1".into(),
+            purpose: (document == LoanDocument::LoanPurposeDeclaration).then(|| "装修".into()),
+        }
+    }
+
+    /// Whitelist, face check, both authorisations and the SMS/password check done.
     pub(super) fn ready(amount: &str, whitelist: WhitelistResult) -> Vec<LoanEvent> {
         vec![
             applied(amount),
+            accepted(LoanDocument::EmployeeInfoQuery),
+            accepted(LoanDocument::CreditReportQuery),
             LoanEvent::WhitelistChecked { result: whitelist },
             LoanEvent::FaceChecked {
                 passed: true,
                 day: "2026-11-23".into(),
                 failures_today: 0,
             },
+            LoanEvent::CustomerVerified {
+                purpose: VerificationPurpose::Submission,
+                passed: true,
+            },
         ]
     }
 
-    fn route(amount: &str, whitelist: WhitelistResult) -> ApprovalRoute {
+    fn offer(limit: &str) -> CreditOffer {
+        CreditOffer {
+            credit_limit: d(limit),
+            annual_rate: d("0.06"),
+            allowed_term_months: vec![12, 24],
+            method: RepaymentMethod::EqualInstallments,
+        }
+    }
+
+    /// Approved online with a limit of `limit` at 6 %, 12 or 24 months.
+    pub(super) fn approved_online(limit: &str) -> Vec<LoanEvent> {
+        let mut events = ready("", WhitelistResult::Miaodai);
+        events.push(LoanEvent::ApprovalRequested {
+            amount: None,
+            route: ApprovalRoute::Automatic,
+            auto_approval_limit: Decimal::new(300_000, 0),
+        });
+        events.push(LoanEvent::LoanApproved {
+            route: ApprovalRoute::Automatic,
+            credit_limit: Some(d(limit)),
+            offer: Some(offer(limit)),
+        });
+        events
+    }
+
+    pub(super) fn contract(amount: &str, version: u32) -> ContractTerms {
+        ContractTerms {
+            version,
+            amount: d(amount),
+            currency: "CNY".into(),
+            term_months: 12,
+            annual_rate: d("0.06"),
+            purpose: "装修".into(),
+            method: RepaymentMethod::EqualInstallments,
+            penalty_annual_rate: Decimal::ZERO,
+        }
+    }
+
+    fn chosen(amount: &str) -> LoanEvent {
+        LoanEvent::LoanAmountChosen {
+            amount: d(amount),
+            term_months: 12,
+            route: ApprovalRoute::Automatic,
+            terms: Some(contract(amount, 1)),
+        }
+    }
+
+    fn sign(digest: String) -> LoanCommand {
+        LoanCommand::SignContract {
+            signature_ref: "sig://1".into(),
+            terms_digest: digest,
+        }
+    }
+
+    fn submit_route(whitelist: WhitelistResult, amount: &str) -> Result<ApprovalRoute, LoanError> {
         let events = TestFramework::<LoanApplication>::with(on(23, 10))
             .given(ready(amount, whitelist))
             .when(LoanCommand::SubmitForApproval)
-            .inspect_result()
-            .unwrap();
+            .inspect_result()?;
         match &events[0] {
-            LoanEvent::ApprovalRequested { route, .. } => *route,
+            LoanEvent::ApprovalRequested { route, .. } => Ok(*route),
             other => panic!("unexpected {other:?}"),
         }
     }
 
-    /// 003_b9ff603350013dbe.txt: 按照30万以内秒批秒贷，30万以上…转为线下客户经理审批 —
-    /// 300,000 itself is online, a fen more is manual.
+    /// 003 §二(四): the 秒贷 customer applies without an amount and chooses it
+    /// after approval; 融信贷 keeps 申请贷款（元） and a manager approves.
     #[test]
-    fn the_amount_routes_at_the_300000_boundary() {
+    fn the_whitelist_decides_who_approves() {
         assert_eq!(
-            route("300000.00", WhitelistResult::Miaodai),
-            ApprovalRoute::Automatic
+            submit_route(WhitelistResult::Miaodai, ""),
+            Ok(ApprovalRoute::Automatic)
         );
         assert_eq!(
-            route("300000.01", WhitelistResult::Miaodai),
-            ApprovalRoute::Manual
+            submit_route(WhitelistResult::Rongxindai, "1000.00"),
+            Ok(ApprovalRoute::Manual)
         );
         assert_eq!(
-            route("1000.00", WhitelistResult::Rongxindai),
-            ApprovalRoute::Manual
+            submit_route(WhitelistResult::Rongxindai, ""),
+            Err(LoanError::StepMissing("the amount applied for (融信贷)"))
         );
+    }
+
+    /// 003 §二(二) 双协议勾选 in order, and §二(四) the SMS code and transaction
+    /// password checked (by the verification service) before submission.
+    #[test]
+    fn submission_needs_both_authorisations_and_the_verification() {
+        let without = |skip: usize| {
+            let mut given = ready("", WhitelistResult::Miaodai);
+            given.remove(skip);
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(given)
+                .when(LoanCommand::SubmitForApproval)
+                .inspect_result()
+                .unwrap_err()
+        };
+        assert_eq!(
+            without(1),
+            LoanError::StepMissing("《个人员工信息查询授权书》")
+        );
+        assert_eq!(
+            without(2),
+            LoanError::StepMissing("《个人信用报告查询授权书》")
+        );
+        assert_eq!(
+            without(5),
+            LoanError::StepMissing("the SMS code and transaction password check")
+        );
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(vec![applied("")])
+            .when(LoanCommand::AcceptDocument {
+                document: LoanDocument::CreditReportQuery,
+                version: "2021.1".into(),
+            })
+            .then_expect_error(LoanError::StepMissing("《个人员工信息查询授权书》"));
+        // A failed check after a passed one leaves the customer unverified.
+        let mut given = ready("", WhitelistResult::Miaodai);
+        given.push(LoanEvent::CustomerVerified {
+            purpose: VerificationPurpose::Submission,
+            passed: false,
+        });
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given)
+            .when(LoanCommand::SubmitForApproval)
+            .then_expect_error(LoanError::StepMissing(
+                "the SMS code and transaction password check",
+            ));
     }
 
     /// 003_b9ff603350013dbe.txt: 查无结果，不属于中石油员工标准…告知客户并无贷款资格.
     #[test]
     fn a_not_eligible_applicant_cannot_go_on() {
         TestFramework::<LoanApplication>::with(on(23, 10))
-            .given(ready("1000.00", WhitelistResult::NotEligible))
+            .given(ready("", WhitelistResult::NotEligible))
             .when(LoanCommand::SubmitForApproval)
             .then_expect_error(LoanError::NotEligible);
         TestFramework::<LoanApplication>::with(on(23, 10))
-            .given(vec![applied("1000.00")])
+            .given(vec![applied("")])
             .when(LoanCommand::SubmitForApproval)
             .then_expect_error(LoanError::StepMissing("the ERP whitelist check"));
     }
@@ -239,7 +364,7 @@ pub(super) mod miaodai {
             day: "2026-11-23".into(),
             failures_today: n,
         };
-        let given: Vec<LoanEvent> = std::iter::once(applied("1000.00"))
+        let given: Vec<LoanEvent> = std::iter::once(applied(""))
             .chain((1..=5).map(failures))
             .collect();
         TestFramework::<LoanApplication>::with(on(23, 23))
@@ -257,94 +382,144 @@ pub(super) mod miaodai {
             }]);
     }
 
+    fn approve(role: &str, limit: Option<&str>, rate: Option<&str>) -> LoanCommand {
+        LoanCommand::Approve {
+            approver_role: role.into(),
+            credit_limit: limit.map(d),
+            annual_rate: rate.map(d),
+            allowed_term_months: vec![24, 12, 24],
+            method: RepaymentMethod::EqualInstallments,
+        }
+    }
+
+    /// 003: 融信秒贷贷款利率，由个贷系统提供 — the online approval is the credit
+    /// system's offer (limit, rate, the terms allowed), and only its own.
     #[test]
-    fn only_the_routes_approver_approves() {
-        let mut given = ready("1000.00", WhitelistResult::Miaodai);
+    fn the_credit_system_approves_with_its_offer() {
+        let mut given = ready("", WhitelistResult::Miaodai);
         given.push(LoanEvent::ApprovalRequested {
-            amount: Decimal::from_str("1000.00").unwrap(),
+            amount: None,
             route: ApprovalRoute::Automatic,
             auto_approval_limit: Decimal::new(300_000, 0),
         });
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())
-            .when(LoanCommand::Approve {
-                approver_role: "ACCOUNT_MANAGER".into(),
-                credit_limit: None,
-            })
+            .when(approve("ACCOUNT_MANAGER", Some("5000.00"), Some("0.06")))
             .then_expect_error(LoanError::WrongApprover {
                 route: ApprovalRoute::Automatic,
                 role: "ACCOUNT_MANAGER".into(),
             });
         TestFramework::<LoanApplication>::with(on(23, 10))
-            .given(given)
-            .when(LoanCommand::Approve {
-                approver_role: "CREDIT_SYSTEM".into(),
-                credit_limit: Some(Decimal::from_str("5000.00").unwrap()),
-            })
-            .then_expect_events(vec![LoanEvent::LoanApproved {
-                route: ApprovalRoute::Automatic,
-                credit_limit: Some(Decimal::from_str("5000.00").unwrap()),
-            }]);
-    }
-
-    /// 003 §二(一): 期望额度小于等于授信审批额度 — the credit system approves
-    /// with its limit, and an amount above it is refused.
-    #[test]
-    fn the_amount_must_be_within_the_credit_limit() {
-        let mut given = ready("1000.00", WhitelistResult::Miaodai);
-        given.push(LoanEvent::ApprovalRequested {
-            amount: Decimal::from_str("1000.00").unwrap(),
-            route: ApprovalRoute::Automatic,
-            auto_approval_limit: Decimal::new(300_000, 0),
-        });
-        let approve = |limit: Option<&str>| LoanCommand::Approve {
-            approver_role: "CREDIT_SYSTEM".into(),
-            credit_limit: limit.map(|l| Decimal::from_str(l).unwrap()),
-        };
-        TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())
-            .when(approve(Some("999.99")))
-            .then_expect_error(LoanError::AboveCreditLimit {
-                amount: Decimal::from_str("1000.00").unwrap(),
-                limit: Decimal::from_str("999.99").unwrap(),
-            });
-        TestFramework::<LoanApplication>::with(on(23, 10))
-            .given(given.clone())
-            .when(approve(None))
+            .when(approve("CREDIT_SYSTEM", None, Some("0.06")))
             .then_expect_error(LoanError::Invalid(
                 "the credit system approves with the creditLimit it granted".into(),
             ));
         TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(approve("CREDIT_SYSTEM", Some("5000.00"), None))
+            .then_expect_error(LoanError::Invalid(
+                "the credit system approves with the annualRate it offers".into(),
+            ));
+        TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given)
-            .when(approve(Some("1000.00")))
+            .when(approve("CREDIT_SYSTEM", Some("5000.00"), Some("0.06")))
             .then_expect_events(vec![LoanEvent::LoanApproved {
                 route: ApprovalRoute::Automatic,
-                credit_limit: Some(Decimal::from_str("1000.00").unwrap()),
+                credit_limit: Some(d("5000.00")),
+                offer: Some(offer("5000.00")),
             }]);
     }
 
-    /// 003 §二(一): 如果期望额度大于30万元，则后续签约流程以及放款流程转成线下 — a
-    /// manually approved loan cannot be e-signed or disbursed online.
+    /// 003 §二(四): 期望贷款的额度…小于等于授信审批额度; the term is one the bank allows.
     #[test]
-    fn a_manually_approved_loan_signs_and_disburses_offline() {
-        let mut given = ready("300000.01", WhitelistResult::Miaodai);
-        given.push(LoanEvent::ApprovalRequested {
-            amount: Decimal::from_str("300000.01").unwrap(),
-            route: ApprovalRoute::Manual,
-            auto_approval_limit: Decimal::new(300_000, 0),
-        });
+    fn the_customer_chooses_an_amount_within_the_limit_and_an_allowed_term() {
+        let choose = |amount: &str, term: Option<u32>| {
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(approved_online("20000.00"))
+                .when(LoanCommand::ChooseAmount {
+                    amount: d(amount),
+                    term_months: term,
+                })
+                .inspect_result()
+        };
+        assert_eq!(
+            choose("20000.01", None),
+            Err(LoanError::AboveCreditLimit {
+                amount: d("20000.01"),
+                limit: d("20000.00"),
+            })
+        );
+        assert_eq!(
+            choose("12000.00", Some(36)),
+            Err(LoanError::Invalid(
+                "termMonths must be one the bank allows: 12, 24".into()
+            ))
+        );
+        assert_eq!(choose("12000.00", None), Ok(vec![chosen("12000.00")]));
+        let Ok(events) = choose("12000.00", Some(24)) else {
+            panic!()
+        };
+        let LoanEvent::LoanAmountChosen {
+            terms: Some(terms), ..
+        } = &events[0]
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!(terms.term_months, 24);
+        assert_eq!(terms.annual_rate, d("0.06"), "the bank's rate");
+    }
+
+    /// 003 §二(四): 如果期望额度大于30万元，则后续签约流程以及放款流程转成线下 — the
+    /// amount chosen decides the route: 300,000.00 is online, a fen more goes to
+    /// a manager and is then signed and paid out offline.
+    #[test]
+    fn the_chosen_amount_routes_at_the_300000_boundary() {
+        let choose = |amount: &str| {
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(approved_online("500000.00"))
+                .when(LoanCommand::ChooseAmount {
+                    amount: d(amount),
+                    term_months: None,
+                })
+                .inspect_result()
+                .unwrap()
+        };
+        assert!(matches!(
+            choose("300000.00")[0],
+            LoanEvent::LoanAmountChosen {
+                route: ApprovalRoute::Automatic,
+                terms: Some(_),
+                ..
+            }
+        ));
+        let offline = choose("300000.01");
+        assert_eq!(
+            offline,
+            vec![LoanEvent::LoanAmountChosen {
+                amount: d("300000.01"),
+                term_months: 12,
+                route: ApprovalRoute::Manual,
+                terms: None,
+            }]
+        );
+        let mut given = approved_online("500000.00");
+        given.extend(offline);
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(approve("CREDIT_SYSTEM", Some("500000.00"), Some("0.06")))
+            .then_expect_error(LoanError::WrongApprover {
+                route: ApprovalRoute::Manual,
+                role: "CREDIT_SYSTEM".into(),
+            });
         given.push(LoanEvent::LoanApproved {
             route: ApprovalRoute::Manual,
             credit_limit: None,
+            offer: None,
         });
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())
-            .when(LoanCommand::SignContract {
-                signature_ref: "sig://1".into(),
-                annual_rate: Decimal::from_str("0.06").unwrap(),
-                term_months: 12,
-                method: crate::repayment::RepaymentMethod::EqualInstallments,
-            })
+            .when(sign(contract("300000.01", 1).digest()))
             .then_expect_error(LoanError::OfflineRoute);
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given)
@@ -354,26 +529,102 @@ pub(super) mod miaodai {
             .then_expect_error(LoanError::OfflineRoute);
     }
 
+    /// Issue 32: the customer signs exactly the terms shown — by their digest —
+    /// and only after the 《贷款用途声明书》; a changed offer refuses the old digest.
+    #[test]
+    fn a_signature_names_the_terms_and_a_change_refuses_it() {
+        let mut given = approved_online("20000.00");
+        given.push(chosen("12000.00"));
+        let shown = contract("12000.00", 1).digest();
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(sign(shown.clone()))
+            .then_expect_error(LoanError::StepMissing("《贷款用途声明书》"));
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(LoanCommand::AcceptDocument {
+                document: LoanDocument::LoanPurposeDeclaration,
+                version: " 2021.1 ".into(),
+            })
+            .then_expect_events(vec![accepted(LoanDocument::LoanPurposeDeclaration)]);
+        given.push(accepted(LoanDocument::LoanPurposeDeclaration));
+        // The bank sets the final signing rate after the customer saw version 1.
+        let mut repriced = given.clone();
+        let mut v2 = contract("12000.00", 2);
+        v2.annual_rate = d("0.055");
+        repriced.push(LoanEvent::SigningRateSet {
+            annual_rate: d("0.055"),
+            terms: Some(v2.clone()),
+        });
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(repriced.clone())
+            .when(sign(shown.clone()))
+            .then_expect_error(LoanError::TermsChanged { version: 2 });
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(repriced)
+            .when(sign(v2.digest().to_uppercase()))
+            .then_expect_events(vec![LoanEvent::ContractSigned {
+                signature_ref: "sig://1".into(),
+                terms: Some(v2.loan_terms()),
+                contract: Some(v2),
+            }]);
+        // Signed: retrying the signature changes nothing, another amount is refused.
+        given.push(signed());
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(sign(shown))
+            .then_expect_events(vec![]);
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given)
+            .when(LoanCommand::ChooseAmount {
+                amount: d("1000.00"),
+                term_months: None,
+            })
+            .then_expect_error(LoanError::AlreadySigned);
+    }
+
+    /// The same choice again (a retried request) changes nothing; another makes version 2.
+    #[test]
+    fn choosing_again_makes_a_new_version_only_when_something_changed() {
+        let mut given = approved_online("20000.00");
+        given.push(chosen("12000.00"));
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(LoanCommand::ChooseAmount {
+                amount: d("12000.00"),
+                term_months: Some(12),
+            })
+            .then_expect_events(vec![]);
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given)
+            .when(LoanCommand::ChooseAmount {
+                amount: d("15000.00"),
+                term_months: None,
+            })
+            .then_expect_events(vec![LoanEvent::LoanAmountChosen {
+                amount: d("15000.00"),
+                term_months: 12,
+                route: ApprovalRoute::Automatic,
+                terms: Some(contract("15000.00", 2)),
+            }]);
+    }
+
     /// 003_b9ff603350013dbe.txt: 客户签订完合同…“确认放款” — no disbursement before the e-sign.
     #[test]
     fn disbursement_needs_the_signed_contract() {
-        let mut given = ready("1000.00", WhitelistResult::Miaodai);
-        given.push(LoanEvent::ApprovalRequested {
-            amount: Decimal::from_str("1000.00").unwrap(),
-            route: ApprovalRoute::Automatic,
-            auto_approval_limit: Decimal::new(300_000, 0),
-        });
-        given.push(LoanEvent::LoanApproved {
-            route: ApprovalRoute::Automatic,
-            credit_limit: Some(Decimal::from_str("1000.00").unwrap()),
-        });
+        let mut given = approved_online("20000.00");
+        given.push(chosen("1000.00"));
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())
             .when(LoanCommand::ConfirmDisbursement {
                 account: "6217000000000000".into(),
             })
             .then_expect_error(LoanError::StepMissing("the e-signed contract"));
-        given.push(signed());
+        given.push(LoanEvent::ContractSigned {
+            signature_ref: "sig://1".into(),
+            terms: Some(contract("1000.00", 1).loan_terms()),
+            contract: Some(contract("1000.00", 1)),
+        });
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given)
             .when(LoanCommand::ConfirmDisbursement {
@@ -382,33 +633,34 @@ pub(super) mod miaodai {
             .then_expect_events(vec![LoanEvent::DisbursementRequested {
                 request_id: "00000000-0000-0000-0000-000000000001".into(),
                 account: "6217000000000000".into(),
-                amount: Decimal::from_str("1000.00").unwrap(),
+                amount: d("1000.00"),
                 terms: terms("0"),
             }]);
     }
 
     pub(super) fn terms(penalty: &str) -> LoanTerms {
         LoanTerms {
-            annual_rate: Decimal::from_str("0.06").unwrap(),
+            annual_rate: d("0.06"),
             term_months: 12,
-            method: crate::repayment::RepaymentMethod::EqualInstallments,
-            penalty_annual_rate: Decimal::from_str(penalty).unwrap(),
+            method: RepaymentMethod::EqualInstallments,
+            penalty_annual_rate: d(penalty),
         }
     }
 
-    pub(super) fn signed() -> LoanEvent {
+    fn signed() -> LoanEvent {
         LoanEvent::ContractSigned {
             signature_ref: "sig://1".into(),
             terms: Some(terms("0")),
+            contract: Some(contract("12000.00", 1)),
         }
     }
 
-    /// 003_b9ff603350013dbe.txt: 未通过 may be submitted again.
+    /// 003 进度查询 4. 未通过: 客户修改后，可再次提交申请 — and is checked again.
     #[test]
     fn a_declined_application_is_resubmitted() {
         let mut given = ready("1000.00", WhitelistResult::Rongxindai);
         given.push(LoanEvent::ApprovalRequested {
-            amount: Decimal::from_str("1000.00").unwrap(),
+            amount: Some(d("1000.00")),
             route: ApprovalRoute::Manual,
             auto_approval_limit: Decimal::new(300_000, 0),
         });
@@ -416,19 +668,34 @@ pub(super) mod miaodai {
             reason: "收入不足".into(),
         });
         TestFramework::<LoanApplication>::with(on(23, 10))
-            .given(given)
+            .given(given.clone())
             .when(LoanCommand::Resubmit {
-                amount: Some(Decimal::from_str("800.00").unwrap()),
+                amount: Some(d("800.00")),
+                term_months: Some(24),
+                purpose: None,
             })
             .then_expect_events(vec![LoanEvent::LoanResubmitted {
-                amount: Decimal::from_str("800.00").unwrap(),
+                amount: Some(d("800.00")),
+                term_months: Some(24),
+                purpose: Some("装修".into()),
             }]);
+        given.push(LoanEvent::LoanResubmitted {
+            amount: Some(d("800.00")),
+            term_months: Some(24),
+            purpose: Some("装修".into()),
+        });
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given)
+            .when(LoanCommand::SubmitForApproval)
+            .then_expect_error(LoanError::StepMissing(
+                "the SMS code and transaction password check",
+            ));
     }
 
     #[test]
     fn the_products_steps_do_not_mix() {
         TestFramework::<LoanApplication>::with(on(23, 10))
-            .given(vec![applied("1000.00")])
+            .given(vec![applied("")])
             .when(LoanCommand::Advance {
                 to: Node::PreliminaryReview,
             })
@@ -457,7 +724,9 @@ fn an_application_keeps_its_property_place_and_an_in_province_one_is_refused() {
     let submit = |province: &str| LoanCommand::Submit {
         product: Product::Yongxu,
         contract_no: "HT1".into(),
-        amount: Decimal::new(50_000_000, 2),
+        amount: Some(Decimal::new(50_000_000, 2)),
+        term_months: None,
+        purpose: None,
         task_kind: TaskKind::YongxuVideoInterview,
         product_code: "YXD".into(),
         channel_code: "YYZX".into(),

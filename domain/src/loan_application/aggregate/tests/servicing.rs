@@ -36,18 +36,21 @@ fn at(m: u32, dd: u32) -> DomainServices {
 fn requested(penalty: &str) -> Vec<LoanEvent> {
     let mut events = ready("12000.00", WhitelistResult::Miaodai);
     events.extend([
+        // The shape of loans stored before the bank set the terms (1.0): still served.
         LoanEvent::ApprovalRequested {
-            amount: d("12000.00"),
+            amount: Some(d("12000.00")),
             route: ApprovalRoute::Automatic,
             auto_approval_limit: Decimal::new(300_000, 0),
         },
         LoanEvent::LoanApproved {
             route: ApprovalRoute::Automatic,
             credit_limit: Some(d("20000.00")),
+            offer: None,
         },
         LoanEvent::ContractSigned {
             signature_ref: "sig://1".into(),
             terms: Some(terms(penalty)),
+            contract: None,
         },
         LoanEvent::DisbursementRequested {
             request_id: "REQ-1".into(),
