@@ -3,6 +3,7 @@
 //! consumer, and the system clock and id generator.
 
 mod append;
+pub mod bank_calendar;
 pub mod cluster;
 pub mod command_bus;
 pub mod database;

@@ -2,8 +2,10 @@
 //! day, every loan with a period due within the reminder horizon is sent
 //! `ReviewLedger`, which marks periods overdue the day after their due date and
 //! raises the repayment reminder X days before it (the loan flow texts it).
-//! Both are recorded once per period by the loan itself, so a review repeated
-//! after a restart, or by two instances, changes nothing.
+//! It also raises an approved prepayment's debit notice three working days
+//! (in the bank's calendar) before the debit day (003 提前还款).
+//! Each is recorded once by the loan itself, so a review repeated after a
+//! restart, or by two instances, changes nothing.
 
 use std::sync::{Arc, Mutex};
 
@@ -46,6 +48,11 @@ impl LedgerReview {
             return Ok(0);
         }
         let horizon = today + chrono::Days::new(self.reminder_days.into());
+        // 003: 提前3个工作日提示 — read each day, so a calendar loaded today counts.
+        let calendar = crate::bank_calendar::calendar_from(&self.pool, today).await?;
+        let notice_through = calendar
+            .working_days_after(today, domain::calendar::PREPAYMENT_NOTICE_WORKING_DAYS)
+            .unwrap_or(today);
         let context = CommandContext::for_request(
             Actor::system("ledger-review"),
             format!("ledger-review:{today}"),
@@ -53,11 +60,13 @@ impl LedgerReview {
         let mut after = String::new();
         let mut reviewed = 0;
         loop {
-            let page = LoanLedger::due_by(&self.pool, horizon, &after, PAGE).await?;
+            let page =
+                LoanLedger::due_by(&self.pool, horizon, notice_through, &after, PAGE).await?;
             for loan_id in &page {
                 let command = LoanCommand::ReviewLedger {
                     today,
                     reminder_days: self.reminder_days,
+                    prepayment_notice_through: Some(notice_through),
                 };
                 match self
                     .bus

@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 mod audit;
 pub mod auth;
+mod bank_calendar;
 mod catalog;
 mod change_feeds;
 mod channels;

@@ -15,6 +15,7 @@ use domain::error::ErrorCode;
 
 use crate::access::AccessControl;
 use crate::audit::AuditQuery;
+use crate::bank_calendar::{BankCalendarMutation, BankCalendarQuery};
 use crate::catalog::{CatalogMutation, CatalogQuery};
 use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
@@ -50,6 +51,7 @@ pub struct QueryRoot(
     PartnerQuery,
     AuditQuery,
     SessionQuery,
+    BankCalendarQuery,
 );
 
 /// Every mutation: one per command.
@@ -67,6 +69,7 @@ pub struct MutationRoot(
     CatalogMutation,
     WorkOrderMutation,
     PartnerMutation,
+    BankCalendarMutation,
 );
 
 /// Every subscription (WebSocket at `/graphql/ws`).

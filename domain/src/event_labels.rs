@@ -186,6 +186,11 @@ pub const EVENT_LABELS: &[(&str, &str, &str)] = &[
         "Loan amount chosen",
     ),
     ("SigningRateSet", "最终签约利率已确定", "Signing rate set"),
+    (
+        "PrepaymentDebitNoticeDue",
+        "提前还款扣款提示",
+        "Prepayment debit notice due",
+    ),
     ("DisbursementRequested", "放款中", "Disbursement requested"),
     ("DisbursementFailed", "放款失败", "Disbursement failed"),
     ("LoanDisbursed", "已放款", "Loan disbursed"),

@@ -46,6 +46,46 @@ pub fn repayment_reminder(
     )
 }
 
+/// Template name of the prepayment debit notice.
+pub const PREPAYMENT_DEBIT_NOTICE: &str = "PREPAYMENT_DEBIT_NOTICE";
+
+/// Template name of the approval result.
+pub const LOAN_APPROVAL_RESULT: &str = "LOAN_APPROVAL_RESULT";
+
+/// 003 提前还款: 短信…提前3个工作日提示客户提前还款扣款日将自动扣款，并提示客户自动扣款金额.
+pub fn prepayment_debit_notice(
+    name: &str,
+    contract_no: &str,
+    debit_date: chrono::NaiveDate,
+    amount: rust_decimal::Decimal,
+) -> String {
+    format!(
+        "尊敬的{name}, 您的贷款（合同号{contract_no}）提前还款将于{} 自动扣款, 扣款金额{amount}元, 请于扣款日前确保还款账户余额充足。",
+        debit_date.format("%Y年%m月%d日"),
+    )
+}
+
+/// 003 §二(四): 个贷系统…同步发送审核结果的短信告知客户，是否审核通过 — approved
+/// with the credit limit, or declined with the credit system's wording passed
+/// through (如审核未通过，客户在直销前端透传个贷返回的结果).
+pub fn loan_approval_result(
+    name: &str,
+    contract_no: &str,
+    outcome: Result<Option<rust_decimal::Decimal>, &str>,
+) -> String {
+    match outcome {
+        Ok(Some(limit)) => format!(
+            "尊敬的{name}, 您的融信秒贷申请（合同号{contract_no}）已审批通过, 授信额度{limit}元, 请登录直销银行确认贷款金额并签约。"
+        ),
+        Ok(None) => format!(
+            "尊敬的{name}, 您的融信秒贷申请（合同号{contract_no}）已审批通过, 请登录直销银行查看。"
+        ),
+        Err(reason) => format!(
+            "尊敬的{name}, 您的融信秒贷申请（合同号{contract_no}）未通过审批: {reason}"
+        ),
+    }
+}
+
 /// 003 放款完成: 客户资金到账同步有短信提醒.
 pub fn disbursement_notice(
     name: &str,

@@ -61,7 +61,10 @@ fn check(principal: Decimal, annual_rate: Decimal, months: u32) -> Result<(), Re
 }
 
 /// The level installment of 等额本息: P·r·(1+r)ⁿ / ((1+r)ⁿ − 1), r the monthly
-/// rate, rounded half-up to the fen; P/n at a zero rate.
+/// rate, rounded half-up to the fen; P/n at a zero rate. When rounding up a
+/// small installment over a long term would repay the principal before the
+/// last period (309.45 over 346 months), it is a fen less, so the plan keeps
+/// its term and the last period takes the rest.
 pub fn level_installment(
     principal: Decimal,
     annual_rate: Decimal,
@@ -69,11 +72,19 @@ pub fn level_installment(
 ) -> Result<Decimal, RepaymentError> {
     check(principal, annual_rate, months)?;
     let r = annual_rate / Decimal::from(12);
-    if r.is_zero() {
-        return Ok(fen(principal / Decimal::from(months)));
+    let mut installment = if r.is_zero() {
+        fen(principal / Decimal::from(months))
+    } else {
+        let growth = (0..months).fold(Decimal::ONE, |acc, _| acc * (Decimal::ONE + r));
+        fen(principal * r * growth / (growth - Decimal::ONE))
+    };
+    let one_fen = Decimal::new(1, 2);
+    while installment > one_fen
+        && (amortize(principal, annual_rate, installment, Some(months)).len() as u32) < months
+    {
+        installment -= one_fen;
     }
-    let growth = (0..months).fold(Decimal::ONE, |acc, _| acc * (Decimal::ONE + r));
-    Ok(fen(principal * r * growth / (growth - Decimal::ONE)))
+    Ok(installment)
 }
 
 /// The 等额本息 schedule: every period pays the level installment except the
@@ -400,6 +411,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(by_principal[0].installment.principal, d("1000.00"));
+    }
+
+    /// Found by the property below: 309.45 at 1.72 % over 346 months rounds
+    /// the installment up far enough to repay before the last period; the plan
+    /// keeps all 346 periods (a fen less each, the last takes the rest).
+    #[test]
+    fn a_small_loan_over_a_long_term_keeps_its_term() {
+        let schedule = equal_installments(d("309.45"), d("0.0172"), 346).unwrap();
+        assert_eq!(schedule.len(), 346);
+        assert_eq!(
+            schedule[0].amount,
+            level_installment(d("309.45"), d("0.0172"), 346).unwrap()
+        );
+        assert_eq!(
+            schedule.iter().map(|i| i.principal).sum::<Decimal>(),
+            d("309.45")
+        );
+        let flat = equal_installments(d("100.00"), Decimal::ZERO, 346).unwrap();
+        assert_eq!(flat.len(), 346, "0.29 × 345 would overpay 100.00");
     }
 
     proptest! {

@@ -283,18 +283,23 @@ async fn store(
         .map(|p| p.due_date)
         .min()
         .map(|d| d.to_string());
+    let debit_date = prepayment
+        .filter(|p| p.approved)
+        .map(|p| p.quote.quoted_on.to_string());
     sqlx::query(
-        "INSERT INTO loan_ledgers (loan_id, ledger, next_due_date, prepayment, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO loan_ledgers (loan_id, ledger, next_due_date, prepayment, updated_at,
+                                   prepayment_debit_date)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (loan_id) DO UPDATE SET ledger = excluded.ledger,
            next_due_date = excluded.next_due_date, prepayment = excluded.prepayment,
-           updated_at = excluded.updated_at",
+           updated_at = excluded.updated_at, prepayment_debit_date = excluded.prepayment_debit_date",
     )
     .bind(loan_id)
     .bind(to_json(ledger))
     .bind(next_due)
     .bind(prepayment.map(to_json))
     .bind(at)
+    .bind(debit_date)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -425,19 +430,24 @@ impl LoanLedger {
     }
 
     /// Loans after `after` (by id) with a period due on or before `day` not
-    /// fully paid, at most `limit` (the daily review pages through them).
+    /// fully paid, or an approved prepayment debited on or before
+    /// `prepayment_day`, at most `limit` (the daily review pages through them).
     pub async fn due_by(
         pool: &AnyPool,
         day: chrono::NaiveDate,
+        prepayment_day: chrono::NaiveDate,
         after: &str,
         limit: i64,
     ) -> Result<Vec<String>, sqlx::Error> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT loan_id FROM loan_ledgers
-              WHERE next_due_date IS NOT NULL AND next_due_date <= $1 AND loan_id > $2
-              ORDER BY loan_id LIMIT $3",
+              WHERE ((next_due_date IS NOT NULL AND next_due_date <= $1)
+                     OR (prepayment_debit_date IS NOT NULL AND prepayment_debit_date <= $2))
+                AND loan_id > $3
+              ORDER BY loan_id LIMIT $4",
         )
         .bind(day.to_string())
+        .bind(prepayment_day.to_string())
         .bind(after)
         .bind(limit)
         .fetch_all(pool)

@@ -498,7 +498,8 @@ impl Projection for LoanLineage {
                     | LoanEvent::RepaymentReminderDue { .. }
                     | LoanEvent::PrepaymentRequested { .. }
                     | LoanEvent::PrepaymentApproved { .. }
-                    | LoanEvent::PrepaymentRefused { .. } => {}
+                    | LoanEvent::PrepaymentRefused { .. }
+                    | LoanEvent::PrepaymentDebitNoticeDue { .. } => {}
                     LoanEvent::LoanAdvanced { from, to } => {
                         history(
                             conn,

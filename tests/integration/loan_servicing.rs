@@ -34,7 +34,10 @@ const LEDGER: &str = "loanLedger(id: $id) { valueDate today outstandingPrincipal
 on_both_backends!(a_loan_is_disbursed_by_the_core_and_repaid_through_its_ledger);
 
 /// A server with a clock the test moves, an 18 % penalty rate and reminders 3 days ahead.
-async fn app(backend: Backend, kafka: Option<&str>) -> (TestApp, Arc<adapters::ShiftableClock>) {
+pub(crate) async fn app(
+    backend: Backend,
+    kafka: Option<&str>,
+) -> (TestApp, Arc<adapters::ShiftableClock>) {
     let clock = Arc::new(adapters::ShiftableClock::default());
     let server_clock = clock.clone();
     let brokers = kafka.map(str::to_string);
@@ -73,7 +76,13 @@ pub(crate) fn move_to(clock: &adapters::ShiftableClock, day: NaiveDate) {
     clock.advance(noon - clock.now());
 }
 
-async fn step(app: &TestApp, who: (&str, &str), id: &str, mutation: &str, args: &str) -> Value {
+pub(crate) async fn step(
+    app: &TestApp,
+    who: (&str, &str),
+    id: &str,
+    mutation: &str,
+    args: &str,
+) -> Value {
     app.graphql_as(
         who,
         &format!("mutation {{ {mutation}(id: \"{id}\"{args}) {{ loan {{ {LOAN} }} }} }}"),
@@ -84,7 +93,7 @@ async fn step(app: &TestApp, who: (&str, &str), id: &str, mutation: &str, args: 
 
 /// A 12,000.00 融信秒贷 approved online at the bank's 6 % over 12 months and
 /// signed, disbursement confirmed by the customer; returns the request id.
-async fn confirmed(app: &TestApp, id: &str) -> String {
+pub(crate) async fn confirmed(app: &TestApp, id: &str) -> String {
     crate::support::loans::miaodai_approved(app, id, "20000.00", "0.06").await;
     let terms = crate::support::loans::miaodai_signed(app, id, "12000.00").await;
     assert_eq!(terms["annualRate"], "0.06", "the credit system's rate");
@@ -104,7 +113,7 @@ async fn confirmed(app: &TestApp, id: &str) -> String {
         .to_string()
 }
 
-async fn ledger(app: &TestApp, who: (&str, &str), id: &str) -> Value {
+pub(crate) async fn ledger(app: &TestApp, who: (&str, &str), id: &str) -> Value {
     let response = app
         .graphql_as(
             who,
@@ -115,7 +124,7 @@ async fn ledger(app: &TestApp, who: (&str, &str), id: &str) -> Value {
     data(&response)["loanLedger"].clone()
 }
 
-async fn texts(app: &TestApp, loan: &str) -> Vec<(String, String)> {
+pub(crate) async fn texts(app: &TestApp, loan: &str) -> Vec<(String, String)> {
     sqlx::query_as("SELECT template, body FROM sms_messages WHERE task_id = $1 ORDER BY sent_at")
         .bind(loan)
         .fetch_all(&app.any_pool().await)
@@ -123,7 +132,7 @@ async fn texts(app: &TestApp, loan: &str) -> Vec<(String, String)> {
         .unwrap()
 }
 
-fn result(message: &str, request: &str, paid: bool, value_date: NaiveDate) -> String {
+pub(crate) fn result(message: &str, request: &str, paid: bool, value_date: NaiveDate) -> String {
     format!(
         ", input: {{ messageId: \"{message}\", requestId: \"{request}\", paid: {paid}, valueDate: \"{value_date}\", reason: \"账户状态异常\" }}"
     )

@@ -210,6 +210,12 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.decidePrepayment", &[AccountManager, Supervisor]),
     ("Mutation.recordDisbursementResult", &[CreditSystem]),
     ("Mutation.recordLoanRepayment", &[CreditSystem]),
+    // The bank's working-day calendar (003 提前3个工作日).
+    (
+        "Query.bankCalendar",
+        &[AccountManager, Supervisor, Admin, Auditor],
+    ),
+    ("Mutation.loadBankCalendar", &[Admin]),
     // Channels (001 2.4.9).
     ("Query.channels", &[Admin, Supervisor, Auditor]),
     ("Query.channelAdmission", &[Customer, Seat]),

@@ -120,6 +120,9 @@ impl Flow for LoanFlow {
             })
             | Body::Loan(LoanEvent::LoanRolledBack { .. })
             | Body::Loan(LoanEvent::RepaymentReminderDue { .. })
+            | Body::Loan(LoanEvent::PrepaymentDebitNoticeDue { .. })
+            | Body::Loan(LoanEvent::LoanApproved { .. })
+            | Body::Loan(LoanEvent::LoanDeclined { .. })
             | Body::Loan(LoanEvent::LoanDisbursed {
                 disbursement: Some(_),
                 ..
@@ -206,6 +209,47 @@ impl Flow for LoanFlow {
                     )
                 },
             ),
+            Body::Loan(LoanEvent::PrepaymentDebitNoticeDue {
+                prepayment_id,
+                debit_date,
+                amount,
+            }) => text_borrower(
+                facts.loans.get(loan_id),
+                format!("prepayment-debit:{loan_id}:{prepayment_id}"),
+                loan_id,
+                crate::notification::PREPAYMENT_DEBIT_NOTICE,
+                |name, contract| {
+                    crate::notification::prepayment_debit_notice(
+                        name,
+                        contract,
+                        *debit_date,
+                        *amount,
+                    )
+                },
+            ),
+            // 003 §二(四): the approval result by SMS, for the online product.
+            Body::Loan(
+                result @ (LoanEvent::LoanApproved { .. } | LoanEvent::LoanDeclined { .. }),
+            ) => {
+                let loan = facts
+                    .loans
+                    .get(loan_id)
+                    .filter(|l| l.product() == crate::loan_application::Product::RongxinMiaodai);
+                text_borrower(
+                    loan,
+                    format!("approval-result:{loan_id}:{}", event.sequence),
+                    loan_id,
+                    crate::notification::LOAN_APPROVAL_RESULT,
+                    |name, contract| {
+                        let outcome = match result {
+                            LoanEvent::LoanApproved { credit_limit, .. } => Ok(*credit_limit),
+                            LoanEvent::LoanDeclined { reason } => Err(reason.as_str()),
+                            _ => unreachable!("matched above"),
+                        };
+                        crate::notification::loan_approval_result(name, contract, outcome)
+                    },
+                )
+            }
             Body::Loan(LoanEvent::LoanDisbursed {
                 disbursement: Some(d),
                 ..
@@ -317,6 +361,60 @@ mod tests {
             assert_eq!(text.phone, "15618293093");
             assert_eq!(text.sender, sender);
         }
+    }
+
+    /// 003 §二(四): 同步发送审核结果的短信告知客户 — approved with the limit, or
+    /// declined with the credit system's wording passed through; only for 融信秒贷.
+    /// 003 提前还款: the debit notice names the day and the amount.
+    #[test]
+    fn the_approval_result_and_the_prepayment_debit_are_texted() {
+        let text_of = |product, body| {
+            let mut facts = facts();
+            facts
+                .loans
+                .insert("L1".into(), loan_of(product, "ZXYH", None));
+            let effects = LoanFlow.react(&event("L1", Body::Loan(body)), &facts);
+            match effects.as_slice() {
+                [Effect::Text(text)] => Some((text.template.clone(), text.body.clone())),
+                [] => None,
+                other => panic!("{other:?}"),
+            }
+        };
+        let approved = LoanEvent::LoanApproved {
+            route: crate::loan_application::ApprovalRoute::Automatic,
+            credit_limit: Some(Decimal::new(5_000_000, 2)),
+            offer: None,
+        };
+        let (template, body) = text_of(Product::RongxinMiaodai, approved.clone()).unwrap();
+        assert_eq!(template, "LOAN_APPROVAL_RESULT");
+        assert!(
+            body.contains("已审批通过") && body.contains("授信额度50000.00元"),
+            "{body}"
+        );
+        let declined = LoanEvent::LoanDeclined {
+            reason: "综合评分不足，暂不符合贷款条件".into(),
+        };
+        let (_, body) = text_of(Product::RongxinMiaodai, declined).unwrap();
+        assert!(
+            body.ends_with("未通过审批: 综合评分不足，暂不符合贷款条件"),
+            "{body}"
+        );
+        assert_eq!(
+            text_of(Product::Yongxu, approved),
+            None,
+            "永续贷 runs offline"
+        );
+        let notice = LoanEvent::PrepaymentDebitNoticeDue {
+            prepayment_id: "PP-1".into(),
+            debit_date: chrono::NaiveDate::from_ymd_opt(2027, 3, 25).unwrap(),
+            amount: Decimal::new(1_007_465, 2),
+        };
+        let (template, body) = text_of(Product::RongxinMiaodai, notice).unwrap();
+        assert_eq!(template, "PREPAYMENT_DEBIT_NOTICE");
+        assert!(
+            body.contains("2027年03月25日 自动扣款") && body.contains("扣款金额10074.65元"),
+            "{body}"
+        );
     }
 
     /// 001 2.3.1: the task the loan opens carries the application's property

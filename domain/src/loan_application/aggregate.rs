@@ -177,6 +177,7 @@ pub struct LoanApplication {
     declared_purpose: Option<String>,
     verified_for_submission: bool,
     signing_rate: Option<Decimal>,
+    noticed_prepayments: std::collections::BTreeSet<String>,
 }
 
 impl LoanApplication {
@@ -1042,6 +1043,9 @@ impl Aggregate for LoanApplication {
             }
             LoanEvent::PrepaymentRequested { prepayment_id, .. } => {
                 self.prepayment_ids.insert(prepayment_id);
+            }
+            LoanEvent::PrepaymentDebitNoticeDue { prepayment_id, .. } => {
+                self.noticed_prepayments.insert(prepayment_id);
             }
             LoanEvent::PrepaymentApproved { .. } | LoanEvent::PrepaymentRefused { .. } => {}
         }

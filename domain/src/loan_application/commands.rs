@@ -184,6 +184,10 @@ pub enum LoanCommand {
         today: chrono::NaiveDate,
         /// 还款日前X天: remind this many days before a due date (0: no reminders).
         reminder_days: u32,
+        /// The last debit day an approved prepayment's notice is due for today:
+        /// three working days ahead in the bank's calendar (003 提前3个工作日).
+        #[serde(default)]
+        prepayment_notice_through: Option<chrono::NaiveDate>,
     },
     /// A partner loan is opened, paid out, when its order is disbursed (002).
     OpenPartnerLoan(OpenPartnerLoan),

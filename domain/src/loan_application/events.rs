@@ -299,6 +299,16 @@ pub enum LoanEvent {
         /// The binding quote (its `quotedOn` is the debit day).
         quote: PrepaymentQuote,
     },
+    /// The approved prepayment's debit notice is due (003: 提前3个工作日提示客户
+    /// 提前还款扣款日将自动扣款，并提示客户自动扣款金额).
+    PrepaymentDebitNoticeDue {
+        /// The application.
+        prepayment_id: String,
+        /// 提前还款扣款日.
+        debit_date: chrono::NaiveDate,
+        /// 自动扣款金额: the approved quote's total.
+        amount: Decimal,
+    },
     /// Refused.
     PrepaymentRefused {
         /// The application.
@@ -358,6 +368,7 @@ impl DomainEvent for LoanEvent {
             LoanEvent::PrepaymentRequested { .. } => "PrepaymentRequested",
             LoanEvent::PrepaymentApproved { .. } => "PrepaymentApproved",
             LoanEvent::PrepaymentRefused { .. } => "PrepaymentRefused",
+            LoanEvent::PrepaymentDebitNoticeDue { .. } => "PrepaymentDebitNoticeDue",
         }
         .to_string()
     }

@@ -179,11 +179,25 @@ impl LoanApplication {
             LoanCommand::ReviewLedger {
                 today,
                 reminder_days,
+                prepayment_notice_through,
             } => {
                 let Some(ledger) = self.ledger.as_ref() else {
                     return Ok(Ok(Vec::new()));
                 };
                 let mut events = Vec::new();
+                if let (Some(open), Some(through)) = (&self.prepayment, prepayment_notice_through) {
+                    let debit_date = open.quote.quoted_on;
+                    if open.approved
+                        && (today..=through).contains(&debit_date)
+                        && !self.noticed_prepayments.contains(&open.prepayment_id)
+                    {
+                        events.push(LoanEvent::PrepaymentDebitNoticeDue {
+                            prepayment_id: open.prepayment_id.clone(),
+                            debit_date,
+                            amount: open.quote.total,
+                        });
+                    }
+                }
                 for p in ledger.periods.iter().filter(|p| !p.settled()) {
                     if p.due_date < today && !self.overdue_marked.contains(&p.period) {
                         events.push(LoanEvent::InstallmentOverdue {

@@ -304,6 +304,7 @@ fn no_penalty_at_a_zero_rate() {
         LoanCommand::ReviewLedger {
             today: day(3, 1),
             reminder_days: 0,
+            prepayment_notice_through: None,
         },
     );
     let owed = loan.ledger().unwrap().owed_on(day(3, 1));
@@ -317,6 +318,7 @@ fn the_daily_review_marks_overdue_and_reminders_once() {
     let review = |today| LoanCommand::ReviewLedger {
         today,
         reminder_days: 3,
+        prepayment_notice_through: None,
     };
     let (events, loan) = run(&disbursed("0"), at(2, 7), review(day(2, 7)));
     assert_eq!(
@@ -562,4 +564,56 @@ fn an_active_repayment_is_requested_once_and_answered_once() {
             kind: "repayment request",
             id: "RP-7".into(),
         });
+}
+
+/// 003 提前还款: 确定提前还款扣款日后…提前3个工作日提示客户…自动扣款金额 — once the
+/// debit day is within the notice horizon the review raises the notice, with
+/// the approved quote's total, once; not before, and not for an unapproved one.
+#[test]
+fn an_approved_prepayment_is_noticed_once_within_the_horizon() {
+    let mut given = two_paid();
+    let quote = loan_of(&given)
+        .ledger()
+        .unwrap()
+        .quote(day(3, 20), None)
+        .unwrap();
+    given.push(LoanEvent::PrepaymentRequested {
+        prepayment_id: "PP-1".into(),
+        choice: None,
+        quote,
+    });
+    let review = |today, through| LoanCommand::ReviewLedger {
+        today,
+        reminder_days: 0,
+        prepayment_notice_through: Some(through),
+    };
+    let (unapproved, _) = run(&given, at(3, 22), review(day(3, 22), day(3, 25)));
+    assert!(unapproved.is_empty(), "{unapproved:?}");
+    let quote = loan_of(&given)
+        .ledger()
+        .unwrap()
+        .quote(day(3, 25), None)
+        .unwrap();
+    let total = quote.total;
+    given.push(LoanEvent::PrepaymentApproved {
+        prepayment_id: "PP-1".into(),
+        quote,
+    });
+    let (early, _) = run(&given, at(3, 21), review(day(3, 21), day(3, 24)));
+    assert!(
+        early.is_empty(),
+        "the debit day is beyond the horizon: {early:?}"
+    );
+    let (due, _) = run(&given, at(3, 22), review(day(3, 22), day(3, 25)));
+    assert_eq!(
+        due,
+        vec![LoanEvent::PrepaymentDebitNoticeDue {
+            prepayment_id: "PP-1".into(),
+            debit_date: day(3, 25),
+            amount: total,
+        }]
+    );
+    given.extend(due);
+    let (again, _) = run(&given, at(3, 23), review(day(3, 23), day(3, 26)));
+    assert!(again.is_empty(), "noticed once: {again:?}");
 }
