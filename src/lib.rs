@@ -149,6 +149,7 @@ impl Engine {
             self.metrics.clone(),
         )
         .with_ledger_review(self.settings.repayment_reminder_days)
+        .with_core_answer_watch(self.settings.core_answer_timeout)
     }
 
     /// Rebuilds the named read model from position 0; returns the events applied.

@@ -212,6 +212,10 @@ struct ServicingArgs {
     /// Days before a due date the repayment reminder SMS goes out (003: 还款日前X天; 0: none).
     #[arg(long, env = "FACESIGN_REPAYMENT_REMINDER_DAYS", default_value_t = 3)]
     repayment_reminder_days: u32,
+    /// Seconds the core may leave a disbursement or repayment unanswered
+    /// before it becomes a manual case (003 人工落地).
+    #[arg(long, env = "FACESIGN_CORE_ANSWER_TIMEOUT_SECS", default_value_t = 900)]
+    core_answer_timeout_secs: u32,
 }
 
 /// The operations centre: calls and texts (docs/operations-centre.md).
@@ -726,6 +730,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::anyhow!("FACESIGN_PENALTY_ANNUAL_RATE must be a decimal within 0 and 1")
                 })?;
             settings.repayment_reminder_days = servicing.repayment_reminder_days.min(60);
+            if !(10..=7 * 86_400).contains(&servicing.core_answer_timeout_secs) {
+                anyhow::bail!("FACESIGN_CORE_ANSWER_TIMEOUT_SECS must be 10 to 604800 seconds");
+            }
+            settings.core_answer_timeout =
+                chrono::Duration::seconds(servicing.core_answer_timeout_secs.into());
             settings.operations = centre.operations.policy()?;
             settings.routing = centre.operations.routing()?;
             settings.sms_gateway = centre.sms.gateway()?;

@@ -44,6 +44,9 @@ pub struct Settings {
     /// Days before a due date the repayment reminder goes out
     /// (FACESIGN_REPAYMENT_REMINDER_DAYS; 0: none).
     pub repayment_reminder_days: u32,
+    /// How long the core may leave a disbursement or repayment unanswered
+    /// before it becomes a manual case (FACESIGN_CORE_ANSWER_TIMEOUT_SECS).
+    pub core_answer_timeout: chrono::Duration,
     /// How long before the window the reminder SMS goes out (FACESIGN_REMINDER_LEAD_MINUTES).
     pub reminder_lead: chrono::Duration,
     /// How often the timer worker looks for due timers.
@@ -132,6 +135,7 @@ impl Settings {
             sms_gateway: None,
             routing: domain::services::InterviewRouting::default(),
             repayment_reminder_days: 3,
+            core_answer_timeout: chrono::Duration::minutes(15),
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),
             clock: Arc::new(adapters::SystemClock),

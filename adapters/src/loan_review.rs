@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use domain::loan_application::{LoanApplication, LoanCommand};
+use domain::loan_application::{CoreRequestKind, LoanApplication, LoanCommand};
 use domain::log::Actor;
 use projections::LoanLedger;
 use sqlx::AnyPool;
@@ -87,5 +87,66 @@ impl LedgerReview {
             info!(%today, reviewed, "loan ledgers reviewed");
         }
         Ok(reviewed)
+    }
+}
+
+/// 人工落地 (003: 建立联动超时或其他异常情况的服务机制，进行人工落地处理): turns
+/// every request the core has not answered within `timeout` into a manual
+/// case on its loan. The loan opens a case once per request, so several
+/// instances, or a restart, open no second one.
+pub struct CoreAnswerWatch {
+    bus: Arc<CommandBus>,
+    pool: AnyPool,
+    timeout: chrono::Duration,
+}
+
+impl CoreAnswerWatch {
+    /// A watch escalating requests unanswered for `timeout`.
+    pub fn new(bus: Arc<CommandBus>, pool: AnyPool, timeout: chrono::Duration) -> Self {
+        Self { bus, pool, timeout }
+    }
+
+    /// Escalates what has waited too long; returns the cases opened.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let now = self.bus.services().clock.now();
+        let cutoff = domain::log::rfc3339(now - self.timeout);
+        let waiting =
+            projections::LoanLineage::unanswered_before(&self.pool, &cutoff, PAGE).await?;
+        let mut opened = 0;
+        for request in waiting {
+            let kind = match request.kind.as_str() {
+                "DISBURSEMENT" => CoreRequestKind::Disbursement,
+                "REPAYMENT" => CoreRequestKind::Repayment,
+                other => anyhow::bail!("unknown core request kind {other}"),
+            };
+            let requested_at = chrono::DateTime::parse_from_rfc3339(&request.requested_at)?
+                .with_timezone(&chrono::Utc);
+            let context = CommandContext::for_request(
+                Actor::system("core-answer-watch"),
+                format!("core-answer-watch:{}", request.request_id),
+            );
+            let command = LoanCommand::EscalateCoreRequest {
+                kind,
+                request_id: request.request_id.clone(),
+                requested_at,
+                waited_secs: (now - requested_at).num_seconds(),
+            };
+            match self
+                .bus
+                .execute::<LoanApplication>(&request.loan_id, command, &context)
+                .await
+            {
+                Ok(_) => opened += 1,
+                Err(CommandError::Domain(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if opened > 0 {
+            tracing::warn!(
+                opened,
+                "requests the core has not answered became manual cases (人工落地)"
+            );
+        }
+        Ok(opened)
     }
 }

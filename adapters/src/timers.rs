@@ -71,6 +71,7 @@ pub struct TimerWorker {
     partners: PartnerDirectory,
     http: reqwest::Client,
     ledger_review: Option<crate::loan_review::LedgerReview>,
+    core_answer_watch: Option<crate::loan_review::CoreAnswerWatch>,
     metrics: Arc<crate::Metrics>,
 }
 
@@ -81,6 +82,17 @@ impl TimerWorker {
             self.bus.clone(),
             self.pool.clone(),
             reminder_days,
+        ));
+        self
+    }
+
+    /// Also turns requests the core has not answered within `timeout` into
+    /// manual cases (人工落地).
+    pub fn with_core_answer_watch(mut self, timeout: chrono::Duration) -> Self {
+        self.core_answer_watch = Some(crate::loan_review::CoreAnswerWatch::new(
+            self.bus.clone(),
+            self.pool.clone(),
+            timeout,
         ));
         self
     }
@@ -100,6 +112,7 @@ impl TimerWorker {
             partners,
             http: crate::outbound_http(),
             ledger_review: None,
+            core_answer_watch: None,
             metrics,
         }
     }
@@ -325,6 +338,12 @@ impl TimerWorker {
                         .run_once_today()
                         .await
                         .map_err(|e| format!("loan ledger review: {e:#}"))?;
+                }
+                if let Some(watch) = &self.core_answer_watch {
+                    watch
+                        .run_once()
+                        .await
+                        .map_err(|e| format!("core answer watch: {e:#}"))?;
                 }
                 Ok(())
             },

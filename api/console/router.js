@@ -9,6 +9,7 @@ import { dashboardPage } from "./pages/dashboard.js";
 import { incidentsPage } from "./pages/incidents.js";
 import { lineagePage } from "./pages/lineage.js";
 import { loginPage } from "./pages/login.js";
+import { manualPage } from "./pages/manual.js";
 import { qcPage } from "./pages/qc.js";
 import { taskPage } from "./pages/task.js";
 import { decodeClaims, LANG_KEY, may, session, TOKEN_KEY } from "./session.js";
@@ -20,6 +21,7 @@ const PAGES = [
   { path: "qc", op: "Query.qcCases", render: qcPage },
   { path: "lineage", op: "Query.taskLineage", render: lineagePage },
   { path: "incidents", op: "Query.callbacks", render: incidentsPage },
+  { path: "manual", op: "Query.manualCases", render: manualPage },
   { path: "admin", op: "Query.channels", render: adminPage },
   { path: "audit", op: "Query.events", render: auditPage },
   { path: "dashboard", op: "Query.statistics", render: dashboardPage },

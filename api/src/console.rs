@@ -47,6 +47,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../console/pages/incidents.js"),
     ),
     ("pages/admin.js", include_str!("../console/pages/admin.js")),
+    (
+        "pages/manual.js",
+        include_str!("../console/pages/manual.js"),
+    ),
     ("pages/audit.js", include_str!("../console/pages/audit.js")),
     (
         "pages/dashboard.js",

@@ -24,6 +24,7 @@ mod limits;
 mod loan_servicing;
 mod loans;
 mod log_page;
+mod manual_cases;
 pub mod messages;
 mod partner_api;
 mod partners;

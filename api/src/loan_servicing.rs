@@ -204,7 +204,7 @@ fn money(fen: i64) -> String {
     Decimal::new(fen, 2).to_string()
 }
 
-fn date(text: &str, field: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn date(text: &str, field: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| ApiError::validation(format!("{field} is not a date (YYYY-MM-DD)")))
 }

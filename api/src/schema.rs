@@ -23,6 +23,7 @@ use crate::doors::Doors;
 use crate::error::ApiError;
 use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
+use crate::manual_cases::{ManualCaseMutation, ManualCaseQuery};
 use crate::messages::{localize_response, Language};
 use crate::partners::{PartnerMutation, PartnerQuery};
 use crate::quality::{QualityMutation, QualityQuery};
@@ -52,6 +53,7 @@ pub struct QueryRoot(
     AuditQuery,
     SessionQuery,
     BankCalendarQuery,
+    ManualCaseQuery,
 );
 
 /// Every mutation: one per command.
@@ -70,6 +72,7 @@ pub struct MutationRoot(
     WorkOrderMutation,
     PartnerMutation,
     BankCalendarMutation,
+    ManualCaseMutation,
 );
 
 /// Every subscription (WebSocket at `/graphql/ws`).

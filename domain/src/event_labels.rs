@@ -191,6 +191,16 @@ pub const EVENT_LABELS: &[(&str, &str, &str)] = &[
         "提前还款扣款提示",
         "Prepayment debit notice due",
     ),
+    (
+        "ManualCaseOpened",
+        "核心超时未应答，转人工落地",
+        "Manual case opened",
+    ),
+    (
+        "ManualCaseResolved",
+        "人工落地已处理",
+        "Manual case resolved",
+    ),
     ("DisbursementRequested", "放款中", "Disbursement requested"),
     ("DisbursementFailed", "放款失败", "Disbursement failed"),
     ("LoanDisbursed", "已放款", "Loan disbursed"),

@@ -71,6 +71,98 @@ pub struct EvidenceRow {
     pub at: String,
 }
 
+/// A request the core has not answered in time (人工落地), open or resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct ManualCaseRow {
+    /// Application no.
+    pub loan_id: String,
+    /// The request.
+    pub request_id: String,
+    /// The loan's contract.
+    pub contract_no: String,
+    /// DISBURSEMENT or REPAYMENT.
+    pub kind: String,
+    /// The amount asked (decimal text).
+    pub amount: String,
+    /// When it was asked of the core (RFC 3339).
+    pub requested_at: String,
+    /// When the case opened.
+    pub opened_at: String,
+    /// How long it had waited then, in seconds.
+    pub waited_secs: i64,
+    /// OPEN or RESOLVED.
+    pub status: String,
+    /// PAID, FAILED, RECEIVED or DEBIT_FAILED.
+    pub outcome: Option<String>,
+    /// The core's voucher.
+    pub core_reference: Option<String>,
+    /// The operator's note.
+    pub note: Option<String>,
+    /// Who resolved it.
+    pub resolved_by: Option<String>,
+    /// In which role.
+    pub resolved_role: Option<String>,
+    /// When.
+    pub resolved_at: Option<String>,
+}
+
+/// A request the core has not answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct WaitingRequestRow {
+    /// Application no.
+    pub loan_id: String,
+    /// The request.
+    pub request_id: String,
+    /// DISBURSEMENT or REPAYMENT.
+    pub kind: String,
+    /// When it was asked (RFC 3339).
+    pub requested_at: String,
+}
+
+const MANUAL_CASE_COLUMNS: &str = "loan_id, request_id, contract_no, kind, amount, requested_at,
+    opened_at, waited_secs, status, outcome, core_reference, note, resolved_by, resolved_role,
+    resolved_at";
+
+/// Records a request asked of the core.
+async fn core_request(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    request_id: &str,
+    kind: &str,
+    amount: &rust_decimal::Decimal,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO core_requests (loan_id, request_id, kind, amount, requested_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&event.aggregate_id)
+    .bind(request_id)
+    .bind(kind)
+    .bind(amount.to_string())
+    .bind(domain::log::rfc3339(event.metadata.recorded_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a request answered by the core (or by hand).
+async fn core_answered(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    request_id: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE core_requests SET answered_at = $1
+          WHERE loan_id = $2 AND request_id = $3 AND answered_at IS NULL",
+    )
+    .bind(domain::log::rfc3339(event.metadata.recorded_at))
+    .bind(&event.aggregate_id)
+    .bind(request_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 const LOAN_COLUMNS: &str = "loan_id, contract_no, amount, node, interview_task, updated_at,
     disbursement_request, product, route, term_months, purpose, credit_offer, contract_terms";
 
@@ -241,6 +333,8 @@ impl Projection for LoanLineage {
             "loan_node_history",
             "task_lineage",
             "loan_evidence",
+            "core_requests",
+            "manual_cases",
         ]
     }
 
@@ -374,7 +468,10 @@ impl Projection for LoanLineage {
                         .await?;
                         history(conn, event, "RESUBMIT", "DECLINED", "APPLYING", None).await?;
                     }
-                    LoanEvent::DisbursementRequested { request_id, .. } => {
+                    LoanEvent::DisbursementRequested {
+                        request_id, amount, ..
+                    } => {
+                        core_request(conn, event, &request_id, "DISBURSEMENT", &amount).await?;
                         pending_request(conn, &event.aggregate_id, Some(&request_id)).await?;
                         history(
                             conn,
@@ -386,7 +483,10 @@ impl Projection for LoanLineage {
                         )
                         .await?;
                     }
-                    LoanEvent::DisbursementFailed { reason, .. } => {
+                    LoanEvent::DisbursementFailed {
+                        reason, request_id, ..
+                    } => {
+                        core_answered(conn, event, &request_id).await?;
                         pending_request(conn, &event.aggregate_id, None).await?;
                         history(
                             conn,
@@ -399,6 +499,9 @@ impl Projection for LoanLineage {
                         .await?;
                     }
                     LoanEvent::LoanDisbursed { disbursement, .. } => {
+                        if let Some(d) = &disbursement {
+                            core_answered(conn, event, &d.request_id).await?;
+                        }
                         pending_request(conn, &event.aggregate_id, None).await?;
                         // Before disbursement went through the core, the
                         // confirmation disbursed at once.
@@ -411,6 +514,60 @@ impl Projection for LoanLineage {
                     }
                     LoanEvent::LoanSettled { .. } => {
                         history(conn, event, "SETTLE", "DISBURSED", "SETTLED", None).await?;
+                    }
+                    LoanEvent::RepaymentRequested {
+                        repayment_no,
+                        amount,
+                    } => core_request(conn, event, &repayment_no, "REPAYMENT", &amount).await?,
+                    LoanEvent::RepaymentReceived { repayment_no, .. }
+                    | LoanEvent::AutoDebitFailed { repayment_no, .. } => {
+                        if let Some(no) = repayment_no {
+                            core_answered(conn, event, &no).await?;
+                        }
+                    }
+                    LoanEvent::ManualCaseOpened {
+                        kind,
+                        request_id,
+                        requested_at,
+                        waited_secs,
+                    } => {
+                        sqlx::query(&format!(
+                            "INSERT INTO manual_cases ({MANUAL_CASE_COLUMNS})
+                             SELECT r.loan_id, r.request_id, l.contract_no, $1, r.amount, $2, $3, $4,
+                                    'OPEN', NULL, NULL, NULL, NULL, NULL, NULL
+                               FROM core_requests r JOIN loan_applications l ON l.loan_id = r.loan_id
+                              WHERE r.loan_id = $5 AND r.request_id = $6"
+                        ))
+                        .bind(domain::wire_name(&kind))
+                        .bind(domain::log::rfc3339(requested_at))
+                        .bind(&at)
+                        .bind(waited_secs)
+                        .bind(&event.aggregate_id)
+                        .bind(&request_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    LoanEvent::ManualCaseResolved {
+                        request_id,
+                        core_reference,
+                        note,
+                        outcome,
+                    } => {
+                        sqlx::query(
+                            "UPDATE manual_cases SET status = 'RESOLVED', outcome = $1, core_reference = $2,
+                                    note = $3, resolved_by = $4, resolved_role = $5, resolved_at = $6
+                              WHERE loan_id = $7 AND request_id = $8",
+                        )
+                        .bind(outcome)
+                        .bind(core_reference)
+                        .bind(note)
+                        .bind(&event.metadata.actor_id)
+                        .bind(&event.metadata.actor_role)
+                        .bind(&at)
+                        .bind(&event.aggregate_id)
+                        .bind(&request_id)
+                        .execute(&mut *conn)
+                        .await?;
                     }
                     LoanEvent::LoanAmountChosen {
                         amount,
@@ -490,10 +647,7 @@ impl Projection for LoanLineage {
                     LoanEvent::WhitelistChecked { .. }
                     | LoanEvent::FaceChecked { .. }
                     | LoanEvent::ContractSigned { contract: None, .. }
-                    | LoanEvent::RepaymentReceived { .. }
                     | LoanEvent::PlanRecalculated { .. }
-                    | LoanEvent::AutoDebitFailed { .. }
-                    | LoanEvent::RepaymentRequested { .. }
                     | LoanEvent::InstallmentOverdue { .. }
                     | LoanEvent::RepaymentReminderDue { .. }
                     | LoanEvent::PrepaymentRequested { .. }
@@ -624,6 +778,50 @@ impl LoanLineage {
         .await
     }
 
+    /// Requests the core has not answered, asked at or before `cutoff`
+    /// (RFC 3339) and not yet a manual case, oldest first, at most `limit`.
+    pub async fn unanswered_before(
+        pool: &AnyPool,
+        cutoff: &str,
+        limit: i64,
+    ) -> Result<Vec<WaitingRequestRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT r.loan_id, r.request_id, r.kind, r.requested_at FROM core_requests r
+              WHERE r.answered_at IS NULL AND r.requested_at <= $1
+                AND NOT EXISTS (SELECT 1 FROM manual_cases m
+                                 WHERE m.loan_id = r.loan_id AND m.request_id = r.request_id)
+              ORDER BY r.requested_at LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Manual cases of `status` (all when none), oldest first, a page after
+    /// (`opened_at`, `loan_id`, `request_id`).
+    pub async fn manual_cases(
+        pool: &AnyPool,
+        status: Option<&str>,
+        after: Option<(&str, &str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<ManualCaseRow>, sqlx::Error> {
+        let (opened, loan, request) = after.unwrap_or(("", "", ""));
+        sqlx::query_as(&format!(
+            "SELECT {MANUAL_CASE_COLUMNS} FROM manual_cases
+              WHERE ($1 = '' OR status = $1)
+                AND (opened_at > $2 OR (opened_at = $2 AND (loan_id > $3 OR (loan_id = $3 AND request_id > $4))))
+              ORDER BY opened_at, loan_id, request_id LIMIT $5"
+        ))
+        .bind(status.unwrap_or(""))
+        .bind(opened)
+        .bind(loan)
+        .bind(request)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    }
+
     /// A loan's consents, verifications and signatures, in order.
     pub async fn evidence(pool: &AnyPool, loan_id: &str) -> Result<Vec<EvidenceRow>, sqlx::Error> {
         sqlx::query_as(&format!(
@@ -670,6 +868,18 @@ impl LoanLineage {
         ))
         .fetch_all(pool)
         .await?;
+        let cases: Vec<ManualCaseRow> = sqlx::query_as(&format!(
+            "SELECT {MANUAL_CASE_COLUMNS} FROM manual_cases ORDER BY loan_id, request_id"
+        ))
+        .fetch_all(pool)
+        .await?;
+        let requests: Vec<(String, String, String, String, String, Option<String>)> =
+            sqlx::query_as(
+                "SELECT loan_id, request_id, kind, amount, requested_at, answered_at
+                   FROM core_requests ORDER BY loan_id, request_id",
+            )
+            .fetch_all(pool)
+            .await?;
         let history: Vec<NodeChangeRow> = sqlx::query_as(
             "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at
                FROM loan_node_history ORDER BY loan_id, sequence",
@@ -687,6 +897,8 @@ impl LoanLineage {
             .chain(history.iter().map(|r| format!("{r:?}")))
             .chain(lineage.iter().map(|r| format!("{r:?}")))
             .chain(evidence.iter().map(|r| format!("{r:?}")))
+            .chain(cases.iter().map(|r| format!("{r:?}")))
+            .chain(requests.iter().map(|r| format!("{r:?}")))
             .collect())
     }
 }

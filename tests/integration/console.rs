@@ -1018,3 +1018,63 @@ async fn a_reversed_loan_flow_is_drawn_as_a_chain_of_tasks() {
     browser.stop().await;
     app.stop().await;
 }
+
+/// 003: 建立联动超时或其他异常情况的服务机制，进行人工落地处理 — a disbursement the
+/// core never answered is on the console's manual-case page with the loan, the
+/// request and the time waited; the supervisor records the core's answer there
+/// and the loan is paid out by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_case_is_resolved_from_the_console() {
+    let _machine = crate::support::WHOLE_MACHINE.lock().await;
+    let (app, clock) = crate::loan_servicing::app(Backend::Sqlite, None).await;
+    let request = crate::loan_servicing::confirmed(&app, "RX-CONSOLE").await;
+    clock.advance(chrono::Duration::minutes(20));
+    let supervisor = ("SV1", "SUPERVISOR");
+    eventually("the manual case", async || {
+        let response = app
+            .graphql_as(supervisor, "{ manualCases { requestId } }", json!({}))
+            .await;
+        !data(&response)["manualCases"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let today = crate::loan_servicing::shanghai_today(&clock).to_string();
+
+    let browser = Browser::start(&app.base).await;
+    browser.login(supervisor).await;
+    browser.open("#/manual").await;
+    let row = format!("tr[data-case=\"{request}\"]");
+    browser.wait_text(&row, "HT-RX-CONSOLE").await;
+    browser.wait_text(&row, "放款").await;
+    browser.wait_text(&row, "12000.00").await;
+    browser.shot("17-manual-case").await;
+    browser
+        .fill(&format!("{row} [name=coreReference]"), "VCH-778")
+        .await;
+    browser
+        .fill(&format!("{row} [name=note]"), "核心系统查询：已入账")
+        .await;
+    browser.fill(&format!("{row} [name=day]"), &today).await;
+    browser
+        .click_and_redraw(&format!("{row} button[type=submit]"))
+        .await;
+    eventually("the loan paid out by the recorded answer", async || {
+        let response = app
+            .graphql_as(
+                ("CORE", "CREDIT_SYSTEM"),
+                "{ loanApplication(id: \"RX-CONSOLE\") { node } }",
+                json!({}),
+            )
+            .await;
+        data(&response)["loanApplication"]["node"] == "DISBURSED"
+    })
+    .await;
+    browser.open("#/manual?status=RESOLVED").await;
+    browser.wait_text(&row, "VCH-778").await;
+    browser.wait_text(&row, "SV1").await;
+    browser.shot("18-manual-case-resolved").await;
+    browser.stop().await;
+    app.stop().await;
+}

@@ -2,7 +2,8 @@
 //! both backends: the approval result (approved with the limit, or declined
 //! in the credit system's words), and an approved prepayment's debit notice
 //! three working days ahead in the bank's calendar — across a weekend, and
-//! across 国庆 with its 调休 Saturday, as an admin loads it.
+//! across 国庆 with its 调休 Saturday, as an admin loads it; and 人工落地 when
+//! the core never answers (item 4).
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ const MANAGER: (&str, &str) = ("M0001", "ACCOUNT_MANAGER");
 on_both_backends!(
     the_approval_result_is_texted_in_the_credit_systems_words,
     the_prepayment_debit_notice_goes_out_three_working_days_ahead,
+    a_core_that_never_answers_becomes_a_manual_case,
 );
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -220,5 +222,133 @@ async fn the_prepayment_debit_notice_goes_out_three_working_days_ahead(backend: 
         data(&read)["bankCalendar"]["days"][7]["kind"],
         "WORKING_DAY"
     );
+    app.stop().await;
+}
+
+const SUPERVISOR: (&str, &str) = ("SUP1", "SUPERVISOR");
+
+async fn cases(app: &TestApp, status: &str) -> Vec<Value> {
+    let response = app
+        .graphql_as(
+            SUPERVISOR,
+            &format!("{{ manualCases(status: {status}) {{ loanId contractNo kind requestId amount requestedAt openedAt waitedSecs status outcome coreReference note resolvedBy resolvedAt }} }}"),
+            json!({}),
+        )
+        .await;
+    data(&response)["manualCases"].as_array().unwrap().clone()
+}
+
+/// 003: 建立联动超时或其他异常情况的服务机制，进行人工落地处理 — the customer confirms,
+/// the core never answers; past FACESIGN_CORE_ANSWER_TIMEOUT_SECS (15 minutes)
+/// the request is a case in the console's list with the loan, the request and
+/// the time waited; a supervisor records the core's answer and the loan is
+/// paid out by it. The core's late answer that agrees changes nothing, one
+/// that contradicts is refused.
+async fn a_core_that_never_answers_becomes_a_manual_case(backend: Backend) {
+    let (app, clock) = app(backend, None).await;
+    let request = confirmed(&app, "RX-MUTE").await;
+    clock.advance(chrono::Duration::minutes(10));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        cases(&app, "OPEN").await.is_empty(),
+        "ten minutes is within the timeout"
+    );
+    clock.advance(chrono::Duration::minutes(6));
+    eventually("the manual case", async || {
+        !cases(&app, "OPEN").await.is_empty()
+    })
+    .await;
+    let open = cases(&app, "OPEN").await;
+    assert_eq!(open.len(), 1);
+    let case = &open[0];
+    assert_eq!(case["loanId"], "RX-MUTE");
+    assert_eq!(case["contractNo"], "HT-RX-MUTE");
+    assert_eq!(case["kind"], "DISBURSEMENT");
+    assert_eq!(case["requestId"], request.as_str());
+    assert_eq!(case["amount"], "12000.00");
+    assert!(case["waitedSecs"].as_i64().unwrap() >= 16 * 60, "{case}");
+    let by_auditor = app
+        .graphql_as(
+            ("AUD1", "AUDITOR"),
+            "{ manualCases { requestId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&by_auditor)["manualCases"].as_array().unwrap().len(),
+        1
+    );
+
+    let resolve = |who: (&'static str, &'static str), input: Value| {
+        let app = &app;
+        let request = request.clone();
+        async move {
+            app.graphql_as(
+                who,
+                "mutation($id: ID!, $r: String!, $input: ManualCaseResolution!) { resolveManualCase(id: $id, requestId: $r, input: $input) { loan { node } } }",
+                json!({ "id": "RX-MUTE", "r": request, "input": input }),
+            )
+            .await
+        }
+    };
+    let today = crate::loan_servicing::shanghai_today(&clock);
+    let paid = json!({ "outcome": "PAID", "coreReference": "VCH-20270101-778", "note": "核心系统查询：已入账", "valueDate": today.to_string() });
+    let by_customer = resolve(MIAODAI_CUSTOMER, paid.clone()).await;
+    assert_eq!(
+        error_code(&by_customer),
+        "FORBIDDEN",
+        "the customer never records the core's answer"
+    );
+    let no_date = resolve(
+        SUPERVISOR,
+        json!({ "outcome": "PAID", "coreReference": "V", "note": "n" }),
+    )
+    .await;
+    assert_eq!(error_code(&no_date), "VALIDATION");
+    let wrong_kind = resolve(SUPERVISOR, json!({ "outcome": "RECEIVED", "coreReference": "V", "note": "n", "on": today.to_string(), "amount": "1.00" })).await;
+    assert_eq!(
+        error_code(&wrong_kind),
+        "VALIDATION",
+        "a disbursement is paid or failed"
+    );
+    let resolved = resolve(SUPERVISOR, paid).await;
+    assert_eq!(
+        data(&resolved)["resolveManualCase"]["loan"]["node"],
+        "DISBURSED"
+    );
+    let ledger = crate::loan_servicing::ledger(&app, MIAODAI_CUSTOMER, "RX-MUTE").await;
+    assert_eq!(
+        ledger["periods"].as_array().unwrap().len(),
+        12,
+        "the plan is made"
+    );
+    let done = cases(&app, "RESOLVED").await;
+    assert_eq!(done[0]["outcome"], "PAID");
+    assert_eq!(done[0]["resolvedBy"], "SUP1");
+    assert_eq!(done[0]["coreReference"], "VCH-20270101-778");
+    assert!(cases(&app, "OPEN").await.is_empty());
+
+    // The core wakes up: the same answer changes nothing, another is refused.
+    let agrees = step(
+        &app,
+        CORE,
+        "RX-MUTE",
+        "recordDisbursementResult",
+        &result("C-LATE", &request, true, today),
+    )
+    .await;
+    assert_eq!(
+        data(&agrees)["recordDisbursementResult"]["loan"]["node"],
+        "DISBURSED"
+    );
+    let contradicts = step(
+        &app,
+        CORE,
+        "RX-MUTE",
+        "recordDisbursementResult",
+        &result("C-LATE-2", &request, false, today),
+    )
+    .await;
+    assert_eq!(error_code(&contradicts), "CONFLICT");
     app.stop().await;
 }

@@ -64,6 +64,7 @@ fn kind_of(mutation: &str, args: &[&str]) -> Option<Kind> {
         "recordLoanVerification",
         "chooseLoanAmount",
         "setSigningRate",
+        "ManualCase",
         "Prepayment",
         "recordDisbursementResult",
         "recordLoanRepayment",

@@ -216,6 +216,9 @@ pub const RULES: &[(&str, &[Role])] = &[
         &[AccountManager, Supervisor, Admin, Auditor],
     ),
     ("Mutation.loadBankCalendar", &[Admin]),
+    // 人工落地: requests the core did not answer in time.
+    ("Query.manualCases", &[Supervisor, Admin, Auditor]),
+    ("Mutation.resolveManualCase", &[Supervisor]),
     // Channels (001 2.4.9).
     ("Query.channels", &[Admin, Supervisor, Auditor]),
     ("Query.channelAdmission", &[Customer, Seat]),

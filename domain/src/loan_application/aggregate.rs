@@ -178,6 +178,8 @@ pub struct LoanApplication {
     verified_for_submission: bool,
     signing_rate: Option<Decimal>,
     noticed_prepayments: std::collections::BTreeSet<String>,
+    manual_cases: std::collections::BTreeMap<String, super::commands::CoreRequestKind>,
+    manual_outcomes: std::collections::BTreeMap<String, String>,
 }
 
 impl LoanApplication {
@@ -839,6 +841,8 @@ impl Aggregate for LoanApplication {
             | LoanCommand::ReviewLedger { .. }
             | LoanCommand::RequestPrepayment { .. }
             | LoanCommand::DecidePrepayment { .. }
+            | LoanCommand::EscalateCoreRequest { .. }
+            | LoanCommand::ResolveManualCase { .. }
             | LoanCommand::OpenPartnerLoan { .. }
             | LoanCommand::RequestRepayment { .. } => {
                 unreachable!("servicing commands are handled above")
@@ -1047,11 +1051,25 @@ impl Aggregate for LoanApplication {
             LoanEvent::PrepaymentDebitNoticeDue { prepayment_id, .. } => {
                 self.noticed_prepayments.insert(prepayment_id);
             }
+            LoanEvent::ManualCaseOpened {
+                kind, request_id, ..
+            } => {
+                self.manual_cases.insert(request_id, kind);
+            }
+            LoanEvent::ManualCaseResolved {
+                request_id,
+                outcome,
+                ..
+            } => {
+                self.manual_cases.remove(&request_id);
+                self.manual_outcomes.insert(request_id, outcome);
+            }
             LoanEvent::PrepaymentApproved { .. } | LoanEvent::PrepaymentRefused { .. } => {}
         }
     }
 }
 
+mod manual;
 mod servicing;
 
 #[cfg(test)]

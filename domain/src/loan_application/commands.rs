@@ -208,6 +208,31 @@ pub enum LoanCommand {
         /// For a partial one: shorter term or lower installment.
         choice: Option<PrepaymentChoice>,
     },
+    /// 人工落地 (003: 建立联动超时或其他异常情况的服务机制，进行人工落地处理): a
+    /// request the core has not answered in time becomes a case for a person.
+    EscalateCoreRequest {
+        /// A disbursement or an active repayment.
+        kind: CoreRequestKind,
+        /// The request.
+        request_id: String,
+        /// When it was asked of the core.
+        requested_at: chrono::DateTime<chrono::Utc>,
+        /// How long it has waited, in seconds.
+        waited_secs: i64,
+    },
+    /// An operator records the core's answer to an escalated request, as the
+    /// core gave it (its reference), and the loan goes on from there.
+    ResolveManualCase {
+        /// The request.
+        request_id: String,
+        /// The core's voucher or transaction no for the answer.
+        core_reference: String,
+        /// What the operator saw and did.
+        note: String,
+        /// The core's answer: a `RecordDisbursementResult`, `RecordRepayment`
+        /// or `RecordAutoDebitFailure` naming the request.
+        answer: Box<LoanCommand>,
+    },
     /// A manager approves (with the debit day, 提前还款扣款日) or refuses the application.
     DecidePrepayment {
         /// The application.
@@ -240,6 +265,16 @@ pub struct OpenPartnerLoan {
     pub borrower: ParticipantInput,
     /// The order event that disbursed it (the disbursement's message id).
     pub disbursed_by: String,
+}
+
+/// What kind of request the core was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CoreRequestKind {
+    /// 放款: `DisbursementRequested`.
+    Disbursement,
+    /// 主动还款: `RepaymentRequested`.
+    Repayment,
 }
 
 /// What the core system answered to a disbursement request.

@@ -96,6 +96,15 @@ pub enum LoanError {
     /// The contract is signed: its terms no longer change.
     #[error("the contract is already signed")]
     AlreadySigned,
+    /// The core's answer contradicts what an operator recorded for the request
+    /// (人工落地): nothing is booked; a person reconciles the two.
+    #[error("the core's answer to {request_id} contradicts the manual resolution ({recorded})")]
+    ManualResolutionContradicted {
+        /// The request.
+        request_id: String,
+        /// What the operator recorded.
+        recorded: String,
+    },
     /// The approver's role may not approve on this route.
     #[error("a {route:?} approval cannot be given by {role}")]
     WrongApprover {
@@ -118,6 +127,7 @@ impl DomainError for LoanError {
             | LoanError::PrepaymentOpen(_)
             | LoanError::QuoteMismatch { .. }
             | LoanError::TermsChanged { .. }
+            | LoanError::ManualResolutionContradicted { .. }
             | LoanError::AlreadySigned => ErrorCode::Conflict,
             LoanError::InvalidTransition { .. }
             | LoanError::InterviewNotPassed

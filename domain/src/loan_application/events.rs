@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{ApprovalRoute, Node, Product, WhitelistResult};
+use super::commands::CoreRequestKind;
 use super::ledger::{LoanTerms, PenaltyAccrual, PrepaymentQuote, RepaymentChannel, RepaymentPart};
 use super::terms::{ContractTerms, CreditOffer, LoanDocument, VerificationPurpose};
 use crate::interview_task::{Participant, TaskKind};
@@ -309,6 +310,28 @@ pub enum LoanEvent {
         /// 自动扣款金额: the approved quote's total.
         amount: Decimal,
     },
+    /// 人工落地: the core did not answer the request in time; a person handles it.
+    ManualCaseOpened {
+        /// Disbursement or repayment.
+        kind: CoreRequestKind,
+        /// The request.
+        request_id: String,
+        /// When it was asked of the core.
+        requested_at: chrono::DateTime<chrono::Utc>,
+        /// How long it had waited, in seconds.
+        waited_secs: i64,
+    },
+    /// An operator recorded the core's answer (the result's events follow).
+    ManualCaseResolved {
+        /// The request.
+        request_id: String,
+        /// The core's voucher or transaction no.
+        core_reference: String,
+        /// What the operator saw and did.
+        note: String,
+        /// PAID, FAILED, RECEIVED or DEBIT_FAILED.
+        outcome: String,
+    },
     /// Refused.
     PrepaymentRefused {
         /// The application.
@@ -369,6 +392,8 @@ impl DomainEvent for LoanEvent {
             LoanEvent::PrepaymentApproved { .. } => "PrepaymentApproved",
             LoanEvent::PrepaymentRefused { .. } => "PrepaymentRefused",
             LoanEvent::PrepaymentDebitNoticeDue { .. } => "PrepaymentDebitNoticeDue",
+            LoanEvent::ManualCaseOpened { .. } => "ManualCaseOpened",
+            LoanEvent::ManualCaseResolved { .. } => "ManualCaseResolved",
         }
         .to_string()
     }

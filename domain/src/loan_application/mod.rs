@@ -11,7 +11,7 @@ pub mod ledger;
 pub mod terms;
 
 pub use aggregate::{ApprovalRoute, LoanApplication, Node, Product, WhitelistResult};
-pub use commands::{DisbursementOutcome, LoanCommand, OpenPartnerLoan};
+pub use commands::{CoreRequestKind, DisbursementOutcome, LoanCommand, OpenPartnerLoan};
 pub use error::LoanError;
 pub use events::{Disbursement, LoanEvent};
 pub use terms::{ContractTerms, CreditOffer, LoanDocument, VerificationPurpose};

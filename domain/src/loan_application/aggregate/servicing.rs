@@ -39,7 +39,22 @@ impl LoanApplication {
 
     /// Handles the servicing commands; gives any other command back.
     pub(super) fn servicing(&self, command: LoanCommand, services: &DomainServices) -> Servicing {
+        if let Some(late) = self.answered_by_hand(&command) {
+            return late.map(Ok);
+        }
         let events = match command {
+            LoanCommand::EscalateCoreRequest {
+                kind,
+                request_id,
+                requested_at,
+                waited_secs,
+            } => self.escalate(kind, request_id, requested_at, waited_secs),
+            LoanCommand::ResolveManualCase {
+                request_id,
+                core_reference,
+                note,
+                answer,
+            } => self.resolve(request_id, core_reference, note, *answer, services)?,
             LoanCommand::RecordDisbursementResult {
                 message_id,
                 request_id,

@@ -9,7 +9,7 @@ use cqrs_es::test::TestFramework;
 
 use super::miaodai::{ready, terms};
 use super::*;
-use crate::loan_application::commands::DisbursementOutcome;
+use crate::loan_application::commands::{CoreRequestKind, DisbursementOutcome};
 use crate::loan_application::events::Disbursement;
 use crate::loan_application::ledger::{PeriodState, RepaymentChannel, RepaymentPart};
 use crate::repayment::{repayment_plan, PrepaymentChoice, RepaymentMethod};
@@ -616,4 +616,81 @@ fn an_approved_prepayment_is_noticed_once_within_the_horizon() {
     given.extend(due);
     let (again, _) = run(&given, at(3, 23), review(day(3, 23), day(3, 26)));
     assert!(again.is_empty(), "noticed once: {again:?}");
+}
+
+/// 003: 建立联动超时或其他异常情况的服务机制，进行人工落地处理 — a disbursement the
+/// core never answered becomes a case; the operator records the core's answer
+/// and the loan is paid out by it; the core's late answer agrees (nothing
+/// happens) or contradicts (refused, nothing booked).
+#[test]
+fn an_unanswered_disbursement_is_resolved_by_hand() {
+    let requested_at = Utc.with_ymd_and_hms(2027, 1, 10, 2, 0, 0).unwrap();
+    let escalate = LoanCommand::EscalateCoreRequest {
+        kind: CoreRequestKind::Disbursement,
+        request_id: "REQ-1".into(),
+        requested_at,
+        waited_secs: 1800,
+    };
+    let (opened, _) = run(&requested("0"), at(1, 10), escalate.clone());
+    assert_eq!(
+        opened,
+        vec![LoanEvent::ManualCaseOpened {
+            kind: CoreRequestKind::Disbursement,
+            request_id: "REQ-1".into(),
+            requested_at,
+            waited_secs: 1800,
+        }]
+    );
+    let mut given = requested("0");
+    given.extend(opened);
+    let (again, _) = run(&given, at(1, 10), escalate);
+    assert!(again.is_empty(), "one case per request");
+    let answer = |paid: bool, message: &str| LoanCommand::RecordDisbursementResult {
+        message_id: message.into(),
+        request_id: "REQ-1".into(),
+        outcome: if paid {
+            DisbursementOutcome::Paid {
+                value_date: day(1, 10),
+                first_due_date: Some(day(2, 10)),
+            }
+        } else {
+            DisbursementOutcome::Failed {
+                reason: "账户冻结".into(),
+            }
+        },
+    };
+    let resolve = |answer: LoanCommand| LoanCommand::ResolveManualCase {
+        request_id: "REQ-1".into(),
+        core_reference: "CORE-VCH-778".into(),
+        note: "核心系统查询已入账".into(),
+        answer: Box::new(answer),
+    };
+    let wrong = TestFramework::<LoanApplication>::with(at(1, 10))
+        .given(given.clone())
+        .when(resolve(LoanCommand::RecordDisbursementResult {
+            message_id: "manual:REQ-9".into(),
+            request_id: "REQ-9".into(),
+            outcome: DisbursementOutcome::Failed { reason: "x".into() },
+        }))
+        .inspect_result();
+    assert!(matches!(wrong, Err(LoanError::Invalid(_))), "{wrong:?}");
+    let (resolved, loan) = run(&given, at(1, 10), resolve(answer(true, "manual:REQ-1")));
+    assert!(
+        matches!(
+            &resolved[..],
+            [LoanEvent::ManualCaseResolved { outcome, .. }, LoanEvent::LoanDisbursed { .. }] if outcome == "PAID"
+        ),
+        "{resolved:?}"
+    );
+    assert_eq!(loan.node(), Some(Node::Disbursed));
+    given.extend(resolved);
+    let (late, _) = run(&given, at(1, 11), answer(true, "core-late"));
+    assert!(late.is_empty(), "the core agrees: nothing more");
+    TestFramework::<LoanApplication>::with(at(1, 11))
+        .given(given)
+        .when(answer(false, "core-late-2"))
+        .then_expect_error(LoanError::ManualResolutionContradicted {
+            request_id: "REQ-1".into(),
+            recorded: "PAID".into(),
+        });
 }
