@@ -105,6 +105,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
             manager_id: "M0001".to_string(),
             participants,
             property_location: None,
+            loan_info: None,
         });
         engine
             .bus

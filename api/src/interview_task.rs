@@ -203,6 +203,10 @@ pub struct CreateInterviewTaskInput {
     /// province is 省内 and the task is refused (001 2.5.1: only 省外 cases
     /// have a video interview).
     pub property_location: Option<PropertyLocation>,
+    /// The loan figures the credit system holds (001 §2.3.1.1 item 14:
+    /// 预贷款/贷款信息), shown to the seat, who confirms or corrects them. Only
+    /// the credit system gives them (else `FORBIDDEN`).
+    pub loan_info: Option<crate::session::LoanInfoInput>,
 }
 
 /// A participant of a task; personal data masked.

@@ -117,6 +117,27 @@ pub struct LoanInfoInput {
     pub repayment_day: Option<u32>,
     /// 首次还款日.
     pub first_repayment_date: Option<String>,
+    /// 贷款用途.
+    pub purpose: Option<String>,
+    /// 还款方式.
+    pub repayment_method: Option<crate::loan_servicing::RepaymentMethod>,
+}
+
+impl From<LoanInfoInput> for session::LoanInfo {
+    fn from(changes: LoanInfoInput) -> Self {
+        session::LoanInfo {
+            amount: changes.amount,
+            term_months: changes.term_months,
+            annual_rate: changes.annual_rate,
+            disbursement_method: changes.disbursement_method,
+            repayment_bank: changes.repayment_bank,
+            repayment_account: changes.repayment_account,
+            repayment_day: changes.repayment_day,
+            first_repayment_date: changes.first_repayment_date,
+            purpose: changes.purpose,
+            repayment_method: changes.repayment_method.map(Into::into),
+        }
+    }
 }
 
 /// Input of `joinInterview`: what the channel admits a caller by.
@@ -502,17 +523,19 @@ impl SessionMutation {
         task_id: ID,
         changes: LoanInfoInput,
     ) -> Result<InterviewTaskPayload> {
-        let changes = session::LoanInfo {
-            amount: changes.amount,
-            term_months: changes.term_months,
-            annual_rate: changes.annual_rate,
-            disbursement_method: changes.disbursement_method,
-            repayment_bank: changes.repayment_bank,
-            repayment_account: changes.repayment_account,
-            repayment_day: changes.repayment_day,
-            first_repayment_date: changes.first_repayment_date,
-        };
+        let changes = changes.into();
         send(ctx, task_id, SessionCommand::EditLoanInfo { changes }).await
+    }
+
+    /// Confirms the loan information (预贷款/贷款信息) as the credit system gave
+    /// it, after going through it with the customer (001 §2.3.1.1 item 14); the
+    /// loan records the seat's confirmation (a correction is `editLoanInfo`).
+    async fn confirm_loan_info(
+        &self,
+        ctx: &Context<'_>,
+        task_id: ID,
+    ) -> Result<InterviewTaskPayload> {
+        send(ctx, task_id, SessionCommand::ConfirmLoanInfo).await
     }
 
     /// 会话结束: how the call ended, with its queue and answer times (通话历史).

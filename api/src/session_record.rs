@@ -38,6 +38,8 @@ pub struct SessionRecord {
     pub loan_info: Option<LoanInfo>,
     /// Every edit of the loan information, with before and after.
     pub loan_info_edits: Vec<LoanInfoEdit>,
+    /// Every confirmation of the loan information by the seat.
+    pub loan_info_confirmations: Vec<LoanInfoConfirmation>,
     /// Calls of the task.
     pub calls: Vec<SessionCall>,
     /// 视频标签, in the order made.
@@ -235,6 +237,21 @@ pub struct LoanInfo {
     pub repayment_day: Option<u32>,
     /// 首次还款日.
     pub first_repayment_date: Option<String>,
+    /// 贷款用途.
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// 还款方式 (stored name).
+    #[serde(default)]
+    pub repayment_method: Option<String>,
+}
+
+/// The seat confirmed the loan information as given.
+#[derive(SimpleObject, Deserialize)]
+pub struct LoanInfoConfirmation {
+    /// The figures confirmed.
+    pub info: LoanInfo,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// One edit of the loan information.

@@ -429,8 +429,21 @@ impl TaskMutation {
         ctx: &Context<'_>,
         input: CreateInterviewTaskInput,
     ) -> Result<InterviewTaskPayload> {
+        // A figure the bank decides (a rate, an amount) enters only through
+        // the credit system's identity.
+        if input.loan_info.is_some()
+            && request(ctx).command_context()?.actor.role
+                != domain::role::Role::CreditSystem.as_str()
+        {
+            return Err(ApiError {
+                code: domain::ErrorCode::Forbidden,
+                message: "loanInfo comes from the credit system only".into(),
+            }
+            .into());
+        }
         let task_id = request(ctx).new_aggregate_id::<InterviewTask>(&state(ctx).bus);
         let command = InterviewTaskCommand::Create(CreateInterviewTask {
+            loan_info: input.loan_info.map(|info| Box::new(info.into())),
             lineage: None,
             task_id: task_id.clone(),
             contract_no: input.contract_no,

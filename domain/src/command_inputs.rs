@@ -74,6 +74,7 @@ proptest! {
                 manager_id: "M0001".into(),
                 participants: people,
                 property_location: None,
+                loan_info: None,
             }))
             .inspect_result();
         if let Err(error) = result {

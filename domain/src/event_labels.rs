@@ -197,6 +197,16 @@ pub const EVENT_LABELS: &[(&str, &str, &str)] = &[
         "Manual case opened",
     ),
     (
+        "LoanInfoReviewed",
+        "坐席已核对贷款信息",
+        "Loan information reviewed",
+    ),
+    (
+        "LoanInfoConfirmed",
+        "坐席已确认贷款信息",
+        "Loan information confirmed",
+    ),
+    (
         "ManualCaseResolved",
         "人工落地已处理",
         "Manual case resolved",

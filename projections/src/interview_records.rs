@@ -197,8 +197,13 @@ impl InterviewRecords {
                 )
                 .await?;
                 let steps = created.required_steps.clone();
+                // The credit system's figures, shown to the seat (001 §2.3.1.1 item 14).
+                let loan_info = created.loan_info.map(|info| json!(info));
                 detail(conn, task_id, |d| {
                     d.insert("requiredSteps".into(), json!(steps));
+                    if let Some(info) = loan_info {
+                        d.insert("loanInfo".into(), info);
+                    }
                 })
                 .await?;
             }
@@ -346,6 +351,7 @@ impl InterviewRecords {
                 d.insert("loanInfo".into(), entry["after"].clone());
                 push(d, "loanInfoEdits", entry);
             }
+            "LoanInfoConfirmed" => push(d, "loanInfoConfirmations", entry),
             _ => push(d, "calls", entry),
         })
         .await

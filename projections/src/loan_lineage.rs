@@ -623,6 +623,20 @@ impl Projection for LoanLineage {
                         let subject = domain::wire_name(&document);
                         evidence(conn, event, "CONSENT", &subject, Some(version), purpose).await?;
                     }
+                    // 001 §2.3.1.1 item 14: the seat confirmed or corrected the figures.
+                    LoanEvent::LoanInfoReviewed {
+                        task_id,
+                        seat_id,
+                        corrected,
+                        info,
+                        ..
+                    } => {
+                        let kind = if corrected { "CORRECTED" } else { "CONFIRMED" };
+                        let detail = json(
+                            &serde_json::json!({ "review": kind, "seat": seat_id, "figures": info }),
+                        );
+                        evidence(conn, event, "SEAT_REVIEW", &task_id, None, Some(detail)).await?;
+                    }
                     LoanEvent::CustomerVerified { purpose, passed } => {
                         let outcome = if passed { "PASSED" } else { "FAILED" };
                         let subject = domain::wire_name(&purpose);

@@ -348,6 +348,7 @@ pub(crate) fn create(task_id: &str, contract_no: &str) -> InterviewTaskCommand {
         }],
         lineage: None,
         property_location: None,
+        loan_info: None,
     })
 }
 

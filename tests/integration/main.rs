@@ -35,6 +35,7 @@ mod quality;
 mod quiet;
 mod replay;
 mod scheduling;
+mod seat_loan_info;
 mod security;
 mod sms;
 mod sockets;

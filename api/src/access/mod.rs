@@ -116,6 +116,7 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.sendChatMessage", &[Customer, Seat]),
     ("Mutation.addRemark", &[Seat, AccountManager, Supervisor]),
     ("Mutation.editLoanInfo", &[Seat]),
+    ("Mutation.confirmLoanInfo", &[Seat]),
     ("Mutation.endCall", &[Seat]),
     ("Mutation.joinInterview", &[Customer]),
     ("Mutation.tagVideo", &[Seat]),

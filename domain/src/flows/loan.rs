@@ -5,6 +5,7 @@
 //! back past 面谈.
 
 use super::{Body, Effect, Facts, Flow, FlowEvent, Need, Order, Text};
+use crate::interview_task::session::SessionEvent;
 use crate::interview_task::{
     CreateInterviewTask, InterviewOutcome, InterviewTaskCommand, InterviewTaskEvent,
     ParticipantInput, TaskLineage,
@@ -50,6 +51,7 @@ fn open_task(
                 participants,
                 lineage: Some(lineage),
                 property_location: loan.property_location().cloned().map(Box::new),
+                loan_info: loan_info(loan),
             }),
         )),
         Effect::send(Order::Loan(
@@ -57,6 +59,18 @@ fn open_task(
             LoanCommand::AttachInterviewTask { task_id },
         )),
     ]
+}
+
+/// The figures the loan was applied for, shown to the seat (001 §2.3.1.1 item 14).
+fn loan_info(loan: &LoanApplication) -> Option<Box<crate::interview_task::LoanInfo>> {
+    let (amount, term_months, purpose) = loan.applied_figures();
+    let info = crate::interview_task::LoanInfo {
+        amount: (amount > rust_decimal::Decimal::ZERO).then(|| amount.to_string()),
+        term_months,
+        purpose: purpose.map(str::to_string),
+        ..Default::default()
+    };
+    (!info.is_empty()).then(|| Box::new(info))
 }
 
 /// Texts the loan's borrower (once per `dedup_key`, through the SMS outbox).
@@ -92,11 +106,14 @@ fn text_borrower(
         .collect()
 }
 
-/// Whether a task event concerns its loan: a pass, or a QC reject of a sampled pass.
+/// Whether a task event concerns its loan: a pass, a QC reject of a sampled
+/// pass, or the seat's review of the loan figures.
 fn concerns_loan(event: &InterviewTaskEvent) -> bool {
     matches!(
         event,
-        InterviewTaskEvent::InterviewConcluded {
+        InterviewTaskEvent::Session(
+            SessionEvent::LoanInfoEdited { .. } | SessionEvent::LoanInfoConfirmed { .. }
+        ) | InterviewTaskEvent::InterviewConcluded {
             outcome: InterviewOutcome::Pass,
             ..
         } | InterviewTaskEvent::QcPassed { .. }
@@ -271,7 +288,22 @@ impl Flow for LoanFlow {
                 else {
                     return Vec::new(); // a task no loan flow opened
                 };
+                let review = |corrected: bool, info: &crate::interview_task::LoanInfo| {
+                    LoanCommand::RecordSeatLoanInfoReview {
+                        review_id: format!("{}:{}", event.aggregate_id, event.sequence),
+                        task_id: event.aggregate_id.clone(),
+                        seat_id: event.actor.id.clone(),
+                        corrected,
+                        info: Box::new(info.clone()),
+                    }
+                };
                 let command = match task_event {
+                    InterviewTaskEvent::Session(SessionEvent::LoanInfoEdited { after, .. }) => {
+                        review(true, after)
+                    }
+                    InterviewTaskEvent::Session(SessionEvent::LoanInfoConfirmed { info }) => {
+                        review(false, info)
+                    }
                     InterviewTaskEvent::QcRejected { reasons, .. } => LoanCommand::RollBack {
                         to: Node::Interview,
                         reason: format!("质检拒件（抽样通过）: {}", reasons.join(", ")),
@@ -502,6 +534,73 @@ mod tests {
         // Back at 面谈 after a roll-back, the task exists: nothing more.
         facts.loans.insert("L1".into(), loan(Some("t0")));
         assert!(LoanFlow.react(&advanced, &facts).is_empty());
+    }
+
+    /// 001 §2.3.1.1 item 14: the seat's confirmation or correction of the loan
+    /// figures on a loan's task is told to the loan, naming the seat, once per
+    /// task event.
+    #[test]
+    fn the_seats_review_of_the_figures_is_told_to_the_loan() {
+        use crate::interview_task::{InterviewTask, LoanInfo};
+        let task: InterviewTask = rebuilt(vec![InterviewTaskEvent::InterviewTaskCreated(
+            crate::interview_task::InterviewTaskCreated {
+                task_id: "t1".into(),
+                contract_no: "HT-9".into(),
+                kind: TaskKind::YongxuVideoInterview,
+                required_steps: vec![],
+                product_code: "YXD".into(),
+                channel_code: "YYZX".into(),
+                manager_id: "M1".into(),
+                participants: vec![],
+                created_at: chrono::Utc::now(),
+                lineage: Some(TaskLineage {
+                    loan_id: "L1".into(),
+                    supersedes: None,
+                    transition: "家访→面谈".into(),
+                    reason: None,
+                    actor_id: "M1".into(),
+                    actor_role: "ACCOUNT_MANAGER".into(),
+                }),
+                property_location: None,
+                loan_info: None,
+            },
+        )]);
+        let mut facts = facts();
+        facts.tasks.insert("t1".into(), task);
+        let info = LoanInfo {
+            term_months: Some(48),
+            ..Default::default()
+        };
+        let edited = event(
+            "t1",
+            Body::Task(InterviewTaskEvent::Session(SessionEvent::LoanInfoEdited {
+                before: Box::default(),
+                after: Box::new(info.clone()),
+            })),
+        );
+        assert_eq!(LoanFlow.needs(&edited), vec![Need::Task("t1".into())]);
+        let effects = LoanFlow.react(&edited, &facts);
+        let [Effect::Send(
+            Order::Loan(
+                loan,
+                LoanCommand::RecordSeatLoanInfoReview {
+                    review_id,
+                    seat_id,
+                    corrected,
+                    info: told,
+                    ..
+                },
+            ),
+            _,
+        )] = effects.as_slice()
+        else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(loan, "L1");
+        assert_eq!(*review_id, format!("t1:{}", edited.sequence));
+        assert_eq!(seat_id, &edited.actor.id);
+        assert!(*corrected);
+        assert_eq!(**told, info);
     }
 
     /// 001 逆向业务操作: a roll-back past 面谈 supersedes the task and opens its successor.

@@ -118,6 +118,7 @@ mod tests {
                 created_at: now(),
                 lineage: None,
                 property_location: None,
+                loan_info: None,
             }),
             InterviewTaskEvent::InterviewStarted {
                 seat_no: "S1".into(),

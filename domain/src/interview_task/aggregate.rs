@@ -531,7 +531,15 @@ impl Aggregate for InterviewTask {
                     .as_ref()
                     .map(|location| location.admitted(&services.routing).map(Box::new))
                     .transpose()?;
+                let loan_info = match create.loan_info {
+                    Some(info) if !info.is_empty() => {
+                        info.check()?;
+                        Some(info)
+                    }
+                    _ => None,
+                };
                 InterviewTaskEvent::InterviewTaskCreated(InterviewTaskCreated {
+                    loan_info,
                     property_location,
                     lineage: create.lineage,
                     task_id: create.task_id,
@@ -733,6 +741,9 @@ impl Aggregate for InterviewTask {
         }
         match event {
             InterviewTaskEvent::InterviewTaskCreated(created) => {
+                if let Some(info) = created.loan_info {
+                    self.session.loan_info = *info;
+                }
                 self.created = true;
                 self.id = created.task_id;
                 self.loan_id = created.lineage.map(|l| l.loan_id);

@@ -107,6 +107,10 @@ pub struct CreateInterviewTask {
     /// 房产位置: decides 省内/省外 where a home province is configured.
     #[serde(default)]
     pub property_location: Option<Box<super::PropertyLocation>>,
+    /// The loan figures the credit system holds (001 §2.3.1.1 item 14:
+    /// 预贷款/贷款信息), shown to the seat, who confirms or corrects them.
+    #[serde(default)]
+    pub loan_info: Option<Box<super::session::LoanInfo>>,
 }
 
 /// Withdraw a task (工单 已撤销); allowed only from PENDING or IN_PROGRESS.

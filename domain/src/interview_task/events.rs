@@ -115,6 +115,9 @@ pub struct InterviewTaskCreated {
     /// 房产位置, when the credit system sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property_location: Option<Box<super::PropertyLocation>>,
+    /// The credit system's loan figures, when it sent them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loan_info: Option<Box<super::session::LoanInfo>>,
 }
 
 /// How a task came to be: the loan, the transition, and the task it replaces.

@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod participants;
 pub mod session;
+pub use session::LoanInfo;
 
 pub use actions::TaskAction;
 pub use aggregate::{Appointment, CreditTaskStatus, InterviewTask, TaskKind, TaskStatus, TaskStep};

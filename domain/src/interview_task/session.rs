@@ -99,6 +99,48 @@ pub struct LoanInfo {
     pub repayment_day: Option<u32>,
     /// 首次还款日.
     pub first_repayment_date: Option<String>,
+    /// 贷款用途 (001 §2.3.1.1 item 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// 还款方式.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repayment_method: Option<crate::repayment::RepaymentMethod>,
+}
+
+impl LoanInfo {
+    /// Checks the figures (001 §2.3.1.1 item 14: 预贷款/贷款信息), wherever they come from.
+    pub fn check(&self) -> Result<(), InterviewTaskError> {
+        decimal(&self.amount, "amount")?;
+        decimal(&self.annual_rate, "annualRate")?;
+        if self.repayment_day.is_some_and(|d| !(1..=28).contains(&d)) {
+            return Err(InterviewTaskError::InvalidField {
+                field: "repaymentDay",
+                reason: "must be between 1 and 28",
+            });
+        }
+        if self.term_months.is_some_and(|t| !(1..=360).contains(&t)) {
+            return Err(InterviewTaskError::InvalidField {
+                field: "termMonths",
+                reason: "must be between 1 and 360",
+            });
+        }
+        if self
+            .purpose
+            .as_ref()
+            .is_some_and(|p| p.trim().is_empty() || p.chars().count() > 200)
+        {
+            return Err(InterviewTaskError::InvalidField {
+                field: "purpose",
+                reason: "must be 1 to 200 characters",
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether no figure is given.
+    pub fn is_empty(&self) -> bool {
+        *self == LoanInfo::default()
+    }
 }
 
 /// Commands of the session; all need the task IN_PROGRESS, except the field
@@ -203,6 +245,8 @@ pub enum SessionCommand {
         /// The fields set; absent fields stay as they were.
         changes: LoanInfo,
     },
+    /// The seat confirmed the loan information as the credit system gave it.
+    ConfirmLoanInfo,
     /// The call ended (会话结束) with its call record (通话历史).
     EndCall {
         /// How it ended.
@@ -342,6 +386,11 @@ pub enum SessionEvent {
         /// The information after.
         after: Box<LoanInfo>,
     },
+    /// The seat confirmed the loan information with the customer on the call.
+    LoanInfoConfirmed {
+        /// The information confirmed.
+        info: Box<LoanInfo>,
+    },
     /// A call ended, with its record.
     CallEnded {
         /// Serial of the call on the task.
@@ -415,6 +464,7 @@ impl SessionEvent {
             SessionEvent::ChatMessageSent { .. } => "ChatMessageSent",
             SessionEvent::RemarkAdded { .. } => "RemarkAdded",
             SessionEvent::LoanInfoEdited { .. } => "LoanInfoEdited",
+            SessionEvent::LoanInfoConfirmed { .. } => "LoanInfoConfirmed",
             SessionEvent::CallEnded { .. } => "CallEnded",
             SessionEvent::ParticipantJoined { .. } => "ParticipantJoined",
             SessionEvent::VideoTagged { .. } => "VideoTagged",
@@ -502,6 +552,8 @@ fn merge(before: &LoanInfo, changes: LoanInfo) -> LoanInfo {
             .repayment_account
             .or_else(|| before.repayment_account.clone()),
         repayment_day: changes.repayment_day.or(before.repayment_day),
+        purpose: changes.purpose.or_else(|| before.purpose.clone()),
+        repayment_method: changes.repayment_method.or(before.repayment_method),
         first_repayment_date: changes
             .first_repayment_date
             .or_else(|| before.first_repayment_date.clone()),
@@ -736,24 +788,19 @@ pub fn decide(
         SessionCommand::AddRemark { text: body } => SessionEvent::RemarkAdded {
             text: text(&body, "text", 2000)?,
         },
+        SessionCommand::ConfirmLoanInfo => {
+            if ctx.session.loan_info.is_empty() {
+                return Err(InterviewTaskError::InvalidField {
+                    field: "loanInfo",
+                    reason: "there is no loan information to confirm",
+                });
+            }
+            SessionEvent::LoanInfoConfirmed {
+                info: Box::new(ctx.session.loan_info.clone()),
+            }
+        }
         SessionCommand::EditLoanInfo { changes } => {
-            decimal(&changes.amount, "amount")?;
-            decimal(&changes.annual_rate, "annualRate")?;
-            if changes
-                .repayment_day
-                .is_some_and(|d| !(1..=28).contains(&d))
-            {
-                return Err(InterviewTaskError::InvalidField {
-                    field: "repaymentDay",
-                    reason: "must be between 1 and 28",
-                });
-            }
-            if changes.term_months.is_some_and(|t| !(1..=360).contains(&t)) {
-                return Err(InterviewTaskError::InvalidField {
-                    field: "termMonths",
-                    reason: "must be between 1 and 360",
-                });
-            }
+            changes.check()?;
             let before = ctx.session.loan_info.clone();
             let after = merge(&before, changes);
             if after == before {
@@ -881,6 +928,7 @@ pub fn apply(session: &mut Session, event: &SessionEvent) {
             session.documents.insert(document_id.clone(), true);
         }
         SessionEvent::LoanInfoEdited { after, .. } => session.loan_info = (**after).clone(),
+        SessionEvent::LoanInfoConfirmed { .. } => {}
         SessionEvent::CallEnded { .. } => {
             session.calls += 1;
             session.present.clear();

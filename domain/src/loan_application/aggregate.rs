@@ -180,6 +180,7 @@ pub struct LoanApplication {
     noticed_prepayments: std::collections::BTreeSet<String>,
     manual_cases: std::collections::BTreeMap<String, super::commands::CoreRequestKind>,
     manual_outcomes: std::collections::BTreeMap<String, String>,
+    seat_reviews: std::collections::BTreeSet<String>,
 }
 
 impl LoanApplication {
@@ -226,6 +227,11 @@ impl LoanApplication {
     /// The contract's terms as they stand (融信秒贷, after the amount is chosen).
     pub fn contract_terms(&self) -> Option<&ContractTerms> {
         self.contract.as_ref()
+    }
+
+    /// The amount (zero when not yet chosen), term and purpose applied for.
+    pub fn applied_figures(&self) -> (Decimal, Option<u32>, Option<&str>) {
+        (self.amount, self.term_months, self.purpose.as_deref())
     }
 
     /// The ledger of a disbursed loan.
@@ -496,7 +502,8 @@ impl Aggregate for LoanApplication {
                                 "amount must be positive, in fen".into(),
                             ));
                         }
-                        (term_months.map(term).transpose()?, None)
+                        let purpose = purpose.map(|p| text(&p, "purpose")).transpose()?;
+                        (term_months.map(term).transpose()?, purpose)
                     }
                 };
                 let participants = merge_participants(&participants)
@@ -550,6 +557,24 @@ impl Aggregate for LoanApplication {
                     return Ok(());
                 }
                 LoanEvent::InterviewTaskAttached { task_id }
+            }
+            LoanCommand::RecordSeatLoanInfoReview {
+                review_id,
+                task_id,
+                seat_id,
+                corrected,
+                info,
+            } => {
+                if self.seat_reviews.contains(&review_id) {
+                    return Ok(()); // the task event delivered again
+                }
+                LoanEvent::LoanInfoReviewed {
+                    review_id,
+                    task_id,
+                    seat_id,
+                    corrected,
+                    info,
+                }
             }
             LoanCommand::RecordWhitelist { result } => {
                 self.require(Product::RongxinMiaodai)?;
@@ -907,6 +932,9 @@ impl Aggregate for LoanApplication {
             }
             LoanEvent::InterviewPassed { .. } => self.interview_passed = true,
             LoanEvent::WhitelistChecked { result } => self.whitelist = Some(result),
+            LoanEvent::LoanInfoReviewed { review_id, .. } => {
+                self.seat_reviews.insert(review_id);
+            }
             LoanEvent::FaceChecked {
                 passed,
                 day,

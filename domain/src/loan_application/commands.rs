@@ -61,6 +61,20 @@ pub enum LoanCommand {
         /// The task.
         task_id: String,
     },
+    /// The seat confirmed or corrected the loan figures on the interview call
+    /// (001 §2.3.1.1 item 14); the loan records it (the flow tells it).
+    RecordSeatLoanInfoReview {
+        /// The task event that did it (`task:sequence`): a redelivery is a no-op.
+        review_id: String,
+        /// The interview task.
+        task_id: String,
+        /// The seat.
+        seat_id: String,
+        /// Corrected (true) or confirmed as given.
+        corrected: bool,
+        /// The figures as the seat left them.
+        info: Box<crate::interview_task::LoanInfo>,
+    },
     /// 融信秒贷: the ERP whitelist check came back.
     RecordWhitelist {
         /// 秒贷, 融信贷 or 无资格.

@@ -72,6 +72,19 @@ pub enum LoanEvent {
         /// The task.
         task_id: String,
     },
+    /// The seat confirmed or corrected the loan figures on the call.
+    LoanInfoReviewed {
+        /// The task event that did it.
+        review_id: String,
+        /// The interview task.
+        task_id: String,
+        /// The seat.
+        seat_id: String,
+        /// Corrected (true) or confirmed.
+        corrected: bool,
+        /// The figures as the seat left them.
+        info: Box<crate::interview_task::LoanInfo>,
+    },
     /// ERP whitelist result recorded.
     WhitelistChecked {
         /// The result.
@@ -368,6 +381,7 @@ impl DomainEvent for LoanEvent {
             LoanEvent::InterviewTaskAttached { .. } => "InterviewTaskAttached",
             LoanEvent::InterviewPassed { .. } => "InterviewPassed",
             LoanEvent::WhitelistChecked { .. } => "WhitelistChecked",
+            LoanEvent::LoanInfoReviewed { .. } => "LoanInfoReviewed",
             LoanEvent::FaceChecked { .. } => "FaceChecked",
             LoanEvent::ApprovalRequested { .. } => "ApprovalRequested",
             LoanEvent::LoanApproved { .. } => "LoanApproved",

@@ -100,6 +100,7 @@ fn create_task(id: &str, n: u64) -> InterviewTaskCommand {
         manager_id: "M0001".into(),
         participants: vec![person(n)],
         property_location: None,
+        loan_info: None,
     })
 }
 

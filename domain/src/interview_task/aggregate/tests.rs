@@ -39,6 +39,7 @@ fn create(kind: TaskKind) -> InterviewTaskCommand {
         manager_id: "M001".into(),
         participants: vec![borrower()],
         property_location: None,
+        loan_info: None,
     })
 }
 
@@ -55,6 +56,7 @@ fn created(kind: TaskKind) -> InterviewTaskEvent {
         participants: merge_participants(&[borrower()]).unwrap(),
         created_at: now(),
         property_location: None,
+        loan_info: None,
     })
 }
 
