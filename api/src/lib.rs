@@ -21,6 +21,7 @@ mod health;
 pub mod idempotency;
 mod interview_task;
 mod limits;
+mod loan_operations;
 mod loan_servicing;
 mod loans;
 mod log_page;

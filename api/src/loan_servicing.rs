@@ -200,7 +200,7 @@ pub struct LoanDayStatistics {
     pub overdue: String,
 }
 
-fn money(fen: i64) -> String {
+pub(crate) fn money(fen: i64) -> String {
     Decimal::new(fen, 2).to_string()
 }
 
@@ -250,7 +250,11 @@ impl From<TransactionRow> for LoanTransactionView {
     }
 }
 
-fn period_view(p: &LedgerPeriod, day: NaiveDate, penalty_rate: Decimal) -> LedgerPeriodView {
+pub(crate) fn period_view(
+    p: &LedgerPeriod,
+    day: NaiveDate,
+    penalty_rate: Decimal,
+) -> LedgerPeriodView {
     let state: DomainPeriodState = p.state(day);
     LedgerPeriodView {
         period: p.period,

@@ -106,6 +106,8 @@ pub struct SubmitLoanInput {
     pub participants: Vec<ParticipantInput>,
     /// 房产位置 (001 2.3.1): passed on to the interview task; a 省内 one is refused.
     pub property_location: Option<crate::interview_task::PropertyLocation>,
+    /// The branch (分行) that runs the business (003: 对不同分行开展的融信贷业务).
+    pub branch: Option<String>,
 }
 
 /// A move of a loan.
@@ -601,6 +603,7 @@ impl LoanMutation {
             amount: input.amount.map(|a| decimal(&a, "amount")).transpose()?,
             term_months: input.term_months,
             purpose: input.purpose,
+            branch: input.branch,
             task_kind: input.task_kind.into(),
             product_code: input.product_code,
             channel_code: input.channel_code,

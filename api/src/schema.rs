@@ -21,6 +21,7 @@ use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
 use crate::doors::Doors;
 use crate::error::ApiError;
+use crate::loan_operations::LoanOperationsQuery;
 use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::manual_cases::{ManualCaseMutation, ManualCaseQuery};
@@ -54,6 +55,7 @@ pub struct QueryRoot(
     SessionQuery,
     BankCalendarQuery,
     ManualCaseQuery,
+    LoanOperationsQuery,
 );
 
 /// Every mutation: one per command.

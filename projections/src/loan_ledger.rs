@@ -413,6 +413,59 @@ impl LoanLedger {
         .await
     }
 
+    /// A loan's movements on days `from` to `to` inclusive, in order: `limit`
+    /// after skipping `offset`, and how many there are in all.
+    pub async fn transactions_between(
+        pool: &AnyPool,
+        loan_id: &str,
+        from: &str,
+        to: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<TransactionRow>, i64), sqlx::Error> {
+        let rows = sqlx::query_as(
+            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, reference, period, detail, at
+               FROM loan_transactions WHERE loan_id = $1 AND day >= $2 AND day <= $3
+              ORDER BY sequence, line LIMIT $4 OFFSET $5",
+        )
+        .bind(loan_id)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let (total,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM loan_transactions WHERE loan_id = $1 AND day >= $2 AND day <= $3",
+        )
+        .bind(loan_id)
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await?;
+        Ok((rows, total))
+    }
+
+    /// Failed debits (自动扣款失败, a repayment the core could not take) on days
+    /// `from` to `to`, newest first, at most `limit`.
+    pub async fn failed_debits(
+        pool: &AnyPool,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> Result<Vec<TransactionRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, reference, period, detail, at
+               FROM loan_transactions WHERE kind = 'AUTO_DEBIT_FAILED' AND day >= $1 AND day <= $2
+              ORDER BY at DESC, loan_id LIMIT $3",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    }
+
     /// The movements of a loan that belong to `reference` (e.g. a partner's repayment no).
     pub async fn by_reference(
         pool: &AnyPool,
@@ -453,6 +506,25 @@ impl LoanLedger {
         .fetch_all(pool)
         .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Movements per Asia/Shanghai day and kind from `from` to `to` inclusive:
+    /// how many and how much (fen), for the back office's 交易量/资金统计.
+    pub async fn movements_by_day(
+        pool: &AnyPool,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT day, kind, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM loan_transactions
+              WHERE day >= $1 AND day <= $2
+                AND kind IN ('DISBURSEMENT', 'REPAYMENT', 'PREPAYMENT', 'OVERDUE', 'AUTO_DEBIT_FAILED')
+              GROUP BY day, kind ORDER BY day, kind",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
     }
 
     /// Totals per Asia/Shanghai day from `from` to `to` inclusive, days without

@@ -46,6 +46,71 @@ pub struct LoanRow {
     pub credit_offer: Option<String>,
     /// The contract's terms as they stand (JSON of `ContractTerms`).
     pub contract_terms: Option<String>,
+    /// The amount in fen.
+    pub amount_fen: Option<i64>,
+    /// The Asia/Shanghai day it was submitted (YYYY-MM-DD).
+    pub submitted_on: Option<String>,
+    /// The branch (分行).
+    pub branch: Option<String>,
+    /// The channel.
+    pub channel_code: Option<String>,
+}
+
+/// What the back office filters the loan list by (every field optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoanListFilter {
+    /// Current node (stored name).
+    pub node: Option<String>,
+    /// Product (stored name).
+    pub product: Option<String>,
+    /// AUTOMATIC or MANUAL.
+    pub route: Option<String>,
+    /// Branch.
+    pub branch: Option<String>,
+    /// Submitted on or after (YYYY-MM-DD, Asia/Shanghai).
+    pub from: Option<String>,
+    /// Submitted on or before.
+    pub to: Option<String>,
+}
+
+/// The filter's conditions, with `$1`..`$6` bound by [`bind_filter`].
+const FILTER: &str = "($1 = '' OR node = $1) AND ($2 = '' OR product = $2) AND ($3 = '' OR route = $3)
+    AND ($4 = '' OR branch = $4) AND ($5 = '' OR submitted_on >= $5) AND ($6 = '' OR submitted_on <= $6)";
+
+fn bind_filter<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    filter: &'q LoanListFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    let text = |v: &'q Option<String>| v.as_deref().unwrap_or("");
+    query
+        .bind(text(&filter.node))
+        .bind(text(&filter.product))
+        .bind(text(&filter.route))
+        .bind(text(&filter.branch))
+        .bind(text(&filter.from))
+        .bind(text(&filter.to))
+}
+
+/// Loans and amounts in one state.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct NodeTotal {
+    /// The node.
+    pub node: String,
+    /// How many loans.
+    pub loans: i64,
+    /// Their amounts, in fen.
+    pub amount_fen: i64,
+}
+
+/// How many moves of a kind happened on a day.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct DayMoves {
+    /// YYYY-MM-DD (Asia/Shanghai).
+    pub day: String,
+    /// APPROVE, DECLINE, DISBURSE, DISBURSEMENT_FAILED, SETTLE…
+    pub kind: String,
+    /// How many.
+    pub moves: i64,
 }
 
 /// A consent, verification or signature on a loan: who, when, which version.
@@ -164,7 +229,8 @@ async fn core_answered(
 }
 
 const LOAN_COLUMNS: &str = "loan_id, contract_no, amount, node, interview_task, updated_at,
-    disbursement_request, product, route, term_months, purpose, credit_offer, contract_terms";
+    disbursement_request, product, route, term_months, purpose, credit_offer, contract_terms,
+    amount_fen, submitted_on, branch, channel_code";
 
 const EVIDENCE_COLUMNS: &str =
     "loan_id, sequence, kind, subject, version, detail, actor_id, actor_role, at";
@@ -211,6 +277,21 @@ async fn set(
     Ok(())
 }
 
+/// Sets a loan's amount (none: not yet chosen).
+async fn set_amount(
+    conn: &mut AnyConnection,
+    loan_id: &str,
+    amount: Option<rust_decimal::Decimal>,
+) -> Result<(), ProjectionError> {
+    sqlx::query("UPDATE loan_applications SET amount = $1, amount_fen = $2 WHERE loan_id = $3")
+        .bind(amount.map(|a| a.to_string()).unwrap_or_default())
+        .bind(amount.map(crate::loan_ledger::fen_of))
+        .bind(loan_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("a loan's terms serialise")
 }
@@ -236,6 +317,8 @@ pub struct NodeChangeRow {
     pub actor_role: String,
     /// When.
     pub at: String,
+    /// The Asia/Shanghai day (none in rows not rebuilt since issue 32).
+    pub day: Option<String>,
 }
 
 /// One task of a contract's lineage.
@@ -281,8 +364,8 @@ async fn history(
 ) -> Result<(), ProjectionError> {
     let at = domain::log::rfc3339(event.metadata.recorded_at);
     sqlx::query(
-        "INSERT INTO loan_node_history (loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO loan_node_history (loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at, day)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&event.aggregate_id)
     .bind(event.sequence)
@@ -293,6 +376,7 @@ async fn history(
     .bind(&event.metadata.actor_id)
     .bind(&event.metadata.actor_role)
     .bind(&at)
+    .bind(domain::schedule::shanghai_date(event.metadata.recorded_at).to_string())
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE loan_applications SET node = $1, updated_at = $2 WHERE loan_id = $3")
@@ -363,6 +447,8 @@ impl Projection for LoanLineage {
                         amount,
                         term_months,
                         purpose,
+                        branch,
+                        channel_code,
                         ..
                     } => {
                         let first = match product {
@@ -372,8 +458,9 @@ impl Projection for LoanLineage {
                         };
                         sqlx::query(
                             "INSERT INTO loan_applications (loan_id, contract_no, amount, node, updated_at,
-                                                            product, term_months, purpose)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                                            product, term_months, purpose, amount_fen,
+                                                            submitted_on, branch, channel_code)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                         )
                         .bind(&event.aggregate_id)
                         .bind(contract_no)
@@ -384,6 +471,10 @@ impl Projection for LoanLineage {
                         .bind(domain::wire_name(&product))
                         .bind(term_months.map(i64::from))
                         .bind(purpose)
+                        .bind(amount.map(crate::loan_ledger::fen_of))
+                        .bind(domain::schedule::shanghai_date(event.metadata.recorded_at).to_string())
+                        .bind(branch)
+                        .bind(channel_code)
                         .execute(&mut *conn)
                         .await?;
                         history(
@@ -405,8 +496,7 @@ impl Projection for LoanLineage {
                         )
                         .await?;
                         if route == domain::loan_application::ApprovalRoute::Automatic {
-                            let amount = amount.map(|a| a.to_string()).unwrap_or_default();
-                            set(conn, &event.aggregate_id, "amount", Some(amount)).await?;
+                            set_amount(conn, &event.aggregate_id, amount).await?;
                         }
                         let reason = format!("route {}", domain::wire_name(&route));
                         history(
@@ -455,12 +545,12 @@ impl Projection for LoanLineage {
                         term_months,
                         purpose,
                     } => {
+                        set_amount(conn, &event.aggregate_id, amount).await?;
                         sqlx::query(
-                            "UPDATE loan_applications SET amount = $1, term_months = $2, purpose = $3,
+                            "UPDATE loan_applications SET term_months = $1, purpose = $2,
                                     route = NULL, credit_offer = NULL, contract_terms = NULL
-                              WHERE loan_id = $4",
+                              WHERE loan_id = $3",
                         )
-                        .bind(amount.map(|a| a.to_string()).unwrap_or_default())
                         .bind(term_months.map(i64::from))
                         .bind(purpose)
                         .bind(&event.aggregate_id)
@@ -575,12 +665,12 @@ impl Projection for LoanLineage {
                         route,
                         terms,
                     } => {
+                        set_amount(conn, &event.aggregate_id, Some(amount)).await?;
                         sqlx::query(
-                            "UPDATE loan_applications SET amount = $1, term_months = $2, route = $3,
-                                    contract_terms = $4
-                              WHERE loan_id = $5",
+                            "UPDATE loan_applications SET term_months = $1, route = $2,
+                                    contract_terms = $3
+                              WHERE loan_id = $4",
                         )
-                        .bind(amount.to_string())
                         .bind(i64::from(term_months))
                         .bind(domain::wire_name(&route))
                         .bind(terms.as_ref().map(json))
@@ -836,6 +926,81 @@ impl LoanLineage {
         .await
     }
 
+    /// The loans matching `filter` after `after` (by id), at most `limit`, and
+    /// how many match in all.
+    pub async fn list(
+        pool: &AnyPool,
+        filter: &LoanListFilter,
+        after: &str,
+        limit: i64,
+    ) -> Result<(Vec<LoanRow>, i64), sqlx::Error> {
+        let page = format!(
+            "SELECT {LOAN_COLUMNS} FROM loan_applications WHERE {FILTER} AND loan_id > $7
+              ORDER BY loan_id LIMIT $8"
+        );
+        let rows = bind_filter(sqlx::query_as(&page), filter)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+        let total = format!("SELECT COUNT(*) FROM loan_applications WHERE {FILTER}");
+        let (count,): (i64,) = bind_filter(sqlx::query_as(&total), filter)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, count))
+    }
+
+    /// Loans and amounts by current node, among those matching `filter`.
+    pub async fn node_totals(
+        pool: &AnyPool,
+        filter: &LoanListFilter,
+    ) -> Result<Vec<NodeTotal>, sqlx::Error> {
+        let query = format!(
+            "SELECT node, COUNT(*) AS loans, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS amount_fen
+               FROM loan_applications WHERE {FILTER} GROUP BY node ORDER BY node"
+        );
+        bind_filter(sqlx::query_as(&query), filter)
+            .fetch_all(pool)
+            .await
+    }
+
+    /// Moves per Asia/Shanghai day and kind from `from` to `to` inclusive.
+    pub async fn moves_by_day(
+        pool: &AnyPool,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<DayMoves>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT day, kind, COUNT(*) AS moves FROM loan_node_history
+              WHERE day >= $1 AND day <= $2 GROUP BY day, kind ORDER BY day, kind",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Failed disbursements (放款失败) from `from` to `to`, newest first, with
+    /// the core's reason, at most `limit`.
+    pub async fn failed_disbursements(
+        pool: &AnyPool,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> Result<Vec<NodeChangeRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at, day
+               FROM loan_node_history
+              WHERE kind = 'DISBURSEMENT_FAILED' AND day >= $1 AND day <= $2
+              ORDER BY at DESC, loan_id LIMIT $3",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    }
+
     /// A loan's consents, verifications and signatures, in order.
     pub async fn evidence(pool: &AnyPool, loan_id: &str) -> Result<Vec<EvidenceRow>, sqlx::Error> {
         sqlx::query_as(&format!(
@@ -849,7 +1014,7 @@ impl LoanLineage {
     /// A loan's moves, in order.
     pub async fn history(pool: &AnyPool, loan_id: &str) -> Result<Vec<NodeChangeRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at
+            "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at, day
                FROM loan_node_history WHERE loan_id = $1 ORDER BY sequence",
         )
         .bind(loan_id)
@@ -895,7 +1060,7 @@ impl LoanLineage {
             .fetch_all(pool)
             .await?;
         let history: Vec<NodeChangeRow> = sqlx::query_as(
-            "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at
+            "SELECT loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at, day
                FROM loan_node_history ORDER BY loan_id, sequence",
         )
         .fetch_all(pool)

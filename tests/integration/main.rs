@@ -22,6 +22,7 @@ mod idempotency;
 mod interview_room;
 mod kafka;
 mod languages;
+mod loan_back_office;
 mod loan_notices;
 mod loan_servicing;
 mod loans;

@@ -217,6 +217,35 @@ pub const RULES: &[(&str, &[Role])] = &[
         &[AccountManager, Supervisor, Admin, Auditor],
     ),
     ("Mutation.loadBankCalendar", &[Admin]),
+    // The back office (003 内管) and the customer's paged queries.
+    ("Query.loans", &[Supervisor, Admin, Auditor]),
+    ("Query.loanOperationsReport", &[Supervisor, Admin, Auditor]),
+    (
+        "Query.loanFailedTransactions",
+        &[Supervisor, Admin, Auditor],
+    ),
+    (
+        "Query.loanRepaymentPlan",
+        &[
+            Customer,
+            AccountManager,
+            Supervisor,
+            Admin,
+            Auditor,
+            CreditSystem,
+        ],
+    ),
+    (
+        "Query.loanTransactions",
+        &[
+            Customer,
+            AccountManager,
+            Supervisor,
+            Admin,
+            Auditor,
+            CreditSystem,
+        ],
+    ),
     // 人工落地: requests the core did not answer in time.
     ("Query.manualCases", &[Supervisor, Admin, Auditor]),
     ("Mutation.resolveManualCase", &[Supervisor]),

@@ -349,6 +349,7 @@ mod tests {
             amount: Some(Decimal::new(50_000_000, 2)),
             term_months: None,
             purpose: None,
+            branch: None,
             task_kind: TaskKind::YongxuVideoInterview,
             product_code: "YXD".into(),
             channel_code: channel.into(),

@@ -465,6 +465,7 @@ impl Aggregate for LoanApplication {
                 amount,
                 term_months,
                 purpose,
+                branch,
                 task_kind,
                 product_code,
                 channel_code,
@@ -506,6 +507,14 @@ impl Aggregate for LoanApplication {
                         (term_months.map(term).transpose()?, purpose)
                     }
                 };
+                let branch = branch
+                    .map(|b| b.trim().to_string())
+                    .filter(|b| !b.is_empty());
+                if branch.as_ref().is_some_and(|b| b.chars().count() > 32) {
+                    return Err(LoanError::Invalid(
+                        "branch must be at most 32 characters".into(),
+                    ));
+                }
                 let participants = merge_participants(&participants)
                     .map_err(|e| LoanError::Invalid(e.to_string()))?;
                 // Checked here as its task would check it: a loan whose task
@@ -520,6 +529,7 @@ impl Aggregate for LoanApplication {
                     amount,
                     term_months,
                     purpose,
+                    branch,
                     task_kind,
                     product_code,
                     channel_code,

@@ -25,6 +25,9 @@ pub enum LoanCommand {
         term_months: Option<u32>,
         /// 贷款用途 (融信秒贷: required).
         purpose: Option<String>,
+        /// The branch (分行) that runs the business (003: 对不同分行开展的融信贷业务).
+        #[serde(default)]
+        branch: Option<String>,
         /// Interview flow the product uses.
         task_kind: TaskKind,
         /// Product code.

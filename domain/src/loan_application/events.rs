@@ -29,6 +29,9 @@ pub enum LoanEvent {
         /// 贷款用途 (融信秒贷).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         purpose: Option<String>,
+        /// The branch (分行) that runs the business.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        branch: Option<String>,
         /// Interview flow.
         task_kind: TaskKind,
         /// Product code.

@@ -350,6 +350,7 @@ impl LoanApplication {
                 amount: Some(open.amount),
                 term_months: Some(open.term_months),
                 purpose: None,
+                branch: None,
                 task_kind: Default::default(),
                 product_code: String::new(),
                 channel_code: open.partner,
