@@ -150,6 +150,7 @@ impl Engine {
         )
         .with_ledger_review(self.settings.repayment_reminder_days)
         .with_core_answer_watch(self.settings.core_answer_timeout)
+        .with_contract_mailer(self.settings.smtp.clone())
     }
 
     /// Rebuilds the named read model from position 0; returns the events applied.

@@ -216,6 +216,20 @@ struct ServicingArgs {
     /// before it becomes a manual case (003 人工落地).
     #[arg(long, env = "FACESIGN_CORE_ANSWER_TIMEOUT_SECS", default_value_t = 900)]
     core_answer_timeout_secs: u32,
+    /// The SMTP relay contract downloads are e-mailed through (合同下载); none:
+    /// requests wait as PENDING.
+    #[arg(long, env = "FACESIGN_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// The relay's port.
+    #[arg(long, env = "FACESIGN_SMTP_PORT", default_value_t = 25)]
+    smtp_port: u16,
+    /// The sender address of contract e-mails.
+    #[arg(
+        long,
+        env = "FACESIGN_SMTP_FROM",
+        default_value = "contracts@facesign.bank"
+    )]
+    smtp_from: String,
 }
 
 /// The operations centre: calls and texts (docs/operations-centre.md).
@@ -735,6 +749,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             settings.core_answer_timeout =
                 chrono::Duration::seconds(servicing.core_answer_timeout_secs.into());
+            settings.smtp = servicing
+                .smtp_host
+                .filter(|h| !h.trim().is_empty())
+                .map(|host| adapters::contract_mail::SmtpSettings {
+                    host: host.trim().to_string(),
+                    port: servicing.smtp_port,
+                    from: servicing.smtp_from.clone(),
+                });
+            if settings.smtp.is_some() && !servicing.smtp_from.contains('@') {
+                anyhow::bail!("FACESIGN_SMTP_FROM must be an e-mail address");
+            }
             settings.operations = centre.operations.policy()?;
             settings.routing = centre.operations.routing()?;
             settings.sms_gateway = centre.sms.gateway()?;

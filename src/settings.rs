@@ -47,6 +47,9 @@ pub struct Settings {
     /// How long the core may leave a disbursement or repayment unanswered
     /// before it becomes a manual case (FACESIGN_CORE_ANSWER_TIMEOUT_SECS).
     pub core_answer_timeout: chrono::Duration,
+    /// The SMTP relay contract downloads go out through (FACESIGN_SMTP_HOST,
+    /// FACESIGN_SMTP_PORT, FACESIGN_SMTP_FROM); None: requests stay PENDING.
+    pub smtp: Option<adapters::contract_mail::SmtpSettings>,
     /// How long before the window the reminder SMS goes out (FACESIGN_REMINDER_LEAD_MINUTES).
     pub reminder_lead: chrono::Duration,
     /// How often the timer worker looks for due timers.
@@ -136,6 +139,7 @@ impl Settings {
             routing: domain::services::InterviewRouting::default(),
             repayment_reminder_days: 3,
             core_answer_timeout: chrono::Duration::minutes(15),
+            smtp: None,
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),
             clock: Arc::new(adapters::SystemClock),

@@ -6,6 +6,7 @@ mod append;
 pub mod bank_calendar;
 pub mod cluster;
 pub mod command_bus;
+pub mod contract_mail;
 pub mod database;
 pub mod flows;
 pub mod global_log;

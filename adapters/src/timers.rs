@@ -72,6 +72,7 @@ pub struct TimerWorker {
     http: reqwest::Client,
     ledger_review: Option<crate::loan_review::LedgerReview>,
     core_answer_watch: Option<crate::loan_review::CoreAnswerWatch>,
+    contract_mailer: Option<crate::contract_mail::ContractMailer>,
     metrics: Arc<crate::Metrics>,
 }
 
@@ -97,6 +98,17 @@ impl TimerWorker {
         self
     }
 
+    /// Also sends requested contracts by e-mail through `smtp` (合同下载).
+    pub fn with_contract_mailer(
+        mut self,
+        smtp: Option<crate::contract_mail::SmtpSettings>,
+    ) -> Self {
+        self.contract_mailer = smtp.map(|smtp| {
+            crate::contract_mail::ContractMailer::new(self.bus.clone(), self.pool.clone(), smtp)
+        });
+        self
+    }
+
     /// A worker sending commands through `bus` and callbacks to `partners`.
     pub fn new(
         bus: Arc<CommandBus>,
@@ -113,6 +125,7 @@ impl TimerWorker {
             http: crate::outbound_http(),
             ledger_review: None,
             core_answer_watch: None,
+            contract_mailer: None,
             metrics,
         }
     }
@@ -338,6 +351,12 @@ impl TimerWorker {
                         .run_once_today()
                         .await
                         .map_err(|e| format!("loan ledger review: {e:#}"))?;
+                }
+                if let Some(mailer) = &self.contract_mailer {
+                    mailer
+                        .run_once()
+                        .await
+                        .map_err(|e| format!("contract mailer: {e:#}"))?;
                 }
                 if let Some(watch) = &self.core_answer_watch {
                     watch

@@ -477,3 +477,97 @@ impl LoanOperationsQuery {
         }))
     }
 }
+
+/// A 合同下载 request as its record shows it.
+#[derive(SimpleObject)]
+pub struct ContractDownloadView {
+    /// The request.
+    pub request_id: String,
+    /// Where the archive goes (masked for anyone but the customer).
+    pub email: String,
+    /// 解压码: the archive's password (shown to the customer only).
+    pub archive_password: String,
+    /// 邮件发送状态: PENDING, SENT or FAILED.
+    pub status: String,
+    /// 业务申请时间 (RFC 3339).
+    pub requested_at: String,
+    /// When sent or failed.
+    pub settled_at: Option<String>,
+    /// Why it failed.
+    pub failure: Option<String>,
+}
+
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// 合同下载 queries.
+#[derive(Default)]
+pub struct ContractDownloadQuery;
+
+#[Object]
+impl ContractDownloadQuery {
+    /// 合同下载 申请记录: a loan's requests, newest first, with the sending
+    /// status, the time asked and — for the customer — the archive's password.
+    async fn contract_downloads(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Vec<ContractDownloadView>> {
+        if let Err(e) = checks::read_loan(ctx, &id).await {
+            return match e.code {
+                domain::ErrorCode::NotFound => Ok(Vec::new()),
+                _ => Err(e.into()),
+            };
+        }
+        let own = crate::context::viewer(ctx) == Some(domain::role::Role::Customer);
+        let rows = LoanLineage::contract_downloads(state(ctx).database.read_models(), &id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ContractDownloadView {
+                request_id: r.request_id,
+                email: if own { r.email } else { mask_email(&r.email) },
+                archive_password: if own {
+                    r.archive_password
+                } else {
+                    "******".into()
+                },
+                status: r.status,
+                requested_at: r.requested_at,
+                settled_at: r.settled_at,
+                failure: r.failure,
+            })
+            .collect())
+    }
+}
+
+/// 合同下载 mutations.
+#[derive(Default)]
+pub struct ContractDownloadMutation;
+
+#[Object]
+impl ContractDownloadMutation {
+    /// 合同下载: the customer asks for the signed contract and its records by
+    /// e-mail, after the verification service checked the transaction password
+    /// (`recordLoanVerification(CONTRACT_DOWNLOAD)`, one check per request); a
+    /// bad address is `VALIDATION` (请输入正确的电子邮箱) and leaves no record.
+    async fn request_contract_download(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        email: String,
+    ) -> Result<crate::loans::LoanPayload> {
+        let request_id = crate::context::request(ctx)
+            .new_id(state(ctx).bus.services().ids.as_ref())
+            .to_string();
+        let command =
+            domain::loan_application::LoanCommand::RequestContractDownload { request_id, email };
+        crate::loans::LoanMutation.send(ctx, &id, command).await
+    }
+}

@@ -502,6 +502,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("a date range gives both from and to", "按时间段查询须同时给出起止日期"),
     ("the range must run forwards over at most {max_days} days", "日期范围须起早于止，且不超过 {max_days} 天"),
     ("branch must be at most 32 characters", "分行 branch 最多 32 个字符"),
+    ("enter a valid e-mail address", "请输入正确的电子邮箱"),
     ("must be between 1 and 360", "须在 1 到 360 之间"),
     ("must change at least one field", "须至少修改一个字段"),
     ("must satisfy queuedAt <= answeredAt <= now", "须满足 queuedAt <= answeredAt <= 当前时间"),

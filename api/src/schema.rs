@@ -21,7 +21,9 @@ use crate::channels::{ChannelMutation, ChannelQuery};
 use crate::dispatch::{DispatchMutation, DispatchQuery, DispatchSubscription};
 use crate::doors::Doors;
 use crate::error::ApiError;
-use crate::loan_operations::LoanOperationsQuery;
+use crate::loan_operations::{
+    ContractDownloadMutation, ContractDownloadQuery, LoanOperationsQuery,
+};
 use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::manual_cases::{ManualCaseMutation, ManualCaseQuery};
@@ -56,6 +58,7 @@ pub struct QueryRoot(
     BankCalendarQuery,
     ManualCaseQuery,
     LoanOperationsQuery,
+    ContractDownloadQuery,
 );
 
 /// Every mutation: one per command.
@@ -75,6 +78,7 @@ pub struct MutationRoot(
     PartnerMutation,
     BankCalendarMutation,
     ManualCaseMutation,
+    ContractDownloadMutation,
 );
 
 /// Every subscription (WebSocket at `/graphql/ws`).

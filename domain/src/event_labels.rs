@@ -202,6 +202,21 @@ pub const EVENT_LABELS: &[(&str, &str, &str)] = &[
         "Loan information reviewed",
     ),
     (
+        "ContractDownloadRequested",
+        "已申请下载电子合同",
+        "Contract download requested",
+    ),
+    (
+        "ContractDelivered",
+        "电子合同邮件已发送",
+        "Contract delivered",
+    ),
+    (
+        "ContractDeliveryFailed",
+        "电子合同邮件发送失败",
+        "Contract delivery failed",
+    ),
+    (
         "LoanInfoConfirmed",
         "坐席已确认贷款信息",
         "Loan information confirmed",

@@ -228,6 +228,52 @@ async fn core_answered(
     Ok(())
 }
 
+/// A 合同下载 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+pub struct ContractDownloadRow {
+    /// Application no.
+    pub loan_id: String,
+    /// The request.
+    pub request_id: String,
+    /// Where the archive goes.
+    pub email: String,
+    /// 解压码.
+    pub archive_password: String,
+    /// PENDING, SENT or FAILED.
+    pub status: String,
+    /// When asked (RFC 3339).
+    pub requested_at: String,
+    /// When sent or failed.
+    pub settled_at: Option<String>,
+    /// Why it failed.
+    pub failure: Option<String>,
+}
+
+const DOWNLOAD_COLUMNS: &str =
+    "loan_id, request_id, email, archive_password, status, requested_at, settled_at, failure";
+
+/// Settles a contract download request.
+async fn settle_download(
+    conn: &mut AnyConnection,
+    event: &StoredEvent,
+    request_id: &str,
+    status: &str,
+    failure: Option<String>,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE contract_downloads SET status = $1, settled_at = $2, failure = $3
+          WHERE loan_id = $4 AND request_id = $5",
+    )
+    .bind(status)
+    .bind(domain::log::rfc3339(event.metadata.recorded_at))
+    .bind(failure)
+    .bind(&event.aggregate_id)
+    .bind(request_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 const LOAN_COLUMNS: &str = "loan_id, contract_no, amount, node, interview_task, updated_at,
     disbursement_request, product, route, term_months, purpose, credit_offer, contract_terms,
     amount_fen, submitted_on, branch, channel_code";
@@ -419,6 +465,7 @@ impl Projection for LoanLineage {
             "loan_evidence",
             "core_requests",
             "manual_cases",
+            "contract_downloads",
         ]
     }
 
@@ -727,6 +774,29 @@ impl Projection for LoanLineage {
                         );
                         evidence(conn, event, "SEAT_REVIEW", &task_id, None, Some(detail)).await?;
                     }
+                    LoanEvent::ContractDownloadRequested {
+                        request_id,
+                        email,
+                        archive_password,
+                    } => {
+                        sqlx::query(&format!(
+                            "INSERT INTO contract_downloads ({DOWNLOAD_COLUMNS})
+                             VALUES ($1, $2, $3, $4, 'PENDING', $5, NULL, NULL)"
+                        ))
+                        .bind(&event.aggregate_id)
+                        .bind(request_id)
+                        .bind(email)
+                        .bind(archive_password)
+                        .bind(&at)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    LoanEvent::ContractDelivered { request_id } => {
+                        settle_download(conn, event, &request_id, "SENT", None).await?
+                    }
+                    LoanEvent::ContractDeliveryFailed { request_id, reason } => {
+                        settle_download(conn, event, &request_id, "FAILED", Some(reason)).await?
+                    }
                     LoanEvent::CustomerVerified { purpose, passed } => {
                         let outcome = if passed { "PASSED" } else { "FAILED" };
                         let subject = domain::wire_name(&purpose);
@@ -1001,6 +1071,34 @@ impl LoanLineage {
         .await
     }
 
+    /// A loan's contract download requests, newest first (at most 100).
+    pub async fn contract_downloads(
+        pool: &AnyPool,
+        loan_id: &str,
+    ) -> Result<Vec<ContractDownloadRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {DOWNLOAD_COLUMNS} FROM contract_downloads WHERE loan_id = $1
+              ORDER BY requested_at DESC LIMIT 100"
+        ))
+        .bind(loan_id)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Contract download requests not yet sent, oldest first.
+    pub async fn pending_contract_downloads(
+        pool: &AnyPool,
+        limit: i64,
+    ) -> Result<Vec<ContractDownloadRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {DOWNLOAD_COLUMNS} FROM contract_downloads WHERE status = 'PENDING'
+              ORDER BY requested_at LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    }
+
     /// A loan's consents, verifications and signatures, in order.
     pub async fn evidence(pool: &AnyPool, loan_id: &str) -> Result<Vec<EvidenceRow>, sqlx::Error> {
         sqlx::query_as(&format!(
@@ -1047,6 +1145,11 @@ impl LoanLineage {
         ))
         .fetch_all(pool)
         .await?;
+        let downloads: Vec<ContractDownloadRow> = sqlx::query_as(&format!(
+            "SELECT {DOWNLOAD_COLUMNS} FROM contract_downloads ORDER BY loan_id, request_id"
+        ))
+        .fetch_all(pool)
+        .await?;
         let cases: Vec<ManualCaseRow> = sqlx::query_as(&format!(
             "SELECT {MANUAL_CASE_COLUMNS} FROM manual_cases ORDER BY loan_id, request_id"
         ))
@@ -1077,6 +1180,7 @@ impl LoanLineage {
             .chain(lineage.iter().map(|r| format!("{r:?}")))
             .chain(evidence.iter().map(|r| format!("{r:?}")))
             .chain(cases.iter().map(|r| format!("{r:?}")))
+            .chain(downloads.iter().map(|r| format!("{r:?}")))
             .chain(requests.iter().map(|r| format!("{r:?}")))
             .collect())
     }

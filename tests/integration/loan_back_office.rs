@@ -1,7 +1,8 @@
 //! The back office of 003 (直销银行内管: 交易量统计, 资金统计, 融信贷明细查询) and
 //! the customer's paged queries (还款计划, 查询明细), issue 32 item 6, on both
 //! backends: the loan list with its filters and totals, counts and amounts by
-//! day, failed transactions with their reasons, a plan and movements by range.
+//! day, failed transactions with their reasons, a plan and movements by range,
+//! and 合同下载 by e-mail through a real SMTP server.
 
 use serde_json::{json, Value};
 
@@ -14,7 +15,10 @@ use crate::support::{data, error_code, on_both_backends, Backend, TestApp};
 
 const OPS: (&str, &str) = ("SUP1", "SUPERVISOR");
 
-on_both_backends!(the_back_office_lists_counts_and_pages_the_loans);
+on_both_backends!(
+    the_back_office_lists_counts_and_pages_the_loans,
+    a_signed_contract_is_emailed_as_an_encrypted_archive,
+);
 
 async fn ops(app: &TestApp, query: &str, variables: Value) -> Value {
     app.graphql_as(OPS, query, variables).await
@@ -250,5 +254,163 @@ async fn the_back_office_lists_counts_and_pages_the_loans(backend: Backend) {
         "VALIDATION",
         "003: 支持任意时间的一年范围内"
     );
+    app.stop().await;
+}
+
+/// 003 合同下载: 页面弹出让客户输入邮箱页面…输入交易密码，进行身份校验…在“申请记录”中
+/// 可以查看邮件发送状态、业务申请时间、文件解压码…邮件中的附件为压缩文件格式，密码为
+/// 解压码. The transaction password is checked by the verification service, once
+/// per request; a bad address leaves no record; the archive arrives at a real
+/// SMTP server and opens with the 解压码 only.
+async fn a_signed_contract_is_emailed_as_an_encrypted_archive(backend: Backend) {
+    let mail = crate::support::mail::MailServer::start().await;
+    let port = mail.port;
+    let clock = std::sync::Arc::new(adapters::ShiftableClock::default());
+    let server_clock = clock.clone();
+    let app = TestApp::spawn_on(crate::support::TestDb::new(backend).await, move |url| {
+        let mut settings = crate::support::settings(url);
+        settings.clock = server_clock;
+        settings.smtp = Some(adapters::contract_mail::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            from: "contracts@facesign.bank".into(),
+        });
+        settings
+    })
+    .await;
+    let request = confirmed(&app, "RX-MAIL").await;
+    let today = shanghai_today(&clock);
+    data(
+        &step(
+            &app,
+            CORE,
+            "RX-MAIL",
+            "recordDisbursementResult",
+            &result("C-M", &request, true, today),
+        )
+        .await,
+    );
+
+    let ask = |email: &str| {
+        let app = &app;
+        let query = format!("mutation {{ requestContractDownload(id: \"RX-MAIL\", email: \"{email}\") {{ loan {{ id }} }} }}");
+        async move { app.graphql_as(MIAODAI_CUSTOMER, &query, json!({})).await }
+    };
+    let records = || {
+        let app = &app;
+        async move {
+            let response = app
+                .graphql_as(MIAODAI_CUSTOMER, "{ contractDownloads(id: \"RX-MAIL\") { requestId email archivePassword status requestedAt failure } }", json!({}))
+                .await;
+            data(&response)["contractDownloads"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let verify = || {
+        let app = &app;
+        async move {
+            let verifier = crate::support::VERIFIER;
+            data(
+                &loan_step(
+                    app,
+                    verifier,
+                    "RX-MAIL",
+                    "recordLoanVerification",
+                    ", purpose: CONTRACT_DOWNLOAD, passed: true",
+                    "id",
+                )
+                .await,
+            );
+        }
+    };
+    let unverified = ask("wang@example.com").await;
+    assert_eq!(
+        error_code(&unverified),
+        "INVALID_TRANSITION",
+        "003: 都需输入交易密码"
+    );
+    verify().await;
+    let bad = ask("wang@example").await;
+    assert_eq!(error_code(&bad), "VALIDATION");
+    assert!(
+        bad["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("请输入正确的电子邮箱"),
+        "{bad}"
+    );
+    assert!(records().await.is_empty(), "003: 下载失败，则无申请记录");
+    data(&ask("wang.jianguo@example.com").await);
+    let again = ask("wang.jianguo@example.com").await;
+    assert_eq!(
+        error_code(&again),
+        "INVALID_TRANSITION",
+        "one check per request"
+    );
+
+    eventually("the contract e-mail sent", async || {
+        records()
+            .await
+            .first()
+            .is_some_and(|r| r["status"] == "SENT")
+    })
+    .await;
+    let record = records().await[0].clone();
+    assert_eq!(record["email"], "wang.jianguo@example.com");
+    let password = record["archivePassword"].as_str().unwrap().to_string();
+    assert_eq!(password.len(), 12);
+    let by_supervisor = app
+        .graphql_as(
+            OPS,
+            "{ contractDownloads(id: \"RX-MAIL\") { email archivePassword } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&by_supervisor)["contractDownloads"][0]["email"],
+        "w***@example.com"
+    );
+    assert_eq!(
+        data(&by_supervisor)["contractDownloads"][0]["archivePassword"],
+        "******"
+    );
+
+    let messages = mail.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains("wang.jianguo@example.com"));
+    let archive = crate::support::mail::attachment(&messages[0], "application/zip")
+        .expect("a zip attachment");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
+    assert!(
+        zip.by_name_decrypt("contract.txt", b"WRONGPASSWORD")
+            .is_err(),
+        "the 解压码 is needed"
+    );
+    let mut contract = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name_decrypt("contract.txt", password.as_bytes())
+            .unwrap(),
+        &mut contract,
+    )
+    .unwrap();
+    assert!(contract.contains("合同号: HT-RX-MAIL"), "{contract}");
+    assert!(contract.contains("执行年利率: 0.06"), "{contract}");
+    let mut records_json = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name_decrypt("records.json", password.as_bytes())
+            .unwrap(),
+        &mut records_json,
+    )
+    .unwrap();
+    let records_json: Value = serde_json::from_str(&records_json).unwrap();
+    assert!(records_json["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "SIGNATURE"));
     app.stop().await;
 }

@@ -65,6 +65,7 @@ fn kind_of(mutation: &str, args: &[&str]) -> Option<Kind> {
         "chooseLoanAmount",
         "setSigningRate",
         "ManualCase",
+        "ContractDownload",
         "Prepayment",
         "recordDisbursementResult",
         "recordLoanRepayment",

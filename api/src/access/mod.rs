@@ -246,6 +246,12 @@ pub const RULES: &[(&str, &[Role])] = &[
             CreditSystem,
         ],
     ),
+    // 合同下载 (003 我的贷款).
+    ("Mutation.requestContractDownload", &[Customer]),
+    (
+        "Query.contractDownloads",
+        &[Customer, AccountManager, Supervisor, Admin, Auditor],
+    ),
     // 人工落地: requests the core did not answer in time.
     ("Query.manualCases", &[Supervisor, Admin, Auditor]),
     ("Mutation.resolveManualCase", &[Supervisor]),

@@ -181,6 +181,8 @@ pub struct LoanApplication {
     manual_cases: std::collections::BTreeMap<String, super::commands::CoreRequestKind>,
     manual_outcomes: std::collections::BTreeMap<String, String>,
     seat_reviews: std::collections::BTreeSet<String>,
+    verified_for_download: bool,
+    download_requests: std::collections::BTreeMap<String, bool>,
 }
 
 impl LoanApplication {
@@ -408,6 +410,38 @@ fn amount_in_fen(amount: Decimal, field: &str) -> Result<Decimal, LoanError> {
     Ok(amount)
 }
 
+/// 003 合同下载: 如客户输入接收电子合同的邮箱地址不符合正确的格式要求，系统则提示
+/// "请输入正确的电子邮箱" — one `@`, a local part, a dotted domain, no spaces.
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+        && domain.contains('.')
+        && domain.split('.').all(label_ok)
+}
+
+/// 解压码: twelve characters from the random part of a new id (no 0/O/1/I to
+/// misread).
+fn archive_password(services: &DomainServices) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let random = services.ids.new_id().as_u128();
+    (0..12)
+        .map(|i| ALPHABET[((random >> (i * 5)) & 31) as usize] as char)
+        .collect()
+}
+
 /// A term in months: 1 to 360.
 fn term(months: u32) -> Result<u32, LoanError> {
     if !(1..=360).contains(&months) {
@@ -586,6 +620,46 @@ impl Aggregate for LoanApplication {
                     info,
                 }
             }
+            LoanCommand::RequestContractDownload { request_id, email } => {
+                if self.download_requests.contains_key(&request_id) {
+                    return Ok(()); // a retried request
+                }
+                if !self.contract_signed {
+                    return Err(LoanError::StepMissing("the e-signed contract"));
+                }
+                // 003 合同下载: 每次申请下载…都需输入交易密码 — one check per request.
+                if !self.verified_for_download {
+                    return Err(LoanError::StepMissing("the transaction password check"));
+                }
+                let email = email.trim().to_string();
+                if !valid_email(&email) {
+                    return Err(LoanError::Invalid("enter a valid e-mail address".into()));
+                }
+                LoanEvent::ContractDownloadRequested {
+                    request_id,
+                    email,
+                    archive_password: archive_password(services),
+                }
+            }
+            LoanCommand::RecordContractDelivery {
+                request_id,
+                outcome,
+            } => match self.download_requests.get(&request_id) {
+                None => {
+                    return Err(LoanError::NotOpen {
+                        kind: "contract download",
+                        id: request_id,
+                    })
+                }
+                Some(true) => return Ok(()), // already settled
+                Some(false) => match outcome {
+                    Ok(()) => LoanEvent::ContractDelivered { request_id },
+                    Err(reason) => LoanEvent::ContractDeliveryFailed {
+                        request_id,
+                        reason: text(&reason, "reason")?,
+                    },
+                },
+            },
             LoanCommand::RecordWhitelist { result } => {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::Applying)?;
@@ -990,10 +1064,17 @@ impl Aggregate for LoanApplication {
                 }
                 self.accepted.insert(document);
             }
-            LoanEvent::CustomerVerified { purpose, passed } => {
-                if purpose == VerificationPurpose::Submission {
-                    self.verified_for_submission = passed;
-                }
+            LoanEvent::CustomerVerified { purpose, passed } => match purpose {
+                VerificationPurpose::Submission => self.verified_for_submission = passed,
+                VerificationPurpose::ContractDownload => self.verified_for_download = passed,
+            },
+            LoanEvent::ContractDownloadRequested { request_id, .. } => {
+                self.verified_for_download = false; // each request is checked anew
+                self.download_requests.insert(request_id, false);
+            }
+            LoanEvent::ContractDelivered { request_id }
+            | LoanEvent::ContractDeliveryFailed { request_id, .. } => {
+                self.download_requests.insert(request_id, true);
             }
             LoanEvent::LoanAmountChosen {
                 amount,

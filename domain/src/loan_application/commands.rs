@@ -78,6 +78,21 @@ pub enum LoanCommand {
         /// The figures as the seat left them.
         info: Box<crate::interview_task::LoanInfo>,
     },
+    /// 合同下载 (003 我的贷款): the customer asks for the signed contract by
+    /// e-mail, after the verification service checked the transaction password.
+    RequestContractDownload {
+        /// The request's id.
+        request_id: String,
+        /// Where the archive goes.
+        email: String,
+    },
+    /// The mailer's outcome for a contract download request.
+    RecordContractDelivery {
+        /// The request.
+        request_id: String,
+        /// Sent, or why not.
+        outcome: Result<(), String>,
+    },
     /// 融信秒贷: the ERP whitelist check came back.
     RecordWhitelist {
         /// 秒贷, 融信贷 or 无资格.

@@ -88,6 +88,28 @@ pub enum LoanEvent {
         /// The figures as the seat left them.
         info: Box<crate::interview_task::LoanInfo>,
     },
+    /// 合同下载: the customer asked for the contract by e-mail; it goes out as an
+    /// encrypted archive whose password (解压码) the request record shows.
+    ContractDownloadRequested {
+        /// The request.
+        request_id: String,
+        /// Where it goes.
+        email: String,
+        /// 解压码: the archive's password.
+        archive_password: String,
+    },
+    /// The contract archive was sent (邮件发送状态: 已发送).
+    ContractDelivered {
+        /// The request.
+        request_id: String,
+    },
+    /// The contract archive could not be sent.
+    ContractDeliveryFailed {
+        /// The request.
+        request_id: String,
+        /// Why.
+        reason: String,
+    },
     /// ERP whitelist result recorded.
     WhitelistChecked {
         /// The result.
@@ -385,6 +407,9 @@ impl DomainEvent for LoanEvent {
             LoanEvent::InterviewPassed { .. } => "InterviewPassed",
             LoanEvent::WhitelistChecked { .. } => "WhitelistChecked",
             LoanEvent::LoanInfoReviewed { .. } => "LoanInfoReviewed",
+            LoanEvent::ContractDownloadRequested { .. } => "ContractDownloadRequested",
+            LoanEvent::ContractDelivered { .. } => "ContractDelivered",
+            LoanEvent::ContractDeliveryFailed { .. } => "ContractDeliveryFailed",
             LoanEvent::FaceChecked { .. } => "FaceChecked",
             LoanEvent::ApprovalRequested { .. } => "ApprovalRequested",
             LoanEvent::LoanApproved { .. } => "LoanApproved",

@@ -175,7 +175,7 @@ mod tests {
     fn terms() -> ContractTerms {
         ContractTerms {
             version: 1,
-            amount: Decimal::new(12_000_00, 2),
+            amount: Decimal::new(1_200_000, 2),
             currency: CURRENCY.into(),
             term_months: 12,
             annual_rate: Decimal::new(6, 2),
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(base.digest().len(), 64);
         let changes: [fn(&mut ContractTerms); 6] = [
             |t| t.version = 2,
-            |t| t.amount = Decimal::new(12_000_01, 2),
+            |t| t.amount = Decimal::new(1_200_001, 2),
             |t| t.term_months = 24,
             |t| t.annual_rate = Decimal::new(5, 2),
             |t| t.purpose = "购车".into(),
@@ -211,6 +211,6 @@ mod tests {
     #[test]
     fn total_interest_is_the_schedules() {
         // 1,032.80 × 11 + 1,032.78 − 12,000.00
-        assert_eq!(terms().total_interest().unwrap(), Decimal::new(393_58, 2));
+        assert_eq!(terms().total_interest().unwrap(), Decimal::new(39_358, 2));
     }
 }

@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod hardening;
 pub mod kafka;
 pub mod loans;
+pub mod mail;
 pub mod partners;
 pub mod scheduling;
 pub mod session;

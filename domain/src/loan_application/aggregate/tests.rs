@@ -694,6 +694,62 @@ pub(super) mod miaodai {
             ));
     }
 
+    /// 003 合同下载: 每次申请下载…都需输入交易密码 (the verification service's
+    /// check, used up by the request); 请输入正确的电子邮箱 for a bad address.
+    #[test]
+    fn a_contract_download_needs_a_check_per_request_and_a_valid_address() {
+        let mut given = approved_online("20000.00");
+        given.push(chosen("12000.00"));
+        given.push(signed());
+        let ask = |email: &str| LoanCommand::RequestContractDownload {
+            request_id: "D1".into(),
+            email: email.into(),
+        };
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(ask("wang@example.com"))
+            .then_expect_error(LoanError::StepMissing("the transaction password check"));
+        given.push(LoanEvent::CustomerVerified {
+            purpose: VerificationPurpose::ContractDownload,
+            passed: true,
+        });
+        for bad in [
+            "wang@example",
+            "wang example.com",
+            "@example.com",
+            "wang@-x.com",
+            "w ang@example.com",
+        ] {
+            TestFramework::<LoanApplication>::with(on(23, 10))
+                .given(given.clone())
+                .when(ask(bad))
+                .then_expect_error(LoanError::Invalid("enter a valid e-mail address".into()));
+        }
+        let events = TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given.clone())
+            .when(ask(" wang.jianguo@example.com "))
+            .inspect_result()
+            .unwrap();
+        let [LoanEvent::ContractDownloadRequested {
+            email,
+            archive_password,
+            ..
+        }] = events.as_slice()
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!(email, "wang.jianguo@example.com");
+        assert_eq!(archive_password.len(), 12);
+        given.extend(events);
+        TestFramework::<LoanApplication>::with(on(23, 10))
+            .given(given)
+            .when(LoanCommand::RequestContractDownload {
+                request_id: "D2".into(),
+                email: "wang@example.com".into(),
+            })
+            .then_expect_error(LoanError::StepMissing("the transaction password check"));
+    }
+
     #[test]
     fn the_products_steps_do_not_mix() {
         TestFramework::<LoanApplication>::with(on(23, 10))
