@@ -30,8 +30,8 @@ pub struct SmtpSettings {
     pub from: String,
 }
 
-/// Requests sent per round.
-const PAGE: i64 = 50;
+/// Requests sent per round (the timer loop waits for the round).
+const PAGE: i64 = 10;
 
 /// Builds the archive of `files` encrypted with `password` (AES-256, WinZip AE-2).
 pub fn encrypted_archive(files: &[(&str, Vec<u8>)], password: &str) -> anyhow::Result<Vec<u8>> {
@@ -51,12 +51,19 @@ pub struct ContractMailer {
     bus: Arc<CommandBus>,
     pool: AnyPool,
     smtp: SmtpSettings,
+    // Settled here but perhaps not yet in the read model: not sent twice.
+    settled: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl ContractMailer {
     /// A mailer through `smtp`.
     pub fn new(bus: Arc<CommandBus>, pool: AnyPool, smtp: SmtpSettings) -> Self {
-        Self { bus, pool, smtp }
+        Self {
+            bus,
+            pool,
+            smtp,
+            settled: Default::default(),
+        }
     }
 
     /// The contract's text and its records: the terms signed, the consents,
@@ -97,10 +104,10 @@ impl ContractMailer {
 
     /// Sends one request's archive; `Ok(Err(reason))` when the relay refused it.
     async fn send(&self, request: &ContractDownloadRow) -> anyhow::Result<Result<(), String>> {
-        let archive = encrypted_archive(
-            &self.files(&request.loan_id).await?,
-            &request.archive_password,
-        )?;
+        let Some(password) = request.archive_password.as_deref() else {
+            return Ok(Err("the archive password of the request is missing".into()));
+        };
+        let archive = encrypted_archive(&self.files(&request.loan_id).await?, password)?;
         let to: Mailbox = match request.email.parse() {
             Ok(to) => to,
             Err(e) => return Ok(Err(format!("address refused: {e}"))),
@@ -122,7 +129,7 @@ impl ContractMailer {
             )?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.smtp.host)
             .port(self.smtp.port)
-            .timeout(Some(std::time::Duration::from_secs(20)))
+            .timeout(Some(std::time::Duration::from_secs(10)))
             .build();
         match transport.send(message).await {
             Ok(_) => Ok(Ok(())),
@@ -137,12 +144,22 @@ impl ContractMailer {
         let pending = LoanLineage::pending_contract_downloads(&self.pool, PAGE).await?;
         let mut settled = 0;
         for request in pending {
+            if self
+                .settled
+                .lock()
+                .expect("settled")
+                .contains(&request.request_id)
+            {
+                continue;
+            }
             let outcome = match self.send(&request).await {
-                Ok(outcome) => outcome,
+                // The reason goes into the loan's record: bounded.
+                Ok(outcome) => outcome.map_err(|reason| reason.chars().take(480).collect()),
                 Err(e) => {
+                    // The relay is unreachable: the rest waits for the next round.
                     warn!(loan = %request.loan_id, request = %request.request_id, error = %e,
                         "contract e-mail not sent; it will be tried again");
-                    continue;
+                    break;
                 }
             };
             let context = CommandContext::for_request(
@@ -158,7 +175,13 @@ impl ContractMailer {
                 .execute::<LoanApplication>(&request.loan_id, command, &context)
                 .await
             {
-                Ok(_) | Err(CommandError::Domain(_)) => settled += 1,
+                Ok(_) | Err(CommandError::Domain(_)) => {
+                    self.settled
+                        .lock()
+                        .expect("settled")
+                        .insert(request.request_id.clone());
+                    settled += 1;
+                }
                 Err(other) => return Err(other.into()),
             }
         }

@@ -497,6 +497,15 @@ pub struct ContractDownloadView {
     pub failure: Option<String>,
 }
 
+/// 解压码: twelve characters from the random bits of an id (no 0/O/1/I to misread).
+fn archive_password(random: uuid::Uuid) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let bits = random.as_u128();
+    (0..12)
+        .map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char)
+        .collect()
+}
+
 fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {
@@ -533,10 +542,9 @@ impl ContractDownloadQuery {
             .map(|r| ContractDownloadView {
                 request_id: r.request_id,
                 email: if own { r.email } else { mask_email(&r.email) },
-                archive_password: if own {
-                    r.archive_password
-                } else {
-                    "******".into()
+                archive_password: match r.archive_password {
+                    Some(password) if own => password,
+                    _ => "******".into(),
                 },
                 status: r.status,
                 requested_at: r.requested_at,
@@ -563,9 +571,26 @@ impl ContractDownloadMutation {
         id: ID,
         email: String,
     ) -> Result<crate::loans::LoanPayload> {
+        // Whose loan it is is answered before anything is written.
+        checks::read_loan(ctx, &id).await?;
+        let ids = state(ctx).bus.services().ids.clone();
         let request_id = crate::context::request(ctx)
-            .new_id(state(ctx).bus.services().ids.as_ref())
+            .new_id(ids.as_ref())
             .to_string();
+        // The 解压码 stays out of the log and Kafka; a retry (same request id)
+        // keeps the first one. A refused request leaves an orphan nobody reads.
+        let now = state(ctx).bus.services().clock.now();
+        sqlx::query(
+            "INSERT INTO contract_download_secrets (loan_id, request_id, archive_password, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (loan_id, request_id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(&request_id)
+        .bind(archive_password(ids.new_id()))
+        .bind(domain::log::rfc3339(now))
+        .execute(state(ctx).database.read_models())
+        .await
+        .map_err(ApiError::from)?;
         let command =
             domain::loan_application::LoanCommand::RequestContractDownload { request_id, email };
         crate::loans::LoanMutation.send(ctx, &id, command).await

@@ -78,7 +78,7 @@ pub fn loan_approval_result(
             "尊敬的{name}, 您的融信秒贷申请（合同号{contract_no}）已审批通过, 授信额度{limit}元, 请登录直销银行确认贷款金额并签约。"
         ),
         Ok(None) => format!(
-            "尊敬的{name}, 您的融信秒贷申请（合同号{contract_no}）已审批通过, 请登录直销银行查看。"
+            "尊敬的{name}, 您的融信秒贷申请（合同号{contract_no}）已审批通过, 客户经理将与您联系办理签约及放款。"
         ),
         Err(reason) => format!(
             "尊敬的{name}, 您的融信秒贷申请（合同号{contract_no}）未通过审批: {reason}"

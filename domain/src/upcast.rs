@@ -140,6 +140,64 @@ mod tests {
         assert_eq!(loan.signed_terms().unwrap().term_months, 12);
     }
 
+    /// A loan approved online under 1.0 but not yet signed gets the bank's
+    /// offer from the credit system, then goes the new way.
+    #[test]
+    fn an_old_unsigned_approval_takes_the_banks_offer() {
+        use cqrs_es::test::TestFramework;
+
+        use crate::loan_application::{ApprovalRoute, LoanApplication, LoanCommand, LoanEvent};
+        let old = [
+            (
+                "LoanSubmitted",
+                json!({ "LoanSubmitted": { "product": "RONGXIN_MIAODAI",
+                "contract_no": "HT-OLD", "amount": "12000.00", "task_kind": "YUNDAI_DIRECT",
+                "product_code": "RXMD", "channel_code": "ZXYH", "manager_id": "M0001",
+                "participants": [] } }),
+            ),
+            (
+                "ApprovalRequested",
+                json!({ "ApprovalRequested": { "amount": "12000.00",
+                "route": "AUTOMATIC", "auto_approval_limit": "300000" } }),
+            ),
+            (
+                "LoanApproved",
+                json!({ "LoanApproved": { "route": "AUTOMATIC",
+                "credit_limit": "20000.00" } }),
+            ),
+        ];
+        let given: Vec<LoanEvent> = old
+            .into_iter()
+            .map(|(event_type, mut payload)| {
+                upcast("loan-application", event_type, "1.0", &mut payload);
+                serde_json::from_value(payload).unwrap()
+            })
+            .collect();
+        let services = crate::services::DomainServices::fixed_at(chrono::Utc::now());
+        let events = TestFramework::<LoanApplication>::with(services)
+            .given(given)
+            .when(LoanCommand::Approve {
+                approver_role: "CREDIT_SYSTEM".into(),
+                credit_limit: Some("20000.00".parse().unwrap()),
+                annual_rate: Some("0.05".parse().unwrap()),
+                allowed_term_months: vec![12],
+                method: Default::default(),
+            })
+            .inspect_result()
+            .unwrap();
+        assert!(
+            matches!(
+                &events[..],
+                [LoanEvent::LoanApproved {
+                    route: ApprovalRoute::Automatic,
+                    offer: Some(_),
+                    ..
+                }]
+            ),
+            "{events:?}"
+        );
+    }
+
     #[test]
     fn current_versions_pass_through() {
         let mut payload = json!({ "x": 1 });

@@ -310,14 +310,25 @@ fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serializes")
 }
 
+/// A stored ledger row as the rebuild check compares it: loan, ledger, next
+/// due date, open prepayment, prepayment debit day.
+type StoredLedgerRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 impl Projection for LoanLedger {
     fn name(&self) -> &'static str {
         NAME
     }
 
     async fn snapshot(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
-        let ledgers: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT loan_id, ledger, next_due_date, prepayment FROM loan_ledgers ORDER BY loan_id",
+        let ledgers: Vec<StoredLedgerRow> = sqlx::query_as(
+            "SELECT loan_id, ledger, next_due_date, prepayment, prepayment_debit_date
+                   FROM loan_ledgers ORDER BY loan_id",
         )
         .fetch_all(pool)
         .await?;

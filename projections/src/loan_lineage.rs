@@ -225,6 +225,19 @@ async fn core_answered(
     .bind(request_id)
     .execute(&mut *conn)
     .await?;
+    // The core answered after all: a case still open is closed by it.
+    sqlx::query(
+        "UPDATE manual_cases SET status = 'RESOLVED', outcome = 'ANSWERED_BY_CORE',
+                resolved_by = $1, resolved_role = $2, resolved_at = $3
+          WHERE loan_id = $4 AND request_id = $5 AND status = 'OPEN'",
+    )
+    .bind(&event.metadata.actor_id)
+    .bind(&event.metadata.actor_role)
+    .bind(domain::log::rfc3339(event.metadata.recorded_at))
+    .bind(&event.aggregate_id)
+    .bind(request_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -237,8 +250,8 @@ pub struct ContractDownloadRow {
     pub request_id: String,
     /// Where the archive goes.
     pub email: String,
-    /// 解压码.
-    pub archive_password: String,
+    /// 解压码 (from `contract_download_secrets`).
+    pub archive_password: Option<String>,
     /// PENDING, SENT or FAILED.
     pub status: String,
     /// When asked (RFC 3339).
@@ -250,7 +263,14 @@ pub struct ContractDownloadRow {
 }
 
 const DOWNLOAD_COLUMNS: &str =
-    "loan_id, request_id, email, archive_password, status, requested_at, settled_at, failure";
+    "loan_id, request_id, email, status, requested_at, settled_at, failure";
+
+/// A request with its password, joined from the secrets kept outside the log.
+const DOWNLOAD_SELECT: &str =
+    "SELECT d.loan_id, d.request_id, d.email, s.archive_password, d.status,
+    d.requested_at, d.settled_at, d.failure
+    FROM contract_downloads d LEFT JOIN contract_download_secrets s
+      ON s.loan_id = d.loan_id AND s.request_id = d.request_id";
 
 /// Settles a contract download request.
 async fn settle_download(
@@ -769,24 +789,25 @@ impl Projection for LoanLineage {
                         ..
                     } => {
                         let kind = if corrected { "CORRECTED" } else { "CONFIRMED" };
+                        // Evidence is shown to many roles: the account number masked.
+                        let mut info = info;
+                        info.repayment_account = info
+                            .repayment_account
+                            .as_deref()
+                            .map(domain::pii::mask_card);
                         let detail = json(
                             &serde_json::json!({ "review": kind, "seat": seat_id, "figures": info }),
                         );
                         evidence(conn, event, "SEAT_REVIEW", &task_id, None, Some(detail)).await?;
                     }
-                    LoanEvent::ContractDownloadRequested {
-                        request_id,
-                        email,
-                        archive_password,
-                    } => {
+                    LoanEvent::ContractDownloadRequested { request_id, email } => {
                         sqlx::query(&format!(
                             "INSERT INTO contract_downloads ({DOWNLOAD_COLUMNS})
-                             VALUES ($1, $2, $3, $4, 'PENDING', $5, NULL, NULL)"
+                             VALUES ($1, $2, $3, 'PENDING', $4, NULL, NULL)"
                         ))
                         .bind(&event.aggregate_id)
                         .bind(request_id)
                         .bind(email)
-                        .bind(archive_password)
                         .bind(&at)
                         .execute(&mut *conn)
                         .await?;
@@ -1077,8 +1098,7 @@ impl LoanLineage {
         loan_id: &str,
     ) -> Result<Vec<ContractDownloadRow>, sqlx::Error> {
         sqlx::query_as(&format!(
-            "SELECT {DOWNLOAD_COLUMNS} FROM contract_downloads WHERE loan_id = $1
-              ORDER BY requested_at DESC LIMIT 100"
+            "{DOWNLOAD_SELECT} WHERE d.loan_id = $1 ORDER BY d.requested_at DESC LIMIT 100"
         ))
         .bind(loan_id)
         .fetch_all(pool)
@@ -1091,8 +1111,7 @@ impl LoanLineage {
         limit: i64,
     ) -> Result<Vec<ContractDownloadRow>, sqlx::Error> {
         sqlx::query_as(&format!(
-            "SELECT {DOWNLOAD_COLUMNS} FROM contract_downloads WHERE status = 'PENDING'
-              ORDER BY requested_at LIMIT $1"
+            "{DOWNLOAD_SELECT} WHERE d.status = 'PENDING' ORDER BY d.requested_at LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(pool)
@@ -1146,7 +1165,7 @@ impl LoanLineage {
         .fetch_all(pool)
         .await?;
         let downloads: Vec<ContractDownloadRow> = sqlx::query_as(&format!(
-            "SELECT {DOWNLOAD_COLUMNS} FROM contract_downloads ORDER BY loan_id, request_id"
+            "{DOWNLOAD_SELECT} ORDER BY d.loan_id, d.request_id"
         ))
         .fetch_all(pool)
         .await?;

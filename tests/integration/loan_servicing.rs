@@ -450,7 +450,10 @@ async fn the_cores_messages_disburse_and_repay_on_a_real_broker() {
                 &brokers,
                 &["facesign.loan-application.v1".to_string()],
                 1,
-                9,
+                // Submitted, two authorisations, whitelist, face check,
+                // verification, approval requested and given, amount chosen,
+                // purpose declared, signed, disbursement requested.
+                12,
             )
         }
     })

@@ -259,7 +259,14 @@ impl Flow for LoanFlow {
                     crate::notification::LOAN_APPROVAL_RESULT,
                     |name, contract| {
                         let outcome = match result {
-                            LoanEvent::LoanApproved { credit_limit, .. } => Ok(*credit_limit),
+                            // Online the customer goes on in 直销银行; a manager's
+                            // approval goes on offline.
+                            LoanEvent::LoanApproved {
+                                credit_limit,
+                                route: crate::loan_application::ApprovalRoute::Automatic,
+                                ..
+                            } => Ok(*credit_limit),
+                            LoanEvent::LoanApproved { .. } => Ok(None),
                             LoanEvent::LoanDeclined { reason } => Err(reason.as_str()),
                             _ => unreachable!("matched above"),
                         };

@@ -432,16 +432,6 @@ fn valid_email(email: &str) -> bool {
         && domain.split('.').all(label_ok)
 }
 
-/// 解压码: twelve characters from the random part of a new id (no 0/O/1/I to
-/// misread).
-fn archive_password(services: &DomainServices) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let random = services.ids.new_id().as_u128();
-    (0..12)
-        .map(|i| ALPHABET[((random >> (i * 5)) & 31) as usize] as char)
-        .collect()
-}
-
 /// A term in months: 1 to 360.
 fn term(months: u32) -> Result<u32, LoanError> {
     if !(1..=360).contains(&months) {
@@ -635,11 +625,7 @@ impl Aggregate for LoanApplication {
                 if !valid_email(&email) {
                     return Err(LoanError::Invalid("enter a valid e-mail address".into()));
                 }
-                LoanEvent::ContractDownloadRequested {
-                    request_id,
-                    email,
-                    archive_password: archive_password(services),
-                }
+                LoanEvent::ContractDownloadRequested { request_id, email }
             }
             LoanCommand::RecordContractDelivery {
                 request_id,
@@ -734,7 +720,15 @@ impl Aggregate for LoanApplication {
                 method,
             } => {
                 self.require(Product::RongxinMiaodai)?;
-                self.at(Node::Approving)?;
+                // A loan approved online before the bank's offer was recorded
+                // (loan events 1.0) and not yet signed gets its offer now.
+                let legacy = current == Node::AwaitingDisbursement
+                    && self.route == Some(ApprovalRoute::Automatic)
+                    && self.offer.is_none()
+                    && !self.contract_signed;
+                if !legacy {
+                    self.at(Node::Approving)?;
+                }
                 let route = self.route.unwrap_or(ApprovalRoute::Manual);
                 let allowed = match route {
                     ApprovalRoute::Automatic => approver_role == "CREDIT_SYSTEM",
@@ -840,8 +834,11 @@ impl Aggregate for LoanApplication {
                     )
                     .into());
                 }
-                if self.signing_rate == Some(annual_rate) {
-                    return Ok(());
+                let in_force = self
+                    .signing_rate
+                    .or(self.offer.as_ref().map(|o| o.annual_rate));
+                if in_force == Some(annual_rate) {
+                    return Ok(()); // the rate already in the terms
                 }
                 let terms = self.contract.as_ref().map(|current| ContractTerms {
                     version: current.version + 1,
@@ -883,18 +880,17 @@ impl Aggregate for LoanApplication {
                 self.require(Product::RongxinMiaodai)?;
                 self.at(Node::AwaitingDisbursement)?;
                 self.online()?;
-                let Some(contract) = &self.contract else {
-                    return Err(LoanError::StepMissing("the amount chosen after approval"));
-                };
                 let digest = terms_digest.trim().to_ascii_lowercase();
                 if self.contract_signed {
                     // A retried signature of the signed terms changes nothing.
-                    return if digest == contract.digest() {
-                        Ok(())
-                    } else {
-                        Err(LoanError::AlreadySigned)
+                    return match &self.contract {
+                        Some(signed) if digest == signed.digest() => Ok(()),
+                        _ => Err(LoanError::AlreadySigned),
                     };
                 }
+                let Some(contract) = &self.contract else {
+                    return Err(LoanError::StepMissing("the amount chosen after approval"));
+                };
                 if digest != contract.digest() {
                     return Err(LoanError::TermsChanged {
                         version: contract.version,
@@ -1114,7 +1110,13 @@ impl Aggregate for LoanApplication {
                 self.account = account;
                 self.node = Some(Node::Disbursing);
             }
-            LoanEvent::DisbursementFailed { message_id, .. } => {
+            LoanEvent::DisbursementFailed {
+                message_id,
+                request_id,
+                ..
+            } => {
+                // The core answered after all: a case it opened is closed.
+                self.manual_cases.remove(&request_id);
                 self.seen_messages.insert(message_id);
                 self.disbursement_request = None;
                 self.node = Some(Node::AwaitingDisbursement);
@@ -1123,6 +1125,7 @@ impl Aggregate for LoanApplication {
                 self.node = Some(Node::Disbursed);
                 self.disbursement_request = None;
                 if let Some(d) = disbursement {
+                    self.manual_cases.remove(&d.request_id);
                     self.seen_messages.insert(d.message_id);
                     self.ledger = Some(Ledger::open(d.terms, d.value_date, &d.plan));
                 }
@@ -1139,6 +1142,7 @@ impl Aggregate for LoanApplication {
                 {
                     self.seen_messages.insert(message_id);
                     if let Some(no) = repayment_no {
+                        self.manual_cases.remove(&no);
                         self.open_repayments.remove(&no);
                     }
                 }
@@ -1155,6 +1159,7 @@ impl Aggregate for LoanApplication {
             } => {
                 self.seen_messages.insert(message_id);
                 if let Some(no) = repayment_no {
+                    self.manual_cases.remove(&no);
                     self.open_repayments.remove(&no);
                 }
             }

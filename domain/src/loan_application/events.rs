@@ -89,14 +89,14 @@ pub enum LoanEvent {
         info: Box<crate::interview_task::LoanInfo>,
     },
     /// 合同下载: the customer asked for the contract by e-mail; it goes out as an
-    /// encrypted archive whose password (解压码) the request record shows.
+    /// encrypted archive whose password (解压码) the request record shows. The
+    /// password is kept outside the log (it would reach every reader of the
+    /// loan topic), in `contract_download_secrets`.
     ContractDownloadRequested {
         /// The request.
         request_id: String,
         /// Where it goes.
         email: String,
-        /// 解压码: the archive's password.
-        archive_password: String,
     },
     /// The contract archive was sent (邮件发送状态: 已发送).
     ContractDelivered {

@@ -645,6 +645,37 @@ fn an_unanswered_disbursement_is_resolved_by_hand() {
     given.extend(opened);
     let (again, _) = run(&given, at(1, 10), escalate);
     assert!(again.is_empty(), "one case per request");
+    // The core answering after the case opened closes it: nothing left to resolve.
+    let (answered, loan) = run(
+        &given,
+        at(1, 10),
+        LoanCommand::RecordDisbursementResult {
+            message_id: "core-slow".into(),
+            request_id: "REQ-1".into(),
+            outcome: DisbursementOutcome::Failed {
+                reason: "账户冻结".into(),
+            },
+        },
+    );
+    assert!(matches!(
+        &answered[..],
+        [LoanEvent::DisbursementFailed { .. }]
+    ));
+    let stale = TestFramework::<LoanApplication>::with(at(1, 10))
+        .given(given.iter().cloned().chain(answered).collect())
+        .when(LoanCommand::ResolveManualCase {
+            request_id: "REQ-1".into(),
+            core_reference: "V".into(),
+            note: "n".into(),
+            answer: Box::new(LoanCommand::RecordDisbursementResult {
+                message_id: "manual:REQ-1".into(),
+                request_id: "REQ-1".into(),
+                outcome: DisbursementOutcome::Failed { reason: "x".into() },
+            }),
+        })
+        .inspect_result();
+    assert!(matches!(stale, Err(LoanError::NotOpen { .. })), "{stale:?}");
+    assert_eq!(loan.node(), Some(Node::AwaitingDisbursement));
     let answer = |paid: bool, message: &str| LoanCommand::RecordDisbursementResult {
         message_id: message.into(),
         request_id: "REQ-1".into(),
