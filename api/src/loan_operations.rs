@@ -578,7 +578,8 @@ impl ContractDownloadMutation {
             .new_id(ids.as_ref())
             .to_string();
         // The 解压码 stays out of the log and Kafka; a retry (same request id)
-        // keeps the first one. A refused request leaves an orphan nobody reads.
+        // keeps the first one. A refused request leaves a row nothing reads
+        // (the request record joins from the requests the loan accepted).
         let now = state(ctx).bus.services().clock.now();
         sqlx::query(
             "INSERT INTO contract_download_secrets (loan_id, request_id, archive_password, created_at)

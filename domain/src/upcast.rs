@@ -79,15 +79,11 @@ mod tests {
         assert!(cancelled.releases.is_empty());
     }
 
-    /// Issue 32: loans stored before the bank set the terms keep replaying —
-    /// submitted with an amount, approved without an offer, signed with the
-    /// customer's figures — and still disburse by those figures.
-    #[test]
-    fn an_old_loan_replays_with_the_terms_it_was_signed_with() {
-        use cqrs_es::Aggregate;
-
-        use crate::loan_application::{LoanApplication, LoanEvent, Node};
-        let old = [
+    /// A 融信秒贷 as loan events 1.0 stored it: submitted with an amount,
+    /// approved online without an offer and, when `signed`, signed with the
+    /// customer's own figures.
+    fn old_miaodai(signed: bool) -> Vec<(&'static str, serde_json::Value)> {
+        let mut events = vec![
             (
                 "LoanSubmitted",
                 json!({ "LoanSubmitted": { "product": "RONGXIN_MIAODAI",
@@ -109,13 +105,27 @@ mod tests {
                 json!({ "LoanApproved": { "route": "AUTOMATIC",
                 "credit_limit": "20000.00" } }),
             ),
-            (
+        ];
+        if signed {
+            events.push((
                 "ContractSigned",
                 json!({ "ContractSigned": { "signature_ref": "sig://old",
-                "terms": { "annualRate": "0.06", "termMonths": 12,
-                    "method": "EQUAL_INSTALLMENTS", "penaltyAnnualRate": "0" } } }),
-            ),
-        ];
+            "terms": { "annualRate": "0.06", "termMonths": 12,
+                "method": "EQUAL_INSTALLMENTS", "penaltyAnnualRate": "0" } } }),
+            ));
+        }
+        events
+    }
+
+    /// Issue 32: loans stored before the bank set the terms keep replaying —
+    /// submitted with an amount, approved without an offer, signed with the
+    /// customer's figures — and still disburse by those figures.
+    #[test]
+    fn an_old_loan_replays_with_the_terms_it_was_signed_with() {
+        use cqrs_es::Aggregate;
+
+        use crate::loan_application::{LoanApplication, LoanEvent, Node};
+        let old = old_miaodai(true);
         let mut loan = LoanApplication::default();
         for (event_type, mut payload) in old {
             let version = upcast("loan-application", event_type, "1.0", &mut payload);
@@ -147,25 +157,7 @@ mod tests {
         use cqrs_es::test::TestFramework;
 
         use crate::loan_application::{ApprovalRoute, LoanApplication, LoanCommand, LoanEvent};
-        let old = [
-            (
-                "LoanSubmitted",
-                json!({ "LoanSubmitted": { "product": "RONGXIN_MIAODAI",
-                "contract_no": "HT-OLD", "amount": "12000.00", "task_kind": "YUNDAI_DIRECT",
-                "product_code": "RXMD", "channel_code": "ZXYH", "manager_id": "M0001",
-                "participants": [] } }),
-            ),
-            (
-                "ApprovalRequested",
-                json!({ "ApprovalRequested": { "amount": "12000.00",
-                "route": "AUTOMATIC", "auto_approval_limit": "300000" } }),
-            ),
-            (
-                "LoanApproved",
-                json!({ "LoanApproved": { "route": "AUTOMATIC",
-                "credit_limit": "20000.00" } }),
-            ),
-        ];
+        let old = old_miaodai(false);
         let given: Vec<LoanEvent> = old
             .into_iter()
             .map(|(event_type, mut payload)| {
