@@ -17,7 +17,7 @@ use projections::loan_lineage::{ContractDownloadRow, LoanLineage};
 use sqlx::AnyPool;
 use tracing::{info, warn};
 
-use crate::{CommandBus, CommandContext, CommandError};
+use crate::{CommandBus, CommandContext};
 
 /// Where contract e-mails go out.
 #[derive(Debug, Clone)]
@@ -170,20 +170,16 @@ impl ContractMailer {
                 request_id: request.request_id.clone(),
                 outcome,
             };
-            match self
+            let recorded = self
                 .bus
                 .execute::<LoanApplication>(&request.loan_id, command, &context)
-                .await
-            {
-                Ok(_) | Err(CommandError::Domain(_)) => {
-                    self.settled
-                        .lock()
-                        .expect("settled")
-                        .insert(request.request_id.clone());
-                    settled += 1;
-                }
-                Err(other) => return Err(other.into()),
-            }
+                .await;
+            crate::timers::done_unless_failed(recorded)?;
+            self.settled
+                .lock()
+                .expect("settled")
+                .insert(request.request_id.clone());
+            settled += 1;
         }
         if settled > 0 {
             info!(settled, "contract download e-mails settled");

@@ -47,7 +47,7 @@ pub async fn schedule_job(
 /// A timer's command is done once it committed or its aggregate refused it:
 /// a refusal means the aggregate moved on and the timer is stale. Anything
 /// else fails the timer, which fires again.
-fn done_unless_failed<E>(
+pub(crate) fn done_unless_failed<E>(
     result: Result<crate::CommandReceipt, CommandError<E>>,
 ) -> anyhow::Result<()>
 where

@@ -396,11 +396,8 @@ impl LoanOperationsQuery {
         #[graphql(default = 0, validator(minimum = 0))] offset: usize,
     ) -> Result<Option<RepaymentPlanPage>> {
         let range = day_range(from.as_deref(), to.as_deref(), 366 * 30)?;
-        if let Err(e) = checks::read_loan(ctx, &id).await {
-            return match e.code {
-                domain::ErrorCode::NotFound => Ok(None),
-                _ => Err(e.into()),
-            };
+        if !checks::loan_visible(ctx, &id).await? {
+            return Ok(None);
         }
         let pool = state(ctx).database.read_models();
         let Some((ledger, _)) = LoanLedger::get(pool, &id)
@@ -439,11 +436,8 @@ impl LoanOperationsQuery {
         #[graphql(default = 0, validator(minimum = 0))] offset: i64,
     ) -> Result<Option<LoanTransactionPage>> {
         let range = day_range(from.as_deref(), to.as_deref(), 366)?;
-        if let Err(e) = checks::read_loan(ctx, &id).await {
-            return match e.code {
-                domain::ErrorCode::NotFound => Ok(None),
-                _ => Err(e.into()),
-            };
+        if !checks::loan_visible(ctx, &id).await? {
+            return Ok(None);
         }
         let pool = state(ctx).database.read_models();
         if LoanLedger::get(pool, &id)
@@ -529,11 +523,8 @@ impl ContractDownloadQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Vec<ContractDownloadView>> {
-        if let Err(e) = checks::read_loan(ctx, &id).await {
-            return match e.code {
-                domain::ErrorCode::NotFound => Ok(Vec::new()),
-                _ => Err(e.into()),
-            };
+        if !checks::loan_visible(ctx, &id).await? {
+            return Ok(Vec::new());
         }
         let own = crate::context::viewer(ctx) == Some(domain::role::Role::Customer);
         let rows = LoanLineage::contract_downloads(state(ctx).database.read_models(), &id).await?;

@@ -316,11 +316,8 @@ impl LoanServicingQuery {
     /// period's state, what is owed today, the full payoff and every movement.
     /// Null before the core confirmed the disbursement.
     async fn loan_ledger(&self, ctx: &Context<'_>, id: ID) -> Result<Option<LoanLedgerView>> {
-        if let Err(e) = checks::read_loan(ctx, &id).await {
-            return match e.code {
-                domain::ErrorCode::NotFound => Ok(None),
-                _ => Err(e.into()),
-            };
+        if !checks::loan_visible(ctx, &id).await? {
+            return Ok(None);
         }
         let pool = state(ctx).database.read_models();
         let Some((ledger, prepayment)) = LoanLedger::get(pool, &id)

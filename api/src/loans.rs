@@ -426,11 +426,7 @@ fn contract_terms_view(
             .first()
             .map(|i| i.amount.to_string())
             .unwrap_or_default(),
-        total_interest: schedule
-            .iter()
-            .map(|i| i.interest)
-            .sum::<Decimal>()
-            .to_string(),
+        total_interest: repayment::total_interest(&schedule).to_string(),
         first_due_date: first_due.to_string(),
     })
 }
@@ -487,11 +483,8 @@ impl LoanQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<LoanApplicationView>> {
-        if let Err(e) = checks::read_loan(ctx, &id).await {
-            return match e.code {
-                domain::ErrorCode::NotFound => Ok(None),
-                _ => Err(e.into()),
-            };
+        if !checks::loan_visible(ctx, &id).await? {
+            return Ok(None);
         }
         loan_view(ctx, &id).await
     }

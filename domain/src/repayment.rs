@@ -183,6 +183,24 @@ pub fn equal_principal(
         .collect())
 }
 
+/// The schedule of `method`: 等额本息 or 等额本金.
+pub fn schedule(
+    principal: Decimal,
+    annual_rate: Decimal,
+    months: u32,
+    method: RepaymentMethod,
+) -> Result<Vec<Installment>, RepaymentError> {
+    match method {
+        RepaymentMethod::EqualInstallments => equal_installments(principal, annual_rate, months),
+        RepaymentMethod::EqualPrincipal => equal_principal(principal, annual_rate, months),
+    }
+}
+
+/// 利息合计 of a schedule.
+pub fn total_interest(schedule: &[Installment]) -> Decimal {
+    schedule.iter().map(|i| i.interest).sum()
+}
+
 /// One period of a loan's plan: the Shanghai calendar day it falls due, and
 /// what it asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -204,11 +222,7 @@ pub fn repayment_plan(
     method: RepaymentMethod,
     first_due: chrono::NaiveDate,
 ) -> Result<Vec<PlannedInstallment>, RepaymentError> {
-    let schedule = match method {
-        RepaymentMethod::EqualInstallments => equal_installments(principal, annual_rate, months)?,
-        RepaymentMethod::EqualPrincipal => equal_principal(principal, annual_rate, months)?,
-    };
-    schedule
+    schedule(principal, annual_rate, months, method)?
         .into_iter()
         .map(|installment| {
             let due_date = first_due

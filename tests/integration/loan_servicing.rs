@@ -83,12 +83,7 @@ pub(crate) async fn step(
     mutation: &str,
     args: &str,
 ) -> Value {
-    app.graphql_as(
-        who,
-        &format!("mutation {{ {mutation}(id: \"{id}\"{args}) {{ loan {{ {LOAN} }} }} }}"),
-        json!({}),
-    )
-    .await
+    crate::support::loans::loan_step(app, who, id, mutation, args, LOAN).await
 }
 
 /// A 12,000.00 融信秒贷 approved online at the bank's 6 % over 12 months and

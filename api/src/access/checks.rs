@@ -88,6 +88,17 @@ pub(crate) fn loan_guard(
     })
 }
 
+/// [`read_loan`] for a query that answers "none" for a loan the caller cannot
+/// see: false when the loan looks absent to them (another customer's, or no
+/// such loan); any other refusal is an error.
+pub(crate) async fn loan_visible(ctx: &Context<'_>, loan_id: &str) -> Result<bool, ApiError> {
+    match read_loan(ctx, loan_id).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.code == domain::ErrorCode::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether the caller may read a loan application (seats: when they reach its
 /// interview task).
 pub(crate) async fn read_loan(ctx: &Context<'_>, loan_id: &str) -> Result<(), ApiError> {

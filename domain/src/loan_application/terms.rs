@@ -106,19 +106,12 @@ impl ContractTerms {
 
     /// The schedule of these terms (试算还款计划).
     pub fn schedule(&self) -> Result<Vec<Installment>, RepaymentError> {
-        match self.method {
-            RepaymentMethod::EqualInstallments => {
-                repayment::equal_installments(self.amount, self.annual_rate, self.term_months)
-            }
-            RepaymentMethod::EqualPrincipal => {
-                repayment::equal_principal(self.amount, self.annual_rate, self.term_months)
-            }
-        }
+        repayment::schedule(self.amount, self.annual_rate, self.term_months, self.method)
     }
 
     /// 利息合计 over the whole term.
     pub fn total_interest(&self) -> Result<Decimal, RepaymentError> {
-        Ok(self.schedule()?.iter().map(|i| i.interest).sum())
+        Ok(repayment::total_interest(&self.schedule()?))
     }
 }
 
