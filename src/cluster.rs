@@ -7,22 +7,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapters::cluster::Leadership;
-use adapters::global_log::COMMITS_CHANNEL;
-use adapters::{CommandBus, GlobalLog};
 use domain::log::LogPosition;
-use projections::runner::{
-    announce_progress as announce, parse_progress, RowsChanged, PROGRESS_CHANNEL, ROWS_CHANNEL,
-};
-use projections::ProjectionHandle;
 use sqlx::postgres::PgListener;
 use sqlx::AnyPool;
+use store::cluster::Leadership;
+use store::global_log::COMMITS_CHANNEL;
+use store::worker::{
+    announce_progress as announce, parse_progress, RowsChanged, PROGRESS_CHANNEL, ROWS_CHANNEL,
+};
+use store::WorkerHandle;
+use store::{CommandBus, GlobalLog};
 use tokio::sync::watch;
 use tracing::warn;
 
 /// Publishes every worker's stored checkpoint to its local handle (forward
 /// only; a worker led here publishes its own progress anyway).
-async fn refresh(pool: &AnyPool, handles: &[ProjectionHandle]) -> Result<(), sqlx::Error> {
+async fn refresh(pool: &AnyPool, handles: &[WorkerHandle]) -> Result<(), sqlx::Error> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT name, tx_id, global_position, events_applied FROM projection_checkpoints",
     )
@@ -44,7 +44,7 @@ pub async fn follow(
     leadership: Leadership,
     bus: Arc<CommandBus>,
     pool: AnyPool,
-    handles: Vec<ProjectionHandle>,
+    handles: Vec<WorkerHandle>,
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -161,7 +161,7 @@ const PROGRESS_COALESCE: Duration = Duration::from_millis(10);
 pub async fn announce_progress(
     leadership: Leadership,
     pool: AnyPool,
-    handles: Vec<ProjectionHandle>,
+    handles: Vec<WorkerHandle>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut statuses: Vec<_> = handles.iter().map(|h| h.subscribe_status()).collect();

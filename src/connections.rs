@@ -137,7 +137,7 @@ fn lock(registry: &Shared) -> std::sync::MutexGuard<'_, Registry> {
 struct Slot {
     registry: Shared,
     address: IpAddr,
-    metrics: Arc<adapters::Metrics>,
+    metrics: Arc<store::Metrics>,
 }
 
 impl Drop for Slot {
@@ -158,11 +158,11 @@ impl Drop for Slot {
 }
 
 /// Sets the gauge of open connections.
-fn count_open(metrics: &adapters::Metrics, open: usize) {
+fn count_open(metrics: &store::Metrics, open: usize) {
     metrics.set(
         "facesign_http_connections_open",
         "Open HTTP connections (WebSockets included).",
-        adapters::metrics::labels(&[]),
+        store::metrics::labels(&[]),
         i64::try_from(open).unwrap_or(i64::MAX),
     );
 }
@@ -303,7 +303,7 @@ fn admit(
     registry: &Shared,
     address: IpAddr,
     limits: &ConnectionLimits,
-    metrics: &Arc<adapters::Metrics>,
+    metrics: &Arc<store::Metrics>,
 ) -> Result<Slot, Refused> {
     let mut guard = lock(registry);
     let registry_now = &mut *guard;
@@ -324,7 +324,7 @@ fn admit(
         metrics.increment(
             "facesign_http_connections_evicted_total",
             "Idle connections closed to make room for a new one at the connection cap.",
-            adapters::metrics::labels(&[]),
+            store::metrics::labels(&[]),
             1,
         );
     }
@@ -349,7 +349,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
-    metrics: Arc<adapters::Metrics>,
+    metrics: Arc<store::Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let registry = Shared::default();
@@ -380,7 +380,7 @@ pub async fn serve(
                 metrics.increment(
                     "facesign_http_connections_refused_total",
                     "Connections closed at once: over the per-address cap, or the total cap with none idle.",
-                    adapters::metrics::labels(&[("cause", refused.label())]),
+                    store::metrics::labels(&[("cause", refused.label())]),
                     1,
                 );
                 tracing::debug!(%peer, cause = refused.label(), "connection refused");

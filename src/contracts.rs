@@ -1,11 +1,11 @@
 //! `facesign contracts`: writes the published event contracts into
-//! `docs/contracts/` (adapters::kafka::contract), and tells which files there
+//! `docs/contracts/` (workers::kafka::contract), and tells which files there
 //! differ from what the engine would write now.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use adapters::kafka::contract::contract_files;
+use workers::kafka::contract::contract_files;
 
 /// Writes every contract file under `out` and removes JSON files there that
 /// are no longer generated; returns how many it wrote.

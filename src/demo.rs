@@ -89,7 +89,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
     for (contract_no, kind, participants) in cases {
         let id = engine.bus.services().ids.new_id().to_string();
         let context =
-            adapters::CommandContext::for_request(actor.clone(), format!("demo-{contract_no}"));
+            store::CommandContext::for_request(actor.clone(), format!("demo-{contract_no}"));
         let command = InterviewTaskCommand::Create(CreateInterviewTask {
             lineage: None,
             task_id: id.clone(),
@@ -116,7 +116,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
     seed_seats(engine, &actor).await?;
     seed_operations_centre(engine, &actor).await?;
     let start = next_weekday_at_ten(engine.bus.services().clock.now());
-    let context = adapters::CommandContext::for_request(actor.clone(), "demo-booking".to_string());
+    let context = store::CommandContext::for_request(actor.clone(), "demo-booking".to_string());
     engine
         .bus
         .execute::<InterviewTask>(
@@ -136,7 +136,7 @@ pub async fn seed(engine: &Engine) -> anyhow::Result<usize> {
             &context,
         )
         .await?;
-    let context = adapters::CommandContext::for_request(actor, "demo-cancel".to_string());
+    let context = store::CommandContext::for_request(actor, "demo-cancel".to_string());
     engine
         .bus
         .execute::<InterviewTask>(
@@ -170,8 +170,7 @@ async fn seed_seats(engine: &Engine, actor: &Actor) -> anyhow::Result<()> {
         .collect(),
     );
     for (seat_no, name) in [("S001", "张坐席"), ("S002", "李坐席")] {
-        let context =
-            adapters::CommandContext::for_request(actor.clone(), format!("demo-{seat_no}"));
+        let context = store::CommandContext::for_request(actor.clone(), format!("demo-{seat_no}"));
         let commands = [
             SeatCommand::Register {
                 name: name.to_string(),
@@ -199,7 +198,7 @@ async fn seed_operations_centre(engine: &Engine, actor: &Actor) -> anyhow::Resul
     use domain::channel::{Channel, ChannelCommand, ChannelSettings};
     use domain::media_asset::{MediaAsset, MediaCategory, MediaCommand, MediaSettings};
     use domain::script_catalog::{Script, ScriptCatalog, ScriptCommand, CATALOG_ID};
-    let context = adapters::CommandContext::for_request(actor.clone(), "demo-operations".into());
+    let context = store::CommandContext::for_request(actor.clone(), "demo-operations".into());
     let channel = ChannelSettings {
         name: "原银在线".into(),
         org_name: "直销银行部".into(),

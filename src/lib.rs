@@ -6,6 +6,8 @@ mod cluster;
 pub mod connections;
 pub mod contracts;
 pub mod demo;
+mod parked;
+pub mod read_models;
 pub mod registry;
 pub mod settings;
 mod verify;
@@ -13,17 +15,17 @@ mod verify;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use adapters::flows::{FlowParts, FlowRunner};
-use adapters::sms::SmsOutbox;
-use adapters::timers::TimerWorker;
-use adapters::{CommandBus, Database, GlobalLog, Metrics, UuidV7Ids};
 use anyhow::Context as _;
 use api::{ApiConfig, AppState};
 use domain::services::DomainServices;
 use projections::{ConsumerKind, Projection, ProjectionRunner};
+use store::{CommandBus, Database, GlobalLog, Metrics, UuidV7Ids};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
+use workers::flows::{FlowParts, FlowRunner};
+use workers::sms::SmsOutbox;
+use workers::timers::TimerWorker;
 
 pub use settings::Settings;
 
@@ -90,10 +92,17 @@ impl Engine {
             metrics.observe(
                 "facesign_projection_lag_seconds",
                 "Time from an event's commit to a projection applying it, by projection.",
-                adapters::metrics::labels(&[("projection", projection)]),
-                adapters::metrics::seconds_since(committed_at),
+                store::metrics::labels(&[("projection", projection)]),
+                store::metrics::seconds_since(committed_at),
             )
         }))
+    }
+
+    /// What workers read of the read models.
+    pub fn read_models(&self) -> Arc<dyn workers::ReadModels> {
+        Arc::new(read_models::ProjectedReadModels::new(
+            self.database.read_models().clone(),
+        ))
     }
 
     /// A runner of `flow`, whose commands name `actor`.
@@ -144,6 +153,7 @@ impl Engine {
         TimerWorker::new(
             self.bus.clone(),
             self.database.read_models().clone(),
+            self.read_models(),
             self.sms(),
             self.settings.partners.clone(),
             self.metrics.clone(),
@@ -285,7 +295,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         demo::seed(&engine).await?;
     }
     let consumers = registry::consumers(&engine)?;
-    let leadership = adapters::cluster::Leadership::new(
+    let leadership = store::cluster::Leadership::new(
         &settings.database_url,
         settings.instance_id.clone(),
         settings.lease_poll_interval,
@@ -309,7 +319,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         shutdown_rx.clone(),
     ));
     if let Some(gateway) = &engine.settings.sms_gateway {
-        let delivery = adapters::sms::SmsDelivery::new(
+        let delivery = workers::sms::SmsDelivery::new(
             engine.database.read_models().clone(),
             engine.bus.services().clock.clone(),
             gateway.clone(),
@@ -351,7 +361,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             shutdown_rx.clone(),
         )));
     }
-    let idempotency = adapters::idempotency::IdempotencyStore::new(
+    let idempotency = store::idempotency::IdempotencyStore::new(
         engine.database.read_models().clone(),
         chrono::Duration::from_std(settings.idempotency_retention)
             .context("FACESIGN_IDEMPOTENCY_RETENTION_HOURS is out of range")?,
@@ -364,7 +374,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     // The operation log's writer stops after the server, so that what
     // in-flight requests record during the grace is stored too.
     let (stop_operation_log, operation_log_stop) = watch::channel(false);
-    let (operation_log, operation_log_writer) = adapters::operation_log::OperationLog::start(
+    let (operation_log, operation_log_writer) = store::operation_log::OperationLog::start(
         engine.database.read_models().clone(),
         engine.metrics.clone(),
         operation_log_stop,
@@ -439,7 +449,7 @@ async fn catch_up_read_models(consumers: &[registry::Entry]) -> anyhow::Result<(
 /// restarted from its checkpoint whenever leadership comes back.
 fn lead_consumer(
     engine: &Engine,
-    leadership: &adapters::cluster::Leadership,
+    leadership: &store::cluster::Leadership,
     entry: &registry::Entry,
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -464,7 +474,7 @@ fn lead_polling<W, Run, Runs>(
     worker: W,
     run: Run,
     engine: &Engine,
-    leadership: &adapters::cluster::Leadership,
+    leadership: &store::cluster::Leadership,
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()>
 where
@@ -486,10 +496,10 @@ where
 /// share partitions through their group, so every instance runs one (no lock).
 async fn consume_inbound(
     engine: &Engine,
-    kafka: &adapters::kafka::KafkaSettings,
+    kafka: &workers::kafka::KafkaSettings,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let consumer = adapters::kafka::consumer::InboundConsumer::new(
+    let consumer = workers::kafka::consumer::InboundConsumer::new(
         kafka,
         engine.bus.clone(),
         engine.metrics.clone(),
@@ -565,7 +575,7 @@ async fn listen(
 /// Deletes idempotency keys past their retention, at start and every ten
 /// minutes (every instance may: the deletes are idempotent).
 async fn purge_idempotency_keys(
-    store: adapters::idempotency::IdempotencyStore,
+    store: store::idempotency::IdempotencyStore,
     clock: Arc<dyn domain::services::Clock>,
     mut shutdown: watch::Receiver<bool>,
 ) {

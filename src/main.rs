@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use api::query_limits::QueryLimits;
 use clap::{Args, Parser, Subcommand};
+use domain::log::LogPosition;
 use domain::role::Role;
 use facesign::settings::{DEMO_JWT_SECRET, MIN_JWT_SECRET_LEN};
 use facesign::{Engine, Settings};
@@ -200,6 +201,51 @@ enum Command {
     },
     /// Seed demo data into an empty log and exit.
     SeedDemo,
+    /// Events workers could not apply and parked: list, retry or skip them.
+    Parked {
+        #[command(subcommand)]
+        action: ParkedAction,
+    },
+}
+
+/// What to do with parked events (docs/operations.md, Parked events).
+#[derive(Subcommand)]
+enum ParkedAction {
+    /// List parked events, oldest first.
+    List {
+        /// Also those already retried or skipped.
+        #[arg(long)]
+        all: bool,
+        /// The most to list.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+    /// Have the worker apply a parked event once more (after a fix).
+    Retry {
+        /// The worker that parked it (task_board, loan-flow, …).
+        worker: String,
+        /// Its log position, TX:POSITION, as `list` shows it.
+        position: LogPosition,
+        /// Who decides (staff no), recorded in the operation log.
+        #[arg(long)]
+        by: String,
+        /// Why, recorded with it.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Leave a parked event unapplied, on purpose.
+    Skip {
+        /// The worker that parked it.
+        worker: String,
+        /// Its log position, TX:POSITION.
+        position: LogPosition,
+        /// Who decides (staff no), recorded in the operation log.
+        #[arg(long)]
+        by: String,
+        /// Why it may stay unapplied, recorded with it.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// The loan after the money (docs/loans.md).
@@ -329,7 +375,7 @@ struct SmsGatewayArgs {
 }
 
 impl SmsGatewayArgs {
-    fn gateway(&self) -> anyhow::Result<Option<adapters::sms::SmsGatewaySettings>> {
+    fn gateway(&self) -> anyhow::Result<Option<workers::sms::SmsGatewaySettings>> {
         let Some(url) = self
             .sms_gateway_url
             .as_deref()
@@ -355,7 +401,7 @@ impl SmsGatewayArgs {
         if self.sms_signature.chars().count() > 16 {
             anyhow::bail!("FACESIGN_SMS_SIGNATURE must be at most 16 characters");
         }
-        Ok(Some(adapters::sms::SmsGatewaySettings {
+        Ok(Some(workers::sms::SmsGatewaySettings {
             url: url.to_string(),
             account: self.sms_account.trim().to_string(),
             token: secrecy::SecretString::from(token),
@@ -703,7 +749,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             settings.lease_poll_interval = Duration::from_millis(lease_poll_ms.clamp(50, 60_000));
             settings.heartbeat_interval = Duration::from_millis(heartbeat_ms.clamp(50, 600_000));
-            settings.partners = adapters::partners::PartnerDirectory::parse(&partners)
+            settings.partners = workers::partners::PartnerDirectory::parse(&partners)
                 .map_err(|e| anyhow::anyhow!("FACESIGN_PARTNERS: {e}"))?;
             if let Some(path) = partner_settings {
                 let json = std::fs::read_to_string(&path).map_err(|e| {
@@ -721,7 +767,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|b| b.trim().to_string())
                 .filter(|b| !b.is_empty())
                 .map(|brokers| {
-                    let mut kafka = adapters::kafka::KafkaSettings::for_brokers(brokers);
+                    let mut kafka = workers::kafka::KafkaSettings::for_brokers(brokers);
                     kafka.partitions = kafka_partitions.max(1);
                     kafka.replication = kafka_replication.max(1);
                     kafka.create_topics = kafka_create_topics;
@@ -752,7 +798,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.smtp = servicing
                 .smtp_host
                 .filter(|h| !h.trim().is_empty())
-                .map(|host| adapters::contract_mail::SmtpSettings {
+                .map(|host| workers::contract_mail::SmtpSettings {
                     host: host.trim().to_string(),
                     port: servicing.smtp_port,
                     from: servicing.smtp_from.clone(),
@@ -856,6 +902,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("{written} contract files written to {}", out.display());
             Ok(())
         }
+        Command::Parked { action } => {
+            let engine = Engine::open(&settings).await?;
+            match action {
+                ParkedAction::List { all, limit } => {
+                    let parked = engine.parked(all, limit).await?;
+                    if parked.is_empty() {
+                        eprintln!("no parked events");
+                    }
+                    for p in parked {
+                        println!(
+                            "{}\t{}\t{}\t{} {}#{} ({})\tattempts {}\tparked {}\t{}",
+                            p.worker,
+                            p.position(),
+                            p.status,
+                            p.aggregate_type,
+                            p.aggregate_id,
+                            p.sequence,
+                            p.event_type,
+                            p.attempts,
+                            p.parked_at,
+                            p.error
+                        );
+                    }
+                    Ok(())
+                }
+                ParkedAction::Retry {
+                    worker,
+                    position,
+                    by,
+                    note,
+                } => {
+                    operator(&by)?;
+                    engine.retry_parked(&worker, position, &by, &note).await?;
+                    eprintln!("{worker} applied the event at {position}; marked retried by {by}");
+                    Ok(())
+                }
+                ParkedAction::Skip {
+                    worker,
+                    position,
+                    by,
+                    reason,
+                } => {
+                    operator(&by)?;
+                    if reason.trim().is_empty() {
+                        anyhow::bail!("--reason must say why the event may stay unapplied");
+                    }
+                    engine.skip_parked(&worker, position, &by, &reason).await?;
+                    eprintln!("the event at {position} stays unapplied by {worker}; marked skipped by {by}");
+                    Ok(())
+                }
+            }
+        }
         Command::SeedDemo => {
             let engine = Engine::open(&settings).await?;
             let tasks = facesign::demo::seed(&engine).await?;
@@ -863,4 +961,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// An operator's name for the operation log: a staff no, not blank.
+fn operator(by: &str) -> anyhow::Result<()> {
+    if by.trim().is_empty() || by.len() > 64 {
+        anyhow::bail!("--by must name the operator (a staff no of at most 64 characters)");
+    }
+    Ok(())
 }

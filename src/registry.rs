@@ -4,13 +4,9 @@
 //! API's readiness, metrics and wait policy iterate their handles. Adding a
 //! read model is its module in `projections` and one line below.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::flows::{FlowRunner, QueueReader};
-use adapters::GlobalLog;
 use anyhow::Context as _;
 use domain::flows::dispatch::DispatchFlow;
 use domain::flows::loan::LoanFlow;
@@ -18,117 +14,19 @@ use domain::flows::partner::PartnerFlow;
 use domain::flows::quality::QualityFlow;
 use domain::flows::scheduling::SchedulingFlow;
 use domain::flows::Flow;
-use domain::log::LogPosition;
 use projections::{
     call_queue, seat_calendar, AdminCatalog, AuditLog, CallQueue, Channels, Consumer, ConsumerKind,
-    Consumers, InterviewRecords, LoanLedger, LoanLineage, Partners, Projection, ProjectionHandle,
-    ProjectionRunner, SeatCalendar, TaskBoard,
+    Consumers, InterviewRecords, LoanLedger, LoanLineage, Partners, Projection, SeatCalendar,
+    TaskBoard,
 };
-use tokio::sync::watch;
+use store::{LogWorker, Work, WorkerHandle};
+use workers::flows::{FlowRunner, QueueReader};
 
 use crate::Engine;
 
-/// A boxed future, so workers of different types share one list.
-pub type Work<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A worker over the global log, whatever it does with the events.
-pub trait LogWorker: Send + Sync {
-    /// Its progress.
-    fn handle(&self) -> ProjectionHandle;
-    /// Handles everything after its checkpoint; returns how many events.
-    fn catch_up(&self) -> Work<'_, anyhow::Result<usize>>;
-    /// Runs until `stop`, woken by `commits` or every `poll`.
-    fn run(
-        &self,
-        commits: watch::Receiver<LogPosition>,
-        poll: Duration,
-        stop: watch::Receiver<bool>,
-    ) -> Work<'_, ()>;
-    /// Empties its tables and re-derives them from position 0 (read models only).
-    fn rebuild(&self) -> Option<Work<'_, anyhow::Result<usize>>> {
-        None
-    }
-    /// Rebuilds it aside and compares with the live tables: the difference,
-    /// if any (read models only).
-    fn verify<'a>(
-        &'a self,
-        _engine: &'a Engine,
-    ) -> Option<Work<'a, anyhow::Result<Option<String>>>> {
-        None
-    }
-}
-
-impl<P: Projection + Default> LogWorker for ProjectionRunner<P, GlobalLog> {
-    fn handle(&self) -> ProjectionHandle {
-        ProjectionRunner::handle(self)
-    }
-
-    fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
-        Box::pin(async move { Ok(ProjectionRunner::catch_up(self).await?) })
-    }
-
-    fn run(
-        &self,
-        commits: watch::Receiver<LogPosition>,
-        poll: Duration,
-        stop: watch::Receiver<bool>,
-    ) -> Work<'_, ()> {
-        Box::pin(ProjectionRunner::run(self, commits, poll, stop))
-    }
-
-    fn rebuild(&self) -> Option<Work<'_, anyhow::Result<usize>>> {
-        Some(Box::pin(async move {
-            Ok(ProjectionRunner::rebuild(self).await?)
-        }))
-    }
-
-    fn verify<'a>(
-        &'a self,
-        engine: &'a Engine,
-    ) -> Option<Work<'a, anyhow::Result<Option<String>>>> {
-        Some(Box::pin(crate::verify::verify_read_model::<P>(engine)))
-    }
-}
-
-impl<F: Flow> LogWorker for FlowRunner<F> {
-    fn handle(&self) -> ProjectionHandle {
-        FlowRunner::handle(self)
-    }
-
-    fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
-        Box::pin(FlowRunner::catch_up(self))
-    }
-
-    fn run(
-        &self,
-        commits: watch::Receiver<LogPosition>,
-        poll: Duration,
-        stop: watch::Receiver<bool>,
-    ) -> Work<'_, ()> {
-        Box::pin(FlowRunner::run(self, commits, poll, stop))
-    }
-}
-
-impl LogWorker for adapters::kafka::relay::Relay {
-    fn handle(&self) -> ProjectionHandle {
-        adapters::kafka::relay::Relay::handle(self)
-    }
-
-    fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
-        Box::pin(adapters::kafka::relay::Relay::catch_up(self))
-    }
-
-    fn run(
-        &self,
-        commits: watch::Receiver<LogPosition>,
-        poll: Duration,
-        stop: watch::Receiver<bool>,
-    ) -> Work<'_, ()> {
-        Box::pin(adapters::kafka::relay::Relay::run(
-            self, commits, poll, stop,
-        ))
-    }
-}
+/// Rebuilds a read model aside and compares it with the live tables: the
+/// difference, if any (`replay --verify`).
+pub type Verify = for<'a> fn(&'a Engine) -> Work<'a, anyhow::Result<Option<String>>>;
 
 /// One consumer of the log: what it is and the worker that runs it.
 #[derive(Clone)]
@@ -143,17 +41,22 @@ pub struct Entry {
     pub awaited: bool,
     /// The worker.
     pub worker: Arc<dyn LogWorker>,
+    /// How `replay --verify` checks it (read models only).
+    pub verify: Option<Verify>,
 }
 
 impl Entry {
     fn read_model<P: Projection + Default>(engine: &Engine, projection: P) -> Self {
         let tables = projection.tables();
-        Self::of(
-            ConsumerKind::ReadModel,
-            tables,
-            true,
-            engine.projection_runner(projection),
-        )
+        Self {
+            verify: Some(|engine| Box::pin(crate::verify::verify_read_model::<P>(engine))),
+            ..Self::of(
+                ConsumerKind::ReadModel,
+                tables,
+                true,
+                engine.projection_runner(projection),
+            )
+        }
     }
 
     fn flow<F: Flow>(runner: FlowRunner<F>) -> Self {
@@ -172,6 +75,7 @@ impl Entry {
             tables,
             awaited,
             worker: Arc::new(worker),
+            verify: None,
         }
     }
 
@@ -207,6 +111,7 @@ pub fn consumers(engine: &Engine) -> anyhow::Result<Vec<Entry>> {
     let queue = QueueReader {
         read_models: handles_of(&entries, &[call_queue::NAME, seat_calendar::NAME]),
         timeout: Duration::from_secs(10),
+        source: engine.read_models(),
     };
     entries.extend([
         Entry::flow(engine.flow_runner(
@@ -232,7 +137,7 @@ pub fn consumers(engine: &Engine) -> anyhow::Result<Vec<Entry>> {
         )),
     ]);
     if let Some(kafka) = &settings.kafka {
-        let relay = adapters::kafka::relay::Relay::new(
+        let relay = workers::kafka::relay::Relay::new(
             kafka,
             engine.database.read_models().clone(),
             engine.log.clone(),
@@ -245,7 +150,7 @@ pub fn consumers(engine: &Engine) -> anyhow::Result<Vec<Entry>> {
 }
 
 /// The handles of the consumers named `names`.
-fn handles_of(entries: &[Entry], names: &[&str]) -> Vec<ProjectionHandle> {
+fn handles_of(entries: &[Entry], names: &[&str]) -> Vec<WorkerHandle> {
     entries
         .iter()
         .filter(|e| names.contains(&e.name))

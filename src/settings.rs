@@ -40,7 +40,7 @@ pub struct Settings {
     /// Which cases get a video interview (FACESIGN_HOME_PROVINCE).
     pub routing: domain::services::InterviewRouting,
     /// The SMS gateway messages are handed to; None: they stay in the outbox.
-    pub sms_gateway: Option<adapters::sms::SmsGatewaySettings>,
+    pub sms_gateway: Option<workers::sms::SmsGatewaySettings>,
     /// Days before a due date the repayment reminder goes out
     /// (FACESIGN_REPAYMENT_REMINDER_DAYS; 0: none).
     pub repayment_reminder_days: u32,
@@ -49,7 +49,7 @@ pub struct Settings {
     pub core_answer_timeout: chrono::Duration,
     /// The SMTP relay contract downloads go out through (FACESIGN_SMTP_HOST,
     /// FACESIGN_SMTP_PORT, FACESIGN_SMTP_FROM); None: requests stay PENDING.
-    pub smtp: Option<adapters::contract_mail::SmtpSettings>,
+    pub smtp: Option<workers::contract_mail::SmtpSettings>,
     /// How long before the window the reminder SMS goes out (FACESIGN_REMINDER_LEAD_MINUTES).
     pub reminder_lead: chrono::Duration,
     /// How often the timer worker looks for due timers.
@@ -65,9 +65,9 @@ pub struct Settings {
     /// Burst above the sustained rate (FACESIGN_RATE_LIMIT_BURST).
     pub rate_limit_burst: u32,
     /// Kafka brokers and topics; no relay and no consumer when None.
-    pub kafka: Option<adapters::kafka::KafkaSettings>,
+    pub kafka: Option<workers::kafka::KafkaSettings>,
     /// Partner platforms: secrets and callback addresses (FACESIGN_PARTNERS).
-    pub partners: adapters::partners::PartnerDirectory,
+    pub partners: workers::partners::PartnerDirectory,
     /// Attempts of a callback before it becomes an incident (FACESIGN_CALLBACK_MAX_ATTEMPTS).
     pub callback_max_attempts: u32,
     /// When the 新网 account of a deferred borrow is checked (002 item 13: 1 hour).
@@ -142,13 +142,13 @@ impl Settings {
             smtp: None,
             reminder_lead: chrono::Duration::minutes(60),
             timer_poll_interval: Duration::from_secs(1),
-            clock: Arc::new(adapters::SystemClock),
+            clock: Arc::new(store::SystemClock),
             jwt_secret: SecretString::from(DEMO_JWT_SECRET.to_string()),
             introspection: true,
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
             kafka: None,
-            partners: adapters::partners::PartnerDirectory::default(),
+            partners: workers::partners::PartnerDirectory::default(),
             callback_max_attempts: 8,
             account_check_after: chrono::Duration::hours(1),
             partner_timestamp_window: chrono::Duration::minutes(5),

@@ -6,12 +6,12 @@
 //! rebuild stops at the live projection's checkpoint, so the two are compared at
 //! the same point of the log; if the live one moves meanwhile, it is tried again.
 
-use adapters::GlobalLog;
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
-use projections::runner::load_checkpoint;
 use projections::{Projection, ProjectionRunner};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
+use store::worker::load_checkpoint;
+use store::GlobalLog;
 use tracing::info;
 
 use crate::Engine;
@@ -24,7 +24,7 @@ struct LogUpTo {
 }
 
 impl EventLogReader for LogUpTo {
-    type Error = adapters::StoreError;
+    type Error = store::StoreError;
 
     async fn read_after(
         &self,
@@ -178,8 +178,8 @@ impl Engine {
     pub async fn verify(&self) -> anyhow::Result<Vec<String>> {
         let mut differences = Vec::new();
         for entry in crate::registry::consumers(self)? {
-            if let Some(verify) = entry.worker.verify(self) {
-                differences.extend(verify.await?);
+            if let Some(verify) = entry.verify {
+                differences.extend(verify(self).await?);
             }
         }
         differences.extend(verify_reservations(self).await?);

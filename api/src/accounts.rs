@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use projections::admin_catalog::{AccountRow, AdminCatalog};
-use projections::runner::RowsChanged;
+use store::worker::RowsChanged;
 use tokio::sync::broadcast;
 
 /// The longest an account is trusted from memory.

@@ -1,12 +1,12 @@
 //! The auditor API: an aggregate's whole trail, what one actor did, the global
 //! event feed, and an aggregate's state as of a moment, rebuilt from the log.
 
-use adapters::operation_log::{OperationFilter, OperationLog, OperationRow};
 use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::log::StoredEvent;
 use projections::audit_log::{AuditLog, AuditRow};
+use store::operation_log::{OperationFilter, OperationLog, OperationRow};
 
 use crate::access;
 use crate::context::{state, viewer};
@@ -153,13 +153,16 @@ pub enum OperationKind {
     Refused,
     /// Personal data shown unmasked.
     PersonalDataRead,
+    /// An event a worker parked, retried or skipped.
+    WorkerRepair,
 }
 
-impl From<OperationKind> for adapters::operation_log::OperationKind {
+impl From<OperationKind> for store::operation_log::OperationKind {
     fn from(kind: OperationKind) -> Self {
         match kind {
             OperationKind::Refused => Self::Refused,
             OperationKind::PersonalDataRead => Self::PersonalDataRead,
+            OperationKind::WorkerRepair => Self::WorkerRepair,
         }
     }
 }
@@ -188,7 +191,7 @@ pub struct OperationLogEntry {
     pub entry_id: i64,
     /// When.
     pub recorded_at: String,
-    /// REFUSED or PERSONAL_DATA_READ.
+    /// REFUSED, PERSONAL_DATA_READ or WORKER_REPAIR.
     pub kind: String,
     /// Who (token subject), or `anonymous`.
     pub actor_id: String,

@@ -2,9 +2,9 @@
 //! 法定节假日 and 调休; staff read it with every load's author. Every
 //! "working day" rule reads it (003 提前3个工作日, docs/loans.md).
 
-use adapters::bank_calendar::{self, CalendarDay, CalendarError, Loader};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
+use workers::bank_calendar::{self, CalendarDay, CalendarError, Loader};
 
 use crate::context::{request, state};
 use crate::error::ApiError;

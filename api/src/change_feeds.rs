@@ -88,7 +88,7 @@ impl ChangeFeeds {
 /// Reads each changed task once, while anyone listens.
 async fn read_task_changes(
     state: AppState,
-    mut changes: broadcast::Receiver<projections::runner::RowsChanged>,
+    mut changes: broadcast::Receiver<store::worker::RowsChanged>,
     sender: broadcast::Sender<Arc<TaskChange>>,
 ) {
     loop {
@@ -125,7 +125,7 @@ async fn read_task_changes(
 /// Recomputes every watched call once per change of the queue.
 async fn read_call_changes(
     state: AppState,
-    mut changes: broadcast::Receiver<projections::runner::RowsChanged>,
+    mut changes: broadcast::Receiver<store::worker::RowsChanged>,
     watched: Arc<Mutex<HashMap<String, broadcast::Sender<Arc<crate::dispatch::InboundCallView>>>>>,
 ) {
     loop {
@@ -159,7 +159,7 @@ fn count_read(state: &AppState, feed: &str) {
     state.metrics.increment(
         "facesign_change_feed_reads_total",
         "Reads of a changed record for its subscribers: one per change and record, however many subscribe.",
-        adapters::metrics::labels(&[("feed", feed)]),
+        store::metrics::labels(&[("feed", feed)]),
         1,
     );
 }

@@ -3,14 +3,14 @@
 //! ownership guard on the aggregate as loaded, the bus, the error mapping and
 //! one wait policy before the answer is read back.
 
-use adapters::command_bus::Guard;
-use adapters::{CommandContext, CommandReceipt};
 use async_graphql::Context;
 use cqrs_es::Aggregate;
 use domain::error::DomainError;
 use domain::log::LogPosition;
 use domain::reservation::Reservations;
 use domain::services::DomainServices;
+use store::command_bus::Guard;
+use store::{CommandContext, CommandReceipt};
 
 use crate::context::{request, state};
 use crate::error::ApiError;
@@ -89,7 +89,7 @@ where
         .await
     {
         Ok(receipt) => receipt,
-        Err(adapters::CommandError::Taken { what, key, holder }) => {
+        Err(store::CommandError::Taken { what, key, holder }) => {
             return Err(taken(state, context, what, &key, &holder).await)
         }
         Err(other) => return Err(other.into()),
@@ -133,7 +133,7 @@ async fn taken(
         },
         None => false,
     };
-    let error = adapters::CommandError::<std::convert::Infallible>::Taken {
+    let error = store::CommandError::<std::convert::Infallible>::Taken {
         what,
         key: key.to_string(),
         holder: holder.to_string(),

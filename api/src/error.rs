@@ -1,8 +1,8 @@
 //! The one place domain and infrastructure failures become GraphQL errors.
 
-use adapters::CommandError;
 use async_graphql::ErrorExtensions;
 use domain::error::{DomainError, ErrorCode};
+use store::CommandError;
 use tracing::error;
 
 /// An error as the API shows it: a stable code and a message safe for clients.

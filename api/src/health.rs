@@ -22,6 +22,17 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
     let store = state.database.ping().await;
     let head = state.log.head().await.ok();
     let mut ready = store.is_ok();
+    // Parked events do not make an instance unready (its workers go on past
+    // them) but an operator must see them (facesign parked).
+    let parked = store::parked::counts(state.database.read_models())
+        .await
+        .unwrap_or_default();
+    let parked_by = |name: &str| {
+        parked
+            .iter()
+            .find(|(worker, _)| worker == name)
+            .map_or(0, |(_, n)| *n)
+    };
     let projections: Vec<_> = state
         .consumers
         .iter()
@@ -37,6 +48,7 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
                 "lagEvents": head.map(|h| (h.global_position - status.checkpoint.global_position).max(0)),
                 "eventsApplied": status.events_applied,
                 "lastError": status.last_error,
+                "parked": parked_by(handle.name()),
             })
         })
         .collect();
@@ -48,6 +60,7 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
         "instance": state.leadership.instance(),
         "leading": state.leadership.leading(),
         "projections": projections,
+        "parked": parked.iter().map(|(_, n)| n).sum::<i64>(),
     });
     let code = if ready {
         StatusCode::OK
@@ -64,14 +77,26 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
         state.metrics.set(
             "facesign_log_head_position",
             "Global position of the newest visible event.",
-            adapters::metrics::labels(&[]),
+            store::metrics::labels(&[]),
             head.global_position,
         );
     }
+    let parked = store::parked::counts(state.database.read_models())
+        .await
+        .unwrap_or_default();
     for consumer in state.consumers.iter() {
         let handle = &consumer.handle;
         let status = handle.status();
-        let labels = adapters::metrics::labels(&[("projection", handle.name())]);
+        let labels = store::metrics::labels(&[("projection", handle.name())]);
+        state.metrics.set(
+            "facesign_parked_events",
+            "Events a worker could not apply and parked, not yet retried or skipped.",
+            store::metrics::labels(&[("worker", handle.name())]),
+            parked
+                .iter()
+                .find(|(worker, _)| worker == handle.name())
+                .map_or(0, |(_, n)| *n),
+        );
         state.metrics.set(
             "facesign_projection_checkpoint_position",
             "Global position each projection has applied up to.",

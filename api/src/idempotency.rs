@@ -6,11 +6,10 @@
 //! final. An answer that is not final — an `INTERNAL` error, a `TIMEOUT`, a
 //! cancelled request, a crash — leaves the key unanswered, and a retry runs
 //! the request again: commands its first attempt committed are handed back
-//! from their receipts (`adapters::idempotency`), the rest run.
+//! from their receipts (`store::idempotency`), the rest run.
 
 use std::sync::Arc;
 
-use adapters::idempotency::{Claim, IdempotencyStore, IdempotentRequest};
 use async_graphql::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use axum::Json;
 use domain::error::ErrorCode;
 use domain::services::Clock;
 use sha2::{Digest, Sha256};
+use store::idempotency::{Claim, IdempotencyStore, IdempotentRequest};
 
 use crate::error::refusal_body;
 use crate::request::RequestContext;

@@ -515,7 +515,7 @@ pub(crate) async fn send_to_task(
     payload(ctx, task_id, sent.receipt, sent.projected).await
 }
 
-pub(crate) fn ids(receipt: &adapters::CommandReceipt) -> Vec<ID> {
+pub(crate) fn ids(receipt: &store::CommandReceipt) -> Vec<ID> {
     receipt
         .event_ids
         .iter()
@@ -532,7 +532,7 @@ pub(crate) fn task_uuid(id: &ID) -> Result<String> {
 pub(crate) async fn payload(
     ctx: &Context<'_>,
     task_id: String,
-    receipt: adapters::CommandReceipt,
+    receipt: store::CommandReceipt,
     projected: bool,
 ) -> Result<InterviewTaskPayload> {
     let row = if projected {

@@ -27,6 +27,7 @@ mod loans;
 mod log_page;
 mod manual_cases;
 pub mod messages;
+mod parked;
 mod partner_api;
 mod partners;
 mod quality;
@@ -81,7 +82,7 @@ pub(crate) fn given_text(value: Option<String>) -> Option<String> {
 }
 
 /// The stored text form of an instant (fixed width, so it sorts as it compares).
-pub(crate) use projections::runner::rfc3339;
+pub(crate) use domain::log::rfc3339;
 
 /// Today in Asia/Shanghai by the engine's clock: the day of every ledger figure.
 pub(crate) fn shanghai_today(state: &AppState) -> chrono::NaiveDate {
@@ -184,10 +185,10 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     // A caller's W3C trace continues here; the trace id goes into the logs.
     let traceparent = request
         .headers()
-        .get(adapters::trace::TRACEPARENT)
+        .get(store::trace::TRACEPARENT)
         .and_then(|v| v.to_str().ok());
-    adapters::trace::continue_trace(&span, traceparent);
-    if let Some(trace_id) = adapters::trace::trace_id(&span) {
+    store::trace::continue_trace(&span, traceparent);
+    if let Some(trace_id) = store::trace::trace_id(&span) {
         span.record("trace_id", trace_id);
     }
     span
@@ -214,7 +215,7 @@ async fn subscriptions(
         state.metrics.increment(
             "facesign_websockets_refused_total",
             "WebSocket upgrades refused: over the per-address, total or not-yet-authenticated cap.",
-            adapters::metrics::labels(&[]),
+            store::metrics::labels(&[]),
             1,
         );
         return limits::too_many_requests();

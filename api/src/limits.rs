@@ -254,7 +254,7 @@ pub struct Deadline {
     /// How long a request may run.
     pub after: Duration,
     /// Where cancellations are counted.
-    pub metrics: Arc<adapters::Metrics>,
+    pub metrics: Arc<store::Metrics>,
     /// Becomes true when a stopping server cancels what is still in flight.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -276,7 +276,7 @@ pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: 
         deadline.metrics.observe(
             "facesign_http_request_duration_seconds",
             "Time to answer an HTTP request, by route and status.",
-            adapters::metrics::labels(&[("route", &route), ("status", response.status().as_str())]),
+            store::metrics::labels(&[("route", &route), ("status", response.status().as_str())]),
             started.elapsed().as_secs_f64(),
         );
         response
@@ -291,7 +291,7 @@ pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: 
     deadline.metrics.increment(
         "facesign_requests_cancelled_total",
         "Requests cancelled at their deadline (FACESIGN_REQUEST_DEADLINE_MS) or by a stopping server.",
-        adapters::metrics::labels(&[("cause", cause)]),
+        store::metrics::labels(&[("cause", cause)]),
         1,
     );
     let message = if cause == "deadline" {

@@ -1,5 +1,5 @@
 //! Every error message in Chinese and English (issue 23 item 6). Errors are
-//! written once, in English, where they arise (domain, adapters, API); the
+//! written once, in English, where they arise (domain, store, workers, API); the
 //! answer is put in the caller's language here, at the edge, from
 //! `Accept-Language` — Chinese unless the caller prefers English, as the
 //! console. `extensions.code` never changes: clients decide on the code, and
@@ -422,6 +422,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("checkpoint of {0} moved concurrently", "{0} 的检查点被并发移动"),
     ("event log: {0}", "事件日志：{0}"),
     ("read model database: {0}", "读模型数据库：{0}"),
+    ("no parked event of {worker} at {position}", "{worker} 在 {position} 没有暂存的事件"),
+    ("parked events: {0}", "暂存事件：{0}"),
     // Ownership: whose record it is.
     ("{what} not found", "{what}不存在"),
     ("interview task", "面谈任务"),

@@ -105,7 +105,7 @@ async fn authenticate(
         state.metrics.increment(
             "facesign_partner_legacy_signatures_total",
             "Partner requests accepted with the old signature, which does not cover the operation.",
-            adapters::metrics::labels(&[("partner", code)]),
+            store::metrics::labels(&[("partner", code)]),
             1,
         );
     }
@@ -143,7 +143,7 @@ async fn authenticate(
     // A replay never reaches the partner's rate (it would spend the real
     // partner's allowance); the rate comes before the nonce is spent, so a
     // request refused for it may be sent again as it is.
-    if adapters::partners::nonce_used(pool, code, &envelope.nonce)
+    if workers::partners::nonce_used(pool, code, &envelope.nonce)
         .await
         .map_err(|e| unverified(code, ApiError::from(e)))?
     {
@@ -152,7 +152,7 @@ async fn authenticate(
     if !state.doors.partner_by_partner.allow(code) {
         return Err(NotThrough::RateLimited);
     }
-    let fresh = adapters::partners::use_nonce(pool, code, &envelope.nonce, &crate::rfc3339(now))
+    let fresh = workers::partners::use_nonce(pool, code, &envelope.nonce, &crate::rfc3339(now))
         .await
         .map_err(|e| unverified(code, ApiError::from(e)))?;
     if !fresh {
@@ -183,7 +183,7 @@ where
     A::Command: Clone,
     A::Error: domain::error::DomainError,
 {
-    let context = adapters::CommandContext::for_request(
+    let context = store::CommandContext::for_request(
         Actor {
             id: partner.to_string(),
             role: domain::role::Role::Partner.as_str().to_string(),
@@ -224,7 +224,7 @@ async fn loan_ledger(
 fn settings_of(
     state: &AppState,
     partner: &str,
-) -> Result<adapters::partners::PartnerSettings, ApiError> {
+) -> Result<workers::partners::PartnerSettings, ApiError> {
     state
         .partner_directory
         .get(partner)

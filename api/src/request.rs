@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
-use adapters::idempotency::IdempotentRequest;
 use axum::http::HeaderMap;
 use domain::log::{Actor, LogPosition};
 use domain::role::Role;
 use domain::services::IdGen;
+use store::idempotency::IdempotentRequest;
 
 use crate::auth::JwtKeys;
 use crate::error::ApiError;
@@ -134,12 +134,12 @@ impl RequestContext {
     }
 
     /// The command context for a command caused directly by this request.
-    pub fn command_context(&self) -> Result<adapters::CommandContext, ApiError> {
+    pub fn command_context(&self) -> Result<store::CommandContext, ApiError> {
         let actor = self.actor.clone().ok_or_else(|| ApiError {
             code: domain::ErrorCode::Unauthenticated,
             message: "a bearer token is required".to_string(),
         })?;
-        Ok(adapters::CommandContext {
+        Ok(store::CommandContext {
             actor,
             correlation_id: self.correlation_id.clone(),
             causation_id: self.request_id.clone(),
@@ -172,7 +172,7 @@ impl RequestContext {
 
     /// [`Self::new_id`] for a new aggregate of type `A`: when the id is fresh
     /// (no key it could be a retry of), the bus skips reading its events.
-    pub fn new_aggregate_id<A: cqrs_es::Aggregate>(&self, bus: &adapters::CommandBus) -> String {
+    pub fn new_aggregate_id<A: cqrs_es::Aggregate>(&self, bus: &store::CommandBus) -> String {
         let id = self.new_id(bus.services().ids.as_ref()).to_string();
         if self.idempotency.is_none() {
             bus.expect_new::<A>(&id);

@@ -28,6 +28,7 @@ use crate::loan_servicing::{LoanServicingMutation, LoanServicingQuery};
 use crate::loans::{LoanMutation, LoanQuery};
 use crate::manual_cases::{ManualCaseMutation, ManualCaseQuery};
 use crate::messages::{localize_response, Language};
+use crate::parked::ParkedQuery;
 use crate::partners::{PartnerMutation, PartnerQuery};
 use crate::quality::{QualityMutation, QualityQuery};
 use crate::query_limits::{QueryLimits, Refusal};
@@ -59,6 +60,7 @@ pub struct QueryRoot(
     ManualCaseQuery,
     LoanOperationsQuery,
     ContractDownloadQuery,
+    ParkedQuery,
 );
 
 /// Every mutation: one per command.

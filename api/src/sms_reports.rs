@@ -4,11 +4,10 @@
 //! A refused report changes nothing: without the token it is counted in the
 //! operation log's unverified tallies (never stored as sent), with it it is
 //! recorded as the gateway's refusal. A message's status moves only forward
-//! (`adapters::sms::record_report`).
+//! (`workers::sms::record_report`).
 
 use std::net::SocketAddr;
 
-use adapters::sms::{record_report, DeliveryReport, ReportOutcome};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +15,7 @@ use axum::Json;
 use domain::partner_order::signature::same_secret;
 use secrecy::ExposeSecret;
 use serde_json::json;
+use workers::sms::{record_report, DeliveryReport, ReportOutcome};
 
 use crate::access::record;
 use crate::error::{rest_refusal, ApiError};
@@ -103,7 +103,7 @@ pub async fn delivery_report(
     let now = state.bus.services().clock.now();
     match record_report(state.database.read_models(), &report, now).await {
         Ok(ReportOutcome::Recorded { applied }) => {
-            adapters::sms::count_sms(&state.metrics, &report.status.to_lowercase(), 1);
+            workers::sms::count_sms(&state.metrics, &report.status.to_lowercase(), 1);
             (
                 StatusCode::OK,
                 Json(json!({ "recorded": true, "applied": applied })),

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::{CommandBus, Database, GlobalLog, Metrics};
 use projections::ConsumerKind;
+use store::{CommandBus, Database, GlobalLog, Metrics};
 
 use crate::auth::JwtKeys;
 
@@ -69,11 +69,11 @@ pub struct AppState {
     /// Every consumer of the log this instance runs or follows, and its progress.
     pub consumers: projections::Consumers,
     /// Partner platforms: secrets of the signed partner API.
-    pub partner_directory: adapters::partners::PartnerDirectory,
+    pub partner_directory: workers::partners::PartnerDirectory,
     /// Accepted clock difference of signed partner requests.
     pub partner_timestamp_window: chrono::Duration,
     /// Which workers this instance leads.
-    pub leadership: adapters::cluster::Leadership,
+    pub leadership: store::cluster::Leadership,
     /// Process metrics.
     pub metrics: Arc<Metrics>,
     /// API tunables.
@@ -83,9 +83,9 @@ pub struct AppState {
     /// Becomes true when a stopping server cancels the requests still in flight.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Idempotency keys of mutations and their first answers.
-    pub idempotency: adapters::idempotency::IdempotencyStore,
+    pub idempotency: store::idempotency::IdempotencyStore,
     /// The operation log (操作留痕): refusals and reads of personal data.
-    pub operation_log: adapters::operation_log::OperationLog,
+    pub operation_log: store::operation_log::OperationLog,
     /// Staff accounts of recent callers, emptied by every account change.
     pub accounts: crate::accounts::AccountCache,
     /// The SMS gateway's bearer token, which its delivery reports present;
@@ -170,8 +170,7 @@ impl AppState {
     pub(crate) fn row_changes(
         &self,
         name: &str,
-    ) -> Result<tokio::sync::broadcast::Receiver<projections::runner::RowsChanged>, crate::ApiError>
-    {
+    ) -> Result<tokio::sync::broadcast::Receiver<store::worker::RowsChanged>, crate::ApiError> {
         self.consumers
             .handle(name)
             .map(|handle| handle.subscribe_changes())

@@ -67,10 +67,10 @@ impl TaskQuery {
             );
         }
         let pool = state(ctx).database.read_models();
-        let sent = adapters::sms::sent_for_task(pool, &task_id)
+        let sent = workers::sms::sent_for_task(pool, &task_id)
             .await
             .map_err(ApiError::from)?;
-        let mut reports = adapters::sms::reports_for_task(pool, &task_id)
+        let mut reports = workers::sms::reports_for_task(pool, &task_id)
             .await
             .map_err(ApiError::from)?;
         let names: Vec<&str> = about.names.iter().map(String::as_str).collect();

@@ -9,7 +9,9 @@ use domain::work_order::{WorkOrderDetails, WorkOrderEvent, AGGREGATE_TYPE as WOR
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{decode, rfc3339, Projection, ProjectionError};
+use crate::runner::Projection;
+use domain::log::rfc3339;
+use store::worker::{decode, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "admin_catalog";
@@ -244,7 +246,7 @@ impl Projection for AdminCatalog {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         let at = rfc3339(event.metadata.recorded_at);
         let id = event.aggregate_id.as_str();
         match event.aggregate_type.as_str() {

@@ -5,7 +5,8 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::Projection;
+use store::worker::WorkerError;
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "audit_log";
@@ -70,7 +71,7 @@ impl Projection for AuditLog {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         insert(conn, &[event]).await
     }
 
@@ -79,7 +80,7 @@ impl Projection for AuditLog {
         &self,
         conn: &mut AnyConnection,
         events: &[&StoredEvent],
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         for rows in events.chunks(INSERT_ROWS) {
             insert(conn, rows).await?;
         }
@@ -91,7 +92,7 @@ impl Projection for AuditLog {
 const INSERT_ROWS: usize = 200;
 
 /// Inserts one row per event, in one statement.
-async fn insert(conn: &mut AnyConnection, events: &[&StoredEvent]) -> Result<(), ProjectionError> {
+async fn insert(conn: &mut AnyConnection, events: &[&StoredEvent]) -> Result<(), WorkerError> {
     const WIDTH: usize = 15;
     if events.is_empty() {
         return Ok(());

@@ -2,14 +2,20 @@
 //! seats' answered calls today, familiar seats and seat groups (001 2.4.4;
 //! 004 3.6, 3.18). Admission refusals are kept too: 001 counts them.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
+use domain::flows::dispatch::{QueueSnapshot, SeatState, WaitingCall};
 use domain::inbound_call::{InboundCallEvent, QueuedCall, AGGREGATE_TYPE as CALL};
 use domain::log::StoredEvent;
+use domain::schedule::shanghai_day_start;
 use domain::seat_group::{SeatGroupEvent, AGGREGATE_TYPE as GROUP};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{decode, rfc3339, Projection, ProjectionError};
+use crate::runner::Projection;
+use domain::log::rfc3339;
+use store::worker::{decode, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "call_queue";
@@ -163,7 +169,7 @@ impl Projection for CallQueue {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         let at = rfc3339(event.metadata.recorded_at);
         let id = &event.aggregate_id;
         if event.aggregate_type == GROUP {
@@ -278,7 +284,86 @@ const CALL_COLUMNS: &str = "call_id, task_id, customer_key, channel_code, produc
     designated_seat, preassigned_seat, status, seat_no, dispatch_reason, refusal, queue_order,
     requested_at, dispatched_at, answered_at, updated_at, unanswered_offers";
 
+/// How many waiting calls one dispatch round looks at.
+const ROUND: i64 = 500;
+
 impl CallQueue {
+    /// The seats and waiting calls dispatch decides on under `rule` (004 3.6):
+    /// who is idle and with which skills, each call's familiar seats.
+    pub async fn dispatch_queue(
+        pool: &AnyPool,
+        now: DateTime<Utc>,
+        rule: &domain::inbound_call::DispatchRule,
+    ) -> anyhow::Result<QueueSnapshot> {
+        let seats = crate::SeatCalendar::seats(pool).await?;
+        let groups = Self::groups(pool).await?;
+        let loads = Self::answered_since(pool, shanghai_day_start(now)).await?;
+        let mut states = Vec::with_capacity(seats.len());
+        for seat in &seats {
+            let offer_live = match &seat.offered_call {
+                None => false,
+                Some(call_id) => Self::call(pool, call_id).await?.is_some_and(|c| {
+                    c.status == "QUEUED"
+                        || (c.status == "DISPATCHED" && c.seat_no.as_deref() == Some(&seat.seat_no))
+                }),
+            };
+            let mut skills = seat.skill_list();
+            let mut grouped = false;
+            let seat_groups: Vec<String> =
+                serde_json::from_str(&seat.seat_groups).unwrap_or_default();
+            for group in &groups {
+                if group.seat_list().contains(&seat.seat_no)
+                    || seat_groups.contains(&group.group_code)
+                {
+                    skills.extend(group.skill_list());
+                    grouped = true;
+                }
+            }
+            let load = loads.iter().find(|l| l.seat_no == seat.seat_no);
+            states.push(SeatState {
+                seat_no: seat.seat_no.clone(),
+                idle: seat.enabled == 1
+                    && seat.signed_in == 1
+                    && seat.presence == domain::wire_name(&domain::seat::Presence::Idle),
+                offered_call: seat.offered_call.as_deref().and_then(|c| c.parse().ok()),
+                offer_live,
+                skills,
+                answered_today: load.map_or(0, |l| l.answered as u32),
+                last_answered_at: load
+                    .and_then(|l| DateTime::parse_from_rfc3339(&l.last_answered_at).ok())
+                    .map(|t| t.with_timezone(&Utc)),
+                grouped,
+            });
+        }
+        let mut waiting = Vec::new();
+        let mut seen = HashSet::new();
+        for call in Self::in_status(pool, "QUEUED", ROUND).await? {
+            if !seen.insert(call.call_id.clone()) {
+                continue;
+            }
+            let mut familiar_seats = Self::familiar_seats(pool, &call.customer_key).await?;
+            // 004 3.6: 熟客优先…优先分配给创建/已处理过该任务的坐席 — the seat that
+            // created the work order is familiar too.
+            if let Some(order) = crate::AdminCatalog::work_order(pool, &call.task_id).await? {
+                if !familiar_seats.contains(&order.created_by) {
+                    familiar_seats.push(order.created_by);
+                }
+            }
+            waiting.push(WaitingCall {
+                call_id: call.call_id.parse()?,
+                call: call.queued_call(),
+                familiar_seats,
+                unanswered: u32::try_from(call.unanswered_offers).unwrap_or(u32::MAX),
+            });
+        }
+        Ok(QueueSnapshot {
+            seats: states,
+            waiting,
+            rule: rule.idle_seat_rule(),
+            groups_required: !groups.is_empty() && !rule.ungrouped_seats_answer(),
+        })
+    }
+
     /// One call.
     pub async fn call(pool: &AnyPool, call_id: &str) -> Result<Option<CallRow>, sqlx::Error> {
         sqlx::query_as(&format!(

@@ -5,7 +5,8 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{decode, Projection, ProjectionError};
+use crate::runner::Projection;
+use store::worker::{decode, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "channels";
@@ -54,7 +55,7 @@ impl Projection for Channels {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         if event.aggregate_type != AGGREGATE_TYPE {
             return Ok(());
         }

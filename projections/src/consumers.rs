@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::ProjectionHandle;
+use store::WorkerHandle;
 
 /// What a consumer does with the events it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub struct Consumer {
     /// Whether a mutation waits for it before answering (read-your-writes).
     pub awaited: bool,
     /// Its progress.
-    pub handle: ProjectionHandle,
+    pub handle: WorkerHandle,
 }
 
 /// Every consumer of this instance, in registry order; cheap to clone.
@@ -59,12 +59,12 @@ impl Consumers {
     }
 
     /// The progress of the consumer named `name`.
-    pub fn handle(&self, name: &str) -> Option<&ProjectionHandle> {
+    pub fn handle(&self, name: &str) -> Option<&WorkerHandle> {
         self.0.iter().find(|c| c.name == name).map(|c| &c.handle)
     }
 
     /// The consumers of `kind` a mutation waits for.
-    pub fn awaited(&self, kind: ConsumerKind) -> impl Iterator<Item = &ProjectionHandle> {
+    pub fn awaited(&self, kind: ConsumerKind) -> impl Iterator<Item = &WorkerHandle> {
         self.0
             .iter()
             .filter(move |c| c.awaited && c.kind == kind)
@@ -72,7 +72,7 @@ impl Consumers {
     }
 
     /// Every handle (readiness, metrics, following a cluster).
-    pub fn handles(&self) -> Vec<ProjectionHandle> {
+    pub fn handles(&self) -> Vec<WorkerHandle> {
         self.0.iter().map(|c| c.handle.clone()).collect()
     }
 }

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{bad_event, rfc3339, Projection, ProjectionError};
+use crate::runner::Projection;
+use domain::log::rfc3339;
+use store::worker::{bad_event, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "interview_records";
@@ -109,11 +111,7 @@ struct Counts {
     talk: i64,
 }
 
-async fn count(
-    conn: &mut AnyConnection,
-    at: DateTime<Utc>,
-    c: Counts,
-) -> Result<(), ProjectionError> {
+async fn count(conn: &mut AnyConnection, at: DateTime<Utc>, c: Counts) -> Result<(), WorkerError> {
     let day = at.with_timezone(&shanghai()).format("%Y-%m-%d").to_string();
     sqlx::query(
         "INSERT INTO daily_statistics (day, tasks_created, passed, doubtful, rejected, calls, queue_seconds, talk_seconds)
@@ -145,7 +143,7 @@ async fn detail(
     conn: &mut AnyConnection,
     task_id: &str,
     update: impl FnOnce(&mut serde_json::Map<String, Value>),
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     let current: Option<(String,)> =
         sqlx::query_as("SELECT document FROM task_details WHERE task_id = $1")
             .bind(task_id)
@@ -179,7 +177,7 @@ impl InterviewRecords {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         let decoded: InterviewTaskEvent =
             serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
         let at = event.metadata.recorded_at;
@@ -272,7 +270,7 @@ impl InterviewRecords {
         when: &str,
         at: DateTime<Utc>,
         event: SessionEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         if let SessionEvent::CallEnded {
             call_no,
             seat_no,
@@ -361,7 +359,7 @@ impl InterviewRecords {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         let decoded: QcCaseEvent =
             serde_json::from_value(event.payload.clone()).map_err(|e| bad_event(event, e))?;
         let case_id = &event.aggregate_id;
@@ -462,7 +460,7 @@ impl Projection for InterviewRecords {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         match event.aggregate_type.as_str() {
             domain::interview_task::AGGREGATE_TYPE => self.on_task(conn, event).await,
             domain::qc_case::AGGREGATE_TYPE => self.on_qc_case(conn, event).await,

@@ -13,7 +13,6 @@ pub mod partners;
 pub mod runner;
 pub mod seat_calendar;
 pub mod task_board;
-pub mod trace;
 
 pub use admin_catalog::AdminCatalog;
 pub use audit_log::AuditLog;
@@ -24,8 +23,6 @@ pub use interview_records::InterviewRecords;
 pub use loan_ledger::LoanLedger;
 pub use loan_lineage::LoanLineage;
 pub use partners::Partners;
-pub use runner::{
-    Projection, ProjectionError, ProjectionHandle, ProjectionRunner, ProjectionStatus,
-};
+pub use runner::{Projection, ProjectionRunner};
 pub use seat_calendar::SeatCalendar;
 pub use task_board::TaskBoard;

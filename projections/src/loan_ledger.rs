@@ -14,7 +14,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{bad_event, Projection, ProjectionError};
+use crate::runner::Projection;
+use store::worker::{bad_event, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "loan_ledger";
@@ -218,7 +219,7 @@ async fn insert_lines(
     event: &StoredEvent,
     lines: Vec<Line<'_>>,
     at: &str,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     for (n, line) in lines.into_iter().enumerate() {
         sqlx::query(
             "INSERT INTO loan_transactions (loan_id, sequence, line, kind, day, amount_fen, principal_fen, interest_fen, penalty_fen, channel, reference, period, detail, at)
@@ -247,7 +248,7 @@ async fn insert_lines(
 async fn stored(
     conn: &mut AnyConnection,
     loan_id: &str,
-) -> Result<Option<(Ledger, Option<OpenPrepayment>)>, ProjectionError> {
+) -> Result<Option<(Ledger, Option<OpenPrepayment>)>, WorkerError> {
     let row: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT ledger, prepayment FROM loan_ledgers WHERE loan_id = $1")
             .bind(loan_id)
@@ -256,7 +257,7 @@ async fn stored(
     let Some((ledger, prepayment)) = row else {
         return Ok(None);
     };
-    let decode = |e: serde_json::Error| ProjectionError::BadEvent {
+    let decode = |e: serde_json::Error| WorkerError::BadEvent {
         event_type: "loan_ledgers row".into(),
         position: domain::log::LogPosition::default(),
         reason: e.to_string(),
@@ -275,7 +276,7 @@ async fn store(
     ledger: &Ledger,
     prepayment: Option<&OpenPrepayment>,
     at: &str,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     let next_due = ledger
         .periods
         .iter()
@@ -358,7 +359,7 @@ impl Projection for LoanLedger {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         if !self.reads(event) {
             return Ok(());
         }
@@ -405,7 +406,7 @@ impl LoanLedger {
     pub async fn get(
         pool: &AnyPool,
         loan_id: &str,
-    ) -> Result<Option<(Ledger, Option<OpenPrepayment>)>, ProjectionError> {
+    ) -> Result<Option<(Ledger, Option<OpenPrepayment>)>, WorkerError> {
         let mut conn = pool.acquire().await?;
         stored(&mut conn, loan_id).await
     }

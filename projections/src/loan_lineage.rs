@@ -8,7 +8,8 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{bad_event, Projection, ProjectionError};
+use crate::runner::Projection;
+use store::worker::{bad_event, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "loan_lineage";
@@ -195,7 +196,7 @@ async fn core_request(
     request_id: &str,
     kind: &str,
     amount: &rust_decimal::Decimal,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query(
         "INSERT INTO core_requests (loan_id, request_id, kind, amount, requested_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -215,7 +216,7 @@ async fn core_answered(
     conn: &mut AnyConnection,
     event: &StoredEvent,
     request_id: &str,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query(
         "UPDATE core_requests SET answered_at = $1
           WHERE loan_id = $2 AND request_id = $3 AND answered_at IS NULL",
@@ -279,7 +280,7 @@ async fn settle_download(
     request_id: &str,
     status: &str,
     failure: Option<String>,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query(
         "UPDATE contract_downloads SET status = $1, settled_at = $2, failure = $3
           WHERE loan_id = $4 AND request_id = $5",
@@ -308,7 +309,7 @@ async fn evidence(
     subject: &str,
     version: Option<String>,
     detail: Option<String>,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query(&format!(
         "INSERT INTO loan_evidence ({EVIDENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
@@ -332,7 +333,7 @@ async fn set(
     loan_id: &str,
     column: &'static str,
     value: Option<String>,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query(&format!(
         "UPDATE loan_applications SET {column} = $1 WHERE loan_id = $2"
     ))
@@ -348,7 +349,7 @@ async fn set_amount(
     conn: &mut AnyConnection,
     loan_id: &str,
     amount: Option<rust_decimal::Decimal>,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query("UPDATE loan_applications SET amount = $1, amount_fen = $2 WHERE loan_id = $3")
         .bind(amount.map(|a| a.to_string()).unwrap_or_default())
         .bind(amount.map(crate::loan_ledger::fen_of))
@@ -427,7 +428,7 @@ async fn history(
     from: &str,
     to: &str,
     reason: Option<&str>,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     let at = domain::log::rfc3339(event.metadata.recorded_at);
     sqlx::query(
         "INSERT INTO loan_node_history (loan_id, sequence, kind, from_node, to_node, reason, actor_id, actor_role, at, day)
@@ -459,7 +460,7 @@ async fn pending_request(
     conn: &mut AnyConnection,
     loan_id: &str,
     request_id: Option<&str>,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query("UPDATE loan_applications SET disbursement_request = $1 WHERE loan_id = $2")
         .bind(request_id.map(str::to_string))
         .bind(loan_id)
@@ -501,7 +502,7 @@ impl Projection for LoanLineage {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         let at = domain::log::rfc3339(event.metadata.recorded_at);
         match event.aggregate_type.as_str() {
             domain::loan_application::AGGREGATE_TYPE => {

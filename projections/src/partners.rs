@@ -6,7 +6,9 @@ use domain::partner_order::{PartnerOrderEvent, PartnerOrderStatus, AGGREGATE_TYP
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{decode, rfc3339, Projection, ProjectionError};
+use crate::runner::Projection;
+use domain::log::rfc3339;
+use store::worker::{decode, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "partners";
@@ -115,7 +117,7 @@ impl Projection for Partners {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         let at = Some(rfc3339(event.metadata.recorded_at));
         let id = Some(event.aggregate_id.clone());
         if event.aggregate_type == ORDER {

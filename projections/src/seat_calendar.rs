@@ -8,7 +8,9 @@ use domain::seat::{Presence, SeatEvent, AGGREGATE_TYPE};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{bad_event, decode, rfc3339, Projection, ProjectionError};
+use crate::runner::Projection;
+use domain::log::rfc3339;
+use store::worker::{bad_event, decode, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "seat_calendar";
@@ -80,7 +82,7 @@ pub struct FreeSlot {
     pub slot: Slot,
 }
 
-fn json<T: Serialize>(event: &StoredEvent, value: &T) -> Result<String, ProjectionError> {
+fn json<T: Serialize>(event: &StoredEvent, value: &T) -> Result<String, WorkerError> {
     serde_json::to_string(value).map_err(|e| bad_event(event, e))
 }
 
@@ -108,7 +110,7 @@ impl Projection for SeatCalendar {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         if event.aggregate_type != AGGREGATE_TYPE {
             return Ok(());
         }

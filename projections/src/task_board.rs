@@ -6,7 +6,9 @@ use domain::log::StoredEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use crate::runner::{bad_event, rfc3339, Projection, ProjectionError};
+use crate::runner::Projection;
+use domain::log::rfc3339;
+use store::worker::{bad_event, WorkerError};
 
 /// Projection name in checkpoints and `facesign replay --projection`.
 pub const NAME: &str = "task_board";
@@ -93,7 +95,7 @@ async fn set_status(
     event: &StoredEvent,
     status: TaskStatus,
     updated_at: &str,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query(
         "UPDATE task_board SET status = $1, updated_at = $2, last_sequence = $3 WHERE task_id = $4",
     )
@@ -110,7 +112,7 @@ async fn set_interview_seat(
     conn: &mut AnyConnection,
     event: &StoredEvent,
     seat_no: Option<&str>,
-) -> Result<(), ProjectionError> {
+) -> Result<(), WorkerError> {
     sqlx::query("UPDATE task_board SET interview_seat = $1 WHERE task_id = $2")
         .bind(seat_no)
         .bind(&event.aggregate_id)
@@ -142,7 +144,7 @@ impl Projection for TaskBoard {
         &self,
         conn: &mut AnyConnection,
         events: &[&StoredEvent],
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         let mut created = Vec::new();
         for event in events {
             if event.event_type == "InterviewTaskCreated" && event.aggregate_type == AGGREGATE_TYPE
@@ -171,7 +173,7 @@ impl Projection for TaskBoard {
         &self,
         conn: &mut AnyConnection,
         event: &StoredEvent,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<(), WorkerError> {
         if event.aggregate_type != AGGREGATE_TYPE {
             return Ok(());
         }
@@ -340,7 +342,7 @@ const CREATED_COLUMNS: &str = "task_id, contract_no, kind, status, product_code,
 fn created_row(
     event: &StoredEvent,
     created: &domain::interview_task::InterviewTaskCreated,
-) -> Result<CreatedRow, ProjectionError> {
+) -> Result<CreatedRow, WorkerError> {
     let borrower = created
         .participants
         .iter()

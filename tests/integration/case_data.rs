@@ -23,8 +23,8 @@ on_both_backends!(
     a_customer_finds_their_own_tasks_and_work_orders
 );
 
-async fn app(backend: Backend) -> (TestApp, std::sync::Arc<adapters::ShiftableClock>) {
-    let clock = std::sync::Arc::new(adapters::ShiftableClock::default());
+async fn app(backend: Backend) -> (TestApp, std::sync::Arc<store::ShiftableClock>) {
+    let clock = std::sync::Arc::new(store::ShiftableClock::default());
     let server_clock = clock.clone();
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
         let mut settings = settings(url);
@@ -189,7 +189,7 @@ async fn only_out_of_province_cases_are_interviewed_and_the_case_data_is_shown(b
     assert_eq!(tags[1]["note"], "确认借款用途");
 }
 
-async fn doubtful(app: &TestApp, clock: &adapters::ShiftableClock, id: &str, hour: u32) {
+async fn doubtful(app: &TestApp, clock: &store::ShiftableClock, id: &str, hour: u32) {
     book_and_start_at(app, clock, id, hour).await;
     end_call(app, clock, id).await;
     data(&conclude(app, id, "DOUBTFUL").await);

@@ -4,8 +4,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use adapters::idempotency::IdempotentRequest;
-use adapters::{CommandBus, CommandContext, CommandError, Database, GlobalLog, Metrics};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::error::{DomainError, ErrorCode};
@@ -17,6 +15,8 @@ use domain::log::Actor;
 use domain::services::{DomainServices, SequentialIds};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use store::idempotency::IdempotentRequest;
+use store::{CommandBus, CommandContext, CommandError, Database, GlobalLog, Metrics};
 use tokio::sync::Barrier;
 
 use crate::support::on_both_backends;
@@ -109,7 +109,7 @@ async fn bus(
     database.migrate().await.unwrap();
     let metrics = Arc::new(Metrics::default());
     let services = DomainServices::new(
-        Arc::new(adapters::SystemClock),
+        Arc::new(store::SystemClock),
         Arc::new(SequentialIds::default()),
     );
     let bus = Arc::new(CommandBus::new(
@@ -127,7 +127,7 @@ fn instance(database: &Database, max_attempts: u32, metrics: &Arc<Metrics>) -> A
     Arc::new(CommandBus::new(
         database,
         DomainServices::new(
-            Arc::new(adapters::SystemClock),
+            Arc::new(store::SystemClock),
             Arc::new(SequentialIds::default()),
         ),
         max_attempts,
@@ -142,7 +142,7 @@ async fn race(
     max_attempts: u32,
     metrics: &Arc<Metrics>,
     parties: usize,
-) -> Vec<Result<adapters::CommandReceipt, CommandError<Never>>> {
+) -> Vec<Result<store::CommandReceipt, CommandError<Never>>> {
     let gate = Arc::new(Gate {
         waiting: AtomicUsize::new(parties),
         barrier: Barrier::new(parties),
@@ -225,12 +225,9 @@ async fn concurrent_commands_share_commits_and_each_stands_alone() {
     }
     let appends = metrics.counter(
         "facesign_group_commit_appends_total",
-        &adapters::metrics::labels(&[]),
+        &store::metrics::labels(&[]),
     );
-    let commits = metrics.counter(
-        "facesign_group_commits_total",
-        &adapters::metrics::labels(&[]),
-    );
+    let commits = metrics.counter("facesign_group_commits_total", &store::metrics::labels(&[]));
     assert!(
         appends >= 64,
         "every append went through the committer: {appends}"
@@ -449,7 +446,7 @@ async fn a_committed_step_of_a_keyed_request_is_handed_back_not_run_again(backen
     assert_eq!(
         metrics.counter(
             "facesign_commands_total",
-            &adapters::metrics::labels(&[
+            &store::metrics::labels(&[
                 ("aggregate_type", "interview-task"),
                 ("outcome", "replayed")
             ])
@@ -500,7 +497,7 @@ async fn commands_on_one_aggregate_in_one_instance_queue_without_conflicts(backe
     assert_eq!(
         metrics.counter(
             "facesign_command_conflicts_total",
-            &adapters::metrics::labels(&[("aggregate_type", "test-counter")])
+            &store::metrics::labels(&[("aggregate_type", "test-counter")])
         ),
         0
     );
@@ -524,7 +521,7 @@ async fn conflicts_are_retried_and_no_event_is_lost(backend: Backend) {
     assert!(
         metrics.counter(
             "facesign_command_conflicts_total",
-            &adapters::metrics::labels(&[("aggregate_type", "test-counter")])
+            &store::metrics::labels(&[("aggregate_type", "test-counter")])
         ) >= 3
     );
     database.close().await;

@@ -884,6 +884,8 @@ async fn a_failed_callback_is_retried_from_the_incidents_page() {
     let row = "tr[data-callback]";
     browser.wait_text(row, "HTTP 503").await;
     browser.wait_text(row, "失败").await;
+    // Beside the callbacks, the events workers parked: none here.
+    browser.wait_text(".parked-none", "没有暂存的事件").await;
     browser.shot("15-incidents").await;
 
     partner.always_fail.store(false, Ordering::SeqCst);

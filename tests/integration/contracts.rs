@@ -37,7 +37,7 @@ fn the_contracts_command_writes_them_and_removes_what_is_no_longer_generated() {
 
 #[test]
 fn the_asyncapi_document_names_every_topic_with_its_key_and_headers() {
-    let files = adapters::kafka::contract::contract_files();
+    let files = workers::kafka::contract::contract_files();
     let (_, text) = files
         .iter()
         .find(|(path, _)| path == "asyncapi.json")

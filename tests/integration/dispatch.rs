@@ -396,8 +396,8 @@ async fn with_seat_groups_a_seat_in_none_answers_only_when_allowed(backend: Back
 
 /// A server whose clock the test moves, ringing 30 s per offer and giving up
 /// offering a call after two unanswered offers.
-async fn app_with_ring(backend: Backend) -> (TestApp, Arc<adapters::ShiftableClock>) {
-    let clock = Arc::new(adapters::ShiftableClock::default());
+async fn app_with_ring(backend: Backend) -> (TestApp, Arc<store::ShiftableClock>) {
+    let clock = Arc::new(store::ShiftableClock::default());
     let server_clock = clock.clone();
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
         let mut settings = settings(url);

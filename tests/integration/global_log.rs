@@ -1,9 +1,9 @@
 //! The global log never lets a consumer skip an event committed late.
 
-use adapters::database::StorePool;
-use adapters::{Database, GlobalLog};
 use domain::log::{EventLogReader, LogPosition};
 use sqlx::{Connection, PgConnection};
+use store::database::StorePool;
+use store::{Database, GlobalLog};
 
 use crate::support::{Backend, TestDb};
 

@@ -253,8 +253,8 @@ async fn every_event_carries_the_envelope(backend: Backend) {
     let payload = &data(&response)["createInterviewTask"];
     let id = payload["taskId"].as_str().unwrap();
     let event_id = payload["eventIds"][0].as_str().unwrap();
-    let database = adapters::Database::connect(&app.db.url, 2).await.unwrap();
-    let log = adapters::GlobalLog::new(database.store().clone());
+    let database = store::Database::connect(&app.db.url, 2).await.unwrap();
+    let log = store::GlobalLog::new(database.store().clone());
     let events = log.stream("interview-task", id).await.unwrap();
     assert_eq!(events.len(), 1);
     let event = &events[0];

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use adapters::kafka::{topic_for, KafkaSettings};
+use workers::kafka::{topic_for, KafkaSettings};
 
 use crate::support::kafka::assert_topics_hold_the_log;
 use crate::support::scheduling::{seat, task_with};

@@ -265,12 +265,12 @@ async fn the_back_office_lists_counts_and_pages_the_loans(backend: Backend) {
 async fn a_signed_contract_is_emailed_as_an_encrypted_archive(backend: Backend) {
     let mail = crate::support::mail::MailServer::start().await;
     let port = mail.port;
-    let clock = std::sync::Arc::new(adapters::ShiftableClock::default());
+    let clock = std::sync::Arc::new(store::ShiftableClock::default());
     let server_clock = clock.clone();
     let app = TestApp::spawn_on(crate::support::TestDb::new(backend).await, move |url| {
         let mut settings = crate::support::settings(url);
         settings.clock = server_clock;
-        settings.smtp = Some(adapters::contract_mail::SmtpSettings {
+        settings.smtp = Some(workers::contract_mail::SmtpSettings {
             host: "127.0.0.1".into(),
             port,
             from: "contracts@facesign.bank".into(),

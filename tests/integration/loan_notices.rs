@@ -59,15 +59,19 @@ async fn the_approval_result_is_texted_in_the_credit_systems_words(backend: Back
 
 /// A second instance's daily review over the same database, on the test's
 /// clock: run to completion, so a day without a notice is proven, not hoped.
-async fn review(app: &TestApp, clock: &Arc<adapters::ShiftableClock>) -> usize {
-    let database = adapters::Database::connect(&app.db.url, 2).await.unwrap();
-    let bus = Arc::new(adapters::CommandBus::new(
+async fn review(app: &TestApp, clock: &Arc<store::ShiftableClock>) -> usize {
+    let database = store::Database::connect(&app.db.url, 2).await.unwrap();
+    let bus = Arc::new(store::CommandBus::new(
         &database,
-        domain::services::DomainServices::new(clock.clone(), Arc::new(adapters::UuidV7Ids)),
+        domain::services::DomainServices::new(clock.clone(), Arc::new(store::UuidV7Ids)),
         3,
-        Arc::new(adapters::Metrics::default()),
+        Arc::new(store::Metrics::default()),
     ));
-    let reviewed = adapters::loan_review::LedgerReview::new(bus, database.read_models().clone(), 3)
+    let pool = database.read_models().clone();
+    let read_models = Arc::new(facesign::read_models::ProjectedReadModels::new(
+        pool.clone(),
+    ));
+    let reviewed = workers::loan_review::LedgerReview::new(bus, pool, read_models, 3)
         .run_once_today()
         .await
         .unwrap();

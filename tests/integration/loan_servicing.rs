@@ -9,9 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::kafka::{KafkaSettings, CORE_DISBURSEMENTS, CORE_REPAYMENTS};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
+use workers::kafka::{KafkaSettings, CORE_DISBURSEMENTS, CORE_REPAYMENTS};
 
 use crate::support::partners::eventually;
 use crate::support::{
@@ -37,8 +37,8 @@ on_both_backends!(a_loan_is_disbursed_by_the_core_and_repaid_through_its_ledger)
 pub(crate) async fn app(
     backend: Backend,
     kafka: Option<&str>,
-) -> (TestApp, Arc<adapters::ShiftableClock>) {
-    let clock = Arc::new(adapters::ShiftableClock::default());
+) -> (TestApp, Arc<store::ShiftableClock>) {
+    let clock = Arc::new(store::ShiftableClock::default());
     let server_clock = clock.clone();
     let brokers = kafka.map(str::to_string);
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
@@ -58,7 +58,7 @@ pub(crate) async fn app(
     (app, clock)
 }
 
-pub(crate) fn shanghai_today(clock: &adapters::ShiftableClock) -> NaiveDate {
+pub(crate) fn shanghai_today(clock: &store::ShiftableClock) -> NaiveDate {
     use domain::services::Clock;
     clock
         .now()
@@ -67,7 +67,7 @@ pub(crate) fn shanghai_today(clock: &adapters::ShiftableClock) -> NaiveDate {
 }
 
 /// Moves the clock to noon (Asia/Shanghai) of `day`.
-pub(crate) fn move_to(clock: &adapters::ShiftableClock, day: NaiveDate) {
+pub(crate) fn move_to(clock: &store::ShiftableClock, day: NaiveDate) {
     use domain::services::Clock;
     let noon = domain::schedule::shanghai()
         .from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap())

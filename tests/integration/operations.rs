@@ -1,8 +1,6 @@
 //! What operators rely on: health, readiness, metrics (and the dashboard and
 //! list of them), GraphiQL, the CLI and the published schema.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::support::{create_task, settings, Backend, TestApp, TestDb};
@@ -73,12 +71,7 @@ async fn readiness_fails_when_the_database_is_gone() {
 }
 
 fn facesign(args: &[&str], database_url: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_facesign"))
-        .args(args)
-        .env("FACESIGN_DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run facesign")
+    crate::support::facesign_cli(args, database_url)
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ async fn gateway(
 ) -> TestApp {
     TestApp::spawn_on(TestDb::new(backend).await, move |url| {
         let mut settings = settings(url);
-        settings.partners = adapters::partners::PartnerDirectory::parse(&format!(
+        settings.partners = workers::partners::PartnerDirectory::parse(&format!(
             "RONGSHU={SECRET}@http://127.0.0.1:9/cb"
         ))
         .unwrap();

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters::kafka::{KafkaSettings, CORE_REPAYMENTS};
 use serde_json::{json, Value};
+use workers::kafka::{KafkaSettings, CORE_REPAYMENTS};
 
 use crate::loan_servicing::{move_to, produce, shanghai_today};
 use crate::support::partners::{
@@ -26,7 +26,7 @@ async fn app(
     backend: Backend,
     broker: &Broker,
     callback_url: &str,
-) -> (TestApp, Arc<adapters::ShiftableClock>) {
+) -> (TestApp, Arc<store::ShiftableClock>) {
     app_with(backend, broker, callback_url, None).await
 }
 
@@ -35,9 +35,9 @@ async fn app_with(
     broker: &Broker,
     callback_url: &str,
     partner_settings: Option<&str>,
-) -> (TestApp, Arc<adapters::ShiftableClock>) {
+) -> (TestApp, Arc<store::ShiftableClock>) {
     let partner_settings = partner_settings.map(str::to_string);
-    let clock = Arc::new(adapters::ShiftableClock::default());
+    let clock = Arc::new(store::ShiftableClock::default());
     let (server_clock, brokers) = (clock.clone(), broker.address.clone());
     let partners = format!("RONGSHU={SECRET}@{callback_url}");
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
@@ -47,7 +47,7 @@ async fn app_with(
         kafka.partitions = 1;
         kafka.message_timeout = Duration::from_secs(5);
         settings.kafka = Some(kafka);
-        settings.partners = adapters::partners::PartnerDirectory::parse(&partners).unwrap();
+        settings.partners = workers::partners::PartnerDirectory::parse(&partners).unwrap();
         if let Some(json) = &partner_settings {
             settings.partners = settings.partners.clone().with_settings(json).unwrap();
         }
@@ -83,7 +83,7 @@ async fn a_partner_loan_is_repaid_and_the_partner_told(backend: Backend) {
     let approval = json!({ "messageId": "m-L", "partner": "RONGSHU", "orderNo": "RS-L", "approved": true, "limit": "20000", "annualRate": "0.06" });
     produce(
         &broker.address,
-        adapters::kafka::CREDIT_DECISIONS,
+        workers::kafka::CREDIT_DECISIONS,
         "RS-L",
         &approval,
     )
@@ -303,7 +303,7 @@ async fn partner_settings_decide_admission_banks_and_agreements(backend: Backend
     let refusal = json!({ "messageId": "m-S", "partner": "RONGSHU", "orderNo": "RS-S", "approved": false, "reason": "资质不符" });
     produce(
         &broker.address,
-        adapters::kafka::CREDIT_DECISIONS,
+        workers::kafka::CREDIT_DECISIONS,
         "RS-S",
         &refusal,
     )

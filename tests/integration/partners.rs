@@ -4,8 +4,8 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use adapters::kafka::CREDIT_DECISIONS_DLQ;
 use serde_json::{json, Value};
+use workers::kafka::CREDIT_DECISIONS_DLQ;
 
 use crate::support::partners::{
     app, call, envelope, eventually, order, order_in_credit, partner_call, produce, FakePartner,

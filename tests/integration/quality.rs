@@ -12,7 +12,7 @@ const BORROWER_ID: &str = "410102198503121017";
 
 /// A task booked with S1 tomorrow at 10:00, the clock moved into the window and
 /// the interview started by the seat.
-async fn started_interview(app: &TestApp, clock: &adapters::ShiftableClock, kind: &str) -> String {
+async fn started_interview(app: &TestApp, clock: &store::ShiftableClock, kind: &str) -> String {
     seat(app, "S1").await;
     let id = task_with(app, &format!("HT-QC-{kind}"), BORROWER_ID).await;
     book_and_start(app, clock, &id).await;

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use adapters::CommandContext;
 use domain::interview_task::InterviewTask;
 use domain::log::{Actor, LogPosition};
 use facesign::Engine;
-use projections::runner::load_checkpoint;
 use projections::{Channels, TaskBoard};
+use store::worker::load_checkpoint;
+use store::CommandContext;
 use tokio::sync::watch;
 
 use crate::command_bus::create;
@@ -67,7 +67,7 @@ async fn a_read_model_passes_over_what_it_does_not_read(backend: Backend) {
 /// The first step that reads something: on Postgres a committed event stays
 /// hidden while any older transaction (of any test's database) is open.
 async fn first_step<P: projections::Projection>(
-    runner: &projections::ProjectionRunner<P, adapters::GlobalLog>,
+    runner: &projections::ProjectionRunner<P, store::GlobalLog>,
 ) -> usize {
     for _ in 0..500 {
         match runner.step().await.unwrap() {

@@ -40,15 +40,15 @@ async fn calendar(app: &TestApp, seat_no: &str) -> Vec<Value> {
 }
 
 async fn agenda_bookings(app: &TestApp, id_number: &str) -> usize {
-    let database = adapters::Database::connect(&app.db.url, 2).await.unwrap();
-    let bus = adapters::CommandBus::new(
+    let database = store::Database::connect(&app.db.url, 2).await.unwrap();
+    let bus = store::CommandBus::new(
         &database,
         domain::services::DomainServices::new(
-            Arc::new(adapters::SystemClock),
-            Arc::new(adapters::UuidV7Ids),
+            Arc::new(store::SystemClock),
+            Arc::new(store::UuidV7Ids),
         ),
         1,
-        Arc::new(adapters::Metrics::default()),
+        Arc::new(store::Metrics::default()),
     );
     let person = Participant {
         name: String::new(),
@@ -487,8 +487,8 @@ async fn free_slots_leave_out_booked_ones() {
 /// expiry still fire; then the expired task may be rescheduled (001 2.6.1).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timers_fire_after_a_restart_and_an_expired_task_can_be_rescheduled() {
-    let clock = Arc::new(adapters::ShiftableClock::default());
-    let with_clock = |clock: Arc<adapters::ShiftableClock>| {
+    let clock = Arc::new(store::ShiftableClock::default());
+    let with_clock = |clock: Arc<store::ShiftableClock>| {
         move |url: &str| {
             let mut settings = settings(url);
             settings.clock = clock;

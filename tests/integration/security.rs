@@ -1,8 +1,6 @@
 //! Authentication, the role rules of every operation, masking, the auditor API,
 //! hardening, verification by replay and event upcasting.
 
-use std::process::Command;
-
 use domain::role::Role;
 use serde_json::{json, Value};
 
@@ -240,13 +238,7 @@ async fn auditors_read_history_and_state_as_of_a_moment(backend: Backend) {
 }
 
 fn facesign(args: &[&str], database_url: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_facesign"))
-        .args(args)
-        .env("FACESIGN_DATABASE_URL", database_url)
-        .env_remove("FACESIGN_JWT_SECRET")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run facesign")
+    crate::support::facesign_cli(args, database_url)
 }
 
 /// `facesign replay --verify` after end-to-end traffic: equal, then a tampered

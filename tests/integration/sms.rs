@@ -67,8 +67,8 @@ impl FakeGateway {
 }
 
 /// The bank's gateway at `url`, signing 【原银在线】, three attempts 200 ms apart.
-fn gateway_at(url: String) -> adapters::sms::SmsGatewaySettings {
-    adapters::sms::SmsGatewaySettings {
+fn gateway_at(url: String) -> workers::sms::SmsGatewaySettings {
+    workers::sms::SmsGatewaySettings {
         url,
         account: "YYZX-SMS".into(),
         token: secrecy::SecretString::from(TOKEN.to_string()),
@@ -231,7 +231,7 @@ async fn a_partner_s_customers_get_texts_signed_by_the_partner(backend: Backend)
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |db| {
         let mut settings = settings(db);
         settings.sms_gateway = Some(gateway_at(url));
-        settings.partners = adapters::partners::PartnerDirectory::parse(
+        settings.partners = workers::partners::PartnerDirectory::parse(
             "RONGSHU=s3cret-rongshu-0123456@http://127.0.0.1:9/cb;PLAIN=s3cret-plain-01234567@http://127.0.0.1:9/cb",
         )
         .unwrap()
@@ -240,10 +240,10 @@ async fn a_partner_s_customers_get_texts_signed_by_the_partner(backend: Backend)
         settings
     })
     .await;
-    let outbox = adapters::sms::SmsOutbox::new(
+    let outbox = workers::sms::SmsOutbox::new(
         app.any_pool().await,
-        std::sync::Arc::new(adapters::system::SystemClock),
-        std::sync::Arc::new(adapters::system::UuidV7Ids),
+        std::sync::Arc::new(store::system::SystemClock),
+        std::sync::Arc::new(store::system::UuidV7Ids),
     );
     for (key, sender) in [
         ("partner", Some("RONGSHU")),
@@ -251,7 +251,7 @@ async fn a_partner_s_customers_get_texts_signed_by_the_partner(backend: Backend)
         ("bank", None),
     ] {
         outbox
-            .send(&adapters::sms::SmsMessage {
+            .send(&workers::sms::SmsMessage {
                 dedup_key: format!("test:{key}"),
                 task_id: "LOAN-SMS-1".into(),
                 phone: "13800138000".into(),
@@ -379,7 +379,7 @@ async fn reports_are_limited_before_the_token_and_status_only_moves_forward(back
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(kept, adapters::sms::REPORTS_KEPT_PER_MESSAGE);
+    assert_eq!(kept, workers::sms::REPORTS_KEPT_PER_MESSAGE);
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT actor_id, actor_role, detail FROM operation_log WHERE operation = 'sms/reports'",
     )

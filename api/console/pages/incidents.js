@@ -20,7 +20,17 @@ async function incidentsPage(_arg, params) {
       h("td", {}, c.nextAt ? fmt(c.nextAt) : ""), h("td", {}, fmt(c.updatedAt)), h("td", {}, retry));
   });
   return [h("h1", {}, t("incidents.title")), panel(null, h("p", { class: "muted" }, t("incidents.help")), h("div", { class: "toolbar" }, field(t("f.status"), select)),
-    table([t("f.target"), t("f.callbackKind"), t("f.subject"), t("f.url"), t("f.status"), t("f.attempts"), t("f.lastError"), t("f.nextAt"), t("f.updatedAt"), ""], rows))];
+    table([t("f.target"), t("f.callbackKind"), t("f.subject"), t("f.url"), t("f.status"), t("f.attempts"), t("f.lastError"), t("f.nextAt"), t("f.updatedAt"), ""], rows)),
+    await parkedPanel()];
+}
+
+// Events workers parked (issue 33): read-only here; the operator's CLI retries or skips them.
+async function parkedPanel() {
+  const parked = (await gql(`{ parkedEvents { worker position aggregateType aggregateId sequence eventType error attempts parkedAt } }`)).parkedEvents;
+  const rows = parked.map((p) => h("tr", { "data-parked": `${p.worker} ${p.position}` }, h("td", {}, p.worker), h("td", { class: "mono" }, p.position),
+    h("td", {}, `${p.aggregateType} ${p.aggregateId} #${p.sequence}`), h("td", {}, p.eventType), h("td", {}, String(p.attempts)), h("td", {}, p.error), h("td", {}, fmt(p.parkedAt))));
+  return panel(t("parked.title"), h("p", { class: "muted" }, t("parked.help")),
+    rows.length ? table([t("f.worker"), t("f.position"), t("f.aggregate"), t("f.event"), t("f.attempts"), t("f.lastError"), t("f.at")], rows) : h("p", { class: "muted parked-none" }, t("parked.none")));
 }
 
 export { incidentsPage };

@@ -2,13 +2,13 @@
 //! here (the aggregate for commands, the read model for queries) and a refusal
 //! becomes the API's error.
 
-use adapters::Denied;
 use async_graphql::Context;
 use domain::interview_task::{InterviewTask, TaskAction, TaskStatus};
 use domain::loan_application::LoanApplication;
 use domain::role::Role;
 use projections::task_board::TaskBoardRow;
 use projections::CallQueue;
+use store::Denied;
 
 use super::ownership::{self, Caller, Intent, LoanFacts, TaskFacts, WorkOrderFacts};
 use crate::context::{request, state};

@@ -324,6 +324,7 @@ pub const RULES: &[(&str, &[Role])] = &[
         &[Supervisor, Admin, Auditor, CreditSystem],
     ),
     ("Query.callbacks", &[Supervisor, Admin, Auditor]),
+    ("Query.parkedEvents", &[Supervisor, Admin, Auditor]),
     ("Mutation.advancePartnerOrder", &[CreditSystem]),
     ("Mutation.recordPartnerAccountOpened", &[CreditSystem]),
     ("Mutation.recordPartnerOrderAudit", &[CreditSystem]),
@@ -439,7 +440,7 @@ impl Extension for AccessControlExtension {
             state.metrics.observe(
                 "facesign_graphql_operation_duration_seconds",
                 "Time to resolve a root GraphQL field, by operation and outcome (OK or the error code).",
-                adapters::metrics::labels(&[
+                store::metrics::labels(&[
                     ("operation", &operation),
                     ("outcome", code.as_deref().unwrap_or("OK")),
                 ]),

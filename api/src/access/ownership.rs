@@ -9,12 +9,12 @@
 //! A refusal is `NOT_FOUND` for customers (the public must not learn that
 //! someone else's record exists) and `FORBIDDEN` for staff.
 
-use adapters::Denied;
 use domain::error::ErrorCode;
 use domain::interview_task::{InterviewTask, TaskStatus};
 use domain::loan_application::LoanApplication;
 use domain::role::Role;
 use projections::task_board::TaskBoardRow;
+use store::Denied;
 
 /// Who asks, as the ownership rules see them: the verified role and subject
 /// of the bearer token, never an argument.

@@ -1,10 +1,10 @@
 //! What access control writes to the operation log (操作留痕): refused
-//! operations and reads of unmasked personal data (adapters::operation_log).
+//! operations and reads of unmasked personal data (store::operation_log).
 
 use async_graphql::parser::types::Field;
 use async_graphql::{Context, Value, Variables};
 
-use adapters::operation_log::{Operation, OperationKind};
+use store::operation_log::{Operation, OperationKind};
 
 use crate::request::RequestContext;
 use crate::state::AppState;
@@ -104,7 +104,7 @@ pub fn refusal(
 }
 
 /// Counts a refusal of a caller nobody verified in the operation log's
-/// tallies (`adapters::operation_log::UnverifiedRefusal`): the door, a
+/// tallies (`store::operation_log::UnverifiedRefusal`): the door, a
 /// configured identity it claimed (else empty), our code and reason, and the
 /// address it came from when known — never anything the caller wrote.
 pub fn unverified(
@@ -116,7 +116,7 @@ pub fn unverified(
     address: Option<std::net::IpAddr>,
 ) {
     state.operation_log.record_unverified(
-        adapters::operation_log::UnverifiedRefusal {
+        store::operation_log::UnverifiedRefusal {
             operation: operation.to_string(),
             claimed: claimed.to_string(),
             code: code.to_string(),

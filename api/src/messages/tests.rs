@@ -162,11 +162,16 @@ fn written_messages() -> Vec<(String, String)> {
     ];
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
-    let mut pending: Vec<std::path::PathBuf> =
-        ["domain/src", "api/src", "adapters/src", "projections/src"]
-            .iter()
-            .map(|dir| root.join(dir))
-            .collect();
+    let mut pending: Vec<std::path::PathBuf> = [
+        "domain/src",
+        "api/src",
+        "store/src",
+        "workers/src",
+        "projections/src",
+    ]
+    .iter()
+    .map(|dir| root.join(dir))
+    .collect();
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).expect("source dir").flatten() {
             let path = entry.path();

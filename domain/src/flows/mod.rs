@@ -1,7 +1,7 @@
 //! Process managers as pure decisions: how one aggregate's events set others
 //! going (DESIGN.md, process managers). Each flow reads an event and the facts
 //! it asked for and answers with effects — commands to aggregates, texts,
-//! timers — without I/O; one executor (adapters::flows) loads the facts, runs
+//! timers — without I/O; one executor (workers::flows) loads the facts, runs
 //! the effects, records its progress and logs every refusal it tolerates.
 //!
 //! A command a flow sends may be refused by its aggregate. `OnRefusal::Tolerate`

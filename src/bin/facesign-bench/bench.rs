@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapters::CommandContext;
 use anyhow::Context as _;
 use domain::channel::{Channel, ChannelCommand, ChannelSettings};
 use domain::interview_task::{
@@ -19,6 +18,7 @@ use domain::interview_task::{
 use domain::log::Actor;
 use projections::task_board::{TaskBoard, TaskFilter};
 use sqlx::{Connection, PgConnection};
+use store::CommandContext;
 use tokio::sync::watch;
 
 use facesign::{Engine, Settings};
@@ -688,7 +688,7 @@ async fn search_board(url: &str, engine: &Engine, scale: Scale) -> anyhow::Resul
 /// from its commit until `handle` (a projection or the relay) reflected it.
 async fn lag_under_load(
     engine: &Engine,
-    handle: &projections::ProjectionHandle,
+    handle: &store::WorkerHandle,
     rate: f64,
     total: u64,
 ) -> anyhow::Result<Vec<Duration>> {
@@ -916,7 +916,7 @@ async fn run_mutations(admin_url: &str, scale: Scale) -> anyhow::Result<Vec<Row>
 
 /// Relay throughput over the log and end-to-end lag, against tansu.
 async fn relay(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row>> {
-    let Some(tansu) = adapters::kafka::find_tansu() else {
+    let Some(tansu) = workers::kafka::find_tansu() else {
         return Ok(vec![row(
             "Kafka relay",
             "not measured: tansu is not installed",
@@ -955,10 +955,10 @@ async fn relay(engine: &Engine, scale: Scale) -> anyhow::Result<Vec<Row>> {
 }
 
 async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Result<Vec<Row>> {
-    let mut kafka = adapters::kafka::KafkaSettings::for_brokers(brokers);
+    let mut kafka = workers::kafka::KafkaSettings::for_brokers(brokers);
     kafka.partitions = 3;
     kafka.relay_batch_size = 5_000;
-    let relay = adapters::kafka::relay::Relay::new(
+    let relay = workers::kafka::relay::Relay::new(
         &kafka,
         engine.database.read_models().clone(),
         engine.log.clone(),
@@ -966,7 +966,7 @@ async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Resul
     )?;
     // The log holds everything the earlier runs wrote; publish its last part.
     let pool = engine.database.read_models();
-    projections::runner::load_checkpoint(pool, adapters::kafka::relay::NAME).await?;
+    store::worker::load_checkpoint(pool, workers::kafka::relay::NAME).await?;
     let from: Option<(String, i64)> = sqlx::query_as(
         "SELECT CAST(tx_id AS TEXT), global_position FROM events
           ORDER BY events.tx_id DESC, events.global_position DESC OFFSET $1 LIMIT 1",
@@ -980,7 +980,7 @@ async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Resul
         )
         .bind(tx_id.parse::<i64>()?)
         .bind(position)
-        .bind(adapters::kafka::relay::NAME)
+        .bind(workers::kafka::relay::NAME)
         .execute(pool)
         .await?;
     }

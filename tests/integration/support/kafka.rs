@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use adapters::kafka::topic_for;
 use serde_json::Value;
+use workers::kafka::topic_for;
 
 use super::read_topics;
 

@@ -24,7 +24,7 @@ pub(crate) async fn advance(app: &TestApp, loan: &str, to: &str) -> Value {
 /// returns the task. 面签 is refused until the pass.
 pub(crate) async fn passed_at_interview(
     app: &TestApp,
-    clock: &adapters::ShiftableClock,
+    clock: &store::ShiftableClock,
     loan: &str,
     contract: &str,
 ) -> String {

@@ -795,3 +795,15 @@ macro_rules! on_both_backends {
 }
 
 pub(crate) use on_both_backends;
+
+/// Runs the `facesign` binary with `args` against `database_url` (no JWT
+/// secret: the demo's), returning what it printed and its exit status.
+pub fn facesign_cli(args: &[&str], database_url: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_facesign"))
+        .args(args)
+        .env("FACESIGN_DATABASE_URL", database_url)
+        .env_remove("FACESIGN_JWT_SECRET")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run facesign")
+}

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use adapters::kafka::{KafkaSettings, CREDIT_DECISIONS};
 use axum::http::HeaderMap;
 use serde_json::{json, Value};
+use workers::kafka::{KafkaSettings, CREDIT_DECISIONS};
 
 use super::{data, settings, Backend, Broker, TestApp, TestDb};
 
@@ -64,7 +64,7 @@ pub(crate) async fn app(broker: &Broker, callback_url: &str) -> TestApp {
         kafka.partitions = 1;
         kafka.message_timeout = Duration::from_secs(5);
         settings.kafka = Some(kafka);
-        settings.partners = adapters::partners::PartnerDirectory::parse(&partners).unwrap();
+        settings.partners = workers::partners::PartnerDirectory::parse(&partners).unwrap();
         settings.callback_max_attempts = 2;
         settings.account_check_after = chrono::Duration::seconds(1);
         settings

@@ -18,8 +18,8 @@ pub(crate) const SESSION_FIELDS: &str = "taskId task { status statusLabel credit
 pub(crate) async fn app_with_clock(
     backend: Backend,
     per_mille: u32,
-) -> (TestApp, Arc<adapters::ShiftableClock>) {
-    let clock = Arc::new(adapters::ShiftableClock::default());
+) -> (TestApp, Arc<store::ShiftableClock>) {
+    let clock = Arc::new(store::ShiftableClock::default());
     let server_clock = clock.clone();
     let app = TestApp::spawn_on(TestDb::new(backend).await, move |url| {
         let mut settings = settings(url);
@@ -33,7 +33,7 @@ pub(crate) async fn app_with_clock(
 
 /// Books `id` with S1 tomorrow at 10:00, moves the clock into the window and
 /// starts the interview.
-pub(crate) async fn book_and_start(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
+pub(crate) async fn book_and_start(app: &TestApp, clock: &store::ShiftableClock, id: &str) {
     book_and_start_at(app, clock, id, 10).await;
 }
 
@@ -41,7 +41,7 @@ pub(crate) async fn book_and_start(app: &TestApp, clock: &adapters::ShiftableClo
 /// and starts the interview.
 pub(crate) async fn book_and_start_at(
     app: &TestApp,
-    clock: &adapters::ShiftableClock,
+    clock: &store::ShiftableClock,
     id: &str,
     hour: u32,
 ) {
@@ -79,7 +79,7 @@ pub(crate) async fn session(
     .await
 }
 
-pub(crate) async fn end_call(app: &TestApp, clock: &adapters::ShiftableClock, id: &str) {
+pub(crate) async fn end_call(app: &TestApp, clock: &store::ShiftableClock, id: &str) {
     use domain::services::Clock as _;
     let answered: DateTime<Utc> = clock.now() - chrono::Duration::seconds(30);
     let queued = answered - chrono::Duration::seconds(45);

@@ -13,11 +13,11 @@ use domain::log::Actor;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use projections::loan_lineage::{ContractDownloadRow, LoanLineage};
-use sqlx::AnyPool;
 use tracing::{info, warn};
 
-use crate::{CommandBus, CommandContext};
+use store::{CommandBus, CommandContext};
+
+use crate::read_models::{ContractDownload, ReadModels};
 
 /// Where contract e-mails go out.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ pub fn encrypted_archive(files: &[(&str, Vec<u8>)], password: &str) -> anyhow::R
 /// Sends contract archives.
 pub struct ContractMailer {
     bus: Arc<CommandBus>,
-    pool: AnyPool,
+    read_models: Arc<dyn ReadModels>,
     smtp: SmtpSettings,
     // Settled here but perhaps not yet in the read model: not sent twice.
     settled: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -57,10 +57,10 @@ pub struct ContractMailer {
 
 impl ContractMailer {
     /// A mailer through `smtp`.
-    pub fn new(bus: Arc<CommandBus>, pool: AnyPool, smtp: SmtpSettings) -> Self {
+    pub fn new(bus: Arc<CommandBus>, read_models: Arc<dyn ReadModels>, smtp: SmtpSettings) -> Self {
         Self {
             bus,
-            pool,
+            read_models,
             smtp,
             settled: Default::default(),
         }
@@ -69,7 +69,9 @@ impl ContractMailer {
     /// The contract's text and its records: the terms signed, the consents,
     /// verifications and signature, and every move of the loan.
     async fn files(&self, loan_id: &str) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-        let loan = LoanLineage::loan(&self.pool, loan_id)
+        let loan = self
+            .read_models
+            .contract_records(loan_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("loan {loan_id} is not in the read model"))?;
         let terms: serde_json::Value = loan
@@ -93,8 +95,8 @@ impl ContractMailer {
             "loanId": loan.loan_id,
             "contractNo": loan.contract_no,
             "terms": terms,
-            "evidence": LoanLineage::evidence(&self.pool, loan_id).await?,
-            "history": LoanLineage::history(&self.pool, loan_id).await?,
+            "evidence": loan.evidence,
+            "history": loan.history,
         });
         Ok(vec![
             ("contract.txt", contract.into_bytes()),
@@ -103,7 +105,7 @@ impl ContractMailer {
     }
 
     /// Sends one request's archive; `Ok(Err(reason))` when the relay refused it.
-    async fn send(&self, request: &ContractDownloadRow) -> anyhow::Result<Result<(), String>> {
+    async fn send(&self, request: &ContractDownload) -> anyhow::Result<Result<(), String>> {
         let Some(password) = request.archive_password.as_deref() else {
             return Ok(Err("the archive password of the request is missing".into()));
         };
@@ -141,7 +143,7 @@ impl ContractMailer {
 
     /// Sends what is pending; returns how many were settled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let pending = LoanLineage::pending_contract_downloads(&self.pool, PAGE).await?;
+        let pending = self.read_models.pending_contract_downloads(PAGE).await?;
         let mut settled = 0;
         for request in pending {
             if self

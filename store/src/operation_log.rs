@@ -28,6 +28,9 @@ pub enum OperationKind {
     Refused,
     /// Personal data shown unmasked.
     PersonalDataRead,
+    /// A worker parked an event it could not apply, or an operator retried or
+    /// skipped one (`facesign parked`).
+    WorkerRepair,
 }
 
 impl OperationKind {
@@ -36,6 +39,7 @@ impl OperationKind {
         match self {
             OperationKind::Refused => "REFUSED",
             OperationKind::PersonalDataRead => "PERSONAL_DATA_READ",
+            OperationKind::WorkerRepair => "WORKER_REPAIR",
         }
     }
 }

@@ -8,32 +8,27 @@
 //! code (and counted in `facesign_flow_refusals_total`); anything else fails the
 //! event, which is tried again from the checkpoint.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::flows::dispatch::{QueueSnapshot, SeatState, WaitingCall};
+use domain::flows::dispatch::QueueSnapshot;
 use domain::flows::{Effect, Facts, Flow, FlowEvent, History, Need, OnRefusal, Order, Refusal};
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
-use domain::schedule::shanghai_day_start;
 use futures_util::future::BoxFuture;
-use futures_util::FutureExt;
-use projections::call_queue::CallQueue;
-use projections::runner::{catch_up_to_known, publish_status, run_until_shutdown, Cursor};
-use projections::seat_calendar::SeatCalendar;
-use projections::{ProjectionError, ProjectionHandle, ProjectionStatus};
 use sqlx::AnyPool;
+use store::parked;
+use store::worker::{
+    bad_event, publish_status, run_over_log, Cursor, LogLoop, LogWorker, Work, WorkerError,
+    WorkerHandle, WorkerStatus,
+};
 use tokio::sync::watch;
 use tracing::{info, warn, Instrument};
 
-use crate::metrics::{labels, Metrics};
 use crate::sms::{SmsMessage, SmsOutbox};
 use crate::timers::schedule_job;
-use crate::{CommandBus, CommandContext, CommandError, GlobalLog};
-
-/// How many waiting calls one dispatch round looks at.
-const ROUND: i64 = 500;
+use store::metrics::{labels, Metrics};
+use store::{CommandBus, CommandContext, CommandError, GlobalLog};
 
 /// How deep recoveries may nest for one event (each excludes what failed).
 const MAX_RECOVERIES: usize = 64;
@@ -57,9 +52,11 @@ pub fn caused_by(event: &StoredEvent, actor: &str) -> CommandContext {
 #[derive(Clone)]
 pub struct QueueReader {
     /// The call queue and seat calendar projections.
-    pub read_models: Vec<ProjectionHandle>,
+    pub read_models: Vec<WorkerHandle>,
     /// How long to wait for them.
     pub timeout: Duration,
+    /// The queries over them.
+    pub source: Arc<dyn crate::ReadModels>,
 }
 
 /// Why one command of a flow did not go through.
@@ -69,7 +66,7 @@ enum Failure {
 }
 
 fn outcome<E: domain::error::DomainError>(
-    result: Result<crate::CommandReceipt, CommandError<E>>,
+    result: Result<store::CommandReceipt, CommandError<E>>,
 ) -> Result<(), Failure> {
     match result {
         Ok(_) => Ok(()),
@@ -93,7 +90,7 @@ pub struct FlowRunner<F> {
     metrics: Arc<Metrics>,
     batch_size: u32,
     cursor: Cursor,
-    status: watch::Sender<ProjectionStatus>,
+    status: watch::Sender<WorkerStatus>,
 }
 
 /// What a flow runner is built from.
@@ -127,7 +124,7 @@ impl<F: Flow> FlowRunner<F> {
             metrics: parts.metrics,
             batch_size: parts.batch_size.max(1),
             cursor,
-            status: watch::channel(ProjectionStatus::default()).0,
+            status: watch::channel(WorkerStatus::default()).0,
         }
     }
 
@@ -138,8 +135,8 @@ impl<F: Flow> FlowRunner<F> {
     }
 
     /// Progress of this flow, for waiters, `/readyz` and `/metrics`.
-    pub fn handle(&self) -> ProjectionHandle {
-        ProjectionHandle::new(
+    pub fn handle(&self) -> WorkerHandle {
+        WorkerHandle::new(
             self.flow.name(),
             self.status.clone(),
             tokio::sync::broadcast::channel(1).0,
@@ -169,9 +166,12 @@ impl<F: Flow> FlowRunner<F> {
                 if *stop.borrow() {
                     return Ok(handled);
                 }
-                let acted = self.handle_event(event).await?;
                 seen_applied += 1;
                 handled += 1;
+                let Some(acted) = self.handle_or_park(event, seen_applied).await? else {
+                    publish_status(&self.status, event.position, seen_applied, None);
+                    continue;
+                };
                 if acted {
                     let mut conn = self.pool.acquire().await?;
                     match self
@@ -181,7 +181,7 @@ impl<F: Flow> FlowRunner<F> {
                     {
                         Ok(()) => self.cursor.written(event.position, seen_applied),
                         // Another runner took over; start again from its checkpoint.
-                        Err(ProjectionError::CheckpointMoved(_)) => break,
+                        Err(WorkerError::CheckpointMoved(_)) => break,
                         Err(e) => return Err(e.into()),
                     }
                 } else {
@@ -192,6 +192,7 @@ impl<F: Flow> FlowRunner<F> {
         }
     }
 
+    /// Runs until `shutdown`, woken by commits or every `poll_interval`.
     pub async fn run(
         &self,
         commits: watch::Receiver<LogPosition>,
@@ -199,32 +200,55 @@ impl<F: Flow> FlowRunner<F> {
         shutdown: watch::Receiver<bool>,
     ) {
         let stop = shutdown.clone();
-        let known = commits.clone();
-        run_until_shutdown(
-            self.flow.name(),
-            || {
-                async {
-                    catch_up_to_known(&self.cursor, &known, poll_interval, &stop, || {
-                        self.catch_up_unless(&stop)
-                    })
-                    .await?;
-                    self.cursor.flush(&self.pool, false).await?;
-                    anyhow::Ok(())
-                }
-                .map(|r| r.map_err(|e| format!("{e:#}")))
-            },
-            commits,
-            poll_interval,
-            shutdown,
-        )
+        let worker = LogLoop {
+            name: self.flow.name(),
+            cursor: &self.cursor,
+            pool: &self.pool,
+            status: &self.status,
+        };
+        run_over_log(worker, commits, poll_interval, shutdown, || {
+            self.catch_up_unless(&stop)
+        })
         .await;
-        if let Err(e) = self.cursor.flush(&self.pool, true).await {
-            warn!(flow = self.flow.name(), error = %e, "cannot save the checkpoint at shutdown; the events after it will be read again");
+    }
+
+    /// Handles `event`; one the flow cannot read is tried again with a
+    /// growing pause, then parked (see `store::parked`) with the checkpoint
+    /// moved past it: None.
+    async fn handle_or_park(
+        &self,
+        event: &StoredEvent,
+        applied: i64,
+    ) -> anyhow::Result<Option<bool>> {
+        let mut attempt = 1;
+        loop {
+            match self.handle_event(event).await {
+                Ok(acted) => return Ok(Some(acted)),
+                Err(e) if parked::is_poison(&e) && attempt < parked::ATTEMPTS => {
+                    tokio::time::sleep(parked::pause_after(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) if parked::is_poison(&e) => {
+                    let name = self.flow.name();
+                    let mut tx = self.pool.begin().await?;
+                    self.cursor.write(&mut tx, event.position, applied).await?;
+                    parked::park(&mut tx, name, event, &format!("{e:#}"), attempt).await?;
+                    tx.commit().await?;
+                    self.cursor.written(event.position, applied);
+                    tracing::error!(
+                        worker = name, position = %event.position, event_type = %event.event_type,
+                        aggregate = %event.aggregate_id, error = %format!("{e:#}"),
+                        "event parked: the flow cannot handle it (facesign parked list)"
+                    );
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 
     async fn handle_event(&self, stored: &StoredEvent) -> anyhow::Result<bool> {
-        let event = FlowEvent::decode(stored)?;
+        let event = FlowEvent::decode(stored).map_err(|e| bad_event(stored, e))?;
         let needs = self.flow.needs(&event);
         let facts = self.load(&needs).await?;
         let effects = self.flow.react(&event, &facts);
@@ -240,7 +264,7 @@ impl<F: Flow> FlowRunner<F> {
             event_type = %stored.event_type,
             position = %stored.position
         );
-        crate::trace::continue_trace(&span, stored.metadata.traceparent.as_deref());
+        store::trace::continue_trace(&span, stored.metadata.traceparent.as_deref());
         self.perform(&event, &facts, effects, &context, &mut history, 0)
             .instrument(span)
             .await?;
@@ -407,78 +431,11 @@ impl<F: Flow> FlowRunner<F> {
                 );
             }
         }
-        let pool = &self.pool;
-        let seats = SeatCalendar::seats(pool).await?;
-        let groups = CallQueue::groups(pool).await?;
-        let loads = CallQueue::answered_since(pool, shanghai_day_start(now)).await?;
         let (rule, _) = self
             .bus
             .load::<domain::inbound_call::DispatchRule>(domain::inbound_call::dispatch::RULE_ID)
             .await?;
-        let mut states = Vec::with_capacity(seats.len());
-        for seat in &seats {
-            let offer_live = match &seat.offered_call {
-                None => false,
-                Some(call_id) => CallQueue::call(pool, call_id).await?.is_some_and(|c| {
-                    c.status == "QUEUED"
-                        || (c.status == "DISPATCHED" && c.seat_no.as_deref() == Some(&seat.seat_no))
-                }),
-            };
-            let mut skills = seat.skill_list();
-            let mut grouped = false;
-            let seat_groups: Vec<String> =
-                serde_json::from_str(&seat.seat_groups).unwrap_or_default();
-            for group in &groups {
-                if group.seat_list().contains(&seat.seat_no)
-                    || seat_groups.contains(&group.group_code)
-                {
-                    skills.extend(group.skill_list());
-                    grouped = true;
-                }
-            }
-            let load = loads.iter().find(|l| l.seat_no == seat.seat_no);
-            states.push(SeatState {
-                seat_no: seat.seat_no.clone(),
-                idle: seat.enabled == 1
-                    && seat.signed_in == 1
-                    && seat.presence == domain::wire_name(&domain::seat::Presence::Idle),
-                offered_call: seat.offered_call.as_deref().and_then(|c| c.parse().ok()),
-                offer_live,
-                skills,
-                answered_today: load.map_or(0, |l| l.answered as u32),
-                last_answered_at: load
-                    .and_then(|l| DateTime::parse_from_rfc3339(&l.last_answered_at).ok())
-                    .map(|t| t.with_timezone(&Utc)),
-                grouped,
-            });
-        }
-        let mut waiting = Vec::new();
-        let mut seen = HashSet::new();
-        for call in CallQueue::in_status(pool, "QUEUED", ROUND).await? {
-            if !seen.insert(call.call_id.clone()) {
-                continue;
-            }
-            let mut familiar_seats = CallQueue::familiar_seats(pool, &call.customer_key).await?;
-            // 004 3.6: 熟客优先…优先分配给创建/已处理过该任务的坐席 — the seat that
-            // created the work order is familiar too.
-            if let Some(order) = projections::AdminCatalog::work_order(pool, &call.task_id).await? {
-                if !familiar_seats.contains(&order.created_by) {
-                    familiar_seats.push(order.created_by);
-                }
-            }
-            waiting.push(WaitingCall {
-                call_id: call.call_id.parse()?,
-                call: call.queued_call(),
-                familiar_seats,
-                unanswered: u32::try_from(call.unanswered_offers).unwrap_or(u32::MAX),
-            });
-        }
-        Ok(QueueSnapshot {
-            seats: states,
-            waiting,
-            rule: rule.idle_seat_rule(),
-            groups_required: !groups.is_empty() && !rule.ungrouped_seats_answer(),
-        })
+        reader.source.dispatch_queue(now, &rule).await
     }
 }
 
@@ -496,4 +453,27 @@ fn order_name(order: &Order) -> String {
     .chars()
     .take(300)
     .collect()
+}
+
+impl<F: Flow> LogWorker for FlowRunner<F> {
+    fn handle(&self) -> WorkerHandle {
+        FlowRunner::handle(self)
+    }
+
+    fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
+        Box::pin(FlowRunner::catch_up(self))
+    }
+
+    fn run(
+        &self,
+        commits: watch::Receiver<LogPosition>,
+        poll: Duration,
+        stop: watch::Receiver<bool>,
+    ) -> Work<'_, ()> {
+        Box::pin(FlowRunner::run(self, commits, poll, stop))
+    }
+
+    fn apply_parked<'a>(&'a self, event: &'a StoredEvent) -> Work<'a, anyhow::Result<()>> {
+        Box::pin(async move { self.handle_event(event).await.map(|_| ()) })
+    }
 }

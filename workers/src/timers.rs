@@ -7,15 +7,16 @@ use std::time::Duration as StdDuration;
 
 use crate::partners::PartnerDirectory;
 use crate::sms::{SmsMessage, SmsOutbox};
-use crate::{CommandBus, CommandContext, CommandError};
 use chrono::{DateTime, Utc};
 use domain::callback::{Callback, CallbackCommand, CallbackRequest, CallbackStatus};
 use domain::flows::{Effect, TimerKind};
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
+use domain::log::rfc3339;
 use domain::log::Actor;
 use domain::partner_order::{PartnerOrder, PartnerOrderCommand};
-use projections::runner::{rfc3339, run_on_the_clock};
 use sqlx::AnyPool;
+use store::worker::run_on_the_clock;
+use store::{CommandBus, CommandContext, CommandError};
 use tokio::sync::watch;
 use tracing::warn;
 use uuid::Uuid;
@@ -48,7 +49,7 @@ pub async fn schedule_job(
 /// a refusal means the aggregate moved on and the timer is stale. Anything
 /// else fails the timer, which fires again.
 pub(crate) fn done_unless_failed<E>(
-    result: Result<crate::CommandReceipt, CommandError<E>>,
+    result: Result<store::CommandReceipt, CommandError<E>>,
 ) -> anyhow::Result<()>
 where
     E: std::error::Error,
@@ -67,13 +68,14 @@ const ACCOUNT_CHECKS: u32 = 24;
 pub struct TimerWorker {
     bus: Arc<CommandBus>,
     pool: AnyPool,
+    read_models: Arc<dyn crate::ReadModels>,
     sms: SmsOutbox,
     partners: PartnerDirectory,
     http: reqwest::Client,
     ledger_review: Option<crate::loan_review::LedgerReview>,
     core_answer_watch: Option<crate::loan_review::CoreAnswerWatch>,
     contract_mailer: Option<crate::contract_mail::ContractMailer>,
-    metrics: Arc<crate::Metrics>,
+    metrics: Arc<store::Metrics>,
 }
 
 impl TimerWorker {
@@ -82,6 +84,7 @@ impl TimerWorker {
         self.ledger_review = Some(crate::loan_review::LedgerReview::new(
             self.bus.clone(),
             self.pool.clone(),
+            self.read_models.clone(),
             reminder_days,
         ));
         self
@@ -92,7 +95,7 @@ impl TimerWorker {
     pub fn with_core_answer_watch(mut self, timeout: chrono::Duration) -> Self {
         self.core_answer_watch = Some(crate::loan_review::CoreAnswerWatch::new(
             self.bus.clone(),
-            self.pool.clone(),
+            self.read_models.clone(),
             timeout,
         ));
         self
@@ -104,22 +107,29 @@ impl TimerWorker {
         smtp: Option<crate::contract_mail::SmtpSettings>,
     ) -> Self {
         self.contract_mailer = smtp.map(|smtp| {
-            crate::contract_mail::ContractMailer::new(self.bus.clone(), self.pool.clone(), smtp)
+            crate::contract_mail::ContractMailer::new(
+                self.bus.clone(),
+                self.read_models.clone(),
+                smtp,
+            )
         });
         self
     }
 
-    /// A worker sending commands through `bus` and callbacks to `partners`.
+    /// A worker sending commands through `bus` and callbacks to `partners`,
+    /// reading the read models through `read_models`.
     pub fn new(
         bus: Arc<CommandBus>,
         pool: AnyPool,
+        read_models: Arc<dyn crate::ReadModels>,
         sms: SmsOutbox,
         partners: PartnerDirectory,
-        metrics: Arc<crate::Metrics>,
+        metrics: Arc<store::Metrics>,
     ) -> Self {
         Self {
             bus,
             pool,
+            read_models,
             sms,
             partners,
             http: crate::outbound_http(),
@@ -181,7 +191,7 @@ impl TimerWorker {
         self.metrics.observe(
             "facesign_callback_delivery_seconds",
             "Time a partner's callback endpoint took to answer, by partner and outcome.",
-            crate::metrics::labels(&[
+            store::metrics::labels(&[
                 ("partner", &request.target),
                 (
                     "outcome",

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{CommandBus, CommandContext, CommandError, Metrics};
 use domain::loan_application::ledger::RepaymentChannel;
 use domain::loan_application::{DisbursementOutcome, LoanApplication, LoanCommand};
 use domain::log::Actor;
@@ -22,6 +21,7 @@ use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use store::{CommandBus, CommandContext, CommandError, Metrics};
 use tokio::sync::watch;
 use tracing::{info, warn, Instrument};
 
@@ -111,7 +111,7 @@ fn traceparent<'a>(message: &'a BorrowedMessage<'_>) -> Option<&'a str> {
     message
         .headers()?
         .iter()
-        .find(|header| header.key == crate::trace::TRACEPARENT)
+        .find(|header| header.key == store::trace::TRACEPARENT)
         .and_then(|header| std::str::from_utf8(header.value?).ok())
 }
 
@@ -361,7 +361,7 @@ impl InboundConsumer {
             });
         let headers = match traceparent(message) {
             Some(traceparent) => headers.insert(Header {
-                key: crate::trace::TRACEPARENT,
+                key: store::trace::TRACEPARENT,
                 value: Some(traceparent),
             }),
             None => headers,
@@ -394,7 +394,7 @@ impl InboundConsumer {
             partition = message.partition(),
             offset = message.offset()
         );
-        crate::trace::continue_trace(&span, traceparent(message));
+        store::trace::continue_trace(&span, traceparent(message));
         self.handle_traced(message, shutdown).instrument(span).await
     }
 
@@ -444,14 +444,14 @@ impl InboundConsumer {
         self.metrics.increment(
             "facesign_inbound_messages_total",
             "Messages consumed from Kafka, by topic and outcome.",
-            crate::metrics::labels(&[("topic", topic), ("outcome", outcome)]),
+            store::metrics::labels(&[("topic", topic), ("outcome", outcome)]),
             1,
         );
         if topic == CREDIT_DECISIONS {
             self.metrics.increment(
                 "facesign_credit_decisions_total",
                 "Credit decisions consumed from Kafka, by outcome.",
-                crate::metrics::labels(&[("outcome", outcome)]),
+                store::metrics::labels(&[("outcome", outcome)]),
                 1,
             );
         }

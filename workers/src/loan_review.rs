@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use domain::loan_application::{CoreRequestKind, LoanApplication, LoanCommand};
 use domain::log::Actor;
-use projections::LoanLedger;
 use sqlx::AnyPool;
 use tracing::info;
 
-use crate::{CommandBus, CommandContext, CommandError};
+use store::{CommandBus, CommandContext, CommandError};
+
+use crate::ReadModels;
 
 /// Loans read per page.
 const PAGE: i64 = 500;
@@ -25,16 +26,23 @@ const PAGE: i64 = 500;
 pub struct LedgerReview {
     bus: Arc<CommandBus>,
     pool: AnyPool,
+    read_models: Arc<dyn ReadModels>,
     reminder_days: u32,
     reviewed: Mutex<Option<NaiveDate>>,
 }
 
 impl LedgerReview {
     /// A review reminding `reminder_days` before a due date (0: no reminders).
-    pub fn new(bus: Arc<CommandBus>, pool: AnyPool, reminder_days: u32) -> Self {
+    pub fn new(
+        bus: Arc<CommandBus>,
+        pool: AnyPool,
+        read_models: Arc<dyn ReadModels>,
+        reminder_days: u32,
+    ) -> Self {
         Self {
             bus,
             pool,
+            read_models,
             reminder_days,
             reviewed: Mutex::new(None),
         }
@@ -60,8 +68,10 @@ impl LedgerReview {
         let mut after = String::new();
         let mut reviewed = 0;
         loop {
-            let page =
-                LoanLedger::due_by(&self.pool, horizon, notice_through, &after, PAGE).await?;
+            let page = self
+                .read_models
+                .loans_due_by(horizon, notice_through, &after, PAGE)
+                .await?;
             for loan_id in &page {
                 let command = LoanCommand::ReviewLedger {
                     today,
@@ -96,22 +106,32 @@ impl LedgerReview {
 /// instances, or a restart, open no second one.
 pub struct CoreAnswerWatch {
     bus: Arc<CommandBus>,
-    pool: AnyPool,
+    read_models: Arc<dyn ReadModels>,
     timeout: chrono::Duration,
 }
 
 impl CoreAnswerWatch {
     /// A watch escalating requests unanswered for `timeout`.
-    pub fn new(bus: Arc<CommandBus>, pool: AnyPool, timeout: chrono::Duration) -> Self {
-        Self { bus, pool, timeout }
+    pub fn new(
+        bus: Arc<CommandBus>,
+        read_models: Arc<dyn ReadModels>,
+        timeout: chrono::Duration,
+    ) -> Self {
+        Self {
+            bus,
+            read_models,
+            timeout,
+        }
     }
 
     /// Escalates what has waited too long; returns the cases opened.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let now = self.bus.services().clock.now();
         let cutoff = domain::log::rfc3339(now - self.timeout);
-        let waiting =
-            projections::LoanLineage::unanswered_before(&self.pool, &cutoff, PAGE).await?;
+        let waiting = self
+            .read_models
+            .unanswered_core_requests(&cutoff, PAGE)
+            .await?;
         let mut opened = 0;
         for request in waiting {
             let kind = match request.kind.as_str() {

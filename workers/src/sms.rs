@@ -154,7 +154,7 @@ pub struct SmsDelivery {
     clock: Arc<dyn Clock>,
     gateway: SmsGatewaySettings,
     http: reqwest::Client,
-    metrics: Arc<crate::Metrics>,
+    metrics: Arc<store::Metrics>,
     /// Partners' own 短信签名, by partner code.
     partner_signatures: std::collections::HashMap<String, String>,
 }
@@ -165,7 +165,7 @@ impl SmsDelivery {
         pool: AnyPool,
         clock: Arc<dyn Clock>,
         gateway: SmsGatewaySettings,
-        metrics: Arc<crate::Metrics>,
+        metrics: Arc<store::Metrics>,
     ) -> Self {
         Self {
             pool,
@@ -331,7 +331,7 @@ impl SmsDelivery {
         poll_interval: std::time::Duration,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        projections::runner::run_on_the_clock(
+        store::worker::run_on_the_clock(
             "sms-delivery",
             || async {
                 self.deliver_due()
@@ -347,11 +347,11 @@ impl SmsDelivery {
 }
 
 /// Counts SMS by delivery outcome (`facesign_sms_total{outcome}`).
-pub fn count_sms(metrics: &crate::Metrics, outcome: &str, by: u64) {
+pub fn count_sms(metrics: &store::Metrics, outcome: &str, by: u64) {
     metrics.increment(
         "facesign_sms_total",
         "SMS by delivery outcome (sent, retry, failed, expired, delivered, undelivered)",
-        crate::metrics::labels(&[("outcome", outcome)]),
+        store::metrics::labels(&[("outcome", outcome)]),
         by,
     );
 }

@@ -7,19 +7,20 @@
 //! broker outage or a crash re-sends rather than loses (at least once; the
 //! `event-id` header lets consumers drop repeats).
 
-use crate::metrics::seconds_since;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
+use store::metrics::seconds_since;
 
-use crate::{GlobalLog, Metrics};
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
-use projections::runner::{catch_up_to_known, publish_status, run_until_shutdown, Cursor};
-use projections::{ProjectionHandle, ProjectionStatus};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
 use sqlx::AnyPool;
+use store::worker::{
+    publish_status, run_over_log, Cursor, LogLoop, LogWorker, Work, WorkerHandle, WorkerStatus,
+};
+use store::{GlobalLog, Metrics};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -38,7 +39,7 @@ pub struct Relay {
     metrics: Arc<Metrics>,
     batch_size: u32,
     cursor: Cursor,
-    status: watch::Sender<ProjectionStatus>,
+    status: watch::Sender<WorkerStatus>,
 }
 
 /// The statuses an interview-task event sets: the task's and the credit system's.
@@ -112,13 +113,13 @@ impl Relay {
             metrics,
             batch_size: settings.relay_batch_size,
             cursor: Cursor::new(NAME),
-            status: watch::channel(ProjectionStatus::default()).0,
+            status: watch::channel(WorkerStatus::default()).0,
         })
     }
 
     /// Progress, for `/readyz`, `/metrics` and waiters.
-    pub fn handle(&self) -> ProjectionHandle {
-        ProjectionHandle::new(
+    pub fn handle(&self) -> WorkerHandle {
+        WorkerHandle::new(
             NAME,
             self.status.clone(),
             tokio::sync::broadcast::channel(1).0,
@@ -135,7 +136,7 @@ impl Relay {
         let span = tracing::Span::current();
         span.record("events", events.len());
         for event in &events {
-            crate::trace::link_to(&span, event.metadata.traceparent.as_deref());
+            store::trace::link_to(&span, event.metadata.traceparent.as_deref());
         }
         if events.is_empty() {
             self.report(from, applied).await;
@@ -188,7 +189,7 @@ impl Relay {
             // The trace of the request that recorded it, for consumers to continue.
             let headers = match &event.metadata.traceparent {
                 Some(traceparent) => headers.insert(Header {
-                    key: crate::trace::TRACEPARENT,
+                    key: store::trace::TRACEPARENT,
                     value: Some(traceparent.as_str()),
                 }),
                 None => headers,
@@ -230,7 +231,7 @@ impl Relay {
                     self.metrics.observe(
                         "facesign_relay_lag_seconds",
                         "Time from an event's commit to Kafka acknowledging it.",
-                        crate::metrics::labels(&[]),
+                        store::metrics::labels(&[]),
                         seconds_since(event.metadata.recorded_at),
                     );
                 }
@@ -252,7 +253,7 @@ impl Relay {
             self.metrics.increment(
                 "facesign_relay_events_published_total",
                 "Events the Kafka relay published and the broker acknowledged.",
-                crate::metrics::labels(&[]),
+                store::metrics::labels(&[]),
                 count as u64,
             );
             self.report(last, applied + count).await;
@@ -275,7 +276,7 @@ impl Relay {
         self.metrics.set(
             "facesign_relay_lag_events",
             "Events committed to the log and not yet acknowledged by Kafka (approximate).",
-            crate::metrics::labels(&[]),
+            store::metrics::labels(&[]),
             (head.global_position - checkpoint.global_position).max(0),
         );
     }
@@ -308,24 +309,34 @@ impl Relay {
     ) {
         info!("Kafka relay started");
         let stop = shutdown.clone();
-        let known = commits.clone();
-        run_until_shutdown(
-            NAME,
-            || async {
-                catch_up_to_known(&self.cursor, &known, poll_interval, &stop, || {
-                    self.catch_up_unless(&stop)
-                })
-                .await
-                .map_err(|e| {
-                    let (checkpoint, applied) = self.status.borrow().clone().into_parts();
-                    publish_status(&self.status, checkpoint, applied, Some(format!("{e:#}")));
-                    format!("{e:#}")
-                })
-            },
-            commits,
-            poll_interval,
-            shutdown,
-        )
+        let worker = LogLoop {
+            name: NAME,
+            cursor: &self.cursor,
+            pool: &self.pool,
+            status: &self.status,
+        };
+        run_over_log(worker, commits, poll_interval, shutdown, || {
+            self.catch_up_unless(&stop)
+        })
         .await;
+    }
+}
+
+impl LogWorker for Relay {
+    fn handle(&self) -> WorkerHandle {
+        Relay::handle(self)
+    }
+
+    fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
+        Box::pin(Relay::catch_up(self))
+    }
+
+    fn run(
+        &self,
+        commits: watch::Receiver<LogPosition>,
+        poll: Duration,
+        stop: watch::Receiver<bool>,
+    ) -> Work<'_, ()> {
+        Box::pin(Relay::run(self, commits, poll, stop))
     }
 }
