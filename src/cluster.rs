@@ -24,7 +24,7 @@ use tracing::warn;
 /// only; a worker led here publishes its own progress anyway).
 async fn refresh(pool: &AnyPool, handles: &[WorkerHandle]) -> Result<(), sqlx::Error> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT name, tx_id, global_position, events_applied FROM projection_checkpoints",
+        "SELECT name, tx_id, global_position, events_applied FROM worker_checkpoints",
     )
     .fetch_all(pool)
     .await?;

@@ -105,15 +105,10 @@ impl Engine {
         ))
     }
 
-    /// A runner of `flow`, whose commands name `actor`.
-    pub fn flow_runner<F: domain::flows::Flow>(
-        &self,
-        flow: F,
-        actor: &'static str,
-    ) -> FlowRunner<F> {
+    /// A runner of `flow`, whose commands name the flow as their actor.
+    pub fn flow_runner<F: domain::flows::Flow>(&self, flow: F) -> FlowRunner<F> {
         FlowRunner::new(
             flow,
-            actor,
             FlowParts {
                 bus: self.bus.clone(),
                 pool: self.database.read_models().clone(),

@@ -222,7 +222,7 @@ enum ParkedAction {
     },
     /// Have the worker apply a parked event once more (after a fix).
     Retry {
-        /// The worker that parked it (task_board, loan-flow, …).
+        /// The worker that parked it (task_board, loan_flow, …).
         worker: String,
         /// Its log position, TX:POSITION, as `list` shows it.
         position: LogPosition,

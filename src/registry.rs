@@ -114,27 +114,21 @@ pub fn consumers(engine: &Engine) -> anyhow::Result<Vec<Entry>> {
         source: engine.read_models(),
     };
     entries.extend([
-        Entry::flow(engine.flow_runner(
-            SchedulingFlow {
-                reminder_lead: settings.reminder_lead,
-            },
-            "scheduler",
-        )),
-        Entry::flow(engine.flow_runner(QualityFlow, "quality-control")),
-        Entry::flow(engine.flow_runner(LoanFlow, "loan-flow")),
+        Entry::flow(engine.flow_runner(SchedulingFlow {
+            reminder_lead: settings.reminder_lead,
+        })),
+        Entry::flow(engine.flow_runner(QualityFlow)),
+        Entry::flow(engine.flow_runner(LoanFlow)),
         Entry::flow(
             engine
-                .flow_runner(DispatchFlow::new(settings.operations), "dispatcher")
+                .flow_runner(DispatchFlow::new(settings.operations))
                 .with_queue(queue),
         ),
-        Entry::flow(engine.flow_runner(
-            PartnerFlow {
-                callback_urls: settings.partners.callback_urls(),
-                max_attempts: settings.callback_max_attempts,
-                account_check_after: settings.account_check_after,
-            },
-            "partner-process",
-        )),
+        Entry::flow(engine.flow_runner(PartnerFlow {
+            callback_urls: settings.partners.callback_urls(),
+            max_attempts: settings.callback_max_attempts,
+            account_check_after: settings.account_check_after,
+        })),
     ]);
     if let Some(kafka) = &settings.kafka {
         let relay = workers::kafka::relay::Relay::new(

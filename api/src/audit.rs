@@ -276,10 +276,7 @@ fn fold<A: Aggregate>(events: &[StoredEvent]) -> Result<serde_json::Value, ApiEr
 /// Names every aggregate `aggregateAt` can rebuild, once: the list the console
 /// offers and the fold for each.
 macro_rules! replayable_aggregates {
-    ($($name:path => $aggregate:ty),* $(,)?) => {
-        /// Every aggregate type in the log, by its log name.
-        pub const AGGREGATE_TYPES: &[&str] = &[$($name),*];
-
+    ($($name:path => $aggregate:ty, $event:ty, [$($nested:literal),*];)*) => {
         fn fold_by_type(aggregate_type: &str, events: &[StoredEvent]) -> Result<serde_json::Value, ApiError> {
             $(if aggregate_type == $name {
                 return fold::<$aggregate>(events);
@@ -289,23 +286,7 @@ macro_rules! replayable_aggregates {
     };
 }
 
-replayable_aggregates! {
-    domain::interview_task::AGGREGATE_TYPE => domain::interview_task::InterviewTask,
-    domain::qc_case::AGGREGATE_TYPE => domain::qc_case::QcCase,
-    domain::seat::AGGREGATE_TYPE => domain::seat::Seat,
-    domain::customer_agenda::AGGREGATE_TYPE => domain::customer_agenda::CustomerAgenda,
-    domain::loan_application::AGGREGATE_TYPE => domain::loan_application::LoanApplication,
-    domain::channel::AGGREGATE_TYPE => domain::channel::Channel,
-    domain::inbound_call::AGGREGATE_TYPE => domain::inbound_call::InboundCall,
-    domain::inbound_call::dispatch::RULE_AGGREGATE_TYPE => domain::inbound_call::DispatchRule,
-    domain::partner_order::AGGREGATE_TYPE => domain::partner_order::PartnerOrder,
-    domain::callback::AGGREGATE_TYPE => domain::callback::Callback,
-    domain::account::AGGREGATE_TYPE => domain::account::Account,
-    domain::work_order::AGGREGATE_TYPE => domain::work_order::WorkOrder,
-    domain::script_catalog::AGGREGATE_TYPE => domain::script_catalog::ScriptCatalog,
-    domain::media_asset::AGGREGATE_TYPE => domain::media_asset::MediaAsset,
-    domain::seat_group::AGGREGATE_TYPE => domain::seat_group::SeatGroup,
-}
+domain::for_each_aggregate!(replayable_aggregates);
 
 /// Auditor queries.
 #[derive(Default)]

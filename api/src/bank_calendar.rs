@@ -2,22 +2,14 @@
 //! 法定节假日 and 调休; staff read it with every load's author. Every
 //! "working day" rule reads it (003 提前3个工作日, docs/loans.md).
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use workers::bank_calendar::{self, CalendarDay, CalendarError, Loader};
 
 use crate::context::{request, state};
 use crate::error::ApiError;
 
-/// What the calendar says of a day.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::calendar::CalendarDayKind")]
-pub enum CalendarDayKind {
-    /// 法定节假日: no work, even on a weekday.
-    Holiday,
-    /// 调休: a weekend day worked.
-    WorkingDay,
-}
+pub use domain::calendar::CalendarDayKind;
 
 /// A day of the calendar, as loaded.
 #[derive(InputObject)]
@@ -154,7 +146,7 @@ impl BankCalendarMutation {
             }
             parsed.push(CalendarDay {
                 day,
-                kind: d.kind.into(),
+                kind: d.kind,
                 name,
             });
         }

@@ -2,7 +2,7 @@
 //! (001 2.4.8 营销管理), seat groups (004 3.18 客服组管理) and staff accounts
 //! (004 3.17 账号管理).
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use domain::account::{Account, AccountCommand, AccountProfile};
 use domain::media_asset::{MediaAsset, MediaCommand, MediaSettings};
 use domain::role::Role;
@@ -94,17 +94,7 @@ impl From<ScriptInput> for Script {
     }
 }
 
-/// What a marketing clip is for.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::media_asset::MediaCategory")]
-pub enum MediaCategory {
-    /// 产品介绍.
-    ProductIntro,
-    /// 营销活动.
-    Marketing,
-    /// 风险提示.
-    RiskNotice,
-}
+pub use domain::media_asset::MediaCategory;
 
 /// A marketing clip's fields.
 #[derive(InputObject)]
@@ -127,7 +117,7 @@ impl From<MediaInput> for MediaSettings {
     fn from(i: MediaInput) -> Self {
         MediaSettings {
             title: i.title,
-            category: i.category.into(),
+            category: i.category,
             url: i.url,
             autoplay: i.autoplay,
             no_skip: i.no_skip,

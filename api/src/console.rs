@@ -141,7 +141,7 @@ pub fn labels_document() -> Value {
         "rejectReasons": reasons,
         "rules": rules,
         "roles": roles,
-        "aggregateTypes": crate::audit::AGGREGATE_TYPES,
+        "aggregateTypes": domain::aggregates::AGGREGATE_TYPES,
     })
 }
 

@@ -3,7 +3,7 @@
 //! seats transfer (001 2.2.2, 2.3.1 队列管理, 2.4.4; 004 3.6, 4.3).
 
 use async_graphql::futures_util::{Stream, StreamExt};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Subscription, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Subscription, ID};
 use domain::channel::CallerPlace;
 use domain::customer_agenda::agenda_id;
 use domain::inbound_call::dispatch::{choose_seat, estimated_wait_seconds, SeatCandidate, RULE_ID};
@@ -30,15 +30,7 @@ use crate::state::AppState;
 /// Talk time assumed for the wait estimate until calls have been recorded.
 const DEFAULT_TALK_SECONDS: i64 = 300;
 
-/// How idle seats are chosen (分案规则).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::inbound_call::IdleSeatRule")]
-pub enum IdleSeatRule {
-    /// 随机分配 (the default).
-    Random,
-    /// 空闲分配: fewest calls today, then idle longest.
-    LeastBusy,
-}
+pub use domain::inbound_call::IdleSeatRule;
 
 /// A customer's call into the queue (呼入).
 #[derive(InputObject)]
@@ -289,7 +281,7 @@ impl DispatchQuery {
 
     /// The configured rule for idle seats.
     async fn dispatch_rule(&self, ctx: &Context<'_>) -> Result<IdleSeatRule> {
-        Ok(dispatch_rule(ctx).await?.idle_seat_rule().into())
+        Ok(dispatch_rule(ctx).await?.idle_seat_rule())
     }
 }
 
@@ -480,7 +472,7 @@ impl DispatchMutation {
             ctx,
             RULE_ID,
             DispatchRuleCommand::Configure {
-                idle_seat_rule: idle_seat_rule.into(),
+                idle_seat_rule,
                 ungrouped_seats_answer,
             },
         )

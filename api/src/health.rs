@@ -87,26 +87,26 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
     for consumer in state.consumers.iter() {
         let handle = &consumer.handle;
         let status = handle.status();
-        let labels = store::metrics::labels(&[("projection", handle.name())]);
+        let labels = store::metrics::labels(&[("worker", handle.name())]);
         state.metrics.set(
             "facesign_parked_events",
             "Events a worker could not apply and parked, not yet retried or skipped.",
-            store::metrics::labels(&[("worker", handle.name())]),
+            labels.clone(),
             parked
                 .iter()
                 .find(|(worker, _)| worker == handle.name())
                 .map_or(0, |(_, n)| *n),
         );
         state.metrics.set(
-            "facesign_projection_checkpoint_position",
-            "Global position each projection has applied up to.",
+            "facesign_worker_checkpoint_position",
+            "Global position each worker has handled up to.",
             labels.clone(),
             status.checkpoint.global_position,
         );
         if let Some(head) = head {
             state.metrics.set(
-                "facesign_projection_lag_events",
-                "Approximate events between the log head and each projection's checkpoint.",
+                "facesign_worker_lag_events",
+                "Approximate events between the log head and each worker's checkpoint.",
                 labels.clone(),
                 (head.global_position - status.checkpoint.global_position).max(0),
             );
@@ -118,8 +118,8 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
             i64::from(state.leadership.leads(handle.name())),
         );
         state.metrics.set(
-            "facesign_projection_failing",
-            "1 while a projection cannot advance.",
+            "facesign_worker_failing",
+            "1 while a worker cannot advance.",
             labels,
             i64::from(status.last_error.is_some()),
         );

@@ -1,7 +1,7 @@
 //! The interview task as the API shows it — its view, payload and id — and
 //! the command path to it, shared by the task, session and QC resolvers.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::interview_task::{self as task, InterviewTask, InterviewTaskCommand};
 use domain::log::LogPosition;
@@ -14,102 +14,12 @@ use crate::command;
 use crate::context::{state, viewer};
 use crate::error::ApiError;
 
-/// Status of an interview task.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::TaskStatus")]
-pub enum TaskStatus {
-    /// 待面谈 / 待处理.
-    Pending,
-    /// 处理中.
-    InProgress,
-    /// 存疑, waiting for QC.
-    PendingQc,
-    /// 已面谈（待提交面签）.
-    Passed,
-    /// 已面谈（面谈拒绝）.
-    Rejected,
-    /// Window passed; may be rescheduled.
-    Expired,
-    /// 已撤销.
-    Cancelled,
-    /// Replaced by a new task in a reverse flow.
-    Superseded,
-}
-
-/// A step a person can take on a task.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::TaskAction")]
-pub enum TaskAction {
-    /// 面谈预约: book the first appointment.
-    BookAppointment,
-    /// 改约: move the appointment.
-    RescheduleAppointment,
-    /// Connect the interview (the seat then holds the task).
-    StartInterview,
-    /// End the call of the interview.
-    EndCall,
-    /// 面谈结论: pass or doubtful.
-    ConcludeInterview,
-    /// 放回: put the task back for another seat.
-    ReleaseTask,
-    /// 撤销.
-    CancelTask,
-}
-
-/// Interview flow of a task.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::TaskKind")]
-pub enum TaskKind {
-    /// 永续贷视频面谈.
-    YongxuVideoInterview,
-    /// 云贷直批.
-    YundaiDirect,
-    /// 云贷非直批.
-    YundaiIndirect,
-    /// 云测.
-    Yunce,
-}
-
-/// A sub-task of the interview.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::TaskStep")]
-pub enum TaskStep {
-    /// 现调上传.
-    FieldInvestigation,
-    /// 客户核身.
-    IdentityCheck,
-    /// 视频见证.
-    VideoWitness,
-    /// 信息录入.
-    InfoEntry,
-}
-
-/// Role of a participant on the contract.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::ParticipantRole")]
-pub enum ParticipantRole {
-    /// 主借人.
-    Borrower,
-    /// 共借人.
-    CoBorrower,
-    /// 共有人.
-    CoOwner,
-    /// 配偶.
-    Spouse,
-    /// 保证人.
-    Guarantor,
-}
-
-/// Kind of identity document.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
-#[graphql(remote = "domain::interview_task::IdType")]
-pub enum IdType {
-    /// 居民身份证.
-    #[default]
-    IdCard,
-    /// Any other document.
-    Other,
-}
+pub use domain::interview_task::IdType;
+pub use domain::interview_task::ParticipantRole;
+pub use domain::interview_task::TaskAction;
+pub use domain::interview_task::TaskKind;
+pub use domain::interview_task::TaskStatus;
+pub use domain::interview_task::TaskStep;
 
 /// A participant as submitted.
 #[derive(InputObject)]
@@ -135,29 +45,17 @@ impl From<ParticipantInput> for task::ParticipantInput {
     fn from(p: ParticipantInput) -> Self {
         Self {
             name: p.name,
-            id_type: p.id_type.into(),
+            id_type: p.id_type,
             id_number: p.id_number,
             phone: p.phone,
-            roles: p.roles.into_iter().map(Into::into).collect(),
-            marital_status: p.marital_status.map(Into::into),
+            roles: p.roles.into_iter().collect(),
+            marital_status: p.marital_status,
             relation_to_borrower: p.relation_to_borrower,
         }
     }
 }
 
-/// 婚姻状况 (001 2.3.1).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::MaritalStatus")]
-pub enum MaritalStatus {
-    /// 未婚.
-    Unmarried,
-    /// 已婚.
-    Married,
-    /// 离异.
-    Divorced,
-    /// 丧偶.
-    Widowed,
-}
+pub use domain::interview_task::MaritalStatus;
 
 /// 房产位置 (房屋属地): decides 省内/省外 (001 2.5).
 #[derive(InputObject, SimpleObject, Clone)]
@@ -281,17 +179,7 @@ impl InterviewTaskView {
     }
 }
 
-/// The three task statuses the credit system knows (001).
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::CreditTaskStatus")]
-pub enum CreditTaskStatus {
-    /// 待面谈.
-    PendingInterview,
-    /// 已面谈（待提交面签）.
-    AwaitingSigning,
-    /// 已面谈（面谈拒绝）.
-    InterviewRejected,
-}
+pub use domain::interview_task::CreditTaskStatus;
 
 #[Object(name = "InterviewTask")]
 impl InterviewTaskView {
@@ -330,11 +218,11 @@ impl InterviewTaskView {
     }
     /// Interview flow.
     async fn kind(&self) -> Result<TaskKind> {
-        parse_stored::<task::TaskKind>(&self.row.kind).map(Into::into)
+        parse_stored::<task::TaskKind>(&self.row.kind)
     }
     /// Current status.
     async fn status(&self) -> Result<TaskStatus> {
-        Ok(self.stored_status()?.into())
+        Ok(self.stored_status()?)
     }
     /// Status name for staff (待面谈, 已撤销, ...).
     async fn status_label(&self) -> Result<&'static str> {
@@ -344,7 +232,7 @@ impl InterviewTaskView {
     /// 已面谈（面谈拒绝）) — 存疑 and expired tasks are still PENDING_INTERVIEW;
     /// null for a cancelled or superseded task.
     async fn credit_status(&self) -> Result<Option<CreditTaskStatus>> {
-        Ok(task::CreditTaskStatus::of(self.stored_status()?).map(Into::into))
+        Ok(task::CreditTaskStatus::of(self.stored_status()?))
     }
     /// Its name in 001.
     async fn credit_status_label(&self) -> Result<Option<&'static str>> {
@@ -387,12 +275,12 @@ impl InterviewTaskView {
             .into_iter()
             .map(|p| Participant {
                 name: access::name(reveal, &p.name),
-                id_type: p.id_type.into(),
+                id_type: p.id_type,
                 id_number: access::id_number(reveal, &p.id_number),
                 phone: access::phone(reveal, &p.phone),
                 is_main_borrower: p.is_main_borrower(),
-                roles: p.roles.into_iter().map(Into::into).collect(),
-                marital_status: p.marital_status.map(Into::into),
+                roles: p.roles.into_iter().collect(),
+                marital_status: p.marital_status,
                 relation_to_borrower: p.relation_to_borrower,
             })
             .collect())
@@ -404,14 +292,13 @@ impl InterviewTaskView {
         Ok(checks::task_actions(ctx, &self.row)
             .await?
             .into_iter()
-            .map(Into::into)
             .collect())
     }
     /// Steps the kind requires, in order.
     async fn required_steps(&self) -> Result<Vec<TaskStep>> {
         let steps: Vec<task::TaskStep> = serde_json::from_str(&self.row.required_steps)
             .map_err(|e| ApiError::internal(format!("task_board.required_steps: {e}")))?;
-        Ok(steps.into_iter().map(Into::into).collect())
+        Ok(steps.into_iter().collect())
     }
     /// Why the task was cancelled.
     async fn cancel_reason(&self) -> Option<&str> {

@@ -21,6 +21,7 @@ mod health;
 pub mod idempotency;
 mod interview_task;
 mod limits;
+mod loaders;
 mod loan_operations;
 mod loan_servicing;
 mod loans;

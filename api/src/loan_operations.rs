@@ -4,7 +4,7 @@
 //! transactions with their reasons, and a loan's plan and movements by date
 //! range, a page at a time.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
 use projections::loan_lineage::{LoanLineage, LoanListFilter, LoanRow};
 use projections::LoanLedger;
@@ -15,15 +15,7 @@ use crate::error::ApiError;
 use crate::loan_servicing::{date, money, period_view, LedgerPeriodView, LoanTransactionView};
 use crate::loans::{LoanNode, LoanProduct};
 
-/// Who approves a 融信秒贷.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::loan_application::ApprovalRoute")]
-pub enum ApprovalRoute {
-    /// The credit system, online.
-    Automatic,
-    /// A manager.
-    Manual,
-}
+pub use domain::loan_application::ApprovalRoute;
 
 /// What the loan list is filtered by; every field optional.
 #[derive(InputObject, Default)]
@@ -247,15 +239,9 @@ impl LoanOperationsQuery {
             return Err(ApiError::validation("branch must be at most 32 characters").into());
         }
         let filter = LoanListFilter {
-            node: filter
-                .status
-                .map(|s| domain::wire_name(&domain::loan_application::Node::from(s))),
-            product: filter
-                .product
-                .map(|p| domain::wire_name(&domain::loan_application::Product::from(p))),
-            route: filter
-                .route
-                .map(|r| domain::wire_name(&domain::loan_application::ApprovalRoute::from(r))),
+            node: filter.status.map(|s| domain::wire_name(&s)),
+            product: filter.product.map(|p| domain::wire_name(&p)),
+            route: filter.route.map(|r| domain::wire_name(&r)),
             branch,
             from: range.map(|(from, _)| from.to_string()),
             to: range.map(|(_, to)| to.to_string()),

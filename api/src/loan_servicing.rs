@@ -4,7 +4,7 @@
 //! statistics by day, and the core system's results for deployments that
 //! deliver them over the API instead of Kafka (docs/loans.md).
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
 use domain::loan_application::ledger::{
     AmountOwed, Ledger, LedgerPeriod, PeriodState as DomainPeriodState, PrepaymentQuote,
@@ -19,42 +19,9 @@ use crate::context::state;
 use crate::error::ApiError;
 use crate::loans::{decimal, LoanMutation, LoanPayload, PrepaymentChoice};
 
-/// A period's state on the day asked about.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::loan_application::ledger::PeriodState")]
-pub enum PeriodState {
-    /// 未到期.
-    Pending,
-    /// 部分还款, not yet due.
-    PartlyPaid,
-    /// 已逾期.
-    Overdue,
-    /// 已还清.
-    Paid,
-}
-
-/// How a loan is repaid.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
-#[graphql(remote = "domain::repayment::RepaymentMethod")]
-pub enum RepaymentMethod {
-    /// 等额本息.
-    #[default]
-    EqualInstallments,
-    /// 等额本金.
-    EqualPrincipal,
-}
-
-/// Where a received payment came from.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::loan_application::ledger::RepaymentChannel")]
-pub enum RepaymentChannel {
-    /// 自动还款.
-    AutoDebit,
-    /// 主动还款.
-    Active,
-    /// A prepayment's settlement.
-    Prepayment,
-}
+pub use domain::loan_application::ledger::PeriodState;
+pub use domain::loan_application::ledger::RepaymentChannel;
+pub use domain::repayment::RepaymentMethod;
 
 /// The contract's terms.
 #[derive(SimpleObject)]
@@ -266,7 +233,7 @@ pub(crate) fn period_view(
         owed: p.owed_through(day, penalty_rate).to_string(),
         penalty: p.penalty_through(day, penalty_rate).to_string(),
         paid_penalty: p.paid_penalty.to_string(),
-        state: state.into(),
+        state,
     }
 }
 
@@ -284,7 +251,7 @@ fn ledger_view(
         terms: LoanTermsView {
             annual_rate: terms.annual_rate.to_string(),
             term_months: terms.term_months,
-            repayment_method: terms.method.into(),
+            repayment_method: terms.method,
             penalty_annual_rate: terms.penalty_annual_rate.to_string(),
         },
         today: day.to_string(),
@@ -298,7 +265,7 @@ fn ledger_view(
         payoff_today: ledger.payoff_on(day).to_string(),
         prepayment: prepayment.map(|p| PrepaymentView {
             id: ID(p.prepayment_id),
-            choice: p.choice.map(Into::into),
+            choice: p.choice,
             approved: p.approved,
             quote: (&p.quote).into(),
         }),
@@ -392,7 +359,7 @@ impl LoanServicingMutation {
                 LoanCommand::RequestPrepayment {
                     application_id: prepayment_id,
                     principal,
-                    choice: choice.map(Into::into),
+                    choice,
                 },
             )
             .await
@@ -474,7 +441,7 @@ impl LoanServicingMutation {
         id: ID,
         input: LoanRepaymentInput,
     ) -> Result<LoanPayload> {
-        let channel: DomainChannel = input.channel.into();
+        let channel: DomainChannel = input.channel;
         LoanMutation
             .send(
                 ctx,

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use domain::loan_application::{LoanApplication, LoanCommand};
 use domain::repayment;
 use projections::loan_lineage::{LineageRow, LoanLineage, NodeChangeRow};
@@ -17,65 +17,11 @@ use crate::error::ApiError;
 use crate::interview_task::{ParticipantInput, TaskKind};
 use projections::task_board::TaskBoard;
 
-/// A node of the 永续贷 pipeline (001 2.7.1).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::loan_application::Node")]
-pub enum LoanNode {
-    /// 提交申请.
-    Submitted,
-    /// 初审.
-    PreliminaryReview,
-    /// 家访.
-    HomeVisit,
-    /// 面谈.
-    Interview,
-    /// 面签.
-    Signing,
-    /// 公证.
-    Notarization,
-    /// 已出他证.
-    CertificateIssued,
-    /// 放款 / 已放款.
-    Disbursed,
-    /// 融信秒贷 申请中.
-    Applying,
-    /// 融信秒贷 审批中.
-    Approving,
-    /// 融信秒贷 待放款.
-    AwaitingDisbursement,
-    /// 融信秒贷 未通过.
-    Declined,
-    /// 融信秒贷 放款中: the core has been asked to pay out.
-    Disbursing,
-    /// 已结清.
-    Settled,
-}
-
-/// The product of an application.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
-#[graphql(remote = "domain::loan_application::Product")]
-pub enum LoanProduct {
-    /// 永续贷 (001).
-    #[default]
-    Yongxu,
-    /// 融信秒贷 (003).
-    RongxinMiaodai,
-    /// A partner platform's loan (002): opened when its partner order is
-    /// disbursed, never submitted here.
-    Partner,
-}
-
-/// 集团ERP验证 result (003).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::loan_application::WhitelistResult")]
-pub enum WhitelistResult {
-    /// 秒贷 whitelist.
-    Miaodai,
-    /// 融信贷 (employee, not whitelisted).
-    Rongxindai,
-    /// 无资格.
-    NotEligible,
-}
+/// The domain's enum, a GraphQL enum through its `graphql` feature.
+pub use domain::loan_application::Node as LoanNode;
+/// The domain's enum, a GraphQL enum through its `graphql` feature.
+pub use domain::loan_application::Product as LoanProduct;
+pub use domain::loan_application::WhitelistResult;
 
 /// Input of `submitLoanApplication`.
 #[derive(InputObject)]
@@ -143,27 +89,8 @@ impl From<NodeChangeRow> for NodeChange {
     }
 }
 
-/// A text the customer accepts (003 §二(二), §二(四)).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::loan_application::LoanDocument")]
-pub enum LoanDocument {
-    /// 《个人员工信息查询授权书》, before submission.
-    EmployeeInfoQuery,
-    /// 《个人信用报告查询授权书》, after the first, before submission.
-    CreditReportQuery,
-    /// 《贷款用途声明书》 with the purpose, before signing (online only).
-    LoanPurposeDeclaration,
-}
-
-/// What the customer's SMS code and transaction password were checked for.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::loan_application::VerificationPurpose")]
-pub enum VerificationPurpose {
-    /// Before the application is submitted (003 §二(四)).
-    Submission,
-    /// Before a contract download (003 合同下载).
-    ContractDownload,
-}
+pub use domain::loan_application::LoanDocument;
+pub use domain::loan_application::VerificationPurpose;
 
 /// What the credit system approved (授信额度, 执行年利率, the terms allowed).
 #[derive(SimpleObject)]
@@ -398,7 +325,7 @@ fn credit_offer_view(stored: &str) -> Result<CreditOfferView, ApiError> {
         credit_limit: offer.credit_limit.to_string(),
         annual_rate: offer.annual_rate.normalize().to_string(),
         allowed_term_months: offer.allowed_term_months,
-        repayment_method: offer.method.into(),
+        repayment_method: offer.method,
     })
 }
 
@@ -420,7 +347,7 @@ fn contract_terms_view(
         term_months: terms.term_months,
         annual_rate: terms.annual_rate.normalize().to_string(),
         purpose: terms.purpose.clone(),
-        repayment_method: terms.method.into(),
+        repayment_method: terms.method,
         penalty_annual_rate: terms.penalty_annual_rate.normalize().to_string(),
         first_installment: schedule
             .first()
@@ -431,15 +358,7 @@ fn contract_terms_view(
     })
 }
 
-/// What a partial prepayment changes (003 部分提前还款).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::repayment::PrepaymentChoice")]
-pub enum PrepaymentChoice {
-    /// Keep the installment, end earlier (缩短期限).
-    ShorterTerm,
-    /// Keep the end, lower the installment (减少月供).
-    LowerInstallment,
-}
+pub use domain::repayment::PrepaymentChoice;
 
 /// Input of `prepaymentPlan`.
 #[derive(InputObject)]
@@ -542,7 +461,7 @@ impl LoanQuery {
             decimal(&input.annual_rate, "annualRate")?,
             decimal(&input.current_installment, "currentInstallment")?,
             decimal(&input.amount, "amount")?,
-            input.choice.into(),
+            input.choice,
         )
         .map_err(|e| ApiError::validation(e.to_string()))?;
         Ok(installments(plan))
@@ -591,13 +510,13 @@ impl LoanMutation {
             return Err(ApiError::validation("applicationNo must be 1 to 64 characters").into());
         }
         let command = LoanCommand::Submit {
-            product: input.product.into(),
+            product: input.product,
             contract_no: input.contract_no,
             amount: input.amount.map(|a| decimal(&a, "amount")).transpose()?,
             term_months: input.term_months,
             purpose: input.purpose,
             branch: input.branch,
-            task_kind: input.task_kind.into(),
+            task_kind: input.task_kind,
             product_code: input.product_code,
             channel_code: input.channel_code,
             manager_id: input.manager_id,
@@ -614,8 +533,7 @@ impl LoanMutation {
         id: ID,
         to: LoanNode,
     ) -> Result<LoanPayload> {
-        self.send(ctx, &id, LoanCommand::Advance { to: to.into() })
-            .await
+        self.send(ctx, &id, LoanCommand::Advance { to }).await
     }
 
     /// 融信秒贷: records the ERP whitelist result (秒贷 / 融信贷 / 无资格).
@@ -625,14 +543,8 @@ impl LoanMutation {
         id: ID,
         result: WhitelistResult,
     ) -> Result<LoanPayload> {
-        self.send(
-            ctx,
-            &id,
-            LoanCommand::RecordWhitelist {
-                result: result.into(),
-            },
-        )
-        .await
+        self.send(ctx, &id, LoanCommand::RecordWhitelist { result })
+            .await
     }
 
     /// 融信秒贷: records a face check attempt; capped per Asia/Shanghai day.
@@ -679,7 +591,7 @@ impl LoanMutation {
                 credit_limit,
                 annual_rate,
                 allowed_term_months,
-                method: repayment_method.into(),
+                method: repayment_method,
             },
         )
         .await
@@ -694,10 +606,7 @@ impl LoanMutation {
         document: LoanDocument,
         version: String,
     ) -> Result<LoanPayload> {
-        let command = LoanCommand::AcceptDocument {
-            document: document.into(),
-            version,
-        };
+        let command = LoanCommand::AcceptDocument { document, version };
         self.send(ctx, &id, command).await
     }
 
@@ -711,10 +620,7 @@ impl LoanMutation {
         purpose: VerificationPurpose,
         passed: bool,
     ) -> Result<LoanPayload> {
-        let command = LoanCommand::RecordVerification {
-            purpose: purpose.into(),
-            passed,
-        };
+        let command = LoanCommand::RecordVerification { purpose, passed };
         self.send(ctx, &id, command).await
     }
 
@@ -818,14 +724,7 @@ impl LoanMutation {
         to: LoanNode,
         reason: String,
     ) -> Result<LoanPayload> {
-        self.send(
-            ctx,
-            &id,
-            LoanCommand::RollBack {
-                to: to.into(),
-                reason,
-            },
-        )
-        .await
+        self.send(ctx, &id, LoanCommand::RollBack { to, reason })
+            .await
     }
 }

@@ -2,7 +2,7 @@
 //! decisions (001 质检管理), task detail with its timeline, call records (004
 //! 通话历史), daily statistics, and loan-information changes for the loan system.
 
-use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::qc_case::{QcCase, QcCaseCommand, QcDecision};
 use projections::interview_records::{CallRecordRow, InterviewRecords, QcCaseRow, QcFilter};
@@ -17,39 +17,8 @@ use crate::interview_task::{task_uuid, InterviewTaskView};
 use crate::log_page::read_log_page;
 use crate::session_record::SessionRecord;
 
-/// 拒件原因 of 001, plus OTHER.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::qc_case::RejectReason")]
-pub enum RejectReason {
-    /// 客户目前无贷款意愿或不配合本行开展上门核验.
-    NoLoanIntent,
-    /// 存在伪造证明、证书、印鉴或假冒签字等欺诈行为.
-    ForgedDocuments,
-    /// 家庭无稳定收入来源.
-    NoStableIncome,
-    /// 有赌博、吸毒等恶习.
-    GamblingOrDrugs,
-    /// 房屋存在拆迁风险.
-    DemolitionRisk,
-    /// 涉嫌非法民间融资.
-    IllegalPrivateFinancing,
-    /// 房屋或土地性质不符合我行要求.
-    PropertyNatureMismatch,
-    /// 客户主动放弃.
-    CustomerWithdrew,
-    /// 其他 (otherText required).
-    Other,
-}
-
-/// PASS or REJECT.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::QcVerdict")]
-pub enum QcVerdict {
-    /// 通过.
-    Pass,
-    /// 拒件.
-    Reject,
-}
+pub use domain::interview_task::QcVerdict;
+pub use domain::qc_case::RejectReason;
 
 /// A QC case of the queue.
 pub struct QcCaseView(QcCaseRow);
@@ -568,7 +537,7 @@ impl QualityMutation {
         let decision = match verdict {
             QcVerdict::Pass => QcDecision::Pass,
             QcVerdict::Reject => QcDecision::Reject {
-                reasons: reasons.into_iter().map(Into::into).collect(),
+                reasons: reasons.into_iter().collect(),
                 other_text,
             },
         };

@@ -176,7 +176,9 @@ pub async fn graphql_handler(
     };
     let reached = context.reached.clone();
     let variables = crate::access::record::RequestVariables(request.variables.clone());
-    let request = request.data(variables);
+    let request = request
+        .data(variables)
+        .data(crate::loaders::for_request(&state));
     let mut response = match key {
         // Queries are safe to repeat: a key on one is ignored.
         Some(key) if admitted.is_mutation => {

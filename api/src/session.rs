@@ -1,7 +1,7 @@
 //! The interview session in GraphQL: the seat workstation's commands (000 sub-tasks,
 //! 001 坐席工作台, 004 照片采集 / 确认书推送 / 会话结束).
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::channel::{Admission, CallerPlace};
 use domain::interview_task::session::{self, CallLeg, SessionCommand};
@@ -14,63 +14,10 @@ use crate::context::{state, viewer};
 use crate::error::ApiError;
 use crate::interview_task::{send_to_task, task_uuid, InterviewTaskPayload};
 
-/// Where the field investigation looked.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::session::InvestigationScope")]
-pub enum InvestigationScope {
-    /// 住宅情况.
-    Home,
-    /// 经营场所情况.
-    Workplace,
-    /// 家庭和单位 (requires a video witness).
-    HomeAndWorkplace,
-}
-
-/// Category of a snapshot.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::session::SnapshotCategory")]
-pub enum SnapshotCategory {
-    /// 人脸照.
-    Face,
-    /// 身份证.
-    IdCard,
-    /// 手持身份证.
-    HoldingIdCard,
-    /// 手持房产证.
-    HoldingPropertyCertificate,
-    /// 风控疑点.
-    RiskPoint,
-    /// 现调照片.
-    FieldPhoto,
-    /// Other.
-    Other,
-}
-
-/// What a video tag marks.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::session::VideoTagKind")]
-pub enum VideoTagKind {
-    /// 风控疑点.
-    RiskPoint,
-    /// 业务重点时点.
-    KeyPoint,
-    /// Other.
-    Other,
-}
-
-/// How a call ended (004 3.12).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::session::CallEnd")]
-pub enum CallEnd {
-    /// 正常完成.
-    Normal,
-    /// 非正常完成: 网络问题.
-    AbnormalNetwork,
-    /// 非正常完成: 用户问题.
-    AbnormalUser,
-    /// 非正常完成: 其他.
-    AbnormalOther,
-}
+pub use domain::interview_task::session::CallEnd;
+pub use domain::interview_task::session::InvestigationScope;
+pub use domain::interview_task::session::SnapshotCategory;
+pub use domain::interview_task::session::VideoTagKind;
 
 /// Input of `recordFieldInvestigation` (现调上传).
 #[derive(InputObject)]
@@ -135,7 +82,7 @@ impl From<LoanInfoInput> for session::LoanInfo {
             repayment_day: changes.repayment_day,
             first_repayment_date: changes.first_repayment_date,
             purpose: changes.purpose,
-            repayment_method: changes.repayment_method.map(Into::into),
+            repayment_method: changes.repayment_method,
         }
     }
 }
@@ -238,7 +185,7 @@ impl SessionQuery {
                     rejoined,
                     joined_at,
                     left_at: closed.map(|c| c.left_at),
-                    end: closed.map(|c| c.end.into()),
+                    end: closed.map(|c| c.end),
                     rejoin_until: closed.and_then(|_| room.rejoin_until(id, window)),
                 }
             };
@@ -293,7 +240,7 @@ impl SessionMutation {
         input: FieldInvestigationInput,
     ) -> Result<InterviewTaskPayload> {
         let command = SessionCommand::RecordFieldInvestigation {
-            scope: input.scope.into(),
+            scope: input.scope,
             latitude: input.latitude,
             longitude: input.longitude,
             address: input.address,
@@ -406,10 +353,7 @@ impl SessionMutation {
                 return Err(ApiError::validation("idNumber names the participant who left").into())
             }
         };
-        let command = SessionCommand::LeaveSession {
-            id_number,
-            end: end.into(),
-        };
+        let command = SessionCommand::LeaveSession { id_number, end };
         send(ctx, task_id, command).await
     }
 
@@ -433,7 +377,7 @@ impl SessionMutation {
         storage_ref: String,
     ) -> Result<InterviewTaskPayload> {
         let command = SessionCommand::CaptureSnapshot {
-            category: category.into(),
+            category,
             storage_ref,
         };
         send(ctx, task_id, command).await
@@ -479,10 +423,7 @@ impl SessionMutation {
         kind: VideoTagKind,
         note: String,
     ) -> Result<InterviewTaskPayload> {
-        let command = SessionCommand::TagVideo {
-            kind: kind.into(),
-            note,
-        };
+        let command = SessionCommand::TagVideo { kind, note };
         send(ctx, task_id, command).await
     }
 
@@ -548,7 +489,7 @@ impl SessionMutation {
         answered_at: DateTime<Utc>,
     ) -> Result<InterviewTaskPayload> {
         let command = SessionCommand::EndCall {
-            end: end.into(),
+            end,
             queued_at,
             answered_at,
         };

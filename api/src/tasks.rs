@@ -2,7 +2,7 @@
 
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::futures_util::Stream;
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Subscription, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Subscription, ID};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use domain::interview_task::{
@@ -182,7 +182,7 @@ impl TaskQuery {
             province: text(filter.province),
             city: text(filter.city),
             district: text(filter.district),
-            status: status.map(Into::into),
+            status,
             contract_no: filter.contract_no,
             seat_no: filter.seat_no,
             product_code: filter.product_code,
@@ -447,7 +447,7 @@ impl TaskMutation {
             lineage: None,
             task_id: task_id.clone(),
             contract_no: input.contract_no,
-            kind: input.kind.into(),
+            kind: input.kind,
             product_code: input.product_code,
             channel_code: input.channel_code,
             manager_id: input.manager_id,
@@ -598,14 +598,8 @@ impl TaskMutation {
         outcome: InterviewOutcome,
     ) -> Result<InterviewTaskPayload> {
         let id = task_uuid(&task_id)?;
-        self.send(
-            ctx,
-            id,
-            InterviewTaskCommand::ConcludeInterview {
-                outcome: outcome.into(),
-            },
-        )
-        .await
+        self.send(ctx, id, InterviewTaskCommand::ConcludeInterview { outcome })
+            .await
     }
 }
 
@@ -623,15 +617,7 @@ async fn current_seat(ctx: &Context<'_>, task_id: &ID) -> Result<String> {
     })
 }
 
-/// The seat's conclusion of an interview.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::interview_task::InterviewOutcome")]
-pub enum InterviewOutcome {
-    /// 通过.
-    Pass,
-    /// 存疑.
-    Doubtful,
-}
+pub use domain::interview_task::InterviewOutcome;
 
 /// Task changes over WebSocket.
 #[derive(Default)]

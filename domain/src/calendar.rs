@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// What the calendar says of a day, against the weekend rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum CalendarDayKind {
     /// 法定节假日: no work, even on a weekday.
     Holiday,

@@ -47,31 +47,17 @@ impl EventContract {
     }
 }
 
-/// Every event type of every aggregate, in the order the aggregates are listed.
-pub fn event_contracts() -> Vec<EventContract> {
-    use crate::*;
-    [
-        of::<interview_task::InterviewTaskEvent>(interview_task::AGGREGATE_TYPE, &["Session"]),
-        of::<qc_case::QcCaseEvent>(qc_case::AGGREGATE_TYPE, &[]),
-        of::<seat::SeatEvent>(seat::AGGREGATE_TYPE, &[]),
-        of::<customer_agenda::AgendaEvent>(customer_agenda::AGGREGATE_TYPE, &[]),
-        of::<loan_application::LoanEvent>(loan_application::AGGREGATE_TYPE, &[]),
-        of::<channel::ChannelEvent>(channel::AGGREGATE_TYPE, &[]),
-        of::<inbound_call::InboundCallEvent>(inbound_call::AGGREGATE_TYPE, &[]),
-        of::<inbound_call::dispatch::DispatchRuleEvent>(
-            inbound_call::dispatch::RULE_AGGREGATE_TYPE,
-            &[],
-        ),
-        of::<partner_order::PartnerOrderEvent>(partner_order::AGGREGATE_TYPE, &[]),
-        of::<callback::CallbackEvent>(callback::AGGREGATE_TYPE, &[]),
-        of::<account::AccountEvent>(account::AGGREGATE_TYPE, &[]),
-        of::<work_order::WorkOrderEvent>(work_order::AGGREGATE_TYPE, &[]),
-        of::<script_catalog::ScriptEvent>(script_catalog::AGGREGATE_TYPE, &[]),
-        of::<media_asset::MediaEvent>(media_asset::AGGREGATE_TYPE, &[]),
-        of::<seat_group::SeatGroupEvent>(seat_group::AGGREGATE_TYPE, &[]),
-    ]
-    .concat()
+macro_rules! contracts_of_every_aggregate {
+    ($($name:path => $aggregate:ty, $event:ty, [$($nested:literal),*];)*) => {
+        /// Every event type of every aggregate, in the order of
+        /// [`for_each_aggregate!`](crate::for_each_aggregate).
+        pub fn event_contracts() -> Vec<EventContract> {
+            [$(of::<$event>($name, &[$($nested),*])),*].concat()
+        }
+    };
 }
+
+crate::for_each_aggregate!(contracts_of_every_aggregate);
 
 /// The contract of `event_type` on `aggregate_type`'s topic, if it has one.
 pub fn contract_of(aggregate_type: &str, event_type: &str) -> Option<EventContract> {

@@ -3,6 +3,7 @@
 //! [`services::DomainServices`], so every aggregate is deterministic and replayable.
 
 pub mod account;
+pub mod aggregates;
 pub mod calendar;
 pub mod callback;
 pub mod channel;

@@ -143,6 +143,7 @@ fn amortize(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum RepaymentMethod {
     /// 等额本息: a level installment.
     #[default]
@@ -239,6 +240,7 @@ pub fn repayment_plan(
 /// What a partial prepayment changes (003 提前还款: 部分提前还款).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum PrepaymentChoice {
     /// Keep the installment; the loan ends earlier (缩短期限).
     ShorterTerm,

@@ -424,6 +424,28 @@ impl CallQueue {
         Ok(rows.into_iter().map(|(seat,)| seat).collect())
     }
 
+    /// [`Self::seats_called_for`] of many records in one query: `(record, seat)` pairs.
+    pub async fn seats_called_for_many(
+        pool: &AnyPool,
+        record_ids: &[String],
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        if record_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=record_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT DISTINCT task_id, seat_no FROM inbound_calls
+              WHERE task_id IN ({}) AND seat_no IS NOT NULL
+                AND status IN ('DISPATCHED', 'ANSWERED', 'ENDED')",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as(&sql);
+        for id in record_ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(pool).await
+    }
+
     /// The seats a call for `record_id` is ringing at or answered by now.
     pub async fn seats_serving(
         pool: &AnyPool,

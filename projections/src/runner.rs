@@ -303,7 +303,7 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         self.checkpoint().await?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE projection_checkpoints SET tx_id = 0, global_position = 0, events_applied = 0, updated_at = $1
+            "UPDATE worker_checkpoints SET tx_id = 0, global_position = 0, events_applied = 0, updated_at = $1
               WHERE name = $2",
         )
         .bind(now_text())

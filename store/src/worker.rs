@@ -310,7 +310,7 @@ where
 pub const CHECKPOINT_TRAIL: Duration = Duration::from_secs(1);
 
 /// A consumer's place in the log. The durable checkpoint (a row of
-/// `projection_checkpoints`) moves in the transaction of the rows a batch
+/// `worker_checkpoints`) moves in the transaction of the rows a batch
 /// wrote; over events that needed nothing it moves in memory only and is
 /// written once it has trailed for [`CHECKPOINT_TRAIL`] or at shutdown. After
 /// a crash those events are read again, and again need nothing.
@@ -447,7 +447,7 @@ pub async fn load_checkpoint(
     name: &str,
 ) -> Result<(LogPosition, i64), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO projection_checkpoints (name, tx_id, global_position, events_applied, updated_at)
+        "INSERT INTO worker_checkpoints (name, tx_id, global_position, events_applied, updated_at)
          VALUES ($1, 0, 0, 0, $2) ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
@@ -455,7 +455,7 @@ pub async fn load_checkpoint(
     .execute(pool)
     .await?;
     let (tx_id, position, applied): (i64, i64, i64) = sqlx::query_as(
-        "SELECT tx_id, global_position, events_applied FROM projection_checkpoints WHERE name = $1",
+        "SELECT tx_id, global_position, events_applied FROM worker_checkpoints WHERE name = $1",
     )
     .bind(name)
     .fetch_one(pool)
@@ -473,7 +473,7 @@ pub async fn advance_checkpoint(
     events_applied: i64,
 ) -> Result<(), WorkerError> {
     let moved = sqlx::query(
-        "UPDATE projection_checkpoints
+        "UPDATE worker_checkpoints
             SET tx_id = $1, global_position = $2, events_applied = $3, updated_at = $4
           WHERE name = $5 AND tx_id = $6 AND global_position = $7",
     )

@@ -251,7 +251,7 @@ async fn three_instances_share_the_work_and_survive_the_loss_of_leaders() {
     crate::support::assert_projections_equal_a_rebuild(&db.url);
 
     let intervals = leadership_intervals(&instances, stopped_at);
-    for worker in ["task_board", "kafka_relay", "scheduling_process", "timers"] {
+    for worker in ["task_board", "kafka_relay", "scheduling_flow", "timers"] {
         let runs = intervals
             .get(worker)
             .unwrap_or_else(|| panic!("{worker} never ran"));

@@ -684,13 +684,13 @@ async fn the_loan_flow_is_idempotent_under_redelivery() {
         .unwrap();
     // Back to the start of the log: the flow sees every event again.
     sqlx::query(
-        "UPDATE projection_checkpoints SET tx_id = 0, global_position = 0 WHERE name = 'loan_flow_process'",
+        "UPDATE worker_checkpoints SET tx_id = 0, global_position = 0 WHERE name = 'loan_flow'",
     )
     .execute(engine.database.read_models())
     .await
     .unwrap();
     let redelivered = engine
-        .consumer("loan_flow_process")
+        .consumer("loan_flow")
         .unwrap()
         .worker
         .catch_up()

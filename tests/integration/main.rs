@@ -24,6 +24,7 @@ mod idempotency;
 mod interview_room;
 mod kafka;
 mod languages;
+mod loaders;
 mod loan_back_office;
 mod loan_notices;
 mod loan_servicing;

@@ -31,7 +31,7 @@ async fn health_readiness_and_metrics_report_the_projection() {
         ),
         "{text}"
     );
-    assert!(text.contains("facesign_projection_lag_events{projection=\"task_board\"} 0"));
+    assert!(text.contains("facesign_worker_lag_events{worker=\"task_board\"} 0"));
     assert!(text.contains("# TYPE facesign_commands_total counter"));
     // Issue 23 item 2: latency distributions, not only counts.
     for series in [

@@ -96,7 +96,7 @@ async fn a_poison_event_is_parked_and_the_workers_go_on(backend: Backend) {
     let position = board["position"].as_str().unwrap().to_string();
     // The scheduling flow decodes every task event too, and parks it alike.
     assert!(
-        parked.iter().any(|p| p["worker"] == "scheduling_process"),
+        parked.iter().any(|p| p["worker"] == "scheduling_flow"),
         "{parked:?}"
     );
 

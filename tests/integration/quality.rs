@@ -271,7 +271,7 @@ async fn a_doubtful_interview_is_rejected_by_qc_with_two_reasons(backend: Backen
             .any(|a| a["aggregateType"] == "interview-task"
                 && a["aggregateId"] == id.as_str()
                 && a["eventType"] == "QcRejected"
-                && a["actorId"] == "quality-control"
+                && a["actorId"] == "quality_flow"
                 && a["onBehalfOfId"] == "R1"),
         "what R1 did includes the task's rejection: {reviewer_did:?}"
     );

@@ -81,7 +81,6 @@ fn outcome<E: domain::error::DomainError>(
 /// Runs one flow over the log.
 pub struct FlowRunner<F> {
     flow: Arc<F>,
-    actor: &'static str,
     bus: Arc<CommandBus>,
     pool: AnyPool,
     log: GlobalLog,
@@ -110,12 +109,12 @@ pub struct FlowParts {
 }
 
 impl<F: Flow> FlowRunner<F> {
-    /// A runner of `flow`, whose commands name `actor` (e.g. `scheduler`).
-    pub fn new(flow: F, actor: &'static str, parts: FlowParts) -> Self {
+    /// A runner of `flow`; its commands name the flow (e.g. `scheduling_flow`)
+    /// as their actor, as its checkpoint, lock and metrics do.
+    pub fn new(flow: F, parts: FlowParts) -> Self {
         let cursor = Cursor::new(flow.name());
         Self {
             flow: Arc::new(flow),
-            actor,
             bus: parts.bus,
             pool: parts.pool,
             log: parts.log,
@@ -255,7 +254,7 @@ impl<F: Flow> FlowRunner<F> {
         if effects.is_empty() {
             return Ok(false);
         }
-        let context = caused_by(stored, self.actor);
+        let context = caused_by(stored, self.flow.name());
         let mut history = History::default();
         // The commands it sends continue the trace of the event they answer.
         let span = tracing::info_span!(

@@ -39,12 +39,12 @@ pub(crate) fn caller<'a>(ctx: &Context<'a>) -> Result<Caller<'a>, ApiError> {
 }
 
 /// Seats a call for `record_id` reached, when the caller is a seat (the only
-/// role whose rule looks at them).
+/// role whose rule looks at them); batched over the rows of a list.
 async fn called_seats(ctx: &Context<'_>, record_id: &str) -> Result<Vec<String>, ApiError> {
     if caller(ctx)?.role != Role::Seat {
         return Ok(Vec::new());
     }
-    Ok(CallQueue::seats_called_for(state(ctx).database.read_models(), record_id).await?)
+    crate::loaders::seats_called_for(ctx, record_id).await
 }
 
 /// The guard a task command runs under: the caller must reach the task as
@@ -252,12 +252,7 @@ pub(crate) async fn task_actions(
     if open.is_empty() {
         return Ok(open);
     }
-    let seats = if caller.role == Role::Seat {
-        CallQueue::seats_called_for(state(ctx).database.read_models(), &row.task_id).await?
-    } else {
-        Vec::new()
-    };
-    let facts = TaskFacts::of_row(row, seats);
+    let facts = TaskFacts::of_row(row, called_seats(ctx, &row.task_id).await?);
     if ownership::task(caller, &facts, Intent::Act).is_err() {
         return Ok(Vec::new());
     }

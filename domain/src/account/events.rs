@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::AccountProfile;
 
 /// Facts of an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum AccountEvent {
     /// Created (active). Tokens issued before `at` do not count for it.
     AccountCreated {
@@ -33,15 +35,7 @@ pub enum AccountEvent {
 
 impl DomainEvent for AccountEvent {
     fn event_type(&self) -> String {
-        match self {
-            AccountEvent::AccountCreated { .. } => "AccountCreated",
-            AccountEvent::AccountEdited(_) => "AccountEdited",
-            AccountEvent::AccountDisabled => "AccountDisabled",
-            AccountEvent::AccountEnabled => "AccountEnabled",
-            AccountEvent::AccountDeleted => "AccountDeleted",
-            AccountEvent::AccountKicked { .. } => "AccountKicked",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

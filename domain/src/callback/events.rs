@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::CallbackRequest;
 
 /// Facts of a callback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum CallbackEvent {
     /// Scheduled; the first attempt is due at once.
     CallbackScheduled {
@@ -43,14 +45,7 @@ pub enum CallbackEvent {
 
 impl DomainEvent for CallbackEvent {
     fn event_type(&self) -> String {
-        match self {
-            CallbackEvent::CallbackScheduled { .. } => "CallbackScheduled",
-            CallbackEvent::CallbackAttemptFailed { .. } => "CallbackAttemptFailed",
-            CallbackEvent::CallbackDelivered { .. } => "CallbackDelivered",
-            CallbackEvent::CallbackFailed { .. } => "CallbackFailed",
-            CallbackEvent::CallbackRetried => "CallbackRetried",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

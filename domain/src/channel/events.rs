@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::ChannelSettings;
 
 /// Facts recorded about a `Channel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum ChannelEvent {
     /// Created, disabled.
     ChannelCreated(ChannelSettings),
@@ -22,14 +24,7 @@ pub enum ChannelEvent {
 
 impl DomainEvent for ChannelEvent {
     fn event_type(&self) -> String {
-        match self {
-            ChannelEvent::ChannelCreated(_) => "ChannelCreated",
-            ChannelEvent::ChannelEdited(_) => "ChannelEdited",
-            ChannelEvent::ChannelEnabled => "ChannelEnabled",
-            ChannelEvent::ChannelDisabled => "ChannelDisabled",
-            ChannelEvent::ChannelDeleted => "ChannelDeleted",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::schedule::Booking;
 
 /// Facts recorded about a person's agenda.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum AgendaEvent {
     /// The person is expected at this slot.
     AppointmentBooked(Booking),
@@ -16,11 +18,7 @@ pub enum AgendaEvent {
 
 impl DomainEvent for AgendaEvent {
     fn event_type(&self) -> String {
-        match self {
-            AgendaEvent::AppointmentBooked(_) => "AppointmentBooked",
-            AgendaEvent::AppointmentReleased(_) => "AppointmentReleased",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

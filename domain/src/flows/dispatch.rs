@@ -203,7 +203,7 @@ fn plan(queue: &QueueSnapshot, history: &History, ring_attempts: u32) -> Vec<Eff
 
 impl Flow for DispatchFlow {
     fn name(&self) -> &'static str {
-        "operations_process"
+        "dispatch_flow"
     }
 
     fn needs(&self, event: &FlowEvent) -> Vec<Need> {

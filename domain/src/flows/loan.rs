@@ -126,7 +126,7 @@ fn concerns_loan(event: &InterviewTaskEvent) -> bool {
 
 impl Flow for LoanFlow {
     fn name(&self) -> &'static str {
-        "loan_flow_process"
+        "loan_flow"
     }
 
     fn needs(&self, event: &FlowEvent) -> Vec<Need> {

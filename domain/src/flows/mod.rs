@@ -287,7 +287,8 @@ pub struct History {
 
 /// A process manager as a pure decision.
 pub trait Flow: Send + Sync + 'static {
-    /// Stable name, also the name of its checkpoint row.
+    /// Its one name — its module's with `_flow` (`scheduling_flow`) — for its
+    /// checkpoint row, worker lock, actor and metrics label.
     fn name(&self) -> &'static str;
 
     /// What must be read before reacting to `event`.
@@ -352,5 +353,41 @@ pub(crate) mod testing {
             aggregate.apply(event);
         }
         aggregate
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::Flow;
+
+    /// The module a type is defined in (`scheduling` for `flows::scheduling::SchedulingFlow`).
+    fn module_of<T>() -> &'static str {
+        std::any::type_name::<T>()
+            .rsplit("::")
+            .nth(1)
+            .expect("a module path")
+    }
+
+    fn named_after_its_module<F: Flow>(flow: F) {
+        assert_eq!(flow.name(), format!("{}_flow", module_of::<F>()));
+    }
+
+    /// Issue 33 item 5: one name per flow — its module's, with `_flow` — for
+    /// its checkpoint, lock, actor and metrics.
+    #[test]
+    fn each_flow_is_named_after_its_module() {
+        named_after_its_module(super::scheduling::SchedulingFlow {
+            reminder_lead: chrono::Duration::minutes(30),
+        });
+        named_after_its_module(super::quality::QualityFlow);
+        named_after_its_module(super::loan::LoanFlow);
+        named_after_its_module(super::dispatch::DispatchFlow::new(
+            crate::services::OperationsPolicy::default(),
+        ));
+        named_after_its_module(super::partner::PartnerFlow {
+            callback_urls: Default::default(),
+            max_attempts: 3,
+            account_check_after: chrono::Duration::hours(1),
+        });
     }
 }

@@ -164,7 +164,7 @@ impl PartnerFlow {
 
 impl Flow for PartnerFlow {
     fn name(&self) -> &'static str {
-        "partner_process"
+        "partner_flow"
     }
 
     fn needs(&self, event: &FlowEvent) -> Vec<Need> {

@@ -29,7 +29,7 @@ fn origin(event: &FlowEvent) -> Option<QcOrigin> {
 
 impl Flow for QualityFlow {
     fn name(&self) -> &'static str {
-        "quality_process"
+        "quality_flow"
     }
 
     fn needs(&self, event: &FlowEvent) -> Vec<Need> {

@@ -88,7 +88,7 @@ pub fn notice_texts(
 
 impl Flow for SchedulingFlow {
     fn name(&self) -> &'static str {
-        "scheduling_process"
+        "scheduling_flow"
     }
 
     fn needs(&self, event: &FlowEvent) -> Vec<Need> {

@@ -42,6 +42,7 @@ pub enum DispatchReason {
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum IdleSeatRule {
     /// 随机分配 (001: 若未设置分案规则，则默认随机分配规则).
     #[default]

@@ -26,7 +26,9 @@ pub struct QueuedCall {
 }
 
 /// Facts recorded about an `InboundCall`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum InboundCallEvent {
     /// The channel refused the call; the customer saw `message`.
     CallRefused {
@@ -84,17 +86,7 @@ pub enum InboundCallEvent {
 
 impl DomainEvent for InboundCallEvent {
     fn event_type(&self) -> String {
-        match self {
-            InboundCallEvent::CallRefused { .. } => "CallRefused",
-            InboundCallEvent::CallQueued(_) => "CallQueued",
-            InboundCallEvent::CallDispatched { .. } => "CallDispatched",
-            InboundCallEvent::CallTransferred { .. } => "CallTransferred",
-            InboundCallEvent::CallOfferUnanswered { .. } => "CallOfferUnanswered",
-            InboundCallEvent::CallAnswered { .. } => "CallAnswered",
-            InboundCallEvent::CallEnded { .. } => "CallEnded",
-            InboundCallEvent::CallCancelled { .. } => "CallCancelled",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

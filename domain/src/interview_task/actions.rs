@@ -9,6 +9,7 @@ use super::aggregate::TaskStatus;
 /// A step a person can take on a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum TaskAction {
     /// 面谈预约: book the first appointment.
     BookAppointment,

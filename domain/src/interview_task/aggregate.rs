@@ -22,6 +22,7 @@ use crate::services::DomainServices;
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum TaskKind {
     /// 永续贷视频面谈 (001): the seat verifies identity and witnesses on video.
     #[default]
@@ -37,6 +38,7 @@ pub enum TaskKind {
 /// A sub-task of the interview (000: 现调上传 / 客户核身 / 视频见证 / 信息录入).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum TaskStep {
     /// 现调上传: field investigation with location, information and photos.
     FieldInvestigation,
@@ -66,6 +68,7 @@ impl TaskKind {
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum TaskStatus {
     /// 待面谈 / 待处理.
     #[default]
@@ -139,6 +142,7 @@ impl TaskStatus {
 /// 已面谈（待提交面签）、已面谈（面谈拒绝）"3 个状态), beside the engine's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum CreditTaskStatus {
     /// 待面谈: 视频面谈未完成 — also while in session, 存疑 (「"存疑类"任务状态保持为
     /// "待面谈"」) and expired (若任务过期（状态=待面谈）).

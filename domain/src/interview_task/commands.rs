@@ -78,6 +78,7 @@ pub enum InterviewTaskCommand {
 /// The verdict of a quality-control case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum QcVerdict {
     /// 质检通过: 已面谈（待提交面签）.
     Pass,
@@ -165,6 +166,7 @@ pub struct RequestAppointment {
 /// The seat's conclusion of an interview.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum InterviewOutcome {
     /// 通过.
     Pass,

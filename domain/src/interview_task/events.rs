@@ -8,7 +8,9 @@ use crate::error::ErrorCode;
 use crate::schedule::Slot;
 
 /// Facts recorded about an `InterviewTask`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum InterviewTaskEvent {
     /// The task was opened (status PENDING / 待面谈).
     InterviewTaskCreated(InterviewTaskCreated),
@@ -211,19 +213,8 @@ pub struct AppointmentRefused {
 impl DomainEvent for InterviewTaskEvent {
     fn event_type(&self) -> String {
         match self {
-            InterviewTaskEvent::InterviewTaskCreated(_) => "InterviewTaskCreated",
-            InterviewTaskEvent::InterviewTaskCancelled(_) => "InterviewTaskCancelled",
-            InterviewTaskEvent::AppointmentRequested(_) => "AppointmentRequested",
-            InterviewTaskEvent::AppointmentConfirmed(_) => "AppointmentConfirmed",
-            InterviewTaskEvent::AppointmentRefused(_) => "AppointmentRefused",
-            InterviewTaskEvent::AppointmentExpired { .. } => "AppointmentExpired",
-            InterviewTaskEvent::InterviewStarted { .. } => "InterviewStarted",
-            InterviewTaskEvent::InterviewPutBack { .. } => "InterviewPutBack",
-            InterviewTaskEvent::InterviewConcluded { .. } => "InterviewConcluded",
             InterviewTaskEvent::Session(event) => event.event_type(),
-            InterviewTaskEvent::QcPassed { .. } => "QcPassed",
-            InterviewTaskEvent::InterviewTaskSuperseded { .. } => "InterviewTaskSuperseded",
-            InterviewTaskEvent::QcRejected { .. } => "QcRejected",
+            other => other.into(),
         }
         .to_string()
     }

@@ -23,6 +23,7 @@ use super::InterviewTaskError;
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum ParticipantRole {
     /// 主借人: the main borrower; exactly one per task.
     Borrower,
@@ -54,6 +55,7 @@ impl ParticipantRole {
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum IdType {
     /// 居民身份证: 18 characters with a GB 11643 check digit.
     #[default]
@@ -65,6 +67,7 @@ pub enum IdType {
 /// 婚姻状况 (001 2.3.1 客户基本信息).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum MaritalStatus {
     /// 未婚.
     Unmarried,

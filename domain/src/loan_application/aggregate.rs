@@ -10,6 +10,7 @@ use super::ledger::{Ledger, LoanTerms, OpenPrepayment};
 use super::terms::{ContractTerms, CreditOffer, LoanDocument, VerificationPurpose, CURRENCY};
 use crate::interview_task::{merge_participants, Participant, TaskKind};
 use crate::services::DomainServices;
+use checks::{amount_in_fen, term, text, valid_email};
 
 /// A node of the 永续贷 pipeline (001 2.7.1), in order.
 #[derive(
@@ -26,6 +27,8 @@ use crate::services::DomainServices;
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
+#[cfg_attr(feature = "graphql", graphql(name = "LoanNode"))]
 pub enum Node {
     /// 提交申请.
     Submitted,
@@ -62,6 +65,8 @@ pub enum Node {
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
+#[cfg_attr(feature = "graphql", graphql(name = "LoanProduct"))]
 pub enum Product {
     /// 永续贷 (001): the eight-node pipeline with an interview.
     #[default]
@@ -77,6 +82,7 @@ pub enum Product {
 /// 集团ERP验证 result (003).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum WhitelistResult {
     /// The employer is on the 秒贷 whitelist: online flow, amount routing.
     Miaodai,
@@ -89,6 +95,7 @@ pub enum WhitelistResult {
 /// Who approves (003: 30万以内秒批秒贷, 30万以上…转为线下客户经理审批).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum ApprovalRoute {
     /// Online auto-approval by the credit system.
     Automatic,
@@ -245,210 +252,6 @@ impl LoanApplication {
     pub fn product_channel_manager(&self) -> (&str, &str, &str) {
         (&self.product_code, &self.channel_code, &self.manager_id)
     }
-}
-
-impl LoanApplication {
-    fn require(&self, product: Product) -> Result<(), LoanError> {
-        if self.product == product {
-            Ok(())
-        } else {
-            Err(LoanError::WrongProduct {
-                product: self.product,
-            })
-        }
-    }
-
-    /// 003 §二(一): 如果期望额度大于30万元，则后续签约流程以及放款流程转成线下 —
-    /// a manually approved loan is signed and paid out offline.
-    fn online(&self) -> Result<(), LoanError> {
-        if self.route == Some(ApprovalRoute::Manual) {
-            Err(LoanError::OfflineRoute)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// The credit system's offer, while the contract is not yet signed.
-    fn unsigned_offer(&self) -> Result<&CreditOffer, LoanError> {
-        if self.contract_signed {
-            return Err(LoanError::AlreadySigned);
-        }
-        self.offer
-            .as_ref()
-            .ok_or(LoanError::StepMissing("the credit system's offer"))
-    }
-
-    /// 003 §二(二), §二(四): the texts the customer accepts, each in order.
-    fn accept_document(
-        &self,
-        document: LoanDocument,
-        version: &str,
-    ) -> Result<LoanEvent, LoanError> {
-        let version = version.trim();
-        if version.is_empty() || version.chars().count() > 40 {
-            return Err(LoanError::Invalid(
-                "version must be 1 to 40 characters".into(),
-            ));
-        }
-        let purpose = match document {
-            LoanDocument::EmployeeInfoQuery => {
-                self.at(Node::Applying)?;
-                None
-            }
-            // 003 §二(二): 签署完《个人员工信息查询授权书》…再签署《个人信用报告查询授权书》.
-            LoanDocument::CreditReportQuery => {
-                self.at(Node::Applying)?;
-                if !self.accepted.contains(&LoanDocument::EmployeeInfoQuery) {
-                    return Err(LoanError::StepMissing(
-                        LoanDocument::EmployeeInfoQuery.title_zh(),
-                    ));
-                }
-                None
-            }
-            // Online only: above the limit it is signed offline (003 §二(四)).
-            LoanDocument::LoanPurposeDeclaration => {
-                self.at(Node::AwaitingDisbursement)?;
-                self.online()?;
-                self.unsigned_offer()?;
-                let Some(contract) = &self.contract else {
-                    return Err(LoanError::StepMissing("the amount chosen after approval"));
-                };
-                Some(contract.purpose.clone())
-            }
-        };
-        Ok(LoanEvent::LoanDocumentAccepted {
-            document,
-            version: version.to_string(),
-            purpose,
-        })
-    }
-
-    /// 003 §二(四): 客户需要根据个贷给出的额度，输入自己期望贷款的额度，该额度小于等于
-    /// 授信审批额度; above the online limit a manager approves and the rest is
-    /// offline. `None` when it is the choice already made.
-    fn choose_amount(
-        &self,
-        amount: Decimal,
-        term_months: Option<u32>,
-        services: &DomainServices,
-    ) -> Result<Option<LoanEvent>, LoanError> {
-        let offer = self.unsigned_offer()?;
-        let amount = amount_in_fen(amount, "amount")?;
-        if amount > offer.credit_limit {
-            return Err(LoanError::AboveCreditLimit {
-                amount,
-                limit: offer.credit_limit,
-            });
-        }
-        let allowed = &offer.allowed_term_months;
-        let term_months = match term_months.or(self.term_months) {
-            Some(t) if allowed.contains(&t) => t,
-            None | Some(_) if allowed.len() == 1 && term_months.is_none() => allowed[0],
-            _ => {
-                let listed: Vec<String> = allowed.iter().map(u32::to_string).collect();
-                return Err(LoanError::Invalid(format!(
-                    "termMonths must be one the bank allows: {}",
-                    listed.join(", ")
-                )));
-            }
-        };
-        if amount > services.loans.auto_approval_limit {
-            return Ok(Some(LoanEvent::LoanAmountChosen {
-                amount,
-                term_months,
-                route: ApprovalRoute::Manual,
-                terms: None,
-            }));
-        }
-        let terms = ContractTerms {
-            version: self.contract.as_ref().map_or(1, |c| c.version + 1),
-            amount,
-            currency: CURRENCY.to_string(),
-            term_months,
-            annual_rate: self.signing_rate.unwrap_or(offer.annual_rate),
-            purpose: self.purpose.clone().unwrap_or_default(),
-            method: offer.method,
-            penalty_annual_rate: services.loans.penalty_annual_rate,
-        };
-        if let Some(current) = &self.contract {
-            let unchanged = ContractTerms {
-                version: current.version,
-                ..terms.clone()
-            };
-            if unchanged == *current {
-                return Ok(None);
-            }
-        }
-        Ok(Some(LoanEvent::LoanAmountChosen {
-            amount,
-            term_months,
-            route: ApprovalRoute::Automatic,
-            terms: Some(terms),
-        }))
-    }
-
-    fn at(&self, node: Node) -> Result<(), LoanError> {
-        let current = self.node.unwrap_or(Node::Submitted);
-        if current == node {
-            Ok(())
-        } else {
-            Err(LoanError::InvalidTransition {
-                from: current,
-                to: node,
-            })
-        }
-    }
-}
-
-/// An amount in CNY: positive, in fen.
-fn amount_in_fen(amount: Decimal, field: &str) -> Result<Decimal, LoanError> {
-    if amount <= Decimal::ZERO || amount.round_dp(2) != amount {
-        return Err(LoanError::Invalid(format!(
-            "{field} must be positive, in fen"
-        )));
-    }
-    Ok(amount)
-}
-
-/// 003 合同下载: 如客户输入接收电子合同的邮箱地址不符合正确的格式要求，系统则提示
-/// "请输入正确的电子邮箱" — one `@`, a local part, a dotted domain, no spaces.
-fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    email.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
-        && domain.contains('.')
-        && domain.split('.').all(label_ok)
-}
-
-/// A term in months: 1 to 360.
-fn term(months: u32) -> Result<u32, LoanError> {
-    if !(1..=360).contains(&months) {
-        return Err(LoanError::Invalid("termMonths must be 1 to 360".into()));
-    }
-    Ok(months)
-}
-
-/// A free-text field, trimmed: 1 to 500 characters.
-fn text(value: &str, field: &str) -> Result<String, LoanError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 500 {
-        return Err(LoanError::Invalid(format!(
-            "{field} must be 1 to 500 characters"
-        )));
-    }
-    Ok(value.to_string())
 }
 
 impl Aggregate for LoanApplication {
@@ -965,234 +768,12 @@ impl Aggregate for LoanApplication {
     }
 
     fn apply(&mut self, event: LoanEvent) {
-        OpenPrepayment::apply(&mut self.prepayment, &event);
-        match event {
-            LoanEvent::LoanSubmitted {
-                product,
-                amount,
-                contract_no,
-                task_kind,
-                participants,
-                product_code,
-                channel_code,
-                manager_id,
-                property_location,
-                term_months,
-                purpose,
-                ..
-            } => {
-                self.term_months = term_months;
-                self.purpose = purpose;
-                self.property_location = property_location;
-                self.product_code = product_code;
-                self.channel_code = channel_code;
-                self.manager_id = manager_id;
-                self.submitted = true;
-                self.contract_no = contract_no;
-                self.task_kind = task_kind;
-                self.participants = participants;
-                self.product = product;
-                self.amount = amount.unwrap_or_default();
-                self.node = Some(match product {
-                    Product::Yongxu => Node::Submitted,
-                    Product::RongxinMiaodai => Node::Applying,
-                    Product::Partner => Node::Disbursing,
-                });
-            }
-            LoanEvent::LoanAdvanced { to, .. } => self.node = Some(to),
-            LoanEvent::LoanRolledBack { to, .. } => {
-                self.node = Some(to);
-                if to <= Node::Interview {
-                    self.interview_passed = false;
-                }
-            }
-            LoanEvent::InterviewTaskAttached { task_id } => {
-                self.interview_task = Some(task_id);
-                self.interview_passed = false;
-            }
-            LoanEvent::InterviewPassed { .. } => self.interview_passed = true,
-            LoanEvent::WhitelistChecked { result } => self.whitelist = Some(result),
-            LoanEvent::LoanInfoReviewed { review_id, .. } => {
-                self.seat_reviews.insert(review_id);
-            }
-            LoanEvent::FaceChecked {
-                passed,
-                day,
-                failures_today,
-            } => {
-                self.face_check_passed |= passed;
-                self.face_failures = (day, failures_today);
-            }
-            LoanEvent::ApprovalRequested { route, amount, .. } => {
-                // A 1.0 online request named the amount; a 1.1 one chooses it later.
-                self.amount = amount.unwrap_or_default();
-                self.route = Some(route);
-                self.verified_for_submission = false; // each submission is checked anew
-                self.node = Some(Node::Approving);
-            }
-            LoanEvent::LoanApproved { offer, .. } => {
-                if offer.is_some() {
-                    self.offer = offer;
-                }
-                self.node = Some(Node::AwaitingDisbursement);
-            }
-            LoanEvent::LoanDeclined { .. } => self.node = Some(Node::Declined),
-            LoanEvent::LoanResubmitted {
-                amount,
-                term_months,
-                purpose,
-            } => {
-                self.amount = amount.unwrap_or_default();
-                self.term_months = term_months.or(self.term_months);
-                self.purpose = purpose.or(self.purpose.take());
-                self.route = None;
-                self.offer = None;
-                self.contract = None;
-                self.signing_rate = None;
-                self.declared_purpose = None;
-                self.node = Some(Node::Applying);
-            }
-            LoanEvent::LoanDocumentAccepted {
-                document, purpose, ..
-            } => {
-                if document == LoanDocument::LoanPurposeDeclaration {
-                    self.declared_purpose = purpose;
-                }
-                self.accepted.insert(document);
-            }
-            LoanEvent::CustomerVerified { purpose, passed } => match purpose {
-                VerificationPurpose::Submission => self.verified_for_submission = passed,
-                VerificationPurpose::ContractDownload => self.verified_for_download = passed,
-            },
-            LoanEvent::ContractDownloadRequested { request_id, .. } => {
-                self.verified_for_download = false; // each request is checked anew
-                self.download_requests.insert(request_id, false);
-            }
-            LoanEvent::ContractDelivered { request_id }
-            | LoanEvent::ContractDeliveryFailed { request_id, .. } => {
-                self.download_requests.insert(request_id, true);
-            }
-            LoanEvent::LoanAmountChosen {
-                amount,
-                term_months,
-                route,
-                terms,
-            } => {
-                self.amount = amount;
-                self.term_months = Some(term_months);
-                self.route = Some(route);
-                if route == ApprovalRoute::Manual {
-                    self.node = Some(Node::Approving);
-                }
-                self.contract = terms;
-            }
-            LoanEvent::SigningRateSet { annual_rate, terms } => {
-                self.signing_rate = Some(annual_rate);
-                if terms.is_some() {
-                    self.contract = terms;
-                }
-            }
-            LoanEvent::ContractSigned {
-                terms, contract, ..
-            } => {
-                self.contract_signed = true;
-                self.terms = terms;
-                if contract.is_some() {
-                    self.contract = contract;
-                }
-            }
-            LoanEvent::DisbursementRequested {
-                request_id,
-                account,
-                ..
-            } => {
-                self.disbursement_request = Some(request_id);
-                self.account = account;
-                self.node = Some(Node::Disbursing);
-            }
-            LoanEvent::DisbursementFailed {
-                message_id,
-                request_id,
-                ..
-            } => {
-                // The core answered after all: a case it opened is closed.
-                self.manual_cases.remove(&request_id);
-                self.seen_messages.insert(message_id);
-                self.disbursement_request = None;
-                self.node = Some(Node::AwaitingDisbursement);
-            }
-            LoanEvent::LoanDisbursed { disbursement, .. } => {
-                self.node = Some(Node::Disbursed);
-                self.disbursement_request = None;
-                if let Some(d) = disbursement {
-                    self.manual_cases.remove(&d.request_id);
-                    self.seen_messages.insert(d.message_id);
-                    self.ledger = Some(Ledger::open(d.terms, d.value_date, &d.plan));
-                }
-            }
-            LoanEvent::RepaymentReceived { .. } | LoanEvent::PlanRecalculated { .. } => {
-                if let Some(ledger) = self.ledger.as_mut() {
-                    ledger.apply(&event);
-                }
-                if let LoanEvent::RepaymentReceived {
-                    message_id,
-                    repayment_no,
-                    ..
-                } = event
-                {
-                    self.seen_messages.insert(message_id);
-                    if let Some(no) = repayment_no {
-                        self.manual_cases.remove(&no);
-                        self.open_repayments.remove(&no);
-                    }
-                }
-            }
-            LoanEvent::RepaymentRequested { repayment_no, .. } => {
-                self.repayment_nos.insert(repayment_no.clone());
-                self.open_repayments.insert(repayment_no);
-            }
-            LoanEvent::LoanSettled { .. } => self.node = Some(Node::Settled),
-            LoanEvent::AutoDebitFailed {
-                message_id,
-                repayment_no,
-                ..
-            } => {
-                self.seen_messages.insert(message_id);
-                if let Some(no) = repayment_no {
-                    self.manual_cases.remove(&no);
-                    self.open_repayments.remove(&no);
-                }
-            }
-            LoanEvent::InstallmentOverdue { period, .. } => {
-                self.overdue_marked.insert(period);
-            }
-            LoanEvent::RepaymentReminderDue { period, .. } => {
-                self.reminded.insert(period);
-            }
-            LoanEvent::PrepaymentRequested { prepayment_id, .. } => {
-                self.prepayment_ids.insert(prepayment_id);
-            }
-            LoanEvent::PrepaymentDebitNoticeDue { prepayment_id, .. } => {
-                self.noticed_prepayments.insert(prepayment_id);
-            }
-            LoanEvent::ManualCaseOpened {
-                kind, request_id, ..
-            } => {
-                self.manual_cases.insert(request_id, kind);
-            }
-            LoanEvent::ManualCaseResolved {
-                request_id,
-                outcome,
-                ..
-            } => {
-                self.manual_cases.remove(&request_id);
-                self.manual_outcomes.insert(request_id, outcome);
-            }
-            LoanEvent::PrepaymentApproved { .. } | LoanEvent::PrepaymentRefused { .. } => {}
-        }
+        self.evolve(event);
     }
 }
 
+mod checks;
+mod evolve;
 mod manual;
 mod servicing;
 

@@ -12,7 +12,9 @@ use crate::interview_task::{Participant, TaskKind};
 use crate::repayment::{PlannedInstallment, PrepaymentChoice};
 
 /// Facts recorded about a `LoanApplication`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum LoanEvent {
     /// Submitted at 提交申请.
     LoanSubmitted {
@@ -399,45 +401,7 @@ pub struct Disbursement {
 
 impl DomainEvent for LoanEvent {
     fn event_type(&self) -> String {
-        match self {
-            LoanEvent::LoanSubmitted { .. } => "LoanSubmitted",
-            LoanEvent::LoanAdvanced { .. } => "LoanAdvanced",
-            LoanEvent::LoanRolledBack { .. } => "LoanRolledBack",
-            LoanEvent::InterviewTaskAttached { .. } => "InterviewTaskAttached",
-            LoanEvent::InterviewPassed { .. } => "InterviewPassed",
-            LoanEvent::WhitelistChecked { .. } => "WhitelistChecked",
-            LoanEvent::LoanInfoReviewed { .. } => "LoanInfoReviewed",
-            LoanEvent::ContractDownloadRequested { .. } => "ContractDownloadRequested",
-            LoanEvent::ContractDelivered { .. } => "ContractDelivered",
-            LoanEvent::ContractDeliveryFailed { .. } => "ContractDeliveryFailed",
-            LoanEvent::FaceChecked { .. } => "FaceChecked",
-            LoanEvent::ApprovalRequested { .. } => "ApprovalRequested",
-            LoanEvent::LoanApproved { .. } => "LoanApproved",
-            LoanEvent::LoanDeclined { .. } => "LoanDeclined",
-            LoanEvent::LoanResubmitted { .. } => "LoanResubmitted",
-            LoanEvent::ContractSigned { .. } => "ContractSigned",
-            LoanEvent::LoanDocumentAccepted { .. } => "LoanDocumentAccepted",
-            LoanEvent::CustomerVerified { .. } => "CustomerVerified",
-            LoanEvent::LoanAmountChosen { .. } => "LoanAmountChosen",
-            LoanEvent::SigningRateSet { .. } => "SigningRateSet",
-            LoanEvent::LoanDisbursed { .. } => "LoanDisbursed",
-            LoanEvent::DisbursementRequested { .. } => "DisbursementRequested",
-            LoanEvent::DisbursementFailed { .. } => "DisbursementFailed",
-            LoanEvent::RepaymentReceived { .. } => "RepaymentReceived",
-            LoanEvent::PlanRecalculated { .. } => "PlanRecalculated",
-            LoanEvent::LoanSettled { .. } => "LoanSettled",
-            LoanEvent::AutoDebitFailed { .. } => "AutoDebitFailed",
-            LoanEvent::RepaymentRequested { .. } => "RepaymentRequested",
-            LoanEvent::InstallmentOverdue { .. } => "InstallmentOverdue",
-            LoanEvent::RepaymentReminderDue { .. } => "RepaymentReminderDue",
-            LoanEvent::PrepaymentRequested { .. } => "PrepaymentRequested",
-            LoanEvent::PrepaymentApproved { .. } => "PrepaymentApproved",
-            LoanEvent::PrepaymentRefused { .. } => "PrepaymentRefused",
-            LoanEvent::PrepaymentDebitNoticeDue { .. } => "PrepaymentDebitNoticeDue",
-            LoanEvent::ManualCaseOpened { .. } => "ManualCaseOpened",
-            LoanEvent::ManualCaseResolved { .. } => "ManualCaseResolved",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

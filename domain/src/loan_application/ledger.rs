@@ -50,6 +50,7 @@ impl LoanTerms {
 /// Where a received payment came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum RepaymentChannel {
     /// 自动还款: the core debited the repayment account on the due date.
     AutoDebit,
@@ -187,6 +188,7 @@ impl LedgerPeriod {
 /// A period's state (还款计划 状态).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum PeriodState {
     /// 未到期.
     Pending,

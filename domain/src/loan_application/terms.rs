@@ -130,6 +130,7 @@ impl ContractTerms {
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum LoanDocument {
     /// 《个人员工信息查询授权书》 (the ERP query), before submission.
     EmployeeInfoQuery,
@@ -154,6 +155,7 @@ impl LoanDocument {
 /// transaction password for (003 §二(四), §我的贷款 合同下载).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum VerificationPurpose {
     /// 点击"提交"后…短信验证码和交易密码的校验.
     Submission,

@@ -15,6 +15,7 @@ pub const AGGREGATE_TYPE: &str = "media-asset";
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum MediaCategory {
     /// 产品介绍.
     ProductIntro,

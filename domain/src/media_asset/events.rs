@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::MediaSettings;
 
 /// Facts of a clip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum MediaEvent {
     /// Created, disabled.
     MediaCreated(MediaSettings),
@@ -22,14 +24,7 @@ pub enum MediaEvent {
 
 impl DomainEvent for MediaEvent {
     fn event_type(&self) -> String {
-        match self {
-            MediaEvent::MediaCreated(_) => "MediaCreated",
-            MediaEvent::MediaEdited(_) => "MediaEdited",
-            MediaEvent::MediaEnabled => "MediaEnabled",
-            MediaEvent::MediaDisabled => "MediaDisabled",
-            MediaEvent::MediaDeleted => "MediaDeleted",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

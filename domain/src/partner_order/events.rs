@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::{BorrowRequest, OrderDetails};
 
 /// Facts of a `PartnerOrder`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum PartnerOrderEvent {
     /// 0.
     OrderPushed(OrderDetails),
@@ -61,21 +63,7 @@ pub enum PartnerOrderEvent {
 
 impl DomainEvent for PartnerOrderEvent {
     fn event_type(&self) -> String {
-        match self {
-            PartnerOrderEvent::OrderPushed(_) => "OrderPushed",
-            PartnerOrderEvent::OperatorDataPulled => "OperatorDataPulled",
-            PartnerOrderEvent::OrderParsed => "OrderParsed",
-            PartnerOrderEvent::CreditRequested => "CreditRequested",
-            PartnerOrderEvent::CreditApproved { .. } => "CreditApproved",
-            PartnerOrderEvent::CreditRefused { .. } => "CreditRefused",
-            PartnerOrderEvent::BorrowDeferred(_) => "BorrowDeferred",
-            PartnerOrderEvent::AccountOpened => "AccountOpened",
-            PartnerOrderEvent::BorrowConfirmed(_) => "BorrowConfirmed",
-            PartnerOrderEvent::BorrowAuditRejected => "BorrowAuditRejected",
-            PartnerOrderEvent::BorrowDisbursed => "BorrowDisbursed",
-            PartnerOrderEvent::CardBound { .. } => "CardBound",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

@@ -25,6 +25,7 @@ pub enum QcOrigin {
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum RejectReason {
     /// 客户目前无贷款意愿或不配合本行开展上门核验.
     NoLoanIntent,

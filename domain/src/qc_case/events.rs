@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::{QcOrigin, RejectReason};
 
 /// Facts recorded about a `QcCase`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum QcCaseEvent {
     /// The case entered the QC queue.
     QcCaseOpened {
@@ -53,13 +55,7 @@ pub enum QcCaseEvent {
 
 impl DomainEvent for QcCaseEvent {
     fn event_type(&self) -> String {
-        match self {
-            QcCaseEvent::QcCaseOpened { .. } => "QcCaseOpened",
-            QcCaseEvent::QcCaseClaimed { .. } => "QcCaseClaimed",
-            QcCaseEvent::QcCaseReleased { .. } => "QcCaseReleased",
-            QcCaseEvent::QcCaseDecided { .. } => "QcCaseDecided",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

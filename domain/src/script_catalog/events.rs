@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::Script;
 
 /// Facts of the catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum ScriptEvent {
     /// A script was added.
     ScriptAdded {
@@ -36,13 +38,7 @@ pub enum ScriptEvent {
 
 impl DomainEvent for ScriptEvent {
     fn event_type(&self) -> String {
-        match self {
-            ScriptEvent::ScriptAdded { .. } => "ScriptAdded",
-            ScriptEvent::ScriptEdited { .. } => "ScriptEdited",
-            ScriptEvent::ScriptRemoved { .. } => "ScriptRemoved",
-            ScriptEvent::DefaultScriptChosen { .. } => "DefaultScriptChosen",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

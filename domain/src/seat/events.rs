@@ -5,7 +5,9 @@ use uuid::Uuid;
 use crate::schedule::{Slot, WeeklyHours};
 
 /// Facts recorded about a `Seat`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum SeatEvent {
     /// The seat was registered (enabled).
     SeatRegistered {
@@ -71,21 +73,7 @@ pub enum SeatEvent {
 
 impl DomainEvent for SeatEvent {
     fn event_type(&self) -> String {
-        match self {
-            SeatEvent::SeatRegistered { .. } => "SeatRegistered",
-            SeatEvent::WorkingHoursSet { .. } => "WorkingHoursSet",
-            SeatEvent::SeatEnabled => "SeatEnabled",
-            SeatEvent::SeatDisabled => "SeatDisabled",
-            SeatEvent::SeatSignedIn => "SeatSignedIn",
-            SeatEvent::SeatSignedOut => "SeatSignedOut",
-            SeatEvent::PresenceChanged { .. } => "PresenceChanged",
-            SeatEvent::CallOffered { .. } => "CallOffered",
-            SeatEvent::CallTaken { .. } => "CallTaken",
-            SeatEvent::CallOfferWithdrawn { .. } => "CallOfferWithdrawn",
-            SeatEvent::SlotBooked { .. } => "SlotBooked",
-            SeatEvent::SlotReleased { .. } => "SlotReleased",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

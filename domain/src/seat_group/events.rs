@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::SeatGroupSettings;
 
 /// Facts of a group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum SeatGroupEvent {
     /// Created.
     SeatGroupCreated(SeatGroupSettings),
@@ -18,12 +20,7 @@ pub enum SeatGroupEvent {
 
 impl DomainEvent for SeatGroupEvent {
     fn event_type(&self) -> String {
-        match self {
-            SeatGroupEvent::SeatGroupCreated(_) => "SeatGroupCreated",
-            SeatGroupEvent::SeatGroupEdited(_) => "SeatGroupEdited",
-            SeatGroupEvent::SeatGroupDeleted => "SeatGroupDeleted",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::WorkOrderDetails;
 
 /// Facts of a work order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+)]
 pub enum WorkOrderEvent {
     /// Created, 待处理; the guide SMS goes out.
     WorkOrderCreated(WorkOrderDetails),
@@ -35,16 +37,7 @@ pub enum WorkOrderEvent {
 
 impl DomainEvent for WorkOrderEvent {
     fn event_type(&self) -> String {
-        match self {
-            WorkOrderEvent::WorkOrderCreated(_) => "WorkOrderCreated",
-            WorkOrderEvent::WorkOrderEdited(_) => "WorkOrderEdited",
-            WorkOrderEvent::WorkOrderStarted { .. } => "WorkOrderStarted",
-            WorkOrderEvent::WorkOrderCompleted => "WorkOrderCompleted",
-            WorkOrderEvent::WorkOrderCancelled => "WorkOrderCancelled",
-            WorkOrderEvent::GuideSmsRequested { .. } => "GuideSmsRequested",
-            WorkOrderEvent::WorkOrderRemarked { .. } => "WorkOrderRemarked",
-        }
-        .to_string()
+        <&'static str>::from(self).to_string()
     }
 
     fn event_version(&self) -> String {

@@ -976,7 +976,7 @@ async fn relay_on(engine: &Engine, scale: Scale, brokers: &str) -> anyhow::Resul
     .await?;
     if let Some((tx_id, position)) = from {
         sqlx::query(
-            "UPDATE projection_checkpoints SET tx_id = $1, global_position = $2 WHERE name = $3",
+            "UPDATE worker_checkpoints SET tx_id = $1, global_position = $2 WHERE name = $3",
         )
         .bind(tx_id.parse::<i64>()?)
         .bind(position)

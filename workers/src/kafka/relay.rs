@@ -2,7 +2,7 @@
 //! `facesign.<aggregate-type>.v1`, keyed by aggregate id (so one aggregate's
 //! events keep their order in one partition), with the headers `event-id`,
 //! `event-type`, `event-version` and `correlation-id`. The producer is
-//! idempotent; the relay's checkpoint (a row of `projection_checkpoints`)
+//! idempotent; the relay's checkpoint (a row of `worker_checkpoints`)
 //! advances only over the prefix of a batch the broker acknowledged, so a
 //! broker outage or a crash re-sends rather than loses (at least once; the
 //! `event-id` header lets consumers drop repeats).
