@@ -2,7 +2,8 @@
 //! and an operator's retry or skip of each, both in the operation log.
 
 use domain::log::{EventLogReader, LogPosition};
-use store::parked::{self, ParkedError, ParkedEvent, Resolution};
+use projections::ConsumerKind;
+use store::parked::{self, Decision, ParkedError, ParkedEvent, Resolution};
 
 use crate::Engine;
 
@@ -13,9 +14,9 @@ impl Engine {
         Ok(parked::list(self.database.read_models(), all, limit).await?)
     }
 
-    /// Has `worker` apply its parked event at `position` once more; marks it
-    /// retried by `by` when that succeeds. A failure leaves it parked, with
-    /// the new error, and is recorded too.
+    /// Has `worker` apply its parked event at `position` once more and marks
+    /// it retried by `by`. A failure leaves it parked, with the new error,
+    /// and is recorded too.
     pub async fn retry_parked(
         &self,
         worker: &str,
@@ -30,6 +31,13 @@ impl Engine {
             .iter()
             .find(|e| e.name == worker)
             .ok_or_else(|| anyhow::anyhow!("no worker named {worker} runs here"))?;
+        // A flow that reads the queue waits for the read models to reach the
+        // log head: here they are not running, so take their place from their
+        // checkpoints, as an instance that does not lead them does.
+        for model in entries.iter().filter(|e| e.kind == ConsumerKind::ReadModel) {
+            let (checkpoint, applied) = store::worker::load_checkpoint(pool, model.name).await?;
+            model.worker.handle().follow(checkpoint, applied);
+        }
         let before = LogPosition::new(position.tx_id, position.global_position - 1);
         let event = self
             .log
@@ -38,12 +46,22 @@ impl Engine {
             .into_iter()
             .find(|e| e.position == position)
             .ok_or_else(|| anyhow::anyhow!("the log holds no event at {position}"))?;
-        if let Err(e) = entry.worker.apply_parked(&event).await {
+        let decision = Decision {
+            worker,
+            position,
+            resolution: Resolution::Retried,
+            by,
+            note,
+        };
+        if let Err(e) = entry.worker.retry_parked(&event, decision).await {
+            // Somebody else settled it meanwhile: nothing failed.
+            if let Some(not_parked @ ParkedError::NotParked { .. }) = e.downcast_ref() {
+                anyhow::bail!("{not_parked}");
+            }
             let error = format!("{e:#}");
             parked::retry_failed(pool, worker, position, by, &error).await?;
             anyhow::bail!("{worker} still cannot apply the event at {position}: {error}");
         }
-        parked::resolve(pool, worker, position, Resolution::Retried, by, note).await?;
         Ok(())
     }
 
@@ -56,14 +74,13 @@ impl Engine {
         by: &str,
         reason: &str,
     ) -> Result<(), ParkedError> {
-        parked::resolve(
-            self.database.read_models(),
+        let decision = Decision {
             worker,
             position,
-            Resolution::Skipped,
+            resolution: Resolution::Skipped,
             by,
-            reason,
-        )
-        .await
+            note: reason,
+        };
+        parked::resolve(self.database.read_models(), decision).await
     }
 }

@@ -24,15 +24,11 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
     let mut ready = store.is_ok();
     // Parked events do not make an instance unready (its workers go on past
     // them) but an operator must see them (facesign parked).
+    // Unknown (null) when the store cannot say.
     let parked = store::parked::counts(state.database.read_models())
         .await
-        .unwrap_or_default();
-    let parked_by = |name: &str| {
-        parked
-            .iter()
-            .find(|(worker, _)| worker == name)
-            .map_or(0, |(_, n)| *n)
-    };
+        .ok();
+    let parked_by = |name: &str| parked.as_deref().map(|counts| parked_of(counts, name));
     let projections: Vec<_> = state
         .consumers
         .iter()
@@ -60,7 +56,7 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
         "instance": state.leadership.instance(),
         "leading": state.leadership.leading(),
         "projections": projections,
-        "parked": parked.iter().map(|(_, n)| n).sum::<i64>(),
+        "parked": parked.as_ref().map(|counts| counts.iter().map(|(_, n)| n).sum::<i64>()),
     });
     let code = if ready {
         StatusCode::OK
@@ -83,20 +79,19 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
     }
     let parked = store::parked::counts(state.database.read_models())
         .await
-        .unwrap_or_default();
+        .ok();
     for consumer in state.consumers.iter() {
         let handle = &consumer.handle;
         let status = handle.status();
         let labels = store::metrics::labels(&[("worker", handle.name())]);
-        state.metrics.set(
-            "facesign_parked_events",
-            "Events a worker could not apply and parked, not yet retried or skipped.",
-            labels.clone(),
-            parked
-                .iter()
-                .find(|(worker, _)| worker == handle.name())
-                .map_or(0, |(_, n)| *n),
-        );
+        if let Some(counts) = &parked {
+            state.metrics.set(
+                "facesign_parked_events",
+                "Events a worker could not apply and parked, not yet retried or skipped.",
+                labels.clone(),
+                parked_of(counts, handle.name()),
+            );
+        }
         state.metrics.set(
             "facesign_worker_checkpoint_position",
             "Global position each worker has handled up to.",
@@ -128,4 +123,12 @@ pub async fn metrics(State((state, _)): Shared) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+}
+
+/// How many events `worker` has parked, from the per-worker counts.
+fn parked_of(counts: &[(String, i64)], worker: &str) -> i64 {
+    counts
+        .iter()
+        .find(|(name, _)| name == worker)
+        .map_or(0, |(_, n)| *n)
 }

@@ -1,5 +1,6 @@
 //! Batched lookups for fields resolved once per listed row (issue 33 item 3):
-//! a page of 50 tasks asks the read model once, not 50 times. One set of
+//! a page of 50 tasks asks the read model once, not 50 times; a field outside
+//! a list asks at once, without the gathering delay. One set of
 //! loaders per HTTP request, so nothing is shared between callers; every
 //! read-model query made for such a field is counted in
 //! `facesign_read_model_queries_total{query}`.
@@ -7,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_graphql::context::QueryPathSegment;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::Context;
 use projections::CallQueue;
@@ -57,10 +59,26 @@ pub fn for_request(state: &AppState) -> DataLoader<SeatsCalledFor> {
     .delay(GATHER)
 }
 
+/// Whether the field resolves for one row of a list (a segment of its path is
+/// an index): only then is there anything to batch, and worth the gathering.
+fn in_a_list(ctx: &Context<'_>) -> bool {
+    let mut node = ctx.path_node.as_ref();
+    while let Some(current) = node {
+        if matches!(current.segment, QueryPathSegment::Index(_)) {
+            return true;
+        }
+        node = current.parent;
+    }
+    false
+}
+
 /// The seats calls for `task_id` were put through to: batched with the other
-/// rows of the request when it has loaders, else asked on its own.
+/// rows of a list when the request has loaders, else asked on its own.
 pub async fn seats_called_for(ctx: &Context<'_>, task_id: &str) -> Result<Vec<String>, ApiError> {
-    if let Some(loader) = ctx.data_opt::<DataLoader<SeatsCalledFor>>() {
+    let loader = ctx
+        .data_opt::<DataLoader<SeatsCalledFor>>()
+        .filter(|_| in_a_list(ctx));
+    if let Some(loader) = loader {
         return loader
             .load_one(task_id.to_string())
             .await

@@ -179,11 +179,13 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
             loop {
                 match self.apply(&[event], event.position, count).await {
                     Ok(()) => break,
-                    Err(e) if e.is_poison() && attempt < parked::ATTEMPTS => {
+                    Err(e)
+                        if e.is_poison() && parked::known(event) && attempt < parked::ATTEMPTS =>
+                    {
                         tokio::time::sleep(parked::pause_after(attempt)).await;
                         attempt += 1;
                     }
-                    Err(e) if e.is_poison() => {
+                    Err(e) if e.is_poison() && parked::known(event) => {
                         self.park(event, &e, attempt, count).await?;
                         break;
                     }
@@ -216,10 +218,16 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
         Ok(())
     }
 
-    /// Applies one parked event again, without moving the checkpoint (an
-    /// operator's `facesign parked retry`).
-    pub async fn apply_parked(&self, event: &StoredEvent) -> Result<(), WorkerError> {
+    /// Applies one parked event again, without moving the checkpoint, and
+    /// marks it retried, in one transaction: the mark claims it, so it is
+    /// applied once however many operators retry it (`facesign parked retry`).
+    pub async fn retry_parked(
+        &self,
+        event: &StoredEvent,
+        decision: parked::Decision<'_>,
+    ) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await?;
+        parked::resolve_in(&mut tx, decision).await?;
         self.projection.apply_batch(&mut tx, &[event]).await?;
         let changed = [(event.aggregate_type.as_str(), event.aggregate_id.as_str())];
         announce_rows(&mut tx, self.projection.name(), &changed).await?;
@@ -315,6 +323,8 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Re-derived from the start: what still fails is parked again.
+        parked::forget(&mut tx, self.projection.name()).await?;
         tx.commit().await?;
         self.cursor.forget();
         info!("read model emptied; re-deriving from the start of the log");
@@ -394,7 +404,11 @@ impl<P: Projection, L: EventLogReader + Send + Sync + 'static> LogWorker
         }))
     }
 
-    fn apply_parked<'a>(&'a self, event: &'a StoredEvent) -> Work<'a, anyhow::Result<()>> {
-        Box::pin(async move { Ok(ProjectionRunner::apply_parked(self, event).await?) })
+    fn retry_parked<'a>(
+        &'a self,
+        event: &'a StoredEvent,
+        decision: parked::Decision<'a>,
+    ) -> Work<'a, anyhow::Result<()>> {
+        Box::pin(ProjectionRunner::retry_parked(self, event, decision))
     }
 }

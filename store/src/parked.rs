@@ -103,26 +103,49 @@ pub enum ParkedError {
 }
 
 impl WorkerError {
-    /// Whether the event is at fault, not the moment: it cannot be decoded, or
-    /// the database refused a statement for it (a constraint, a type). A lost
-    /// connection, a deadlock, a serialization failure or a busy database pass.
+    /// Whether the event is at fault, not the moment or the deployment: it
+    /// cannot be decoded, or the database refused the row written for it as
+    /// data (a constraint, a value out of range or of the wrong type). A lost
+    /// connection, a deadlock, a busy database, a missing table or column (a
+    /// binary ahead of its migrations) wait instead, as every other error.
     pub fn is_poison(&self) -> bool {
         match self {
             WorkerError::BadEvent { .. } => true,
-            WorkerError::Database(sqlx::Error::Database(e)) => {
-                let code = e.code().unwrap_or_default();
-                // Postgres: 08 connection, 40 rollback (deadlock, serialization),
-                // 53 resources, 55 lock not available, 57 operator intervention.
-                // SQLite: 5 busy, 6 locked (and their extended codes).
-                let passing_postgres = ["08", "40", "53", "55", "57"]
-                    .iter()
-                    .any(|class| code.starts_with(class));
-                let passing_sqlite = code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
-                !(passing_postgres || passing_sqlite)
-            }
+            WorkerError::Database(sqlx::Error::Database(e)) => refused_as_data(e.as_ref()),
             _ => false,
         }
     }
+}
+
+/// Whether the database refused a statement because of the values in it.
+fn refused_as_data(error: &dyn sqlx::error::DatabaseError) -> bool {
+    use sqlx::error::ErrorKind;
+    if !matches!(error.kind(), ErrorKind::Other) {
+        // Unique, foreign-key, not-null or check violation, on either backend.
+        return true;
+    }
+    if let Some(postgres) = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        // Class 22: data exception (a value out of range, of the wrong form).
+        return postgres.code().starts_with("22");
+    }
+    if error
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        // SQLITE_TOOBIG 18, SQLITE_CONSTRAINT 19, SQLITE_MISMATCH 20, SQLITE_RANGE 25.
+        return error
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 18 | 19 | 20 | 25));
+    }
+    false
+}
+
+/// Whether this binary knows `event`'s type. One it does not know was written
+/// by a newer version (a rolling deployment): it is never parked, the worker
+/// waits for an instance that knows it to lead.
+pub fn known(event: &StoredEvent) -> bool {
+    domain::event_labels::event_label(&event.event_type).is_some()
 }
 
 /// Whether `error` (from any worker) is a [`WorkerError`] about the event.
@@ -136,8 +159,8 @@ pub fn is_poison(error: &anyhow::Error) -> bool {
 
 /// Parks `event` for `worker` on `conn` (inside the transaction that moves the
 /// worker's checkpoint past it), and records the parking in the operation log.
-/// Parking it again (a rebuild meets it once more) refreshes the error of one
-/// still parked and leaves one already resolved as it was.
+/// Parking it again (its checkpoint was reset) parks it afresh, even one an
+/// operator had retried or skipped: it is unapplied again, so it must show.
 pub async fn park(
     conn: &mut AnyConnection,
     worker: &str,
@@ -154,8 +177,8 @@ pub async fn park(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'PARKED', $11)
          ON CONFLICT (worker, tx_id, global_position) DO UPDATE
             SET error = excluded.error, attempts = excluded.attempts,
-                parked_at = excluded.parked_at
-          WHERE parked_events.status = 'PARKED'",
+                parked_at = excluded.parked_at, status = 'PARKED', resolved_by = NULL,
+                resolved_at = NULL, note = NULL",
     )
     .bind(worker)
     .bind(event.position.tx_id)
@@ -229,19 +252,45 @@ pub async fn counts(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
     .await
 }
 
-/// Marks the parked event of `worker` at `position` retried or skipped by
-/// `by` (an operator), with `note`, and records it in the operation log, in
-/// one transaction.
-pub async fn resolve(
-    pool: &AnyPool,
-    worker: &str,
-    position: LogPosition,
-    resolution: Resolution,
-    by: &str,
-    note: &str,
-) -> Result<(), ParkedError> {
-    let now = rfc3339(chrono::Utc::now());
+/// An operator's decision on one parked event.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'a> {
+    /// The worker that parked it.
+    pub worker: &'a str,
+    /// Where the event stands in the log.
+    pub position: LogPosition,
+    /// Retried or skipped.
+    pub resolution: Resolution,
+    /// Who decided (a staff no).
+    pub by: &'a str,
+    /// Why.
+    pub note: &'a str,
+}
+
+/// Records `decision` in its own transaction (see [`resolve_in`]).
+pub async fn resolve(pool: &AnyPool, decision: Decision<'_>) -> Result<(), ParkedError> {
     let mut tx = pool.begin().await?;
+    resolve_in(&mut tx, decision).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks the parked event `decision` names retried or skipped, and records it
+/// in the operation log, on `conn`: inside the transaction that applies it, a
+/// retry claims the event, so two operators never apply it twice. Refused
+/// when the event is not (or no longer) parked.
+pub async fn resolve_in(
+    conn: &mut AnyConnection,
+    decision: Decision<'_>,
+) -> Result<(), ParkedError> {
+    let Decision {
+        worker,
+        position,
+        resolution,
+        by,
+        note,
+    } = decision;
+    let now = rfc3339(chrono::Utc::now());
     let changed = sqlx::query(
         "UPDATE parked_events SET status = $1, resolved_by = $2, resolved_at = $3, note = $4
           WHERE worker = $5 AND tx_id = $6 AND global_position = $7 AND status = 'PARKED'",
@@ -253,7 +302,7 @@ pub async fn resolve(
     .bind(worker)
     .bind(position.tx_id)
     .bind(position.global_position)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if changed.rows_affected() != 1 {
         return Err(ParkedError::NotParked {
@@ -274,8 +323,18 @@ pub async fn resolve(
         position,
         detail: note,
     };
-    operation(&mut tx, entry).await?;
-    tx.commit().await?;
+    operation(conn, entry).await?;
+    Ok(())
+}
+
+/// Drops what `worker` parked, on `conn` (in the transaction of a rebuild
+/// that re-derives it from the start: whatever still fails is parked again;
+/// the operation log keeps every earlier parking and decision).
+pub async fn forget(conn: &mut AnyConnection, worker: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM parked_events WHERE worker = $1")
+        .bind(worker)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

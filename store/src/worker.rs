@@ -151,10 +151,16 @@ pub trait LogWorker: Send + Sync {
         None
     }
     /// Applies an event it parked once more, leaving its checkpoint where it
-    /// is (`facesign parked retry`). A worker that never parks refuses.
-    fn apply_parked<'a>(&'a self, event: &'a StoredEvent) -> Work<'a, anyhow::Result<()>> {
+    /// is, and marks it retried as `decision` says (`facesign parked retry`).
+    /// A worker that never parks refuses.
+    fn retry_parked<'a>(
+        &'a self,
+        event: &'a StoredEvent,
+        decision: crate::parked::Decision<'a>,
+    ) -> Work<'a, anyhow::Result<()>> {
         let name = self.handle().name();
         let position = event.position;
+        let _ = decision;
         Box::pin(
             async move { anyhow::bail!("{name} parks no events; nothing at {position} to retry") },
         )

@@ -231,6 +231,17 @@ async fn a_poison_event_is_parked_and_the_workers_go_on(backend: Backend) {
         .await
         .iter()
         .all(|p| p["worker"] != "task_board"));
+    // A rebuild re-derives the board from the start: the event fails again and
+    // is parked again, visible, rather than left unapplied behind a SKIPPED.
+    let rebuild = facesign_cli(&["replay", "--projection", "task_board"], &url);
+    assert!(rebuild.status.success(), "{rebuild:?}");
+    let again = parked_events(&app, false).await;
+    let board = again.iter().find(|p| p["worker"] == "task_board");
+    assert_eq!(
+        board.map(|p| p["status"].clone()),
+        Some(json!("PARKED")),
+        "{again:?}"
+    );
     app.stop().await;
 }
 
@@ -300,6 +311,18 @@ async fn a_parked_event_is_retried_once_the_worker_can_apply_it(backend: Backend
         operations(&app, "parked.retry").await,
         vec![("OP02".to_string(), "fixed in 1.4.2".to_string())]
     );
+    // Retried once: a second retry finds nothing parked, applies nothing and
+    // records no failed retry.
+    let twice = facesign_cli(
+        &["parked", "retry", "task_board", &position, "--by", "OP03"],
+        &app.db.url,
+    );
+    assert_eq!(twice.status.code(), Some(1), "{twice:?}");
+    assert!(
+        String::from_utf8_lossy(&twice.stderr).contains("no parked event of task_board"),
+        "{twice:?}"
+    );
+    assert!(operations(&app, "parked.retry-failed").await.is_empty());
     // A worker that does not exist, or a position nothing is parked at, is refused.
     let unknown = facesign_cli(
         &[

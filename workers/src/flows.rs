@@ -133,21 +133,8 @@ impl<F: Flow> FlowRunner<F> {
         self
     }
 
-    /// Progress of this flow, for waiters, `/readyz` and `/metrics`.
-    pub fn handle(&self) -> WorkerHandle {
-        WorkerHandle::new(
-            self.flow.name(),
-            self.status.clone(),
-            tokio::sync::broadcast::channel(1).0,
-        )
-    }
-
-    /// Handles every event after the checkpoint, advancing it after each one.
-    pub async fn catch_up(&self) -> anyhow::Result<usize> {
-        self.catch_up_unless(&watch::channel(false).1).await
-    }
-
-    /// Like [`Self::catch_up`], but returns between events once `stop` is set.
+    /// Handles every event after the checkpoint (advancing it after each one
+    /// that acted), returning between events once `stop` is set.
     pub async fn catch_up_unless(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<usize> {
         let mut handled = 0;
         loop {
@@ -191,26 +178,6 @@ impl<F: Flow> FlowRunner<F> {
         }
     }
 
-    /// Runs until `shutdown`, woken by commits or every `poll_interval`.
-    pub async fn run(
-        &self,
-        commits: watch::Receiver<LogPosition>,
-        poll_interval: Duration,
-        shutdown: watch::Receiver<bool>,
-    ) {
-        let stop = shutdown.clone();
-        let worker = LogLoop {
-            name: self.flow.name(),
-            cursor: &self.cursor,
-            pool: &self.pool,
-            status: &self.status,
-        };
-        run_over_log(worker, commits, poll_interval, shutdown, || {
-            self.catch_up_unless(&stop)
-        })
-        .await;
-    }
-
     /// Handles `event`; one the flow cannot read is tried again with a
     /// growing pause, then parked (see `store::parked`) with the checkpoint
     /// moved past it: None.
@@ -223,11 +190,15 @@ impl<F: Flow> FlowRunner<F> {
         loop {
             match self.handle_event(event).await {
                 Ok(acted) => return Ok(Some(acted)),
-                Err(e) if parked::is_poison(&e) && attempt < parked::ATTEMPTS => {
+                Err(e)
+                    if parked::is_poison(&e)
+                        && parked::known(event)
+                        && attempt < parked::ATTEMPTS =>
+                {
                     tokio::time::sleep(parked::pause_after(attempt)).await;
                     attempt += 1;
                 }
-                Err(e) if parked::is_poison(&e) => {
+                Err(e) if parked::is_poison(&e) && parked::known(event) => {
                     let name = self.flow.name();
                     let mut tx = self.pool.begin().await?;
                     self.cursor.write(&mut tx, event.position, applied).await?;
@@ -318,16 +289,7 @@ impl<F: Flow> FlowRunner<F> {
                         }
                     },
                     Effect::Text(text) => {
-                        self.sms
-                            .send(&SmsMessage {
-                                dedup_key: text.dedup_key,
-                                task_id: text.subject_id,
-                                phone: text.phone,
-                                template: text.template,
-                                body: text.body,
-                                sender: text.sender,
-                            })
-                            .await?;
+                        self.sms.send(&SmsMessage::from(text)).await?;
                     }
                     Effect::Timer(timer) => {
                         schedule_job(
@@ -456,23 +418,49 @@ fn order_name(order: &Order) -> String {
 
 impl<F: Flow> LogWorker for FlowRunner<F> {
     fn handle(&self) -> WorkerHandle {
-        FlowRunner::handle(self)
+        WorkerHandle::new(
+            self.flow.name(),
+            self.status.clone(),
+            tokio::sync::broadcast::channel(1).0,
+        )
     }
 
     fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
-        Box::pin(FlowRunner::catch_up(self))
+        Box::pin(async move { self.catch_up_unless(&watch::channel(false).1).await })
     }
 
     fn run(
         &self,
         commits: watch::Receiver<LogPosition>,
         poll: Duration,
-        stop: watch::Receiver<bool>,
+        shutdown: watch::Receiver<bool>,
     ) -> Work<'_, ()> {
-        Box::pin(FlowRunner::run(self, commits, poll, stop))
+        Box::pin(async move {
+            let stop = shutdown.clone();
+            let worker = LogLoop {
+                name: self.flow.name(),
+                cursor: &self.cursor,
+                pool: &self.pool,
+                status: &self.status,
+            };
+            run_over_log(worker, commits, poll, shutdown, || {
+                self.catch_up_unless(&stop)
+            })
+            .await;
+        })
     }
 
-    fn apply_parked<'a>(&'a self, event: &'a StoredEvent) -> Work<'a, anyhow::Result<()>> {
-        Box::pin(async move { self.handle_event(event).await.map(|_| ()) })
+    /// A flow's effects are idempotent (keyed by the causing event), so the
+    /// event is handled first and marked retried after.
+    fn retry_parked<'a>(
+        &'a self,
+        event: &'a StoredEvent,
+        decision: parked::Decision<'a>,
+    ) -> Work<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            self.handle_event(event).await?;
+            parked::resolve(&self.pool, decision).await?;
+            Ok(())
+        })
     }
 }

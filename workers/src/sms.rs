@@ -27,6 +27,19 @@ pub struct SmsMessage {
     pub sender: Option<String>,
 }
 
+impl From<domain::flows::Text> for SmsMessage {
+    fn from(text: domain::flows::Text) -> Self {
+        Self {
+            dedup_key: text.dedup_key,
+            task_id: text.subject_id,
+            phone: text.phone,
+            template: text.template,
+            body: text.body,
+            sender: text.sender,
+        }
+    }
+}
+
 /// Records outgoing SMS in `sms_messages`.
 #[derive(Clone)]
 pub struct SmsOutbox {

@@ -332,16 +332,7 @@ impl TimerWorker {
                     domain::flows::scheduling::notice_texts(task_id, &task, booking_id, "reminder");
                 for effect in texts {
                     if let Effect::Text(text) = effect {
-                        self.sms
-                            .send(&SmsMessage {
-                                dedup_key: text.dedup_key,
-                                task_id: text.subject_id,
-                                phone: text.phone,
-                                template: text.template,
-                                body: text.body,
-                                sender: text.sender,
-                            })
-                            .await?;
+                        self.sms.send(&SmsMessage::from(text)).await?;
                     }
                 }
                 Ok(())

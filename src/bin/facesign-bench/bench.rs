@@ -18,7 +18,7 @@ use domain::interview_task::{
 use domain::log::Actor;
 use projections::task_board::{TaskBoard, TaskFilter};
 use sqlx::{Connection, PgConnection};
-use store::CommandContext;
+use store::{CommandContext, LogWorker as _};
 use tokio::sync::watch;
 
 use facesign::{Engine, Settings};

@@ -117,15 +117,6 @@ impl Relay {
         })
     }
 
-    /// Progress, for `/readyz`, `/metrics` and waiters.
-    pub fn handle(&self) -> WorkerHandle {
-        WorkerHandle::new(
-            NAME,
-            self.status.clone(),
-            tokio::sync::broadcast::channel(1).0,
-        )
-    }
-
     /// Publishes one batch after the checkpoint and advances the checkpoint over
     /// the acknowledged prefix; returns how many events it published. An error
     /// means part of the batch was not acknowledged; it is sent again.
@@ -281,12 +272,8 @@ impl Relay {
         );
     }
 
-    /// Publishes everything after the checkpoint.
-    pub async fn catch_up(&self) -> anyhow::Result<usize> {
-        self.catch_up_unless(&watch::channel(false).1).await
-    }
-
-    /// Like [`Self::catch_up`], but returns between batches once `stop` is set.
+    /// Publishes everything after the checkpoint, returning between batches
+    /// once `stop` is set.
     pub async fn catch_up_unless(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<usize> {
         let mut total = 0;
         loop {
@@ -299,44 +286,42 @@ impl Relay {
             }
         }
     }
-
-    /// Runs until shutdown; a broker outage is retried with a growing pause.
-    pub async fn run(
-        &self,
-        commits: watch::Receiver<LogPosition>,
-        poll_interval: Duration,
-        shutdown: watch::Receiver<bool>,
-    ) {
-        info!("Kafka relay started");
-        let stop = shutdown.clone();
-        let worker = LogLoop {
-            name: NAME,
-            cursor: &self.cursor,
-            pool: &self.pool,
-            status: &self.status,
-        };
-        run_over_log(worker, commits, poll_interval, shutdown, || {
-            self.catch_up_unless(&stop)
-        })
-        .await;
-    }
 }
 
 impl LogWorker for Relay {
+    /// Progress, for `/readyz`, `/metrics` and waiters.
     fn handle(&self) -> WorkerHandle {
-        Relay::handle(self)
+        WorkerHandle::new(
+            NAME,
+            self.status.clone(),
+            tokio::sync::broadcast::channel(1).0,
+        )
     }
 
     fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
-        Box::pin(Relay::catch_up(self))
+        Box::pin(async move { self.catch_up_unless(&watch::channel(false).1).await })
     }
 
+    /// Runs until shutdown; a broker outage is retried with a growing pause.
     fn run(
         &self,
         commits: watch::Receiver<LogPosition>,
         poll: Duration,
-        stop: watch::Receiver<bool>,
+        shutdown: watch::Receiver<bool>,
     ) -> Work<'_, ()> {
-        Box::pin(Relay::run(self, commits, poll, stop))
+        Box::pin(async move {
+            info!("Kafka relay started");
+            let stop = shutdown.clone();
+            let worker = LogLoop {
+                name: NAME,
+                cursor: &self.cursor,
+                pool: &self.pool,
+                status: &self.status,
+            };
+            run_over_log(worker, commits, poll, shutdown, || {
+                self.catch_up_unless(&stop)
+            })
+            .await;
+        })
     }
 }
