@@ -391,3 +391,68 @@ mod names {
         });
     }
 }
+
+#[cfg(test)]
+mod decoding {
+    use super::{Body, FlowEvent};
+    use crate::log::{EventMetadata, LogPosition, StoredEvent};
+
+    /// Aggregates no flow reacts to: their events decode to `Body::Other`.
+    const NOT_FOR_FLOWS: [&str; 5] = [
+        crate::customer_agenda::AGGREGATE_TYPE,
+        crate::channel::AGGREGATE_TYPE,
+        crate::account::AGGREGATE_TYPE,
+        crate::script_catalog::AGGREGATE_TYPE,
+        crate::media_asset::AGGREGATE_TYPE,
+    ];
+
+    fn unreadable_event_of(aggregate_type: &str) -> StoredEvent {
+        StoredEvent {
+            position: LogPosition::new(0, 1),
+            aggregate_type: aggregate_type.to_string(),
+            aggregate_id: "A-1".into(),
+            sequence: 1,
+            event_type: "Anything".into(),
+            event_version: "1.0".into(),
+            payload: serde_json::Value::Null,
+            metadata: EventMetadata {
+                event_id: uuid::Uuid::now_v7(),
+                actor_id: "t".into(),
+                actor_role: "SYSTEM".into(),
+                correlation_id: "c".into(),
+                causation_id: "c".into(),
+                request_id: "r".into(),
+                recorded_at: chrono::Utc::now(),
+                on_behalf_of: None,
+                traceparent: None,
+            },
+        }
+    }
+
+    /// Issue 33 item 3: every aggregate of the one list
+    /// (`for_each_aggregate!`) is decided for the flows — decoded into a
+    /// `Body` (a payload it cannot read is refused), a settings change, or
+    /// named here as one no flow reacts to. A new aggregate fails until it is.
+    #[test]
+    fn every_aggregate_is_decoded_for_the_flows_or_named_as_not_for_them() {
+        for aggregate_type in crate::aggregates::AGGREGATE_TYPES {
+            let decoded = FlowEvent::decode(&unreadable_event_of(aggregate_type));
+            match decoded.map(|e| e.body) {
+                Err(_) | Ok(Body::DispatchSettings) => {
+                    assert!(
+                        !NOT_FOR_FLOWS.contains(aggregate_type),
+                        "{aggregate_type} is decoded for the flows and also named as not for them"
+                    );
+                }
+                Ok(Body::Other) => assert!(
+                    NOT_FOR_FLOWS.contains(aggregate_type),
+                    "{aggregate_type} is neither decoded for the flows nor named as not for them"
+                ),
+                Ok(other) => panic!("{aggregate_type}: an unreadable payload decoded as {other:?}"),
+            }
+        }
+        for aggregate_type in NOT_FOR_FLOWS {
+            assert!(crate::aggregates::AGGREGATE_TYPES.contains(&aggregate_type));
+        }
+    }
+}
