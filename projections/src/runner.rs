@@ -12,7 +12,7 @@ use store::worker::{
     Work, WorkerError, WorkerHandle, WorkerStatus,
 };
 use tokio::sync::{broadcast, watch};
-use tracing::{error, info, instrument};
+use tracing::{info, instrument};
 
 /// A read model fed from the global log.
 pub trait Projection: Send + Sync + 'static {
@@ -186,35 +186,15 @@ impl<P: Projection, L: EventLogReader> ProjectionRunner<P, L> {
                         attempt += 1;
                     }
                     Err(e) if e.is_poison() && parked::known(event) => {
-                        self.park(event, &e, attempt, count).await?;
+                        self.cursor
+                            .park_past(&self.pool, event, &e.to_string(), attempt, count)
+                            .await?;
                         break;
                     }
                     Err(e) => return Err(e),
                 }
             }
         }
-        Ok(())
-    }
-
-    /// Parks `event` and moves the checkpoint past it, in one transaction.
-    async fn park(
-        &self,
-        event: &StoredEvent,
-        error: &WorkerError,
-        attempts: u32,
-        count: i64,
-    ) -> Result<(), WorkerError> {
-        let name = self.projection.name();
-        let mut tx = self.pool.begin().await?;
-        self.cursor.write(&mut tx, event.position, count).await?;
-        parked::park(&mut tx, name, event, &error.to_string(), attempts).await?;
-        tx.commit().await?;
-        self.cursor.written(event.position, count);
-        error!(
-            worker = name, position = %event.position, event_type = %event.event_type,
-            aggregate = %event.aggregate_id, error = %error,
-            "event parked: the read model cannot apply it (facesign parked list)"
-        );
         Ok(())
     }
 

@@ -80,6 +80,11 @@ impl WorkerHandle {
         }
     }
 
+    /// A handle over a worker whose rows no one subscribes to (flows, the relay).
+    pub fn of_status(name: &'static str, status: watch::Sender<WorkerStatus>) -> Self {
+        Self::new(name, status, broadcast::channel(1).0)
+    }
+
     /// Projection name.
     pub fn name(&self) -> &'static str {
         self.name
@@ -156,11 +161,10 @@ pub trait LogWorker: Send + Sync {
     fn retry_parked<'a>(
         &'a self,
         event: &'a StoredEvent,
-        decision: crate::parked::Decision<'a>,
+        _decision: crate::parked::Decision<'a>,
     ) -> Work<'a, anyhow::Result<()>> {
         let name = self.handle().name();
         let position = event.position;
-        let _ = decision;
         Box::pin(
             async move { anyhow::bail!("{name} parks no events; nothing at {position} to retry") },
         )
@@ -398,6 +402,30 @@ impl Cursor {
             self.forget();
         }
         result
+    }
+
+    /// Parks `event`, which the worker could not apply after `attempts`
+    /// tries with `error`, and moves the checkpoint past it (to `applied`
+    /// events), in one transaction (see `crate::parked`).
+    pub async fn park_past(
+        &self,
+        pool: &AnyPool,
+        event: &StoredEvent,
+        error: &str,
+        attempts: u32,
+        applied: i64,
+    ) -> Result<(), WorkerError> {
+        let mut tx = pool.begin().await?;
+        self.write(&mut tx, event.position, applied).await?;
+        crate::parked::park(&mut tx, self.name, event, error, attempts).await?;
+        tx.commit().await?;
+        self.written(event.position, applied);
+        error!(
+            worker = self.name, position = %event.position, event_type = %event.event_type,
+            aggregate = %event.aggregate_id, error,
+            "event parked: the worker cannot apply it (facesign parked list)"
+        );
+        Ok(())
     }
 
     /// The write of `to` committed.

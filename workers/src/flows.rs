@@ -199,17 +199,9 @@ impl<F: Flow> FlowRunner<F> {
                     attempt += 1;
                 }
                 Err(e) if parked::is_poison(&e) && parked::known(event) => {
-                    let name = self.flow.name();
-                    let mut tx = self.pool.begin().await?;
-                    self.cursor.write(&mut tx, event.position, applied).await?;
-                    parked::park(&mut tx, name, event, &format!("{e:#}"), attempt).await?;
-                    tx.commit().await?;
-                    self.cursor.written(event.position, applied);
-                    tracing::error!(
-                        worker = name, position = %event.position, event_type = %event.event_type,
-                        aggregate = %event.aggregate_id, error = %format!("{e:#}"),
-                        "event parked: the flow cannot handle it (facesign parked list)"
-                    );
+                    self.cursor
+                        .park_past(&self.pool, event, &format!("{e:#}"), attempt, applied)
+                        .await?;
                     return Ok(None);
                 }
                 Err(e) => return Err(e),
@@ -418,11 +410,7 @@ fn order_name(order: &Order) -> String {
 
 impl<F: Flow> LogWorker for FlowRunner<F> {
     fn handle(&self) -> WorkerHandle {
-        WorkerHandle::new(
-            self.flow.name(),
-            self.status.clone(),
-            tokio::sync::broadcast::channel(1).0,
-        )
+        WorkerHandle::of_status(self.flow.name(), self.status.clone())
     }
 
     fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {

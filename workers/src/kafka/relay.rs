@@ -291,11 +291,7 @@ impl Relay {
 impl LogWorker for Relay {
     /// Progress, for `/readyz`, `/metrics` and waiters.
     fn handle(&self) -> WorkerHandle {
-        WorkerHandle::new(
-            NAME,
-            self.status.clone(),
-            tokio::sync::broadcast::channel(1).0,
-        )
+        WorkerHandle::of_status(NAME, self.status.clone())
     }
 
     fn catch_up(&self) -> Work<'_, anyhow::Result<usize>> {
