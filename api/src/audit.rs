@@ -5,6 +5,7 @@ use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::log::StoredEvent;
+use domain::message::message;
 use projections::audit_log::{AuditLog, AuditRow};
 use store::operation_log::{OperationFilter, OperationLog, OperationRow};
 
@@ -281,7 +282,7 @@ macro_rules! replayable_aggregates {
             $(if aggregate_type == $name {
                 return fold::<$aggregate>(events);
             })*
-            Err(ApiError::validation(format!("unknown aggregate type {aggregate_type}")))
+            Err(ApiError::validation(message!("unknown aggregate type {aggregate_type}")))
         }
     };
 }
@@ -321,7 +322,7 @@ impl AuditQuery {
         before: Option<i64>,
     ) -> Result<Vec<ActorAction>> {
         if !(1..=500).contains(&first) {
-            return Err(ApiError::validation("first must be between 1 and 500").into());
+            return Err(ApiError::validation(message!("first must be between 1 and 500")).into());
         }
         search_by_person(ctx, "actorTrail.actorId", &actor_id, false);
         let rows = AuditLog::by_actor(
@@ -345,7 +346,7 @@ impl AuditQuery {
         before: Option<i64>,
     ) -> Result<Vec<OperationLogEntry>> {
         if !(1..=500).contains(&first) {
-            return Err(ApiError::validation("first must be between 1 and 500").into());
+            return Err(ApiError::validation(message!("first must be between 1 and 500")).into());
         }
         if let Some(actor) = &filter.actor_id {
             search_by_person(ctx, "operationLog.filter.actorId", actor, false);
@@ -401,7 +402,9 @@ impl AuditQuery {
         sequence: Option<i64>,
     ) -> Result<AggregateState> {
         if at.is_some() == sequence.is_some() {
-            return Err(ApiError::validation("give exactly one of `at` and `sequence`").into());
+            return Err(
+                ApiError::validation(message!("give exactly one of `at` and `sequence`")).into(),
+            );
         }
         let mut events = state(ctx)
             .log
@@ -414,7 +417,7 @@ impl AuditQuery {
             _ => false,
         });
         let Some(last) = events.last() else {
-            return Err(ApiError::not_found("no event of that aggregate by then").into());
+            return Err(ApiError::not_found(message!("no event of that aggregate by then")).into());
         };
         let (sequence, as_of) = (last.sequence, last.metadata.recorded_at);
         let mut document = fold_by_type(&aggregate_type, &events)?;

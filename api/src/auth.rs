@@ -21,7 +21,7 @@ pub struct Claims {
 }
 
 /// Why a bearer token was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, domain::message::Localized)]
 pub enum TokenError {
     /// Signature, expiry or format is wrong.
     #[error("the bearer token is invalid or expired")]

@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
+use domain::message::message;
 use workers::bank_calendar::{self, CalendarDay, CalendarError, Loader};
 
 use crate::context::{request, state};
@@ -64,9 +65,9 @@ fn refusal(e: CalendarError) -> ApiError {
         CalendarError::Database(cause) => ApiError::internal(cause),
         CalendarError::Concurrent => ApiError {
             code: domain::ErrorCode::Conflict,
-            message: e.to_string(),
+            message: domain::message::Localized::message(&e),
         },
-        other => ApiError::validation(other.to_string()),
+        other => ApiError::validation(domain::message::Localized::message(&other)),
     }
 }
 
@@ -135,14 +136,16 @@ impl BankCalendarMutation {
         let mut parsed = Vec::with_capacity(days.len());
         for d in days {
             let day = NaiveDate::parse_from_str(d.day.trim(), "%Y-%m-%d").map_err(|_| {
-                ApiError::validation(format!("{} is not a date (YYYY-MM-DD)", d.day.trim()))
+                ApiError::validation(message!("{} is not a date (YYYY-MM-DD)", d.day.trim()))
             })?;
             let name = d
                 .name
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty());
             if name.as_ref().is_some_and(|n| n.chars().count() > 40) {
-                return Err(ApiError::validation("name must be at most 40 characters").into());
+                return Err(
+                    ApiError::validation(message!("name must be at most 40 characters")).into(),
+                );
             }
             parsed.push(CalendarDay {
                 day,

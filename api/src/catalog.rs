@@ -5,6 +5,7 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use domain::account::{Account, AccountCommand, AccountProfile};
 use domain::media_asset::{MediaAsset, MediaCommand, MediaSettings};
+use domain::message::message;
 use domain::role::Role;
 use domain::script_catalog::{Script, ScriptCatalog, ScriptCommand, CATALOG_ID};
 use domain::seat_group::{SeatGroup, SeatGroupCommand, SeatGroupSettings};
@@ -18,7 +19,9 @@ use crate::error::ApiError;
 fn code(value: &str) -> Result<String, ApiError> {
     let value = value.trim();
     if value.is_empty() || value.len() > 32 {
-        return Err(ApiError::validation("code must be 1 to 32 characters"));
+        return Err(ApiError::validation(message!(
+            "code must be 1 to 32 characters"
+        )));
     }
     Ok(value.to_string())
 }
@@ -229,8 +232,9 @@ impl TryFrom<AccountInput> for AccountProfile {
             name: i.name,
             phone: i.phone,
             email: i.email,
-            role: Role::parse(i.role.trim())
-                .ok_or_else(|| ApiError::validation(format!("unknown role {}", i.role)))?,
+            role: Role::parse(i.role.trim()).ok_or_else(|| {
+                ApiError::validation(message!("unknown role {role}", role = i.role))
+            })?,
         })
     }
 }

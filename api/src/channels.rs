@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use domain::channel::{Admission, CallerPlace, Channel, ChannelCommand, ChannelSettings, GpsArea};
+use domain::message::message;
 use projections::channels::{ChannelRow, Channels};
 
 use crate::command;
@@ -12,9 +13,9 @@ use crate::error::ApiError;
 pub(crate) fn channel_code(code: &str) -> Result<String, ApiError> {
     let code = code.trim();
     if code.is_empty() || code.len() > 32 {
-        return Err(ApiError::validation(
-            "channelCode must be 1 to 32 characters",
-        ));
+        return Err(ApiError::validation(message!(
+            "channelCode must be 1 to 32 characters"
+        )));
     }
     Ok(code.to_string())
 }
@@ -189,7 +190,7 @@ impl ChannelMutation {
     ) -> Result<Option<ChannelView>> {
         let code = code.trim();
         if code.is_empty() || code.len() > 32 {
-            return Err(ApiError::validation("code must be 1 to 32 characters").into());
+            return Err(ApiError::validation(message!("code must be 1 to 32 characters")).into());
         }
         let state = state(ctx);
         command::send_unguarded::<Channel>(ctx, code, command).await?;

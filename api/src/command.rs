@@ -141,9 +141,9 @@ async fn taken(
     ApiError {
         code: domain::ErrorCode::Conflict,
         message: if readable {
-            error.to_string()
+            domain::message::Localized::message(&error)
         } else {
-            format!("{key} already has {what}")
+            domain::message::message!("{key} already has {what}")
         },
     }
 }

@@ -10,6 +10,7 @@
 use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine as _;
 use domain::log::LogPosition;
+use domain::message::message;
 
 use crate::error::ApiError;
 
@@ -28,7 +29,8 @@ pub fn token(position: LogPosition) -> String {
 
 /// The position a token names; VALIDATION for anything this API did not issue.
 pub fn parse(token: &str) -> Result<LogPosition, ApiError> {
-    let invalid = || ApiError::validation("the consistency token is not one this API issued");
+    let invalid =
+        || ApiError::validation(message!("the consistency token is not one this API issued"));
     let encoded = token.trim().strip_prefix(PREFIX).ok_or_else(invalid)?;
     if encoded.len() > 64 {
         return Err(invalid());
@@ -48,7 +50,7 @@ pub fn sent(headers: &HeaderMap) -> Result<Option<LogPosition>, ApiError> {
         None => Ok(None),
         Some(value) => value
             .to_str()
-            .map_err(|_| ApiError::validation("the consistency token is not text"))
+            .map_err(|_| ApiError::validation(message!("the consistency token is not text")))
             .and_then(parse)
             .map(Some),
     }

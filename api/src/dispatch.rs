@@ -11,6 +11,7 @@ use domain::inbound_call::{
     DispatchRule, DispatchRuleCommand, InboundCall, InboundCallCommand, QueuedCall,
 };
 use domain::interview_task::{Participant, ParticipantRole};
+use domain::message::message;
 use domain::seat::{Seat, SeatCommand};
 use domain::work_order::WorkOrder;
 use projections::call_queue::{CallQueue, CallRow};
@@ -151,13 +152,13 @@ pub(crate) async fn call_view(
 ) -> Result<InboundCallView, ApiError> {
     let row = CallQueue::call(state.database.read_models(), call_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no call {call_id}")))?;
+        .ok_or_else(|| ApiError::not_found(message!("no call {call_id}")))?;
     view(state, row).await
 }
 
 fn parse_call_id(id: &ID) -> Result<Uuid, ApiError> {
     id.parse::<Uuid>()
-        .map_err(|_| ApiError::validation("callId must be a UUID"))
+        .map_err(|_| ApiError::validation(message!("callId must be a UUID")))
 }
 
 /// Who calls for `task_id` and for what: an interview task in 待面谈 / 处理中
@@ -171,7 +172,7 @@ async fn caller(
     let state = state(ctx);
     let not_callable = |status: &str| ApiError {
         code: domain::ErrorCode::InvalidTransition,
-        message: format!("a call is not accepted while the task is {status}"),
+        message: message!("a call is not accepted while the task is {status}"),
     };
     if let Some(row) = TaskBoard::get(state.database.read_models(), task_id).await? {
         checks::act_on_task(ctx, &row).await?;
@@ -208,7 +209,7 @@ async fn caller(
         .await
         .map_err(ApiError::internal)?;
     if order.status() == domain::work_order::WorkOrderStatus::None {
-        return Err(ApiError::not_found(format!(
+        return Err(ApiError::not_found(message!(
             "no task or work order {task_id}"
         )));
     }
@@ -391,7 +392,7 @@ impl DispatchMutation {
         let Some(from) = call.seat_no().map(str::to_string) else {
             return Err(ApiError {
                 code: domain::ErrorCode::InvalidTransition,
-                message: "the call is not offered to a seat".into(),
+                message: message!("the call is not offered to a seat"),
             }
             .into());
         };
@@ -429,7 +430,7 @@ impl DispatchMutation {
                     .map(|(seat, _)| seat)
                     .ok_or_else(|| ApiError {
                         code: domain::ErrorCode::InvalidTransition,
-                        message: "no other seat is free to take the call".into(),
+                        message: message!("no other seat is free to take the call"),
                     })?
             }
         };

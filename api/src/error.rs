@@ -2,42 +2,55 @@
 
 use async_graphql::ErrorExtensions;
 use domain::error::{DomainError, ErrorCode};
+use domain::message::{message, Localized, Message};
 use store::CommandError;
 use tracing::error;
 
-/// An error as the API shows it: a stable code and a message safe for clients.
+use crate::messages::{render, Language};
+
+/// An error as the API shows it: a stable code and a message safe for
+/// clients, as data the edge renders in the caller's language.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     /// Stable code for `extensions.code`.
     pub code: ErrorCode,
     /// Human-readable explanation.
-    pub message: String,
+    pub message: Message,
 }
 
 impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: Message) -> Self {
+        Self { code, message }
+    }
+
     /// A VALIDATION error.
-    pub fn validation(message: impl Into<String>) -> Self {
-        Self {
-            code: ErrorCode::Validation,
-            message: message.into(),
-        }
+    pub fn validation(message: Message) -> Self {
+        Self::new(ErrorCode::Validation, message)
     }
 
     /// A NOT_FOUND error.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            code: ErrorCode::NotFound,
-            message: message.into(),
-        }
+    pub fn not_found(message: Message) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    /// A refusal for a domain error, with its own code.
+    pub fn of<E: DomainError>(error: &E) -> Self {
+        Self::new(error.code(), error.message())
     }
 
     /// An INTERNAL error; the cause goes to the log, not to the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         error!(error = %cause, "internal error");
-        Self {
-            code: ErrorCode::Internal,
-            message: "internal error; see the server log".to_string(),
-        }
+        Self::new(
+            ErrorCode::Internal,
+            message!("internal error; see the server log"),
+        )
+    }
+
+    /// The message in `language`.
+    pub fn text(&self, language: Language) -> String {
+        render(&self.message, language)
     }
 }
 
@@ -45,10 +58,7 @@ impl<E: DomainError> From<CommandError<E>> for ApiError {
     fn from(error: CommandError<E>) -> Self {
         match error {
             CommandError::Store(cause) => ApiError::internal(cause),
-            other => ApiError {
-                code: other.code(),
-                message: other.to_string(),
-            },
+            other => ApiError::new(other.code(), other.message()),
         }
     }
 }
@@ -70,20 +80,23 @@ pub fn http_status(code: ErrorCode) -> axum::http::StatusCode {
 }
 
 /// The answer of a REST door (the partner gateway, SMS reports) to a refusal:
-/// `{"code", "message"}` with the code's HTTP status.
+/// `{"code", "message"}` with the code's HTTP status. Machines read these:
+/// the message is English, as their specification writes it.
 pub fn rest_refusal(error: &ApiError) -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         http_status(error.code),
-        axum::Json(serde_json::json!({ "code": error.code.as_str(), "message": error.message })),
+        axum::Json(
+            serde_json::json!({ "code": error.code.as_str(), "message": error.text(Language::English) }),
+        ),
     )
         .into_response()
 }
 
 /// A JSON error body in the GraphQL shape (`errors[].extensions.code`), for
-/// refusals made before a request reaches the schema.
-pub fn refusal_body(code: ErrorCode, message: &str) -> serde_json::Value {
-    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
+/// refusals made before a request reaches the schema, in `language`.
+pub fn refusal_body(code: ErrorCode, message: &Message, language: Language) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": render(message, language), "extensions": { "code": code.as_str() } }] })
 }
 
 impl From<sqlx::Error> for ApiError {
@@ -93,8 +106,12 @@ impl From<sqlx::Error> for ApiError {
 }
 
 impl From<ApiError> for async_graphql::Error {
+    /// The message rides along as the error's source, so the response is
+    /// rendered in the caller's language when it is answered
+    /// (`messages::localize_response`).
     fn from(error: ApiError) -> Self {
-        async_graphql::Error::new(error.message)
-            .extend_with(|_, e| e.set("code", error.code.as_str()))
+        let code = error.code;
+        async_graphql::Error::new_with_source(error.message)
+            .extend_with(|_, e| e.set("code", code.as_str()))
     }
 }

@@ -20,9 +20,11 @@ use sha2::{Digest, Sha256};
 use store::idempotency::{Claim, IdempotencyStore, IdempotentRequest};
 
 use crate::error::refusal_body;
+use crate::messages::{localize_response, Language};
 use crate::request::RequestContext;
 use crate::schema::FacesignSchema;
 use crate::state::AppState;
+use domain::message::{message, Message};
 
 /// The request header that carries the key.
 pub const HEADER: &str = "idempotency-key";
@@ -32,14 +34,15 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// An `Idempotency-Key` that is not 1 to 255 visible ASCII characters.
 #[derive(Debug)]
-pub struct MalformedKey;
+pub struct MalformedKey(Language);
 
 impl IntoResponse for MalformedKey {
     fn into_response(self) -> Response {
         refuse(
             StatusCode::BAD_REQUEST,
             ErrorCode::Validation,
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            &message!("Idempotency-Key must be 1 to 255 visible ASCII characters"),
+            self.0,
         )
     }
 }
@@ -53,12 +56,12 @@ pub fn key_of(headers: &HeaderMap) -> Result<Option<String>, MalformedKey> {
         Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
             Ok(Some(key.to_string()))
         }
-        _ => Err(MalformedKey),
+        _ => Err(MalformedKey(Language::of(headers))),
     }
 }
 
-fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    (status, Json(refusal_body(code, message))).into_response()
+fn refuse(status: StatusCode, code: ErrorCode, message: &Message, language: Language) -> Response {
+    (status, Json(refusal_body(code, message, language))).into_response()
 }
 
 /// What the key stands for: the operation, its name and its variables.
@@ -117,12 +120,14 @@ pub async fn execute(
     request: Request,
     mut context: RequestContext,
     key: String,
+    language: Language,
 ) -> Response {
     let Some(actor) = context.actor.clone() else {
         // Unauthenticated: the schema answers UNAUTHENTICATED; nothing to key.
-        return async_graphql_axum::GraphQLResponse::from(
+        return async_graphql_axum::GraphQLResponse::from(localize_response(
             schema.execute(request.data(context)).await,
-        )
+            language,
+        ))
         .into_response();
     };
     let keyed = Arc::new(IdempotentRequest::new(&actor.id, &actor.role, &key));
@@ -142,6 +147,7 @@ pub async fn execute(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 error.code,
                 &error.message,
+                language,
             )
         }
         Ok(Claim::Answered { status, body }) => {
@@ -159,13 +165,15 @@ pub async fn execute(
         Ok(Claim::Mismatch) => refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::Validation,
-            "this Idempotency-Key was used with a different request; use a new key for a new request",
+            &message!("this Idempotency-Key was used with a different request; use a new key for a new request"),
+            language,
         ),
         Ok(Claim::InFlight) => {
             let mut response = refuse(
                 StatusCode::CONFLICT,
                 ErrorCode::Conflict,
-                "a request with this Idempotency-Key is still running; retry once it has answered",
+                &message!("a request with this Idempotency-Key is still running; retry once it has answered"),
+                language,
             );
             response
                 .headers_mut()
@@ -180,7 +188,8 @@ pub async fn execute(
                 armed: true,
             };
             context.idempotency = Some(keyed.clone());
-            let response = schema.execute(request.data(context)).await;
+            // Stored as answered: a retry is answered in the first attempt's language.
+            let response = localize_response(schema.execute(request.data(context)).await, language);
             let stored = if is_final(&response) {
                 match serde_json::to_string(&response) {
                     Ok(body) => state

@@ -5,6 +5,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::interview_task::{self as task, InterviewTask, InterviewTaskCommand};
 use domain::log::LogPosition;
+use domain::message::message;
 use projections::task_board::{TaskBoard, TaskBoardRow};
 use uuid::Uuid;
 
@@ -413,7 +414,7 @@ pub(crate) fn ids(receipt: &store::CommandReceipt) -> Vec<ID> {
 pub(crate) fn task_uuid(id: &ID) -> Result<String> {
     Uuid::parse_str(id)
         .map(|u| u.to_string())
-        .map_err(|_| ApiError::validation("id is not a task id").into())
+        .map_err(|_| ApiError::validation(message!("id is not a task id")).into())
 }
 
 pub(crate) async fn payload(

@@ -152,7 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .layer(middleware::from_fn_with_state(deadline, limits::deadline))
         // Inside compression: it rewrites plain JSON error bodies.
-        .layer(middleware::from_fn(messages::localize_errors))
+        .layer(middleware::from_fn(messages::content_language))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetSensitiveRequestHeadersLayer::new([
@@ -219,7 +219,7 @@ async fn subscriptions(
             store::metrics::labels(&[]),
             1,
         );
-        return limits::too_many_requests();
+        return limits::too_many_requests(messages::Language::of(&headers));
     };
     let schema = schema::BoundedSchema::new(
         schema,

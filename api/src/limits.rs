@@ -14,8 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::error::refusal_body;
+use crate::messages::Language;
 use crate::state::AppState;
 use domain::error::ErrorCode;
+use domain::message::{message, Localized, Message};
 
 /// Per-client rate limits (GCRA from `governor`, keyed by client).
 pub struct RateLimiter {
@@ -46,21 +48,26 @@ impl RateLimiter {
 }
 
 /// What every rate-limit refusal says, over HTTP and on a socket alike.
-pub const RATE_LIMITED_MESSAGE: &str = "rate limit exceeded; slow down";
-
-/// What a request cancelled at its deadline is told, over HTTP and on a socket alike.
-pub fn deadline_message(after: Duration) -> String {
-    format!(
-        "the request did not finish within its deadline of {} ms and was cancelled; retry it (with the same Idempotency-Key for a mutation)",
-        after.as_millis()
-    )
+pub fn rate_limited_message() -> Message {
+    message!("rate limit exceeded; slow down")
 }
 
-/// 429 with `RATE_LIMITED` and `Retry-After: 1`, the answer of every door's rate limit.
-pub fn too_many_requests() -> Response {
+/// What a request cancelled at its deadline is told, over HTTP and on a socket alike.
+pub fn deadline_message(after: Duration) -> Message {
+    let ms = after.as_millis();
+    message!("the request did not finish within its deadline of {ms} ms and was cancelled; retry it (with the same Idempotency-Key for a mutation)")
+}
+
+/// 429 with `RATE_LIMITED` and `Retry-After: 1`, the answer of every door's
+/// rate limit, in `language`.
+pub fn too_many_requests(language: Language) -> Response {
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
-        Json(refusal_body(ErrorCode::RateLimited, RATE_LIMITED_MESSAGE)),
+        Json(refusal_body(
+            ErrorCode::RateLimited,
+            &rate_limited_message(),
+            language,
+        )),
     )
         .into_response();
     response
@@ -91,10 +98,11 @@ pub async fn rate_limit(
         _ => None,
     };
     let anonymous = subject.is_none();
+    let language = Language::of(request.headers());
     let client = subject.unwrap_or_else(|| format!("ip:{}", crate::doors::address_key(peer.ip())));
     let limit = state.config.body_limit_bytes;
     if !state.doors.graphql_rate.allow(&client) {
-        return drained_too_many(request, limit).await;
+        return drained_too_many(request, limit, language).await;
     }
     if !anonymous || request.method() != axum::http::Method::POST {
         return next.run(request).await;
@@ -108,11 +116,11 @@ pub async fn rate_limit(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let reason = match verified {
-        Some(Err(e)) => e.to_string(),
-        _ => "a bearer token is required".to_string(),
+        Some(Err(e)) => e.message(),
+        _ => message!("a bearer token is required"),
     };
     if expects_continue(&request) && announced.is_none_or(|n| n > ANONYMOUS_BODY_BYTES) {
-        let answer = crate::schema::unauthenticated(&state, reason, peer.ip());
+        let answer = crate::schema::unauthenticated(&state, &reason, language, peer.ip());
         return after_draining(request, limit, answer).await;
     }
     let (parts, body) = request.into_parts();
@@ -121,12 +129,12 @@ pub async fn rate_limit(
     let mut read = 0usize;
     while let Some(chunk) = chunks.next().await {
         let Ok(chunk) = chunk else {
-            let message = "the request body could not be read";
-            return Json(refusal_body(ErrorCode::Validation, message)).into_response();
+            let message = message!("the request body could not be read");
+            return Json(refusal_body(ErrorCode::Validation, &message, language)).into_response();
         };
         read += chunk.len();
         if read > limit {
-            return body_too_large(limit);
+            return body_too_large(limit, language);
         }
         if read <= ANONYMOUS_BODY_BYTES {
             kept.extend_from_slice(&chunk);
@@ -137,12 +145,12 @@ pub async fn rate_limit(
             .run(Request::from_parts(parts, axum::body::Body::from(kept)))
             .await;
     }
-    crate::schema::unauthenticated(&state, reason, peer.ip())
+    crate::schema::unauthenticated(&state, &reason, language, peer.ip())
 }
 
 /// [`too_many_requests`], once the request's body is drained ([`after_draining`]).
-pub async fn drained_too_many(request: Request, limit: usize) -> Response {
-    after_draining(request, limit, too_many_requests()).await
+pub async fn drained_too_many(request: Request, limit: usize, language: Language) -> Response {
+    after_draining(request, limit, too_many_requests(language)).await
 }
 
 /// `answer`, once the request's body (at most `limit` bytes of it) has been
@@ -180,12 +188,13 @@ fn expects_continue(request: &Request) -> bool {
 }
 
 /// 413 for a body over `limit` bytes.
-fn body_too_large(limit: usize) -> Response {
+fn body_too_large(limit: usize, language: Language) -> Response {
     (
         StatusCode::PAYLOAD_TOO_LARGE,
         Json(refusal_body(
             ErrorCode::Validation,
-            &format!("request body over {limit} bytes"),
+            &message!("request body over {limit} bytes"),
+            language,
         )),
     )
         .into_response()
@@ -198,13 +207,14 @@ pub const ANONYMOUS_BODY_BYTES: usize = 4 * 1024;
 /// Middleware: 413 for a body over `limit` bytes, whatever its framing (the
 /// GraphQL extractor streams bodies and would not see axum's default limit).
 pub async fn body_limit(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let language = Language::of(request.headers());
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
         }
-        Err(_) => body_too_large(limit),
+        Err(_) => body_too_large(limit, language),
     }
 }
 
@@ -218,13 +228,15 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// headers over [`MAX_HEADER_BYTES`], before anything reads them.
 pub async fn header_limits(request: Request, next: Next) -> Response {
     if request.uri().to_string().len() > MAX_URI_BYTES {
-        let message = format!("the request target is longer than {MAX_URI_BYTES} bytes");
-        // Outside the localizing layer: put in the caller's language here.
-        let message =
-            crate::messages::localize(&message, crate::messages::Language::of(request.headers()));
+        let limit = MAX_URI_BYTES;
+        let message = message!("the request target is longer than {limit} bytes");
         return (
             StatusCode::URI_TOO_LONG,
-            Json(refusal_body(ErrorCode::Validation, &message)),
+            Json(refusal_body(
+                ErrorCode::Validation,
+                &message,
+                Language::of(request.headers()),
+            )),
         )
             .into_response();
     }
@@ -234,13 +246,15 @@ pub async fn header_limits(request: Request, next: Next) -> Response {
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
-        let message = format!("the request headers are larger than {MAX_HEADER_BYTES} bytes");
-        // Outside the localizing layer: put in the caller's language here.
-        let message =
-            crate::messages::localize(&message, crate::messages::Language::of(request.headers()));
+        let limit = MAX_HEADER_BYTES;
+        let message = message!("the request headers are larger than {limit} bytes");
         return (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Json(refusal_body(ErrorCode::Validation, &message)),
+            Json(refusal_body(
+                ErrorCode::Validation,
+                &message,
+                Language::of(request.headers()),
+            )),
         )
             .into_response();
     }
@@ -265,6 +279,7 @@ pub struct Deadline {
 /// answered 503 with `TIMEOUT`.
 pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
+    let language = Language::of(request.headers());
     let path = request.uri().path().to_string();
     // The route pattern (`/partner/v1/{operation}`), never the raw path: a
     // hostile client must not mint a time series per URL.
@@ -297,11 +312,11 @@ pub async fn deadline(State(deadline): State<Deadline>, request: Request, next: 
     let message = if cause == "deadline" {
         deadline_message(deadline.after)
     } else {
-        "the server is stopping and cancelled the request; retry it (with the same Idempotency-Key for a mutation)".to_string()
+        message!("the server is stopping and cancelled the request; retry it (with the same Idempotency-Key for a mutation)")
     };
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(refusal_body(ErrorCode::Timeout, &message)),
+        Json(refusal_body(ErrorCode::Timeout, &message, language)),
     )
         .into_response();
     response

@@ -6,6 +6,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
+use domain::message::message;
 use projections::loan_lineage::{LoanLineage, LoanListFilter, LoanRow};
 use projections::LoanLedger;
 
@@ -192,10 +193,14 @@ fn day_range(
     let (from, to) = match (from, to) {
         (None, None) => return Ok(None),
         (Some(from), Some(to)) => (date(from, "from")?, date(to, "to")?),
-        _ => return Err(ApiError::validation("a date range gives both from and to")),
+        _ => {
+            return Err(ApiError::validation(message!(
+                "a date range gives both from and to"
+            )))
+        }
     };
     if to < from || (to - from).num_days() >= max_days {
-        return Err(ApiError::validation(format!(
+        return Err(ApiError::validation(message!(
             "the range must run forwards over at most {max_days} days"
         )));
     }
@@ -236,7 +241,9 @@ impl LoanOperationsQuery {
         let range = day_range(filter.from.as_deref(), filter.to.as_deref(), 3660)?;
         let branch = filter.branch.map(|b| b.trim().to_string());
         if branch.as_ref().is_some_and(|b| b.chars().count() > 32) {
-            return Err(ApiError::validation("branch must be at most 32 characters").into());
+            return Err(
+                ApiError::validation(message!("branch must be at most 32 characters")).into(),
+            );
         }
         let filter = LoanListFilter {
             node: filter.status.map(|s| domain::wire_name(&s)),

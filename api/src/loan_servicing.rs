@@ -11,6 +11,7 @@ use domain::loan_application::ledger::{
     RepaymentChannel as DomainChannel,
 };
 use domain::loan_application::{DisbursementOutcome, LoanCommand};
+use domain::message::message;
 use projections::loan_ledger::{LoanLedger, OpenPrepayment, TransactionRow};
 use rust_decimal::Decimal;
 
@@ -173,7 +174,7 @@ pub(crate) fn money(fen: i64) -> String {
 
 pub(crate) fn date(text: &str, field: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::validation(format!("{field} is not a date (YYYY-MM-DD)")))
+        .map_err(|_| ApiError::validation(message!("{field} is not a date (YYYY-MM-DD)")))
 }
 
 impl From<&PrepaymentQuote> for PrepaymentQuoteView {
@@ -315,7 +316,9 @@ impl LoanServicingQuery {
     ) -> Result<Vec<LoanDayStatistics>> {
         let (from, to) = (date(&from, "from")?, date(&to, "to")?);
         if to < from || (to - from).num_days() > 365 {
-            return Err(ApiError::validation("from..to must be 1 to 366 days, in order").into());
+            return Err(
+                ApiError::validation(message!("from..to must be 1 to 366 days, in order")).into(),
+            );
         }
         let days = LoanLedger::daily_totals(state(ctx).database.read_models(), from, to)
             .await
@@ -404,10 +407,9 @@ impl LoanServicingMutation {
         let outcome = if input.paid {
             DisbursementOutcome::Paid {
                 value_date: date(
-                    input
-                        .value_date
-                        .as_deref()
-                        .ok_or_else(|| ApiError::validation("a paid result gives valueDate"))?,
+                    input.value_date.as_deref().ok_or_else(|| {
+                        ApiError::validation(message!("a paid result gives valueDate"))
+                    })?,
                     "valueDate",
                 )?,
                 first_due_date: input

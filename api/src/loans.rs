@@ -1,6 +1,7 @@
 //! Loans in GraphQL: the 永续贷 pipeline with roll-backs, the lineage of a
 //! contract's interview tasks, and 等额本息 schedules.
 
+use domain::message::message;
 use std::str::FromStr;
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
@@ -253,7 +254,7 @@ pub struct InstallmentView {
 /// A decimal argument, or VALIDATION naming the field.
 pub(crate) fn decimal(text: &str, field: &str) -> Result<Decimal, ApiError> {
     Decimal::from_str(text.trim())
-        .map_err(|_| ApiError::validation(format!("{field} is not a decimal number")))
+        .map_err(|_| ApiError::validation(message!("{field} is not a decimal number")))
 }
 
 async fn loan_view(ctx: &Context<'_>, id: &str) -> Result<Option<LoanApplicationView>> {
@@ -449,7 +450,7 @@ impl LoanQuery {
             decimal(&annual_rate, "annualRate")?,
             months,
         )
-        .map_err(|e| ApiError::validation(e.to_string()))?;
+        .map_err(|e| ApiError::validation(domain::message::Localized::message(&e)))?;
         Ok(installments(schedule))
     }
 
@@ -463,7 +464,7 @@ impl LoanQuery {
             decimal(&input.amount, "amount")?,
             input.choice,
         )
-        .map_err(|e| ApiError::validation(e.to_string()))?;
+        .map_err(|e| ApiError::validation(domain::message::Localized::message(&e)))?;
         Ok(installments(plan))
     }
 }
@@ -507,7 +508,9 @@ impl LoanMutation {
     ) -> Result<LoanPayload> {
         let id = input.application_no.trim().to_string();
         if id.is_empty() || id.len() > 64 {
-            return Err(ApiError::validation("applicationNo must be 1 to 64 characters").into());
+            return Err(
+                ApiError::validation(message!("applicationNo must be 1 to 64 characters")).into(),
+            );
         }
         let command = LoanCommand::Submit {
             product: input.product,

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Result};
 use domain::log::{EventLogReader, LogPosition, StoredEvent};
+use domain::message::message;
 
 use crate::context::state;
 use crate::error::ApiError;
@@ -16,7 +17,7 @@ pub(crate) async fn read_log_page(
     max: i32,
 ) -> Result<(LogPosition, Vec<StoredEvent>)> {
     if !(1..=max).contains(&limit) {
-        return Err(ApiError::validation(format!("page size must be between 1 and {max}")).into());
+        return Err(ApiError::validation(message!("page size must be between 1 and {max}")).into());
     }
     let after = match after {
         Some(cursor) => cursor

@@ -7,6 +7,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID
 use chrono::{DateTime, Utc};
 use domain::loan_application::ledger::RepaymentChannel;
 use domain::loan_application::{DisbursementOutcome, LoanCommand};
+use domain::message::message;
 use projections::loan_lineage::{LoanLineage, ManualCaseRow};
 
 use crate::context::state;
@@ -153,7 +154,7 @@ pub struct ManualCaseMutation;
 fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
     value
         .as_deref()
-        .ok_or_else(|| ApiError::validation(format!("this outcome gives {field}")))
+        .ok_or_else(|| ApiError::validation(message!("this outcome gives {field}")))
 }
 
 #[Object]

@@ -11,6 +11,8 @@
 //! rate limited per address before any of that, and per partner after; a
 //! refusal before verification is only tallied in the operation log.
 
+use crate::messages::Language;
+use domain::message::{message, Message};
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, State};
@@ -38,10 +40,10 @@ fn ok(data: Value) -> Response {
     (StatusCode::OK, Json(json!({ "code": "OK", "data": data }))).into_response()
 }
 
-fn unauthenticated(message: &str) -> ApiError {
+fn unauthenticated(message: Message) -> ApiError {
     ApiError {
         code: ErrorCode::Unauthenticated,
-        message: message.to_string(),
+        message,
     }
 }
 
@@ -85,7 +87,7 @@ async fn authenticate(
     let partner = state
         .partner_directory
         .get(&envelope.partner)
-        .ok_or_else(|| unverified("", unauthenticated("unknown partner")))?;
+        .ok_or_else(|| unverified("", unauthenticated(message!("unknown partner"))))?;
     let code = partner.code.as_str();
     let secret = partner.secret.expose_secret();
     if !envelope.verify_operation(secret, "POST", path) {
@@ -98,7 +100,7 @@ async fn authenticate(
         if !(legacy_allowed && envelope.verify(secret)) {
             return Err(unverified(
                 code,
-                unauthenticated("the signature does not match"),
+                unauthenticated(message!("the signature does not match")),
             ));
         }
         tracing::warn!(partner = code, "a partner request signed the old way, without its operation (FACESIGN_PARTNER_LEGACY_SIGNATURE_UNTIL)");
@@ -117,27 +119,27 @@ async fn authenticate(
         .ok_or_else(|| {
             unverified(
                 code,
-                unauthenticated("timestamp must be milliseconds since the epoch"),
+                unauthenticated(message!("timestamp must be milliseconds since the epoch")),
             )
         })?;
     let now = state.bus.services().clock.now();
     if (now - sent).abs() > state.partner_timestamp_window {
         return Err(unverified(
             code,
-            unauthenticated("the timestamp is outside the accepted window"),
+            unauthenticated(message!("the timestamp is outside the accepted window")),
         ));
     }
     if envelope.nonce.is_empty() || envelope.nonce.len() > 64 {
         return Err(unverified(
             code,
-            unauthenticated("nonce must be 1 to 64 characters"),
+            unauthenticated(message!("nonce must be 1 to 64 characters")),
         ));
     }
     let pool = state.database.read_models();
     let replayed = || {
         unverified(
             code,
-            unauthenticated("the nonce was used before (a replayed request)"),
+            unauthenticated(message!("the nonce was used before (a replayed request)")),
         )
     };
     // A replay never reaches the partner's rate (it would spend the real
@@ -166,7 +168,7 @@ fn text<'a>(content: &'a Value, field: &str) -> Result<&'a str, ApiError> {
         .as_str()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::validation(format!("bizContent.{field} is required")))
+        .ok_or_else(|| ApiError::validation(message!("bizContent.{field} is required")))
 }
 
 /// Sends `command` to aggregate `id` as the partner (its own orders and loans
@@ -215,7 +217,7 @@ async fn loan_ledger(
         Some((ledger, _)) => Ok(ledger),
         None => Err(ApiError {
             code: ErrorCode::InvalidTransition,
-            message: "the order's loan has not been disbursed (放款) yet".into(),
+            message: message!("the order's loan has not been disbursed (放款) yet"),
         }),
     }
 }
@@ -229,7 +231,7 @@ fn settings_of(
         .partner_directory
         .get(partner)
         .map(|p| p.settings.clone())
-        .ok_or_else(|| unauthenticated("unknown partner"))
+        .ok_or_else(|| unauthenticated(message!("unknown partner")))
 }
 
 /// The age on `day` of the holder of an 18-digit ID number (birth date at 7–14).
@@ -294,7 +296,7 @@ async fn handle(
             let pool = state.database.read_models();
             let refuse = |reason: String| Ok(json!({ "accept": false, "reason": reason }));
             let age = age_on(&id_number, crate::shanghai_today(state)).ok_or_else(|| {
-                ApiError::validation("bizContent.idNumber has no valid birth date")
+                ApiError::validation(message!("bizContent.idNumber has no valid birth date"))
             })?;
             let admission = &settings.admission;
             if !(admission.min_age..=admission.max_age).contains(&age) {
@@ -378,7 +380,7 @@ async fn handle(
             let id = order_id(partner, order_no()?);
             let bank_code = text(content, "bankCode")?;
             if !settings_of(state, partner)?.supports_bank(bank_code) {
-                return Err(ApiError::validation(format!(
+                return Err(ApiError::validation(message!(
                     "bizContent.bankCode {bank_code} is not a supported bank (see the banks operation)"
                 )));
             }
@@ -450,7 +452,7 @@ async fn handle(
             let rows =
                 LoanLedger::by_reference(state.database.read_models(), &id, repayment_no).await?;
             if rows.is_empty() {
-                return Err(ApiError::not_found(format!(
+                return Err(ApiError::not_found(message!(
                     "no repayment {repayment_no} on this order"
                 )));
             }
@@ -482,19 +484,21 @@ async fn handle(
             let (Some(rate), Some(limit)) = (order.annual_rate(), order.limit()) else {
                 return Err(ApiError {
                     code: domain::ErrorCode::InvalidTransition,
-                    message: "the order has no approved credit yet (授信未通过)".into(),
+                    message: message!("the order has no approved credit yet (授信未通过)"),
                 });
             };
             let request = borrow_request(content)?;
             if request.amount > limit {
-                return Err(ApiError::validation(format!(
-                    "bizContent.amount {} is above the approved limit {limit}",
-                    request.amount
+                return Err(ApiError::validation(message!(
+                    "bizContent.amount {amount} is above the approved limit {limit}",
+                    amount = request.amount
                 )));
             }
             installments(rate, &request)
         }
-        other => Err(ApiError::not_found(format!("no partner operation {other}"))),
+        other => Err(ApiError::not_found(message!(
+            "no partner operation {other}"
+        ))),
     }
 }
 
@@ -502,7 +506,7 @@ async fn handle(
 fn amount_of(content: &Value) -> Result<Decimal, ApiError> {
     text(content, "amount")?
         .parse()
-        .map_err(|_| ApiError::validation("bizContent.amount must be a decimal amount"))
+        .map_err(|_| ApiError::validation(message!("bizContent.amount must be a decimal amount")))
 }
 
 /// The amount and term of a borrow (`bizContent.amount`, `termMonths`).
@@ -511,7 +515,9 @@ fn borrow_request(content: &Value) -> Result<BorrowRequest, ApiError> {
     let term_months = content["termMonths"]
         .as_u64()
         .and_then(|t| u32::try_from(t).ok())
-        .ok_or_else(|| ApiError::validation("bizContent.termMonths must be a whole number"))?;
+        .ok_or_else(|| {
+            ApiError::validation(message!("bizContent.termMonths must be a whole number"))
+        })?;
     Ok(BorrowRequest {
         amount,
         term_months,
@@ -521,7 +527,7 @@ fn borrow_request(content: &Value) -> Result<BorrowRequest, ApiError> {
 /// The 等额本息 schedule of `request` at `rate`, with its totals.
 fn installments(rate: Decimal, request: &BorrowRequest) -> Result<Value, ApiError> {
     let plan = domain::repayment::equal_installments(request.amount, rate, request.term_months)
-        .map_err(|e| ApiError::validation(e.to_string()))?;
+        .map_err(|e| ApiError::validation(domain::message::Localized::message(&e)))?;
     let interest: Decimal = plan.iter().map(|i| i.interest).sum();
     Ok(json!({
         "annualRate": rate.to_string(),
@@ -543,7 +549,7 @@ async fn pushed(state: &AppState, id: &str) -> Result<PartnerOrder, ApiError> {
         .await
         .map_err(ApiError::internal)?;
     if order.details().is_none() {
-        return Err(ApiError::not_found(format!("no order {id}")));
+        return Err(ApiError::not_found(message!("no order {id}")));
     }
     Ok(order)
 }
@@ -564,7 +570,7 @@ async fn borrowed(
     let (request, status) = order
         .borrow()
         .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("no borrow order for {id}")))?;
+        .ok_or_else(|| ApiError::not_found(message!("no borrow order for {id}")))?;
     Ok((order, request, status))
 }
 
@@ -585,7 +591,8 @@ fn refuse_unverified(
     error: ApiError,
 ) -> Response {
     let code = error.code.as_str();
-    record::unverified(state, door, claimed, code, &error.message, Some(peer.ip()));
+    let english = error.message.to_string();
+    record::unverified(state, door, claimed, code, &english, Some(peer.ip()));
     rest_refusal(&error)
 }
 
@@ -599,12 +606,13 @@ pub async fn door(
     next: axum::middleware::Next,
 ) -> Response {
     let limit = state.config.body_limit_bytes;
+    let language = Language::of(request.headers());
     if !crate::doors::within_address_rate(&state.doors.partner_by_address, peer.ip()) {
-        return crate::limits::drained_too_many(request, limit).await;
+        return crate::limits::drained_too_many(request, limit, language).await;
     }
     let operation = request.uri().path().rsplit('/').next().unwrap_or_default();
     if !OPERATIONS.contains(&operation) {
-        let error = ApiError::not_found("no such partner operation");
+        let error = ApiError::not_found(message!("no such partner operation"));
         let answer = refuse_unverified(&state, "partner/unknown", "", peer, error);
         return crate::limits::after_draining(request, limit, answer).await;
     }
@@ -616,10 +624,12 @@ pub async fn partner_request(
     State((state, _)): State<(AppState, crate::FacesignSchema)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(operation): Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     let request_id = state.bus.services().ids.new_id().to_string();
     let door = format!("partner/{operation}");
+    let language = Language::of(&headers);
     // Refused before the partner was verified: counted, never stored as sent.
     let unverified =
         |claimed: &str, error: ApiError| refuse_unverified(&state, &door, claimed, peer, error);
@@ -629,10 +639,10 @@ pub async fn partner_request(
             let error = ApiError {
                 code: domain::error::DomainError::code(&reason),
                 message: match reason {
-                    EnvelopeError::Unsigned => reason.to_string(),
+                    EnvelopeError::Unsigned => domain::message::Localized::message(&reason),
                     // The parser's complaint quotes the body: ours instead.
                     EnvelopeError::Malformed(_) => {
-                        "the body must be a JSON object of partner, timestamp, nonce, bizContent and sign".to_string()
+                        message!("the body must be a JSON object of partner, timestamp, nonce, bizContent and sign")
                     }
                 },
             };
@@ -644,7 +654,7 @@ pub async fn partner_request(
         Ok(partner) => partner,
         Err(NotThrough::Unverified { claimed, error }) => return unverified(&claimed, error),
         // Counted in metrics, not logged one by one, like every rate refusal.
-        Err(NotThrough::RateLimited) => return crate::limits::too_many_requests(),
+        Err(NotThrough::RateLimited) => return crate::limits::too_many_requests(language),
     };
     // 操作留痕 of a verified partner's refusals, one by one.
     let refused = |target: String, error: ApiError| {
@@ -659,7 +669,7 @@ pub async fn partner_request(
             &door,
             target,
             error.code.as_str(),
-            &error.message,
+            &error.message.to_string(),
         );
         rest_refusal(&error)
     };
@@ -669,7 +679,7 @@ pub async fn partner_request(
         Err(_) => {
             return refused(
                 String::new(),
-                ApiError::validation("bizContent is not a JSON document"),
+                ApiError::validation(message!("bizContent is not a JSON document")),
             )
         }
     };

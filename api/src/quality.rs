@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::message::message;
 use domain::qc_case::{QcCase, QcCaseCommand, QcDecision};
 use projections::interview_records::{CallRecordRow, InterviewRecords, QcCaseRow, QcFilter};
 use projections::task_board::TaskBoard;
@@ -248,7 +249,7 @@ impl QualityQuery {
         after: Option<i64>,
     ) -> Result<Vec<QcCaseView>> {
         if !(1..=200).contains(&first) {
-            return Err(ApiError::validation("first must be between 1 and 200").into());
+            return Err(ApiError::validation(message!("first must be between 1 and 200")).into());
         }
         let text = crate::given_text;
         if text(filter.customer_name.clone()).is_some() {
@@ -348,9 +349,9 @@ impl QualityQuery {
         seat_no: Option<String>,
     ) -> Result<Vec<CallRecord>> {
         if to <= from || to - from > chrono::Duration::days(31) {
-            return Err(ApiError::validation(
-                "`to` must be after `from` and at most 31 days later",
-            )
+            return Err(ApiError::validation(message!(
+                "`to` must be after `from` and at most 31 days later"
+            ))
             .into());
         }
         // A seat reads its own call records only.
@@ -359,7 +360,10 @@ impl QualityQuery {
             (domain::role::Role::Seat, Some(asked)) if asked != caller.id => {
                 return Err(ApiError {
                     code: domain::ErrorCode::Forbidden,
-                    message: format!("seat {} reads its own call records only", caller.id),
+                    message: message!(
+                        "seat {seat} reads its own call records only",
+                        seat = caller.id
+                    ),
                 }
                 .into())
             }
@@ -386,9 +390,9 @@ impl QualityQuery {
         to: NaiveDate,
     ) -> Result<Vec<DailyStatistics>> {
         if to < from || (to - from).num_days() > 366 {
-            return Err(ApiError::validation(
-                "`to` must not be before `from`, at most 366 days later",
-            )
+            return Err(ApiError::validation(message!(
+                "`to` must not be before `from`, at most 366 days later"
+            ))
             .into());
         }
         let rows = InterviewRecords::statistics(

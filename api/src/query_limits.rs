@@ -16,6 +16,7 @@
 //!
 //! A refusal names the limit and its setting and carries code `VALIDATION`.
 
+use domain::message::{message, Localized, Message};
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
@@ -157,9 +158,9 @@ pub enum Refusal {
         max: usize,
     },
     /// The document is not GraphQL (parse error), or spreads fragments in a cycle.
-    Malformed(String),
+    Malformed(Message),
     /// A text holds a control character its field may not (`domain::text`).
-    ControlCharacter(String),
+    ControlCharacter(Message),
 }
 
 impl Refusal {
@@ -172,19 +173,30 @@ impl Refusal {
     }
 }
 
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Localized for Refusal {
+    fn message(&self) -> Message {
         match self {
-            Refusal::OverLimit { limit, max } => write!(
-                f,
-                "the request exceeds {} ({}): at most {max} ({})",
-                limit.name(),
-                limit.what(),
-                limit.setting()
+            Refusal::OverLimit { limit, max } => message!(
+                "the request exceeds {limit} ({what}): at most {max} ({setting})",
+                limit = limit.name(),
+                what = limit.what(),
+                setting = limit.setting()
             ),
-            Refusal::Malformed(reason) => write!(f, "the query is not valid GraphQL: {reason}"),
-            Refusal::ControlCharacter(reason) => f.write_str(reason),
+            Refusal::Malformed(reason) => {
+                message!(
+                    "the query is not valid GraphQL: {reason}",
+                    reason = reason.clone()
+                )
+            }
+            Refusal::ControlCharacter(reason) => reason.clone(),
         }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    /// English, for the log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.message().fmt(f)
     }
 }
 
@@ -387,10 +399,10 @@ impl async_graphql::extensions::Extension for ValidationErrorCap {
             if errors.len() > MAX_VALIDATION_ERRORS {
                 let more = errors.len() - (MAX_VALIDATION_ERRORS - 1);
                 errors.truncate(MAX_VALIDATION_ERRORS - 1);
-                errors.push(async_graphql::ServerError::new(
-                    format!("and {more} more errors in the document"),
-                    None,
-                ));
+                let message = message!("and {more} more errors in the document");
+                let mut error = async_graphql::ServerError::new(message.to_string(), None);
+                error.source = Some(std::sync::Arc::new(message));
+                errors.push(error);
             }
             errors
         })
@@ -481,7 +493,7 @@ impl QueryLimits {
     /// The rest of [`Self::admit`] for a request that passed [`Self::scan_request`].
     pub fn admit_scanned(&self, request: &mut Request) -> Result<Admitted, Refusal> {
         let document = async_graphql::parser::parse_query(&request.query)
-            .map_err(|e| Refusal::Malformed(e.to_string()))?;
+            .map_err(|e| Refusal::Malformed(Message::verbatim(e.to_string())))?;
         self.check_document(&document)?;
         let operation = selected_operation(&document, request.operation_name.as_deref());
         crate::text_input::check(&document, operation, &request.variables)
@@ -597,7 +609,7 @@ impl QueryLimits {
                         continue;
                     }
                     if !on_path.insert(child) {
-                        return Err(Refusal::Malformed(format!(
+                        return Err(Refusal::Malformed(message!(
                             "fragment {child} spreads itself (a cycle)"
                         )));
                     }

@@ -1,3 +1,4 @@
+use domain::message::message;
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
@@ -15,7 +16,7 @@ pub struct RequestContext {
     /// The authenticated caller, when a valid bearer token was sent.
     pub actor: Option<Actor>,
     /// Why a token that was sent was refused (for the UNAUTHENTICATED message).
-    pub auth_error: Option<String>,
+    pub auth_error: Option<domain::message::Message>,
     /// `x-request-id`, or a fresh id.
     pub request_id: String,
     /// `x-correlation-id`, or the request id.
@@ -71,7 +72,7 @@ impl RequestContext {
                         None,
                         Some((verified.issued_at, verified.expires_at)),
                     ),
-                    Err(e) => (None, Some(e.to_string()), None),
+                    Err(e) => (None, Some(domain::message::Localized::message(&e)), None),
                 }
             }
         };
@@ -102,23 +103,23 @@ impl RequestContext {
         let refusal = match accounts.account(pool, &actor.id).await {
             Ok(None) => None,
             Ok(Some(account)) if account.status != "ACTIVE" => {
-                Some("the account is disabled or deleted".to_string())
+                Some(message!("the account is disabled or deleted"))
             }
-            Ok(Some(account)) if account.role != actor.role => {
-                Some("the token's role does not match the account's role".to_string())
-            }
+            Ok(Some(account)) if account.role != actor.role => Some(message!(
+                "the token's role does not match the account's role"
+            )),
             Ok(Some(account)) => {
                 let valid_from = chrono::DateTime::parse_from_rfc3339(&account.valid_from)
                     .map(|t| t.timestamp())
                     .unwrap_or(i64::MAX);
                 let issued = self.issued_at.map_or(0, |t| i64::try_from(t).unwrap_or(0));
                 (issued < valid_from).then(|| {
-                    "the session was ended by an administrator (踢出); sign in again".to_string()
+                    message!("the session was ended by an administrator (踢出); sign in again")
                 })
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the caller's account");
-                Some("the account could not be checked; try again".to_string())
+                Some(message!("the account could not be checked; try again"))
             }
         };
         if refusal.is_some() {
@@ -137,7 +138,7 @@ impl RequestContext {
     pub fn command_context(&self) -> Result<store::CommandContext, ApiError> {
         let actor = self.actor.clone().ok_or_else(|| ApiError {
             code: domain::ErrorCode::Unauthenticated,
-            message: "a bearer token is required".to_string(),
+            message: message!("a bearer token is required"),
         })?;
         Ok(store::CommandContext {
             actor,

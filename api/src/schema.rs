@@ -39,6 +39,7 @@ use crate::sockets::SocketSession;
 use crate::state::AppState;
 use crate::tasks::{TaskMutation, TaskQuery, TaskSubscription};
 use crate::work_orders::{WorkOrderMutation, WorkOrderQuery};
+use domain::message::{message, Localized, Message};
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -138,9 +139,10 @@ pub async fn graphql_handler(
     request: GraphQLRequest,
 ) -> Response {
     let mut request = request.into_inner();
+    let language = Language::of(&headers);
     let limits = &state.config.query_limits;
     if let Err(refusal) = limits.scan_request(&request) {
-        return refused(&refusal).into_response();
+        return refused(&refusal, language).into_response();
     }
     let key = match crate::idempotency::key_of(&headers) {
         Ok(key) => key,
@@ -148,7 +150,7 @@ pub async fn graphql_handler(
     };
     let after = match crate::consistency::sent(&headers) {
         Ok(after) => after,
-        Err(error) => return bad_request(&error.message, None).into_response(),
+        Err(error) => return bad_request(&error.text(language), None).into_response(),
     };
     // Every operation but `__typename` needs a role. A caller without a valid
     // token is answered after the linear scan above: its document is parsed
@@ -159,14 +161,14 @@ pub async fn graphql_handler(
             .check_account(&state.accounts, state.database.read_models())
             .await;
     if context.actor.is_none() && request.query.len() > ANONYMOUS_DOCUMENT_BYTES {
-        return unauthenticated(&state, refusal_reason(&context), peer.ip());
+        return unauthenticated(&state, &refusal_reason(&context), language, peer.ip());
     }
     let admitted = match limits.admit_scanned(&mut request) {
         Ok(admitted) => admitted,
-        Err(refusal) => return refused(&refusal).into_response(),
+        Err(refusal) => return refused(&refusal, language).into_response(),
     };
     if context.actor.is_none() && !admitted.open_to_anyone {
-        return unauthenticated(&state, refusal_reason(&context), peer.ip());
+        return unauthenticated(&state, &refusal_reason(&context), language, peer.ip());
     }
     // Read your own writes made through any instance: wait, bounded, until
     // the read models reflect what the token names.
@@ -182,10 +184,11 @@ pub async fn graphql_handler(
     let mut response = match key {
         // Queries are safe to repeat: a key on one is ignored.
         Some(key) if admitted.is_mutation => {
-            crate::idempotency::execute(&state, &schema, request, context, key).await
+            crate::idempotency::execute(&state, &schema, request, context, key, language).await
         }
         _ => {
-            let mut response = schema.execute(request.data(context)).await;
+            let mut response =
+                localize_response(schema.execute(request.data(context)).await, language);
             if let Some(position) = *reached.lock().unwrap_or_else(|e| e.into_inner()) {
                 response.extensions.insert(
                     "consistencyToken".into(),
@@ -210,11 +213,11 @@ pub async fn graphql_handler(
 }
 
 /// Why a request without an accepted token is refused.
-fn refusal_reason(context: &RequestContext) -> String {
+fn refusal_reason(context: &RequestContext) -> Message {
     context
         .auth_error
         .clone()
-        .unwrap_or_else(|| "a bearer token is required".to_string())
+        .unwrap_or_else(|| message!("a bearer token is required"))
 }
 
 /// The longest document a caller without a token has parsed: enough for
@@ -226,20 +229,22 @@ const ANONYMOUS_DOCUMENT_BYTES: usize = 256;
 /// operation log's unverified tallies.
 pub(crate) fn unauthenticated(
     state: &AppState,
-    message: String,
+    message: &Message,
+    language: Language,
     address: std::net::IpAddr,
 ) -> Response {
     let code = ErrorCode::Unauthenticated;
-    crate::access::record::unverified(state, "graphql", "", code.as_str(), &message, Some(address));
-    let mut body = crate::error::refusal_body(code, &message);
+    let english = message.to_string();
+    crate::access::record::unverified(state, "graphql", "", code.as_str(), &english, Some(address));
+    let mut body = crate::error::refusal_body(code, message, language);
     body["data"] = serde_json::Value::Null;
     Json(body).into_response()
 }
 
 /// 400 with `VALIDATION`, naming the limit a request broke.
-fn refused(refusal: &Refusal) -> (StatusCode, Json<serde_json::Value>) {
+fn refused(refusal: &Refusal, language: Language) -> (StatusCode, Json<serde_json::Value>) {
     bad_request(
-        &refusal.to_string(),
+        &crate::messages::render(&refusal.message(), language),
         refusal.limit().map(|limit| limit.name()),
     )
 }
@@ -261,7 +266,7 @@ fn bad_request(message: &str, limit: Option<&str>) -> (StatusCode, Json<serde_js
 
 /// The refusal as a GraphQL response (for WebSocket operations).
 fn refused_response(refusal: &Refusal) -> async_graphql::Response {
-    let mut response = error_response(ErrorCode::Validation, &refusal.to_string());
+    let mut response = error_response(ErrorCode::Validation, refusal.message());
     if let (Some(limit), Some(error)) = (refusal.limit(), response.errors.first_mut()) {
         error
             .extensions
@@ -335,11 +340,14 @@ impl Executor for BoundedSchema {
         let running = match session.map(|session| session.admit(&self.doors)) {
             Some(Ok(running)) => running,
             Some(Err(error)) => {
-                return single(error_response(error.code, &error.message), language);
+                return single(error_response(error.code, error.message), language);
             }
             None => {
                 return single(
-                    error_response(ErrorCode::Unauthenticated, "a bearer token is required"),
+                    error_response(
+                        ErrorCode::Unauthenticated,
+                        message!("a bearer token is required"),
+                    ),
                     language,
                 );
             }
@@ -383,7 +391,7 @@ fn within_deadline(
             Ok((None, _)) => async_graphql::Response::default(),
             Err(_) => error_response(
                 ErrorCode::Timeout,
-                &crate::limits::deadline_message(deadline),
+                crate::limits::deadline_message(deadline),
             ),
         }
     })
@@ -399,11 +407,8 @@ fn single(
 }
 
 /// A GraphQL answer of one error with `code`.
-fn error_response(code: ErrorCode, message: &str) -> async_graphql::Response {
-    let error = async_graphql::Error::from(ApiError {
-        code,
-        message: message.to_string(),
-    });
+fn error_response(code: ErrorCode, message: Message) -> async_graphql::Response {
+    let error = async_graphql::Error::from(ApiError { code, message });
     async_graphql::Response::from_errors(vec![
         error.into_server_error(async_graphql::Pos::default())
     ])

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
+use domain::message::message;
 use domain::schedule::{WeeklyHours, WorkingPeriod};
 use domain::seat::{Seat, SeatCommand};
 use projections::seat_calendar::{SeatCalendar, SeatRow};
@@ -169,7 +170,7 @@ fn parse(text: &str) -> Result<DateTime<Utc>> {
 
 fn check_range(from: DateTime<Utc>, to: DateTime<Utc>, max_days: i64) -> Result<()> {
     if to <= from || to - from > Duration::days(max_days) {
-        return Err(ApiError::validation(format!(
+        return Err(ApiError::validation(message!(
             "`to` must be after `from` and at most {max_days} days later"
         ))
         .into());
@@ -235,7 +236,9 @@ impl SeatQuery {
     ) -> Result<Vec<FreeSlot>> {
         check_range(from, to, 31)?;
         if !(5..=240).contains(&slot_minutes) {
-            return Err(ApiError::validation("slotMinutes must be between 5 and 240").into());
+            return Err(
+                ApiError::validation(message!("slotMinutes must be between 5 and 240")).into(),
+            );
         }
         let skills: Vec<String> = product_code.into_iter().chain(channel_code).collect();
         let slots = SeatCalendar::free_slots(
@@ -298,7 +301,10 @@ fn seat_no(value: &str) -> Result<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(ApiError::validation("seatNo must be 1 to 32 letters, digits, - or _").into());
+        return Err(ApiError::validation(message!(
+            "seatNo must be 1 to 32 letters, digits, - or _"
+        ))
+        .into());
     }
     Ok(value.to_string())
 }
@@ -333,7 +339,7 @@ impl SeatMutation {
         hours: Vec<WorkingPeriodView>,
     ) -> Result<Vec<SeatPayload>> {
         if seat_nos.is_empty() || seat_nos.len() > 500 {
-            return Err(ApiError::validation("seatNos must list 1 to 500 seats").into());
+            return Err(ApiError::validation(message!("seatNos must list 1 to 500 seats")).into());
         }
         let hours = WeeklyHours(
             hours
@@ -347,7 +353,7 @@ impl SeatMutation {
         );
         hours
             .validate()
-            .map_err(|e| ApiError::validation(e.to_string()))?;
+            .map_err(|e| ApiError::validation(domain::message::Localized::message(&e)))?;
         let state = state(ctx);
         let mut ids = Vec::with_capacity(seat_nos.len());
         let mut missing = Vec::new();
@@ -364,9 +370,11 @@ impl SeatMutation {
             ids.push(id);
         }
         if !missing.is_empty() {
-            return Err(
-                ApiError::not_found(format!("unknown seats: {}", missing.join(", "))).into(),
-            );
+            return Err(ApiError::not_found(message!(
+                "unknown seats: {seats}",
+                seats = missing.join(", ")
+            ))
+            .into());
         }
         let mut results = Vec::with_capacity(ids.len());
         for id in ids {

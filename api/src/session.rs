@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::channel::{Admission, CallerPlace};
 use domain::interview_task::session::{self, CallLeg, SessionCommand};
 use domain::interview_task::{InterviewTask, InterviewTaskCommand};
+use domain::message::message;
 use domain::role::Role;
 use projections::task_board::TaskBoard;
 
@@ -130,10 +131,11 @@ pub struct RoomMember {
 /// Whether the caller may act on the task, checked before anything about the
 /// request itself is: a stranger is told only that (FORBIDDEN / NOT_FOUND).
 async fn may_act_on(ctx: &Context<'_>, task_id: &ID) -> Result<(), ApiError> {
-    let id = task_uuid(task_id).map_err(|_| ApiError::validation("id is not a task id"))?;
+    let id =
+        task_uuid(task_id).map_err(|_| ApiError::validation(message!("id is not a task id")))?;
     match TaskBoard::get(state(ctx).database.read_models(), &id).await? {
         Some(row) => checks::act_on_task(ctx, &row).await,
-        None => Err(ApiError::not_found(format!("no task {id}"))),
+        None => Err(ApiError::not_found(message!("no task {id}"))),
     }
 }
 
@@ -151,7 +153,9 @@ impl SessionQuery {
             .await
             .map_err(ApiError::from)?
         else {
-            return Err(ApiError::not_found(format!("no task {}", task_id.as_str())).into());
+            return Err(
+                ApiError::not_found(message!("no task {id}", id = task_id.as_str())).into(),
+            );
         };
         checks::read_task(ctx, &row).await?;
         let reveal = crate::interview_task::InterviewTaskView::alone(ctx, row)
@@ -313,7 +317,8 @@ impl SessionMutation {
             // customer is told where to call from (001 2.2.2).
             return Err(ApiError {
                 code: domain::ErrorCode::InvalidTransition,
-                message: text,
+                // The channel's refusal as the bank words it (001 2.2.2).
+                message: domain::message::Message::verbatim(text),
             }
             .into());
         }
@@ -344,13 +349,16 @@ impl SessionMutation {
             (Role::Customer, Some(_)) => {
                 return Err(ApiError {
                     code: domain::ErrorCode::Forbidden,
-                    message: "a customer leaves the room for themselves only".into(),
+                    message: message!("a customer leaves the room for themselves only"),
                 }
                 .into())
             }
             (_, Some(id)) => id,
             (_, None) => {
-                return Err(ApiError::validation("idNumber names the participant who left").into())
+                return Err(ApiError::validation(message!(
+                    "idNumber names the participant who left"
+                ))
+                .into())
             }
         };
         let command = SessionCommand::LeaveSession { id_number, end };

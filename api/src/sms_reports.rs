@@ -6,6 +6,7 @@
 //! recorded as the gateway's refusal. A message's status moves only forward
 //! (`workers::sms::record_report`).
 
+use domain::message::message;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
@@ -33,7 +34,9 @@ pub async fn door(
     next: axum::middleware::Next,
 ) -> Response {
     if !crate::doors::within_address_rate(&state.doors.sms_reports_by_address, peer.ip()) {
-        return crate::limits::drained_too_many(request, state.config.body_limit_bytes).await;
+        let language = crate::messages::Language::of(request.headers());
+        return crate::limits::drained_too_many(request, state.config.body_limit_bytes, language)
+            .await;
     }
     next.run(request).await
 }
@@ -47,11 +50,14 @@ pub async fn delivery_report(
 ) -> Response {
     let unverified = |error: ApiError| {
         let code = error.code.as_str();
-        record::unverified(&state, OPERATION, "", code, &error.message, Some(peer.ip()));
+        let english = error.message.to_string();
+        record::unverified(&state, OPERATION, "", code, &english, Some(peer.ip()));
         rest_refusal(&error)
     };
     let Some(token) = &state.sms_gateway_token else {
-        return unverified(ApiError::not_found("no SMS gateway is configured"));
+        return unverified(ApiError::not_found(message!(
+            "no SMS gateway is configured"
+        )));
     };
     let presented = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -61,7 +67,7 @@ pub async fn delivery_report(
     if !same_secret(presented.as_bytes(), token.expose_secret().as_bytes()) {
         return unverified(ApiError {
             code: domain::ErrorCode::Unauthenticated,
-            message: "a delivery report needs the gateway's bearer token".into(),
+            message: message!("a delivery report needs the gateway's bearer token"),
         });
     }
     let request_id = state.bus.services().ids.new_id().to_string();
@@ -76,7 +82,7 @@ pub async fn delivery_report(
             OPERATION,
             target,
             error.code.as_str(),
-            &error.message,
+            &error.message.to_string(),
         );
         rest_refusal(&error)
     };
@@ -85,7 +91,7 @@ pub async fn delivery_report(
         Err(e) => {
             return refuse(
                 String::new(),
-                ApiError::validation(format!("not a delivery report: {e}")),
+                ApiError::validation(message!("not a delivery report: {e}")),
             )
         }
     };
@@ -112,11 +118,14 @@ pub async fn delivery_report(
         }
         Ok(ReportOutcome::UnknownMessage) => refuse(
             target,
-            ApiError::not_found(format!("no message {shown_id} was handed to the gateway")),
+            ApiError::not_found(message!(
+                "no message {id} was handed to the gateway",
+                id = shown_id
+            )),
         ),
         Ok(ReportOutcome::UnknownStatus) => refuse(
             target,
-            ApiError::validation("status must be DELIVERED or UNDELIVERED"),
+            ApiError::validation(message!("status must be DELIVERED or UNDELIVERED")),
         ),
         Err(e) => refuse(target, ApiError::internal(e)),
     }

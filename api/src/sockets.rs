@@ -10,6 +10,7 @@
 //! close one from outside, so the protocol engine
 //! (`async_graphql::http::WebSocket`) is driven here, beside those timers.
 
+use domain::message::{message, Message as Said};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,7 +24,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use axum::http::HeaderMap;
 
 use crate::error::ApiError;
-use crate::messages::{localize, Language};
+use crate::messages::{render, Language};
 use crate::request::RequestContext;
 use crate::schema::BoundedSchema;
 use crate::state::AppState;
@@ -224,7 +225,7 @@ impl SocketSession {
         if !doors.graphql_rate.allow(&self.client) {
             return Err(ApiError {
                 code: ErrorCode::RateLimited,
-                message: crate::limits::RATE_LIMITED_MESSAGE.into(),
+                message: crate::limits::rate_limited_message(),
             });
         }
         let before = self.running.fetch_add(1, Ordering::SeqCst);
@@ -232,9 +233,9 @@ impl SocketSession {
         if before >= self.max_running {
             return Err(ApiError {
                 code: ErrorCode::RateLimited,
-                message: format!(
-                    "this socket already runs {} operations, the most allowed (FACESIGN_WS_MAX_SUBSCRIPTIONS); complete one first",
-                    self.max_running
+                message: message!(
+                    "this socket already runs {max} operations, the most allowed (FACESIGN_WS_MAX_SUBSCRIPTIONS); complete one first",
+                    max = self.max_running
                 ),
             });
         }
@@ -260,14 +261,14 @@ enum Init {
     },
     Refused {
         code: u16,
-        reason: String,
+        reason: Said,
     },
 }
 
 /// The close frame of `code` with `reason` in the socket's language, cut to
 /// the 123 bytes a close frame may carry.
-fn closing(code: u16, reason: &str, language: Language) -> Message {
-    let reason = localize(reason, language);
+fn closing(code: u16, reason: &Said, language: Language) -> Message {
+    let reason = render(reason, language);
     let mut end = reason.len().min(120);
     while !reason.is_char_boundary(end) {
         end -= 1;
@@ -279,9 +280,9 @@ fn closing(code: u16, reason: &str, language: Language) -> Message {
 }
 
 /// Why an accepted socket may no longer stay open, if it may not.
-async fn still_allowed(state: &AppState, context: &RequestContext) -> Result<(), String> {
+async fn still_allowed(state: &AppState, context: &RequestContext) -> Result<(), Said> {
     if context.expires_at.is_some_and(crate::auth::expired) {
-        return Err("the bearer token has expired".into());
+        return Err(message!("the bearer token has expired"));
     }
     // Only staff have accounts to kick or disable: a customer's or a
     // system's socket costs no account read (the cache would re-read their
@@ -300,7 +301,7 @@ async fn still_allowed(state: &AppState, context: &RequestContext) -> Result<(),
         Some(_) => Ok(()),
         None => Err(checked
             .auth_error
-            .unwrap_or_else(|| "the bearer token is invalid or expired".into())),
+            .unwrap_or_else(|| message!("the bearer token is invalid or expired"))),
     }
 }
 
@@ -310,7 +311,7 @@ async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     payload: &serde_json::Value,
-) -> Result<(RequestContext, Place, Data), (u16, String)> {
+) -> Result<(RequestContext, Place, Data), (u16, Said)> {
     let ids = state.bus.services().ids.clone();
     let header_context = RequestContext::from_headers(headers, &state.keys, ids.as_ref());
     let token = payload
@@ -334,7 +335,7 @@ async fn authenticate(
         let reason = context
             .auth_error
             .clone()
-            .unwrap_or_else(|| "a bearer token is required".into());
+            .unwrap_or_else(|| message!("a bearer token is required"));
         return Err((close::FORBIDDEN, reason));
     };
     let account = client_key(&actor.role, &actor.id);
@@ -343,12 +344,10 @@ async fn authenticate(
         .sockets
         .enter_account(&account, state.config.sockets.max_per_account)
         .ok_or_else(|| {
+            let max = state.config.sockets.max_per_account;
             (
                 close::TOO_MANY,
-                format!(
-                    "this account already has {} open sockets, the most allowed (FACESIGN_WS_MAX_PER_ACCOUNT)",
-                    state.config.sockets.max_per_account
-                ),
+                message!("this account already has {max} open sockets, the most allowed (FACESIGN_WS_MAX_PER_ACCOUNT)"),
             )
         })?;
     let mut data = Data::default();
@@ -433,7 +432,7 @@ pub async fn serve(
                         code,
                         reason: reason.clone(),
                     };
-                    Err(async_graphql::Error::new(reason))
+                    Err(async_graphql::Error::new(render(&reason, language)))
                 }
             }
         }
@@ -469,10 +468,10 @@ pub async fn serve(
                     }
                 }
                 _ if flooded.load(Ordering::SeqCst) => {
-                    break closing(close::TOO_MANY, "the socket sent too many messages", language);
+                    break closing(close::TOO_MANY, &message!("the socket sent too many messages"), language);
                 }
                 Some(WsMessage::Close(code, reason)) => {
-                    let (code, reason) = refused().unwrap_or((code, reason));
+                    let (code, reason) = refused().unwrap_or((code, Said::verbatim(reason)));
                     break closing(code, &reason, language);
                 }
                 None => match refused() {
@@ -481,7 +480,7 @@ pub async fn serve(
                 },
             },
             _ = &mut deadline, if accepted.is_none() && refused().is_none() => {
-                break closing(close::INIT_TIMEOUT, "the socket did not authenticate in connection_init in time (FACESIGN_WS_INIT_TIMEOUT_MS)", language);
+                break closing(close::INIT_TIMEOUT, &message!("the socket did not authenticate in connection_init in time (FACESIGN_WS_INIT_TIMEOUT_MS)"), language);
             }
             _ = recheck.tick(), if accepted.is_some() => {
                 if let Some(context) = &accepted {
@@ -492,7 +491,7 @@ pub async fn serve(
                 }
             }
             _ = stopped(&mut draining) => {
-                break closing(close::GOING_AWAY, "the server is stopping", language);
+                break closing(close::GOING_AWAY, &message!("the server is stopping"), language);
             }
         }
     };

@@ -9,6 +9,7 @@ use domain::interview_task::{
     AppointmentPurpose, CancelInterviewTask, CreateInterviewTask, InterviewTask,
     InterviewTaskCommand, RequestAppointment, Requester,
 };
+use domain::message::message;
 use projections::task_board::{TaskBoard, TaskFilter};
 
 use crate::access;
@@ -26,18 +27,18 @@ use crate::request::RequestContext;
 pub struct BoardCursor(i64);
 
 impl CursorType for BoardCursor {
-    type Error = String;
+    type Error = domain::message::Message;
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(s)
-            .map_err(|_| "cursor is not one this API issued".to_string())?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| "cursor is not one this API issued".to_string())?;
+            .map_err(|_| message!("cursor is not one this API issued"))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| message!("cursor is not one this API issued"))?;
         text.strip_prefix("task:")
             .and_then(|n| n.parse().ok())
             .map(BoardCursor)
-            .ok_or_else(|| "cursor is not one this API issued".to_string())
+            .ok_or_else(|| message!("cursor is not one this API issued"))
     }
 
     fn encode_cursor(&self) -> String {
@@ -114,7 +115,9 @@ impl TaskQuery {
     async fn interview_route(&self, ctx: &Context<'_>, province: String) -> Result<InterviewRoute> {
         let province = province.trim().to_string();
         if province.is_empty() || province.chars().count() > 32 {
-            return Err(ApiError::validation("province must be 1 to 32 characters").into());
+            return Err(
+                ApiError::validation(message!("province must be 1 to 32 characters")).into(),
+            );
         }
         let routing = &state(ctx).bus.services().routing;
         Ok(InterviewRoute {
@@ -152,9 +155,9 @@ impl TaskQuery {
         let state = state(ctx);
         let first = i64::from(first.unwrap_or(20));
         if !(1..=state.config.max_page_size).contains(&first) {
-            return Err(ApiError::validation(format!(
-                "first must be between 1 and {}",
-                state.config.max_page_size
+            return Err(ApiError::validation(message!(
+                "first must be between 1 and {max}",
+                max = state.config.max_page_size
             ))
             .into());
         }
@@ -317,7 +320,7 @@ async fn sms_record(ctx: &Context<'_>, id: &str) -> Result<Option<SmsRecord>, Ap
         if role == Some(domain::role::Role::AccountManager) {
             return Err(ApiError {
                 code: domain::ErrorCode::Forbidden,
-                message: "account managers do not read work orders".into(),
+                message: message!("account managers do not read work orders"),
             });
         }
         checks::work_order(ctx, id).await?;
@@ -405,7 +408,10 @@ impl TaskMutation {
                     .unwrap_or(domain::ErrorCode::Conflict);
                 Err(ApiError {
                     code,
-                    message: row.booking_error.unwrap_or_default(),
+                    // The refusal as the event recorded it.
+                    message: domain::message::Message::verbatim(
+                        row.booking_error.unwrap_or_default(),
+                    ),
                 }
                 .into())
             }
@@ -437,7 +443,7 @@ impl TaskMutation {
         {
             return Err(ApiError {
                 code: domain::ErrorCode::Forbidden,
-                message: "loanInfo comes from the credit system only".into(),
+                message: message!("loanInfo comes from the credit system only"),
             }
             .into());
         }
@@ -607,11 +613,11 @@ async fn current_seat(ctx: &Context<'_>, task_id: &ID) -> Result<String> {
     let row = TaskBoard::get(state(ctx).database.read_models(), task_id)
         .await
         .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::not_found("interview task not found"))?;
+        .ok_or_else(|| ApiError::not_found(message!("interview task not found")))?;
     row.seat_no.ok_or_else(|| {
         ApiError {
             code: domain::ErrorCode::InvalidTransition,
-            message: "the task has no appointment yet; book one first".into(),
+            message: message!("the task has no appointment yet; book one first"),
         }
         .into()
     })

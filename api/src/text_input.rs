@@ -13,7 +13,7 @@ use async_graphql_value::Value;
 
 /// Where in the request a text with a forbidden character sits, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ControlCharacter(pub String);
+pub struct ControlCharacter(pub domain::message::Message);
 
 /// Checks every text the operation `operation` of `document` passes to a
 /// field (the one that runs: no other operation's default can stand in for
@@ -141,8 +141,9 @@ fn check_const(path: &str, field: &str, value: &ConstValue) -> Result<(), Contro
 /// The same rule over a JSON document (the partner API's business content,
 /// a delivery report), walked as the GraphQL value it reads as.
 pub fn check_json(path: &str, value: &serde_json::Value) -> Result<(), ControlCharacter> {
-    let value = ConstValue::from_json(value.clone())
-        .map_err(|_| ControlCharacter(format!("{path} is not a JSON document")))?;
+    let value = ConstValue::from_json(value.clone()).map_err(|_| {
+        ControlCharacter(domain::message::message!("{path} is not a JSON document"))
+    })?;
     check_const(path, "", &value)
 }
 

@@ -1,6 +1,7 @@
 //! Work orders in GraphQL (004 3.3 工单状态, 3.4 新建工单, 3.5 发送短信, 3.13 工单备注).
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use domain::message::message;
 use domain::work_order::{WorkOrder, WorkOrderCommand, WorkOrderDetails};
 use projections::admin_catalog::{AdminCatalog, WorkOrderRow};
 
@@ -157,9 +158,10 @@ impl WorkOrderQuery {
             .as_deref()
             .is_some_and(|p| !domain::pii::valid_phone(p))
         {
-            return Err(
-                ApiError::validation("phone must be an 11-digit mainland mobile number").into(),
-            );
+            return Err(ApiError::validation(message!(
+                "phone must be an 11-digit mainland mobile number"
+            ))
+            .into());
         }
         if phone.is_some() {
             checks::masked_filter(ctx, "phone")?;
@@ -216,7 +218,7 @@ impl WorkOrderMutation {
         let row = AdminCatalog::work_order(state.database.read_models(), id)
             .await
             .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::not_found(format!("no work order {id}")))?;
+            .ok_or_else(|| ApiError::not_found(message!("no work order {id}")))?;
         let connected = row
             .seat_no
             .as_deref()
@@ -228,7 +230,7 @@ impl WorkOrderMutation {
     fn id(id: &ID) -> Result<String> {
         id.parse::<uuid::Uuid>()
             .map(|u| u.to_string())
-            .map_err(|_| ApiError::validation("id must be a UUID").into())
+            .map_err(|_| ApiError::validation(message!("id must be a UUID")).into())
     }
 }
 

@@ -51,7 +51,7 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// Implemented by every aggregate's error enum so the API can map it without knowing it.
-pub trait DomainError: std::error::Error {
+pub trait DomainError: std::error::Error + crate::message::Localized {
     /// The stable category of this error.
     fn code(&self) -> ErrorCode;
 }

@@ -19,6 +19,7 @@ pub mod interview_task;
 pub mod loan_application;
 pub mod log;
 pub mod media_asset;
+pub mod message;
 pub mod notification;
 pub mod partner_order;
 pub mod pii;
@@ -34,6 +35,9 @@ pub mod services;
 pub mod text;
 pub mod upcast;
 pub mod work_order;
+
+// The message macros name `::domain::message`, here as in every other crate.
+extern crate self as domain;
 
 pub use error::ErrorCode;
 

@@ -47,18 +47,19 @@ impl std::fmt::Display for LogPosition {
 }
 
 impl std::str::FromStr for LogPosition {
-    type Err = String;
+    type Err = crate::message::Message;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use crate::message::message;
         let (tx, pos) = s
             .split_once(':')
-            .ok_or_else(|| format!("log position `{s}` is not of the form TX:POSITION"))?;
+            .ok_or_else(|| message!("log position `{s}` is not of the form TX:POSITION"))?;
         let tx_id = tx
             .parse()
-            .map_err(|_| format!("log position `{s}` has a bad transaction id"))?;
+            .map_err(|_| message!("log position `{s}` has a bad transaction id"))?;
         let global_position = pos
             .parse()
-            .map_err(|_| format!("log position `{s}` has a bad position"))?;
+            .map_err(|_| message!("log position `{s}` has a bad position"))?;
         Ok(Self::new(tx_id, global_position))
     }
 }

@@ -5,7 +5,16 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// Why a schedule or a repayment cannot be computed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum RepaymentError {
     /// Principal must be positive, at most two decimals.
     #[error("principal must be a positive amount in fen")]

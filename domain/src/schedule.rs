@@ -52,7 +52,16 @@ pub struct Slot {
 }
 
 /// Why a slot or working-hours definition is malformed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum ScheduleError {
     /// `end` is not after `start`.
     #[error("a slot must end after it starts")]

@@ -38,10 +38,10 @@ pub fn forbidden_control(text: &str, free_text: bool) -> Option<char> {
 }
 
 /// The refusal's wording: which field and which character (as U+XXXX).
-pub fn control_refusal(field: &str, c: char) -> String {
-    format!(
-        "{field} contains the control character U+{:04X}; only tab and line breaks are allowed, and only in free text",
-        u32::from(c)
+pub fn control_refusal(field: &str, c: char) -> crate::message::Message {
+    let character = format!("U+{:04X}", u32::from(c));
+    crate::message::message!(
+        "{field} contains the control character {character}; only tab and line breaks are allowed, and only in free text"
     )
 }
 
@@ -64,7 +64,7 @@ mod tests {
         );
         assert!(is_free_text("reason") && !is_free_text("contractNo"));
         assert_eq!(
-            control_refusal("input.contractNo", '\u{0}'),
+            control_refusal("input.contractNo", '\u{0}').to_string(),
             "input.contractNo contains the control character U+0000; only tab and line breaks are allowed, and only in free text"
         );
     }

@@ -277,7 +277,9 @@ pub(crate) async fn find_step(
             Ok(StepReceipt {
                 event_ids: serde_json::from_str(&event_ids)
                     .map_err(|e| corrupt(format!("idempotent_commands.event_ids: {e}")))?,
-                position: position.parse().map_err(corrupt)?,
+                position: position
+                    .parse()
+                    .map_err(|e: domain::message::Message| corrupt(e.to_string()))?,
                 aggregate_type: aggregate_type.clone(),
                 aggregate_id: aggregate_id.clone(),
                 sequence,

@@ -75,12 +75,13 @@ pub struct CommandReceipt {
 
 /// A refusal by the caller's guard before the aggregate decided: the caller
 /// may not touch this record (docs/security.md, ownership).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, domain::message::Localized)]
+#[error("{message}")]
 pub struct Denied {
     /// FORBIDDEN, or NOT_FOUND where the record's existence must not leak.
     pub code: ErrorCode,
     /// Why, safe for the caller.
-    pub message: String,
+    pub message: domain::message::Message,
 }
 
 /// A check of the loaded aggregate that runs before it handles a command, on
@@ -88,7 +89,7 @@ pub struct Denied {
 pub type Guard<'a, A> = &'a (dyn Fn(&A) -> Result<(), Denied> + Send + Sync);
 
 /// Why a command did not append its events.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, domain::message::Localized)]
 pub enum CommandError<E: std::error::Error> {
     /// The aggregate refused the command.
     #[error(transparent)]
@@ -111,7 +112,7 @@ pub enum CommandError<E: std::error::Error> {
         holder: String,
     },
     /// The caller may not touch this aggregate (a guard refused before it decided).
-    #[error("{}", .0.message)]
+    #[error(transparent)]
     Denied(Denied),
     /// A retried keyed request sent a command other than its first attempt did
     /// at the same step, so its stored outcome cannot stand for this one.

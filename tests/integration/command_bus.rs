@@ -55,6 +55,11 @@ impl std::fmt::Display for Never {
     }
 }
 impl std::error::Error for Never {}
+impl domain::message::Localized for Never {
+    fn message(&self) -> domain::message::Message {
+        domain::message::Message::verbatim("never")
+    }
+}
 impl DomainError for Never {
     fn code(&self) -> ErrorCode {
         ErrorCode::Internal

@@ -58,7 +58,7 @@ pub struct Loader<'a> {
 }
 
 /// Why a year's days cannot be loaded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, domain::message::Localized)]
 pub enum CalendarError {
     /// A day outside the year loaded.
     #[error("{day} is not in {year}")]

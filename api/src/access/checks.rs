@@ -5,6 +5,7 @@
 use async_graphql::Context;
 use domain::interview_task::{InterviewTask, TaskAction, TaskStatus};
 use domain::loan_application::LoanApplication;
+use domain::message::message;
 use domain::role::Role;
 use projections::task_board::TaskBoardRow;
 use projections::CallQueue;
@@ -33,7 +34,7 @@ pub(crate) fn caller<'a>(ctx: &Context<'a>) -> Result<Caller<'a>, ApiError> {
         }),
         _ => Err(ApiError {
             code: domain::ErrorCode::Unauthenticated,
-            message: "a bearer token is required".into(),
+            message: message!("a bearer token is required"),
         }),
     }
 }
@@ -121,8 +122,9 @@ pub(crate) async fn read_loan(ctx: &Context<'_>, loan_id: &str) -> Result<(), Ap
             None => {
                 return Err(ApiError {
                     code: domain::ErrorCode::Forbidden,
-                    message: "a seat reads a loan application through the interview task it serves"
-                        .into(),
+                    message: message!(
+                        "a seat reads a loan application through the interview task it serves"
+                    ),
                 })
             }
         }
@@ -162,9 +164,9 @@ pub(crate) fn masked_filter(ctx: &Context<'_>, filter: &str) -> Result<(), ApiEr
     }
     Err(ApiError {
         code: domain::ErrorCode::Forbidden,
-        message: format!(
-            "role {} sees {filter} masked and may not filter by it",
-            caller.role
+        message: message!(
+            "role {role} sees {filter} masked and may not filter by it",
+            role = caller.role
         ),
     })
 }
@@ -195,7 +197,7 @@ pub(crate) async fn call(ctx: &Context<'_>, call_id: &str) -> Result<(), ApiErro
         } else {
             Err(ApiError {
                 code: domain::ErrorCode::Forbidden,
-                message: format!("the call was not given to seat {}", caller.id),
+                message: message!("the call was not given to seat {seat}", seat = caller.id),
             })
         };
     }
@@ -207,7 +209,7 @@ pub(crate) async fn call(ctx: &Context<'_>, call_id: &str) -> Result<(), ApiErro
                 .await?
             {
                 Some(_) => work_order(ctx, &record).await,
-                None => Err(ApiError::not_found("inbound call not found")),
+                None => Err(ApiError::not_found(message!("inbound call not found"))),
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Who may do what, decided in one place: the role rule of every GraphQL
 //! operation (deny by default), and which roles see personal data unmasked.
 
+use domain::message::message;
 use std::sync::Arc;
 
 use async_graphql::extensions::{
@@ -363,7 +364,7 @@ pub fn authorize(caller: Option<&RequestContext>, operation: &str) -> Result<Rol
         Some(roles) if roles.contains(&role) => Ok(role),
         _ => Err(ApiError {
             code: ErrorCode::Forbidden,
-            message: format!("role {role} may not run {operation}"),
+            message: message!("role {role} may not run {operation}"),
         }),
     }
 }
@@ -374,7 +375,7 @@ fn unauthenticated(caller: Option<&RequestContext>) -> ApiError {
         code: ErrorCode::Unauthenticated,
         message: caller
             .and_then(|c| c.auth_error.clone())
-            .unwrap_or_else(|| "a bearer token is required".to_string()),
+            .unwrap_or_else(|| message!("a bearer token is required")),
     }
 }
 

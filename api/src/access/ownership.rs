@@ -12,6 +12,7 @@
 use domain::error::ErrorCode;
 use domain::interview_task::{InterviewTask, TaskStatus};
 use domain::loan_application::LoanApplication;
+use domain::message::{message, Message};
 use domain::role::Role;
 use projections::task_board::TaskBoardRow;
 use store::Denied;
@@ -130,16 +131,16 @@ pub struct WorkOrderFacts {
     pub called_seats: Vec<String>,
 }
 
-fn refusal(caller: Caller<'_>, what: &str, why: String) -> Denied {
+fn refusal(caller: Caller<'_>, what: &str, why: Option<Message>) -> Denied {
     if caller.role == Role::Customer {
         Denied {
             code: ErrorCode::NotFound,
-            message: format!("{what} not found"),
+            message: message!("{what} not found"),
         }
     } else {
         Denied {
             code: ErrorCode::Forbidden,
-            message: why,
+            message: why.unwrap_or_else(|| message!("{what} not found")),
         }
     }
 }
@@ -160,14 +161,14 @@ pub fn task(caller: Caller<'_>, task: &TaskFacts, intent: Intent) -> Result<(), 
     let id = caller.id;
     match caller.role {
         Role::Customer if task.participant_ids.iter().any(|p| p == id) => Ok(()),
-        Role::Customer => Err(refusal(caller, "interview task", String::new())),
+        Role::Customer => Err(refusal(caller, "interview task", None)),
         Role::AccountManager if task.manager_id == id => Ok(()),
         // The refusal names no one: who manages or holds a task the caller
         // may not read is not the caller's to learn (issue 31).
         Role::AccountManager => Err(refusal(
             caller,
             "interview task",
-            format!("the task is not managed by account manager {id}"),
+            Some(message!("the task is not managed by account manager {id}")),
         )),
         Role::Seat => {
             let reaches = is(task.booked_seat.as_ref(), id)
@@ -177,7 +178,9 @@ pub fn task(caller: Caller<'_>, task: &TaskFacts, intent: Intent) -> Result<(), 
                 return Err(refusal(
                     caller,
                     "interview task",
-                    format!("the task is not booked on, offered to or connected by seat {id}"),
+                    Some(message!(
+                        "the task is not booked on, offered to or connected by seat {id}"
+                    )),
                 ));
             }
             if intent == Intent::Act && task.held && !is(task.interview_seat.as_ref(), id) {
@@ -185,10 +188,10 @@ pub fn task(caller: Caller<'_>, task: &TaskFacts, intent: Intent) -> Result<(), 
                 return Err(refusal(
                     caller,
                     "interview task",
-                    format!(
-                        "seat {} holds the task until it ends the interview or puts the task back (放回)",
-                        task.interview_seat.as_deref().unwrap_or("?")
-                    ),
+                    Some(message!(
+                        "seat {seat} holds the task until it ends the interview or puts the task back (放回)",
+                        seat = task.interview_seat.as_deref().unwrap_or("?")
+                    )),
                 ));
             }
             Ok(())
@@ -206,12 +209,14 @@ pub fn loan(caller: Caller<'_>, loan: &LoanFacts) -> Result<(), Denied> {
     let id = caller.id;
     match caller.role {
         Role::Customer if is(loan.applicant_id.as_ref(), id) => Ok(()),
-        Role::Customer => Err(refusal(caller, "loan application", String::new())),
+        Role::Customer => Err(refusal(caller, "loan application", None)),
         Role::AccountManager if loan.manager_id == id => Ok(()),
         Role::AccountManager => Err(refusal(
             caller,
             "loan application",
-            format!("the application is not managed by account manager {id}"),
+            Some(message!(
+                "the application is not managed by account manager {id}"
+            )),
         )),
         _ => Ok(()),
     }
@@ -223,7 +228,7 @@ pub fn work_order(caller: Caller<'_>, order: &WorkOrderFacts) -> Result<(), Deni
     let id = caller.id;
     match caller.role {
         Role::Customer if is(order.customer_id.as_ref(), id) => Ok(()),
-        Role::Customer => Err(refusal(caller, "work order", String::new())),
+        Role::Customer => Err(refusal(caller, "work order", None)),
         Role::Seat
             if order.created_by == id
                 || is(order.seat_no.as_ref(), id)
@@ -234,7 +239,9 @@ pub fn work_order(caller: Caller<'_>, order: &WorkOrderFacts) -> Result<(), Deni
         Role::Seat => Err(refusal(
             caller,
             "work order",
-            format!("the work order was neither created by, connected by nor offered to seat {id}"),
+            Some(message!(
+                "the work order was neither created by, connected by nor offered to seat {id}"
+            )),
         )),
         _ => Ok(()),
     }
@@ -245,9 +252,9 @@ pub fn own_seat(caller: Caller<'_>, seat_no: &str) -> Result<(), Denied> {
     if caller.role == Role::Seat && seat_no.trim() != caller.id {
         return Err(Denied {
             code: ErrorCode::Forbidden,
-            message: format!(
-                "seat {} may act only as itself, not as seat {seat_no}",
-                caller.id
+            message: message!(
+                "seat {seat} may act only as itself, not as seat {seat_no}",
+                seat = caller.id
             ),
         });
     }
@@ -318,7 +325,10 @@ mod tests {
         assert!(super::task(who(Role::Seat, "S3"), &task, Intent::Act).is_ok());
         let booked = super::task(who(Role::Seat, "S1"), &task, Intent::Act).unwrap_err();
         assert!(
-            booked.message.contains("seat S3 holds the task"),
+            booked
+                .message
+                .to_string()
+                .contains("seat S3 holds the task"),
             "{}",
             booked.message
         );

@@ -1,3 +1,4 @@
+use crate::message::message;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -58,18 +59,18 @@ impl Account {
 fn validate(mut p: AccountProfile) -> Result<AccountProfile, AccountError> {
     p.name = p.name.trim().to_string();
     if p.name.is_empty() || p.name.chars().count() > 64 {
-        return Err(AccountError::Invalid(
-            "name must be 1 to 64 characters".into(),
-        ));
+        return Err(AccountError::Invalid(message!(
+            "name must be 1 to 64 characters"
+        )));
     }
     p.phone = p
         .phone
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
     if p.phone.as_deref().is_some_and(|phone| !valid_phone(phone)) {
-        return Err(AccountError::Invalid(
-            "phone must be an 11-digit mobile number".into(),
-        ));
+        return Err(AccountError::Invalid(message!(
+            "phone must be an 11-digit mobile number"
+        )));
     }
     p.email = p
         .email
@@ -78,11 +79,11 @@ fn validate(mut p: AccountProfile) -> Result<AccountProfile, AccountError> {
     if p.email.as_deref().is_some_and(|e| {
         e.len() > 254 || !e.contains('@') || e.starts_with('@') || e.ends_with('@')
     }) {
-        return Err(AccountError::Invalid("email is not an address".into()));
+        return Err(AccountError::Invalid(message!("email is not an address")));
     }
     if p.role == Role::Customer || p.role.is_system() {
         return Err(AccountError::Invalid(
-            "staff accounts are for seats, reviewers, supervisors, admins, auditors and account managers".into(),
+            message!("staff accounts are for seats, reviewers, supervisors, admins, auditors and account managers")
         ));
     }
     Ok(p)

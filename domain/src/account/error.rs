@@ -5,7 +5,16 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why an account command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum AccountError {
     /// No such account (or deleted).
     #[error("account not found")]
@@ -15,7 +24,7 @@ pub enum AccountError {
     AlreadyExists,
     /// Bad profile.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::message::Message),
 }
 
 impl DomainError for AccountError {

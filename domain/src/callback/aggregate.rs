@@ -1,3 +1,4 @@
+use crate::message::message;
 use chrono::Duration;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -112,9 +113,9 @@ impl Aggregate for Callback {
                 max_attempts,
             } => {
                 if !(request.url.starts_with("http://") || request.url.starts_with("https://")) {
-                    return Err(CallbackError::Invalid(
-                        "the callback URL must be http(s)".into(),
-                    ));
+                    return Err(CallbackError::Invalid(message!(
+                        "the callback URL must be http(s)"
+                    )));
                 }
                 vec![CallbackEvent::CallbackScheduled {
                     request,

@@ -1,3 +1,4 @@
+use crate::message::message;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -85,18 +86,18 @@ pub struct Channel {
 fn validate(mut settings: ChannelSettings) -> Result<ChannelSettings, ChannelError> {
     settings.name = settings.name.trim().to_string();
     if settings.name.is_empty() || settings.name.chars().count() > 64 {
-        return Err(ChannelError::Invalid(
-            "name must be 1 to 64 characters".into(),
-        ));
+        return Err(ChannelError::Invalid(message!(
+            "name must be 1 to 64 characters"
+        )));
     }
     for area in &settings.gps_areas {
         if !(-90.0..=90.0).contains(&area.latitude)
             || !(-180.0..=180.0).contains(&area.longitude)
             || !(1.0..=100_000.0).contains(&area.radius_m)
         {
-            return Err(ChannelError::Invalid(
-                "a GPS area needs a valid centre and a radius of 1 m to 100 km".into(),
-            ));
+            return Err(ChannelError::Invalid(message!(
+                "a GPS area needs a valid centre and a radius of 1 m to 100 km"
+            )));
         }
     }
     Ok(settings)

@@ -5,7 +5,16 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a channel command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum ChannelError {
     /// No such channel (or deleted).
     #[error("channel not found")]
@@ -18,7 +27,7 @@ pub enum ChannelError {
     EnabledChannelDelete,
     /// Bad settings.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::message::Message),
 }
 
 impl DomainError for ChannelError {

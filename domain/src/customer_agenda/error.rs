@@ -5,7 +5,16 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why an agenda refused a booking.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum AgendaError {
     /// The person is already booked on another task at an overlapping time.
     /// The message names no task: it may be another manager's (issue 31).

@@ -1,3 +1,4 @@
+use crate::message::message;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -106,9 +107,9 @@ pub fn call_in_refusal(
 fn seat(value: &str) -> Result<String, InboundCallError> {
     let value = value.trim();
     if value.is_empty() || value.len() > 64 {
-        return Err(InboundCallError::Invalid(
-            "seat number must be 1 to 64 characters".into(),
-        ));
+        return Err(InboundCallError::Invalid(message!(
+            "seat number must be 1 to 64 characters"
+        )));
     }
     Ok(value.to_string())
 }
@@ -140,9 +141,9 @@ impl Aggregate for InboundCall {
                     return Err(InboundCallError::AlreadyRequested);
                 }
                 if call.task_id.trim().is_empty() || call.channel_code.trim().is_empty() {
-                    return Err(InboundCallError::Invalid(
-                        "a call needs a task and a channel".into(),
-                    ));
+                    return Err(InboundCallError::Invalid(message!(
+                        "a call needs a task and a channel"
+                    )));
                 }
                 let outside_window = call.appointment.as_ref().and_then(|window| {
                     call_in_refusal(services.clock.now(), window, &services.operations)

@@ -191,7 +191,16 @@ impl DomainEvent for DispatchRuleEvent {
 }
 
 /// The dispatch rule never refuses a well-formed command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 #[error("dispatch rule refused")]
 pub struct DispatchRuleError;
 

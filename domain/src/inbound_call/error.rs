@@ -3,7 +3,16 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a command on an `InboundCall` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum InboundCallError {
     /// No such call.
     #[error("call not found")]
@@ -34,7 +43,7 @@ pub enum InboundCallError {
     Finished,
     /// Bad input.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::message::Message),
 }
 
 impl DomainError for InboundCallError {

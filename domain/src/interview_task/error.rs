@@ -5,7 +5,16 @@ use crate::error::{DomainError, ErrorCode};
 use crate::schedule::ScheduleError;
 
 /// Why a command on an `InterviewTask` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum InterviewTaskError {
     /// The task does not exist (no events under this id).
     #[error("interview task not found")]

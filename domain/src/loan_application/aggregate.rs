@@ -1,3 +1,4 @@
+use crate::message::{message, Localized};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use rust_decimal::Decimal;
@@ -304,15 +305,15 @@ impl Aggregate for LoanApplication {
                     return Err(LoanError::AlreadySubmitted);
                 }
                 if product == Product::Partner {
-                    return Err(LoanError::Invalid(
-                        "a partner loan opens when its partner order is disbursed".into(),
-                    ));
+                    return Err(LoanError::Invalid(message!(
+                        "a partner loan opens when its partner order is disbursed"
+                    )));
                 }
                 let contract_no = contract_no.trim().to_string();
                 if contract_no.is_empty() || contract_no.chars().count() > 64 {
-                    return Err(LoanError::Invalid(
-                        "contractNo must be 1 to 64 characters".into(),
-                    ));
+                    return Err(LoanError::Invalid(message!(
+                        "contractNo must be 1 to 64 characters"
+                    )));
                 }
                 let amount = amount.map(|a| amount_in_fen(a, "amount")).transpose()?;
                 // 003 §二(三): the customer enters 贷款期限 and 贷款用途; 融信秒贷 takes
@@ -320,15 +321,15 @@ impl Aggregate for LoanApplication {
                 let (term_months, purpose) = match product {
                     Product::RongxinMiaodai => (
                         Some(term(term_months.ok_or_else(|| {
-                            LoanError::Invalid("a 融信秒贷 application names termMonths".into())
+                            LoanError::Invalid(message!("a 融信秒贷 application names termMonths"))
                         })?)?),
                         Some(text(purpose.as_deref().unwrap_or(""), "purpose")?),
                     ),
                     _ => {
                         if amount.is_none() {
-                            return Err(LoanError::Invalid(
-                                "amount must be positive, in fen".into(),
-                            ));
+                            return Err(LoanError::Invalid(message!(
+                                "amount must be positive, in fen"
+                            )));
                         }
                         let purpose = purpose.map(|p| text(&p, "purpose")).transpose()?;
                         (term_months.map(term).transpose()?, purpose)
@@ -338,18 +339,18 @@ impl Aggregate for LoanApplication {
                     .map(|b| b.trim().to_string())
                     .filter(|b| !b.is_empty());
                 if branch.as_ref().is_some_and(|b| b.chars().count() > 32) {
-                    return Err(LoanError::Invalid(
-                        "branch must be at most 32 characters".into(),
-                    ));
+                    return Err(LoanError::Invalid(message!(
+                        "branch must be at most 32 characters"
+                    )));
                 }
                 let participants = merge_participants(&participants)
-                    .map_err(|e| LoanError::Invalid(e.to_string()))?;
+                    .map_err(|e| LoanError::Invalid(e.message()))?;
                 // Checked here as its task would check it: a loan whose task
                 // could not be opened must not reach 面谈 (001 2.5.1 省内不做改动).
                 let property_location = property_location
                     .map(|location| location.admitted(&services.routing).map(Box::new))
                     .transpose()
-                    .map_err(|e| LoanError::Invalid(e.to_string()))?;
+                    .map_err(|e| LoanError::Invalid(e.message()))?;
                 LoanEvent::LoanSubmitted {
                     product,
                     contract_no,
@@ -426,7 +427,7 @@ impl Aggregate for LoanApplication {
                 }
                 let email = email.trim().to_string();
                 if !valid_email(&email) {
-                    return Err(LoanError::Invalid("enter a valid e-mail address".into()));
+                    return Err(LoanError::Invalid(message!("enter a valid e-mail address")));
                 }
                 LoanEvent::ContractDownloadRequested { request_id, email }
             }
@@ -549,14 +550,14 @@ impl Aggregate for LoanApplication {
                 // approves with the limit it granted; a manager may record it.
                 let credit_limit = match (route, credit_limit) {
                     (ApprovalRoute::Automatic, None) => {
-                        return Err(LoanError::Invalid(
-                            "the credit system approves with the creditLimit it granted".into(),
-                        ))
+                        return Err(LoanError::Invalid(message!(
+                            "the credit system approves with the creditLimit it granted"
+                        )))
                     }
                     (_, Some(limit)) if limit <= Decimal::ZERO || limit.round_dp(2) != limit => {
-                        return Err(LoanError::Invalid(
-                            "creditLimit must be positive, in fen".into(),
-                        ))
+                        return Err(LoanError::Invalid(message!(
+                            "creditLimit must be positive, in fen"
+                        )))
                     }
                     (_, Some(limit)) if self.amount > limit => {
                         return Err(LoanError::AboveCreditLimit {
@@ -571,9 +572,9 @@ impl Aggregate for LoanApplication {
                 let offer = match (route, credit_limit) {
                     (ApprovalRoute::Automatic, Some(credit_limit)) => {
                         let annual_rate = annual_rate.ok_or_else(|| {
-                            LoanError::Invalid(
-                                "the credit system approves with the annualRate it offers".into(),
-                            )
+                            LoanError::Invalid(message!(
+                                "the credit system approves with the annualRate it offers"
+                            ))
                         })?;
                         let mut allowed_term_months = if allowed_term_months.is_empty() {
                             self.term_months.into_iter().collect()
@@ -707,9 +708,9 @@ impl Aggregate for LoanApplication {
                 }
                 let signature_ref = signature_ref.trim().to_string();
                 if signature_ref.is_empty() || signature_ref.len() > 500 {
-                    return Err(LoanError::Invalid(
-                        "signatureRef must be 1 to 500 characters".into(),
-                    ));
+                    return Err(LoanError::Invalid(message!(
+                        "signatureRef must be 1 to 500 characters"
+                    )));
                 }
                 LoanEvent::ContractSigned {
                     signature_ref,
@@ -729,9 +730,9 @@ impl Aggregate for LoanApplication {
                 }
                 let account = account.trim().to_string();
                 if account.is_empty() || account.len() > 40 {
-                    return Err(LoanError::Invalid(
-                        "account must be 1 to 40 characters".into(),
-                    ));
+                    return Err(LoanError::Invalid(message!(
+                        "account must be 1 to 40 characters"
+                    )));
                 }
                 let Some(terms) = self.terms else {
                     return Err(LoanError::StepMissing("a contract signed with its terms"));

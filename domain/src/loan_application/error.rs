@@ -6,7 +6,16 @@ use super::aggregate::{ApprovalRoute, Node, Product};
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a command on a `LoanApplication` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum LoanError {
     /// No such application.
     #[error("loan application not found")]
@@ -16,7 +25,7 @@ pub enum LoanError {
     AlreadySubmitted,
     /// Bad input.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::message::Message),
     /// Not a transition of the pipeline.
     #[error("cannot move from {from:?} to {to:?}")]
     InvalidTransition {

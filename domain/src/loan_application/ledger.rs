@@ -309,7 +309,16 @@ impl OpenPrepayment {
 }
 
 /// Why a ledger operation is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum LedgerError {
     /// The amount is not positive or not in fen.
     #[error("the amount must be positive, in fen")]

@@ -1,3 +1,4 @@
+use crate::message::message;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -54,16 +55,16 @@ fn validate(mut s: MediaSettings) -> Result<MediaSettings, MediaError> {
     s.title = s.title.trim().to_string();
     s.url = s.url.trim().to_string();
     if s.title.is_empty() || s.title.chars().count() > 100 {
-        return Err(MediaError::Invalid(
-            "title must be 1 to 100 characters".into(),
-        ));
+        return Err(MediaError::Invalid(message!(
+            "title must be 1 to 100 characters"
+        )));
     }
     if !(s.url.starts_with("https://") || s.url.starts_with("http://") || s.url.starts_with('/'))
         || s.url.len() > 2048
     {
-        return Err(MediaError::Invalid(
-            "url must be an http(s) address or a path on this server".into(),
-        ));
+        return Err(MediaError::Invalid(message!(
+            "url must be an http(s) address or a path on this server"
+        )));
     }
     Ok(s)
 }

@@ -1,3 +1,4 @@
+use crate::message::{message, Message};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use rust_decimal::Decimal;
@@ -237,29 +238,29 @@ impl PartnerOrder {
     /// 002 item 12 a: 检查用户是否可借 — within the approved limit, 1 to 36 months.
     fn borrowable(&self, request: &BorrowRequest) -> Result<(), PartnerOrderError> {
         if request.amount <= Decimal::ZERO || !(1..=36).contains(&request.term_months) {
-            return Err(PartnerOrderError::BorrowRefused(
-                "amount must be positive and the term 1 to 36 months".into(),
-            ));
+            return Err(PartnerOrderError::BorrowRefused(message!(
+                "amount must be positive and the term 1 to 36 months"
+            )));
         }
         if self.limit.is_some_and(|limit| request.amount > limit) {
-            return Err(PartnerOrderError::BorrowRefused(
-                "the amount exceeds the approved limit".into(),
-            ));
+            return Err(PartnerOrderError::BorrowRefused(message!(
+                "the amount exceeds the approved limit"
+            )));
         }
         Ok(())
     }
 }
 
 fn validate(d: OrderDetails) -> Result<OrderDetails, PartnerOrderError> {
-    let invalid = |m: &str| Err(PartnerOrderError::Invalid(m.to_string()));
+    let invalid = |m: Message| Err(PartnerOrderError::Invalid(m));
     if d.order_no.trim().is_empty() || d.order_no.len() > 64 {
-        return invalid("orderNo must be 1 to 64 characters");
+        return invalid(message!("orderNo must be 1 to 64 characters"));
     }
     if d.customer_name.trim().is_empty() || d.id_number.trim().is_empty() {
-        return invalid("name and ID number are required");
+        return invalid(message!("name and ID number are required"));
     }
     if !valid_phone(d.phone.trim()) {
-        return invalid("phone must be an 11-digit mainland mobile number");
+        return invalid(message!("phone must be an 11-digit mainland mobile number"));
     }
     Ok(OrderDetails {
         partner: d.partner.trim().to_uppercase(),
@@ -374,17 +375,17 @@ impl Aggregate for PartnerOrder {
                 if !(12..=30).contains(&card_no.len())
                     || !card_no.bytes().all(|b| b.is_ascii_digit())
                 {
-                    return Err(PartnerOrderError::Invalid(
-                        "cardNo must be 12 to 30 digits".into(),
-                    ));
+                    return Err(PartnerOrderError::Invalid(message!(
+                        "cardNo must be 12 to 30 digits"
+                    )));
                 }
                 if bank_code.is_empty()
                     || bank_code.len() > 20
                     || !bank_code.bytes().all(|b| b.is_ascii_alphanumeric())
                 {
-                    return Err(PartnerOrderError::Invalid(
-                        "bankCode must be 1 to 20 letters or digits".into(),
-                    ));
+                    return Err(PartnerOrderError::Invalid(message!(
+                        "bankCode must be 1 to 20 letters or digits"
+                    )));
                 }
                 // 首次绑卡: the default card; 重复绑卡 (a card bound before): the
                 // default again, with a new bind time; another new card: bound,

@@ -6,7 +6,16 @@ use super::aggregate::PartnerOrderStatus;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a partner-order command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum PartnerOrderError {
     /// No such order.
     #[error("order not found")]
@@ -21,10 +30,10 @@ pub enum PartnerOrderError {
     },
     /// 002 item 12 a: 不可借 — the request is outside what was approved.
     #[error("拒贷: {0}")]
-    BorrowRefused(String),
+    BorrowRefused(crate::message::Message),
     /// Bad input.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::message::Message),
 }
 
 impl DomainError for PartnerOrderError {

@@ -61,7 +61,7 @@ pub struct SignedRequest {
 }
 
 /// Why a partner request body is not a signed request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, crate::message::Localized)]
 pub enum EnvelopeError {
     /// A JSON object without a signature: unauthenticated, not malformed (docs/partners.md: 401).
     #[error("the request is not signed: sign is missing or empty")]

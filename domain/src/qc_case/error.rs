@@ -5,7 +5,16 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a command on a `QcCase` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum QcCaseError {
     /// No such case.
     #[error("quality-control case not found")]

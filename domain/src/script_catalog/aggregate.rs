@@ -1,3 +1,4 @@
+use crate::message::message;
 use std::collections::BTreeMap;
 
 use cqrs_es::event_sink::EventSink;
@@ -42,9 +43,9 @@ pub struct ScriptCatalog {
 fn validate_code(code: &str) -> Result<String, ScriptError> {
     let code = code.trim();
     if code.is_empty() || code.len() > 32 {
-        return Err(ScriptError::Invalid(
-            "code must be 1 to 32 characters".into(),
-        ));
+        return Err(ScriptError::Invalid(message!(
+            "code must be 1 to 32 characters"
+        )));
     }
     Ok(code.to_string())
 }
@@ -53,9 +54,9 @@ fn validate(mut script: Script) -> Result<Script, ScriptError> {
     script.channel_code = script.channel_code.trim().to_string();
     script.product_code = script.product_code.trim().to_string();
     if script.content.trim().is_empty() || script.content.chars().count() > 10_000 {
-        return Err(ScriptError::Invalid(
-            "content must be 1 to 10000 characters".into(),
-        ));
+        return Err(ScriptError::Invalid(message!(
+            "content must be 1 to 10000 characters"
+        )));
     }
     Ok(script)
 }

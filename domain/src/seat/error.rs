@@ -5,7 +5,16 @@ use crate::error::{DomainError, ErrorCode};
 use crate::schedule::ScheduleError;
 
 /// Why a command on a `Seat` was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum SeatError {
     /// No seat under this number.
     #[error("seat not found")]
@@ -26,7 +35,7 @@ pub enum SeatError {
     Schedule(#[from] ScheduleError),
     /// 001 2.4.6: a seat with open bookings cannot be disabled; a supervisor
     /// must reassign them first.
-    #[error("seat has {} future booking(s); reassign them first: {}", bookings.len(), bookings.iter().map(|(task, start)| format!("task {task} at {} Beijing time", start.with_timezone(&crate::schedule::shanghai()).format("%Y-%m-%d %H:%M"))).collect::<Vec<_>>().join(", "))]
+    #[error("seat has {} future booking(s); reassign them first: {}", bookings.len(), BookingList(bookings))]
     FutureBookingsExist {
         /// (task id, start) of every booking that has not ended.
         bookings: Vec<(String, DateTime<Utc>)>,
@@ -81,5 +90,31 @@ impl DomainError for SeatError {
             | SeatError::CallNotOffered => ErrorCode::InvalidTransition,
             SeatError::BusyIsAutomatic => ErrorCode::Forbidden,
         }
+    }
+}
+
+/// The bookings a refusal names, each as its own message.
+struct BookingList<'a>(&'a [(String, DateTime<Utc>)]);
+
+impl crate::message::Localized for BookingList<'_> {
+    fn message(&self) -> crate::message::Message {
+        crate::message::Message::list(
+            self.0
+                .iter()
+                .map(|(task, start)| {
+                    let start = start
+                        .with_timezone(&crate::schedule::shanghai())
+                        .format("%Y-%m-%d %H:%M");
+                    crate::message::message!("task {task} at {start} Beijing time")
+                })
+                .collect(),
+        )
+    }
+}
+
+impl std::fmt::Display for BookingList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::message::Localized;
+        self.message().fmt(f)
     }
 }

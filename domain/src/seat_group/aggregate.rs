@@ -1,3 +1,4 @@
+use crate::message::message;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,7 @@ fn distinct(values: Vec<String>, what: &str) -> Result<Vec<String>, SeatGroupErr
     for v in values {
         let v = v.trim().to_string();
         if v.is_empty() || v.chars().count() > 64 {
-            return Err(SeatGroupError::Invalid(format!(
+            return Err(SeatGroupError::Invalid(message!(
                 "{what} entries must be 1 to 64 characters"
             )));
         }
@@ -47,9 +48,9 @@ fn distinct(values: Vec<String>, what: &str) -> Result<Vec<String>, SeatGroupErr
 fn validate(s: SeatGroupSettings) -> Result<SeatGroupSettings, SeatGroupError> {
     let name = s.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 64 {
-        return Err(SeatGroupError::Invalid(
-            "name must be 1 to 64 characters".into(),
-        ));
+        return Err(SeatGroupError::Invalid(message!(
+            "name must be 1 to 64 characters"
+        )));
     }
     Ok(SeatGroupSettings {
         name,

@@ -5,7 +5,16 @@ use serde::Serialize;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a group command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum SeatGroupError {
     /// No such group.
     #[error("seat group not found")]
@@ -15,7 +24,7 @@ pub enum SeatGroupError {
     AlreadyExists,
     /// Bad settings.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::message::Message),
 }
 
 impl DomainError for SeatGroupError {

@@ -1,3 +1,4 @@
+use crate::message::message;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -96,7 +97,7 @@ fn validate(mut d: WorkOrderDetails) -> Result<WorkOrderDetails, WorkOrderError>
     let required = |v: &mut String, what: &str| {
         *v = v.trim().to_string();
         if v.is_empty() || v.chars().count() > 64 {
-            Err(WorkOrderError::Invalid(format!(
+            Err(WorkOrderError::Invalid(message!(
                 "{what} must be 1 to 64 characters"
             )))
         } else {
@@ -108,9 +109,9 @@ fn validate(mut d: WorkOrderDetails) -> Result<WorkOrderDetails, WorkOrderError>
     required(&mut d.case_no, "caseNo")?;
     d.phone = d.phone.trim().to_string();
     if !valid_phone(&d.phone) {
-        return Err(WorkOrderError::Invalid(
-            "phone must be an 11-digit mainland mobile number".into(),
-        ));
+        return Err(WorkOrderError::Invalid(message!(
+            "phone must be an 11-digit mainland mobile number"
+        )));
     }
     for v in [&mut d.id_number, &mut d.policy_no] {
         *v = v
@@ -118,9 +119,9 @@ fn validate(mut d: WorkOrderDetails) -> Result<WorkOrderDetails, WorkOrderError>
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
         if v.as_ref().is_some_and(|s| s.len() > 32) {
-            return Err(WorkOrderError::Invalid(
-                "idNumber and policyNo are at most 32 characters".into(),
-            ));
+            return Err(WorkOrderError::Invalid(message!(
+                "idNumber and policyNo are at most 32 characters"
+            )));
         }
     }
     Ok(d)
@@ -164,9 +165,9 @@ impl Aggregate for WorkOrder {
             WorkOrderCommand::AddRemark { text } => {
                 let text = text.trim().to_string();
                 if text.is_empty() || text.chars().count() > 1000 {
-                    return Err(WorkOrderError::Invalid(
-                        "a remark is 1 to 1000 characters".into(),
-                    ));
+                    return Err(WorkOrderError::Invalid(message!(
+                        "a remark is 1 to 1000 characters"
+                    )));
                 }
                 WorkOrderEvent::WorkOrderRemarked { text }
             }

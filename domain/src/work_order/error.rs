@@ -6,7 +6,16 @@ use super::aggregate::WorkOrderStatus;
 use crate::error::{DomainError, ErrorCode};
 
 /// Why a work-order command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    thiserror::Error,
+    schemars::JsonSchema,
+    crate::message::Localized,
+)]
 pub enum WorkOrderError {
     /// No such work order.
     #[error("work order not found")]
@@ -19,7 +28,7 @@ pub enum WorkOrderError {
     InvalidTransition(WorkOrderStatus),
     /// Bad input.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::message::Message),
 }
 
 impl DomainError for WorkOrderError {

@@ -3,6 +3,7 @@
 //! e-mail addresses.
 
 use super::*;
+use crate::message::message;
 
 impl LoanApplication {
     pub(super) fn require(&self, product: Product) -> Result<(), LoanError> {
@@ -43,9 +44,9 @@ impl LoanApplication {
     ) -> Result<LoanEvent, LoanError> {
         let version = version.trim();
         if version.is_empty() || version.chars().count() > 40 {
-            return Err(LoanError::Invalid(
-                "version must be 1 to 40 characters".into(),
-            ));
+            return Err(LoanError::Invalid(message!(
+                "version must be 1 to 40 characters"
+            )));
         }
         let purpose = match document {
             LoanDocument::EmployeeInfoQuery => {
@@ -103,7 +104,7 @@ impl LoanApplication {
             None | Some(_) if allowed.len() == 1 && term_months.is_none() => allowed[0],
             _ => {
                 let listed: Vec<String> = allowed.iter().map(u32::to_string).collect();
-                return Err(LoanError::Invalid(format!(
+                return Err(LoanError::Invalid(message!(
                     "termMonths must be one the bank allows: {}",
                     listed.join(", ")
                 )));
@@ -160,7 +161,7 @@ impl LoanApplication {
 /// An amount in CNY: positive, in fen.
 pub(super) fn amount_in_fen(amount: Decimal, field: &str) -> Result<Decimal, LoanError> {
     if amount <= Decimal::ZERO || amount.round_dp(2) != amount {
-        return Err(LoanError::Invalid(format!(
+        return Err(LoanError::Invalid(message!(
             "{field} must be positive, in fen"
         )));
     }
@@ -192,7 +193,7 @@ pub(super) fn valid_email(email: &str) -> bool {
 /// A term in months: 1 to 360.
 pub(super) fn term(months: u32) -> Result<u32, LoanError> {
     if !(1..=360).contains(&months) {
-        return Err(LoanError::Invalid("termMonths must be 1 to 360".into()));
+        return Err(LoanError::Invalid(message!("termMonths must be 1 to 360")));
     }
     Ok(months)
 }
@@ -201,7 +202,7 @@ pub(super) fn term(months: u32) -> Result<u32, LoanError> {
 pub(super) fn text(value: &str, field: &str) -> Result<String, LoanError> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > 500 {
-        return Err(LoanError::Invalid(format!(
+        return Err(LoanError::Invalid(message!(
             "{field} must be 1 to 500 characters"
         )));
     }

@@ -9,6 +9,7 @@ use super::{text, LoanApplication};
 use crate::loan_application::commands::{CoreRequestKind, DisbursementOutcome, LoanCommand};
 use crate::loan_application::error::LoanError;
 use crate::loan_application::events::LoanEvent;
+use crate::message::message;
 use crate::services::DomainServices;
 
 /// The outcome an answer records, and the request it names.
@@ -86,12 +87,12 @@ impl LoanApplication {
             });
         };
         let Some((answered, names, outcome)) = answer_of(&answer) else {
-            return Err(LoanError::Invalid(
-                "a manual case is resolved with the core's answer".into(),
-            ));
+            return Err(LoanError::Invalid(message!(
+                "a manual case is resolved with the core's answer"
+            )));
         };
         if answered != kind || names != Some(request_id.as_str()) {
-            return Err(LoanError::Invalid(format!(
+            return Err(LoanError::Invalid(message!(
                 "the answer must be the core's answer to {request_id}"
             )));
         }

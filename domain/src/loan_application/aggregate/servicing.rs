@@ -3,6 +3,7 @@
 //! its id), the daily review (overdue periods, reminders) and prepayment
 //! applications. Every figure comes from the pure ledger in `../ledger.rs`.
 
+use crate::message::{message, Localized};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -30,9 +31,9 @@ impl LoanApplication {
 
     fn seen(&self, message_id: &str) -> Result<bool, LoanError> {
         if message_id.trim().is_empty() || message_id.len() > 200 {
-            return Err(LoanError::Invalid(
-                "messageId must be 1 to 200 characters".into(),
-            ));
+            return Err(LoanError::Invalid(message!(
+                "messageId must be 1 to 200 characters"
+            )));
         }
         Ok(self.seen_messages.contains(message_id))
     }
@@ -88,13 +89,13 @@ impl LoanApplication {
                             None => value_date
                                 .checked_add_months(chrono::Months::new(1))
                                 .ok_or_else(|| {
-                                    LoanError::Invalid("valueDate is out of range".into())
+                                    LoanError::Invalid(message!("valueDate is out of range"))
                                 })?,
                         };
                         if first_due <= value_date {
-                            return Err(LoanError::Invalid(
-                                "firstDueDate must be after valueDate".into(),
-                            ));
+                            return Err(LoanError::Invalid(message!(
+                                "firstDueDate must be after valueDate"
+                            )));
                         }
                         let plan = repayment_plan(
                             self.amount,
@@ -253,7 +254,7 @@ impl LoanApplication {
                 }
                 if principal.is_some() != choice.is_some() {
                     return Err(LoanError::Invalid(
-                        "a partial prepayment gives both the principal and the choice; a full one neither".into(),
+                        message!("a partial prepayment gives both the principal and the choice; a full one neither")
                     ));
                 }
                 let quote = ledger.quote(shanghai_today(services), principal)?;
@@ -288,9 +289,9 @@ impl LoanApplication {
                     let today = shanghai_today(services);
                     let day = debit_date.unwrap_or(today);
                     if day < today {
-                        return Err(LoanError::Invalid(
-                            "debitDate must be today or later".into(),
-                        ));
+                        return Err(LoanError::Invalid(message!(
+                            "debitDate must be today or later"
+                        )));
                     }
                     let principal = open.choice.map(|_| open.quote.principal);
                     vec![LoanEvent::PrepaymentApproved {
@@ -332,7 +333,7 @@ impl LoanApplication {
         let first_due = open
             .value_date
             .checked_add_months(chrono::Months::new(1))
-            .ok_or_else(|| LoanError::Invalid("valueDate is out of range".into()))?;
+            .ok_or_else(|| LoanError::Invalid(message!("valueDate is out of range")))?;
         let plan = repayment_plan(
             open.amount,
             terms.annual_rate,
@@ -342,7 +343,7 @@ impl LoanApplication {
         )
         .map_err(LedgerError::from)?;
         let participants = crate::interview_task::merge_participants(&[open.borrower])
-            .map_err(|e| LoanError::Invalid(e.to_string()))?;
+            .map_err(|e| LoanError::Invalid(e.message()))?;
         Ok(vec![
             LoanEvent::LoanSubmitted {
                 product: Product::Partner,
@@ -448,9 +449,9 @@ impl LoanApplication {
                 });
             }
             (RepaymentChannel::Prepayment, None) | (_, Some(_)) => {
-                return Err(LoanError::Invalid(
-                    "a prepayment's settlement names its prepaymentId, and only it does".into(),
-                ))
+                return Err(LoanError::Invalid(message!(
+                    "a prepayment's settlement names its prepaymentId, and only it does"
+                )))
             }
             (channel, None) => {
                 let booking = ledger.book(received_on, amount)?;

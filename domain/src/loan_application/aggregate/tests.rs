@@ -414,15 +414,15 @@ pub(super) mod miaodai {
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())
             .when(approve("CREDIT_SYSTEM", None, Some("0.06")))
-            .then_expect_error(LoanError::Invalid(
-                "the credit system approves with the creditLimit it granted".into(),
-            ));
+            .then_expect_error(LoanError::Invalid(crate::message::message!(
+                "the credit system approves with the creditLimit it granted"
+            )));
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())
             .when(approve("CREDIT_SYSTEM", Some("5000.00"), None))
-            .then_expect_error(LoanError::Invalid(
-                "the credit system approves with the annualRate it offers".into(),
-            ));
+            .then_expect_error(LoanError::Invalid(crate::message::message!(
+                "the credit system approves with the annualRate it offers"
+            )));
         TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given)
             .when(approve("CREDIT_SYSTEM", Some("5000.00"), Some("0.06")))
@@ -454,9 +454,10 @@ pub(super) mod miaodai {
         );
         assert_eq!(
             choose("12000.00", Some(36)),
-            Err(LoanError::Invalid(
-                "termMonths must be one the bank allows: 12, 24".into()
-            ))
+            Err(LoanError::Invalid(crate::message::message!(
+                "termMonths must be one the bank allows: {}",
+                "12, 24"
+            )))
         );
         assert_eq!(choose("12000.00", None), Ok(vec![chosen("12000.00")]));
         let Ok(events) = choose("12000.00", Some(24)) else {
@@ -723,7 +724,9 @@ pub(super) mod miaodai {
             TestFramework::<LoanApplication>::with(on(23, 10))
                 .given(given.clone())
                 .when(ask(bad))
-                .then_expect_error(LoanError::Invalid("enter a valid e-mail address".into()));
+                .then_expect_error(LoanError::Invalid(crate::message::message!(
+                    "enter a valid e-mail address"
+                )));
         }
         let events = TestFramework::<LoanApplication>::with(on(23, 10))
             .given(given.clone())

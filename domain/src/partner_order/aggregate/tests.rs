@@ -200,9 +200,9 @@ fn cards_are_bound_first_as_the_default() {
     TestFramework::<PartnerOrder>::with(services())
         .given(approved())
         .when(bind("6222-0202"))
-        .then_expect_error(PartnerOrderError::Invalid(
-            "cardNo must be 12 to 30 digits".into(),
-        ));
+        .then_expect_error(PartnerOrderError::Invalid(crate::message::message!(
+            "cardNo must be 12 to 30 digits"
+        )));
     TestFramework::<PartnerOrder>::with(services())
         .given(approved())
         .when(bind("6222020200112233445"))
