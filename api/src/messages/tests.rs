@@ -290,7 +290,12 @@ fn written_templates() -> Vec<(String, String)> {
                 found.push((normalize(&template), file.clone()));
             }
         }
-        for (at, _) in text.match_indices("Localized)]") {
+        for (at, _) in text.match_indices("#[derive(") {
+            let derive = &text[at..];
+            let end = derive.find(")]").unwrap_or(derive.len());
+            if !derive[..end].contains("Localized") {
+                continue;
+            }
             // The item after the derive, to its closing brace at column 0.
             let item = &text[at..];
             let item = &item[..item.find("\n}").unwrap_or(item.len())];
