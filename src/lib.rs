@@ -29,6 +29,28 @@ use workers::timers::TimerWorker;
 
 pub use settings::Settings;
 
+/// Who verifies bearer tokens: the bank's identity provider when one is
+/// configured (its discovery and keys read now, so a wrong issuer stops the
+/// start), else the shared secret, said loudly to be for development only.
+async fn token_verifier(settings: &Settings) -> anyhow::Result<api::auth::TokenVerifier> {
+    match &settings.oidc {
+        Some(oidc) => {
+            let provider = api::identity::IdentityProvider::discover(oidc.clone())
+                .await
+                .context("the identity provider (FACESIGN_OIDC_ISSUER) cannot be used")?;
+            info!(issuer = %oidc.issuer, audience = %oidc.audience, "bearer tokens come from the identity provider");
+            Ok(api::auth::TokenVerifier::Provider(provider))
+        }
+        None => {
+            tracing::warn!("bearer tokens are signed with the shared secret FACESIGN_JWT_SECRET: for --demo and development only; set FACESIGN_OIDC_ISSUER in production");
+            Ok(api::auth::TokenVerifier::SharedSecret(
+                api::auth::JwtKeys::new(&settings.jwt_secret)
+                    .with_max_lifetime(settings.token_max_lifetime.as_secs()),
+            ))
+        }
+    }
+}
+
 /// The write side and the log over one migrated database.
 pub struct Engine {
     /// Database pools.
@@ -403,8 +425,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         log: engine.log.clone(),
         partner_directory: settings.partners.clone(),
         partner_timestamp_window: settings.partner_timestamp_window,
-        keys: api::auth::JwtKeys::new(&settings.jwt_secret)
-            .with_max_lifetime(settings.token_max_lifetime.as_secs()),
+        tokens: token_verifier(settings).await?,
         metrics: engine.metrics.clone(),
         config,
         sms_gateway_token: settings.sms_gateway.as_ref().map(|g| g.token.clone()),
@@ -509,6 +530,7 @@ fn api_config(settings: &Settings) -> ApiConfig {
     ApiConfig {
         read_your_writes_timeout: settings.read_your_writes_timeout,
         introspection: settings.introspection,
+        four_eyes: settings.four_eyes.unwrap_or(settings.oidc.is_some()),
         rate_limit_per_second: settings.rate_limit_per_second,
         rate_limit_burst: settings.rate_limit_burst,
         query_limits: settings.query_limits,

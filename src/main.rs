@@ -152,6 +152,8 @@ enum Command {
         bounds: Box<RequestBoundArgs>,
         #[command(flatten)]
         doors: Box<DoorArgs>,
+        #[command(flatten)]
+        identity: Box<IdentityArgs>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -514,6 +516,74 @@ impl DoorArgs {
     }
 }
 
+/// Where identities come from: the bank's OpenID Connect provider
+/// (docs/security.md#identities). Without an issuer, tokens are signed with
+/// FACESIGN_JWT_SECRET: for `--demo` and development only.
+#[derive(Args)]
+struct IdentityArgs {
+    /// The provider's issuer; discovery at <issuer>/.well-known/openid-configuration.
+    #[arg(long, env = "FACESIGN_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// The audience (`aud`) facesign's access tokens name.
+    #[arg(long, env = "FACESIGN_OIDC_AUDIENCE", default_value = "facesign")]
+    oidc_audience: String,
+    /// The claim holding a person's roles (a name or a list of names).
+    #[arg(long, env = "FACESIGN_OIDC_ROLES_CLAIM", default_value = "roles")]
+    oidc_roles_claim: String,
+    /// The bank's role names mapped to facesign's: `bank-name=ROLE,…`.
+    #[arg(long, env = "FACESIGN_OIDC_ROLE_MAP", default_value = "")]
+    oidc_role_map: String,
+    /// The bank systems' client ids and their roles: `client-id=ROLE,…`
+    /// (CREDIT_SYSTEM, VERIFICATION_SERVICE, PARTNER); only these act as a system.
+    #[arg(long, env = "FACESIGN_OIDC_CLIENTS", default_value = "")]
+    oidc_clients: String,
+    /// `acr` values that show multi-factor authentication, comma-separated.
+    #[arg(long, env = "FACESIGN_OIDC_MFA_ACR", default_value = "")]
+    oidc_mfa_acr: String,
+    /// `amr` values that show multi-factor authentication, comma-separated.
+    #[arg(long, env = "FACESIGN_OIDC_MFA_AMR", default_value = "otp,hwk,mfa")]
+    oidc_mfa_amr: String,
+    /// Whether configuration changes need a second admin's approval (four
+    /// eyes); unset: on exactly when FACESIGN_OIDC_ISSUER is set.
+    #[arg(long, env = "FACESIGN_FOUR_EYES")]
+    four_eyes: Option<bool>,
+}
+
+impl IdentityArgs {
+    fn apply(&self, settings: &mut Settings) -> anyhow::Result<()> {
+        settings.four_eyes = self.four_eyes;
+        let Some(issuer) = self
+            .oidc_issuer
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        else {
+            return Ok(());
+        };
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            anyhow::bail!("FACESIGN_OIDC_ISSUER must be an http(s) URL");
+        }
+        let mut oidc = api::identity::OidcSettings::new(issuer, self.oidc_audience.trim());
+        oidc.roles_claim = self.oidc_roles_claim.trim().to_string();
+        oidc.role_map = api::identity::OidcSettings::parse_roles(&self.oidc_role_map)
+            .map_err(|e| anyhow::anyhow!("FACESIGN_OIDC_ROLE_MAP: {e}"))?;
+        oidc.clients = api::identity::OidcSettings::parse_roles(&self.oidc_clients)
+            .map_err(|e| anyhow::anyhow!("FACESIGN_OIDC_CLIENTS: {e}"))?;
+        let list = |text: &str| -> Vec<String> {
+            text.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        oidc.mfa_acr = list(&self.oidc_mfa_acr);
+        oidc.mfa_amr = list(&self.oidc_mfa_amr);
+        oidc.max_lifetime_seconds = settings.token_max_lifetime.as_secs();
+        settings.oidc = Some(oidc);
+        Ok(())
+    }
+}
+
 /// The bounds of every request and the retention of idempotency keys (docs/security.md).
 #[derive(Args)]
 struct RequestBoundArgs {
@@ -741,9 +811,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             heartbeat_ms,
             bounds,
             doors,
+            identity,
         } => {
             bounds.apply(&mut settings)?;
             doors.apply(&mut settings)?;
+            identity.apply(&mut settings)?;
             if let Some(instance_id) = instance_id.filter(|i| !i.trim().is_empty()) {
                 settings.instance_id = instance_id.trim().to_string();
             }
@@ -874,6 +946,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ttl_minutes,
             token_max_lifetime_minutes,
         } => {
+            // Where the bank's provider issues identities, nobody mints them.
+            if std::env::var("FACESIGN_OIDC_ISSUER").is_ok_and(|i| !i.trim().is_empty()) {
+                anyhow::bail!(
+                    "FACESIGN_OIDC_ISSUER is set: tokens come from the identity provider; `facesign token` mints development tokens only"
+                );
+            }
             if ttl_minutes > token_max_lifetime_minutes {
                 anyhow::bail!(
                     "--ttl-minutes {ttl_minutes} is over the accepted maximum of {token_max_lifetime_minutes} minutes (FACESIGN_TOKEN_MAX_LIFETIME_MINUTES); servers would refuse the token"

@@ -57,7 +57,14 @@ pub struct Settings {
     /// The engine's clock; the system clock unless a test pins it.
     pub clock: Arc<dyn Clock>,
     /// HS256 secret of bearer tokens (FACESIGN_JWT_SECRET); never logged.
+    /// Used only without an identity provider: `--demo` and development.
     pub jwt_secret: SecretString,
+    /// The bank's OpenID Connect provider (FACESIGN_OIDC_*); None: shared-secret tokens.
+    pub oidc: Option<api::identity::OidcSettings>,
+    /// Whether configuration changes need a second admin (FACESIGN_FOUR_EYES);
+    /// None: on exactly when an identity provider is set (with one shared
+    /// secret anybody holding it could mint the second admin).
+    pub four_eyes: Option<bool>,
     /// Whether GraphQL introspection is on (FACESIGN_GRAPHQL_INTROSPECTION).
     pub introspection: bool,
     /// Sustained requests per second per client (FACESIGN_RATE_LIMIT_PER_SECOND).
@@ -144,6 +151,8 @@ impl Settings {
             timer_poll_interval: Duration::from_secs(1),
             clock: Arc::new(store::SystemClock),
             jwt_secret: SecretString::from(DEMO_JWT_SECRET.to_string()),
+            oidc: None,
+            four_eyes: None,
             introspection: true,
             rate_limit_per_second: 50,
             rate_limit_burst: 100,

@@ -353,3 +353,22 @@ the-token-s-role-does-not-match-the-account-s-role = the token's role does not m
 contract-download = contract download
 repayment-request = repayment request
 manual-case = manual case
+
+## Identities from the identity provider (issue 34).
+the-bearer-token-is-signed-with-a-key-the-identity-provider-does-not-publish = the bearer token is signed with a key the identity provider does not publish
+the-bearer-token-grants-several-roles-roles-choose-one-with-the-x-facesign-role-header = the bearer token grants several roles ({ $roles }); choose one with the X-Facesign-Role header
+the-bearer-token-does-not-grant-the-role-chosen-in-x-facesign-role = the bearer token does not grant the role chosen in X-Facesign-Role
+operation-needs-a-multi-factor-login-sign-in-again-with-a-second-factor = { $operation } needs a multi-factor login; sign in again with a second factor
+
+## Four eyes on the configuration (issue 34).
+change-proposal-not-found = change proposal not found
+a-change-proposal-with-this-id-exists = a change proposal with this id exists
+the-proposer-cannot-approve-their-own-change-a-second-admin-approves-it-four-eyes = the proposer cannot approve their own change; a second admin approves it (four eyes)
+only-the-proposer-withdraws-a-change = only the proposer withdraws a change
+the-change-is-status-no-longer-waiting-for-approval = the change is { $status }, no longer waiting for approval
+the-proposal-expired-unapproved-propose-the-change-again = the proposal expired unapproved; propose the change again
+document-must-be-1-to-16384-bytes = document must be 1 to 16384 bytes
+a-proposal-is-one-mutation-of-the-configuration-with-one-field = a proposal is one mutation of the configuration, with one field
+the-proposed-change-is-not-valid-graphql = the proposed change is not valid GraphQL
+name-is-not-a-change-of-the-configuration = { $name } is not a change of the configuration
+operation-changes-the-configuration-propose-it-proposechange-for-a-second-admin-to-approve-four-eyes = { $operation } changes the configuration: propose it (proposeChange) for a second admin to approve (four eyes)

@@ -351,3 +351,22 @@ the-token-s-role-does-not-match-the-account-s-role = 登录凭证中的角色与
 contract-download = 合同下载
 repayment-request = 还款请求
 manual-case = 人工案件
+
+## Identities from the identity provider (issue 34).
+the-bearer-token-is-signed-with-a-key-the-identity-provider-does-not-publish = 登录凭证的签名密钥不在身份认证服务公布的密钥之中
+the-bearer-token-grants-several-roles-roles-choose-one-with-the-x-facesign-role-header = 登录凭证授予了多个角色（{ $roles }）；请用 X-Facesign-Role 请求头选择其一
+the-bearer-token-does-not-grant-the-role-chosen-in-x-facesign-role = 登录凭证未授予 X-Facesign-Role 所选的角色
+operation-needs-a-multi-factor-login-sign-in-again-with-a-second-factor = { $operation } 需要多因素登录；请使用第二种认证方式重新登录
+
+## Four eyes on the configuration (issue 34).
+change-proposal-not-found = 配置变更提议不存在
+a-change-proposal-with-this-id-exists = 该编号的配置变更提议已存在
+the-proposer-cannot-approve-their-own-change-a-second-admin-approves-it-four-eyes = 提议人不能复核自己的变更，须由另一位管理员复核（双人复核）
+only-the-proposer-withdraws-a-change = 只有提议人可以撤回变更
+the-change-is-status-no-longer-waiting-for-approval = 该变更状态为 { $status }，已不在待复核中
+the-proposal-expired-unapproved-propose-the-change-again = 该提议未经复核已过期，请重新提议
+document-must-be-1-to-16384-bytes = document 须为 1 到 16384 字节
+a-proposal-is-one-mutation-of-the-configuration-with-one-field = 一个提议只能是一个配置变更操作（单一字段）
+the-proposed-change-is-not-valid-graphql = 提议的变更不是有效的 GraphQL
+name-is-not-a-change-of-the-configuration = { $name } 不是配置变更
+operation-changes-the-configuration-propose-it-proposechange-for-a-second-admin-to-approve-four-eyes = { $operation } 会变更配置：请先提议（proposeChange），由另一位管理员复核后生效（双人复核）

@@ -156,6 +156,8 @@ pub enum OperationKind {
     PersonalDataRead,
     /// An event a worker parked, retried or skipped.
     WorkerRepair,
+    /// A step of a configuration change under four eyes.
+    ConfigurationChange,
 }
 
 impl From<OperationKind> for store::operation_log::OperationKind {
@@ -164,6 +166,7 @@ impl From<OperationKind> for store::operation_log::OperationKind {
             OperationKind::Refused => Self::Refused,
             OperationKind::PersonalDataRead => Self::PersonalDataRead,
             OperationKind::WorkerRepair => Self::WorkerRepair,
+            OperationKind::ConfigurationChange => Self::ConfigurationChange,
         }
     }
 }

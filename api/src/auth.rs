@@ -1,4 +1,7 @@
-//! Bearer tokens: HS256 JWTs carrying the caller's id (`sub`) and role.
+//! Bearer tokens. With an identity provider configured (FACESIGN_OIDC_ISSUER)
+//! they are its access tokens (`crate::identity`); without one, for `--demo`
+//! and development only, HS256 JWTs signed with one shared secret carry the
+//! caller's id (`sub`) and role.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,7 +21,15 @@ pub struct Claims {
     pub exp: u64,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
+    /// How the caller authenticated; [`DEVELOPMENT_MFA_ACR`] stands for
+    /// multi-factor authentication in development tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
 }
+
+/// The `acr` of a development token that counts as multi-factor (what
+/// `facesign token` mints unless told otherwise).
+pub const DEVELOPMENT_MFA_ACR: &str = "urn:facesign:mfa";
 
 /// Why a bearer token was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, domain::message::Localized)]
@@ -38,6 +49,19 @@ pub enum TokenError {
     /// `iat` lies in the future beyond the accepted clock skew.
     #[error("the bearer token was issued in the future")]
     IssuedInFuture,
+    /// Signed with a key the identity provider does not publish (even after
+    /// reading its keys again).
+    #[error("the bearer token is signed with a key the identity provider does not publish")]
+    UnknownKey,
+    /// The token grants several roles and the request chose none of them.
+    #[error("the bearer token grants several roles ({roles}); choose one with the X-Facesign-Role header")]
+    SeveralRoles {
+        /// The roles granted.
+        roles: String,
+    },
+    /// The role chosen with X-Facesign-Role is not one the token grants.
+    #[error("the bearer token does not grant the role chosen in X-Facesign-Role")]
+    RoleNotGranted,
 }
 
 /// The clock difference accepted between the token issuer and facesign, in seconds.
@@ -61,7 +85,8 @@ impl std::fmt::Debug for JwtKeys {
     }
 }
 
-fn now() -> u64 {
+/// Seconds since the epoch.
+pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -90,7 +115,8 @@ impl JwtKeys {
         self.max_lifetime_seconds
     }
 
-    /// Mints a token for `sub` in `role`, valid for `ttl_seconds`.
+    /// Mints a token for `sub` in `role`, valid for `ttl_seconds`, standing
+    /// for a multi-factor login.
     pub fn mint(&self, sub: &str, role: Role, ttl_seconds: u64) -> String {
         let iat = now();
         self.sign(&Claims {
@@ -98,6 +124,7 @@ impl JwtKeys {
             role: role.as_str().to_string(),
             iat,
             exp: iat + ttl_seconds,
+            acr: Some(DEVELOPMENT_MFA_ACR.to_string()),
         })
     }
 
@@ -110,8 +137,9 @@ impl JwtKeys {
 
     /// Verifies a token and returns its subject and role.
     pub fn verify(&self, token: &str) -> Result<(String, Role), TokenError> {
-        self.verify_issued(token)
-            .map(|verified| (verified.sub, verified.role))
+        let verified = self.verify_issued(token)?;
+        let role = verified.role(None)?;
+        Ok((verified.sub, role))
     }
 
     /// Verifies a token and returns its subject, role, issue and expiry times.
@@ -134,8 +162,9 @@ impl JwtKeys {
             return Err(TokenError::Invalid);
         }
         Ok(Verified {
+            multi_factor: data.claims.acr.as_deref() == Some(DEVELOPMENT_MFA_ACR),
             sub: data.claims.sub,
-            role,
+            roles: vec![role],
             issued_at: data.claims.iat,
             expires_at: data.claims.exp,
         })
@@ -145,14 +174,56 @@ impl JwtKeys {
 /// What a verified token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// The caller's id.
+    /// The caller's id (for a bank system, its client id).
     pub sub: String,
-    /// The role the token grants.
-    pub role: Role,
+    /// The roles the token grants (a person may hold several).
+    pub roles: Vec<Role>,
     /// `iat`, seconds since the epoch.
     pub issued_at: u64,
     /// `exp`, seconds since the epoch.
     pub expires_at: u64,
+    /// Whether the login was multi-factor (`acr`/`amr`), as step-up needs.
+    pub multi_factor: bool,
+}
+
+impl Verified {
+    /// The role the request acts in: the one granted, or the one `chosen`
+    /// (X-Facesign-Role) among several.
+    pub fn role(&self, chosen: Option<&str>) -> Result<Role, TokenError> {
+        match (chosen, self.roles.as_slice()) {
+            (Some(chosen), roles) => Role::parse(chosen.trim())
+                .filter(|role| roles.contains(role))
+                .ok_or(TokenError::RoleNotGranted),
+            (None, [one]) => Ok(*one),
+            (None, roles) => Err(TokenError::SeveralRoles {
+                roles: roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+}
+
+/// Who verifies bearer tokens: the bank's identity provider, or (for
+/// `--demo` and development only) the shared secret.
+#[derive(Debug, Clone)]
+pub enum TokenVerifier {
+    /// HS256 tokens signed with FACESIGN_JWT_SECRET.
+    SharedSecret(JwtKeys),
+    /// Access tokens of the OpenID Connect provider at FACESIGN_OIDC_ISSUER.
+    Provider(crate::identity::IdentityProvider),
+}
+
+impl TokenVerifier {
+    /// Verifies `token` (a bare JWT).
+    pub async fn verify(&self, token: &str) -> Result<Verified, TokenError> {
+        match self {
+            TokenVerifier::SharedSecret(keys) => keys.verify_issued(token),
+            TokenVerifier::Provider(provider) => provider.verify(token).await,
+        }
+    }
 }
 
 /// Whether a token expiring at `expires_at` (seconds) is past its expiry and
@@ -192,6 +263,7 @@ mod tests {
             role: "SEAT".into(),
             iat,
             exp,
+            acr: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
     }
@@ -234,6 +306,7 @@ mod tests {
             role: "SEAT".into(),
             iat,
             exp: iat + 60,
+            acr: None,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Invalid));

@@ -48,6 +48,24 @@ impl ApiError {
         )
     }
 
+    /// FORBIDDEN until the caller logs in with a second factor (issue 34
+    /// item 4): `extensions.reason` is `STEP_UP_REQUIRED`, which tells the
+    /// console to send the caller through the identity provider again.
+    pub fn step_up(operation: &str) -> Self {
+        Self::new(ErrorCode::Forbidden, step_up_message(operation))
+    }
+
+    /// Whether this is the refusal of [`ApiError::step_up`].
+    pub fn is_step_up(&self) -> bool {
+        self.message.key == step_up_message("").key
+    }
+
+    /// FORBIDDEN for a configuration change made directly under four eyes:
+    /// `extensions.reason` is `FOUR_EYES` (propose it instead).
+    pub fn four_eyes(operation: &str) -> Self {
+        Self::new(ErrorCode::Forbidden, four_eyes_message(operation))
+    }
+
     /// The message in `language`.
     pub fn text(&self, language: Language) -> String {
         render(&self.message, language)
@@ -105,13 +123,40 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// What a refusal for want of a second factor says.
+fn step_up_message(operation: &str) -> Message {
+    message!("{operation} needs a multi-factor login; sign in again with a second factor")
+}
+
+/// `extensions.reason` of a refusal that a multi-factor login would lift.
+pub const STEP_UP_REQUIRED: &str = "STEP_UP_REQUIRED";
+
+/// What a configuration change made directly under four eyes is told.
+fn four_eyes_message(operation: &str) -> Message {
+    message!("{operation} changes the configuration: propose it (proposeChange) for a second admin to approve (four eyes)")
+}
+
+/// `extensions.reason` of a change that must be proposed instead.
+pub const FOUR_EYES: &str = "FOUR_EYES";
+
 impl From<ApiError> for async_graphql::Error {
     /// The message rides along as the error's source, so the response is
     /// rendered in the caller's language when it is answered
     /// (`messages::localize_response`).
     fn from(error: ApiError) -> Self {
         let code = error.code;
-        async_graphql::Error::new_with_source(error.message)
-            .extend_with(|_, e| e.set("code", code.as_str()))
+        let reason = if error.is_step_up() {
+            Some(STEP_UP_REQUIRED)
+        } else if error.message.key == four_eyes_message("").key {
+            Some(FOUR_EYES)
+        } else {
+            None
+        };
+        async_graphql::Error::new_with_source(error.message).extend_with(|_, e| {
+            e.set("code", code.as_str());
+            if let Some(reason) = reason {
+                e.set("reason", reason);
+            }
+        })
     }
 }

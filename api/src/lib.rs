@@ -2,6 +2,9 @@
 //! at `/console`, `/healthz`, `/readyz` and `/metrics`. The schema lives here so
 //! the binary, the tests and `facesign schema` all see the same one.
 
+// The merged query root nests one future per part: past the default limit.
+#![recursion_limit = "256"]
+
 pub mod access;
 pub mod accounts;
 mod audit;
@@ -9,6 +12,7 @@ pub mod auth;
 mod bank_calendar;
 mod catalog;
 mod change_feeds;
+pub mod change_proposals;
 mod channels;
 mod command;
 mod consistency;
@@ -19,6 +23,7 @@ pub mod doors;
 mod error;
 mod health;
 pub mod idempotency;
+pub mod identity;
 mod interview_task;
 mod limits;
 mod loaders;

@@ -84,17 +84,21 @@ pub async fn rate_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let verified = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            state
-                .keys
-                .verify(v.strip_prefix("Bearer ").unwrap_or(v).trim())
-        });
+    let headers = request.headers();
+    let text =
+        |value: Option<&HeaderValue>| value.and_then(|v| v.to_str().ok()).map(str::to_string);
+    let chosen = text(headers.get(crate::request::ROLE_HEADER));
+    let authorization = text(headers.get(header::AUTHORIZATION));
+    let verified = match authorization {
+        Some(value) => {
+            let token = value.strip_prefix("Bearer ").unwrap_or(&value).trim();
+            let verified = state.tokens.verify(token).await;
+            Some(verified.and_then(|v| Ok((v.role(chosen.as_deref())?, v.sub))))
+        }
+        None => None,
+    };
     let subject = match &verified {
-        Some(Ok((sub, role))) => Some(crate::sockets::client_key(role.as_str(), sub)),
+        Some(Ok((role, sub))) => Some(crate::sockets::client_key(role.as_str(), sub)),
         _ => None,
     };
     let anonymous = subject.is_none();

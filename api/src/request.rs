@@ -7,7 +7,7 @@ use domain::role::Role;
 use domain::services::IdGen;
 use store::idempotency::IdempotentRequest;
 
-use crate::auth::JwtKeys;
+use crate::auth::TokenVerifier;
 use crate::error::ApiError;
 
 /// Who is calling and under which ids; built once per request or WebSocket.
@@ -25,12 +25,19 @@ pub struct RequestContext {
     pub issued_at: Option<u64>,
     /// When the token expires (seconds since the epoch).
     pub expires_at: Option<u64>,
+    /// Whether the caller logged in with more than one factor (step-up).
+    pub multi_factor: bool,
+    /// The approved change proposal this request runs (four eyes), if any.
+    pub approved_change: Option<String>,
     /// The request's `Idempotency-Key`, once claimed for a mutation.
     pub idempotency: Option<Arc<IdempotentRequest>>,
     /// How far the log is known to reflect this request's commands (and what
     /// they caused): the consistency token it answers with.
     pub reached: Arc<std::sync::Mutex<Option<LogPosition>>>,
 }
+
+/// The header a caller whose token grants several roles names the one it acts in.
+pub const ROLE_HEADER: &str = "x-facesign-role";
 
 fn header(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
     headers
@@ -43,49 +50,69 @@ fn header(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
 
 impl RequestContext {
     /// Reads the caller from `Authorization: Bearer <token>` and the ids from headers.
-    pub fn from_headers(headers: &HeaderMap, keys: &JwtKeys, ids: &dyn IdGen) -> Self {
+    pub async fn from_headers(
+        headers: &HeaderMap,
+        tokens: &TokenVerifier,
+        ids: &dyn IdGen,
+    ) -> Self {
         let request_id =
             header(headers, "x-request-id", 128).unwrap_or_else(|| ids.new_id().to_string());
         let correlation_id =
             header(headers, "x-correlation-id", 128).unwrap_or_else(|| request_id.clone());
         let token = header(headers, "authorization", 4096);
-        Self::for_token(token.as_deref(), keys, request_id, correlation_id)
+        let role = header(headers, ROLE_HEADER, 32);
+        Self::for_token(
+            token.as_deref(),
+            role.as_deref(),
+            tokens,
+            request_id,
+            correlation_id,
+        )
+        .await
     }
 
-    /// A context for a bearer token (`Bearer <jwt>` or the bare JWT), if any.
-    pub fn for_token(
+    /// A context for a bearer token (`Bearer <jwt>` or the bare JWT), if
+    /// any, acting in `chosen_role` when the token grants several.
+    pub async fn for_token(
         token: Option<&str>,
-        keys: &JwtKeys,
+        chosen_role: Option<&str>,
+        tokens: &TokenVerifier,
         request_id: String,
         correlation_id: String,
     ) -> Self {
-        let (actor, auth_error, times) = match token {
-            None => (None, None, None),
-            Some(value) => {
-                let jwt = value.strip_prefix("Bearer ").unwrap_or(value).trim();
-                match keys.verify_issued(jwt) {
-                    Ok(verified) => (
-                        Some(Actor {
-                            id: verified.sub,
-                            role: verified.role.as_str().to_string(),
-                        }),
-                        None,
-                        Some((verified.issued_at, verified.expires_at)),
-                    ),
-                    Err(e) => (None, Some(domain::message::Localized::message(&e)), None),
-                }
-            }
-        };
-        Self {
-            actor,
-            auth_error,
+        let mut context = Self {
+            actor: None,
+            auth_error: None,
             request_id,
             correlation_id,
-            issued_at: times.map(|(issued, _)| issued),
-            expires_at: times.map(|(_, expires)| expires),
+            issued_at: None,
+            expires_at: None,
+            multi_factor: false,
+            approved_change: None,
             idempotency: None,
             reached: Arc::default(),
+        };
+        let Some(value) = token else {
+            return context;
+        };
+        let jwt = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+        let verified = tokens
+            .verify(jwt)
+            .await
+            .and_then(|verified| Ok((verified.role(chosen_role)?, verified)));
+        match verified {
+            Ok((role, verified)) => {
+                context.actor = Some(Actor {
+                    id: verified.sub,
+                    role: role.as_str().to_string(),
+                });
+                context.issued_at = Some(verified.issued_at);
+                context.expires_at = Some(verified.expires_at);
+                context.multi_factor = verified.multi_factor;
+            }
+            Err(e) => context.auth_error = Some(domain::message::Localized::message(&e)),
         }
+        context
     }
 
     /// 004 3.17: a token whose subject is a staff account counts only while the

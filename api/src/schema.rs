@@ -62,6 +62,7 @@ pub struct QueryRoot(
     LoanOperationsQuery,
     ContractDownloadQuery,
     ParkedQuery,
+    crate::change_proposals::ChangeProposalQuery,
 );
 
 /// Every mutation: one per command.
@@ -82,6 +83,7 @@ pub struct MutationRoot(
     BankCalendarMutation,
     ManualCaseMutation,
     ContractDownloadMutation,
+    crate::change_proposals::ChangeProposalMutation,
 );
 
 /// Every subscription (WebSocket at `/graphql/ws`).
@@ -157,7 +159,8 @@ pub async fn graphql_handler(
     // only when it is short enough to be that one question, so what an
     // anonymous request can cost ends there (issue 31).
     let context =
-        RequestContext::from_headers(&headers, &state.keys, state.bus.services().ids.as_ref())
+        RequestContext::from_headers(&headers, &state.tokens, state.bus.services().ids.as_ref())
+            .await
             .check_account(&state.accounts, state.database.read_models())
             .await;
     if context.actor.is_none() && request.query.len() > ANONYMOUS_DOCUMENT_BYTES {
@@ -178,9 +181,11 @@ pub async fn graphql_handler(
     };
     let reached = context.reached.clone();
     let variables = crate::access::record::RequestVariables(request.variables.clone());
+    // The schema itself, for an approved change to run its mutation.
     let request = request
         .data(variables)
-        .data(crate::loaders::for_request(&state));
+        .data(crate::loaders::for_request(&state))
+        .data(schema.clone());
     let mut response = match key {
         // Queries are safe to repeat: a key on one is ignored.
         Some(key) if admitted.is_mutation => {
@@ -313,7 +318,8 @@ impl Executor for BoundedSchema {
         let response = match self.limits.admit(&mut request) {
             Ok(_) => {
                 let variables = crate::access::record::RequestVariables(request.variables.clone());
-                self.schema.execute(request.data(variables)).await
+                let request = request.data(variables).data(self.schema.clone());
+                self.schema.execute(request).await
             }
             Err(refusal) => refused_response(&refusal),
         };
@@ -356,7 +362,7 @@ impl Executor for BoundedSchema {
             Ok(admitted) => {
                 let variables = crate::access::record::RequestVariables(request.variables.clone());
                 let responses = self.schema.execute_stream_with_session_data(
-                    request.data(variables),
+                    request.data(variables).data(self.schema.clone()),
                     session_data.unwrap_or_default(),
                 );
                 if admitted.is_subscription {

@@ -256,7 +256,7 @@ enum Init {
         _place: Option<Place>,
     },
     Accepted {
-        context: RequestContext,
+        context: Box<RequestContext>,
         _account: Place,
     },
     Refused {
@@ -313,19 +313,25 @@ async fn authenticate(
     payload: &serde_json::Value,
 ) -> Result<(RequestContext, Place, Data), (u16, Said)> {
     let ids = state.bus.services().ids.clone();
-    let header_context = RequestContext::from_headers(headers, &state.keys, ids.as_ref());
+    let header_context = RequestContext::from_headers(headers, &state.tokens, ids.as_ref()).await;
     let token = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
         .or_else(|| payload.get("token"))
         .and_then(|v| v.as_str());
+    // A socket names its role in the payload too, as its token.
+    let chosen_role = payload.get("role").and_then(|v| v.as_str());
     let context = match token {
-        Some(token) => RequestContext::for_token(
-            Some(token),
-            &state.keys,
-            header_context.request_id.clone(),
-            header_context.correlation_id.clone(),
-        ),
+        Some(token) => {
+            RequestContext::for_token(
+                Some(token),
+                chosen_role,
+                &state.tokens,
+                header_context.request_id.clone(),
+                header_context.correlation_id.clone(),
+            )
+            .await
+        }
         None => header_context,
     };
     let context = context
@@ -422,7 +428,7 @@ pub async fn serve(
             match outcome {
                 Ok((context, place, data)) => {
                     *init = Init::Accepted {
-                        context,
+                        context: Box::new(context),
                         _account: place,
                     };
                     Ok(data)
@@ -448,7 +454,7 @@ pub async fn serve(
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut draining = state.draining.clone();
     let accepted_context = || match &*init.lock().unwrap_or_else(|e| e.into_inner()) {
-        Init::Accepted { context, .. } => Some(context.clone()),
+        Init::Accepted { context, .. } => Some(RequestContext::clone(context)),
         _ => None,
     };
     let refused = || match &*init.lock().unwrap_or_else(|e| e.into_inner()) {

@@ -4,7 +4,7 @@ use std::time::Duration;
 use projections::ConsumerKind;
 use store::{CommandBus, Database, GlobalLog, Metrics};
 
-use crate::auth::JwtKeys;
+use crate::auth::TokenVerifier;
 
 /// Tunables of the API layer.
 #[derive(Debug, Clone)]
@@ -15,6 +15,9 @@ pub struct ApiConfig {
     pub max_page_size: i64,
     /// Whether the schema answers introspection (turn off in production).
     pub introspection: bool,
+    /// Whether configuration changes need a second admin's approval
+    /// (FACESIGN_FOUR_EYES; on by default with an identity provider).
+    pub four_eyes: bool,
     /// Requests per second each client (token subject, else IP) may sustain.
     pub rate_limit_per_second: u32,
     /// Requests a client may burst above the sustained rate.
@@ -43,6 +46,7 @@ impl Default for ApiConfig {
             read_your_writes_timeout: Duration::from_secs(5),
             max_page_size: 100,
             introspection: true,
+            four_eyes: false,
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
             body_limit_bytes: 1024 * 1024,
@@ -79,7 +83,7 @@ pub struct AppState {
     /// API tunables.
     pub config: ApiConfig,
     /// Bearer-token keys.
-    pub keys: JwtKeys,
+    pub tokens: TokenVerifier,
     /// Becomes true when a stopping server cancels the requests still in flight.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Idempotency keys of mutations and their first answers.

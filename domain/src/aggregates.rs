@@ -26,6 +26,7 @@ macro_rules! for_each_aggregate {
             $crate::script_catalog::AGGREGATE_TYPE => $crate::script_catalog::ScriptCatalog, $crate::script_catalog::ScriptEvent, [];
             $crate::media_asset::AGGREGATE_TYPE => $crate::media_asset::MediaAsset, $crate::media_asset::MediaEvent, [];
             $crate::seat_group::AGGREGATE_TYPE => $crate::seat_group::SeatGroup, $crate::seat_group::SeatGroupEvent, [];
+            $crate::change_proposal::AGGREGATE_TYPE => $crate::change_proposal::ChangeProposal, $crate::change_proposal::ChangeProposalEvent, [];
         }
     };
 }
@@ -50,6 +51,6 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), AGGREGATE_TYPES.len(), "{AGGREGATE_TYPES:?}");
-        assert_eq!(AGGREGATE_TYPES.len(), 15);
+        assert_eq!(AGGREGATE_TYPES.len(), 16);
     }
 }

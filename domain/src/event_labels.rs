@@ -130,6 +130,31 @@ pub const EVENT_LABELS: &[(&str, &str, &str)] = &[
     ("SeatGroupCreated", "客服组已新增", "Seat group created"),
     ("SeatGroupEdited", "客服组已修改", "Seat group edited"),
     ("SeatGroupDeleted", "客服组已删除", "Seat group deleted"),
+    (
+        "ChangeProposed",
+        "配置变更已提议",
+        "Configuration change proposed",
+    ),
+    (
+        "ChangeApproved",
+        "配置变更已复核通过",
+        "Configuration change approved",
+    ),
+    (
+        "ChangeWithdrawn",
+        "配置变更已撤回",
+        "Configuration change withdrawn",
+    ),
+    (
+        "ChangeApplied",
+        "配置变更已生效",
+        "Configuration change applied",
+    ),
+    (
+        "ChangeFailed",
+        "配置变更执行失败",
+        "Configuration change failed",
+    ),
     ("AccountCreated", "账号已新增", "Account created"),
     ("AccountEdited", "账号已修改", "Account edited"),
     ("AccountEnabled", "账号已启用", "Account enabled"),

@@ -6,6 +6,7 @@ pub mod account;
 pub mod aggregates;
 pub mod calendar;
 pub mod callback;
+pub mod change_proposal;
 pub mod channel;
 #[cfg(test)]
 mod command_inputs;

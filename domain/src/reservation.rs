@@ -90,6 +90,7 @@ impl Reservations for crate::callback::Callback {}
 impl Reservations for crate::qc_case::QcCase {}
 impl Reservations for crate::media_asset::MediaAsset {}
 impl Reservations for crate::seat_group::SeatGroup {}
+impl Reservations for crate::change_proposal::ChangeProposal {}
 impl Reservations for crate::loan_application::LoanApplication {}
 impl Reservations for crate::script_catalog::ScriptCatalog {}
 impl Reservations for crate::partner_order::PartnerOrder {}

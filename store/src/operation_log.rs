@@ -31,6 +31,9 @@ pub enum OperationKind {
     /// A worker parked an event it could not apply, or an operator retried or
     /// skipped one (`facesign parked`).
     WorkerRepair,
+    /// A step of a configuration change under four eyes: proposed,
+    /// approved, applied or failed, withdrawn.
+    ConfigurationChange,
 }
 
 impl OperationKind {
@@ -40,6 +43,7 @@ impl OperationKind {
             OperationKind::Refused => "REFUSED",
             OperationKind::PersonalDataRead => "PERSONAL_DATA_READ",
             OperationKind::WorkerRepair => "WORKER_REPAIR",
+            OperationKind::ConfigurationChange => "CONFIGURATION_CHANGE",
         }
     }
 }

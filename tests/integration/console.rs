@@ -668,7 +668,14 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
         )
         .await;
     browser.shot("10-calendar").await;
-    browser.open("#/dashboard").await;
+    // The range ends on the day of the conclusion (the test's clock may be
+    // past the browser's today in Beijing, after the day's last slot).
+    let concluded_day = (start + chrono::Duration::minutes(6))
+        .with_timezone(&domain::schedule::shanghai())
+        .format("%Y-%m-%d");
+    browser
+        .open(&format!("#/dashboard?to={concluded_day}"))
+        .await;
     browser.wait_text("#totals", "存疑").await;
     browser
         .wait_until(

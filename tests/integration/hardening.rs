@@ -79,6 +79,8 @@ fn signed_token(iat: u64, exp: u64) -> String {
             role: "ACCOUNT_MANAGER".into(),
             iat,
             exp,
+            // As `facesign token` mints: a multi-factor login.
+            acr: Some(api::auth::DEVELOPMENT_MFA_ACR.into()),
         },
     )
 }

@@ -21,6 +21,7 @@ mod graphql_tasks;
 mod hardening;
 mod hostile;
 mod idempotency;
+mod identity;
 mod interview_room;
 mod kafka;
 mod languages;

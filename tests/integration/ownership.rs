@@ -38,6 +38,9 @@ const OTHER_RECORDS: &[&str] = &[
     "transferCall",
     "takeQueuedCall",
     "retryCallback",
+    // Change proposals: the four-eyes rules (tests/integration/identity.rs).
+    "approveChange",
+    "withdrawChange",
 ];
 
 fn kind_of(mutation: &str, args: &[&str]) -> Option<Kind> {

@@ -366,6 +366,8 @@ async fn kicked_disabled_or_expired_callers_lose_their_sockets() {
         role: "ACCOUNT_MANAGER".into(),
         iat: now - 600,
         exp: now - 27,
+        // As `facesign token` mints: a multi-factor login.
+        acr: Some(api::auth::DEVELOPMENT_MFA_ACR.into()),
     });
     let mut socket = open(&app.base).await.unwrap();
     assert!(acked(&init(&mut socket, &expiring).await));

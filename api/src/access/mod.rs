@@ -27,6 +27,82 @@ const STAFF_READERS: &[Role] = &[AccountManager, Seat, QcReviewer, Supervisor, A
 const AUDITORS: &[Role] = &[Auditor, Admin];
 const SEAT_MANAGERS: &[Role] = &[Supervisor, Admin];
 
+/// Changes of the bank's configuration (issue 34 item 4): whoever makes
+/// them logs in with a second factor.
+pub const CONFIGURATION_CHANGES: &[&str] = &[
+    "Mutation.createChannel",
+    "Mutation.editChannel",
+    "Mutation.enableChannel",
+    "Mutation.disableChannel",
+    "Mutation.deleteChannel",
+    "Mutation.configureDispatchRule",
+    "Mutation.addScript",
+    "Mutation.editScript",
+    "Mutation.removeScript",
+    "Mutation.makeDefaultScript",
+    "Mutation.createMedia",
+    "Mutation.editMedia",
+    "Mutation.enableMedia",
+    "Mutation.disableMedia",
+    "Mutation.deleteMedia",
+    "Mutation.createSeatGroup",
+    "Mutation.editSeatGroup",
+    "Mutation.deleteSeatGroup",
+    "Mutation.createAccount",
+    "Mutation.editAccount",
+    "Mutation.disableAccount",
+    "Mutation.enableAccount",
+    "Mutation.deleteAccount",
+    "Mutation.kickAccount",
+    "Mutation.registerSeat",
+    "Mutation.setWorkingHours",
+    "Mutation.enableSeat",
+    "Mutation.disableSeat",
+    "Mutation.loadBankCalendar",
+    "Mutation.retryCallback",
+];
+
+/// Reads that show people's data: unmasked to the roles that see it in
+/// clear (`masking::reveals`), which therefore log in with a second factor.
+const PERSONAL_DATA_READS: &[&str] = &[
+    "Query.task",
+    "Query.tasks",
+    "Query.taskDetail",
+    "Query.taskLineage",
+    "Query.smsMessages",
+    "Query.interviewRoom",
+    "Query.qcCases",
+    "Query.qcCase",
+    "Query.callRecords",
+    "Query.loanApplication",
+    "Query.loanLedger",
+    "Query.loans",
+    "Query.loanRepaymentPlan",
+    "Query.loanTransactions",
+    "Query.contractDownloads",
+    "Query.manualCases",
+    "Query.inboundCall",
+    "Query.callQueue",
+    "Query.workOrders",
+    "Query.partnerOrder",
+    "Subscription.taskChanged",
+];
+
+/// The steps of four eyes (`crate::change_proposals`), as weighty as the
+/// changes they make.
+const CHANGE_STEPS: &[&str] = &[
+    "Mutation.proposeChange",
+    "Mutation.approveChange",
+    "Mutation.withdrawChange",
+];
+
+/// Whether `role` needs a multi-factor login for `operation`.
+pub fn needs_multi_factor(operation: &str, role: Role) -> bool {
+    CONFIGURATION_CHANGES.contains(&operation)
+        || CHANGE_STEPS.contains(&operation)
+        || (PERSONAL_DATA_READS.contains(&operation) && reveals(Some(role), Showing::Serving))
+}
+
 /// The rule of every operation, `Type.field` → roles allowed. An operation
 /// missing here is refused for everybody; a test walks the schema to keep this
 /// table complete.
@@ -339,6 +415,12 @@ pub const RULES: &[(&str, &[Role])] = &[
     ("Mutation.setWorkingHours", SEAT_MANAGERS),
     ("Mutation.enableSeat", SEAT_MANAGERS),
     ("Mutation.disableSeat", SEAT_MANAGERS),
+    // Four eyes on the configuration (issue 34 item 5).
+    ("Query.changeProposals", &[Supervisor, Admin, Auditor]),
+    ("Query.changeProposal", &[Supervisor, Admin, Auditor]),
+    ("Mutation.proposeChange", SEAT_MANAGERS),
+    ("Mutation.approveChange", SEAT_MANAGERS),
+    ("Mutation.withdrawChange", SEAT_MANAGERS),
     // Subscriptions.
     (
         "Subscription.taskChanged",
@@ -361,7 +443,12 @@ pub fn authorize(caller: Option<&RequestContext>, operation: &str) -> Result<Rol
         return Err(unauthenticated(caller));
     };
     match allowed_roles(operation) {
-        Some(roles) if roles.contains(&role) => Ok(role),
+        Some(roles) if roles.contains(&role) => {
+            if needs_multi_factor(operation, role) && !caller.is_some_and(|c| c.multi_factor) {
+                return Err(ApiError::step_up(operation));
+            }
+            Ok(role)
+        }
         _ => Err(ApiError {
             code: ErrorCode::Forbidden,
             message: message!("role {role} may not run {operation}"),
@@ -422,7 +509,13 @@ impl Extension for AccessControlExtension {
         let operation = format!("{parent}.{}", info.name);
         let (field, pos) = (info.field, info.field.name.pos);
         let started = std::time::Instant::now();
+        let approved = caller.is_some_and(|c| c.approved_change.is_some());
+        let state = ctx.data_opt::<crate::state::AppState>();
         let outcome = match authorize(caller, &operation) {
+            Ok(_) if crate::change_proposals::needs_four_eyes(state, approved, &operation) => {
+                let error: async_graphql::Error = ApiError::four_eyes(&operation).into();
+                Err(error.into_server_error(pos))
+            }
             Ok(_) => next.run(ctx, info).await,
             Err(error) => {
                 let error: async_graphql::Error = error.into();
@@ -473,6 +566,20 @@ impl Extension for AccessControlExtension {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_step_up_names_an_operation_with_a_rule() {
+        for operation in CONFIGURATION_CHANGES.iter().chain(PERSONAL_DATA_READS) {
+            assert!(
+                allowed_roles(operation).is_some(),
+                "{operation} has no rule"
+            );
+        }
+        assert!(needs_multi_factor("Mutation.createChannel", Role::Admin));
+        assert!(needs_multi_factor("Query.tasks", Role::AccountManager));
+        assert!(!needs_multi_factor("Query.tasks", Role::Auditor));
+        assert!(!needs_multi_factor("Query.seats", Role::Admin));
+    }
 
     #[test]
     fn every_rule_is_listed_once() {

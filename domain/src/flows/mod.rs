@@ -398,12 +398,13 @@ mod decoding {
     use crate::log::{EventMetadata, LogPosition, StoredEvent};
 
     /// Aggregates no flow reacts to: their events decode to `Body::Other`.
-    const NOT_FOR_FLOWS: [&str; 5] = [
+    const NOT_FOR_FLOWS: [&str; 6] = [
         crate::customer_agenda::AGGREGATE_TYPE,
         crate::channel::AGGREGATE_TYPE,
         crate::account::AGGREGATE_TYPE,
         crate::script_catalog::AGGREGATE_TYPE,
         crate::media_asset::AGGREGATE_TYPE,
+        crate::change_proposal::AGGREGATE_TYPE,
     ];
 
     fn unreadable_event_of(aggregate_type: &str) -> StoredEvent {

@@ -4,6 +4,7 @@
 pub mod contracts;
 pub mod dispatch;
 pub mod hardening;
+pub mod identity;
 pub mod kafka;
 pub mod loans;
 pub mod mail;

@@ -1,0 +1,448 @@
+//! Identities from the bank's OpenID Connect provider (issue 34 items 1–2),
+//! against a real provider process (`support::identity`): people log in
+//! through the authorization code flow with PKCE, bank systems through client
+//! credentials; tokens are verified with the provider's published keys, and
+//! shared-secret tokens are refused once an issuer is configured.
+
+use std::time::Duration;
+
+use api::identity::OidcSettings;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::support::identity::IdentityProvider;
+use crate::support::{settings, task_input, token, Backend, TestApp, TestDb, CREATE_TASK};
+
+/// The settings a bank would give: its issuer, facesign's audience, its
+/// systems' client ids, the `acr` of a multi-factor login.
+fn oidc(issuer: &str) -> OidcSettings {
+    let mut oidc = OidcSettings::new(issuer, "facesign");
+    oidc.clients = OidcSettings::parse_roles(
+        "credit-system=CREDIT_SYSTEM,verification=VERIFICATION_SERVICE,partner-backoffice=PARTNER",
+    )
+    .unwrap();
+    oidc.mfa_acr = vec!["urn:facesign:mfa".into()];
+    // Short, so the rotation test need not wait; the default is 10 s.
+    oidc.min_key_refetch = Duration::from_millis(200);
+    oidc
+}
+
+async fn spawn(idp: &IdentityProvider) -> TestApp {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let issuer = idp.issuer.clone();
+    TestApp::spawn_on(db, move |url| {
+        let mut settings = settings(url);
+        settings.oidc = Some(oidc(&issuer));
+        settings
+    })
+    .await
+}
+
+/// The error code and message of a GraphQL answer, or None when it has no error.
+fn refusal(body: &Value) -> Option<(String, String)> {
+    let error = body["errors"].get(0)?;
+    Some((
+        error["extensions"]["code"].as_str()?.to_string(),
+        error["message"].as_str()?.to_string(),
+    ))
+}
+
+async fn create(app: &TestApp, token: &str, contract_no: &str) -> Value {
+    let request =
+        json!({ "query": CREATE_TASK, "variables": { "input": task_input(contract_no) } });
+    app.client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(token)
+        .header("accept-language", "en")
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn ask(app: &TestApp, token: &str, role: Option<&str>, query: &str) -> Value {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(token)
+        .header("accept-language", "en")
+        .json(&json!({ "query": query }));
+    if let Some(role) = role {
+        request = request.header("x-facesign-role", role);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_and_bank_systems_act_on_the_identity_provider_s_word() {
+    let idp = IdentityProvider::start(json!({ "sneaky1": ["CREDIT_SYSTEM", "ACCOUNT_MANAGER"] }));
+    let app = spawn(&idp).await;
+
+    // A bank system: client credentials; its role comes from its client id,
+    // and its events name the client.
+    let credit = idp.client_token("credit-system", "urn:facesign").await;
+    let created = create(&app, &credit, "HT-OIDC-1").await;
+    assert_eq!(refusal(&created), None, "{created}");
+    let id = created["data"]["createInterviewTask"]["taskId"]
+        .as_str()
+        .unwrap();
+    let database = store::Database::connect(&app.db.url, 2).await.unwrap();
+    let events = store::GlobalLog::new(database.store().clone())
+        .stream("interview-task", id)
+        .await
+        .unwrap();
+    assert_eq!(events[0].metadata.actor_id, "credit-system");
+    assert_eq!(events[0].metadata.actor_role, "CREDIT_SYSTEM");
+    // ES256 keys verify as RS256 ones do.
+    let es256 = idp
+        .client_token("credit-system", "urn:facesign:es256")
+        .await;
+    assert_eq!(refusal(&create(&app, &es256, "HT-OIDC-2").await), None);
+
+    // A person: the authorization code flow with PKCE through the login page.
+    let admin = idp.login("admin1").await;
+    let seats = ask(&app, &admin, None, "{ seats { seatNo } }").await;
+    assert_eq!(refusal(&seats), None, "{seats}");
+
+    // Refused, each with its reason: a shared-secret token once an issuer is
+    // set, a token for another audience, a client the bank did not name.
+    let cases = [
+        (
+            token("M0001", "ACCOUNT_MANAGER"),
+            "the bearer token is invalid or expired",
+        ),
+        (
+            idp.client_token("credit-system", "urn:other").await,
+            "the bearer token is invalid or expired",
+        ),
+        (
+            idp.client_token("no-roles-service", "urn:facesign").await,
+            "the bearer token names an unknown role",
+        ),
+    ];
+    for (refused, why) in cases {
+        let answer = create(&app, &refused, "HT-OIDC-X").await;
+        assert_eq!(
+            refusal(&answer),
+            Some(("UNAUTHENTICATED".into(), why.into())),
+            "{answer}"
+        );
+    }
+
+    // A person's claims never make them a bank system: only the role a
+    // person may hold is taken, so no credit decision enters on their word.
+    let sneaky = idp.login("sneaky1").await;
+    let answer = ask(&app, &sneaky, None, "{ seats { seatNo } }").await;
+    assert_eq!(refusal(&answer), None, "{answer}");
+    let as_system = ask(&app, &sneaky, Some("CREDIT_SYSTEM"), "{ seats { seatNo } }").await;
+    assert_eq!(
+        refusal(&as_system),
+        Some((
+            "UNAUTHENTICATED".into(),
+            "the bearer token does not grant the role chosen in X-Facesign-Role".into()
+        ))
+    );
+
+    // Several roles: the request chooses one of them.
+    let multi = idp.login("multi1").await;
+    let unchosen = ask(&app, &multi, None, "{ seats { seatNo } }").await;
+    assert_eq!(
+        refusal(&unchosen),
+        Some((
+            "UNAUTHENTICATED".into(),
+            "the bearer token grants several roles (SEAT, SUPERVISOR); choose one with the X-Facesign-Role header".into()
+        ))
+    );
+    let chosen = ask(&app, &multi, Some("SUPERVISOR"), "{ seats { seatNo } }").await;
+    assert_eq!(refusal(&chosen), None, "{chosen}");
+
+    // The algorithm is the key's: a token naming the provider's RSA key but
+    // claiming HS256 (signed with a guessable secret) is refused.
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(credit.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            kid: header["kid"].as_str().map(String::from),
+            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
+        },
+        &json!({ "sub": "credit-system", "client_id": "credit-system", "iss": idp.issuer,
+                 "aud": "facesign", "iat": chrono::Utc::now().timestamp(),
+                 "exp": chrono::Utc::now().timestamp() + 60 }),
+        &jsonwebtoken::EncodingKey::from_secret(b"public"),
+    )
+    .unwrap();
+    assert_eq!(
+        refusal(&create(&app, &forged, "HT-OIDC-F").await).map(|(code, _)| code),
+        Some("UNAUTHENTICATED".into())
+    );
+    app.stop().await;
+}
+
+/// Issue 34 items 4 and 5: configuration changes, and reads that show
+/// people's data in clear, need a multi-factor login (a refusal says so, for
+/// the console to send the caller back to the provider); a configuration
+/// change is proposed by one admin and takes effect only when a second
+/// approves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_changes_need_two_admins_each_with_a_second_factor() {
+    let idp = IdentityProvider::start(json!({ "admin2": ["ADMIN"] }));
+    let app = spawn(&idp).await;
+    let create_group =
+        r#"mutation { createSeatGroup(code: "MFA", input: { name: "MFA" }) { code } }"#;
+    let propose = |document: &str| {
+        format!(
+            "mutation {{ proposeChange(document: {}) {{ id status operation proposedBy }} }}",
+            serde_json::to_string(document).unwrap()
+        )
+    };
+    let approve = |id: &str| {
+        format!(r#"mutation {{ approveChange(id: "{id}") {{ status approvedBy failure }} }}"#)
+    };
+
+    // One factor: refused, saying a second is needed.
+    let one_factor = idp.login("admin1").await;
+    let refused = ask(&app, &one_factor, None, &propose(create_group)).await;
+    assert_eq!(
+        refusal(&refused),
+        Some((
+            "FORBIDDEN".into(),
+            "Mutation.proposeChange needs a multi-factor login; sign in again with a second factor"
+                .into()
+        )),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"],
+        "STEP_UP_REQUIRED"
+    );
+    // Reading what shows nobody's data needs no second factor.
+    assert_eq!(
+        refusal(&ask(&app, &one_factor, None, "{ seats { seatNo } }").await),
+        None
+    );
+
+    // Two factors, but one admin: the change is not made directly, and its
+    // proposer cannot approve it.
+    let maker = idp.login("admin1+mfa").await;
+    let direct = ask(&app, &maker, None, create_group).await;
+    assert_eq!(
+        direct["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{direct}"
+    );
+    assert_eq!(direct["errors"][0]["extensions"]["reason"], "FOUR_EYES");
+    let proposed = ask(&app, &maker, None, &propose(create_group)).await;
+    assert_eq!(refusal(&proposed), None, "{proposed}");
+    let proposal = &proposed["data"]["proposeChange"];
+    assert_eq!(proposal["status"], "PROPOSED");
+    assert_eq!(proposal["operation"], "Mutation.createSeatGroup");
+    assert_eq!(proposal["proposedBy"], "admin1");
+    let id = proposal["id"].as_str().unwrap().to_string();
+    let own = ask(&app, &maker, None, &approve(&id)).await;
+    assert_eq!(
+        refusal(&own),
+        Some((
+            "FORBIDDEN".into(),
+            "the proposer cannot approve their own change; a second admin approves it (four eyes)"
+                .into()
+        ))
+    );
+    let groups = "{ seatGroups { code } }";
+    assert_eq!(
+        ask(&app, &maker, None, groups).await["data"]["seatGroups"],
+        json!([])
+    );
+
+    // A second admin with a second factor approves: the change runs, as theirs.
+    let checker_one_factor = idp.login("admin2").await;
+    let refused = ask(&app, &checker_one_factor, None, &approve(&id)).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"],
+        "STEP_UP_REQUIRED"
+    );
+    let checker = idp.login("admin2+mfa").await;
+    let approved = ask(&app, &checker, None, &approve(&id)).await;
+    assert_eq!(refusal(&approved), None, "{approved}");
+    assert_eq!(approved["data"]["approveChange"]["status"], "APPLIED");
+    assert_eq!(approved["data"]["approveChange"]["approvedBy"], "admin2");
+    assert_eq!(
+        ask(&app, &maker, None, groups).await["data"]["seatGroups"],
+        json!([{ "code": "MFA" }])
+    );
+    let database = store::Database::connect(&app.db.url, 2).await.unwrap();
+    let log = store::GlobalLog::new(database.store().clone());
+    let steps: Vec<(String, String)> = log
+        .stream("change-proposal", &id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event_type, e.metadata.actor_id))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("ChangeProposed".to_string(), "admin1".to_string()),
+            ("ChangeApproved".to_string(), "admin2".to_string()),
+            ("ChangeApplied".to_string(), "admin2".to_string()),
+        ]
+    );
+    let group = log.stream("seat-group", "MFA").await.unwrap();
+    assert_eq!(group[0].metadata.actor_id, "admin2");
+
+    // A change the configuration no longer allows fails when approved, and
+    // changes nothing; a proposal is withdrawn by its proposer only.
+    let again = ask(&app, &maker, None, &propose(create_group)).await;
+    let again = again["data"]["proposeChange"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failed = ask(&app, &checker, None, &approve(&again)).await;
+    assert_eq!(
+        failed["data"]["approveChange"]["status"], "FAILED",
+        "{failed}"
+    );
+    assert!(failed["data"]["approveChange"]["failure"]
+        .as_str()
+        .unwrap()
+        .starts_with("CONFLICT: "));
+    let third = ask(
+        &app,
+        &maker,
+        None,
+        &propose(r#"mutation { deleteSeatGroup(code: "MFA") }"#),
+    )
+    .await;
+    assert_eq!(refusal(&third), None, "{third}");
+    let third = third["data"]["proposeChange"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let withdraw =
+        |id: &str| format!(r#"mutation {{ withdrawChange(id: "{id}") {{ status withdrawnBy }} }}"#);
+    let not_theirs = ask(&app, &checker, None, &withdraw(&third)).await;
+    assert_eq!(not_theirs["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let withdrawn = ask(&app, &maker, None, &withdraw(&third)).await;
+    assert_eq!(
+        withdrawn["data"]["withdrawChange"]["status"], "WITHDRAWN",
+        "{withdrawn}"
+    );
+    let late = ask(&app, &checker, None, &approve(&third)).await;
+    assert_eq!(
+        late["errors"][0]["extensions"]["code"],
+        "INVALID_TRANSITION"
+    );
+    // Something else than one configuration mutation is not a proposal.
+    let not_config = ask(
+        &app,
+        &maker,
+        None,
+        &propose("mutation { signOut(seatNo: \"S1\") { seatNo } }"),
+    )
+    .await;
+    assert_eq!(
+        not_config["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{not_config}"
+    );
+
+    // Both steps are in the operation log under their actors.
+    let listed = ask(&app, &checker, None, "{ changeProposals { id status } }").await;
+    assert_eq!(
+        listed["data"]["changeProposals"].as_array().unwrap().len(),
+        3,
+        "{listed}"
+    );
+    database.close().await;
+    let db = app.stop().await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor_id, operation FROM operation_log WHERE kind = 'CONFIGURATION_CHANGE' ORDER BY entry_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    for (actor, step) in [
+        ("admin1", "proposeChange"),
+        ("admin2", "approveChange"),
+        ("admin2", "changeApplied"),
+        ("admin1", "withdrawChange"),
+    ] {
+        assert!(
+            rows.contains(&(actor.to_string(), step.to_string())),
+            "{step} by {actor} is not in the operation log: {rows:?}"
+        );
+    }
+
+    // A seat sees the people it serves in clear: its task list needs MFA too.
+    let app = spawn(&idp).await;
+    let seat = idp.login("seat1").await;
+    let tasks = ask(
+        &app,
+        &seat,
+        None,
+        "{ tasks(first: 5) { edges { node { id } } } }",
+    )
+    .await;
+    assert_eq!(
+        tasks["errors"][0]["extensions"]["reason"], "STEP_UP_REQUIRED",
+        "{tasks}"
+    );
+    let seat = idp.login("seat1+mfa").await;
+    let tasks = ask(
+        &app,
+        &seat,
+        None,
+        "{ tasks(first: 5) { edges { node { id } } } }",
+    )
+    .await;
+    assert_eq!(refusal(&tasks), None, "{tasks}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_without_a_restart_and_a_withdrawn_one_refused() {
+    let idp = IdentityProvider::start(json!({}));
+    let app = spawn(&idp).await;
+    let before = idp.client_token("credit-system", "urn:facesign").await;
+    assert_eq!(refusal(&create(&app, &before, "HT-ROT-1").await), None);
+
+    idp.rotate_keys().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = idp.client_token("credit-system", "urn:facesign").await;
+    assert_eq!(refusal(&create(&app, &after, "HT-ROT-2").await), None);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        refusal(&create(&app, &before, "HT-ROT-3").await),
+        Some((
+            "UNAUTHENTICATED".into(),
+            "the bearer token is signed with a key the identity provider does not publish".into()
+        ))
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_issuer_stops_the_start_and_nobody_mints_tokens_beside_the_provider() {
+    let idp = IdentityProvider::start(json!({}));
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut wrong = settings(&db.url);
+    wrong.oidc = Some(oidc(&format!("{}/elsewhere", idp.issuer)));
+    let refused = facesign::serve(&wrong).await;
+    assert!(refused.is_err(), "a server started on a wrong issuer");
+
+    let minted = std::process::Command::new(env!("CARGO_BIN_EXE_facesign"))
+        .args(["token", "--role", "ADMIN", "--sub", "A1"])
+        .env("FACESIGN_OIDC_ISSUER", &idp.issuer)
+        .output()
+        .unwrap();
+    assert_eq!(minted.status.code(), Some(1));
+    assert!(minted.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&minted.stderr).contains("FACESIGN_OIDC_ISSUER is set"));
+}

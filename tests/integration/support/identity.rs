@@ -1,0 +1,181 @@
+//! A real OpenID Connect provider for the identity tests (issue 34): panva's
+//! oidc-provider from npm (`tests/idp`, installed by `scripts/test`), run with
+//! Node as its own process. Fails, never skips, without it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use base64::Engine;
+use serde_json::Value;
+use sha2::Digest;
+
+/// A running provider and its issuer.
+pub struct IdentityProvider {
+    child: Child,
+    /// Its issuer, `http://127.0.0.1:<port>`.
+    pub issuer: String,
+    http: reqwest::Client,
+}
+
+/// Where the provider's script and its node_modules are.
+fn idp_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/idp")
+}
+
+impl IdentityProvider {
+    /// Starts the provider on a free port; `users` adds logins and their roles
+    /// (`{"name": ["ROLE"]}`) to its built-in ones.
+    pub fn start(users: Value) -> Self {
+        let dir = idp_dir();
+        assert!(
+            dir.join("node_modules/oidc-provider").exists(),
+            "the test identity provider is not installed: run `npm ci --prefix tests/idp` (scripts/test does)"
+        );
+        let mut child = Command::new("node")
+            .arg(dir.join("provider.mjs"))
+            .env("IDP_PORT", "0")
+            .env("IDP_USERS", users.to_string())
+            .env("IDP_REDIRECT_URIS", "http://127.0.0.1:1/callback")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start node ({e}); the identity tests need Node.js and `npm ci --prefix tests/idp` (scripts/test does)")
+            });
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the provider says it is ready");
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("the provider did not start: {line:?}"));
+        Self {
+            child,
+            issuer: ready["issuer"].as_str().expect("issuer").to_string(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A client-credentials access token of `client` (secret `<client>-secret`)
+    /// for `resource` (`urn:facesign`, `urn:facesign:es256`, `urn:other`).
+    pub async fn client_token(&self, client: &str, resource: &str) -> String {
+        let response: Value = self
+            .http
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(client, Some(format!("{client}-secret")))
+            .form(&[("grant_type", "client_credentials"), ("resource", resource)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        response["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token for {client}: {response}"))
+            .to_string()
+    }
+
+    /// A person's access token, through the authorization code flow with
+    /// PKCE and the provider's login page, as the console's browser goes;
+    /// `login` ends in `+mfa` for a multi-factor login.
+    pub async fn login(&self, login: &str) -> String {
+        // A fresh cookie jar: one person per login.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        // PKCE: a verifier of 43 characters or more, never sent until the exchange.
+        let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            sha2::Sha256::digest(format!("{login}-{:?}", std::time::SystemTime::now())),
+        );
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()));
+        let redirect = "http://127.0.0.1:1/callback";
+        let authorize = reqwest::Url::parse_with_params(
+            &format!("{}/auth", self.issuer),
+            &[
+                ("client_id", "facesign-console"),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("redirect_uri", redirect),
+                ("state", "s"),
+                ("nonce", "n"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .unwrap();
+        let interaction = location(&http.get(authorize).send().await.unwrap());
+        let form = format!("{}{interaction}/login", self.issuer);
+        let resume = location(
+            &http
+                .post(form)
+                .form(&[("login", login), ("password", "password")])
+                .send()
+                .await
+                .unwrap(),
+        );
+        let back = location(&http.get(resume).send().await.unwrap());
+        let code = reqwest::Url::parse(&back)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_else(|| panic!("no code in {back}"));
+        let tokens: Value = http
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", "facesign-console"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token for {login}: {tokens}"))
+            .to_string()
+    }
+
+    /// Makes the provider sign with a new RS256 key and withdraw the old one.
+    pub async fn rotate_keys(&self) {
+        let port = reqwest::Url::parse(&self.issuer).unwrap().port().unwrap();
+        let answer = self
+            .http
+            .post(format!(
+                "http://127.0.0.1:{port}/test/rotate?alg=RS256&drop_old=1"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "rotation refused");
+    }
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no redirect: HTTP {}", response.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+impl Drop for IdentityProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
