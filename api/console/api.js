@@ -59,8 +59,21 @@ async function gql(query, variables = {}) {
   if (body.errors?.length) {
     const error = body.errors[0];
     const code = error.extensions?.code ?? "ERROR";
+    const reason = error.extensions?.reason;
     if (code === "UNAUTHENTICATED") {
       logout(t("login.expired"));
+    }
+    // Issue 34: what matters most needs a multi-factor login; the caller
+    // logs in again with one.
+    if (reason === "STEP_UP_REQUIRED") {
+      logout(t("login.stepUp"));
+    }
+    // Four eyes: a configuration change made here is proposed instead, for
+    // a second admin to approve (系统管理 › 变更复核).
+    if (reason === "FOUR_EYES" && query.trimStart().startsWith("mutation")) {
+      await gql(`mutation($document: String!, $variables: JSON) { proposeChange(document: $document, variables: $variables) { id } }`,
+        { document: query, variables });
+      throw new ApiError(t("fourEyes.proposed"), "PROPOSED");
     }
     throw new ApiError(error.message, code);
   }

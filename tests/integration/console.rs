@@ -229,18 +229,23 @@ impl Browser {
 
     /// Logs in on the login page with a token for `actor`.
     async fn login(&self, actor: (&str, &str)) {
+        self.login_with(actor.0, &token(actor.0, actor.1)).await;
+    }
+
+    /// Logs in on the login page with `bearer`, whose subject is `who`.
+    async fn login_with(&self, who: &str, bearer: &str) {
         self.client
             .goto(&format!("{}/console#/login", self.base))
             .await
             .expect("navigate");
         self.wait_until("document.querySelector('#token')", "the login form")
             .await;
-        self.fill("#token", &token(actor.0, actor.1)).await;
+        self.fill("#token", bearer).await;
         self.click("#login-submit").await;
         self.wait_until(
             &format!(
                 "document.querySelector('#who').textContent.startsWith({})",
-                json!(actor.0)
+                json!(who)
             ),
             "the logged-in header",
         )
@@ -1084,6 +1089,97 @@ async fn a_manual_case_is_resolved_from_the_console() {
     browser.wait_text(&row, "VCH-778").await;
     browser.wait_text(&row, "SV1").await;
     browser.shot("18-manual-case-resolved").await;
+    browser.stop().await;
+    app.stop().await;
+}
+
+/// Issue 34 items 4 and 5 in the console: under four eyes a channel created
+/// on the admin page is proposed, not made; a second admin approves it on
+/// 变更复核 and it takes effect. A caller whose login had one factor is sent
+/// back to log in with a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_change_is_proposed_in_the_console_and_approved_by_a_second_admin() {
+    let db = crate::support::TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::spawn_on(db, |url| {
+        let mut settings = crate::support::settings(url);
+        settings.four_eyes = Some(true);
+        settings
+    })
+    .await;
+    let browser = Browser::start(&app.base).await;
+
+    // One factor only: the proposal needs a second, and the console says so.
+    let now = Utc::now().timestamp() as u64;
+    let one_factor = api::auth::JwtKeys::new(&secrecy::SecretString::from(
+        crate::support::TEST_JWT_SECRET.to_string(),
+    ))
+    .sign(&api::auth::Claims {
+        sub: "AD1".into(),
+        role: "ADMIN".into(),
+        iat: now,
+        exp: now + 600,
+        acr: None,
+    });
+    browser.login_with("AD1", &one_factor).await;
+    browser.open("#/admin/channels").await;
+    browser
+        .fill("#createChannel-form [name=code]", "SJYH")
+        .await;
+    browser
+        .fill("#createChannel-form [name=name]", "手机银行")
+        .await;
+    browser
+        .click("#createChannel-form button[type=submit]")
+        .await;
+    browser
+        .wait_until("document.querySelector('#token')", "the login form again")
+        .await;
+    browser.wait_text("#banner", "多因素").await;
+
+    // Two factors: the change is proposed, not made.
+    browser.login(("AD1", "ADMIN")).await;
+    browser.open("#/admin/channels").await;
+    browser
+        .fill("#createChannel-form [name=code]", "SJYH")
+        .await;
+    browser
+        .fill("#createChannel-form [name=name]", "手机银行")
+        .await;
+    browser
+        .click("#createChannel-form button[type=submit]")
+        .await;
+    browser.wait_text("#banner", "PROPOSED").await;
+    let channels = "{ channels(code: \"SJYH\") { name enabled } }";
+    let listed = app
+        .graphql_as(("AU1", "AUDITOR"), channels, json!({}))
+        .await;
+    assert_eq!(data(&listed)["channels"], json!([]));
+    browser.open("#/admin/changes").await;
+    let row = "tr[data-proposal]";
+    browser.wait_text(row, "Mutation.createChannel").await;
+    browser.wait_text(row, "待复核").await;
+    assert!(
+        browser.text(row).await.contains("撤回"),
+        "the proposer may withdraw"
+    );
+    browser.shot("19-change-proposed").await;
+
+    // A second admin approves it; the channel exists, created by them.
+    browser.logout().await;
+    browser.login(("AD2", "ADMIN")).await;
+    browser.open("#/admin/changes").await;
+    browser
+        .click_and_redraw(&format!("{row} button[data-op=approveChange]"))
+        .await;
+    browser.wait_text(row, "已生效").await;
+    browser.shot("20-change-applied").await;
+    let listed = app
+        .graphql_as(("AU1", "AUDITOR"), channels, json!({}))
+        .await;
+    assert_eq!(
+        data(&listed)["channels"],
+        json!([{ "name": "手机银行", "enabled": false }])
+    );
     browser.stop().await;
     app.stop().await;
 }

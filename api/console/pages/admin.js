@@ -1,4 +1,5 @@
-// Admin: channels, scripts, media and accounts.
+// Admin: channels, scripts, media, accounts, and the configuration changes
+// waiting for a second admin (four eyes).
 
 import { act, commandButton, gql } from "../api.js";
 import { badge, field, fmt, h, panel, table } from "../dom.js";
@@ -10,6 +11,7 @@ const ADMIN_TABS = [
   { tab: "scripts", op: "Query.scripts", render: scriptsTab },
   { tab: "media", op: "Query.mediaAssets", render: mediaTab },
   { tab: "accounts", op: "Query.accounts", render: accountsTab },
+  { tab: "changes", op: "Query.changeProposals", render: changesTab },
 ];
 
 async function adminPage(tab) {
@@ -93,4 +95,17 @@ async function accountsTab() {
         " ", commandButton("deleteAccount", t("remove"), byLogin("deleteAccount"), { login: a.login }, { class: "danger" })]))))];
 }
 
-export { ADMIN_TABS, adminPage, createForm, channelsTab, scriptsTab, mediaTab, accountsTab };
+// Changes proposed under four eyes: a second admin approves; the proposer may withdraw.
+async function changesTab() {
+  const proposals = (await gql(`{ changeProposals { id operation document variables status proposedBy proposedAt approvedBy failure } }`)).changeProposals;
+  const byId = (op) => `mutation($id: ID!) { ${op}(id: $id) { status } }`;
+  return table([t("f.operation"), t("f.status"), t("f.proposedBy"), t("f.createdAt"), t("f.document"), ""], proposals.map((p) =>
+    h("tr", { "data-proposal": p.id }, h("td", {}, p.operation), h("td", { class: "status" }, enumLabel("ChangeStatus", p.status)),
+      h("td", {}, p.proposedBy), h("td", {}, fmt(p.proposedAt)), h("td", {}, h("code", {}, p.document), h("br"), h("code", { class: "variables" }, JSON.stringify(p.variables))),
+      h("td", {}, p.status === "PROPOSED"
+        ? [p.proposedBy === session.claims?.sub ? null : commandButton("approveChange", t("fourEyes.approve"), byId("approveChange"), { id: p.id }),
+          " ", p.proposedBy === session.claims?.sub ? commandButton("withdrawChange", t("fourEyes.withdraw"), byId("withdrawChange"), { id: p.id }) : null]
+        : (p.failure ?? (p.approvedBy ? `${t("f.approvedBy")} ${p.approvedBy}` : ""))))));
+}
+
+export { ADMIN_TABS, adminPage, createForm, channelsTab, scriptsTab, mediaTab, accountsTab, changesTab };
