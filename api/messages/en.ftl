@@ -372,3 +372,5 @@ a-proposal-is-one-mutation-of-the-configuration-with-one-field = a proposal is o
 the-proposed-change-is-not-valid-graphql = the proposed change is not valid GraphQL
 name-is-not-a-change-of-the-configuration = { $name } is not a change of the configuration
 operation-changes-the-configuration-propose-it-proposechange-for-a-second-admin-to-approve-four-eyes = { $operation } changes the configuration: propose it (proposeChange) for a second admin to approve (four eyes)
+a-proposed-change-is-at-most-max-bytes = a proposed change is at most { $max } bytes
+the-variables-of-a-proposed-change-are-one-object-of-at-most-max-bytes = the variables of a proposed change are one object of at most { $max } bytes

@@ -370,3 +370,5 @@ a-proposal-is-one-mutation-of-the-configuration-with-one-field = 一个提议只
 the-proposed-change-is-not-valid-graphql = 提议的变更不是有效的 GraphQL
 name-is-not-a-change-of-the-configuration = { $name } 不是配置变更
 operation-changes-the-configuration-propose-it-proposechange-for-a-second-admin-to-approve-four-eyes = { $operation } 会变更配置：请先提议（proposeChange），由另一位管理员复核后生效（双人复核）
+a-proposed-change-is-at-most-max-bytes = 提议的变更最多 { $max } 字节
+the-variables-of-a-proposed-change-are-one-object-of-at-most-max-bytes = 提议变更的变量须为一个对象，最多 { $max } 字节

@@ -139,8 +139,24 @@ async fn load(state: &AppState, id: &str) -> Result<Option<ChangeProposalView>, 
     Ok(view(id, &events, state.bus.services().clock.now()))
 }
 
+/// The longest proposed document, and the most bytes of its variables.
+const MAX_PROPOSAL_BYTES: usize = 16 * 1024;
+
 /// The one configuration mutation `document` makes, or why it is not one.
-fn proposed_operation(document: &str) -> Result<String, ApiError> {
+/// The document is bounded as every request is (`query_limits::scan`)
+/// before it is parsed: a hostile proposal costs no more than a request.
+fn proposed_operation(
+    document: &str,
+    limits: &crate::query_limits::QueryLimits,
+) -> Result<String, ApiError> {
+    if document.len() > MAX_PROPOSAL_BYTES {
+        let max = MAX_PROPOSAL_BYTES;
+        return Err(ApiError::validation(message!(
+            "a proposed change is at most {max} bytes"
+        )));
+    }
+    crate::query_limits::scan(document, limits)
+        .map_err(|refusal| ApiError::validation(domain::message::Localized::message(&refusal)))?;
     let not_one = || {
         ApiError::validation(message!(
             "a proposal is one mutation of the configuration, with one field"
@@ -248,7 +264,17 @@ impl ChangeProposalMutation {
         let state = state(ctx);
         let caller = ctx.data::<RequestContext>()?;
         let actor = caller.command_context()?.actor;
-        let operation = proposed_operation(&document)?;
+        let operation = proposed_operation(&document, &state.config.query_limits)?;
+        let variables = variables
+            .map(|v| v.0)
+            .unwrap_or(Value::Object(Default::default()));
+        if !variables.is_object() || variables.to_string().len() > MAX_PROPOSAL_BYTES {
+            let max = MAX_PROPOSAL_BYTES;
+            return Err(ApiError::validation(message!(
+                "the variables of a proposed change are one object of at most {max} bytes"
+            ))
+            .into());
+        }
         // The proposer may make the change themselves, but for the second pair of eyes.
         let role = domain::role::Role::parse(&actor.role);
         if !role.is_some_and(|role| {
@@ -266,9 +292,7 @@ impl ChangeProposalMutation {
         let change = ProposedChange {
             operation: operation.clone(),
             document,
-            variables: variables
-                .map(|v| v.0)
-                .unwrap_or(Value::Object(Default::default())),
+            variables,
             proposed_by: actor.id.clone(),
             expires_at: now + chrono::Duration::hours(PROPOSAL_LIFETIME_HOURS),
         };

@@ -48,28 +48,28 @@ fn refusal(body: &Value) -> Option<(String, String)> {
 }
 
 async fn create(app: &TestApp, token: &str, contract_no: &str) -> Value {
-    let request =
-        json!({ "query": CREATE_TASK, "variables": { "input": task_input(contract_no) } });
-    app.client
-        .post(format!("{}/graphql", app.base))
-        .bearer_auth(token)
-        .header("accept-language", "en")
-        .json(&request)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let variables = json!({ "input": task_input(contract_no) });
+    send(app, token, None, CREATE_TASK, variables).await
 }
 
 async fn ask(app: &TestApp, token: &str, role: Option<&str>, query: &str) -> Value {
+    send(app, token, role, query, json!({})).await
+}
+
+/// A GraphQL request with `token`, in English, acting in `role` when given.
+async fn send(
+    app: &TestApp,
+    token: &str,
+    role: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
     let mut request = app
         .client
         .post(format!("{}/graphql", app.base))
         .bearer_auth(token)
         .header("accept-language", "en")
-        .json(&json!({ "query": query }));
+        .json(&json!({ "query": query, "variables": variables }));
     if let Some(role) = role {
         request = request.header("x-facesign-role", role);
     }
@@ -337,6 +337,19 @@ async fn configuration_changes_need_two_admins_each_with_a_second_factor() {
         late["errors"][0]["extensions"]["code"],
         "INVALID_TRANSITION"
     );
+    // A proposal is bounded as a request is, before it is parsed.
+    let huge = format!(
+        "mutation {{ createSeatGroup(code: \"H\", input: {{ name: \"{}\" }}) {{ code }} }}",
+        "a".repeat(20_000)
+    );
+    let refused = ask(&app, &maker, None, &propose(&huge)).await;
+    assert_eq!(
+        refusal(&refused),
+        Some((
+            "VALIDATION".into(),
+            "a proposed change is at most 16384 bytes".into()
+        ))
+    );
     // Something else than one configuration mutation is not a proposal.
     let not_config = ask(
         &app,
@@ -382,27 +395,17 @@ async fn configuration_changes_need_two_admins_each_with_a_second_factor() {
 
     // A seat sees the people it serves in clear: its task list needs MFA too.
     let app = spawn(&idp).await;
-    let seat = idp.login("seat1").await;
-    let tasks = ask(
-        &app,
-        &seat,
-        None,
-        "{ tasks(first: 5) { edges { node { id } } } }",
-    )
-    .await;
-    assert_eq!(
-        tasks["errors"][0]["extensions"]["reason"], "STEP_UP_REQUIRED",
-        "{tasks}"
-    );
-    let seat = idp.login("seat1+mfa").await;
-    let tasks = ask(
-        &app,
-        &seat,
-        None,
-        "{ tasks(first: 5) { edges { node { id } } } }",
-    )
-    .await;
-    assert_eq!(refusal(&tasks), None, "{tasks}");
+    let board = "{ tasks(first: 5) { edges { node { id } } } }";
+    for (login, reason) in [
+        ("seat1", json!("STEP_UP_REQUIRED")),
+        ("seat1+mfa", Value::Null),
+    ] {
+        let tasks = ask(&app, &idp.login(login).await, None, board).await;
+        assert_eq!(
+            tasks["errors"][0]["extensions"]["reason"], reason,
+            "{login}: {tasks}"
+        );
+    }
     app.stop().await;
 }
 

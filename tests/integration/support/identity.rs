@@ -22,6 +22,16 @@ fn idp_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/idp")
 }
 
+/// An HTTP client as a browser goes through the provider's pages: it keeps
+/// cookies and sees each redirect.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
 impl IdentityProvider {
     /// Starts the provider on a free port; `users` adds logins and their roles
     /// (`{"name": ["ROLE"]}`) to its built-in ones.
@@ -51,11 +61,7 @@ impl IdentityProvider {
         Self {
             child,
             issuer: ready["issuer"].as_str().expect("issuer").to_string(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .build()
-                .unwrap(),
+            http: browser(),
         }
     }
 
@@ -84,11 +90,7 @@ impl IdentityProvider {
     /// `login` ends in `+mfa` for a multi-factor login.
     pub async fn login(&self, login: &str) -> String {
         // A fresh cookie jar: one person per login.
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let http = browser();
         // PKCE: a verifier of 43 characters or more, never sent until the exchange.
         let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
             sha2::Sha256::digest(format!("{login}-{:?}", std::time::SystemTime::now())),
