@@ -11,6 +11,7 @@
 
 use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use cqrs_es::Aggregate;
 use domain::change_proposal::{
     ChangeCommand, ChangeProposal, ChangeProposalEvent, ChangeStatus, ProposedChange,
 };
@@ -74,60 +75,45 @@ fn view(
     events: &[domain::log::StoredEvent],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<ChangeProposalView> {
-    let mut view: Option<ChangeProposalView> = None;
+    // The aggregate decides where the proposal stands; the events say who
+    // did each step and when.
+    let mut proposal = ChangeProposal::default();
+    let mut proposed_at = None;
+    let (mut approved_by, mut withdrawn_by, mut failure) = (None, None, None);
     for event in events {
         let Ok(decoded) = serde_json::from_value::<ChangeProposalEvent>(event.payload.clone())
         else {
             continue;
         };
-        match decoded {
-            ChangeProposalEvent::ChangeProposed(change) => {
-                view = Some(ChangeProposalView {
-                    id: ID(id.to_string()),
-                    operation: change.operation,
-                    document: change.document,
-                    variables: async_graphql::Json(change.variables),
-                    status: ChangeStatus::Proposed,
-                    proposed_by: change.proposed_by,
-                    proposed_at: event.metadata.recorded_at.to_rfc3339(),
-                    expires_at: change.expires_at.to_rfc3339(),
-                    approved_by: None,
-                    withdrawn_by: None,
-                    failure: None,
-                })
+        match &decoded {
+            ChangeProposalEvent::ChangeProposed(_) => {
+                proposed_at = Some(event.metadata.recorded_at)
             }
-            ChangeProposalEvent::ChangeApproved { approved_by } => {
-                if let Some(v) = view.as_mut() {
-                    v.status = ChangeStatus::Approved;
-                    v.approved_by = Some(approved_by);
-                }
+            ChangeProposalEvent::ChangeApproved { approved_by: by } => {
+                approved_by = Some(by.clone())
             }
-            ChangeProposalEvent::ChangeWithdrawn { withdrawn_by } => {
-                if let Some(v) = view.as_mut() {
-                    v.status = ChangeStatus::Withdrawn;
-                    v.withdrawn_by = Some(withdrawn_by);
-                }
+            ChangeProposalEvent::ChangeWithdrawn { withdrawn_by: by } => {
+                withdrawn_by = Some(by.clone())
             }
-            ChangeProposalEvent::ChangeApplied => {
-                if let Some(v) = view.as_mut() {
-                    v.status = ChangeStatus::Applied;
-                }
-            }
-            ChangeProposalEvent::ChangeFailed { detail } => {
-                if let Some(v) = view.as_mut() {
-                    v.status = ChangeStatus::Failed;
-                    v.failure = Some(detail);
-                }
-            }
+            ChangeProposalEvent::ChangeFailed { detail } => failure = Some(detail.clone()),
+            ChangeProposalEvent::ChangeApplied => {}
         }
+        proposal.apply(decoded);
     }
-    if let Some(v) = view.as_mut() {
-        let lapsed = chrono::DateTime::parse_from_rfc3339(&v.expires_at).is_ok_and(|at| at <= now);
-        if v.status == ChangeStatus::Proposed && lapsed {
-            v.status = ChangeStatus::Expired;
-        }
-    }
-    view
+    let change = proposal.change()?;
+    Some(ChangeProposalView {
+        id: ID(id.to_string()),
+        operation: change.operation.clone(),
+        document: change.document.clone(),
+        variables: async_graphql::Json(change.variables.clone()),
+        status: proposal.status_at(now),
+        proposed_by: change.proposed_by.clone(),
+        proposed_at: proposed_at.map(|at| at.to_rfc3339()).unwrap_or_default(),
+        expires_at: change.expires_at.to_rfc3339(),
+        approved_by,
+        withdrawn_by,
+        failure,
+    })
 }
 
 async fn load(state: &AppState, id: &str) -> Result<Option<ChangeProposalView>, ApiError> {

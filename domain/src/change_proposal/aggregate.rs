@@ -51,6 +51,21 @@ impl ChangeProposal {
         self.status
     }
 
+    /// Where it stands at `now`: a proposal past its expiry unapproved has lapsed.
+    pub fn status_at(&self, now: chrono::DateTime<chrono::Utc>) -> ChangeStatus {
+        match (&self.change, self.status) {
+            (Some(change), ChangeStatus::Proposed) if change.expires_at <= now => {
+                ChangeStatus::Expired
+            }
+            (_, status) => status,
+        }
+    }
+
+    /// The change proposed, once it was.
+    pub fn change(&self) -> Option<&ProposedChange> {
+        self.change.as_ref()
+    }
+
     fn pending(&self) -> Result<&ProposedChange, ChangeProposalError> {
         match (&self.change, self.status) {
             (None, _) => Err(ChangeProposalError::NotFound),

@@ -123,3 +123,24 @@ fn a_proposal_that_would_lapse_at_once_is_refused() {
         .when(ChangeCommand::Propose(proposed("A1", Duration::zero())))
         .then_expect_error(ChangeProposalError::Expired);
 }
+
+#[test]
+fn a_proposal_left_unapproved_past_its_expiry_shows_as_expired() {
+    let mut proposal = ChangeProposal::default();
+    proposal.apply(ChangeProposalEvent::ChangeProposed(proposed(
+        "A1",
+        Duration::hours(1),
+    )));
+    assert_eq!(proposal.status_at(now()), ChangeStatus::Proposed);
+    assert_eq!(
+        proposal.status_at(now() + Duration::hours(1)),
+        ChangeStatus::Expired
+    );
+    proposal.apply(ChangeProposalEvent::ChangeWithdrawn {
+        withdrawn_by: "A1".into(),
+    });
+    assert_eq!(
+        proposal.status_at(now() + Duration::hours(2)),
+        ChangeStatus::Withdrawn
+    );
+}
