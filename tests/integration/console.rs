@@ -227,6 +227,13 @@ impl Browser {
         assert_eq!(error, json!(""), "the console shows an error");
     }
 
+    /// Fills the admin page's new-channel form and submits it.
+    async fn submit_channel(&self, code: &str, name: &str) {
+        self.fill("#createChannel-form [name=code]", code).await;
+        self.fill("#createChannel-form [name=name]", name).await;
+        self.click("#createChannel-form button[type=submit]").await;
+    }
+
     /// Logs in on the login page with a token for `actor`.
     async fn login(&self, actor: (&str, &str)) {
         self.login_with(actor.0, &token(actor.0, actor.1)).await;
@@ -843,15 +850,7 @@ async fn a_task_worked_through_the_console_from_creation_to_qc_rejection() {
 
     // A refused command shows the API's code and changes nothing.
     browser.open("#/admin/channels").await;
-    browser
-        .fill("#createChannel-form [name=code]", "WXYH")
-        .await;
-    browser
-        .fill("#createChannel-form [name=name]", "重复")
-        .await;
-    browser
-        .click("#createChannel-form button[type=submit]")
-        .await;
+    browser.submit_channel("WXYH", "重复").await;
     browser.wait_text("#banner", "[").await;
     let banner = browser.text("#banner").await;
     assert!(
@@ -1122,15 +1121,7 @@ async fn a_configuration_change_is_proposed_in_the_console_and_approved_by_a_sec
     });
     browser.login_with("AD1", &one_factor).await;
     browser.open("#/admin/channels").await;
-    browser
-        .fill("#createChannel-form [name=code]", "SJYH")
-        .await;
-    browser
-        .fill("#createChannel-form [name=name]", "手机银行")
-        .await;
-    browser
-        .click("#createChannel-form button[type=submit]")
-        .await;
+    browser.submit_channel("SJYH", "手机银行").await;
     browser
         .wait_until("document.querySelector('#token')", "the login form again")
         .await;
@@ -1139,15 +1130,7 @@ async fn a_configuration_change_is_proposed_in_the_console_and_approved_by_a_sec
     // Two factors: the change is proposed, not made.
     browser.login(("AD1", "ADMIN")).await;
     browser.open("#/admin/channels").await;
-    browser
-        .fill("#createChannel-form [name=code]", "SJYH")
-        .await;
-    browser
-        .fill("#createChannel-form [name=name]", "手机银行")
-        .await;
-    browser
-        .click("#createChannel-form button[type=submit]")
-        .await;
+    browser.submit_channel("SJYH", "手机银行").await;
     browser.wait_text("#banner", "PROPOSED").await;
     let channels = "{ channels(code: \"SJYH\") { name enabled } }";
     let listed = app
