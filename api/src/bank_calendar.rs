@@ -63,10 +63,10 @@ pub struct BankCalendarYear {
 fn refusal(e: CalendarError) -> ApiError {
     match e {
         CalendarError::Database(cause) => ApiError::internal(cause),
-        CalendarError::Concurrent => ApiError {
-            code: domain::ErrorCode::Conflict,
-            message: domain::message::Localized::message(&e),
-        },
+        CalendarError::Concurrent => ApiError::new(
+            domain::ErrorCode::Conflict,
+            domain::message::Localized::message(&e),
+        ),
         other => ApiError::validation(domain::message::Localized::message(&other)),
     }
 }

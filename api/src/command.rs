@@ -138,14 +138,12 @@ async fn taken(
         key: key.to_string(),
         holder: holder.to_string(),
     };
-    ApiError {
-        code: domain::ErrorCode::Conflict,
-        message: if readable {
-            domain::message::Localized::message(&error)
-        } else {
-            domain::message::message!("{key} already has {what}")
-        },
-    }
+    let message = if readable {
+        domain::message::Localized::message(&error)
+    } else {
+        domain::message::message!("{key} already has {what}")
+    };
+    ApiError::new(domain::ErrorCode::Conflict, message)
 }
 
 /// The wait policy of every mutation: a command that wrote events answers once

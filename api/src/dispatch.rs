@@ -170,9 +170,11 @@ async fn caller(
     channel_code: &str,
 ) -> Result<QueuedCall, ApiError> {
     let state = state(ctx);
-    let not_callable = |status: &str| ApiError {
-        code: domain::ErrorCode::InvalidTransition,
-        message: message!("a call is not accepted while the task is {status}"),
+    let not_callable = |status: &str| {
+        ApiError::new(
+            domain::ErrorCode::InvalidTransition,
+            message!("a call is not accepted while the task is {status}"),
+        )
     };
     if let Some(row) = TaskBoard::get(state.database.read_models(), task_id).await? {
         checks::act_on_task(ctx, &row).await?;
@@ -390,10 +392,10 @@ impl DispatchMutation {
             .await
             .map_err(ApiError::internal)?;
         let Some(from) = call.seat_no().map(str::to_string) else {
-            return Err(ApiError {
-                code: domain::ErrorCode::InvalidTransition,
-                message: message!("the call is not offered to a seat"),
-            }
+            return Err(ApiError::new(
+                domain::ErrorCode::InvalidTransition,
+                message!("the call is not offered to a seat"),
+            )
             .into());
         };
         checks::own_seat(ctx, &from)?;
@@ -428,9 +430,11 @@ impl DispatchMutation {
                 anywhere.preassigned_seat = None;
                 choose_seat(id, &anywhere, &candidates, rule.idle_seat_rule())
                     .map(|(seat, _)| seat)
-                    .ok_or_else(|| ApiError {
-                        code: domain::ErrorCode::InvalidTransition,
-                        message: message!("no other seat is free to take the call"),
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            domain::ErrorCode::InvalidTransition,
+                            message!("no other seat is free to take the call"),
+                        )
                     })?
             }
         };

@@ -16,12 +16,19 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Human-readable explanation.
     pub message: Message,
+    /// What would lift the refusal, for a client to act on
+    /// (`extensions.reason`: [`STEP_UP_REQUIRED`], [`FOUR_EYES`]).
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
     /// An error with `code` and `message`.
     pub fn new(code: ErrorCode, message: Message) -> Self {
-        Self { code, message }
+        Self {
+            code,
+            message,
+            reason: None,
+        }
     }
 
     /// A VALIDATION error.
@@ -52,18 +59,22 @@ impl ApiError {
     /// item 4): `extensions.reason` is `STEP_UP_REQUIRED`, which tells the
     /// console to send the caller through the identity provider again.
     pub fn step_up(operation: &str) -> Self {
-        Self::new(ErrorCode::Forbidden, step_up_message(operation))
-    }
-
-    /// Whether this is the refusal of [`ApiError::step_up`].
-    pub fn is_step_up(&self) -> bool {
-        self.message.key == step_up_message("").key
+        let message =
+            message!("{operation} needs a multi-factor login; sign in again with a second factor");
+        Self {
+            reason: Some(STEP_UP_REQUIRED),
+            ..Self::new(ErrorCode::Forbidden, message)
+        }
     }
 
     /// FORBIDDEN for a configuration change made directly under four eyes:
     /// `extensions.reason` is `FOUR_EYES` (propose it instead).
     pub fn four_eyes(operation: &str) -> Self {
-        Self::new(ErrorCode::Forbidden, four_eyes_message(operation))
+        let message = message!("{operation} changes the configuration: propose it (proposeChange) for a second admin to approve (four eyes)");
+        Self {
+            reason: Some(FOUR_EYES),
+            ..Self::new(ErrorCode::Forbidden, message)
+        }
     }
 
     /// The message in `language`.
@@ -123,18 +134,8 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// What a refusal for want of a second factor says.
-fn step_up_message(operation: &str) -> Message {
-    message!("{operation} needs a multi-factor login; sign in again with a second factor")
-}
-
 /// `extensions.reason` of a refusal that a multi-factor login would lift.
 pub const STEP_UP_REQUIRED: &str = "STEP_UP_REQUIRED";
-
-/// What a configuration change made directly under four eyes is told.
-fn four_eyes_message(operation: &str) -> Message {
-    message!("{operation} changes the configuration: propose it (proposeChange) for a second admin to approve (four eyes)")
-}
 
 /// `extensions.reason` of a change that must be proposed instead.
 pub const FOUR_EYES: &str = "FOUR_EYES";
@@ -145,13 +146,7 @@ impl From<ApiError> for async_graphql::Error {
     /// (`messages::localize_response`).
     fn from(error: ApiError) -> Self {
         let code = error.code;
-        let reason = if error.is_step_up() {
-            Some(STEP_UP_REQUIRED)
-        } else if error.message.key == four_eyes_message("").key {
-            Some(FOUR_EYES)
-        } else {
-            None
-        };
+        let reason = error.reason;
         async_graphql::Error::new_with_source(error.message).extend_with(|_, e| {
             e.set("code", code.as_str());
             if let Some(reason) = reason {

@@ -41,10 +41,7 @@ fn ok(data: Value) -> Response {
 }
 
 fn unauthenticated(message: Message) -> ApiError {
-    ApiError {
-        code: ErrorCode::Unauthenticated,
-        message,
-    }
+    ApiError::new(ErrorCode::Unauthenticated, message)
 }
 
 /// The operations of the gateway; anything else is refused before the body is read.
@@ -215,10 +212,10 @@ async fn loan_ledger(
         .map_err(ApiError::internal)?
     {
         Some((ledger, _)) => Ok(ledger),
-        None => Err(ApiError {
-            code: ErrorCode::InvalidTransition,
-            message: message!("the order's loan has not been disbursed (放款) yet"),
-        }),
+        None => Err(ApiError::new(
+            ErrorCode::InvalidTransition,
+            message!("the order's loan has not been disbursed (放款) yet"),
+        )),
     }
 }
 
@@ -482,10 +479,10 @@ async fn handle(
         "loan-trial" => {
             let order = pushed(state, &order_id(partner, order_no()?)).await?;
             let (Some(rate), Some(limit)) = (order.annual_rate(), order.limit()) else {
-                return Err(ApiError {
-                    code: domain::ErrorCode::InvalidTransition,
-                    message: message!("the order has no approved credit yet (授信未通过)"),
-                });
+                return Err(ApiError::new(
+                    domain::ErrorCode::InvalidTransition,
+                    message!("the order has no approved credit yet (授信未通过)"),
+                ));
             };
             let request = borrow_request(content)?;
             if request.amount > limit {
@@ -636,16 +633,16 @@ pub async fn partner_request(
     let envelope = match SignedRequest::parse(&body) {
         Ok(envelope) => envelope,
         Err(reason) => {
-            let error = ApiError {
-                code: domain::error::DomainError::code(&reason),
-                message: match reason {
+            let error = ApiError::new(
+                domain::error::DomainError::code(&reason),
+                match reason {
                     EnvelopeError::Unsigned => domain::message::Localized::message(&reason),
                     // The parser's complaint quotes the body: ours instead.
                     EnvelopeError::Malformed(_) => {
                         message!("the body must be a JSON object of partner, timestamp, nonce, bizContent and sign")
                     }
                 },
-            };
+            );
             return unverified("", error);
         }
     };

@@ -358,13 +358,13 @@ impl QualityQuery {
         let caller = checks::caller(ctx)?;
         let seat_no = match (caller.role, seat_no) {
             (domain::role::Role::Seat, Some(asked)) if asked != caller.id => {
-                return Err(ApiError {
-                    code: domain::ErrorCode::Forbidden,
-                    message: message!(
+                return Err(ApiError::new(
+                    domain::ErrorCode::Forbidden,
+                    message!(
                         "seat {seat} reads its own call records only",
                         seat = caller.id
                     ),
-                }
+                )
                 .into())
             }
             (domain::role::Role::Seat, _) => Some(caller.id.to_string()),

@@ -163,9 +163,11 @@ impl RequestContext {
 
     /// The command context for a command caused directly by this request.
     pub fn command_context(&self) -> Result<store::CommandContext, ApiError> {
-        let actor = self.actor.clone().ok_or_else(|| ApiError {
-            code: domain::ErrorCode::Unauthenticated,
-            message: message!("a bearer token is required"),
+        let actor = self.actor.clone().ok_or_else(|| {
+            ApiError::new(
+                domain::ErrorCode::Unauthenticated,
+                message!("a bearer token is required"),
+            )
         })?;
         Ok(store::CommandContext {
             actor,

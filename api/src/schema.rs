@@ -414,7 +414,7 @@ fn single(
 
 /// A GraphQL answer of one error with `code`.
 fn error_response(code: ErrorCode, message: Message) -> async_graphql::Response {
-    let error = async_graphql::Error::from(ApiError { code, message });
+    let error = async_graphql::Error::from(ApiError::new(code, message));
     async_graphql::Response::from_errors(vec![
         error.into_server_error(async_graphql::Pos::default())
     ])

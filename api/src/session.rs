@@ -315,12 +315,9 @@ impl SessionMutation {
         {
             // Not the caller's role or record but where they call from: the
             // customer is told where to call from (001 2.2.2).
-            return Err(ApiError {
-                code: domain::ErrorCode::InvalidTransition,
-                // The channel's refusal as the bank words it (001 2.2.2).
-                message: domain::message::Message::verbatim(text),
-            }
-            .into());
+            // The channel's refusal as the bank words it (001 2.2.2).
+            let refusal = domain::message::Message::verbatim(text);
+            return Err(ApiError::new(domain::ErrorCode::InvalidTransition, refusal).into());
         }
         let command = SessionCommand::JoinSession {
             id_number,
@@ -347,10 +344,10 @@ impl SessionMutation {
                 caller.id.to_string()
             }
             (Role::Customer, Some(_)) => {
-                return Err(ApiError {
-                    code: domain::ErrorCode::Forbidden,
-                    message: message!("a customer leaves the room for themselves only"),
-                }
+                return Err(ApiError::new(
+                    domain::ErrorCode::Forbidden,
+                    message!("a customer leaves the room for themselves only"),
+                )
                 .into())
             }
             (_, Some(id)) => id,

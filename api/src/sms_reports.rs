@@ -65,10 +65,10 @@ pub async fn delivery_report(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     if !same_secret(presented.as_bytes(), token.expose_secret().as_bytes()) {
-        return unverified(ApiError {
-            code: domain::ErrorCode::Unauthenticated,
-            message: message!("a delivery report needs the gateway's bearer token"),
-        });
+        return unverified(ApiError::new(
+            domain::ErrorCode::Unauthenticated,
+            message!("a delivery report needs the gateway's bearer token"),
+        ));
     }
     let request_id = state.bus.services().ids.new_id().to_string();
     let refuse = |target: String, error: ApiError| {

@@ -223,21 +223,18 @@ impl SocketSession {
     /// Admits one more operation: within the caller's rate and the socket's cap.
     pub fn admit(&self, doors: &crate::doors::Doors) -> Result<Running, ApiError> {
         if !doors.graphql_rate.allow(&self.client) {
-            return Err(ApiError {
-                code: ErrorCode::RateLimited,
-                message: crate::limits::rate_limited_message(),
-            });
+            return Err(ApiError::new(
+                ErrorCode::RateLimited,
+                crate::limits::rate_limited_message(),
+            ));
         }
         let before = self.running.fetch_add(1, Ordering::SeqCst);
         let running = Running(self.running.clone());
         if before >= self.max_running {
-            return Err(ApiError {
-                code: ErrorCode::RateLimited,
-                message: message!(
+            return Err(ApiError::new(ErrorCode::RateLimited, message!(
                     "this socket already runs {max} operations, the most allowed (FACESIGN_WS_MAX_SUBSCRIPTIONS); complete one first",
                     max = self.max_running
-                ),
-            });
+                )));
         }
         Ok(running)
     }

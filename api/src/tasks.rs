@@ -318,10 +318,10 @@ async fn sms_record(ctx: &Context<'_>, id: &str) -> Result<Option<SmsRecord>, Ap
     if let Some(order) = projections::AdminCatalog::work_order(pool, id).await? {
         // Work orders are the operations centre's, not account managers' (security.md).
         if role == Some(domain::role::Role::AccountManager) {
-            return Err(ApiError {
-                code: domain::ErrorCode::Forbidden,
-                message: message!("account managers do not read work orders"),
-            });
+            return Err(ApiError::new(
+                domain::ErrorCode::Forbidden,
+                message!("account managers do not read work orders"),
+            ));
         }
         checks::work_order(ctx, id).await?;
         let showing = checks::showing(ctx, id, order.seat_no.as_deref()).await?;
@@ -406,14 +406,10 @@ impl TaskMutation {
                     .as_deref()
                     .and_then(error_code)
                     .unwrap_or(domain::ErrorCode::Conflict);
-                Err(ApiError {
-                    code,
-                    // The refusal as the event recorded it.
-                    message: domain::message::Message::verbatim(
-                        row.booking_error.unwrap_or_default(),
-                    ),
-                }
-                .into())
+                // The refusal as the event recorded it.
+                let recorded =
+                    domain::message::Message::verbatim(row.booking_error.unwrap_or_default());
+                Err(ApiError::new(code, recorded).into())
             }
             Some(row) if row.booking_status.as_deref() == Some("CONFIRMED") => {
                 payload(ctx, task_id, sent.receipt, sent.projected).await
@@ -441,10 +437,10 @@ impl TaskMutation {
             && request(ctx).command_context()?.actor.role
                 != domain::role::Role::CreditSystem.as_str()
         {
-            return Err(ApiError {
-                code: domain::ErrorCode::Forbidden,
-                message: message!("loanInfo comes from the credit system only"),
-            }
+            return Err(ApiError::new(
+                domain::ErrorCode::Forbidden,
+                message!("loanInfo comes from the credit system only"),
+            )
             .into());
         }
         let task_id = request(ctx).new_aggregate_id::<InterviewTask>(&state(ctx).bus);
@@ -615,10 +611,10 @@ async fn current_seat(ctx: &Context<'_>, task_id: &ID) -> Result<String> {
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::not_found(message!("interview task not found")))?;
     row.seat_no.ok_or_else(|| {
-        ApiError {
-            code: domain::ErrorCode::InvalidTransition,
-            message: message!("the task has no appointment yet; book one first"),
-        }
+        ApiError::new(
+            domain::ErrorCode::InvalidTransition,
+            message!("the task has no appointment yet; book one first"),
+        )
         .into()
     })
 }

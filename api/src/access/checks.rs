@@ -17,10 +17,7 @@ use crate::error::ApiError;
 
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> Self {
-        ApiError {
-            code: denied.code,
-            message: denied.message,
-        }
+        ApiError::new(denied.code, denied.message)
     }
 }
 
@@ -32,10 +29,10 @@ pub(crate) fn caller<'a>(ctx: &Context<'a>) -> Result<Caller<'a>, ApiError> {
             role,
             id: actor.id.as_str(),
         }),
-        _ => Err(ApiError {
-            code: domain::ErrorCode::Unauthenticated,
-            message: message!("a bearer token is required"),
-        }),
+        _ => Err(ApiError::new(
+            domain::ErrorCode::Unauthenticated,
+            message!("a bearer token is required"),
+        )),
     }
 }
 
@@ -120,12 +117,12 @@ pub(crate) async fn read_loan(ctx: &Context<'_>, loan_id: &str) -> Result<(), Ap
         match row {
             Some(row) => read_task(ctx, &row).await?,
             None => {
-                return Err(ApiError {
-                    code: domain::ErrorCode::Forbidden,
-                    message: message!(
+                return Err(ApiError::new(
+                    domain::ErrorCode::Forbidden,
+                    message!(
                         "a seat reads a loan application through the interview task it serves"
                     ),
-                })
+                ))
             }
         }
     }
@@ -162,13 +159,13 @@ pub(crate) fn masked_filter(ctx: &Context<'_>, filter: &str) -> Result<(), ApiEr
     if caller.role == Role::Customer || super::reveals(Some(caller.role), super::Showing::Listed) {
         return Ok(());
     }
-    Err(ApiError {
-        code: domain::ErrorCode::Forbidden,
-        message: message!(
+    Err(ApiError::new(
+        domain::ErrorCode::Forbidden,
+        message!(
             "role {role} sees {filter} masked and may not filter by it",
             role = caller.role
         ),
-    })
+    ))
 }
 
 /// A seat-number argument must be the calling seat's own.
@@ -195,10 +192,10 @@ pub(crate) async fn call(ctx: &Context<'_>, call_id: &str) -> Result<(), ApiErro
         return if call.seat_no() == Some(caller.id) {
             Ok(())
         } else {
-            Err(ApiError {
-                code: domain::ErrorCode::Forbidden,
-                message: message!("the call was not given to seat {seat}", seat = caller.id),
-            })
+            Err(ApiError::new(
+                domain::ErrorCode::Forbidden,
+                message!("the call was not given to seat {seat}", seat = caller.id),
+            ))
         };
     }
     let record = call.call().task_id.clone();

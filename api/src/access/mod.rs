@@ -449,21 +449,19 @@ pub fn authorize(caller: Option<&RequestContext>, operation: &str) -> Result<Rol
             }
             Ok(role)
         }
-        _ => Err(ApiError {
-            code: ErrorCode::Forbidden,
-            message: message!("role {role} may not run {operation}"),
-        }),
+        _ => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            message!("role {role} may not run {operation}"),
+        )),
     }
 }
 
 /// UNAUTHENTICATED, saying why the token that was sent (if any) was refused.
 fn unauthenticated(caller: Option<&RequestContext>) -> ApiError {
-    ApiError {
-        code: ErrorCode::Unauthenticated,
-        message: caller
-            .and_then(|c| c.auth_error.clone())
-            .unwrap_or_else(|| message!("a bearer token is required")),
-    }
+    let why = caller
+        .and_then(|c| c.auth_error.clone())
+        .unwrap_or_else(|| message!("a bearer token is required"));
+    ApiError::new(ErrorCode::Unauthenticated, why)
 }
 
 /// Enforces `RULES` on every root query and mutation field before it resolves.
