@@ -32,21 +32,35 @@ pub use settings::Settings;
 /// Who verifies bearer tokens: the bank's identity provider when one is
 /// configured (its discovery and keys read now, so a wrong issuer stops the
 /// start), else the shared secret, said loudly to be for development only.
-async fn token_verifier(settings: &Settings) -> anyhow::Result<api::auth::TokenVerifier> {
+/// With a provider, the console signs in through it (issue 34 item 3).
+async fn token_verifier(
+    settings: &Settings,
+) -> anyhow::Result<(
+    api::auth::TokenVerifier,
+    Option<Arc<api::sign_in::ConsoleSignIn>>,
+)> {
     match &settings.oidc {
         Some(oidc) => {
             let provider = api::identity::IdentityProvider::discover(oidc.clone())
                 .await
                 .context("the identity provider (FACESIGN_OIDC_ISSUER) cannot be used")?;
             info!(issuer = %oidc.issuer, audience = %oidc.audience, "bearer tokens come from the identity provider");
-            Ok(api::auth::TokenVerifier::Provider(provider))
+            let mut sign_in_settings = settings
+                .console_sign_in
+                .clone()
+                .unwrap_or_else(|| api::sign_in::SignInSettings::new(""));
+            if sign_in_settings.public_url.is_empty() {
+                sign_in_settings.public_url = format!("http://{}", settings.bind);
+            }
+            let sign_in = api::sign_in::for_provider(&provider, sign_in_settings)
+                .context("the console cannot sign in through the identity provider")?;
+            Ok((api::auth::TokenVerifier::Provider(provider), Some(sign_in)))
         }
         None => {
             tracing::warn!("bearer tokens are signed with the shared secret FACESIGN_JWT_SECRET: for --demo and development only; set FACESIGN_OIDC_ISSUER in production");
-            Ok(api::auth::TokenVerifier::SharedSecret(
-                api::auth::JwtKeys::new(&settings.jwt_secret)
-                    .with_max_lifetime(settings.token_max_lifetime.as_secs()),
-            ))
+            let keys = api::auth::JwtKeys::new(&settings.jwt_secret)
+                .with_max_lifetime(settings.token_max_lifetime.as_secs());
+            Ok((api::auth::TokenVerifier::SharedSecret(keys), None))
         }
     }
 }
@@ -410,7 +424,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .max_total
         .min(connection_limits.max_total / 2)
         .max(1);
+    let (tokens, sign_in) = token_verifier(settings).await?;
     let state = AppState {
+        sign_in,
         doors: Arc::new(api::doors::Doors::new(&config)),
         feeds: Arc::default(),
         draining: shutdown_rx.clone(),
@@ -425,7 +441,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         log: engine.log.clone(),
         partner_directory: settings.partners.clone(),
         partner_timestamp_window: settings.partner_timestamp_window,
-        tokens: token_verifier(settings).await?,
+        tokens,
         metrics: engine.metrics.clone(),
         config,
         sms_gateway_token: settings.sms_gateway.as_ref().map(|g| g.token.clone()),

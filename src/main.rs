@@ -547,6 +547,32 @@ struct IdentityArgs {
     /// eyes); unset: on exactly when FACESIGN_OIDC_ISSUER is set.
     #[arg(long, env = "FACESIGN_FOUR_EYES")]
     four_eyes: Option<bool>,
+    /// Where browsers reach facesign, e.g. https://facesign.bank.example; the
+    /// console's redirect URI is <url>/auth/callback. Default http://<bind>.
+    #[arg(long, env = "FACESIGN_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The console's client id at the identity provider.
+    #[arg(
+        long,
+        env = "FACESIGN_OIDC_CONSOLE_CLIENT_ID",
+        default_value = "facesign-console"
+    )]
+    oidc_console_client_id: String,
+    /// The console's client secret; unset: a public client (PKCE only).
+    #[arg(
+        long,
+        env = "FACESIGN_OIDC_CONSOLE_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    oidc_console_client_secret: Option<String>,
+    /// The scopes the console asks for, space-separated (the provider must
+    /// then issue an access token for FACESIGN_OIDC_AUDIENCE).
+    #[arg(long, env = "FACESIGN_OIDC_CONSOLE_SCOPES", default_value = "openid")]
+    oidc_console_scopes: String,
+    /// The longest a console session lasts, in hours, however often its
+    /// tokens are refreshed.
+    #[arg(long, env = "FACESIGN_CONSOLE_SESSION_HOURS", default_value_t = 12)]
+    console_session_hours: u64,
 }
 
 impl IdentityArgs {
@@ -580,6 +606,21 @@ impl IdentityArgs {
         oidc.mfa_amr = list(&self.oidc_mfa_amr);
         oidc.max_lifetime_seconds = settings.token_max_lifetime.as_secs();
         settings.oidc = Some(oidc);
+        let mut sign_in =
+            api::sign_in::SignInSettings::new(self.public_url.as_deref().unwrap_or("").trim());
+        sign_in.client_id = self.oidc_console_client_id.trim().to_string();
+        sign_in.client_secret = self
+            .oidc_console_client_secret
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| secrecy::SecretString::from(s.to_string()));
+        sign_in.scopes = self.oidc_console_scopes.trim().to_string();
+        if !(1..=24 * 7).contains(&self.console_session_hours) {
+            anyhow::bail!("FACESIGN_CONSOLE_SESSION_HOURS must be between 1 and 168");
+        }
+        sign_in.session_lifetime = Duration::from_secs(self.console_session_hours * 3600);
+        settings.console_sign_in = Some(sign_in);
         Ok(())
     }
 }

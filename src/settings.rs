@@ -61,6 +61,9 @@ pub struct Settings {
     pub jwt_secret: SecretString,
     /// The bank's OpenID Connect provider (FACESIGN_OIDC_*); None: shared-secret tokens.
     pub oidc: Option<api::identity::OidcSettings>,
+    /// How the console signs in through the provider (FACESIGN_PUBLIC_URL,
+    /// FACESIGN_OIDC_CONSOLE_*); None: its defaults at `http://<bind>`.
+    pub console_sign_in: Option<api::sign_in::SignInSettings>,
     /// Whether configuration changes need a second admin (FACESIGN_FOUR_EYES);
     /// None: on exactly when an identity provider is set (with one shared
     /// secret anybody holding it could mint the second admin).
@@ -152,6 +155,7 @@ impl Settings {
             clock: Arc::new(store::SystemClock),
             jwt_secret: SecretString::from(DEMO_JWT_SECRET.to_string()),
             oidc: None,
+            console_sign_in: None,
             four_eyes: None,
             introspection: true,
             rate_limit_per_second: 50,

@@ -2,8 +2,8 @@
 // Idempotency-Key on every mutation, subscriptions over graphql-transport-ws.
 
 import { banner, h } from "./dom.js";
-import { logout, render } from "./router.js";
-import { may, session } from "./session.js";
+import { logout, render, stepUp } from "./router.js";
+import { credentials, may, session } from "./session.js";
 import { t } from "./words.js";
 
 class ApiError extends Error {
@@ -32,14 +32,14 @@ async function send(query, variables) {
   const mutation = query.trimStart().startsWith("mutation");
   const headers = {
     "content-type": "application/json",
-    authorization: `Bearer ${session.token}`,
+    ...credentials(),
     "accept-language": language(),
   };
   if (mutation) headers["idempotency-key"] = newKey();
   const body = JSON.stringify({ query, variables });
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const response = await fetch("/graphql", { method: "POST", headers, body });
+      const response = await fetch("/graphql", { method: "POST", headers, body, credentials: "same-origin" });
       if (!mutation || attempt >= 3 || (response.status !== 503 && response.status !== 409)) return response;
     } catch (error) {
       if (!mutation || attempt >= 3) throw new ApiError(String(error.message ?? error), "NETWORK");
@@ -63,10 +63,12 @@ async function gql(query, variables = {}) {
     if (code === "UNAUTHENTICATED") {
       logout(t("login.expired"));
     }
-    // Issue 34: what matters most needs a multi-factor login; the caller
-    // logs in again with one.
+    // Issue 34: what matters most needs a multi-factor login; through the
+    // provider the console asks it for one and comes back to this page, with
+    // a pasted token the caller logs in again with a multi-factor one.
     if (reason === "STEP_UP_REQUIRED") {
-      logout(t("login.stepUp"));
+      if (session.mode === "provider") stepUp();
+      else logout(t("login.stepUp"));
     }
     // Four eyes: a configuration change made here is proposed instead, for
     // a second admin to approve (系统管理 › 变更复核).
@@ -115,7 +117,9 @@ function subscribe(query, variables, onData, onLive) {
     socket.onopen = () =>
       socket.send(JSON.stringify({
         type: "connection_init",
-        payload: { authorization: `Bearer ${session.token}`, acceptLanguage: language() },
+        payload: session.mode === "provider"
+          ? { csrf: session.csrf, role: session.claims?.role, acceptLanguage: language() }
+          : { authorization: `Bearer ${session.token}`, acceptLanguage: language() },
       }));
     socket.onmessage = (message) => {
       const msg = JSON.parse(message.data);

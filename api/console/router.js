@@ -12,7 +12,7 @@ import { loginPage } from "./pages/login.js";
 import { manualPage } from "./pages/manual.js";
 import { qcPage } from "./pages/qc.js";
 import { taskPage } from "./pages/task.js";
-import { decodeClaims, LANG_KEY, may, session, TOKEN_KEY } from "./session.js";
+import { chooseRole, credentials, LANG_KEY, loadSession, may, session, signedIn, TOKEN_KEY } from "./session.js";
 import { enumLabel, t } from "./words.js";
 
 const PAGES = [
@@ -57,8 +57,24 @@ function chrome(current) {
   $("#lang").textContent = session.lang === "zh" ? "EN" : "中文";
   document.documentElement.lang = session.lang === "zh" ? "zh-CN" : "en";
   $("#logout").textContent = t("logout");
-  $("#logout").hidden = !session.token;
-  $("#who").textContent = session.claims ? `${session.claims.sub} · ${enumLabel("Role", session.claims.role)}` : "";
+  $("#logout").hidden = !signedIn();
+  const who = $("#who");
+  who.replaceChildren();
+  if (session.claims) {
+    who.append(`${session.claims.sub} · `);
+    // A person the provider grants several roles acts in one at a time.
+    if (session.roles.length > 1) {
+      const select = h("select", { id: "role", "aria-label": "role" },
+        ...session.roles.map((role) => h("option", { value: role, selected: role === session.claims.role ? "selected" : null }, enumLabel("Role", role))));
+      select.addEventListener("change", () => {
+        chooseRole(select.value);
+        go("");
+      });
+      who.append(select);
+    } else {
+      who.append(enumLabel("Role", session.claims.role));
+    }
+  }
   const nav = $("#nav");
   nav.replaceChildren(
     ...(session.claims ? PAGES.filter((p) => may(p.op)) : []).map((p) =>
@@ -72,8 +88,8 @@ async function render() {
   disposers = [];
   const { name, arg, params } = route();
   const hash = location.hash;
-  if (!session.token || !session.claims || session.claims.exp * 1000 < Date.now()) {
-    if (session.token) return logout(t("login.expired"));
+  if (!signedIn()) {
+    if (session.token || session.claims) return logout(t("login.expired"));
     chrome("login");
     return loginPage(params);
   }
@@ -99,13 +115,31 @@ async function render() {
   }
 }
 
+// Forgets who is logged in here and shows the login page with `message`.
 function logout(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   session.token = null;
   session.claims = null;
+  session.csrf = null;
   session.notice = message ?? "";
   if (location.hash === "#/login") render();
   else location.hash = "#/login";
+}
+
+// The logout button: through the provider, the server ends the session and
+// the browser goes on to end the provider's (RP-initiated logout).
+async function signOut() {
+  if (session.mode !== "provider") return logout();
+  const response = await fetch("/auth/logout", { method: "POST", headers: credentials(), credentials: "same-origin" });
+  const answer = response.ok ? await response.json() : {};
+  logout();
+  if (answer.logoutUrl) location.assign(answer.logoutUrl);
+}
+
+// Asks the provider for a multi-factor login, back to this page after.
+function stepUp() {
+  const back = location.hash.startsWith("#/") ? location.hash : "#/";
+  location.assign(`/auth/login?step_up=1&return=${encodeURIComponent(back)}`);
 }
 async function start() {
   $("#lang").addEventListener("click", () => {
@@ -113,10 +147,10 @@ async function start() {
     localStorage.setItem(LANG_KEY, session.lang);
     render();
   });
-  $("#logout").addEventListener("click", () => logout());
+  $("#logout").addEventListener("click", () => signOut());
   const response = await fetch("/console/labels.json");
   session.labels = await response.json();
-  session.claims = session.token ? decodeClaims(session.token) : null;
+  await loadSession();
   window.addEventListener("hashchange", () => {
     banner("");
     render();
@@ -124,4 +158,4 @@ async function start() {
   await render();
 }
 
-export { PAGES, HIDDEN_PAGES, disposers, renders, onLeave, route, go, chrome, render, logout, start };
+export { PAGES, HIDDEN_PAGES, disposers, renders, onLeave, route, go, chrome, render, logout, signOut, stepUp, start };

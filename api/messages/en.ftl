@@ -374,3 +374,21 @@ name-is-not-a-change-of-the-configuration = { $name } is not a change of the con
 operation-changes-the-configuration-propose-it-proposechange-for-a-second-admin-to-approve-four-eyes = { $operation } changes the configuration: propose it (proposeChange) for a second admin to approve (four eyes)
 a-proposed-change-is-at-most-max-bytes = a proposed change is at most { $max } bytes
 the-variables-of-a-proposed-change-are-one-object-of-at-most-max-bytes = the variables of a proposed change are one object of at most { $max } bytes
+
+## The console's sign-in through the identity provider (issue 34 item 3).
+the-console-session-has-ended-sign-in-again = the console session has ended; sign in again
+a-console-request-must-carry-its-session-s-csrf-token-x-facesign-csrf = a console request must carry its session's CSRF token (X-Facesign-Csrf)
+the-console-session-could-not-be-read-try-again = the console session could not be read; try again
+this-server-signs-the-console-in-with-a-pasted-token-not-through-an-identity-provider = this server signs the console in with a pasted token, not through an identity provider
+too-many-sign-ins-are-under-way-try-again-in-a-few-minutes = too many sign-ins are under way; try again in a few minutes
+the-sign-in-could-not-be-started-try-again = the sign-in could not be started; try again
+this-sign-in-was-not-started-in-this-browser-start-it-again-from-the-console = this sign-in was not started in this browser; start it again from the console
+this-sign-in-has-expired-or-was-already-used-start-it-again-from-the-console = this sign-in has expired or was already used; start it again from the console
+the-sign-in-could-not-be-completed-try-again = the sign-in could not be completed; try again
+the-identity-provider-did-not-sign-you-in-error = the identity provider did not sign you in ({ $error })
+the-identity-provider-sent-no-authorization-code = the identity provider sent no authorization code
+the-identity-provider-s-answer-lacks-an-access-or-id-token = the identity provider's answer lacks an access or ID token
+the-identity-provider-did-not-exchange-the-authorization-code-start-again = the identity provider did not exchange the authorization code; start again
+the-identity-provider-s-id-token-does-not-verify = the identity provider's ID token does not verify
+the-id-token-and-the-access-token-name-different-people = the ID token and the access token name different people
+the-session-could-not-be-ended-try-again = the session could not be ended; try again

@@ -372,3 +372,21 @@ name-is-not-a-change-of-the-configuration = { $name } 不是配置变更
 operation-changes-the-configuration-propose-it-proposechange-for-a-second-admin-to-approve-four-eyes = { $operation } 会变更配置：请先提议（proposeChange），由另一位管理员复核后生效（双人复核）
 a-proposed-change-is-at-most-max-bytes = 提议的变更最多 { $max } 字节
 the-variables-of-a-proposed-change-are-one-object-of-at-most-max-bytes = 提议变更的变量须为一个对象，最多 { $max } 字节
+
+## The console's sign-in through the identity provider (issue 34 item 3).
+the-console-session-has-ended-sign-in-again = 控制台会话已结束，请重新登录
+a-console-request-must-carry-its-session-s-csrf-token-x-facesign-csrf = 控制台请求须携带其会话的 CSRF 令牌（X-Facesign-Csrf）
+the-console-session-could-not-be-read-try-again = 无法读取控制台会话，请重试
+this-server-signs-the-console-in-with-a-pasted-token-not-through-an-identity-provider = 本服务器的控制台以粘贴令牌登录，未接入身份认证服务
+too-many-sign-ins-are-under-way-try-again-in-a-few-minutes = 进行中的登录过多，请几分钟后再试
+the-sign-in-could-not-be-started-try-again = 无法开始登录，请重试
+this-sign-in-was-not-started-in-this-browser-start-it-again-from-the-console = 此次登录并非在本浏览器中发起，请从控制台重新登录
+this-sign-in-has-expired-or-was-already-used-start-it-again-from-the-console = 此次登录已过期或已使用，请从控制台重新登录
+the-sign-in-could-not-be-completed-try-again = 无法完成登录，请重试
+the-identity-provider-did-not-sign-you-in-error = 身份认证服务未完成登录（{ $error }）
+the-identity-provider-sent-no-authorization-code = 身份认证服务未返回授权码
+the-identity-provider-s-answer-lacks-an-access-or-id-token = 身份认证服务的应答缺少访问令牌或身份令牌
+the-identity-provider-did-not-exchange-the-authorization-code-start-again = 身份认证服务未兑换授权码，请重新登录
+the-identity-provider-s-id-token-does-not-verify = 身份认证服务的身份令牌（ID token）验证未通过
+the-id-token-and-the-access-token-name-different-people = 身份令牌与访问令牌所指不是同一人
+the-session-could-not-be-ended-try-again = 无法结束会话，请重试

@@ -158,6 +158,8 @@ pub enum OperationKind {
     WorkerRepair,
     /// A step of a configuration change under four eyes.
     ConfigurationChange,
+    /// A console sign-in through the identity provider, or a sign-out.
+    SignIn,
 }
 
 impl From<OperationKind> for store::operation_log::OperationKind {
@@ -167,6 +169,7 @@ impl From<OperationKind> for store::operation_log::OperationKind {
             OperationKind::PersonalDataRead => Self::PersonalDataRead,
             OperationKind::WorkerRepair => Self::WorkerRepair,
             OperationKind::ConfigurationChange => Self::ConfigurationChange,
+            OperationKind::SignIn => Self::SignIn,
         }
     }
 }

@@ -101,6 +101,7 @@ struct Keys {
 pub struct IdentityProvider {
     settings: Arc<OidcSettings>,
     jwks_uri: String,
+    endpoints: Arc<Endpoints>,
     http: reqwest::Client,
     keys: Arc<tokio::sync::RwLock<Keys>>,
     /// Held by the one fetch in flight; others wait and read its result.
@@ -113,6 +114,18 @@ impl std::fmt::Debug for IdentityProvider {
             .field("issuer", &self.settings.issuer)
             .finish_non_exhaustive()
     }
+}
+
+/// Where a browser signs in and out, and where codes become tokens, as the
+/// discovery document names them (absent ones: the console cannot sign in).
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    /// `authorization_endpoint`.
+    pub authorization: Option<String>,
+    /// `token_endpoint`.
+    pub token: Option<String>,
+    /// `end_session_endpoint` (RP-initiated logout), when the provider has one.
+    pub end_session: Option<String>,
 }
 
 /// Why the provider could not be used.
@@ -165,9 +178,16 @@ impl IdentityProvider {
                 problem: "names no jwks_uri".into(),
             })?
             .to_string();
+        let named = |field: &str| document[field].as_str().map(str::to_string);
+        let endpoints = Endpoints {
+            authorization: named("authorization_endpoint"),
+            token: named("token_endpoint"),
+            end_session: named("end_session_endpoint"),
+        };
         let provider = Self {
             settings: Arc::new(settings),
             jwks_uri,
+            endpoints: Arc::new(endpoints),
             http,
             keys: Arc::new(tokio::sync::RwLock::new(Keys {
                 by_id: HashMap::new(),
@@ -182,6 +202,45 @@ impl IdentityProvider {
     /// The settings it was made with.
     pub fn settings(&self) -> &OidcSettings {
         &self.settings
+    }
+
+    /// The browser-facing endpoints of its discovery document.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The HTTP client it reads the provider with (bounded by a timeout).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Verifies an ID token issued to `client_id` for the sign-in that sent
+    /// `nonce`, and returns its claims: the signature by a key the provider
+    /// publishes (algorithm from the key), `iss`, `aud`, `exp` and the nonce.
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<Value, TokenError> {
+        let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let kid = header.kid.as_deref().ok_or(TokenError::Invalid)?;
+        let key = self.key(kid).await.ok_or(TokenError::UnknownKey)?;
+        if header.alg != key.algorithm {
+            return Err(TokenError::Invalid);
+        }
+        let mut validation = Validation::new(key.algorithm);
+        validation.leeway = CLOCK_SKEW_SECONDS;
+        validation.set_issuer(&[self.settings.issuer.as_str()]);
+        validation.set_audience(&[client_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims = decode::<Value>(token, &key.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        if claims["nonce"].as_str() != Some(nonce) {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
     }
 
     /// Reads the key set again unless it was read within the settings'
@@ -238,6 +297,9 @@ impl IdentityProvider {
     /// The key named `kid`: from the keys held while they are fresh, else
     /// after one (rate-limited) fetch, so a rotated key needs no restart.
     async fn key(&self, kid: &str) -> Option<Key> {
+        if kid.len() > 256 {
+            return None;
+        }
         {
             let keys = self.keys.read().await;
             let fresh = keys.fetched.is_some_and(|at| at.elapsed() < KEYS_MAX_AGE);

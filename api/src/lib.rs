@@ -43,6 +43,7 @@ pub mod schema;
 mod seats;
 mod session;
 mod session_record;
+pub mod sign_in;
 mod sms_reports;
 pub mod sockets;
 mod state;
@@ -131,6 +132,17 @@ pub fn router(state: AppState) -> Router {
             (state.clone(), schema.clone()),
             partner_api::door,
         ));
+    // The console's sign-in: anonymous until the provider answers, so held
+    // to the per-address rate like any caller without a token.
+    let sign_in = sign_in::routes()
+        .layer(middleware::from_fn_with_state(
+            state.config.body_limit_bytes,
+            limits::body_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ));
     let deadline = limits::Deadline {
         after: state.config.request_deadline,
         metrics: state.metrics.clone(),
@@ -139,6 +151,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(graphql)
         .merge(partner)
+        .merge(sign_in)
         .merge(console::routes())
         .route(
             "/sms/reports",

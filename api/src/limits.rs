@@ -17,7 +17,7 @@ use crate::error::refusal_body;
 use crate::messages::Language;
 use crate::state::AppState;
 use domain::error::ErrorCode;
-use domain::message::{message, Localized, Message};
+use domain::message::{message, Message};
 
 /// Per-client rate limits (GCRA from `governor`, keyed by client).
 pub struct RateLimiter {
@@ -84,23 +84,15 @@ pub async fn rate_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let headers = request.headers();
-    let text =
-        |value: Option<&HeaderValue>| value.and_then(|v| v.to_str().ok()).map(str::to_string);
-    let chosen = text(headers.get(crate::request::ROLE_HEADER));
-    let authorization = text(headers.get(header::AUTHORIZATION));
-    let verified = match authorization {
-        Some(value) => {
-            let token = value.strip_prefix("Bearer ").unwrap_or(&value).trim();
-            let verified = state.tokens.verify(token).await;
-            Some(verified.and_then(|v| Ok((v.role(chosen.as_deref())?, v.sub))))
-        }
-        None => None,
-    };
-    let subject = match &verified {
-        Some(Ok((role, sub))) => Some(crate::sockets::client_key(role.as_str(), sub)),
-        _ => None,
-    };
+    // The caller is read once, here; the handler takes it from the request.
+    let context = crate::request::RequestContext::from_headers(request.headers(), &state).await;
+    let subject = context
+        .actor
+        .as_ref()
+        .map(|actor| crate::sockets::client_key(&actor.role, &actor.id));
+    let auth_error = context.auth_error.clone();
+    let mut request = request;
+    request.extensions_mut().insert(context);
     let anonymous = subject.is_none();
     let language = Language::of(request.headers());
     let client = subject.unwrap_or_else(|| format!("ip:{}", crate::doors::address_key(peer.ip())));
@@ -119,10 +111,7 @@ pub async fn rate_limit(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let reason = match verified {
-        Some(Err(e)) => e.message(),
-        _ => message!("a bearer token is required"),
-    };
+    let reason = auth_error.unwrap_or_else(|| message!("a bearer token is required"));
     if expects_continue(&request) && announced.is_none_or(|n| n > ANONYMOUS_BODY_BYTES) {
         let answer = crate::schema::unauthenticated(&state, &reason, language, peer.ip());
         return after_draining(request, limit, answer).await;

@@ -9,6 +9,7 @@ use store::idempotency::IdempotentRequest;
 
 use crate::auth::TokenVerifier;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Who is calling and under which ids; built once per request or WebSocket.
 #[derive(Debug, Clone)]
@@ -49,26 +50,66 @@ fn header(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
 }
 
 impl RequestContext {
-    /// Reads the caller from `Authorization: Bearer <token>` and the ids from headers.
-    pub async fn from_headers(
+    /// Reads the caller from `Authorization: Bearer <token>`, else from the
+    /// console's session cookie with its CSRF token in `X-Facesign-Csrf`,
+    /// and the ids from headers.
+    pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Self {
+        let csrf = header(headers, crate::sign_in::CSRF_HEADER, 128);
+        Self::from_credentials(headers, state, csrf.as_deref()).await
+    }
+
+    /// [`Self::from_headers`] with the CSRF token sent some other way (a
+    /// socket's `connection_init`).
+    pub async fn from_credentials(
         headers: &HeaderMap,
-        tokens: &TokenVerifier,
-        ids: &dyn IdGen,
+        state: &AppState,
+        csrf: Option<&str>,
     ) -> Self {
+        let ids = state.bus.services().ids.clone();
         let request_id =
             header(headers, "x-request-id", 128).unwrap_or_else(|| ids.new_id().to_string());
         let correlation_id =
             header(headers, "x-correlation-id", 128).unwrap_or_else(|| request_id.clone());
         let token = header(headers, "authorization", 4096);
         let role = header(headers, ROLE_HEADER, 32);
-        Self::for_token(
-            token.as_deref(),
-            role.as_deref(),
-            tokens,
-            request_id,
-            correlation_id,
-        )
-        .await
+        if token.is_some() {
+            return Self::for_token(
+                token.as_deref(),
+                role.as_deref(),
+                &state.tokens,
+                request_id,
+                correlation_id,
+            )
+            .await;
+        }
+        let session =
+            crate::sign_in::session_bearer(state, headers, crate::sign_in::CsrfCheck::Sent(csrf))
+                .await;
+        match session {
+            None => Self::for_token(None, None, &state.tokens, request_id, correlation_id).await,
+            Some(Ok(bearer)) => {
+                let mut context = Self::for_token(
+                    Some(&bearer.access_token),
+                    role.as_deref(),
+                    &state.tokens,
+                    request_id,
+                    correlation_id,
+                )
+                .await;
+                // A refreshed token is new, the sign-in is not: a 踢出 after
+                // the sign-in ends the session.
+                if context.actor.is_some() {
+                    context.issued_at = Some(bearer.started_at);
+                }
+                context
+            }
+            Some(Err(refusal)) => {
+                let mut context =
+                    Self::for_token(None, None, &state.tokens, request_id, correlation_id).await;
+                context.auth_error = Some(refusal);
+                context
+            }
+        }
     }
 
     /// A context for a bearer token (`Bearer <jwt>` or the bare JWT), if

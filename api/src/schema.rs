@@ -132,12 +132,13 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-/// POST /graphql: scanned against the caps first (before the token is even
-/// read), then authenticated, then parsed and checked, then executed.
+/// POST /graphql: the caller read once by the rate limit in front, the
+/// document scanned against the caps, then parsed and checked, then executed.
 pub async fn graphql_handler(
     State((state, schema)): State<(AppState, FacesignSchema)>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
+    read: Option<axum::Extension<RequestContext>>,
     request: GraphQLRequest,
 ) -> Response {
     let mut request = request.into_inner();
@@ -158,11 +159,14 @@ pub async fn graphql_handler(
     // token is answered after the linear scan above: its document is parsed
     // only when it is short enough to be that one question, so what an
     // anonymous request can cost ends there (issue 31).
-    let context =
-        RequestContext::from_headers(&headers, &state.tokens, state.bus.services().ids.as_ref())
-            .await
-            .check_account(&state.accounts, state.database.read_models())
-            .await;
+    // Read by the rate limit in front of this handler; built here only when
+    // the handler runs without it.
+    let context = match read {
+        Some(axum::Extension(context)) => context,
+        None => RequestContext::from_headers(&headers, &state).await,
+    }
+    .check_account(&state.accounts, state.database.read_models())
+    .await;
     if context.actor.is_none() && request.query.len() > ANONYMOUS_DOCUMENT_BYTES {
         return unauthenticated(&state, &refusal_reason(&context), language, peer.ip());
     }

@@ -309,8 +309,10 @@ async fn authenticate(
     headers: &HeaderMap,
     payload: &serde_json::Value,
 ) -> Result<(RequestContext, Place, Data), (u16, Said)> {
-    let ids = state.bus.services().ids.clone();
-    let header_context = RequestContext::from_headers(headers, &state.tokens, ids.as_ref()).await;
+    // A console signed in through the provider sends its session's CSRF
+    // token here; its cookie came with the upgrade.
+    let csrf = payload.get("csrf").and_then(|v| v.as_str());
+    let header_context = RequestContext::from_credentials(headers, state, csrf).await;
     let token = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))

@@ -95,6 +95,9 @@ pub struct AppState {
     /// The SMS gateway's bearer token, which its delivery reports present;
     /// None when no gateway is configured.
     pub sms_gateway_token: Option<secrecy::SecretString>,
+    /// The console's sign-in through the identity provider; None: the
+    /// console signs in with a pasted token (`--demo`, development).
+    pub sign_in: Option<Arc<crate::sign_in::ConsoleSignIn>>,
     /// Rate limits and socket counts shared by every door.
     pub doors: Arc<crate::doors::Doors>,
     /// Changes read once and fanned out to subscriptions.

@@ -34,6 +34,8 @@ pub enum OperationKind {
     /// A step of a configuration change under four eyes: proposed,
     /// approved, applied or failed, withdrawn.
     ConfigurationChange,
+    /// A person signed in to the console through the identity provider, or out.
+    SignIn,
 }
 
 impl OperationKind {
@@ -44,6 +46,7 @@ impl OperationKind {
             OperationKind::PersonalDataRead => "PERSONAL_DATA_READ",
             OperationKind::WorkerRepair => "WORKER_REPAIR",
             OperationKind::ConfigurationChange => "CONFIGURATION_CHANGE",
+            OperationKind::SignIn => "SIGN_IN",
         }
     }
 }

@@ -1166,3 +1166,132 @@ async fn a_configuration_change_is_proposed_in_the_console_and_approved_by_a_sec
     browser.stop().await;
     app.stop().await;
 }
+
+/// Issue 34 items 3 and 4 in the browser, through a real provider: the
+/// console signs in at the provider's login page and holds nothing but an
+/// HttpOnly cookie; an admin change asks for a second factor, which the
+/// console gets from the provider and comes back to the page; logout ends
+/// the provider's session too, so the next sign-in asks for a password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_signs_in_steps_up_and_out_through_the_identity_provider() {
+    use crate::support::identity::{console_settings, free_port, IdentityProvider};
+    let _machine = crate::support::WHOLE_MACHINE.lock().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let idp = IdentityProvider::start_for_console(json!({}), &base, 300);
+    let issuer = idp.issuer.clone();
+    let app = TestApp::spawn_on(
+        crate::support::TestDb::new(Backend::Sqlite).await,
+        move |url| console_settings(url, &issuer, port),
+    )
+    .await;
+    let browser = Browser::start(&app.base).await;
+    let sign_in_at_provider = |login: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .wait_until(
+                    "document.querySelector('input[name=login]')",
+                    "the provider's login page",
+                )
+                .await;
+            browser.fill("input[name=login]", login).await;
+            browser.fill("input[name=password]", "password").await;
+            browser.click("form#login button[type=submit]").await;
+        }
+    };
+
+    browser
+        .client
+        .goto(&format!("{base}/console/"))
+        .await
+        .expect("navigate");
+    browser
+        .wait_until("document.querySelector('#sso-login')", "the sign-in button")
+        .await;
+    browser.shot("21-sign-in-through-the-provider").await;
+    browser.click("#sso-login").await;
+    sign_in_at_provider("admin1").await;
+    browser
+        .wait_until(
+            "document.querySelector('#who').textContent.startsWith('admin1')",
+            "the signed-in header",
+        )
+        .await;
+
+    // The browser holds an HttpOnly, SameSite=Strict cookie, and no token.
+    let cookies = browser.client.get_all_cookies().await.expect("cookies");
+    let session = cookies
+        .iter()
+        .find(|c| c.name() == "facesign-session")
+        .expect("the session cookie");
+    assert_eq!(session.http_only(), Some(true));
+    assert_eq!(format!("{:?}", session.same_site()), "Some(Strict)");
+    let visible = browser
+        .client
+        .execute(
+            "return document.cookie + '|' + JSON.stringify(sessionStorage);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let visible = visible.as_str().unwrap_or_default();
+    assert!(
+        !visible.contains("facesign-session") && !visible.contains("eyJ"),
+        "{visible}"
+    );
+
+    // An admin change needs a second factor: the console asks the provider
+    // for one and comes back to the page, where the change is made.
+    browser.open("#/admin/channels").await;
+    browser.submit_channel("SJYH", "手机银行").await;
+    sign_in_at_provider("admin1+mfa").await;
+    browser.wait_rendered("#/admin/channels").await;
+    browser.submit_channel("SJYH", "手机银行").await;
+    browser.wait_text("#banner", "操作成功").await;
+    browser.shot("22-signed-in-with-a-second-factor").await;
+    let auditor = idp.login("auditor1").await;
+    let listed: Value = app
+        .client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(auditor)
+        .json(&json!({ "query": "{ channels(code: \"SJYH\") { name } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(data(&listed)["channels"], json!([{ "name": "手机银行" }]));
+
+    // Logout ends the session here and, after the provider's confirmation,
+    // there: the next sign-in asks for the password again.
+    browser.click("#logout").await;
+    browser
+        .wait_until(
+            "document.querySelector('button[value=yes]')",
+            "the provider's logout page",
+        )
+        .await;
+    browser.click("button[value=yes]").await;
+    browser
+        .wait_until(
+            "document.querySelector('#sso-login')",
+            "the sign-in button again",
+        )
+        .await;
+    let cookies = browser.client.get_all_cookies().await.expect("cookies");
+    assert!(
+        !cookies.iter().any(|c| c.name() == "facesign-session"),
+        "the cookie is gone"
+    );
+    browser.click("#sso-login").await;
+    browser
+        .wait_until(
+            "document.querySelector('input[name=login]')",
+            "a new sign-in at the provider",
+        )
+        .await;
+    browser.stop().await;
+    app.stop().await;
+}

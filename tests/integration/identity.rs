@@ -13,18 +13,8 @@ use serde_json::{json, Value};
 use crate::support::identity::IdentityProvider;
 use crate::support::{settings, task_input, token, Backend, TestApp, TestDb, CREATE_TASK};
 
-/// The settings a bank would give: its issuer, facesign's audience, its
-/// systems' client ids, the `acr` of a multi-factor login.
 fn oidc(issuer: &str) -> OidcSettings {
-    let mut oidc = OidcSettings::new(issuer, "facesign");
-    oidc.clients = OidcSettings::parse_roles(
-        "credit-system=CREDIT_SYSTEM,verification=VERIFICATION_SERVICE,partner-backoffice=PARTNER",
-    )
-    .unwrap();
-    oidc.mfa_acr = vec!["urn:facesign:mfa".into()];
-    // Short, so the rotation test need not wait; the default is 10 s.
-    oidc.min_key_refetch = Duration::from_millis(200);
-    oidc
+    crate::support::identity::bank_oidc(issuer)
 }
 
 async fn spawn(idp: &IdentityProvider) -> TestApp {
@@ -448,4 +438,294 @@ async fn a_wrong_issuer_stops_the_start_and_nobody_mints_tokens_beside_the_provi
     assert_eq!(minted.status.code(), Some(1));
     assert!(minted.stdout.is_empty());
     assert!(String::from_utf8_lossy(&minted.stderr).contains("FACESIGN_OIDC_ISSUER is set"));
+}
+
+async fn spawn_console(backend: Backend, idp: &IdentityProvider, port: u16) -> TestApp {
+    let issuer = idp.issuer.clone();
+    TestApp::spawn_on(TestDb::new(backend).await, move |url| {
+        crate::support::identity::console_settings(url, &issuer, port)
+    })
+    .await
+}
+
+/// The value and attributes of the cookie `name` a response sets.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// A GraphQL request sending the session cookie `cookie`, and `csrf` when given.
+async fn with_cookie(app: &TestApp, cookie: &str, csrf: Option<&str>, query: &str) -> Value {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("cookie", format!("facesign-session={cookie}"))
+        .header("accept-language", "en")
+        .json(&json!({ "query": query }));
+    if let Some(csrf) = csrf {
+        request = request.header("x-facesign-csrf", csrf);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// What a socket sending the session cookie `cookie` is told after a
+/// `connection_init` with `payload`: its first message, or `{"close": code}`.
+async fn socket_answer(base: &str, cookie: &str, payload: Value) -> Value {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut request = format!("{}/graphql/ws", base.replace("http", "ws"))
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    headers.insert(
+        "cookie",
+        format!("facesign-session={cookie}").parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({ "type": "connection_init", "payload": payload });
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str(&text).unwrap(),
+        Ok(Some(Ok(Message::Close(frame)))) => {
+            json!({ "close": frame.map(|f| u16::from(f.code)) })
+        }
+        other => panic!("no answer from the socket: {other:?}"),
+    }
+}
+
+/// Issue 34 item 3, without a browser: the console's sign-in runs the code
+/// flow with PKCE on the server, gives the browser an HttpOnly SameSite
+/// cookie and keeps the tokens sealed in the database; a cookie counts only
+/// with its CSRF token, a callback only once and only in the browser that
+/// started it; an expiring token is refreshed behind the session; logout
+/// ends the session here and sends the browser to end the provider's.
+async fn the_console_signs_in_through_the_provider(backend: Backend) {
+    let port = crate::support::identity::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    // Tokens live 32 s: 2 s after sign-in they are due for a refresh.
+    let idp = IdentityProvider::start_for_console(json!({}), &base, 32);
+    let app = spawn_console(backend, &idp, port).await;
+    let browser = crate::support::identity::browser();
+
+    let signed_out: Value = browser
+        .get(format!("{base}/auth/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(signed_out, json!({ "mode": "provider", "signedIn": false }));
+
+    // The sign-in starts here and goes to the provider with PKCE and a nonce.
+    let started = browser
+        .get(format!("{base}/auth/login?return=%23%2Fadmin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 303);
+    let binding =
+        set_cookie(&started, "facesign-sign-in").expect("the sign-in is bound to the browser");
+    assert!(
+        binding.contains("HttpOnly") && binding.contains("SameSite=Lax"),
+        "{binding}"
+    );
+    let to_provider = reqwest::Url::parse(&crate::support::identity::location(&started)).unwrap();
+    assert!(
+        to_provider.as_str().starts_with(&idp.issuer),
+        "{to_provider}"
+    );
+    let param = |name: &str| {
+        to_provider
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+    };
+    assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(param("client_id").as_deref(), Some("facesign-console"));
+    assert!(param("nonce").is_some() && param("state").is_some());
+    assert_eq!(param("client_secret"), None);
+    assert_eq!(param("redirect_uri"), Some(format!("{base}/auth/callback")));
+
+    let interaction =
+        crate::support::identity::location(&browser.get(to_provider.clone()).send().await.unwrap());
+    let callback = idp.sign_in_at(&browser, &interaction, "admin1").await;
+    assert!(
+        callback.starts_with(&format!("{base}/auth/callback?")),
+        "{callback}"
+    );
+
+    // The callback of another browser (no binding cookie) is refused and
+    // does not spend the sign-in.
+    let elsewhere = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 400);
+    let landed = browser.get(&callback).send().await.unwrap();
+    assert_eq!(landed.status(), 303);
+    assert_eq!(
+        crate::support::identity::location(&landed),
+        "/console/#/admin"
+    );
+    let cookie = set_cookie(&landed, "facesign-session").expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    // Plain HTTP on this machine only: not Secure (a browser would drop it).
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let session_cookie = cookie
+        .trim_start_matches("facesign-session=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    // Each callback counts once.
+    assert_eq!(browser.get(&callback).send().await.unwrap().status(), 400);
+
+    let signed_in: Value = browser
+        .get(format!("{base}/auth/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(signed_in["signedIn"], true, "{signed_in}");
+    assert_eq!(signed_in["sub"], "admin1");
+    assert_eq!(signed_in["roles"], json!(["ADMIN"]));
+    assert_eq!(signed_in["multiFactor"], false);
+    let csrf = signed_in["csrf"].as_str().unwrap().to_string();
+
+    // The cookie counts only with its CSRF token; the token alone is nothing.
+    const SEATS: &str = "{ seats { seatNo } }";
+    let no_csrf = with_cookie(&app, &session_cookie, None, SEATS).await;
+    assert_eq!(
+        refusal(&no_csrf),
+        Some((
+            "UNAUTHENTICATED".into(),
+            "a console request must carry its session's CSRF token (X-Facesign-Csrf)".into()
+        )),
+        "{no_csrf}"
+    );
+    let wrong_csrf = with_cookie(&app, &session_cookie, Some("forged"), SEATS).await;
+    assert_eq!(
+        refusal(&wrong_csrf).map(|r| r.0),
+        Some("UNAUTHENTICATED".into())
+    );
+    let answered = with_cookie(&app, &session_cookie, Some(&csrf), SEATS).await;
+    assert_eq!(refusal(&answered), None, "{answered}");
+    let forged = with_cookie(&app, "not-a-session", Some(&csrf), SEATS).await;
+    assert_eq!(
+        refusal(&forged).map(|r| r.0),
+        Some("UNAUTHENTICATED".into())
+    );
+    // A socket likewise: its cookie comes with the upgrade, its CSRF token
+    // in `connection_init`.
+    let refused = socket_answer(&base, &session_cookie, json!({ "csrf": "forged" })).await;
+    assert_eq!(refused, json!({ "close": 4403 }));
+    let acked = socket_answer(&base, &session_cookie, json!({ "csrf": csrf })).await;
+    assert_eq!(acked["type"], "connection_ack", "{acked}");
+
+    // The tokens are in the database sealed, found by the cookie's hash.
+    let pool = app.any_pool().await;
+    let stored: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT id_hash, sealed_tokens, access_expires_at FROM console_sessions")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].0.contains(&session_cookie));
+    assert!(!stored[0].1.contains("eyJ"), "a token is stored readable");
+
+    // Behind the session an expiring access token is refreshed.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after_refresh = with_cookie(&app, &session_cookie, Some(&csrf), SEATS).await;
+    assert_eq!(refusal(&after_refresh), None, "{after_refresh}");
+    let refreshed: i64 = sqlx::query_scalar("SELECT access_expires_at FROM console_sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        refreshed > stored[0].2,
+        "the access token was not refreshed"
+    );
+
+    // Logout needs the CSRF token too, ends the session and names the
+    // provider's end-session endpoint with the ID token as hint.
+    let logout = |csrf: Option<&str>| {
+        let mut request = app
+            .client
+            .post(format!("{base}/auth/logout"))
+            .header("cookie", format!("facesign-session={session_cookie}"));
+        if let Some(csrf) = csrf {
+            request = request.header("x-facesign-csrf", csrf);
+        }
+        request.send()
+    };
+    assert_eq!(logout(None).await.unwrap().status(), 403);
+    let ended = logout(Some(&csrf)).await.unwrap();
+    assert_eq!(ended.status(), 200);
+    let cleared = set_cookie(&ended, "facesign-session").expect("the cookie is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let ended: Value = ended.json().await.unwrap();
+    let logout_url = reqwest::Url::parse(ended["logoutUrl"].as_str().unwrap()).unwrap();
+    assert!(
+        logout_url
+            .as_str()
+            .starts_with(&format!("{}/session/end", idp.issuer)),
+        "{logout_url}"
+    );
+    let hint: Vec<String> = logout_url
+        .query_pairs()
+        .filter(|(k, _)| k == "id_token_hint" || k == "post_logout_redirect_uri")
+        .map(|(_, v)| v.to_string())
+        .collect();
+    assert_eq!(hint.len(), 2, "{logout_url}");
+    assert!(hint.contains(&format!("{base}/console/")));
+    let after = with_cookie(&app, &session_cookie, Some(&csrf), SEATS).await;
+    assert_eq!(
+        refusal(&after),
+        Some((
+            "UNAUTHENTICATED".into(),
+            "the console session has ended; sign in again".into()
+        ))
+    );
+
+    // Both steps are in the operation log under the person.
+    crate::support::partners::eventually("sign-in and sign-out are logged", async || {
+        let logged: Vec<(String, String)> = sqlx::query_as(
+            "SELECT operation, actor_id FROM operation_log WHERE kind = 'SIGN_IN' ORDER BY entry_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        logged
+            == vec![
+                ("console/sign-in".to_string(), "admin1".to_string()),
+                ("console/sign-out".to_string(), "admin1".to_string()),
+            ]
+    })
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_signs_in_through_the_provider_on_sqlite() {
+    the_console_signs_in_through_the_provider(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_signs_in_through_the_provider_on_postgres() {
+    the_console_signs_in_through_the_provider(Backend::Postgres).await;
 }

@@ -1,11 +1,27 @@
-// The login page: paste a token.
+// The login page: through the bank's identity provider, or (demo and
+// development) by pasting a token.
 
 import { $, banner, field, h } from "../dom.js";
 import { render } from "../router.js";
 import { decodeClaims, session, TOKEN_KEY } from "../session.js";
 import { t } from "../words.js";
 
+// Through the provider: one button; the server runs the sign-in and brings
+// the browser back to the page it was sent from.
+function providerLogin() {
+  const back = location.hash.startsWith("#/") && location.hash !== "#/login" ? location.hash : "#/";
+  const button = h("button", { class: "primary", type: "button", id: "sso-login" }, t("login.provider"));
+  button.addEventListener("click", () => location.assign(`/auth/login?return=${encodeURIComponent(back)}`));
+  $("#page").replaceChildren(h("div", { class: "login panel" },
+    h("h1", {}, t("login.title")),
+    h("p", { class: "muted" }, t("login.providerHelp")),
+    h("p", {}, button)));
+  if (session.notice) banner(session.notice);
+  session.notice = "";
+}
+
 function loginPage() {
+  if (session.mode === "provider") return providerLogin();
   const input = h("textarea", { id: "token", rows: 5, spellcheck: "false", autocomplete: "off" });
   const form = h(
     "form",

@@ -5,9 +5,51 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use api::identity::OidcSettings;
 use base64::Engine;
 use serde_json::Value;
 use sha2::Digest;
+
+/// The settings a bank would give: its issuer, facesign's audience, its
+/// systems' client ids, the `acr` of a multi-factor login.
+pub fn bank_oidc(issuer: &str) -> OidcSettings {
+    let mut oidc = OidcSettings::new(issuer, "facesign");
+    oidc.clients = OidcSettings::parse_roles(
+        "credit-system=CREDIT_SYSTEM,verification=VERIFICATION_SERVICE,partner-backoffice=PARTNER",
+    )
+    .unwrap();
+    oidc.mfa_acr = vec!["urn:facesign:mfa".into()];
+    // Short, so the rotation test need not wait; the default is 10 s.
+    oidc.min_key_refetch = std::time::Duration::from_millis(200);
+    oidc
+}
+
+/// Settings of a facesign on `port` whose console signs in through the
+/// provider at `issuer` as the confidential client `facesign-console`
+/// (issue 34 item 3); four eyes off, so one admin's change is made.
+pub fn console_settings(url: &str, issuer: &str, port: u16) -> facesign::Settings {
+    let mut settings = super::settings(url);
+    settings.bind = format!("127.0.0.1:{port}");
+    settings.oidc = Some(bank_oidc(issuer));
+    settings.four_eyes = Some(false);
+    let mut sign_in = api::sign_in::SignInSettings::new(&format!("http://127.0.0.1:{port}"));
+    sign_in.client_secret = Some(secrecy::SecretString::from(CONSOLE_SECRET.to_string()));
+    sign_in.scopes = "openid facesign".into();
+    settings.console_sign_in = Some(sign_in);
+    settings
+}
+
+/// The console client's secret at the test provider.
+pub const CONSOLE_SECRET: &str = "facesign-console-secret";
+
+/// A free port on this machine, for a server the provider must know before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 
 /// A running provider and its issuer.
 pub struct IdentityProvider {
@@ -15,6 +57,10 @@ pub struct IdentityProvider {
     /// Its issuer, `http://127.0.0.1:<port>`.
     pub issuer: String,
     http: reqwest::Client,
+    /// The console client's (first) redirect URI.
+    redirect: String,
+    /// Its secret, when it is a confidential client.
+    console_secret: Option<String>,
 }
 
 /// Where the provider's script and its node_modules are.
@@ -24,7 +70,7 @@ fn idp_dir() -> std::path::PathBuf {
 
 /// An HTTP client as a browser goes through the provider's pages: it keeps
 /// cookies and sees each redirect.
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -36,6 +82,29 @@ impl IdentityProvider {
     /// Starts the provider on a free port; `users` adds logins and their roles
     /// (`{"name": ["ROLE"]}`) to its built-in ones.
     pub fn start(users: Value) -> Self {
+        Self::start_with(
+            users,
+            &[("IDP_REDIRECT_URIS", "http://127.0.0.1:1/callback")],
+        )
+    }
+
+    /// A provider whose console client sends the browser back to a facesign
+    /// at `base` (`http://127.0.0.1:<port>`), as the confidential client
+    /// `facesign-console` with secret [`CONSOLE_SECRET`]; access tokens live
+    /// `token_seconds`.
+    pub fn start_for_console(users: Value, base: &str, token_seconds: u64) -> Self {
+        Self::start_with(
+            users,
+            &[
+                ("IDP_REDIRECT_URIS", &format!("{base}/auth/callback")),
+                ("IDP_POST_LOGOUT_REDIRECT_URIS", &format!("{base}/console/")),
+                ("IDP_CONSOLE_SECRET", CONSOLE_SECRET),
+                ("IDP_AT_TTL", &token_seconds.to_string()),
+            ],
+        )
+    }
+
+    fn start_with(users: Value, env: &[(&str, &str)]) -> Self {
         let dir = idp_dir();
         assert!(
             dir.join("node_modules/oidc-provider").exists(),
@@ -45,7 +114,7 @@ impl IdentityProvider {
             .arg(dir.join("provider.mjs"))
             .env("IDP_PORT", "0")
             .env("IDP_USERS", users.to_string())
-            .env("IDP_REDIRECT_URIS", "http://127.0.0.1:1/callback")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -58,10 +127,21 @@ impl IdentityProvider {
             .expect("the provider says it is ready");
         let ready: Value = serde_json::from_str(&line)
             .unwrap_or_else(|_| panic!("the provider did not start: {line:?}"));
+        let redirect = env
+            .iter()
+            .find(|(name, _)| *name == "IDP_REDIRECT_URIS")
+            .map(|(_, uris)| uris.split(',').next().unwrap_or_default().to_string())
+            .expect("a redirect URI");
+        let console_secret = env
+            .iter()
+            .find(|(name, _)| *name == "IDP_CONSOLE_SECRET")
+            .map(|(_, secret)| secret.to_string());
         Self {
+            console_secret,
             child,
             issuer: ready["issuer"].as_str().expect("issuer").to_string(),
             http: browser(),
+            redirect,
         }
     }
 
@@ -97,7 +177,7 @@ impl IdentityProvider {
         );
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(sha2::Sha256::digest(verifier.as_bytes()));
-        let redirect = "http://127.0.0.1:1/callback";
+        let redirect = self.redirect.as_str();
         let authorize = reqwest::Url::parse_with_params(
             &format!("{}/auth", self.issuer),
             &[
@@ -129,8 +209,11 @@ impl IdentityProvider {
             .find(|(k, _)| k == "code")
             .map(|(_, v)| v.to_string())
             .unwrap_or_else(|| panic!("no code in {back}"));
-        let tokens: Value = http
-            .post(format!("{}/token", self.issuer))
+        let mut exchange = http.post(format!("{}/token", self.issuer));
+        if let Some(secret) = &self.console_secret {
+            exchange = exchange.basic_auth("facesign-console", Some(secret));
+        }
+        let tokens: Value = exchange
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("client_id", "facesign-console"),
@@ -150,6 +233,42 @@ impl IdentityProvider {
             .to_string()
     }
 
+    /// Signs `login` in on the provider's login page a sign-in sent the
+    /// browser to (`interaction`, the provider's redirect), and returns where
+    /// the provider sends the browser back.
+    pub async fn sign_in_at(
+        &self,
+        http: &reqwest::Client,
+        interaction: &str,
+        login: &str,
+    ) -> String {
+        let at = |path: &str| {
+            if path.starts_with("http") {
+                path.to_string()
+            } else {
+                format!("{}{path}", self.origin())
+            }
+        };
+        let page = http.get(at(interaction)).send().await.unwrap();
+        assert!(page.status().is_success(), "no login page at {interaction}");
+        let form = format!("{}/login", at(interaction).trim_end_matches('/'));
+        let resume = location(
+            &http
+                .post(form)
+                .form(&[("login", login), ("password", "password")])
+                .send()
+                .await
+                .unwrap(),
+        );
+        location(&http.get(at(&resume)).send().await.unwrap())
+    }
+
+    /// `http://127.0.0.1:<port>` of the provider.
+    pub fn origin(&self) -> String {
+        let url = reqwest::Url::parse(&self.issuer).unwrap();
+        format!("http://127.0.0.1:{}", url.port().unwrap())
+    }
+
     /// Makes the provider sign with a new RS256 key and withdraw the old one.
     pub async fn rotate_keys(&self) {
         let port = reqwest::Url::parse(&self.issuer).unwrap().port().unwrap();
@@ -165,7 +284,8 @@ impl IdentityProvider {
     }
 }
 
-fn location(response: &reqwest::Response) -> String {
+/// Where a redirect sends the browser.
+pub fn location(response: &reqwest::Response) -> String {
     response
         .headers()
         .get("location")
