@@ -9,6 +9,7 @@ pub mod demo;
 mod parked;
 pub mod read_models;
 pub mod registry;
+pub mod secret_files;
 pub mod settings;
 mod verify;
 
@@ -366,6 +367,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             shutdown_rx.clone(),
         ));
     }
+    workers.extend(secret_files::watch(
+        settings.rotated_files.clone(),
+        settings.partners.clone(),
+        settings.sms_gateway.as_ref().map(|g| g.token.clone()),
+        shutdown_rx.clone(),
+    ));
     if let Some(kafka) = &settings.kafka {
         workers.push(consume_inbound(&engine, kafka, shutdown_rx.clone()).await?);
     }

@@ -133,6 +133,11 @@ enum Command {
         /// (docs/partners.md); unset: the defaults.
         #[arg(long, env = "FACESIGN_PARTNER_SETTINGS")]
         partner_settings: Option<std::path::PathBuf>,
+        /// Minutes an old partner secret or SMS gateway token is still
+        /// accepted after its file (FACESIGN_PARTNERS_FILE,
+        /// FACESIGN_SMS_GATEWAY_TOKEN_FILE) changed.
+        #[arg(long, env = "FACESIGN_SECRET_OVERLAP_MINUTES", default_value_t = 1440)]
+        secret_overlap_minutes: u64,
         /// Attempts of a callback before it becomes an incident.
         #[arg(long, env = "FACESIGN_CALLBACK_MAX_ATTEMPTS", default_value_t = 8)]
         callback_max_attempts: u32,
@@ -406,7 +411,7 @@ impl SmsGatewayArgs {
         Ok(Some(workers::sms::SmsGatewaySettings {
             url: url.to_string(),
             account: self.sms_account.trim().to_string(),
-            token: secrecy::SecretString::from(token),
+            token: secrecy::SecretString::from(token).into(),
             signature: self.sms_signature.trim().to_string(),
             max_attempts: self.sms_max_attempts,
             retry_base: chrono::Duration::seconds(self.sms_retry_base_seconds.into()),
@@ -735,8 +740,33 @@ fn jwt_secret(demo: bool) -> anyhow::Result<SecretString> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Secrets from mounted files become their settings before any thread
+    // starts (the environment is not safe to change once threads read it).
+    match facesign::secret_files::from_files(|name| std::env::var(name).ok()) {
+        Ok(values) => {
+            for (name, value) in values {
+                std::env::set_var(name, value);
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(start()),
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> ExitCode {
     // Read before the command line: logging starts before anything else.
     let json = match std::env::var("FACESIGN_LOG_FORMAT").as_deref() {
         Err(_) | Ok("") | Ok("text") => false,
@@ -846,6 +876,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             kafka_create_topics,
             partners,
             partner_settings,
+            secret_overlap_minutes,
             callback_max_attempts,
             instance_id,
             lease_poll_ms,
@@ -864,6 +895,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.heartbeat_interval = Duration::from_millis(heartbeat_ms.clamp(50, 600_000));
             settings.partners = workers::partners::PartnerDirectory::parse(&partners)
                 .map_err(|e| anyhow::anyhow!("FACESIGN_PARTNERS: {e}"))?;
+            // Secrets given as files are read again while serving (rotation).
+            let file_of = |name: &str| {
+                std::env::var_os(name)
+                    .filter(|path| !path.is_empty())
+                    .map(std::path::PathBuf::from)
+            };
+            settings.rotated_files.partners = file_of("FACESIGN_PARTNERS_FILE");
+            settings.rotated_files.sms_gateway_token = file_of("FACESIGN_SMS_GATEWAY_TOKEN_FILE");
+            settings.rotated_files.overlap =
+                Duration::from_secs(secret_overlap_minutes.saturating_mul(60));
             if let Some(path) = partner_settings {
                 let json = std::fs::read_to_string(&path).map_err(|e| {
                     anyhow::anyhow!(

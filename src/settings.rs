@@ -78,6 +78,10 @@ pub struct Settings {
     pub kafka: Option<workers::kafka::KafkaSettings>,
     /// Partner platforms: secrets and callback addresses (FACESIGN_PARTNERS).
     pub partners: workers::partners::PartnerDirectory,
+    /// The secret files read again while serving, and the overlap of a
+    /// rotation (FACESIGN_PARTNERS_FILE, FACESIGN_SMS_GATEWAY_TOKEN_FILE,
+    /// FACESIGN_SECRET_OVERLAP_MINUTES).
+    pub rotated_files: crate::secret_files::RotatedFiles,
     /// Attempts of a callback before it becomes an incident (FACESIGN_CALLBACK_MAX_ATTEMPTS).
     pub callback_max_attempts: u32,
     /// When the 新网 account of a deferred borrow is checked (002 item 13: 1 hour).
@@ -162,6 +166,7 @@ impl Settings {
             rate_limit_burst: 100,
             kafka: None,
             partners: workers::partners::PartnerDirectory::default(),
+            rotated_files: crate::secret_files::RotatedFiles::none(),
             callback_max_attempts: 8,
             account_check_after: chrono::Duration::hours(1),
             partner_timestamp_window: chrono::Duration::minutes(5),

@@ -86,15 +86,18 @@ async fn authenticate(
         .get(&envelope.partner)
         .ok_or_else(|| unverified("", unauthenticated(message!("unknown partner"))))?;
     let code = partner.code.as_str();
-    let secret = partner.secret.expose_secret();
-    if !envelope.verify_operation(secret, "POST", path) {
+    // During a rotation's overlap the old secret still signs.
+    let secrets = partner.secret.accepted();
+    let signed_by =
+        |verify: &dyn Fn(&str) -> bool| secrets.iter().any(|secret| verify(secret.expose_secret()));
+    if !signed_by(&|secret| envelope.verify_operation(secret, "POST", path)) {
         // The old form (no operation signed), while the bank still allows it.
         let today = crate::shanghai_today(state);
         let legacy_allowed = state
             .config
             .partner_legacy_signature_until
             .is_some_and(|until| today <= until);
-        if !(legacy_allowed && envelope.verify(secret)) {
+        if !(legacy_allowed && signed_by(&|secret| envelope.verify(secret))) {
             return Err(unverified(
                 code,
                 unauthenticated(message!("the signature does not match")),

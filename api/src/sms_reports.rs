@@ -13,8 +13,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use domain::partner_order::signature::same_secret;
-use secrecy::ExposeSecret;
 use serde_json::json;
 use workers::sms::{record_report, DeliveryReport, ReportOutcome};
 
@@ -64,7 +62,7 @@ pub async fn delivery_report(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !same_secret(presented.as_bytes(), token.expose_secret().as_bytes()) {
+    if !token.accepts(presented.as_bytes()) {
         return unverified(ApiError::new(
             domain::ErrorCode::Unauthenticated,
             message!("a delivery report needs the gateway's bearer token"),

@@ -94,7 +94,7 @@ pub struct AppState {
     pub accounts: crate::accounts::AccountCache,
     /// The SMS gateway's bearer token, which its delivery reports present;
     /// None when no gateway is configured.
-    pub sms_gateway_token: Option<secrecy::SecretString>,
+    pub sms_gateway_token: Option<workers::secrets::RotatingSecret>,
     /// The console's sign-in through the identity provider; None: the
     /// console signs in with a pasted token (`--demo`, development).
     pub sign_in: Option<Arc<crate::sign_in::ConsoleSignIn>>,

@@ -42,6 +42,7 @@ mod quiet;
 mod replay;
 mod scheduling;
 mod seat_loan_info;
+mod secrets;
 mod security;
 mod sms;
 mod sockets;

@@ -71,7 +71,7 @@ fn gateway_at(url: String) -> workers::sms::SmsGatewaySettings {
     workers::sms::SmsGatewaySettings {
         url,
         account: "YYZX-SMS".into(),
-        token: secrecy::SecretString::from(TOKEN.to_string()),
+        token: secrecy::SecretString::from(TOKEN.to_string()).into(),
         signature: "原银在线".into(),
         max_attempts: 3,
         retry_base: chrono::Duration::milliseconds(200),

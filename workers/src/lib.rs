@@ -12,6 +12,7 @@ pub mod kafka;
 pub mod loan_review;
 pub mod partners;
 pub mod read_models;
+pub mod secrets;
 pub mod sms;
 pub mod timers;
 

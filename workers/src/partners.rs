@@ -11,8 +11,9 @@ use sqlx::AnyPool;
 pub struct Partner {
     /// Partner code (RONGSHU).
     pub code: String,
-    /// Shared secret of the MD5 signature; never logged.
-    pub secret: SecretString,
+    /// Shared secret of the MD5 signature, rotated with an overlap
+    /// (crate::secrets); never logged.
+    pub secret: crate::secrets::RotatingSecret,
     /// Where callbacks to this partner are POSTed.
     pub callback_url: String,
     /// The partner's product settings (002 item 25).
@@ -190,7 +191,7 @@ impl PartnerDirectory {
                 code.clone(),
                 Partner {
                     code,
-                    secret: SecretString::from(secret.to_string()),
+                    secret: SecretString::from(secret.to_string()).into(),
                     callback_url: url.trim().to_string(),
                     settings: PartnerSettings::default(),
                 },
@@ -253,8 +254,45 @@ impl PartnerDirectory {
         code: &str,
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Option<String> {
-        self.get(code)
-            .map(|p| domain::partner_order::signature::sign(params, p.secret.expose_secret()))
+        self.get(code).map(|p| {
+            domain::partner_order::signature::sign(params, p.secret.current().expose_secret())
+        })
+    }
+
+    /// Rotates each partner's secret to the one `spec` (the FACESIGN_PARTNERS
+    /// form) gives it; the old one is still accepted for `overlap`. Returns
+    /// the codes rotated; a partner `spec` adds or drops, or a changed
+    /// callback address, waits for a restart (and is said so).
+    pub fn rotate_secrets(
+        &self,
+        spec: &str,
+        overlap: std::time::Duration,
+    ) -> Result<Vec<String>, String> {
+        let given = Self::parse(spec)?;
+        let mut rotated = Vec::new();
+        for (code, partner) in &given.partners {
+            match self.partners.get(code) {
+                Some(held) => {
+                    if held.secret.rotate(partner.secret.current(), overlap) {
+                        rotated.push(code.clone());
+                    }
+                    if held.callback_url != partner.callback_url {
+                        tracing::warn!(partner = %code, "a partner's callback address changed in FACESIGN_PARTNERS; it takes effect at the next restart");
+                    }
+                }
+                None => {
+                    tracing::warn!(partner = %code, "a partner added to FACESIGN_PARTNERS takes effect at the next restart")
+                }
+            }
+        }
+        for code in self
+            .partners
+            .keys()
+            .filter(|code| !given.partners.contains_key(*code))
+        {
+            tracing::warn!(partner = %code, "a partner dropped from FACESIGN_PARTNERS stays until the next restart");
+        }
+        Ok(rotated)
     }
 }
 

@@ -122,8 +122,9 @@ pub struct SmsGatewaySettings {
     /// The bank's account at the gateway (FACESIGN_SMS_ACCOUNT).
     pub account: String,
     /// Bearer token of both directions: sends and delivery reports
-    /// (FACESIGN_SMS_GATEWAY_TOKEN); never logged.
-    pub token: secrecy::SecretString,
+    /// (FACESIGN_SMS_GATEWAY_TOKEN), rotated with an overlap
+    /// (crate::secrets); never logged.
+    pub token: crate::secrets::RotatingSecret,
     /// 短信签名 put before every text as 【signature】 (FACESIGN_SMS_SIGNATURE).
     pub signature: String,
     /// Attempts before a message is FAILED (FACESIGN_SMS_MAX_ATTEMPTS).
@@ -229,7 +230,7 @@ impl SmsDelivery {
         let sent = self
             .http
             .post(&self.gateway.url)
-            .bearer_auth(self.gateway.token.expose_secret())
+            .bearer_auth(self.gateway.token.current().expose_secret())
             .header("idempotency-key", &message.message_id)
             .json(&serde_json::json!({
                 "account": self.gateway.account,

@@ -1,0 +1,137 @@
+//! Secrets that rotate without a restart (issue 34 item 6): a partner's
+//! shared secret and the SMS gateway's token. When a new value arrives (the
+//! mounted secret file changed), the old one is still accepted from callers
+//! for a stated overlap, so the other side can switch in its own time; what
+//! facesign itself signs or sends uses the new one at once.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use domain::partner_order::signature::same_secret;
+use secrecy::{ExposeSecret, SecretString};
+
+/// A secret and, for a while after a rotation, the one it replaced.
+#[derive(Clone)]
+pub struct RotatingSecret {
+    state: Arc<RwLock<Generations>>,
+}
+
+struct Generations {
+    current: SecretString,
+    previous: Option<(SecretString, Instant)>,
+}
+
+impl std::fmt::Debug for RotatingSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RotatingSecret(..)")
+    }
+}
+
+impl From<SecretString> for RotatingSecret {
+    fn from(secret: SecretString) -> Self {
+        Self {
+            state: Arc::new(RwLock::new(Generations {
+                current: secret,
+                previous: None,
+            })),
+        }
+    }
+}
+
+impl RotatingSecret {
+    /// The secret in force: what facesign signs and sends with.
+    pub fn current(&self) -> SecretString {
+        self.read().current.clone()
+    }
+
+    /// Every secret a caller may present now: the current one, and the
+    /// previous one until its overlap ends.
+    pub fn accepted(&self) -> Vec<SecretString> {
+        let state = self.read();
+        let mut accepted = vec![state.current.clone()];
+        if let Some((previous, until)) = &state.previous {
+            if Instant::now() < *until {
+                accepted.push(previous.clone());
+            }
+        }
+        accepted
+    }
+
+    /// Whether `presented` is an accepted secret, compared without stopping
+    /// at the first difference.
+    pub fn accepts(&self, presented: &[u8]) -> bool {
+        self.accepted().iter().fold(false, |found, secret| {
+            same_secret(presented, secret.expose_secret().as_bytes()) | found
+        })
+    }
+
+    /// Puts `new` in force; the one it replaces is accepted for `overlap`
+    /// more. The same value again changes nothing. Returns whether it rotated.
+    pub fn rotate(&self, new: SecretString, overlap: Duration) -> bool {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if state.current.expose_secret() == new.expose_secret() {
+            return false;
+        }
+        let old = std::mem::replace(&mut state.current, new);
+        state.previous = Some((old, Instant::now() + overlap));
+        true
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Generations> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Reads a mounted secret file: at most 64 KiB, one trailing line break
+/// dropped (editors and `kubectl create secret` leave one).
+pub fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if metadata.len() > 64 * 1024 {
+        return Err(format!("{} is larger than 64 KiB", path.display()));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    Ok(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(text: &str) -> SecretString {
+        SecretString::from(text.to_string())
+    }
+
+    #[test]
+    fn the_old_secret_is_accepted_only_for_the_overlap() {
+        let rotating = RotatingSecret::from(secret("old-secret"));
+        assert!(rotating.accepts(b"old-secret"));
+        assert!(rotating.rotate(secret("new-secret"), Duration::from_secs(60)));
+        assert_eq!(rotating.current().expose_secret(), "new-secret");
+        assert!(rotating.accepts(b"new-secret") && rotating.accepts(b"old-secret"));
+        assert!(!rotating.accepts(b"other"));
+        // The same value again is no rotation and keeps the overlap.
+        assert!(!rotating.rotate(secret("new-secret"), Duration::ZERO));
+        assert!(rotating.accepts(b"old-secret"));
+        // No overlap: the old one is refused at once.
+        assert!(rotating.rotate(secret("newest-secret"), Duration::ZERO));
+        assert!(!rotating.accepts(b"new-secret"));
+        assert!(rotating.accepts(b"newest-secret"));
+    }
+
+    #[test]
+    fn a_secret_file_loses_its_trailing_line_break_only() {
+        let dir = std::env::temp_dir().join(format!("facesign-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, "s3cret \r\n").unwrap();
+        assert_eq!(read_secret_file(&path).unwrap(), "s3cret ");
+        std::fs::write(&path, "two\nlines\n").unwrap();
+        assert_eq!(read_secret_file(&path).unwrap(), "two\nlines");
+        assert!(read_secret_file(&dir.join("missing")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
