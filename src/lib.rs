@@ -33,9 +33,12 @@ pub use settings::Settings;
 /// Who verifies bearer tokens: the bank's identity provider when one is
 /// configured (its discovery and keys read now, so a wrong issuer stops the
 /// start), else the shared secret, said loudly to be for development only.
-/// With a provider, the console signs in through it (issue 34 item 3).
+/// With a provider, the console signs in through it (issue 34 item 3) when
+/// FACESIGN_PUBLIC_URL says where browsers reach it, or the server listens on
+/// this machine only; otherwise it keeps the pasted-token login, and says so.
 async fn token_verifier(
     settings: &Settings,
+    pool: &sqlx::AnyPool,
 ) -> anyhow::Result<(
     api::auth::TokenVerifier,
     Option<Arc<api::sign_in::ConsoleSignIn>>,
@@ -50,12 +53,23 @@ async fn token_verifier(
                 .console_sign_in
                 .clone()
                 .unwrap_or_else(|| api::sign_in::SignInSettings::new(""));
-            if sign_in_settings.public_url.is_empty() {
+            let explicit = !sign_in_settings.public_url.is_empty();
+            if !explicit {
                 sign_in_settings.public_url = format!("http://{}", settings.bind);
             }
-            let sign_in = api::sign_in::for_provider(&provider, sign_in_settings)
-                .context("the console cannot sign in through the identity provider")?;
-            Ok((api::auth::TokenVerifier::Provider(provider), Some(sign_in)))
+            let sign_in = match api::sign_in::for_provider(&provider, sign_in_settings, pool).await
+            {
+                Ok(sign_in) => Some(sign_in),
+                Err(error) if !explicit => {
+                    tracing::warn!(%error, "the console keeps the pasted-token login: set FACESIGN_PUBLIC_URL for it to sign in through the identity provider");
+                    None
+                }
+                Err(error) => {
+                    return Err(error)
+                        .context("the console cannot sign in through the identity provider")
+                }
+            };
+            Ok((api::auth::TokenVerifier::Provider(provider), sign_in))
         }
         None => {
             tracing::warn!("bearer tokens are signed with the shared secret FACESIGN_JWT_SECRET: for --demo and development only; set FACESIGN_OIDC_ISSUER in production");
@@ -431,7 +445,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         .max_total
         .min(connection_limits.max_total / 2)
         .max(1);
-    let (tokens, sign_in) = token_verifier(settings).await?;
+    let (tokens, sign_in) = token_verifier(settings, engine.database.read_models()).await?;
     let state = AppState {
         sign_in,
         doors: Arc::new(api::doors::Doors::new(&config)),

@@ -396,8 +396,8 @@ impl SmsGatewayArgs {
         }
         let token = self
             .sms_gateway_token
-            .clone()
-            .filter(|t| t.len() >= 16)
+            .as_deref()
+            .and_then(workers::secrets::gateway_token)
             .ok_or_else(|| anyhow::anyhow!("FACESIGN_SMS_GATEWAY_TOKEN of at least 16 characters is required with FACESIGN_SMS_GATEWAY_URL"))?;
         if self.sms_max_attempts == 0
             || self.sms_retry_base_seconds == 0
@@ -411,7 +411,7 @@ impl SmsGatewayArgs {
         Ok(Some(workers::sms::SmsGatewaySettings {
             url: url.to_string(),
             account: self.sms_account.trim().to_string(),
-            token: secrecy::SecretString::from(token).into(),
+            token: token.into(),
             signature: self.sms_signature.trim().to_string(),
             max_attempts: self.sms_max_attempts,
             retry_base: chrono::Duration::seconds(self.sms_retry_base_seconds.into()),
@@ -903,8 +903,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             settings.rotated_files.partners = file_of("FACESIGN_PARTNERS_FILE");
             settings.rotated_files.sms_gateway_token = file_of("FACESIGN_SMS_GATEWAY_TOKEN_FILE");
-            settings.rotated_files.overlap =
-                Duration::from_secs(secret_overlap_minutes.saturating_mul(60));
+            if secret_overlap_minutes > 30 * 24 * 60 {
+                anyhow::bail!("FACESIGN_SECRET_OVERLAP_MINUTES must be at most 43200 (30 days)");
+            }
+            settings.rotated_files.overlap = Duration::from_secs(secret_overlap_minutes * 60);
             if let Some(path) = partner_settings {
                 let json = std::fs::read_to_string(&path).map_err(|e| {
                     anyhow::anyhow!(

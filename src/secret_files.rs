@@ -106,9 +106,8 @@ pub fn watch(
                 }
             }
             if let (Some(path), Some(token)) = (&files.sms_gateway_token, &sms_gateway_token) {
-                match read_secret_file(path) {
-                    Ok(new) if new.trim().len() >= 16 => {
-                        let new = secrecy::SecretString::from(new.trim().to_string());
+                match read_secret_file(path).map(|text| workers::secrets::gateway_token(&text)) {
+                    Ok(Some(new)) => {
                         if token.rotate(new, files.overlap) {
                             tracing::info!(
                                 overlap_minutes = files.overlap.as_secs() / 60,
@@ -116,7 +115,7 @@ pub fn watch(
                             );
                         }
                     }
-                    Ok(_) => tracing::warn!("FACESIGN_SMS_GATEWAY_TOKEN_FILE holds fewer than 16 characters; the token in force is kept"),
+                    Ok(None) => tracing::warn!("FACESIGN_SMS_GATEWAY_TOKEN_FILE holds fewer than 16 characters; the token in force is kept"),
                     Err(error) => tracing::warn!(%error, "FACESIGN_SMS_GATEWAY_TOKEN_FILE cannot be read; the token in force is kept"),
                 }
             }

@@ -3,7 +3,7 @@
 
 import { banner, h } from "./dom.js";
 import { logout, render, stepUp } from "./router.js";
-import { credentials, may, session } from "./session.js";
+import { credentials, loadSession, may, session, signedIn } from "./session.js";
 import { t } from "./words.js";
 
 class ApiError extends Error {
@@ -48,7 +48,7 @@ async function send(query, variables) {
   }
 }
 
-async function gql(query, variables = {}) {
+async function gql(query, variables = {}, reread = false) {
   const response = await send(query, variables);
   let body;
   try {
@@ -61,6 +61,12 @@ async function gql(query, variables = {}) {
     const code = error.extensions?.code ?? "ERROR";
     const reason = error.extensions?.reason;
     if (code === "UNAUTHENTICATED") {
+      // Through the provider the session may live on under a new CSRF token
+      // (another tab signed in again): read it once before giving up.
+      if (session.mode === "provider" && !reread) {
+        await loadSession();
+        if (signedIn()) return gql(query, variables, true);
+      }
       logout(t("login.expired"));
     }
     // Issue 34: what matters most needs a multi-factor login; through the

@@ -128,10 +128,22 @@ function logout(message) {
 
 // The logout button: through the provider, the server ends the session and
 // the browser goes on to end the provider's (RP-initiated logout).
+// A logout the server did not take (a CSRF token gone stale when another tab
+// signed in again) is tried once more with the session read afresh; one that
+// still fails says so, rather than show a login page over a live session.
 async function signOut() {
   if (session.mode !== "provider") return logout();
-  const response = await fetch("/auth/logout", { method: "POST", headers: credentials(), credentials: "same-origin" });
-  const answer = response.ok ? await response.json() : {};
+  const attempt = () => fetch("/auth/logout", { method: "POST", headers: credentials(), credentials: "same-origin" });
+  let response = await attempt();
+  if (!response.ok) {
+    await loadSession();
+    response = await attempt();
+  }
+  if (!response.ok) {
+    banner(`${t("logout.failed")} [HTTP_${response.status}]`);
+    return;
+  }
+  const answer = await response.json();
   logout();
   if (answer.logoutUrl) location.assign(answer.logoutUrl);
 }

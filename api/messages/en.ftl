@@ -380,7 +380,6 @@ the-console-session-has-ended-sign-in-again = the console session has ended; sig
 a-console-request-must-carry-its-session-s-csrf-token-x-facesign-csrf = a console request must carry its session's CSRF token (X-Facesign-Csrf)
 the-console-session-could-not-be-read-try-again = the console session could not be read; try again
 this-server-signs-the-console-in-with-a-pasted-token-not-through-an-identity-provider = this server signs the console in with a pasted token, not through an identity provider
-too-many-sign-ins-are-under-way-try-again-in-a-few-minutes = too many sign-ins are under way; try again in a few minutes
 the-sign-in-could-not-be-started-try-again = the sign-in could not be started; try again
 this-sign-in-was-not-started-in-this-browser-start-it-again-from-the-console = this sign-in was not started in this browser; start it again from the console
 this-sign-in-has-expired-or-was-already-used-start-it-again-from-the-console = this sign-in has expired or was already used; start it again from the console

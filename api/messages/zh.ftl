@@ -378,7 +378,6 @@ the-console-session-has-ended-sign-in-again = 控制台会话已结束，请重�
 a-console-request-must-carry-its-session-s-csrf-token-x-facesign-csrf = 控制台请求须携带其会话的 CSRF 令牌（X-Facesign-Csrf）
 the-console-session-could-not-be-read-try-again = 无法读取控制台会话，请重试
 this-server-signs-the-console-in-with-a-pasted-token-not-through-an-identity-provider = 本服务器的控制台以粘贴令牌登录，未接入身份认证服务
-too-many-sign-ins-are-under-way-try-again-in-a-few-minutes = 进行中的登录过多，请几分钟后再试
 the-sign-in-could-not-be-started-try-again = 无法开始登录，请重试
 this-sign-in-was-not-started-in-this-browser-start-it-again-from-the-console = 此次登录并非在本浏览器中发起，请从控制台重新登录
 this-sign-in-has-expired-or-was-already-used-start-it-again-from-the-console = 此次登录已过期或已使用，请从控制台重新登录

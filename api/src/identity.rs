@@ -240,6 +240,11 @@ impl IdentityProvider {
         if claims["nonce"].as_str() != Some(nonce) {
             return Err(TokenError::Invalid);
         }
+        // OIDC Core 3.1.3.7: with several audiences, `azp` names the client.
+        let several = claims["aud"].as_array().is_some_and(|aud| aud.len() > 1);
+        if several && claims["azp"].as_str() != Some(client_id) {
+            return Err(TokenError::Invalid);
+        }
         Ok(claims)
     }
 
@@ -424,18 +429,27 @@ async fn fetch_json(http: &reqwest::Client, url: &str) -> Result<Value, Provider
     if !response.status().is_success() {
         return Err(unreachable(format!("HTTP {}", response.status())));
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
-    {
-        return Err(unreachable("the document is too large".into()));
-    }
-    let bytes = response
-        .bytes()
+    let bytes = bounded_body(response, MAX_DOCUMENT_BYTES)
         .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(unreachable("the document is too large".into()));
-    }
+        .map_err(unreachable)?;
     serde_json::from_slice(&bytes).map_err(|e| unreachable(format!("not JSON: {e}")))
+}
+
+/// The body of `response`, read chunk by chunk and given up on past `max`
+/// bytes, whatever length it announced (or did not).
+pub(crate) async fn bounded_body(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(format!("the answer is larger than {max} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > max {
+            return Err(format!("the answer is larger than {max} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

@@ -63,7 +63,9 @@ use axum::routing::get;
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::sensitive_headers::{
+    SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
+};
 use tower_http::trace::TraceLayer;
 
 const ALL_WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
@@ -177,6 +179,10 @@ pub fn router(state: AppState) -> Router {
             axum::http::header::AUTHORIZATION,
             axum::http::header::COOKIE,
             axum::http::HeaderName::from_static("x-sign"),
+            axum::http::HeaderName::from_static(sign_in::CSRF_HEADER),
+        ]))
+        .layer(SetSensitiveResponseHeadersLayer::new([
+            axum::http::header::SET_COOKIE,
         ]))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

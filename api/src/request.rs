@@ -30,6 +30,8 @@ pub struct RequestContext {
     pub multi_factor: bool,
     /// The approved change proposal this request runs (four eyes), if any.
     pub approved_change: Option<String>,
+    /// The console session (its row) the caller came through, if any.
+    pub console_session: Option<String>,
     /// The request's `Idempotency-Key`, once claimed for a mutation.
     pub idempotency: Option<Arc<IdempotentRequest>>,
     /// How far the log is known to reflect this request's commands (and what
@@ -55,15 +57,17 @@ impl RequestContext {
     /// and the ids from headers.
     pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Self {
         let csrf = header(headers, crate::sign_in::CSRF_HEADER, 128);
-        Self::from_credentials(headers, state, csrf.as_deref()).await
+        let role = header(headers, ROLE_HEADER, 32);
+        Self::from_credentials(headers, state, csrf.as_deref(), role.as_deref()).await
     }
 
-    /// [`Self::from_headers`] with the CSRF token sent some other way (a
-    /// socket's `connection_init`).
+    /// [`Self::from_headers`] with the CSRF token and the chosen role sent
+    /// some other way (a socket's `connection_init`).
     pub async fn from_credentials(
         headers: &HeaderMap,
         state: &AppState,
         csrf: Option<&str>,
+        role: Option<&str>,
     ) -> Self {
         let ids = state.bus.services().ids.clone();
         let request_id =
@@ -71,26 +75,23 @@ impl RequestContext {
         let correlation_id =
             header(headers, "x-correlation-id", 128).unwrap_or_else(|| request_id.clone());
         let token = header(headers, "authorization", 4096);
-        let role = header(headers, ROLE_HEADER, 32);
         if token.is_some() {
             return Self::for_token(
                 token.as_deref(),
-                role.as_deref(),
+                role,
                 &state.tokens,
                 request_id,
                 correlation_id,
             )
             .await;
         }
-        let session =
-            crate::sign_in::session_bearer(state, headers, crate::sign_in::CsrfCheck::Sent(csrf))
-                .await;
+        let session = crate::sign_in::session_bearer(state, headers, csrf).await;
         match session {
             None => Self::for_token(None, None, &state.tokens, request_id, correlation_id).await,
             Some(Ok(bearer)) => {
                 let mut context = Self::for_token(
                     Some(&bearer.access_token),
-                    role.as_deref(),
+                    role,
                     &state.tokens,
                     request_id,
                     correlation_id,
@@ -100,6 +101,10 @@ impl RequestContext {
                 // the sign-in ends the session.
                 if context.actor.is_some() {
                     context.issued_at = Some(bearer.started_at);
+                    // The session outlives its access tokens (they are
+                    // refreshed behind it): a socket lasts as long as it.
+                    context.expires_at = Some(bearer.expires_at);
+                    context.console_session = Some(bearer.id_hash);
                 }
                 context
             }
@@ -130,6 +135,7 @@ impl RequestContext {
             expires_at: None,
             multi_factor: false,
             approved_change: None,
+            console_session: None,
             idempotency: None,
             reached: Arc::default(),
         };

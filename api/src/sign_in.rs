@@ -43,12 +43,14 @@ pub const CSRF_HEADER: &str = "x-facesign-csrf";
 /// How long a sign-in may take from the console to the provider and back.
 const SIGN_IN_SECONDS: u64 = 600;
 
-/// The most sign-ins under way at once: past it new ones are refused rather
-/// than let anonymous callers fill the table.
-const MAX_PENDING_SIGN_INS: i64 = 10_000;
-
 /// A session whose access token expires within this many seconds refreshes it first.
 const REFRESH_AHEAD_SECONDS: u64 = 30;
+
+/// How long one request holds a session's refresh: others meanwhile use the
+/// token they have (still valid for the refresh window) rather than spend
+/// the same refresh token, which a provider that rotates them would take as
+/// theft and revoke.
+const REFRESH_LEASE_SECONDS: u64 = 15;
 
 /// The largest token response read from the provider, in bytes.
 const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
@@ -89,6 +91,9 @@ impl SignInSettings {
 pub struct ConsoleSignIn {
     provider: IdentityProvider,
     settings: SignInSettings,
+    /// Seals a sign-in under way into its browser's cookie; the same on
+    /// every instance (kept in `console_keys`).
+    sign_in_key: SealingKey,
     authorization_endpoint: String,
     token_endpoint: String,
     redirect_uri: String,
@@ -107,13 +112,21 @@ pub enum SignInSetupError {
     /// A plain-HTTP public URL other than this machine's.
     #[error("FACESIGN_PUBLIC_URL `{0}` is plain HTTP: the session cookie would cross the network unprotected; serve the console over HTTPS")]
     PlainHttp(String),
+    /// A public URL with a path: the console and `/auth` are served at the root.
+    #[error("FACESIGN_PUBLIC_URL `{0}` has a path; give the origin only (the console is served at /console, the sign-in at /auth)")]
+    WithPath(String),
+    /// The key that seals sign-ins could not be read or stored.
+    #[error("the console's sign-in key cannot be read from the database: {0}")]
+    Key(String),
 }
 
 impl ConsoleSignIn {
-    /// The sign-in of a console reached at the settings' public URL.
-    pub fn new(
+    /// The sign-in of a console reached at the settings' public URL, its
+    /// sealing key read from (or first stored in) `pool`.
+    pub async fn new(
         provider: IdentityProvider,
         settings: SignInSettings,
+        pool: &sqlx::AnyPool,
     ) -> Result<Self, SignInSetupError> {
         let endpoints = provider.endpoints().clone();
         let authorization_endpoint = endpoints
@@ -138,7 +151,14 @@ impl ConsoleSignIn {
         if !secure && !loopback {
             return Err(SignInSetupError::PlainHttp(settings.public_url.clone()));
         }
+        if !matches!(url.path(), "" | "/") || url.query().is_some() {
+            return Err(SignInSetupError::WithPath(settings.public_url.clone()));
+        }
+        let sign_in_key = sign_in_key(pool)
+            .await
+            .map_err(|e| SignInSetupError::Key(e.to_string()))?;
         Ok(Self {
+            sign_in_key,
             redirect_uri: format!("{}/auth/callback", settings.public_url),
             provider,
             settings,
@@ -160,15 +180,17 @@ impl ConsoleSignIn {
 
     fn sign_in_cookie_name(&self) -> &'static str {
         if self.secure {
-            "__Secure-facesign-sign-in"
+            "__Host-facesign-sign-in"
         } else {
             "facesign-sign-in"
         }
     }
 
-    fn cookie(&self, name: &str, value: &str, path: &str, same_site: &str, max_age: u64) -> String {
+    /// A cookie for this host only (no Domain), path `/`, HttpOnly, Secure
+    /// over HTTPS.
+    fn cookie(&self, name: &str, value: &str, same_site: &str, max_age: u64) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
-        format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
+        format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
     }
 }
 
@@ -209,6 +231,74 @@ fn same(a: &str, b: &str) -> bool {
     domain::partner_order::signature::same_secret(a.as_bytes(), b.as_bytes())
 }
 
+/// A ChaCha20-Poly1305 key, sealing JSON with a fresh nonce each time.
+struct SealingKey(LessSafeKey);
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingKey(..)")
+    }
+}
+
+impl SealingKey {
+    fn new(key: &[u8; 32]) -> Self {
+        Self(LessSafeKey::new(
+            UnboundKey::new(&CHACHA20_POLY1305, key).expect("a 32-byte key"),
+        ))
+    }
+
+    /// `value` sealed: a fresh nonce, then the ciphertext, URL-safe.
+    fn seal<T: Serialize>(&self, value: &T) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .expect("the system's random source works");
+        let mut sealed = serde_json::to_vec(value).expect("the value serializes");
+        self.0
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::empty(),
+                &mut sealed,
+            )
+            .expect("sealing cannot fail for this size");
+        let mut stored = nonce.to_vec();
+        stored.extend(sealed);
+        URL_SAFE_NO_PAD.encode(stored)
+    }
+
+    fn open<T: serde::de::DeserializeOwned>(&self, stored: &str) -> Option<T> {
+        let mut bytes = URL_SAFE_NO_PAD.decode(stored).ok()?;
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let mut sealed = bytes.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
+        let opened = self
+            .0
+            .open_in_place(nonce, Aad::empty(), &mut sealed)
+            .ok()?;
+        serde_json::from_slice(opened).ok()
+    }
+}
+
+/// The key sealing sign-ins under way, the same on every instance: read
+/// from `console_keys`, stored there by the first instance that needed it.
+async fn sign_in_key(pool: &sqlx::AnyPool) -> Result<SealingKey, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO console_keys (name, sealing_key, created_at) VALUES ('sign-in', $1, $2) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(random_text())
+    .bind(as_i64(now()))
+    .execute(pool)
+    .await?;
+    let stored: String =
+        sqlx::query_scalar("SELECT sealing_key FROM console_keys WHERE name = 'sign-in'")
+            .fetch_one(pool)
+            .await?;
+    Ok(SealingKey::new(&digest("facesign sign-in key", &stored)))
+}
+
 /// A session cookie's value and what it derives.
 struct SessionSecret(String);
 
@@ -221,43 +311,27 @@ impl SessionSecret {
         URL_SAFE_NO_PAD.encode(digest("facesign console csrf", &self.0))
     }
 
-    fn key(&self) -> LessSafeKey {
-        let key = digest("facesign console session key", &self.0);
-        LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &key).expect("a 32-byte key"))
+    /// Whether `sent` is this session's CSRF token.
+    fn csrf_holds(&self, sent: Option<&str>) -> bool {
+        sent.is_some_and(|sent| same(sent, &self.csrf()))
     }
 
-    /// The tokens sealed for the table: a fresh nonce, then the ciphertext.
+    /// The key the session's tokens are sealed with in the table.
+    fn key(&self) -> SealingKey {
+        SealingKey::new(&digest("facesign console session key", &self.0))
+    }
+
     fn seal(&self, tokens: &ProviderTokens) -> String {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .expect("the system's random source works");
-        let mut sealed = serde_json::to_vec(tokens).expect("tokens serialize");
-        self.key()
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::empty(),
-                &mut sealed,
-            )
-            .expect("sealing cannot fail for this size");
-        let mut stored = nonce.to_vec();
-        stored.extend(sealed);
-        URL_SAFE_NO_PAD.encode(stored)
+        self.key().seal(tokens)
     }
 
     fn open(&self, stored: &str) -> Option<ProviderTokens> {
-        let mut bytes = URL_SAFE_NO_PAD.decode(stored).ok()?;
-        if bytes.len() < NONCE_LEN {
-            return None;
-        }
-        let mut sealed = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).ok()?;
-        let opened = self
-            .key()
-            .open_in_place(nonce, Aad::empty(), &mut sealed)
-            .ok()?;
-        serde_json::from_slice(opened).ok()
+        self.key().open(stored)
     }
+}
+
+fn csrf_missing() -> Message {
+    message!("a console request must carry its session's CSRF token (X-Facesign-Csrf)")
 }
 
 /// What the provider gave a session.
@@ -270,6 +344,10 @@ struct ProviderTokens {
 
 /// The value of cookie `name`, if the request sent one of sane length.
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_of_length(headers, name, 128)
+}
+
+fn cookie_of_length(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -278,7 +356,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.trim().to_string())
-        .filter(|value| !value.is_empty() && value.len() <= 128)
+        .filter(|value| !value.is_empty() && value.len() <= max_len)
 }
 
 /// Which console session a request is, as far as the API cares.
@@ -289,15 +367,11 @@ pub struct SessionBearer {
     /// When the person signed in (seconds since the epoch): a 踢出 after it
     /// ends the session, however fresh its access token.
     pub started_at: u64,
-}
-
-/// Whether a session lookup checks the CSRF token, and against what.
-#[derive(Debug, Clone, Copy)]
-pub enum CsrfCheck<'a> {
-    /// Against the token sent (a header, or a socket's `csrf`).
-    Sent(Option<&'a str>),
-    /// Not at all: for reading the session itself, which changes nothing.
-    Skip,
+    /// When the session ends, whatever its tokens (seconds since the epoch).
+    pub expires_at: u64,
+    /// The session's row (the hash of its cookie), for a socket to check
+    /// that it was not ended meanwhile.
+    pub id_hash: String,
 }
 
 fn session_ended() -> Message {
@@ -310,18 +384,23 @@ fn session_ended() -> Message {
 pub async fn session_bearer(
     state: &AppState,
     headers: &HeaderMap,
-    csrf: CsrfCheck<'_>,
+    csrf: Option<&str>,
 ) -> Option<Result<SessionBearer, Message>> {
     let sign_in = state.sign_in.as_ref()?;
     let secret = SessionSecret(cookie_value(headers, sign_in.cookie_name())?);
-    if let CsrfCheck::Sent(sent) = csrf {
-        if !sent.is_some_and(|sent| same(sent, &secret.csrf())) {
-            return Some(Err(message!(
-                "a console request must carry its session's CSRF token (X-Facesign-Csrf)"
-            )));
-        }
+    if !secret.csrf_holds(csrf) {
+        return Some(Err(csrf_missing()));
     }
     Some(bearer_of(state, sign_in, &secret).await)
+}
+
+/// Whether the session whose row is `id_hash` is still open (a socket asks
+/// while it stays open: a logout elsewhere closes it).
+pub async fn session_open(state: &AppState, id_hash: &str) -> bool {
+    matches!(
+        read_session(state.database.read_models(), id_hash).await,
+        Ok(Some(row)) if row.expires_at > now()
+    )
 }
 
 /// A stored session.
@@ -380,10 +459,6 @@ async fn bearer_of(
 ) -> Result<SessionBearer, Message> {
     let pool = state.database.read_models();
     let id_hash = secret.id_hash();
-    let unreadable = |e: sqlx::Error| {
-        tracing::error!(error = %e, "cannot read the console session");
-        message!("the console session could not be read; try again")
-    };
     let row = read_session(pool, &id_hash)
         .await
         .map_err(unreadable)?
@@ -393,22 +468,28 @@ async fn bearer_of(
         return Err(session_ended());
     }
     let tokens = secret.open(&row.sealed_tokens).ok_or_else(session_ended)?;
-    if row.access_expires_at > now() + REFRESH_AHEAD_SECONDS {
-        return Ok(SessionBearer {
-            access_token: tokens.access,
-            started_at: row.started_at,
-        });
-    }
-    let access = refresh(state, sign_in, secret, &row, tokens).await?;
+    let access_token = if row.access_expires_at > now() + REFRESH_AHEAD_SECONDS {
+        tokens.access
+    } else {
+        refresh(state, sign_in, secret, &row, tokens).await?
+    };
     Ok(SessionBearer {
-        access_token: access,
+        access_token,
         started_at: row.started_at,
+        expires_at: row.expires_at,
+        id_hash,
     })
 }
 
+fn unreadable(error: sqlx::Error) -> Message {
+    tracing::error!(%error, "cannot read or write a console session");
+    message!("the console session could not be read; try again")
+}
+
 /// A fresh access token for a session whose token is about to expire,
-/// through its refresh token; another request (on any instance) that
-/// refreshed first is taken as it is.
+/// through its refresh token. One request at a time refreshes a session
+/// (a lease in its row, across instances); the others use the token they
+/// have while it is valid, or wait for the refreshed one.
 async fn refresh(
     state: &AppState,
     sign_in: &ConsoleSignIn,
@@ -418,72 +499,119 @@ async fn refresh(
 ) -> Result<String, Message> {
     let pool = state.database.read_models();
     let id_hash = secret.id_hash();
-    let still_valid = row.access_expires_at > now();
-    let refreshed = match &tokens.refresh {
-        Some(refresh_token) => {
-            sign_in
-                .token_request(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh_token.as_str()),
-                ])
-                .await
-        }
-        None => Err("the session holds no refresh token".to_string()),
-    };
-    let fresh = match refreshed {
-        Ok(answer) => match answer.access.clone() {
-            Some(access) => match sign_in.provider.verify(&access).await {
-                Ok(verified) => Some((
-                    ProviderTokens {
-                        access,
-                        refresh: answer.refresh.or(tokens.refresh.clone()),
-                        id: answer.id.unwrap_or_else(|| tokens.id.clone()),
-                    },
-                    verified.expires_at,
-                )),
-                Err(error) => {
-                    tracing::warn!(%error, "the refreshed access token does not verify");
-                    None
-                }
-            },
-            None => None,
-        },
-        Err(error) => {
-            tracing::info!(%error, subject = %row.subject, "a console session's refresh failed");
-            None
-        }
-    };
+    let claimed = sqlx::query(
+        "UPDATE console_sessions SET refreshing_until = $1 \
+         WHERE id_hash = $2 AND sealed_tokens = $3 \
+         AND (refreshing_until IS NULL OR refreshing_until < $4)",
+    )
+    .bind(as_i64(now() + REFRESH_LEASE_SECONDS))
+    .bind(&id_hash)
+    .bind(&row.sealed_tokens)
+    .bind(as_i64(now()))
+    .execute(pool)
+    .await
+    .map_err(unreadable)?
+    .rows_affected();
+    if claimed != 1 {
+        return refreshed_elsewhere(pool, secret, row, tokens).await;
+    }
+    let fresh = refreshed_tokens(sign_in, &row.subject, &tokens).await;
     let Some((fresh, expires_at)) = fresh else {
-        // Another request may have refreshed it meanwhile (the provider
-        // then refused this one's spent refresh token).
-        if let Ok(Some(now_stored)) = read_session(pool, &id_hash).await {
-            if now_stored.sealed_tokens != row.sealed_tokens && now_stored.access_expires_at > now()
-            {
-                if let Some(tokens) = secret.open(&now_stored.sealed_tokens) {
-                    return Ok(tokens.access);
-                }
-            }
-        }
-        if still_valid {
+        if row.access_expires_at > now() {
+            // The token in hand still counts; the next request tries again.
+            let _ = sqlx::query(
+                "UPDATE console_sessions SET refreshing_until = NULL WHERE id_hash = $1",
+            )
+            .bind(&id_hash)
+            .execute(pool)
+            .await;
             return Ok(tokens.access);
         }
-        let _ = delete_session(pool, &id_hash).await;
+        delete_session(pool, &id_hash).await.map_err(unreadable)?;
         return Err(session_ended());
     };
-    let updated = sqlx::query(
-        "UPDATE console_sessions SET sealed_tokens = $1, access_expires_at = $2 \
-         WHERE id_hash = $3 AND sealed_tokens = $4",
+    let stored = sqlx::query(
+        "UPDATE console_sessions \
+         SET sealed_tokens = $1, access_expires_at = $2, refreshing_until = NULL \
+         WHERE id_hash = $3",
     )
     .bind(secret.seal(&fresh))
     .bind(as_i64(expires_at))
     .bind(&id_hash)
-    .bind(&row.sealed_tokens)
     .execute(pool)
-    .await;
-    if let Err(error) = updated {
-        tracing::error!(%error, "cannot store a console session's refreshed tokens");
+    .await
+    .map_err(unreadable)?
+    .rows_affected();
+    // Logged out while the refresh was under way: the session stays ended.
+    if stored != 1 {
+        return Err(session_ended());
     }
     Ok(fresh.access)
+}
+
+/// The tokens a refresh gives a session of `subject`, and when the new
+/// access token expires; None when the provider refuses or the new token
+/// does not verify or names someone else.
+async fn refreshed_tokens(
+    sign_in: &ConsoleSignIn,
+    subject: &str,
+    tokens: &ProviderTokens,
+) -> Option<(ProviderTokens, u64)> {
+    let refresh_token = tokens.refresh.as_deref()?;
+    let answer = sign_in
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+        .map_err(|error| tracing::info!(%error, %subject, "a console session's refresh failed"))
+        .ok()?;
+    let access = answer.access?;
+    let verified = sign_in
+        .provider
+        .verify(&access)
+        .await
+        .map_err(|error| tracing::warn!(%error, "a refreshed access token does not verify"))
+        .ok()?;
+    if verified.sub != subject {
+        tracing::warn!(%subject, "a refreshed access token names another person");
+        return None;
+    }
+    Some((
+        ProviderTokens {
+            access,
+            refresh: answer.refresh.or_else(|| tokens.refresh.clone()),
+            id: answer.id.unwrap_or_else(|| tokens.id.clone()),
+        },
+        verified.expires_at,
+    ))
+}
+
+/// Another request holds the refresh: the token in hand while it is valid,
+/// else the refreshed one once it is stored (waiting up to the lease).
+async fn refreshed_elsewhere(
+    pool: &sqlx::AnyPool,
+    secret: &SessionSecret,
+    row: &SessionRow,
+    tokens: ProviderTokens,
+) -> Result<String, Message> {
+    if row.access_expires_at > now() {
+        return Ok(tokens.access);
+    }
+    for _ in 0..(REFRESH_LEASE_SECONDS * 4) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let stored = read_session(pool, &secret.id_hash())
+            .await
+            .map_err(unreadable)?
+            .ok_or_else(session_ended)?;
+        if stored.sealed_tokens != row.sealed_tokens && stored.access_expires_at > now() {
+            return secret
+                .open(&stored.sealed_tokens)
+                .map(|tokens| tokens.access)
+                .ok_or_else(session_ended);
+        }
+    }
+    Err(message!("the console session could not be read; try again"))
 }
 
 /// The provider's answer at its token endpoint.
@@ -514,16 +642,7 @@ impl ConsoleSignIn {
             .await
             .map_err(|e| e.to_string())?;
         let status = response.status();
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_TOKEN_RESPONSE_BYTES as u64)
-        {
-            return Err("the token response is too large".into());
-        }
-        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-        if bytes.len() > MAX_TOKEN_RESPONSE_BYTES {
-            return Err("the token response is too large".into());
-        }
+        let bytes = crate::identity::bounded_body(response, MAX_TOKEN_RESPONSE_BYTES).await?;
         let body: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
         if !status.is_success() {
             return Err(format!("HTTP {status}: {}", body["error"]));
@@ -645,61 +764,25 @@ async fn login(
     let Some(sign_in) = state.sign_in.clone() else {
         return not_configured(language);
     };
-    let pool = state.database.read_models();
-    let sign_in_state = random_text();
-    let verifier = random_text();
-    let nonce = random_text();
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let started = async {
-        sqlx::query("DELETE FROM console_sign_ins WHERE created_at < $1")
-            .bind(as_i64(now().saturating_sub(SIGN_IN_SECONDS)))
-            .execute(pool)
-            .await?;
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_sign_ins")
-            .fetch_one(pool)
-            .await?;
-        if pending >= MAX_PENDING_SIGN_INS {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO console_sign_ins (state_hash, verifier, nonce, return_to, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(hex(&digest("facesign sign-in state", &sign_in_state)))
-        .bind(&verifier)
-        .bind(&nonce)
-        .bind(return_address(query.return_to.as_deref()))
-        .bind(as_i64(now()))
-        .execute(pool)
-        .await?;
-        Ok::<bool, sqlx::Error>(true)
-    }
-    .await;
-    match started {
-        Ok(true) => {}
-        Ok(false) => {
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &message!("too many sign-ins are under way; try again in a few minutes"),
-                language,
-            )
-        }
-        Err(error) => {
-            tracing::error!(%error, "cannot start a console sign-in");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &message!("the sign-in could not be started; try again"),
-                language,
-            );
-        }
-    }
+    let pending = PendingSignIn {
+        state: random_text(),
+        verifier: random_text(),
+        nonce: random_text(),
+        return_to: return_address(query.return_to.as_deref()),
+        started_at: now(),
+        // This request is same-site, so the session cookie came: a new
+        // sign-in (a step-up) replaces that session.
+        replaces: cookie_value(&headers, sign_in.cookie_name())
+            .map(|cookie| SessionSecret(cookie).id_hash()),
+    };
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(pending.verifier.as_bytes()));
     let mut params = vec![
         ("response_type", "code".to_string()),
         ("client_id", sign_in.settings.client_id.clone()),
         ("redirect_uri", sign_in.redirect_uri.clone()),
         ("scope", sign_in.settings.scopes.clone()),
-        ("state", sign_in_state.clone()),
-        ("nonce", nonce),
+        ("state", pending.state.clone()),
+        ("nonce", pending.nonce.clone()),
         ("code_challenge", challenge),
         ("code_challenge_method", "S256".to_string()),
     ];
@@ -718,10 +801,11 @@ async fn login(
             language,
         );
     };
+    // The sign-in is kept nowhere but in this browser, sealed: nothing an
+    // anonymous caller starts takes room on the server.
     let cookie = sign_in.cookie(
         sign_in.sign_in_cookie_name(),
-        &sign_in_state,
-        "/auth",
+        &sign_in.sign_in_key.seal(&pending),
         // Lax: the provider sends the browser back by a top-level navigation
         // from its own site.
         "Lax",
@@ -754,43 +838,16 @@ struct CallbackQuery {
     error: Option<String>,
 }
 
-/// A sign-in under way, as stored.
+/// A sign-in under way, sealed into its browser's cookie.
+#[derive(Debug, Serialize, Deserialize)]
 struct PendingSignIn {
+    state: String,
     verifier: String,
     nonce: String,
     return_to: String,
-    created_at: i64,
-}
-
-/// Takes the sign-in `state` names out of the table: each is used once.
-async fn take_sign_in(
-    pool: &sqlx::AnyPool,
-    state: &str,
-) -> Result<Option<PendingSignIn>, sqlx::Error> {
-    let hash = hex(&digest("facesign sign-in state", state));
-    let Some(row) = sqlx::query(
-        "SELECT verifier, nonce, return_to, created_at FROM console_sign_ins WHERE state_hash = $1",
-    )
-    .bind(&hash)
-    .fetch_optional(pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let taken = sqlx::query("DELETE FROM console_sign_ins WHERE state_hash = $1")
-        .bind(&hash)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    if taken != 1 {
-        return Ok(None);
-    }
-    Ok(Some(PendingSignIn {
-        verifier: row.try_get("verifier")?,
-        nonce: row.try_get("nonce")?,
-        return_to: row.try_get("return_to")?,
-        created_at: row.try_get("created_at")?,
-    }))
+    started_at: u64,
+    /// The session this sign-in replaces (its row), when it is a step-up.
+    replaces: Option<String>,
 }
 
 /// The provider sends the browser back here: the code is exchanged (with
@@ -819,12 +876,15 @@ async fn callback(
         );
         page(status, &reason, language)
     };
-    let bound = cookie_value(&headers, sign_in.sign_in_cookie_name());
-    let Some(sign_in_state) = query
-        .state
-        .as_deref()
-        .filter(|sent| sent.len() <= 128 && bound.as_deref().is_some_and(|b| same(b, sent)))
-    else {
+    let pending: Option<PendingSignIn> =
+        cookie_of_length(&headers, sign_in.sign_in_cookie_name(), 2048)
+            .and_then(|sealed| sign_in.sign_in_key.open(&sealed));
+    let Some(pending) = pending.filter(|pending| {
+        query
+            .state
+            .as_deref()
+            .is_some_and(|sent| same(sent, &pending.state))
+    }) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             message!(
@@ -832,33 +892,26 @@ async fn callback(
             ),
         );
     };
+    if pending.started_at + SIGN_IN_SECONDS < now() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            message!(
+                "this sign-in has expired or was already used; start it again from the console"
+            ),
+        );
+    }
     let pool = state.database.read_models();
-    let pending = match take_sign_in(pool, sign_in_state).await {
-        Ok(Some(pending))
-            if pending.created_at >= as_i64(now().saturating_sub(SIGN_IN_SECONDS)) =>
-        {
-            pending
-        }
-        Ok(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                message!(
-                    "this sign-in has expired or was already used; start it again from the console"
-                ),
-            )
-        }
-        Err(error) => {
-            tracing::error!(%error, "cannot read a console sign-in");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &message!("the sign-in could not be completed; try again"),
-                language,
-            );
-        }
-    };
-    let clear = sign_in.cookie(sign_in.sign_in_cookie_name(), "", "/auth", "Lax", 0);
+    // The sign-in is spent whatever happens next (the provider takes each
+    // code once as well).
+    let clear = sign_in.cookie(sign_in.sign_in_cookie_name(), "", "Lax", 0);
+    let refuse = |status: StatusCode, reason: Message| with_cookie(refuse(status, reason), &clear);
     if let Some(error) = query.error.as_deref() {
-        let error: String = error.chars().take(64).collect();
+        // An OAuth error code is [a-z_]; nothing else of it is shown.
+        let error: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
         return refuse(
             StatusCode::FORBIDDEN,
             message!("the identity provider did not sign you in ({error})"),
@@ -937,14 +990,14 @@ async fn callback(
         id: id_token,
     };
     // A step-up signs in again in the same browser: the session it replaces ends.
-    let replaced = cookie_value(&headers, sign_in.cookie_name()).map(SessionSecret);
     let stored = async {
         sqlx::query("DELETE FROM console_sessions WHERE expires_at < $1")
             .bind(as_i64(started_at))
             .execute(pool)
             .await?;
-        if let Some(replaced) = &replaced {
-            delete_session(pool, &replaced.id_hash()).await?;
+        // A step-up signs in again in the same browser: the session it replaces ends.
+        if let Some(replaced) = &pending.replaces {
+            delete_session(pool, replaced).await?;
         }
         sqlx::query(
             "INSERT INTO console_sessions \
@@ -963,11 +1016,12 @@ async fn callback(
     .await;
     if let Err(error) = stored {
         tracing::error!(%error, "cannot store a console session");
-        return page(
+        let failed = page(
             StatusCode::SERVICE_UNAVAILABLE,
             &message!("the sign-in could not be completed; try again"),
             language,
         );
+        return with_cookie(failed, &clear);
     }
     let roles: Vec<&str> = verified.roles.iter().map(|r| r.as_str()).collect();
     record(
@@ -986,7 +1040,6 @@ async fn callback(
     let cookie = sign_in.cookie(
         sign_in.cookie_name(),
         &secret.0,
-        "/",
         "Strict",
         sign_in.settings.session_lifetime.as_secs(),
     );
@@ -1013,11 +1066,26 @@ async fn session(
     let Ok(verified) = sign_in.provider.verify(&bearer.access_token).await else {
         return signed_out();
     };
-    let expires_at = read_session(state.database.read_models(), &secret.id_hash())
-        .await
-        .ok()
-        .flatten()
-        .map_or(0, |row| row.expires_at);
+    // A person kicked out (踢出) or disabled since is not signed in, as the
+    // API would refuse them.
+    let first_role = verified.roles.first().map(|role| role.as_str());
+    let checked = crate::request::RequestContext::for_token(
+        Some(&bearer.access_token),
+        first_role,
+        &state.tokens,
+        request_id(&headers),
+        request_id(&headers),
+    )
+    .await;
+    let mut checked = checked;
+    checked.issued_at = Some(bearer.started_at);
+    let checked = checked
+        .check_account(&state.accounts, state.database.read_models())
+        .await;
+    if checked.actor.is_none() {
+        return signed_out();
+    }
+    let expires_at = bearer.expires_at;
     let roles: Vec<&str> = verified.roles.iter().map(|r| r.as_str()).collect();
     no_store(
         Json(json!({
@@ -1050,7 +1118,7 @@ async fn logout(
     let Some(sign_in) = state.sign_in.clone() else {
         return not_configured(language);
     };
-    let clear = sign_in.cookie(sign_in.cookie_name(), "", "/", "Strict", 0);
+    let clear = sign_in.cookie(sign_in.cookie_name(), "", "Strict", 0);
     let console = format!("{}/console/", sign_in.settings.public_url);
     let Some(secret) = cookie_value(&headers, sign_in.cookie_name()).map(SessionSecret) else {
         return with_cookie(
@@ -1058,15 +1126,12 @@ async fn logout(
             &clear,
         );
     };
-    let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-    if !sent.is_some_and(|sent| same(sent, &secret.csrf())) {
-        let reason =
-            message!("a console request must carry its session's CSRF token (X-Facesign-Csrf)");
+    if !secret.csrf_holds(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())) {
         return (
             StatusCode::FORBIDDEN,
             Json(crate::error::refusal_body(
                 domain::ErrorCode::Forbidden,
-                &reason,
+                &csrf_missing(),
                 language,
             )),
         )
@@ -1129,11 +1194,14 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 }
 
 /// Builds the sign-in for `provider` when the console signs in through it.
-pub fn for_provider(
+pub async fn for_provider(
     provider: &IdentityProvider,
     settings: SignInSettings,
+    pool: &sqlx::AnyPool,
 ) -> Result<Arc<ConsoleSignIn>, SignInSetupError> {
-    ConsoleSignIn::new(provider.clone(), settings).map(Arc::new)
+    ConsoleSignIn::new(provider.clone(), settings, pool)
+        .await
+        .map(Arc::new)
 }
 
 #[cfg(test)]

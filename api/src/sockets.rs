@@ -281,6 +281,12 @@ async fn still_allowed(state: &AppState, context: &RequestContext) -> Result<(),
     if context.expires_at.is_some_and(crate::auth::expired) {
         return Err(message!("the bearer token has expired"));
     }
+    // A console session ended elsewhere (logout, a step-up) closes its sockets.
+    if let Some(session) = &context.console_session {
+        if !crate::sign_in::session_open(state, session).await {
+            return Err(message!("the console session has ended; sign in again"));
+        }
+    }
     // Only staff have accounts to kick or disable: a customer's or a
     // system's socket costs no account read (the cache would re-read their
     // absence every few seconds per socket).
@@ -312,14 +318,13 @@ async fn authenticate(
     // A console signed in through the provider sends its session's CSRF
     // token here; its cookie came with the upgrade.
     let csrf = payload.get("csrf").and_then(|v| v.as_str());
-    let header_context = RequestContext::from_credentials(headers, state, csrf).await;
+    let chosen_role = payload.get("role").and_then(|v| v.as_str());
+    let header_context = RequestContext::from_credentials(headers, state, csrf, chosen_role).await;
     let token = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
         .or_else(|| payload.get("token"))
         .and_then(|v| v.as_str());
-    // A socket names its role in the payload too, as its token.
-    let chosen_role = payload.get("role").and_then(|v| v.as_str());
     let context = match token {
         Some(token) => {
             RequestContext::for_token(

@@ -12,6 +12,8 @@
 //                       or password "mfa"; otherwise acr urn:facesign:pwd, amr [pwd]
 //   IDP_AT_ALG          default access-token alg for urn:facesign (RS256 | ES256), default RS256
 //   IDP_AT_TTL          access token lifetime in seconds (default 300)
+//   IDP_ROTATE_REFRESH  if set, every refresh rotates the refresh token, and
+//                       one used twice revokes its grant (reuse detection)
 //   IDP_JWKS_FILE       optional: private JWKS to use instead of generating keys at start
 //   IDP_CLIENT_ROLES    optional JSON {"client-id": ["ROLE", ...]} merged over the defaults
 //   IDP_USERS           optional JSON {"login": ["ROLE", ...]} merged over the defaults
@@ -227,6 +229,7 @@ ${form}
     responseTypes: ['code'],
     // Refresh tokens for facesign-console without needing offline_access + prompt=consent.
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ...(env.IDP_ROTATE_REFRESH ? { rotateRefreshToken: () => true } : {}),
     pkce: { required: () => true }, // S256 is the only method oidc-provider 9 accepts
     clientBasedCORS: () => true,
     interactions: { url: (ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },

@@ -648,10 +648,17 @@ async fn the_console_signs_in_through_the_provider(backend: Backend) {
     assert!(!stored[0].0.contains(&session_cookie));
     assert!(!stored[0].1.contains("eyJ"), "a token is stored readable");
 
-    // Behind the session an expiring access token is refreshed.
+    // Behind the session an expiring access token is refreshed, once
+    // however many requests ask at the same moment: the provider rotates
+    // refresh tokens and would end the grant on seeing one spent twice.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after_refresh = with_cookie(&app, &session_cookie, Some(&csrf), SEATS).await;
-    assert_eq!(refusal(&after_refresh), None, "{after_refresh}");
+    let at_once = futures_util::future::join_all(
+        (0..6).map(|_| with_cookie(&app, &session_cookie, Some(&csrf), SEATS)),
+    )
+    .await;
+    for answered in &at_once {
+        assert_eq!(refusal(answered), None, "{answered}");
+    }
     let refreshed: i64 = sqlx::query_scalar("SELECT access_expires_at FROM console_sessions")
         .fetch_one(&pool)
         .await
@@ -660,6 +667,13 @@ async fn the_console_signs_in_through_the_provider(backend: Backend) {
         refreshed > stored[0].2,
         "the access token was not refreshed"
     );
+    // Once that token has expired, the grant must still refresh: had two of
+    // the requests above spent the same refresh token, the provider would
+    // have revoked the grant and the session would end here.
+    let expired_in = refreshed - chrono::Utc::now().timestamp() + 1;
+    tokio::time::sleep(Duration::from_secs(expired_in.max(0) as u64)).await;
+    let after_expiry = with_cookie(&app, &session_cookie, Some(&csrf), SEATS).await;
+    assert_eq!(refusal(&after_expiry), None, "{after_expiry}");
 
     // Logout needs the CSRF token too, ends the session and names the
     // provider's end-session endpoint with the ID token as hint.
@@ -717,6 +731,31 @@ async fn the_console_signs_in_through_the_provider(backend: Backend) {
             ]
     })
     .await;
+    app.stop().await;
+}
+
+/// A deployment that serves only API clients and says nowhere where
+/// browsers reach it starts as before: its console keeps the pasted-token
+/// login rather than guess a plain-HTTP address on the network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_public_url_a_server_on_the_network_keeps_the_pasted_token_login() {
+    let idp = IdentityProvider::start(json!({}));
+    let issuer = idp.issuer.clone();
+    let app = TestApp::spawn_on(TestDb::new(Backend::Sqlite).await, move |url| {
+        let mut settings = settings(url);
+        settings.bind = "0.0.0.0:0".into();
+        settings.oidc = Some(oidc(&issuer));
+        settings
+    })
+    .await;
+    let port = reqwest::Url::parse(&app.base).unwrap().port().unwrap();
+    let mode: Value = reqwest::get(format!("http://127.0.0.1:{port}/auth/session"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mode, json!({ "mode": "token" }));
     app.stop().await;
 }
 

@@ -10,7 +10,14 @@ use std::time::{Duration, Instant};
 use domain::partner_order::signature::same_secret;
 use secrecy::{ExposeSecret, SecretString};
 
-/// A secret and, for a while after a rotation, the one it replaced.
+/// The most replaced secrets still accepted at once: a second rotation
+/// within the overlap (a typo mended) keeps the first one's too.
+const MAX_PREVIOUS: usize = 3;
+
+/// The longest overlap a rotation may give (30 days).
+pub const MAX_OVERLAP: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// A secret and, for a while after a rotation, the ones it replaced.
 #[derive(Clone)]
 pub struct RotatingSecret {
     state: Arc<RwLock<Generations>>,
@@ -18,7 +25,8 @@ pub struct RotatingSecret {
 
 struct Generations {
     current: SecretString,
-    previous: Option<(SecretString, Instant)>,
+    /// Replaced secrets, newest first, each accepted until its instant.
+    previous: Vec<(SecretString, Instant)>,
 }
 
 impl std::fmt::Debug for RotatingSecret {
@@ -32,7 +40,7 @@ impl From<SecretString> for RotatingSecret {
         Self {
             state: Arc::new(RwLock::new(Generations {
                 current: secret,
-                previous: None,
+                previous: Vec::new(),
             })),
         }
     }
@@ -44,17 +52,20 @@ impl RotatingSecret {
         self.read().current.clone()
     }
 
-    /// Every secret a caller may present now: the current one, and the
-    /// previous one until its overlap ends.
+    /// Every secret a caller may present now: the current one, and each
+    /// replaced one until its overlap ends.
     pub fn accepted(&self) -> Vec<SecretString> {
         let state = self.read();
-        let mut accepted = vec![state.current.clone()];
-        if let Some((previous, until)) = &state.previous {
-            if Instant::now() < *until {
-                accepted.push(previous.clone());
-            }
-        }
-        accepted
+        let now = Instant::now();
+        std::iter::once(state.current.clone())
+            .chain(
+                state
+                    .previous
+                    .iter()
+                    .filter(|(_, until)| now < *until)
+                    .map(|(secret, _)| secret.clone()),
+            )
+            .collect()
     }
 
     /// Whether `presented` is an accepted secret, compared without stopping
@@ -66,20 +77,32 @@ impl RotatingSecret {
     }
 
     /// Puts `new` in force; the one it replaces is accepted for `overlap`
-    /// more. The same value again changes nothing. Returns whether it rotated.
+    /// more (at most [`MAX_OVERLAP`]). The same value again changes nothing.
+    /// Returns whether it rotated.
     pub fn rotate(&self, new: SecretString, overlap: Duration) -> bool {
+        let now = Instant::now();
+        let until = now.checked_add(overlap.min(MAX_OVERLAP)).unwrap_or(now);
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         if state.current.expose_secret() == new.expose_secret() {
             return false;
         }
         let old = std::mem::replace(&mut state.current, new);
-        state.previous = Some((old, Instant::now() + overlap));
+        state.previous.retain(|(_, ends)| now < *ends);
+        state.previous.insert(0, (old, until));
+        state.previous.truncate(MAX_PREVIOUS);
         true
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Generations> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The SMS gateway's token as given (setting or file): trimmed, and None
+/// when shorter than 16 characters.
+pub fn gateway_token(text: &str) -> Option<SecretString> {
+    let text = text.trim();
+    (text.len() >= 16).then(|| SecretString::from(text.to_string()))
 }
 
 /// Reads a mounted secret file: at most 64 KiB, one trailing line break
@@ -116,9 +139,15 @@ mod tests {
         // The same value again is no rotation and keeps the overlap.
         assert!(!rotating.rotate(secret("new-secret"), Duration::ZERO));
         assert!(rotating.accepts(b"old-secret"));
-        // No overlap: the old one is refused at once.
+        // A second rotation within the overlap keeps the first secret too.
+        assert!(rotating.rotate(secret("newer-secret"), Duration::from_secs(60)));
+        assert!(rotating.accepts(b"old-secret") && rotating.accepts(b"new-secret"));
+        // No overlap: the one replaced is refused at once; an overlap no
+        // clock can hold is bounded, not a panic.
         assert!(rotating.rotate(secret("newest-secret"), Duration::ZERO));
-        assert!(!rotating.accepts(b"new-secret"));
+        assert!(!rotating.accepts(b"newer-secret"));
+        assert!(rotating.accepts(b"newest-secret"));
+        assert!(rotating.rotate(secret("last-secret"), Duration::MAX));
         assert!(rotating.accepts(b"newest-secret"));
     }
 

@@ -100,6 +100,9 @@ impl IdentityProvider {
                 ("IDP_POST_LOGOUT_REDIRECT_URIS", &format!("{base}/console/")),
                 ("IDP_CONSOLE_SECRET", CONSOLE_SECRET),
                 ("IDP_AT_TTL", &token_seconds.to_string()),
+                // As strict as providers get: a refresh token spent twice
+                // revokes the whole grant.
+                ("IDP_ROTATE_REFRESH", "1"),
             ],
         )
     }
