@@ -25,6 +25,36 @@ pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
     // Parked events do not make an instance unready (its workers go on past
     // them) but an operator must see them (facesign parked).
     // Unknown (null) when the store cannot say.
+    // Alerts watch how full the pools are (docs/prometheus-alerts.yml).
+    for (pool, in_use, idle, max) in state.database.pool_usage() {
+        for (kind, count) in [("in_use", in_use), ("idle", idle)] {
+            state.metrics.set(
+                "facesign_db_pool_connections",
+                "Database connections of each pool, in use or idle.",
+                store::metrics::labels(&[("pool", pool), ("state", kind)]),
+                i64::from(count),
+            );
+        }
+        state.metrics.set(
+            "facesign_db_pool_max_connections",
+            "The most connections each pool may open (FACESIGN_DB_MAX_CONNECTIONS).",
+            store::metrics::labels(&[("pool", pool)]),
+            i64::from(max),
+        );
+    }
+    let incidents: Option<i64> =
+        sqlx::query_scalar("SELECT COUNT(*) FROM callbacks WHERE status = 'FAILED'")
+            .fetch_one(state.database.read_models())
+            .await
+            .ok();
+    if let Some(incidents) = incidents {
+        state.metrics.set(
+            "facesign_callback_incidents",
+            "Partner callbacks that failed every attempt and wait for a retry (incidents).",
+            store::metrics::labels(&[]),
+            incidents,
+        );
+    }
     let parked = store::parked::counts(state.database.read_models())
         .await
         .ok();

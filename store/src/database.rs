@@ -155,6 +155,29 @@ impl Database {
         &self.store
     }
 
+    /// How full each pool is, for the metrics: its name, the connections in
+    /// use, those idle, and the most it may open.
+    pub fn pool_usage(&self) -> [(&'static str, u32, u32, u32); 2] {
+        fn usage<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> (u32, u32, u32) {
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+            let open = pool.size();
+            (
+                open.saturating_sub(idle),
+                idle,
+                pool.options().get_max_connections(),
+            )
+        }
+        let store = match &self.store {
+            StorePool::Postgres(pool) => usage(pool),
+            StorePool::Sqlite(pool) => usage(pool),
+        };
+        let read_models = usage(&self.read_models);
+        [
+            ("store", store.0, store.1, store.2),
+            ("read_models", read_models.0, read_models.1, read_models.2),
+        ]
+    }
+
     /// The pool read models are written and queried through.
     pub fn read_models(&self) -> &AnyPool {
         &self.read_models

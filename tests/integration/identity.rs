@@ -448,6 +448,12 @@ async fn spawn_console(backend: Backend, idp: &IdentityProvider, port: u16) -> T
     .await
 }
 
+/// What `/auth/session` of the server at `base` tells `client`.
+async fn session_info(client: &reqwest::Client, base: &str) -> Value {
+    let answer = client.get(format!("{base}/auth/session")).send().await;
+    answer.unwrap().json().await.unwrap()
+}
+
 /// The value and attributes of the cookie `name` a response sets.
 fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response
@@ -520,14 +526,7 @@ async fn the_console_signs_in_through_the_provider(backend: Backend) {
     let app = spawn_console(backend, &idp, port).await;
     let browser = crate::support::identity::browser();
 
-    let signed_out: Value = browser
-        .get(format!("{base}/auth/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let signed_out = session_info(&browser, &base).await;
     assert_eq!(signed_out, json!({ "mode": "provider", "signedIn": false }));
 
     // The sign-in starts here and goes to the provider with PKCE and a nonce.
@@ -593,14 +592,7 @@ async fn the_console_signs_in_through_the_provider(backend: Backend) {
     // Each callback counts once.
     assert_eq!(browser.get(&callback).send().await.unwrap().status(), 400);
 
-    let signed_in: Value = browser
-        .get(format!("{base}/auth/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let signed_in = session_info(&browser, &base).await;
     assert_eq!(signed_in["signedIn"], true, "{signed_in}");
     assert_eq!(signed_in["sub"], "admin1");
     assert_eq!(signed_in["roles"], json!(["ADMIN"]));
@@ -749,12 +741,7 @@ async fn without_a_public_url_a_server_on_the_network_keeps_the_pasted_token_log
     })
     .await;
     let port = reqwest::Url::parse(&app.base).unwrap().port().unwrap();
-    let mode: Value = reqwest::get(format!("http://127.0.0.1:{port}/auth/session"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mode = session_info(&app.client, &format!("http://127.0.0.1:{port}")).await;
     assert_eq!(mode, json!({ "mode": "token" }));
     app.stop().await;
 }

@@ -4,6 +4,7 @@
 //! and fail, never skip, when it is missing.
 
 mod admin_catalog;
+mod alerts;
 mod case_data;
 mod channels;
 mod cluster;

@@ -40,6 +40,11 @@ async fn health_readiness_and_metrics_report_the_projection() {
         "facesign_command_duration_seconds_bucket{aggregate_type=\"interview-task\",outcome=\"ok\",le=\"+Inf\"} 1",
         "facesign_projection_lag_seconds_bucket{projection=\"task_board\",le=\"+Inf\"}",
         "# TYPE facesign_command_duration_seconds histogram",
+        // Issue 35 item 3: what the alerts on pools and incidents read.
+        "facesign_callback_incidents 0",
+        "facesign_db_pool_max_connections{pool=\"read_models\"}",
+        "facesign_db_pool_connections{pool=\"store\",state=\"in_use\"}",
+        "facesign_db_pool_connections{pool=\"read_models\",state=\"idle\"}",
     ] {
         assert!(text.contains(series), "{series} in {text}");
     }
@@ -128,19 +133,22 @@ async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
     again.stop().await.unwrap();
 }
 
-/// Every metric the Grafana dashboard queries is one the engine records and
-/// docs/operations.md lists (issue 23 item 2).
+/// Every metric the Grafana dashboard and the alert rules query is one the
+/// engine records and docs/operations.md lists (issue 23 item 2, issue 35
+/// item 3).
 #[test]
 fn the_dashboard_queries_only_documented_metrics() {
     let root = env!("CARGO_MANIFEST_DIR");
     let dashboard = std::fs::read_to_string(format!("{root}/docs/grafana-dashboard.json")).unwrap();
+    let alerts = std::fs::read_to_string(format!("{root}/docs/prometheus-alerts.yml")).unwrap();
     let listed = std::fs::read_to_string(format!("{root}/docs/operations.md")).unwrap();
     let parsed: Value = serde_json::from_str(&dashboard).expect("the dashboard is JSON");
     assert!(parsed["panels"].as_array().is_some_and(|p| !p.is_empty()));
-    let mut names: Vec<&str> = dashboard
+    let queried = format!("{dashboard}\n{alerts}");
+    let mut names: Vec<&str> = queried
         .match_indices("facesign_")
         .map(|(at, _)| {
-            let rest = &dashboard[at..];
+            let rest = &queried[at..];
             let end = rest
                 .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
                 .unwrap_or(rest.len());
