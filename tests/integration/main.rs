@@ -5,6 +5,7 @@
 
 mod admin_catalog;
 mod alerts;
+mod backup;
 mod case_data;
 mod channels;
 mod cluster;
