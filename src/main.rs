@@ -46,6 +46,13 @@ struct DatabaseArgs {
         global = true
     )]
     max_connections: u32,
+    /// Postgres TLS: disable, allow, prefer, require, verify-ca or
+    /// verify-full (production: verify-full).
+    #[arg(long, env = "FACESIGN_DATABASE_SSL_MODE", global = true)]
+    database_ssl_mode: Option<String>,
+    /// The CA certificate (PEM) the Postgres server's certificate must chain to.
+    #[arg(long, env = "FACESIGN_DATABASE_SSL_ROOT_CERT", global = true)]
+    database_ssl_root_cert: Option<std::path::PathBuf>,
 }
 
 // Parsed once at start and matched once: the size of the largest variant
@@ -850,7 +857,13 @@ fn trace_export() -> anyhow::Result<Option<opentelemetry_sdk::trace::SdkTracerPr
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut settings = Settings::for_database(cli.database.database_url);
+    let database_url = facesign::settings::with_postgres_tls(
+        &cli.database.database_url,
+        cli.database.database_ssl_mode.as_deref(),
+        cli.database.database_ssl_root_cert.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let mut settings = Settings::for_database(database_url);
     settings.max_connections = cli.database.max_connections;
     match cli.command {
         Command::Serve {

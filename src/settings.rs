@@ -215,9 +215,102 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// The `sslmode` values Postgres (and sqlx) know.
+const SSL_MODES: [&str; 6] = [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
+/// `database_url` with Postgres TLS set on it (FACESIGN_DATABASE_SSL_MODE,
+/// FACESIGN_DATABASE_SSL_ROOT_CERT), replacing what the URL said of either:
+/// sqlx reads both from the URL, for every pool and the listener alike.
+/// Refuses an unknown mode, a CA file that cannot be read, and TLS settings
+/// on SQLite.
+pub fn with_postgres_tls(
+    database_url: &str,
+    ssl_mode: Option<&str>,
+    root_cert: Option<&std::path::Path>,
+) -> Result<String, String> {
+    if ssl_mode.is_none() && root_cert.is_none() {
+        return Ok(database_url.to_string());
+    }
+    if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
+        return Err(
+            "FACESIGN_DATABASE_SSL_MODE and FACESIGN_DATABASE_SSL_ROOT_CERT apply to Postgres only"
+                .into(),
+        );
+    }
+    let mut url = reqwest::Url::parse(database_url)
+        .map_err(|e| format!("FACESIGN_DATABASE_URL is not a URL: {e}"))?;
+    let mut set = Vec::new();
+    if let Some(mode) = ssl_mode.map(str::trim) {
+        if !SSL_MODES.contains(&mode) {
+            return Err(format!(
+                "FACESIGN_DATABASE_SSL_MODE `{mode}` is none of {}",
+                SSL_MODES.join(", ")
+            ));
+        }
+        set.push(("sslmode", mode.to_string()));
+    }
+    if let Some(path) = root_cert {
+        std::fs::read(path).map_err(|e| {
+            format!(
+                "FACESIGN_DATABASE_SSL_ROOT_CERT: cannot read {}: {e}",
+                path.display()
+            )
+        })?;
+        set.push(("sslrootcert", path.display().to_string()));
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| !set.iter().any(|(name, _)| key == name))
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .extend_pairs(set);
+    Ok(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_tls_is_set_on_the_url_and_refused_elsewhere() {
+        let url = with_postgres_tls(
+            "postgres://app:secret@db.bank:5432/facesign?sslmode=prefer&application_name=facesign",
+            Some("verify-full"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "postgres://app:secret@db.bank:5432/facesign?application_name=facesign&sslmode=verify-full"
+        );
+        assert_eq!(
+            with_postgres_tls("postgres://db/facesign", None, None).unwrap(),
+            "postgres://db/facesign"
+        );
+        assert!(with_postgres_tls("postgres://db/f", Some("verify"), None)
+            .unwrap_err()
+            .contains("none of disable"));
+        assert!(with_postgres_tls("sqlite://f.db", Some("require"), None)
+            .unwrap_err()
+            .contains("Postgres only"));
+        assert!(with_postgres_tls(
+            "postgres://db/f",
+            None,
+            Some(std::path::Path::new("/nonexistent/ca.pem"))
+        )
+        .unwrap_err()
+        .contains("cannot read /nonexistent/ca.pem"));
+    }
 
     #[test]
     fn passwords_never_reach_the_log() {

@@ -39,6 +39,7 @@ mod parked;
 mod partner_gateway;
 mod partner_loans;
 mod partners;
+mod postgres_tls;
 mod quality;
 mod quiet;
 mod replay;
