@@ -8,19 +8,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::partners::{envelope, eventually, partner_call};
-use crate::support::{settings, Backend, TestApp, TestDb};
+use crate::support::{settings, Backend, TempDir, TestApp, TestDb};
 
 const OLD_SECRET: &str = "rongshu-secret-old-0123456789";
 const NEW_SECRET: &str = "rongshu-secret-new-0123456789";
 const OLD_TOKEN: &str = "gateway-token-old-0123456789";
 const NEW_TOKEN: &str = "gateway-token-new-0123456789";
-
-/// A directory of its own for a test's secret files.
-fn scratch_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("facesign-secrets-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// The HTTP status of a partner's `banks` request signed with `secret`.
 async fn banks_signed_with(app: &TestApp, secret: &str) -> u16 {
@@ -46,9 +39,9 @@ async fn report_with(app: &TestApp, token: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partner_secrets_and_the_gateway_token_rotate_from_their_files_with_an_overlap() {
-    let dir = scratch_dir();
-    let partners_file = dir.join("partners");
-    let token_file = dir.join("sms-token");
+    let dir = TempDir::new();
+    let partners_file = dir.path().join("partners");
+    let token_file = dir.path().join("sms-token");
     let partners = |secret: &str| format!("RONGSHU={secret}@http://127.0.0.1:9/callbacks\n");
     std::fs::write(&partners_file, partners(OLD_SECRET)).unwrap();
     std::fs::write(&token_file, format!("{OLD_TOKEN}\n")).unwrap();
@@ -106,15 +99,14 @@ async fn partner_secrets_and_the_gateway_token_rotate_from_their_files_with_an_o
     assert_eq!(banks_signed_with(&app, NEW_SECRET).await, 200);
     assert_eq!(report_with(&app, NEW_TOKEN).await, 404);
     app.stop().await;
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A secret setting comes from its `_FILE` (here the development secret
 /// `facesign token` signs with); given both ways, the command refuses.
 #[test]
 fn a_secret_setting_comes_from_its_file_and_not_from_both() {
-    let dir = scratch_dir();
-    let file = dir.join("jwt-secret");
+    let dir = TempDir::new();
+    let file = dir.path().join("jwt-secret");
     std::fs::write(&file, format!("{}\n", crate::support::TEST_JWT_SECRET)).unwrap();
     let minted = std::process::Command::new(env!("CARGO_BIN_EXE_facesign"))
         .args(["token", "--role", "SEAT", "--sub", "S1"])
@@ -148,5 +140,4 @@ fn a_secret_setting_comes_from_its_file_and_not_from_both() {
         "{}",
         String::from_utf8_lossy(&both.stderr)
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
