@@ -388,6 +388,11 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         shutdown_rx.clone(),
     ));
     if let Some(kafka) = &settings.kafka {
+        // A refused certificate or login shows here in librdkafka's words;
+        // later the relay and the consumer would only time out.
+        if let Err(reason) = kafka.probe(std::time::Duration::from_secs(10)).await {
+            tracing::error!(brokers = %kafka.brokers, %reason, "cannot reach the Kafka brokers; the relay and the consumer keep trying");
+        }
         workers.push(consume_inbound(&engine, kafka, shutdown_rx.clone()).await?);
     }
     let handles = registry::handles(&consumers);

@@ -160,6 +160,16 @@ enum Command {
         /// Whether facesign creates missing topics (off where operators do).
         #[arg(long, env = "FACESIGN_KAFKA_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
         kafka_create_topics: bool,
+        /// librdkafka properties for every Kafka client, `name=value;…`
+        /// (security.protocol, ssl.*, sasl.*; docs/kafka.md); may hold a
+        /// password, so also accepted as FACESIGN_KAFKA_PROPERTIES_FILE.
+        #[arg(
+            long,
+            env = "FACESIGN_KAFKA_PROPERTIES",
+            default_value = "",
+            hide_env_values = true
+        )]
+        kafka_properties: String,
         #[command(flatten)]
         bounds: Box<RequestBoundArgs>,
         #[command(flatten)]
@@ -887,6 +897,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             kafka_partitions,
             kafka_replication,
             kafka_create_topics,
+            kafka_properties,
             partners,
             partner_settings,
             secret_overlap_minutes,
@@ -932,6 +943,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 })?;
             }
             settings.callback_max_attempts = callback_max_attempts.clamp(1, 50);
+            let kafka_properties =
+                workers::kafka::KafkaSettings::parse_properties(&kafka_properties)
+                    .map_err(|e| anyhow::anyhow!("FACESIGN_KAFKA_PROPERTIES: {e}"))?;
             settings.kafka = kafka_brokers
                 .map(|b| b.trim().to_string())
                 .filter(|b| !b.is_empty())
@@ -940,6 +954,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     kafka.partitions = kafka_partitions.max(1);
                     kafka.replication = kafka_replication.max(1);
                     kafka.create_topics = kafka_create_topics;
+                    kafka.properties = kafka_properties;
                     kafka
                 });
             settings.loans.auto_approval_limit =

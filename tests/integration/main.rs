@@ -26,6 +26,7 @@ mod idempotency;
 mod identity;
 mod interview_room;
 mod kafka;
+mod kafka_tls;
 mod languages;
 mod loaders;
 mod loan_back_office;

@@ -56,34 +56,6 @@ fn run(mut command: Command, what: &str) {
     );
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let mut command = Command::new("openssl");
-    command.args(args).current_dir(dir);
-    run(command, &format!("openssl {}", args.join(" ")));
-}
-
-/// A CA named `name` (`<name>.key`, `<name>.pem`) in `dir`.
-fn certificate_authority(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-            "-subj",
-            &format!("/CN={name}"),
-        ],
-    );
-}
-
 /// A Postgres cluster in a directory of its own, TLS only, on a free port.
 struct ScratchPostgres {
     child: Child,
@@ -207,48 +179,7 @@ fn facesign(args: &[&str], url: &str, mode: &str, ca: &Path) -> std::process::Ou
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_reaches_postgres_over_verified_tls_only() {
     let certs = TempDir::new();
-    certificate_authority(certs.path(), "bank-ca");
-    certificate_authority(certs.path(), "unknown-ca");
-    std::fs::write(
-        certs.path().join("san.cnf"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    openssl(
-        certs.path(),
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-    );
-    openssl(
-        certs.path(),
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "bank-ca.pem",
-            "-CAkey",
-            "bank-ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.cnf",
-            "-out",
-            "server.pem",
-        ],
-    );
+    crate::support::tls::certificates(certs.path());
     let postgres = ScratchPostgres::start(certs.path());
     let bank_ca = certs.path().join("bank-ca.pem");
     let unknown_ca = certs.path().join("unknown-ca.pem");

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod partners;
 pub mod scheduling;
 pub mod session;
+pub mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -441,14 +442,22 @@ pub struct Broker {
 
 impl Broker {
     pub async fn start() -> Self {
+        Self::start_advertising(None).await
+    }
+
+    /// A broker that tells clients to reach it at `127.0.0.1:<advertised>`
+    /// (a TLS proxy in front of it), or at its own address.
+    pub async fn start_advertising(advertised: Option<u16>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let address = format!("127.0.0.1:{port}");
         let url = format!("tcp://{address}");
+        let advertised_url =
+            advertised.map_or(url.clone(), |port| format!("tcp://127.0.0.1:{port}"));
         let mut child = std::process::Command::new(tansu_binary())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &advertised_url])
             .args(["--storage-engine", "memory://tansu/"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -33,7 +33,20 @@ pub struct KafkaSettings {
     /// Whether the engine creates missing topics (FACESIGN_KAFKA_CREATE_TOPICS);
     /// off where operators create them.
     pub create_topics: bool,
+    /// librdkafka properties set on every client (FACESIGN_KAFKA_PROPERTIES):
+    /// `security.protocol`, `ssl.*`, `sasl.*` and the like.
+    pub properties: Vec<(String, String)>,
 }
+
+/// Properties the engine sets itself, for what it promises (the brokers it
+/// was given, exactly-once acknowledgements, its own offsets and group).
+const ENGINE_PROPERTIES: [&str; 5] = [
+    "bootstrap.servers",
+    "group.id",
+    "enable.idempotence",
+    "acks",
+    "enable.auto.commit",
+];
 
 impl KafkaSettings {
     /// Defaults for `brokers`.
@@ -46,16 +59,98 @@ impl KafkaSettings {
             relay_batch_size: 1000,
             group_id: "facesign".to_string(),
             create_topics: true,
+            properties: Vec::new(),
         }
     }
 
-    /// A client configuration with the brokers set.
+    /// Reads `name=value;name=value` (FACESIGN_KAFKA_PROPERTIES), refusing
+    /// an entry without `=` and the properties the engine sets itself.
+    pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, String> {
+        let mut properties = Vec::new();
+        let entries = text.split(';').map(str::trim).filter(|e| !e.is_empty());
+        for (number, entry) in entries.enumerate() {
+            // The entry itself is not repeated: it may be a password.
+            let (name, value) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("entry {} is not name=value", number + 1))?;
+            let name = name.trim();
+            if ENGINE_PROPERTIES.contains(&name) {
+                return Err(format!("{name} is set by the engine, not here"));
+            }
+            properties.push((name.to_string(), value.trim().to_string()));
+        }
+        Ok(properties)
+    }
+
+    /// A client configuration with the brokers and the properties set.
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
+        for (name, value) in &self.properties {
+            config.set(name, value);
+        }
         config.set("bootstrap.servers", &self.brokers);
         config
     }
+
+    /// Asks the brokers for their metadata once, within `timeout`: Ok, or
+    /// why not in librdkafka's own words (a refused certificate, a failed
+    /// login, an unknown property), which a timeout alone would not say.
+    pub async fn probe(&self, timeout: Duration) -> Result<(), String> {
+        let config = self.client_config();
+        tokio::task::spawn_blocking(move || {
+            use rdkafka::consumer::Consumer;
+            let client: rdkafka::consumer::BaseConsumer<Probe> = config
+                .create_with_context(Probe::default())
+                .map_err(|e| e.to_string())?;
+            match client.fetch_metadata(None, timeout) {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    // Connection errors arrive as events: serve them.
+                    for _ in 0..10 {
+                        if client.context().said.lock().expect("probe").is_some() {
+                            break;
+                        }
+                        let _ = client.poll(Duration::from_millis(100));
+                    }
+                    let said = client.context().said.lock().expect("probe").take();
+                    Err(said.unwrap_or_else(|| error.to_string()))
+                }
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
 }
+
+/// Keeps the last error librdkafka reported while probing.
+#[derive(Default)]
+struct Probe {
+    said: Mutex<Option<String>>,
+}
+
+impl rdkafka::ClientContext for Probe {
+    /// librdkafka says what went wrong on a connection (a handshake, a
+    /// login) in its log, not in the error it returns.
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+        use rdkafka::config::RDKafkaLogLevel as Level;
+        let serious = matches!(
+            level,
+            Level::Emerg | Level::Alert | Level::Critical | Level::Error | Level::Warning
+        );
+        if serious {
+            *self.said.lock().expect("probe") = Some(format!("{facility}: {message}"));
+        }
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        let mut said = self.said.lock().expect("probe");
+        if said.is_none() {
+            *said = Some(format!("{error}: {reason}"));
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for Probe {}
 
 /// The tansu broker binary (FACESIGN_TANSU, the PATH or ~/.cargo/bin), if installed.
 pub fn find_tansu() -> Option<std::path::PathBuf> {
@@ -155,5 +250,37 @@ impl Topics {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_are_read_and_the_engine_s_own_refused() {
+        let read = KafkaSettings::parse_properties(
+            " security.protocol=sasl_ssl ; sasl.password=a=b;ssl.ca.location=/etc/ca.pem;",
+        )
+        .unwrap();
+        assert_eq!(
+            read,
+            [
+                ("security.protocol", "sasl_ssl"),
+                ("sasl.password", "a=b"),
+                ("ssl.ca.location", "/etc/ca.pem"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+        assert_eq!(
+            KafkaSettings::parse_properties("acks=1").unwrap_err(),
+            "acks is set by the engine, not here"
+        );
+        assert!(KafkaSettings::parse_properties("oops").is_err());
+        let mut settings = KafkaSettings::for_brokers("b:9092");
+        settings.properties = read;
+        let config = settings.client_config();
+        assert_eq!(config.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(config.get("bootstrap.servers"), Some("b:9092"));
     }
 }
