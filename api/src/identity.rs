@@ -223,20 +223,7 @@ impl IdentityProvider {
         client_id: &str,
         nonce: &str,
     ) -> Result<Value, TokenError> {
-        let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
-        let kid = header.kid.as_deref().ok_or(TokenError::Invalid)?;
-        let key = self.key(kid).await.ok_or(TokenError::UnknownKey)?;
-        if header.alg != key.algorithm {
-            return Err(TokenError::Invalid);
-        }
-        let mut validation = Validation::new(key.algorithm);
-        validation.leeway = CLOCK_SKEW_SECONDS;
-        validation.set_issuer(&[self.settings.issuer.as_str()]);
-        validation.set_audience(&[client_id]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let claims = decode::<Value>(token, &key.decoding, &validation)
-            .map_err(|_| TokenError::Invalid)?
-            .claims;
+        let claims = self.signed_claims(token, client_id).await?;
         if claims["nonce"].as_str() != Some(nonce) {
             return Err(TokenError::Invalid);
         }
@@ -246,6 +233,31 @@ impl IdentityProvider {
             return Err(TokenError::Invalid);
         }
         Ok(claims)
+    }
+
+    /// The claims of a JWT signed by a key the provider publishes, in that
+    /// key's algorithm (never the token's), issued by the provider for
+    /// `audience`, within `exp` and `nbf` (with the clock skew).
+    async fn signed_claims(&self, token: &str, audience: &str) -> Result<Value, TokenError> {
+        let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let kid = header.kid.as_deref().ok_or(TokenError::Invalid)?;
+        if kid.len() > 256 {
+            return Err(TokenError::Invalid);
+        }
+        let key = self.key(kid).await.ok_or(TokenError::UnknownKey)?;
+        // The key decides the algorithm; a token claiming another is refused.
+        if header.alg != key.algorithm {
+            return Err(TokenError::Invalid);
+        }
+        let mut validation = Validation::new(key.algorithm);
+        validation.leeway = CLOCK_SKEW_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[self.settings.issuer.as_str()]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        decode::<Value>(token, &key.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| TokenError::Invalid)
     }
 
     /// Reads the key set again unless it was read within the settings'
@@ -320,26 +332,8 @@ impl IdentityProvider {
 
     /// Verifies an access token and reads who it names.
     pub async fn verify(&self, token: &str) -> Result<Verified, TokenError> {
-        let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
-        let kid = header.kid.as_deref().ok_or(TokenError::Invalid)?;
-        if kid.len() > 256 {
-            return Err(TokenError::Invalid);
-        }
-        let key = self.key(kid).await.ok_or(TokenError::UnknownKey)?;
-        // The key decides the algorithm; a token claiming another is refused.
-        if header.alg != key.algorithm {
-            return Err(TokenError::Invalid);
-        }
         let settings = &self.settings;
-        let mut validation = Validation::new(key.algorithm);
-        validation.leeway = CLOCK_SKEW_SECONDS;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[settings.issuer.as_str()]);
-        validation.set_audience(&[settings.audience.as_str()]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let claims = decode::<Value>(token, &key.decoding, &validation)
-            .map_err(|_| TokenError::Invalid)?
-            .claims;
+        let claims = self.signed_claims(token, &settings.audience).await?;
         let issued_at = claims["iat"].as_u64().ok_or(TokenError::Invalid)?;
         let expires_at = claims["exp"].as_u64().ok_or(TokenError::Invalid)?;
         if issued_at > now() + CLOCK_SKEW_SECONDS {

@@ -110,6 +110,9 @@ pub fn router(state: AppState) -> Router {
             get(schema::graphiql).post(schema::graphql_handler),
         )
         .route("/graphql/ws", get(subscriptions))
+        // The console's sign-in: anonymous until the provider answers, so
+        // held to the per-address rate like any caller without a token.
+        .merge(sign_in::routes())
         .layer(middleware::from_fn_with_state(
             state.config.body_limit_bytes,
             limits::body_limit,
@@ -134,17 +137,6 @@ pub fn router(state: AppState) -> Router {
             (state.clone(), schema.clone()),
             partner_api::door,
         ));
-    // The console's sign-in: anonymous until the provider answers, so held
-    // to the per-address rate like any caller without a token.
-    let sign_in = sign_in::routes()
-        .layer(middleware::from_fn_with_state(
-            state.config.body_limit_bytes,
-            limits::body_limit,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            limits::rate_limit,
-        ));
     let deadline = limits::Deadline {
         after: state.config.request_deadline,
         metrics: state.metrics.clone(),
@@ -153,7 +145,6 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(graphql)
         .merge(partner)
-        .merge(sign_in)
         .merge(console::routes())
         .route(
             "/sms/reports",

@@ -1068,16 +1068,19 @@ async fn session(
     };
     // A person kicked out (踢出) or disabled since is not signed in, as the
     // API would refuse them.
-    let first_role = verified.roles.first().map(|role| role.as_str());
-    let checked = crate::request::RequestContext::for_token(
-        Some(&bearer.access_token),
-        first_role,
+    // The token was verified just above: the account check alone remains.
+    let mut checked = crate::request::RequestContext::for_token(
+        None,
+        None,
         &state.tokens,
         request_id(&headers),
         request_id(&headers),
     )
     .await;
-    let mut checked = checked;
+    checked.actor = verified.roles.first().map(|role| domain::log::Actor {
+        id: verified.sub.clone(),
+        role: role.as_str().to_string(),
+    });
     checked.issued_at = Some(bearer.started_at);
     let checked = checked
         .check_account(&state.accounts, state.database.read_models())

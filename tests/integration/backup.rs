@@ -10,18 +10,15 @@ use std::process::Command;
 use serde_json::json;
 
 use crate::support::{
-    create_task, data, facesign_cli, settings, Backend, TempDir, TestApp, TestDb,
+    create_task, data, facesign_cli, run_ok, settings, Backend, TempDir, TestApp, TestDb,
 };
 
 fn run(program: &str, args: &[&str]) {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); install postgresql-client"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let mut command = Command::new(program);
+    command.args(args);
+    run_ok(
+        command,
+        &format!("{program} {args:?} (install postgresql-client)"),
     );
 }
 

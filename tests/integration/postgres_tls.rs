@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{task_input, token, TempDir, CREATE_TASK};
+use crate::support::{run_ok, task_input, token, TempDir, CREATE_TASK};
 
 /// Where the Postgres server's programs are (Debian keeps them per version).
 fn postgres_bin(program: &str) -> PathBuf {
@@ -46,16 +46,6 @@ fn as_postgres(program: &Path) -> Command {
     }
 }
 
-fn run(mut command: Command, what: &str) {
-    let output = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A Postgres cluster in a directory of its own, TLS only, on a free port.
 struct ScratchPostgres {
     child: Child,
@@ -73,7 +63,7 @@ impl ScratchPostgres {
         std::fs::copy(certs.join("server.pem"), dir.path().join("server.pem")).unwrap();
         std::fs::copy(certs.join("server.key"), dir.path().join("server.key")).unwrap();
         if running_as_root() {
-            run(
+            run_ok(
                 {
                     let mut c = Command::new("chown");
                     c.args(["-R", "postgres:postgres"]).arg(dir.path());
@@ -82,7 +72,7 @@ impl ScratchPostgres {
                 "chown the scratch cluster's directory",
             );
         }
-        run(
+        run_ok(
             {
                 let mut c = Command::new("chmod");
                 c.arg("600").arg(dir.path().join("server.key"));
@@ -94,7 +84,7 @@ impl ScratchPostgres {
         initdb
             .args(["--auth=trust", "--username=postgres", "--no-sync", "-D"])
             .arg(&data);
-        run(initdb, "initdb");
+        run_ok(initdb, "initdb");
         // Plain connections are refused: whatever connects, connects over TLS.
         std::fs::write(
             data.join("pg_hba.conf"),

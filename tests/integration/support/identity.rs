@@ -196,16 +196,7 @@ impl IdentityProvider {
         )
         .unwrap();
         let interaction = location(&http.get(authorize).send().await.unwrap());
-        let form = format!("{}{interaction}/login", self.issuer);
-        let resume = location(
-            &http
-                .post(form)
-                .form(&[("login", login), ("password", "password")])
-                .send()
-                .await
-                .unwrap(),
-        );
-        let back = location(&http.get(resume).send().await.unwrap());
+        let back = self.sign_in_at(&http, &interaction, login).await;
         let code = reqwest::Url::parse(&back)
             .unwrap()
             .query_pairs()

@@ -45,6 +45,20 @@ enum Cleanup {
     Sqlite { _dir: TempDir },
 }
 
+/// Runs `command` to its end and fails the test, saying `what` with the
+/// command's output, unless it succeeded (a missing program included).
+pub fn run_ok(mut command: std::process::Command, what: &str) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run it ({e})"));
+    assert!(
+        output.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// A directory removed on drop.
 pub struct TempDir(std::path::PathBuf);
 

@@ -5,16 +5,11 @@ use std::path::Path;
 use std::process::Command;
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run openssl ({e}); install it"));
-    assert!(
-        output.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
+    let mut command = Command::new("openssl");
+    command.args(args).current_dir(dir);
+    super::run_ok(
+        command,
+        &format!("openssl {} (install openssl)", args.join(" ")),
     );
 }
 
