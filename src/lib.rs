@@ -80,6 +80,63 @@ async fn token_verifier(
     }
 }
 
+/// Connects to the database and brings its schema to this build's, or (with
+/// `migrate_on_start` off) waits for the migration job to have done so;
+/// both waits last at most `settings.database_wait`, so an instance started
+/// beside its database and migration job neither crash-loops nor migrates
+/// on its own (docs/operations.md, Deploying).
+async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    let deadline = tokio::time::Instant::now() + settings.database_wait;
+    let retry = |what: String| async move {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(what);
+        }
+        tracing::warn!("{what}; waiting (FACESIGN_DATABASE_WAIT_SECS)");
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        Ok(())
+    };
+    let database = loop {
+        match Database::connect(&settings.database_url, settings.max_connections).await {
+            Ok(database) => break database,
+            Err(error) => retry(format!(
+                "cannot open database {}: {error}",
+                settings.redacted_url()
+            ))
+            .await
+            .map_err(anyhow::Error::msg)?,
+        }
+    };
+    if settings.migrate_on_start {
+        database
+            .migrate()
+            .await
+            .context("cannot migrate database")?;
+        return Ok(database);
+    }
+    loop {
+        let status = database
+            .schema_status()
+            .await
+            .context("cannot read the database's migrations")?;
+        if status.pending.is_empty() {
+            if !status.unknown.is_empty() {
+                info!(
+                    "the database holds migrations newer than this build ({:?}): serving as the older version of an upgrade",
+                    status.unknown
+                );
+            }
+            return Ok(database);
+        }
+        retry(format!(
+            "the database lacks {} of this build's migrations (first {}): run `facesign migrate` (the migration job); FACESIGN_MIGRATE_ON_START is off",
+            status.pending.len(),
+            status.pending[0]
+        ))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    }
+}
+
 /// The write side and the log over one migrated database.
 pub struct Engine {
     /// Database pools.
@@ -96,13 +153,7 @@ pub struct Engine {
 impl Engine {
     /// Connects to the configured database and applies pending migrations.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        let database = Database::connect(&settings.database_url, settings.max_connections)
-            .await
-            .with_context(|| format!("cannot open database {}", settings.redacted_url()))?;
-        database
-            .migrate()
-            .await
-            .context("cannot migrate database")?;
+        let database = open_database(settings).await?;
         let metrics = Arc::new(Metrics::default());
         let services = DomainServices::new(settings.clock.clone(), Arc::new(UuidV7Ids))
             .with_scheduling(settings.scheduling)

@@ -53,6 +53,19 @@ struct DatabaseArgs {
     /// The CA certificate (PEM) the Postgres server's certificate must chain to.
     #[arg(long, env = "FACESIGN_DATABASE_SSL_ROOT_CERT", global = true)]
     database_ssl_root_cert: Option<std::path::PathBuf>,
+    /// Whether a start applies pending migrations; off (several instances
+    /// behind a migration job), it waits for `facesign migrate` instead.
+    #[arg(long, env = "FACESIGN_MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    migrate_on_start: bool,
+    /// Seconds a start waits for the database to answer (and, with migrations
+    /// off at start, to be migrated) before it fails.
+    #[arg(
+        long,
+        env = "FACESIGN_DATABASE_WAIT_SECS",
+        default_value_t = 0,
+        global = true
+    )]
+    database_wait_secs: u64,
 }
 
 // Parsed once at start and matched once: the size of the largest variant
@@ -225,6 +238,13 @@ enum Command {
     },
     /// Seed demo data into an empty log and exit.
     SeedDemo,
+    /// Ask a running server's /healthz and exit 0 when it answers 200 (the
+    /// container image's HEALTHCHECK; no curl needed in the image).
+    Health {
+        /// The server's address; its port and a loopback host by default.
+        #[arg(long, env = "FACESIGN_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
     /// Events workers could not apply and parked: list, retry or skip them.
     Parked {
         #[command(subcommand)]
@@ -875,6 +895,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!(e))?;
     let mut settings = Settings::for_database(database_url);
     settings.max_connections = cli.database.max_connections;
+    settings.migrate_on_start = cli.database.migrate_on_start;
+    settings.database_wait = Duration::from_secs(cli.database.database_wait_secs.min(3600));
     match cli.command {
         Command::Serve {
             bind,
@@ -1027,6 +1049,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server.wait().await
         }
         Command::Migrate => {
+            // The migration job: it migrates whatever FACESIGN_MIGRATE_ON_START says.
+            settings.migrate_on_start = true;
             Engine::open(&settings).await?;
             eprintln!("migrations applied to {}", settings.redacted_url());
             Ok(())
@@ -1143,6 +1167,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     Ok(())
                 }
             }
+        }
+        Command::Health { bind } => {
+            let addr: std::net::SocketAddr = bind
+                .parse()
+                .map_err(|_| anyhow::anyhow!("FACESIGN_BIND must be host:port, not {bind:?}"))?;
+            // A server on every interface answers on loopback too.
+            let host = match addr.ip() {
+                ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_string(),
+                ip if ip.is_unspecified() => "[::1]".to_string(),
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                std::net::IpAddr::V4(ip) => ip.to_string(),
+            };
+            let url = format!("http://{host}:{}/healthz", addr.port());
+            let answer = reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()?
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+            if !answer.status().is_success() {
+                anyhow::bail!("{url} answered {}", answer.status());
+            }
+            println!("{url}: {}", answer.status());
+            Ok(())
         }
         Command::SeedDemo => {
             let engine = Engine::open(&settings).await?;

@@ -18,6 +18,12 @@ pub struct Settings {
     pub demo: bool,
     /// Pool size per pool (FACESIGN_DB_MAX_CONNECTIONS).
     pub max_connections: u32,
+    /// Whether opening applies pending migrations (FACESIGN_MIGRATE_ON_START);
+    /// off, a start waits for the migration job instead.
+    pub migrate_on_start: bool,
+    /// How long a start waits for the database to answer and, with
+    /// `migrate_on_start` off, to be migrated (FACESIGN_DATABASE_WAIT_SECS).
+    pub database_wait: Duration,
     /// Attempts per command before CONFLICT (FACESIGN_COMMAND_MAX_ATTEMPTS).
     pub command_max_attempts: u32,
     /// Bounded wait of a mutation for its projection (FACESIGN_READ_YOUR_WRITES_TIMEOUT_MS).
@@ -141,6 +147,8 @@ impl Settings {
             bind: "127.0.0.1:8080".to_string(),
             demo: false,
             max_connections: 10,
+            migrate_on_start: true,
+            database_wait: Duration::ZERO,
             command_max_attempts: 5,
             read_your_writes_timeout: Duration::from_secs(5),
             projection_poll_interval: Duration::from_millis(500),

@@ -53,6 +53,15 @@ pub enum StoreError {
     },
 }
 
+/// How a database's schema stands against this build's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Versions this build needs that the database lacks (run `facesign migrate`).
+    pub pending: Vec<i64>,
+    /// Versions applied by a newer release, which this build does not know.
+    pub unknown: Vec<i64>,
+}
+
 /// The pools of one database: a typed pool for the event store and an `Any`
 /// pool for read models, whose SQL is shared by both backends.
 #[derive(Debug, Clone)]
@@ -128,13 +137,74 @@ impl Database {
         })
     }
 
-    /// Applies the migrations of this backend (idempotent).
+    /// This build's migrations of this backend.
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        let mut migrator = match &self.store {
+            StorePool::Postgres(_) => sqlx::migrate!("../migrations/postgres"),
+            StorePool::Sqlite(_) => sqlx::migrate!("../migrations/sqlite"),
+        };
+        // A database a newer release has migrated (its migration job runs
+        // before the rolling restart) still serves this one: migrations only
+        // add (docs/operations.md, Upgrading).
+        migrator.set_ignore_missing(true);
+        migrator
+    }
+
+    /// Applies the migrations of this backend (idempotent; on Postgres under
+    /// sqlx's advisory lock, so instances starting together take turns).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = self.migrator();
         match &self.store {
-            StorePool::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
-            StorePool::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            StorePool::Postgres(pool) => migrator.run(pool).await?,
+            StorePool::Sqlite(pool) => migrator.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// How the database's schema stands against this build's migrations.
+    pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        let applied: Vec<i64> = match &self.store {
+            StorePool::Postgres(pool) => {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(pool)
+                        .await?;
+                if exists {
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                        .fetch_all(pool)
+                        .await?
+                } else {
+                    Vec::new()
+                }
+            }
+            StorePool::Sqlite(pool) => {
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+                )
+                .fetch_one(pool)
+                .await?;
+                if exists {
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                        .fetch_all(pool)
+                        .await?
+                } else {
+                    Vec::new()
+                }
+            }
+        };
+        let migrator = self.migrator();
+        Ok(SchemaStatus {
+            pending: migrator
+                .iter()
+                .map(|m| m.version)
+                .filter(|v| !applied.contains(v))
+                .collect(),
+            unknown: applied
+                .iter()
+                .copied()
+                .filter(|v| !migrator.version_exists(*v))
+                .collect(),
+        })
     }
 
     /// Which engine this is.

@@ -19,7 +19,7 @@ pub mod trace;
 pub mod worker;
 
 pub use command_bus::{CommandBus, CommandContext, CommandError, CommandReceipt, Denied, Guard};
-pub use database::{Backend, Database, StoreError};
+pub use database::{Backend, Database, SchemaStatus, StoreError};
 pub use global_log::GlobalLog;
 pub use metrics::Metrics;
 pub use system::{ShiftableClock, SystemClock, UuidV7Ids};

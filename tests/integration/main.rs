@@ -34,6 +34,7 @@ mod loan_notices;
 mod loan_servicing;
 mod loans;
 mod masking;
+mod migration_job;
 mod operations;
 mod ownership;
 mod parked;
