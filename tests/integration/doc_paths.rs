@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// The top folders of the repository a path in the docs may start with.
-const ROOTS: [&str; 10] = [
+const ROOTS: [&str; 11] = [
     "domain/",
     "store/",
     "projections/",
@@ -15,6 +15,7 @@ const ROOTS: [&str; 10] = [
     "migrations/",
     "scripts/",
     "docs/",
+    "deploy/",
 ];
 
 /// The paths in `text` under one of [`ROOTS`] that end in a file extension.
