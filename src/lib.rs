@@ -98,6 +98,11 @@ async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let database = loop {
         match Database::connect(&settings.database_url, settings.max_connections).await {
             Ok(database) => break database,
+            // Waiting does not mend a wrong URL, password or database name.
+            Err(error) if !error.may_pass() => {
+                return Err(anyhow::Error::new(error))
+                    .with_context(|| format!("cannot open database {}", settings.redacted_url()))
+            }
             Err(error) => retry(format!(
                 "cannot open database {}: {error}",
                 settings.redacted_url()
@@ -118,11 +123,14 @@ async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
             .schema_status()
             .await
             .context("cannot read the database's migrations")?;
+        if let Some(conflict) = status.conflict {
+            anyhow::bail!("the database's migrations disagree with this build: {conflict}");
+        }
         if status.pending.is_empty() {
-            if !status.unknown.is_empty() {
+            if !status.newer.is_empty() {
                 info!(
                     "the database holds migrations newer than this build ({:?}): serving as the older version of an upgrade",
-                    status.unknown
+                    status.newer
                 );
             }
             return Ok(database);

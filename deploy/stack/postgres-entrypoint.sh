@@ -13,6 +13,7 @@ if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
     exit 1
   fi
   pwfile=$(mktemp)
+  trap 'rm -f "$pwfile"' EXIT
   printf '%s' "$POSTGRES_PASSWORD" >"$pwfile"
   initdb -D "$PGDATA" -U "$user" --pwfile="$pwfile" --auth-local=trust \
     --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null

@@ -39,6 +39,9 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The database's migrations disagree with this build's.
+    #[error("the database's migrations disagree with this build: {0}")]
+    SchemaConflict(String),
     /// A stored row could not be decoded.
     #[error("corrupt stored event at {aggregate_type}/{aggregate_id}#{sequence}: {reason}")]
     Corrupt {
@@ -53,13 +56,70 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the same attempt may succeed later (the database starting,
+    /// the network): not a wrong URL, password or database name.
+    pub fn may_pass(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Configuration(_)) => false,
+            StoreError::Database(sqlx::Error::Database(error)) => !matches!(
+                error.code().as_deref(),
+                // invalid password, invalid authorization, no such database
+                Some("28P01" | "28000" | "3D000")
+            ),
+            StoreError::UnsupportedUrl(_) | StoreError::SchemaConflict(_) => false,
+            _ => true,
+        }
+    }
+}
+
 /// How a database's schema stands against this build's migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaStatus {
     /// Versions this build needs that the database lacks (run `facesign migrate`).
     pub pending: Vec<i64>,
-    /// Versions applied by a newer release, which this build does not know.
-    pub unknown: Vec<i64>,
+    /// Versions a newer release applied: above this build's newest.
+    pub newer: Vec<i64>,
+    /// Why this build must not run on the database at all: a migration that
+    /// failed part way, one whose SQL differs from this build's, or one this
+    /// build does not know below its newest.
+    pub conflict: Option<String>,
+}
+
+impl SchemaStatus {
+    /// Compares `applied` rows (version, checksum, success) with `migrator`'s.
+    fn of(migrator: &sqlx::migrate::Migrator, applied: &[(i64, Vec<u8>, bool)]) -> Self {
+        let newest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let mut conflicts = Vec::new();
+        let mut newer = Vec::new();
+        for (version, checksum, success) in applied {
+            let ours = migrator.iter().find(|m| m.version == *version);
+            if !success {
+                conflicts.push(format!("migration {version} failed part way (success = false): repair it by hand, then run `facesign migrate`"));
+            } else if let Some(ours) = ours {
+                if ours.checksum.as_ref() != checksum.as_slice() {
+                    conflicts.push(format!(
+                        "migration {version} was applied from SQL that differs from this build's"
+                    ));
+                }
+            } else if *version > newest {
+                newer.push(*version);
+            } else {
+                conflicts.push(format!(
+                    "migration {version} is applied but unknown to this build, older than its newest ({newest})"
+                ));
+            }
+        }
+        Self {
+            pending: migrator
+                .iter()
+                .map(|m| m.version)
+                .filter(|v| !applied.iter().any(|(a, _, _)| a == v))
+                .collect(),
+            newer,
+            conflict: (!conflicts.is_empty()).then(|| conflicts.join("; ")),
+        }
+    }
 }
 
 /// The pools of one database: a typed pool for the event store and an `Any`
@@ -111,7 +171,9 @@ impl Database {
                     .await?,
             )
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+            // Only the scheme: the rest may carry a password.
+            let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
+            return Err(StoreError::UnsupportedUrl(format!("{scheme}://…")));
         };
         let read_models = AnyPoolOptions::new()
             .max_connections(max_connections)
@@ -145,7 +207,8 @@ impl Database {
         };
         // A database a newer release has migrated (its migration job runs
         // before the rolling restart) still serves this one: migrations only
-        // add (docs/operations.md, Upgrading).
+        // add (docs/operations.md, Upgrading). `schema_status` refuses any
+        // other version this build does not know.
         migrator.set_ignore_missing(true);
         migrator
     }
@@ -153,6 +216,9 @@ impl Database {
     /// Applies the migrations of this backend (idempotent; on Postgres under
     /// sqlx's advisory lock, so instances starting together take turns).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        if let Some(conflict) = self.schema_status().await?.conflict {
+            return Err(StoreError::SchemaConflict(conflict));
+        }
         let migrator = self.migrator();
         match &self.store {
             StorePool::Postgres(pool) => migrator.run(pool).await?,
@@ -163,16 +229,15 @@ impl Database {
 
     /// How the database's schema stands against this build's migrations.
     pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
-        let applied: Vec<i64> = match &self.store {
+        const APPLIED: &str = "SELECT version, checksum, success FROM _sqlx_migrations";
+        let applied: Vec<(i64, Vec<u8>, bool)> = match &self.store {
             StorePool::Postgres(pool) => {
                 let exists: bool =
                     sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
                         .fetch_one(pool)
                         .await?;
                 if exists {
-                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                        .fetch_all(pool)
-                        .await?
+                    sqlx::query_as(APPLIED).fetch_all(pool).await?
                 } else {
                     Vec::new()
                 }
@@ -184,27 +249,13 @@ impl Database {
                 .fetch_one(pool)
                 .await?;
                 if exists {
-                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                        .fetch_all(pool)
-                        .await?
+                    sqlx::query_as(APPLIED).fetch_all(pool).await?
                 } else {
                     Vec::new()
                 }
             }
         };
-        let migrator = self.migrator();
-        Ok(SchemaStatus {
-            pending: migrator
-                .iter()
-                .map(|m| m.version)
-                .filter(|v| !applied.contains(v))
-                .collect(),
-            unknown: applied
-                .iter()
-                .copied()
-                .filter(|v| !migrator.version_exists(*v))
-                .collect(),
-        })
+        Ok(SchemaStatus::of(&self.migrator(), &applied))
     }
 
     /// Which engine this is.
@@ -273,5 +324,55 @@ impl Database {
             StorePool::Postgres(pool) => pool.close().await,
             StorePool::Sqlite(pool) => pool.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SchemaStatus;
+
+    fn rows(migrator: &sqlx::migrate::Migrator) -> Vec<(i64, Vec<u8>, bool)> {
+        migrator
+            .iter()
+            .map(|m| (m.version, m.checksum.to_vec(), true))
+            .collect()
+    }
+
+    #[test]
+    fn a_database_is_pending_newer_or_in_conflict_with_a_build() {
+        let migrator = sqlx::migrate!("../migrations/sqlite");
+        let all = rows(&migrator);
+        let newest = all.last().unwrap().0;
+
+        let empty = SchemaStatus::of(&migrator, &[]);
+        assert_eq!(empty.pending.len(), all.len());
+        assert_eq!(empty.conflict, None);
+
+        let behind = SchemaStatus::of(&migrator, &all[..all.len() - 1]);
+        assert_eq!(behind.pending, [newest]);
+        assert_eq!(behind.conflict, None);
+
+        let mut ahead = all.clone();
+        ahead.push((newest + 1, vec![0], true));
+        let ahead = SchemaStatus::of(&migrator, &ahead);
+        assert!(ahead.pending.is_empty());
+        assert_eq!(ahead.newer, [newest + 1]);
+        assert_eq!(ahead.conflict, None);
+
+        let mut dirty = all.clone();
+        dirty.last_mut().unwrap().2 = false;
+        let dirty = SchemaStatus::of(&migrator, &dirty).conflict.unwrap();
+        assert!(dirty.contains("failed part way"), "{dirty}");
+
+        let mut edited = all.clone();
+        edited[0].1 = vec![1, 2, 3];
+        let edited = SchemaStatus::of(&migrator, &edited).conflict.unwrap();
+        assert!(edited.contains("differs from this build's"), "{edited}");
+
+        let mut stray = all.clone();
+        stray.push((0, vec![0], true));
+        let stray = SchemaStatus::of(&migrator, &stray);
+        assert!(stray.newer.is_empty());
+        assert!(stray.conflict.unwrap().contains("unknown to this build"));
     }
 }

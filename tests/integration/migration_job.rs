@@ -3,7 +3,8 @@
 //! migrate; it waits, within `FACESIGN_DATABASE_WAIT_SECS`, for the migration
 //! job (`facesign migrate`) and then serves, or stops saying what to run.
 //! A database a newer release migrated still serves this build (the old
-//! instances of a rolling upgrade).
+//! instances of a rolling upgrade); a database that is not there stops the
+//! wait at once.
 
 use std::time::Duration;
 
@@ -155,4 +156,23 @@ async fn without_a_wait_an_unmigrated_database_stops_the_start_and_a_newer_one_s
         text.contains("migrations newer than this build ([29991231000000])"),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_is_not_there_stops_the_wait_at_once() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let missing = format!("{}_not_created", db.url);
+    let started = std::time::Instant::now();
+    let job = std::process::Command::new(env!("CARGO_BIN_EXE_facesign"))
+        .arg("migrate")
+        .env("FACESIGN_DATABASE_URL", &missing)
+        .env("FACESIGN_DATABASE_WAIT_SECS", "120")
+        .output()
+        .unwrap();
+    assert_eq!(job.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&job.stderr);
+    assert!(said.contains("does not exist"), "{said}");
+    assert!(!said.contains("waiting"), "{said}");
+    // Well inside the 120 s it would have waited for a database starting up.
+    assert!(started.elapsed() < Duration::from_secs(60));
 }
