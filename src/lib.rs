@@ -6,6 +6,7 @@ mod cluster;
 pub mod connections;
 pub mod contracts;
 pub mod demo;
+pub mod log_checkpoints;
 mod parked;
 pub mod read_models;
 pub mod registry;
@@ -301,6 +302,8 @@ pub struct RunningServer {
     stop_operation_log: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     workers: Vec<JoinHandle<()>>,
+    /// Signs a last checkpoint at a graceful stop.
+    log_checkpoints: Option<log_checkpoints::LogCheckpoints>,
     database: Database,
     /// Held until the server stops (SQLite: one instance per file).
     _instance_lock: Option<std::fs::File>,
@@ -341,6 +344,14 @@ impl RunningServer {
             } else {
                 tracing::warn!("a worker did not stop at a checkpoint in time; aborting it (it resumes from its checkpoint)");
                 worker.abort();
+            }
+        }
+        // Whatever was written up to the stop is covered by a signature.
+        if let Some(checkpoints) = &self.log_checkpoints {
+            match timeout(STOP_STEP, checkpoints.write()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!("{error}"),
+                Err(_) => tracing::warn!("the last log checkpoint did not finish in time"),
             }
         }
         if timeout(STOP_STEP, self.database.close()).await.is_err() {
@@ -435,6 +446,24 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
             "sms-delivery",
             delivery,
             |delivery, interval, stop| async move { delivery.run(interval, stop).await },
+            &engine,
+            &leadership,
+            shutdown_rx.clone(),
+        ));
+    }
+    let log_checkpoints = settings.log_signing_key.clone().map(|key| {
+        log_checkpoints::LogCheckpoints::new(
+            engine.database.clone(),
+            key,
+            engine.bus.services().clock.clone(),
+        )
+    });
+    if let Some(checkpoints) = &log_checkpoints {
+        let every = settings.log_checkpoint_interval;
+        workers.push(lead_polling(
+            "log_checkpoints",
+            checkpoints.clone(),
+            move |checkpoints, _, stop| checkpoints.run(every, stop),
             &engine,
             &leadership,
             shutdown_rx.clone(),
@@ -542,6 +571,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
         stop_operation_log,
         server,
         workers,
+        log_checkpoints,
         database: engine.database,
         _instance_lock: instance_lock,
     })
@@ -641,6 +671,10 @@ fn api_config(settings: &Settings) -> ApiConfig {
         partner_rate_per_partner: settings.partner_rate_per_partner,
         partner_legacy_signature_until: settings.partner_legacy_signature_until,
         sms_report_rate_per_address: settings.sms_report_rate_per_address,
+        log_public_key: settings
+            .log_signing_key
+            .as_ref()
+            .map(|key| key.public_key().to_pem()),
         ..ApiConfig::default()
     }
 }

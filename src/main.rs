@@ -170,6 +170,10 @@ enum Command {
         /// How often (ms) the instance asks for the newest commit, in case a notice was lost.
         #[arg(long, env = "FACESIGN_HEARTBEAT_MS", default_value_t = 2000)]
         heartbeat_ms: u64,
+        /// Seconds between the signed checkpoints of the log (with
+        /// FACESIGN_LOG_SIGNING_KEY or its _FILE; docs/evidence.md).
+        #[arg(long, env = "FACESIGN_LOG_CHECKPOINT_SECS", default_value_t = 60)]
+        log_checkpoint_secs: u64,
         /// Whether facesign creates missing topics (off where operators do).
         #[arg(long, env = "FACESIGN_KAFKA_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
         kafka_create_topics: bool,
@@ -238,6 +242,12 @@ enum Command {
     },
     /// Seed demo data into an empty log and exit.
     SeedDemo,
+    /// The log's tamper evidence: verify it, sign a checkpoint, or print the
+    /// public key (docs/evidence.md).
+    Log {
+        #[command(subcommand)]
+        action: LogAction,
+    },
     /// Ask a running server's /healthz and exit 0 when it answers 200 (the
     /// container image's HEALTHCHECK; no curl needed in the image).
     Health {
@@ -250,6 +260,23 @@ enum Command {
         #[command(subcommand)]
         action: ParkedAction,
     },
+}
+
+/// What to do with the log's tamper evidence.
+#[derive(Subcommand)]
+enum LogAction {
+    /// Check every event's chained hash and every signed checkpoint; exit 1
+    /// naming each aggregate and sequence that fails. Changes nothing.
+    Verify {
+        /// A public key (PEM) checkpoints may be signed with; repeat for keys
+        /// used before a rotation. Default: FACESIGN_LOG_SIGNING_KEY's.
+        #[arg(long = "public-key")]
+        public_keys: Vec<PathBuf>,
+    },
+    /// Sign a checkpoint now over what the log gained since the last one.
+    Checkpoint,
+    /// Print the public key (PEM) of FACESIGN_LOG_SIGNING_KEY.
+    PublicKey,
 }
 
 /// What to do with parked events (docs/operations.md, Parked events).
@@ -761,6 +788,84 @@ impl RequestBoundArgs {
     }
 }
 
+/// FACESIGN_LOG_SIGNING_KEY (or its _FILE): the Ed25519 key, PKCS#8 PEM.
+fn log_signing_key() -> anyhow::Result<Option<store::checkpoint::LogSigningKey>> {
+    match std::env::var("FACESIGN_LOG_SIGNING_KEY") {
+        Ok(pem) if !pem.trim().is_empty() => store::checkpoint::LogSigningKey::from_pem(&pem)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("FACESIGN_LOG_SIGNING_KEY: {e}")),
+        _ => Ok(None),
+    }
+}
+
+/// `facesign log …`.
+async fn log_command(action: LogAction, settings: &Settings) -> anyhow::Result<()> {
+    let key = log_signing_key()?;
+    let open = || async {
+        // Read as it is: verifying migrates nothing.
+        store::Database::connect(&settings.database_url, settings.max_connections)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", settings.redacted_url()))
+    };
+    match action {
+        LogAction::PublicKey => {
+            let key = key.ok_or_else(|| anyhow::anyhow!("FACESIGN_LOG_SIGNING_KEY is not set"))?;
+            print!("{}", key.public_key().to_pem());
+            Ok(())
+        }
+        LogAction::Checkpoint => {
+            let key = key.ok_or_else(|| anyhow::anyhow!("FACESIGN_LOG_SIGNING_KEY is not set"))?;
+            let database = open().await?;
+            let log = store::GlobalLog::new(database.store().clone());
+            match store::checkpoint::write_checkpoint(
+                database.store(),
+                &log,
+                &key,
+                chrono::Utc::now(),
+            )
+            .await?
+            {
+                Some(number) => eprintln!("log checkpoint {number} signed"),
+                None => eprintln!("nothing new since the last checkpoint"),
+            }
+            Ok(())
+        }
+        LogAction::Verify { public_keys } => {
+            let mut keys = Vec::new();
+            for path in &public_keys {
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                keys.push(
+                    store::checkpoint::LogPublicKey::from_pem(&pem)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                );
+            }
+            if keys.is_empty() {
+                keys.extend(key.map(|k| k.public_key()));
+            }
+            let database = open().await?;
+            let found = store::checkpoint::verify(database.store(), &keys, |events| {
+                eprintln!("{events} events read");
+            })
+            .await?;
+            for failure in &found.failures {
+                eprintln!("TAMPERED {failure}");
+            }
+            if let Some(first) = found.failures.first() {
+                anyhow::bail!(
+                    "the log is not as written ({} failures); the first: {first}",
+                    found.failures.len()
+                );
+            }
+            eprintln!(
+                "the log is as written: {} events in {} aggregates chain; {} signed checkpoints cover {} aggregate heads",
+                found.events, found.aggregates, found.checkpoints, found.covered
+            );
+            Ok(())
+        }
+    }
+}
+
 /// `facesign health`: GET /healthz of the server bound at `bind`.
 async fn health(bind: &str) -> anyhow::Result<()> {
     let addr: std::net::SocketAddr = bind
@@ -961,6 +1066,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             instance_id,
             lease_poll_ms,
             heartbeat_ms,
+            log_checkpoint_secs,
             bounds,
             doors,
             identity,
@@ -1057,6 +1163,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.session.similarity_threshold = face_similarity_threshold;
             settings.session.qc_sample_per_mille = (qc_sample_percent * 10.0).round() as u32;
             settings.jwt_secret = jwt_secret(demo)?;
+            settings.log_signing_key = log_signing_key()?.map(std::sync::Arc::new);
+            if !(1..=86_400).contains(&log_checkpoint_secs) {
+                anyhow::bail!("FACESIGN_LOG_CHECKPOINT_SECS must be 1 to 86400 seconds");
+            }
+            settings.log_checkpoint_interval = Duration::from_secs(log_checkpoint_secs);
             settings.introspection = introspection;
             settings.rate_limit_per_second = rate_limit_per_second;
             settings.rate_limit_burst = rate_limit_burst;
@@ -1202,6 +1313,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Log { action } => log_command(action, &settings).await,
         // Answered before the settings are read, in `run`.
         Command::Health { .. } => Ok(()),
         Command::SeedDemo => {

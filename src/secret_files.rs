@@ -22,6 +22,7 @@ pub const SECRET_SETTINGS: &[&str] = &[
     "FACESIGN_SMS_GATEWAY_TOKEN",
     "FACESIGN_OIDC_CONSOLE_CLIENT_SECRET",
     "FACESIGN_KAFKA_PROPERTIES",
+    "FACESIGN_LOG_SIGNING_KEY",
 ];
 
 /// The value of every secret setting given as `<NAME>_FILE`, read from its

@@ -18,6 +18,11 @@ pub struct Settings {
     pub demo: bool,
     /// Pool size per pool (FACESIGN_DB_MAX_CONNECTIONS).
     pub max_connections: u32,
+    /// The key log checkpoints are signed with (FACESIGN_LOG_SIGNING_KEY or
+    /// its _FILE); none: events are still chained, but nothing is signed.
+    pub log_signing_key: Option<Arc<store::checkpoint::LogSigningKey>>,
+    /// How often the leading instance signs a checkpoint (FACESIGN_LOG_CHECKPOINT_SECS).
+    pub log_checkpoint_interval: Duration,
     /// Whether opening applies pending migrations (FACESIGN_MIGRATE_ON_START);
     /// off, a start waits for the migration job instead.
     pub migrate_on_start: bool,
@@ -148,6 +153,8 @@ impl Settings {
             demo: false,
             max_connections: 10,
             migrate_on_start: true,
+            log_signing_key: None,
+            log_checkpoint_interval: Duration::from_secs(60),
             database_wait: Duration::ZERO,
             command_max_attempts: 5,
             read_your_writes_timeout: Duration::from_secs(5),

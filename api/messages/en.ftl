@@ -391,3 +391,4 @@ the-identity-provider-did-not-exchange-the-authorization-code-start-again = the 
 the-identity-provider-s-id-token-does-not-verify = the identity provider's ID token does not verify
 the-id-token-and-the-access-token-name-different-people = the ID token and the access token name different people
 the-session-could-not-be-ended-try-again = the session could not be ended; try again
+the-event-a-checkpoint-is-to-cover-is-not-in-the-log = the event a checkpoint is to cover is not in the log

@@ -389,3 +389,4 @@ the-identity-provider-did-not-exchange-the-authorization-code-start-again = 身�
 the-identity-provider-s-id-token-does-not-verify = 身份认证服务的身份令牌（ID token）验证未通过
 the-id-token-and-the-access-token-name-different-people = 身份令牌与访问令牌所指不是同一人
 the-session-could-not-be-ended-try-again = 无法结束会话，请重试
+the-event-a-checkpoint-is-to-cover-is-not-in-the-log = 检查点要覆盖的事件不在日志中

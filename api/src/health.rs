@@ -17,6 +17,23 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+/// The public key log checkpoints are signed with (SPKI PEM), for auditors
+/// to verify them with (docs/evidence.md); 404 when nothing is signed.
+pub async fn log_public_key(State((state, _)): Shared) -> axum::response::Response {
+    match &state.config.log_public_key {
+        Some(pem) => (
+            [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+            pem.clone(),
+        )
+            .into_response(),
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            "no log signing key is configured (FACESIGN_LOG_SIGNING_KEY)\n",
+        )
+            .into_response(),
+    }
+}
+
 /// The store answers and every projection is advancing; lists each projection's lag.
 pub async fn readyz(State((state, _)): Shared) -> impl IntoResponse {
     let store = state.database.ping().await;

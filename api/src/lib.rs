@@ -161,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/log/public-key", get(health::log_public_key))
         .layer(middleware::from_fn_with_state(deadline, limits::deadline))
         // Inside compression: it rewrites plain JSON error bodies.
         .layer(middleware::from_fn(messages::content_language))

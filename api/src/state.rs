@@ -38,6 +38,9 @@ pub struct ApiConfig {
     pub partner_legacy_signature_until: Option<chrono::NaiveDate>,
     /// SMS delivery reports per second from one address, before authentication.
     pub sms_report_rate_per_address: u32,
+    /// The public key (SPKI PEM) log checkpoints are signed with, served at
+    /// `/log/public-key` (FACESIGN_LOG_SIGNING_KEY; docs/evidence.md).
+    pub log_public_key: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -57,6 +60,7 @@ impl Default for ApiConfig {
             partner_rate_per_partner: 50,
             partner_legacy_signature_until: None,
             sms_report_rate_per_address: 200,
+            log_public_key: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use sqlx::{Postgres, Sqlite, Transaction};
 use uuid::Uuid;
 
+use crate::chain::{ChainedEvent, GENESIS};
 use crate::database::{StoreError, StorePool};
 use crate::idempotency::IdempotentRequest;
 
@@ -150,16 +151,112 @@ macro_rules! write_extras {
     }};
 }
 
+/// The chained hash of the event before `append`'s first, read inside the
+/// append's transaction: the stored one, or for an aggregate whose events
+/// were stored before hashing began, the chain computed over them.
+macro_rules! previous_hash {
+    ($tx:expr, $append:expr, $payload:literal) => {{
+        let first = $append.events.first().map_or(1, |e| e.sequence);
+        if first <= 1 {
+            GENESIS
+        } else {
+            let stored: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+                "SELECT hash FROM events
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+            )
+            .bind($append.aggregate_type)
+            .bind($append.aggregate_id)
+            .bind(first - 1)
+            .fetch_optional(&mut **$tx)
+            .await?;
+            match stored.flatten().and_then(|h| <[u8; 32]>::try_from(h).ok()) {
+                Some(hash) => hash,
+                None => {
+                    let rows: Vec<EarlierEvent> = sqlx::query_as(concat!(
+                        "SELECT sequence, event_type, event_version, ",
+                        $payload,
+                        ", hash FROM events
+                              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence < $3
+                              ORDER BY sequence"
+                    ))
+                    .bind($append.aggregate_type)
+                    .bind($append.aggregate_id)
+                    .bind(first)
+                    .fetch_all(&mut **$tx)
+                    .await?;
+                    legacy_chain($append, rows)?
+                }
+            }
+        }
+    }};
+}
+
+/// An earlier event of the aggregate, as the chain reads it: sequence, type,
+/// version, payload and metadata text, stored hash.
+type EarlierEvent = (i64, String, String, String, String, Option<Vec<u8>>);
+
+/// The chain over an aggregate's events stored before hashing began.
+fn legacy_chain(append: &Append<'_>, rows: Vec<EarlierEvent>) -> Result<[u8; 32], AppendError> {
+    let mut previous = GENESIS;
+    for (sequence, event_type, event_version, payload, metadata, stored) in rows {
+        let corrupt = |reason: String| {
+            AppendError::Store(StoreError::Corrupt {
+                aggregate_type: append.aggregate_type.to_string(),
+                aggregate_id: append.aggregate_id.to_string(),
+                sequence,
+                reason,
+            })
+        };
+        previous = match stored.and_then(|h| <[u8; 32]>::try_from(h).ok()) {
+            Some(hash) => hash,
+            None => {
+                let payload: Value =
+                    serde_json::from_str(&payload).map_err(|e| corrupt(format!("payload: {e}")))?;
+                let metadata: Value = serde_json::from_str(&metadata)
+                    .map_err(|e| corrupt(format!("metadata: {e}")))?;
+                ChainedEvent {
+                    aggregate_type: append.aggregate_type,
+                    aggregate_id: append.aggregate_id,
+                    sequence,
+                    event_type: &event_type,
+                    event_version: &event_version,
+                    payload: &payload,
+                    metadata: &metadata,
+                }
+                .hash(&previous)
+            }
+        };
+    }
+    Ok(previous)
+}
+
+/// `event`'s hash in `append`, chained to `previous`.
+fn chained_hash(append: &Append<'_>, event: &NewEvent, previous: &[u8; 32]) -> [u8; 32] {
+    ChainedEvent {
+        aggregate_type: append.aggregate_type,
+        aggregate_id: append.aggregate_id,
+        sequence: event.sequence,
+        event_type: &event.event_type,
+        event_version: &event.event_version,
+        payload: &event.payload,
+        metadata: &event.metadata,
+    }
+    .hash(previous)
+}
+
 async fn append_postgres(
     tx: &mut Transaction<'_, Postgres>,
     append: &Append<'_>,
 ) -> Result<LogPosition, AppendError> {
     let mut position = LogPosition::START;
+    let mut previous = previous_hash!(tx, append, "payload::text, metadata::text");
     for event in append.events {
+        let hash = chained_hash(append, event, &previous);
+        previous = hash;
         let (tx_id, global_position): (String, i64) = sqlx::query_as(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
-                                 event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                 event_version, payload, metadata, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              RETURNING tx_id::text, global_position",
         )
         .bind(append.aggregate_type)
@@ -169,6 +266,7 @@ async fn append_postgres(
         .bind(&event.event_version)
         .bind(sqlx::types::Json(&event.payload))
         .bind(sqlx::types::Json(&event.metadata))
+        .bind(&hash[..])
         .fetch_one(&mut **tx)
         .await?;
         let tx_id = tx_id.parse().map_err(|e| {
@@ -186,11 +284,14 @@ async fn append_sqlite(
     tx: &mut Transaction<'_, Sqlite>,
     append: &Append<'_>,
 ) -> Result<LogPosition, AppendError> {
+    let mut previous = previous_hash!(tx, append, "payload, metadata");
     for event in append.events {
+        let hash = chained_hash(append, event, &previous);
+        previous = hash;
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
-                                 event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                 event_version, payload, metadata, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(append.aggregate_type)
         .bind(append.aggregate_id)
@@ -199,6 +300,7 @@ async fn append_sqlite(
         .bind(&event.event_version)
         .bind(event.payload.to_string())
         .bind(event.metadata.to_string())
+        .bind(&hash[..])
         .execute(&mut **tx)
         .await?;
     }
@@ -232,7 +334,11 @@ pub(crate) async fn append(
             Ok(position)
         }
         StorePool::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
+            // The write lock from the start: the append reads the previous
+            // event's hash before it inserts, and a read transaction that
+            // then writes fails at once (SQLITE_BUSY) where another writer
+            // committed in between, instead of waiting its turn.
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
             let position = append_sqlite(&mut tx, append).await?;
             tx.commit().await?;
             Ok(position)

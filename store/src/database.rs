@@ -229,31 +229,28 @@ impl Database {
 
     /// How the database's schema stands against this build's migrations.
     pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
-        const APPLIED: &str = "SELECT version, checksum, success FROM _sqlx_migrations";
+        // The table sqlx keeps, if it made it yet: (version, checksum, success).
+        macro_rules! applied {
+            ($pool:expr, $exists:literal) => {{
+                let exists: bool = sqlx::query_scalar($exists).fetch_one($pool).await?;
+                if exists {
+                    sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
+                        .fetch_all($pool)
+                        .await?
+                } else {
+                    Vec::new()
+                }
+            }};
+        }
         let applied: Vec<(i64, Vec<u8>, bool)> = match &self.store {
-            StorePool::Postgres(pool) => {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-                        .fetch_one(pool)
-                        .await?;
-                if exists {
-                    sqlx::query_as(APPLIED).fetch_all(pool).await?
-                } else {
-                    Vec::new()
-                }
-            }
-            StorePool::Sqlite(pool) => {
-                let exists: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
-                )
-                .fetch_one(pool)
-                .await?;
-                if exists {
-                    sqlx::query_as(APPLIED).fetch_all(pool).await?
-                } else {
-                    Vec::new()
-                }
-            }
+            StorePool::Postgres(pool) => applied!(
+                pool,
+                "SELECT to_regclass('_sqlx_migrations') IS NOT NULL"
+            ),
+            StorePool::Sqlite(pool) => applied!(
+                pool,
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')"
+            ),
         };
         Ok(SchemaStatus::of(&self.migrator(), &applied))
     }

@@ -5,6 +5,8 @@
 //! the domain only; read models and workers build on it.
 
 mod append;
+pub mod chain;
+pub mod checkpoint;
 pub mod cluster;
 pub mod command_bus;
 pub mod database;

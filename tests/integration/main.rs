@@ -52,5 +52,6 @@ mod security;
 mod sms;
 mod sockets;
 mod support;
+mod tamper;
 mod text_inputs;
 mod traces;
