@@ -454,6 +454,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<RunningServer> {
     let log_checkpoints = settings.log_signing_key.clone().map(|key| {
         log_checkpoints::LogCheckpoints::new(
             engine.database.clone(),
+            engine.log.clone(),
             key,
             engine.bus.services().clock.clone(),
         )

@@ -17,13 +17,14 @@ pub struct LogCheckpoints {
 }
 
 impl LogCheckpoints {
-    /// Checkpoints over `database`'s log signed with `key`.
+    /// Checkpoints over `database`'s `log` (the engine's reader, whose tail
+    /// serves recent events from memory) signed with `key`.
     pub fn new(
         database: Database,
+        log: GlobalLog,
         key: Arc<LogSigningKey>,
         clock: Arc<dyn domain::services::Clock>,
     ) -> Self {
-        let log = GlobalLog::new(database.store().clone());
         Self {
             database,
             log,

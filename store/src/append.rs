@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::{Postgres, Sqlite, Transaction};
 use uuid::Uuid;
 
-use crate::chain::{ChainedEvent, GENESIS};
+use crate::chain::{raw_event, ChainedEvent, RawRow, GENESIS};
 use crate::database::{StoreError, StorePool};
 use crate::idempotency::IdempotentRequest;
 
@@ -172,8 +172,8 @@ macro_rules! previous_hash {
             match stored.flatten().and_then(|h| <[u8; 32]>::try_from(h).ok()) {
                 Some(hash) => hash,
                 None => {
-                    let rows: Vec<EarlierEvent> = sqlx::query_as(concat!(
-                        "SELECT sequence, event_type, event_version, ",
+                    let rows: Vec<RawRow> = sqlx::query_as(concat!(
+                        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, ",
                         $payload,
                         ", hash FROM events
                               WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence < $3
@@ -184,50 +184,20 @@ macro_rules! previous_hash {
                     .bind(first)
                     .fetch_all(&mut **$tx)
                     .await?;
-                    legacy_chain($append, rows)?
+                    legacy_chain(rows)?
                 }
             }
         }
     }};
 }
 
-/// An earlier event of the aggregate, as the chain reads it: sequence, type,
-/// version, payload and metadata text, stored hash.
-type EarlierEvent = (i64, String, String, String, String, Option<Vec<u8>>);
-
 /// The chain over an aggregate's events stored before hashing began.
-fn legacy_chain(append: &Append<'_>, rows: Vec<EarlierEvent>) -> Result<[u8; 32], AppendError> {
-    let mut previous = GENESIS;
-    for (sequence, event_type, event_version, payload, metadata, stored) in rows {
-        let corrupt = |reason: String| {
-            AppendError::Store(StoreError::Corrupt {
-                aggregate_type: append.aggregate_type.to_string(),
-                aggregate_id: append.aggregate_id.to_string(),
-                sequence,
-                reason,
-            })
-        };
-        previous = match stored.and_then(|h| <[u8; 32]>::try_from(h).ok()) {
-            Some(hash) => hash,
-            None => {
-                let payload: Value =
-                    serde_json::from_str(&payload).map_err(|e| corrupt(format!("payload: {e}")))?;
-                let metadata: Value = serde_json::from_str(&metadata)
-                    .map_err(|e| corrupt(format!("metadata: {e}")))?;
-                ChainedEvent {
-                    aggregate_type: append.aggregate_type,
-                    aggregate_id: append.aggregate_id,
-                    sequence,
-                    event_type: &event_type,
-                    event_version: &event_version,
-                    payload: &payload,
-                    metadata: &metadata,
-                }
-                .hash(&previous)
-            }
-        };
-    }
-    Ok(previous)
+fn legacy_chain(rows: Vec<RawRow>) -> Result<[u8; 32], AppendError> {
+    rows.into_iter().try_fold(GENESIS, |previous, row| {
+        Ok(raw_event(row)
+            .map_err(AppendError::Store)?
+            .next_in_chain(&previous))
+    })
 }
 
 /// `event`'s hash in `append`, chained to `previous`.

@@ -11,6 +11,8 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::database::StoreError;
+
 /// The hash "before" an aggregate's first event.
 pub const GENESIS: [u8; 32] = [0; 32];
 
@@ -57,6 +59,102 @@ impl ChainedEvent<'_> {
         field(self.metadata.to_string().as_bytes());
         hasher.finalize().into()
     }
+}
+
+/// One stored event, as raw as the chain needs it.
+pub struct RawEvent {
+    /// The aggregate's type.
+    pub aggregate_type: String,
+    /// The aggregate's id.
+    pub aggregate_id: String,
+    /// Its sequence.
+    pub sequence: i64,
+    /// Its type.
+    pub event_type: String,
+    /// Its version, as written.
+    pub event_version: String,
+    /// The payload, as written (not upcast).
+    pub payload: Value,
+    /// The metadata, as written.
+    pub metadata: Value,
+    /// The hash stored with it (none before hashing began).
+    pub stored_hash: Option<[u8; 32]>,
+}
+
+impl RawEvent {
+    /// Its hash in the chain after `previous`: the stored one, or for an
+    /// event stored before hashing began, computed from its content.
+    pub fn next_in_chain(&self, previous: &[u8; 32]) -> [u8; 32] {
+        self.stored_hash
+            .unwrap_or_else(|| self.chained().hash(previous))
+    }
+
+    /// The part of it the hash covers.
+    pub fn chained(&self) -> ChainedEvent<'_> {
+        ChainedEvent {
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            sequence: self.sequence,
+            event_type: &self.event_type,
+            event_version: &self.event_version,
+            payload: &self.payload,
+            metadata: &self.metadata,
+        }
+    }
+}
+
+/// An event row as the chain reads it: aggregate type and id, sequence,
+/// event type and version, payload and metadata as text, stored hash.
+pub(crate) type RawRow = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<Vec<u8>>,
+);
+
+/// Parses a [`RawRow`].
+pub(crate) fn raw_event(row: RawRow) -> Result<RawEvent, StoreError> {
+    let (
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        event_type,
+        event_version,
+        payload,
+        metadata,
+        hash,
+    ) = row;
+    let corrupt = |reason: String| StoreError::Corrupt {
+        aggregate_type: aggregate_type.clone(),
+        aggregate_id: aggregate_id.clone(),
+        sequence,
+        reason,
+    };
+    let payload = serde_json::from_str(&payload).map_err(|e| corrupt(format!("payload: {e}")))?;
+    let metadata =
+        serde_json::from_str(&metadata).map_err(|e| corrupt(format!("metadata: {e}")))?;
+    let stored_hash = match hash {
+        None => None,
+        Some(bytes) => Some(
+            bytes
+                .try_into()
+                .map_err(|_| corrupt("the stored hash is not 32 bytes".to_string()))?,
+        ),
+    };
+    Ok(RawEvent {
+        aggregate_type: aggregate_type.clone(),
+        aggregate_id: aggregate_id.clone(),
+        sequence,
+        event_type,
+        event_version,
+        payload,
+        metadata,
+        stored_hash,
+    })
 }
 
 /// Lower-case hex of a hash, for messages and checkpoints.

@@ -13,10 +13,9 @@ use domain::log::{EventLogReader as _, LogPosition};
 use futures_util::TryStreamExt as _;
 use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::chain::{hex, ChainedEvent, GENESIS};
+use crate::chain::{hex, raw_event, RawEvent, RawRow, GENESIS};
 use crate::database::{StoreError, StorePool};
 use crate::global_log::GlobalLog;
 
@@ -238,9 +237,7 @@ async fn head_hash(
         if row.sequence > sequence {
             break;
         }
-        previous = row
-            .stored_hash
-            .unwrap_or_else(|| row.chained().hash(&previous));
+        previous = row.next_in_chain(&previous);
         if row.sequence == sequence {
             return Ok(previous);
         }
@@ -250,92 +247,6 @@ async fn head_hash(
         aggregate_id: aggregate_id.to_string(),
         sequence,
         reason: "the event a checkpoint is to cover is not in the log".to_string(),
-    })
-}
-
-/// One stored event, as raw as the chain needs it.
-pub struct RawEvent {
-    /// The aggregate's type.
-    pub aggregate_type: String,
-    /// The aggregate's id.
-    pub aggregate_id: String,
-    /// Its sequence.
-    pub sequence: i64,
-    /// Its type.
-    pub event_type: String,
-    /// Its version, as written.
-    pub event_version: String,
-    /// The payload, as written (not upcast).
-    pub payload: Value,
-    /// The metadata, as written.
-    pub metadata: Value,
-    /// The hash stored with it (none before hashing began).
-    pub stored_hash: Option<[u8; 32]>,
-}
-
-impl RawEvent {
-    /// The part of it the hash covers.
-    pub fn chained(&self) -> ChainedEvent<'_> {
-        ChainedEvent {
-            aggregate_type: &self.aggregate_type,
-            aggregate_id: &self.aggregate_id,
-            sequence: self.sequence,
-            event_type: &self.event_type,
-            event_version: &self.event_version,
-            payload: &self.payload,
-            metadata: &self.metadata,
-        }
-    }
-}
-
-type RawRow = (
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<Vec<u8>>,
-);
-
-fn raw_event(row: RawRow) -> Result<RawEvent, StoreError> {
-    let (
-        aggregate_type,
-        aggregate_id,
-        sequence,
-        event_type,
-        event_version,
-        payload,
-        metadata,
-        hash,
-    ) = row;
-    let corrupt = |reason: String| StoreError::Corrupt {
-        aggregate_type: aggregate_type.clone(),
-        aggregate_id: aggregate_id.clone(),
-        sequence,
-        reason,
-    };
-    let payload = serde_json::from_str(&payload).map_err(|e| corrupt(format!("payload: {e}")))?;
-    let metadata =
-        serde_json::from_str(&metadata).map_err(|e| corrupt(format!("metadata: {e}")))?;
-    let stored_hash = match hash {
-        None => None,
-        Some(bytes) => Some(
-            bytes
-                .try_into()
-                .map_err(|_| corrupt("the stored hash is not 32 bytes".to_string()))?,
-        ),
-    };
-    Ok(RawEvent {
-        aggregate_type: aggregate_type.clone(),
-        aggregate_id: aggregate_id.clone(),
-        sequence,
-        event_type,
-        event_version,
-        payload,
-        metadata,
-        stored_hash,
     })
 }
 
@@ -650,19 +561,18 @@ pub async fn verify(
         });
         if !same {
             if let Some(done) = current.take() {
-                done.finish(&mut covered, &mut found.failures);
+                done.finish(&mut found.failures);
             }
             found.aggregates += 1;
-            current = Some(AggregateCheck::new(&row));
+            current = Some(AggregateCheck::new(&row, &mut covered));
         }
-        current.as_mut().expect("an aggregate under check").next(
-            &row,
-            &covered,
-            &mut found.failures,
-        );
+        current
+            .as_mut()
+            .expect("an aggregate under check")
+            .next(&row, &mut found.failures);
     }
     if let Some(done) = current.take() {
-        done.finish(&mut covered, &mut found.failures);
+        done.finish(&mut found.failures);
     }
     // Aggregates a checkpoint covers that the log no longer holds at all.
     let mut gone: Vec<_> = covered.into_iter().collect();
@@ -681,16 +591,24 @@ pub async fn verify(
 struct AggregateCheck {
     aggregate_type: String,
     aggregate_id: String,
+    /// The heads checkpoints signed for it: (sequence, hash, checkpoint).
+    signed: Vec<(i64, [u8; 32], i64)>,
     expected: i64,
     previous: [u8; 32],
     failed: bool,
 }
 
 impl AggregateCheck {
-    fn new(row: &RawEvent) -> Self {
+    /// The walk starting at `row`, taking the heads signed for its aggregate
+    /// out of `covered` (what stays there was removed from the log).
+    fn new(row: &RawEvent, covered: &mut Covered) -> Self {
+        let key = (row.aggregate_type.clone(), row.aggregate_id.clone());
+        let signed = covered.remove(&key).unwrap_or_default();
+        let (aggregate_type, aggregate_id) = key;
         Self {
-            aggregate_type: row.aggregate_type.clone(),
-            aggregate_id: row.aggregate_id.clone(),
+            aggregate_type,
+            aggregate_id,
+            signed,
             expected: 1,
             previous: GENESIS,
             failed: false,
@@ -710,7 +628,7 @@ impl AggregateCheck {
         }
     }
 
-    fn next(&mut self, row: &RawEvent, covered: &Covered, failures: &mut Vec<String>) {
+    fn next(&mut self, row: &RawEvent, failures: &mut Vec<String>) {
         if row.sequence != self.expected {
             let what = if row.sequence > self.expected {
                 format!(
@@ -732,37 +650,39 @@ impl AggregateCheck {
                 ),
             );
         }
-        if let Some(heads) = covered.get(&(self.aggregate_type.clone(), self.aggregate_id.clone()))
-        {
-            for (sequence, signed, number) in heads {
-                if *sequence == row.sequence && *signed != hash {
-                    self.fail(
-                        failures,
-                        format!(
-                            "the events up to sequence {sequence} differ from what checkpoint {number} signed (altered, inserted, removed or reordered at or before it)"
-                        ),
-                    );
-                }
-            }
+        let differs = self
+            .signed
+            .iter()
+            .find(|(sequence, signed, _)| *sequence == row.sequence && *signed != hash)
+            .map(|(sequence, _, number)| (*sequence, *number));
+        if let Some((sequence, number)) = differs {
+            self.fail(
+                failures,
+                format!(
+                    "the events up to sequence {sequence} differ from what checkpoint {number} signed (altered, inserted, removed or reordered at or before it)"
+                ),
+            );
         }
         self.expected = row.sequence + 1;
         self.previous = hash;
     }
 
-    fn finish(self, covered: &mut Covered, failures: &mut Vec<String>) {
-        let key = (self.aggregate_type.clone(), self.aggregate_id.clone());
-        if let Some(heads) = covered.remove(&key) {
-            let last = self.expected - 1;
-            if let Some((sequence, _, number)) = heads.iter().rev().find(|(s, _, _)| *s > last) {
-                let mut this = self;
-                this.fail(
-                    failures,
-                    format!(
-                        "sequence {} is missing: checkpoint {number} covers it up to {sequence}, the log ends at {last}",
-                        last + 1
-                    ),
-                );
-            }
+    fn finish(mut self, failures: &mut Vec<String>) {
+        let last = self.expected - 1;
+        let beyond = self
+            .signed
+            .iter()
+            .rev()
+            .find(|(s, _, _)| *s > last)
+            .copied();
+        if let Some((sequence, _, number)) = beyond {
+            self.fail(
+                failures,
+                format!(
+                    "sequence {} is missing: checkpoint {number} covers it up to {sequence}, the log ends at {last}",
+                    last + 1
+                ),
+            );
         }
     }
 }
